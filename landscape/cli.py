@@ -1,0 +1,31 @@
+"""The ``landscape`` console script: one typer app, one module per subcommand.
+
+Each module in ``landscape/commands/`` exposes ``register(app)``; this file discovers
+them, so a subcommand is added by adding its module.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+
+import typer
+
+import landscape.commands as _commands
+
+app = typer.Typer(
+    name="landscape",
+    help="A JAX laboratory for the geometry of quantization: river, valley, basin; PTQ failure, QAT recovery.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+for _info in sorted(pkgutil.iter_modules(_commands.__path__), key=lambda m: m.name):
+    if not _info.name.startswith("_"):
+        importlib.import_module(f"landscape.commands.{_info.name}").register(app)
+
+
+def main() -> None:  # pragma: no cover - console entry
+    """Entry point of the console script."""
+    app()

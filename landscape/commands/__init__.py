@@ -1,0 +1,1 @@
+"""Subcommands of the ``landscape`` CLI; each module exposes ``register(app)``."""

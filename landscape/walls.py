@@ -1,0 +1,215 @@
+r"""Wall profiles :math:`\phi(\rho)` of the valley: flat inside the basin, rising beyond it.
+
+Every wall is written as :math:`\phi(\rho) = \tfrac{\mu}{2}\rho^2 + \psi(\rho)`, where the
+small curvature ``mu`` models the nearly flat basin floor and ``psi`` is the wall proper,
+zero (or exponentially small, for the softplus wall) for :math:`\rho \le r_b`.
+Each wall states its basin radius ``basin_radius`` (:math:`r_b`), its flatness
+(:math:`\sup_{\rho\le r_b}\phi(\rho)`), and a lower bound ``wall_slope(rho)`` on
+:math:`\phi'(\rho)` valid for :math:`\rho \ge r_b`.
+
+Walls are pytrees (their parameters are leaves), so landscapes built from them can be
+batched with ``vmap``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import jax
+import jax.numpy as jnp
+
+from landscape._checks import check_positive
+
+__all__ = [
+    "QuadraticWall",
+    "SoftplusWall",
+    "PowerWall",
+    "ExpWall",
+    "quadratic_wall",
+    "softplus_wall",
+    "power_wall",
+    "exp_wall",
+]
+
+
+class _Wall:
+    """Shared maths of the walls: :math:`\\phi = \\mu\\rho^2/2 + \\psi(\\rho)`."""
+
+    basin_radius: jax.Array
+    mu: jax.Array
+
+    def excess(self, rho):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def excess_deriv(self, rho):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def value(self, rho):
+        """phi(rho): the valley profile at normal distance rho."""
+        rho = jnp.asarray(rho)
+        return 0.5 * self.mu * rho**2 + self.excess(rho)
+
+    def deriv(self, rho):
+        """phi'(rho): the slope of the profile."""
+        rho = jnp.asarray(rho)
+        return self.mu * rho + self.excess_deriv(rho)
+
+    def value_from_sq(self, sq, rho):
+        """phi as a function of rho^2 (smooth at the river): mu/2 * sq + psi(rho)."""
+        return 0.5 * self.mu * sq + self.excess(rho)
+
+    @property
+    def flatness(self):
+        """sup over rho <= r_b of phi(rho) - phi(0): how far from flat the basin floor is."""
+        return self.value(self.basin_radius) - self.value(jnp.zeros_like(self.basin_radius))
+
+    def wall_slope(self, rho):
+        """A lower bound on phi'(rho), valid for every rho >= r_b (documented per wall)."""
+        return self.deriv(rho)
+
+
+def _relu(x):
+    return jnp.maximum(x, 0.0)
+
+
+@jax.tree_util.register_dataclass
+@dataclasses.dataclass(frozen=True)
+class QuadraticWall(_Wall):
+    r"""Flat-bottom quadratic: :math:`\phi = \tfrac{\mu}{2}\rho^2 + \tfrac{\kappa}{2}(\rho-r_b)_+^2`.
+
+    :math:`\phi'(\rho) = \mu\rho + \kappa(\rho - r_b)_+` exactly, so ``wall_slope`` is exact;
+    the wall's curvature is ``kappa``.
+    """
+
+    basin_radius: jax.Array
+    kappa: jax.Array
+    mu: jax.Array
+
+    def excess(self, rho):
+        """psi(rho) = kappa/2 (rho - r_b)_+^2."""
+        return 0.5 * self.kappa * _relu(rho - self.basin_radius) ** 2
+
+    def excess_deriv(self, rho):
+        """psi'(rho) = kappa (rho - r_b)_+."""
+        return self.kappa * _relu(rho - self.basin_radius)
+
+
+@jax.tree_util.register_dataclass
+@dataclasses.dataclass(frozen=True)
+class SoftplusWall(_Wall):
+    r"""Smooth wall of asymptotic slope ``kappa`` and softness ``tau``.
+
+    :math:`\psi(\rho) = \kappa\tau[\mathrm{sp}(\tfrac{\rho-r_b}{\tau}) + \mathrm{sp}(\tfrac{-\rho-r_b}{\tau})
+    - 2\,\mathrm{sp}(\tfrac{-r_b}{\tau})]` with :math:`\mathrm{sp}(x)=\log(1+e^x)`. The mirror
+    term makes :math:`\psi` even in :math:`\rho`, hence smooth at the river (:math:`\psi'(0)=0`).
+    For :math:`\rho \ge r_b`: :math:`\phi'(\rho) \ge \mu\rho + \kappa(\tfrac12 - \sigma(-2r_b/\tau))`.
+    """
+
+    basin_radius: jax.Array
+    kappa: jax.Array
+    mu: jax.Array
+    tau: jax.Array
+
+    def excess(self, rho):
+        """psi(rho), the even softplus wall."""
+        sp = jax.nn.softplus
+        rb, t = self.basin_radius, self.tau
+        return self.kappa * t * (sp((rho - rb) / t) + sp((-rho - rb) / t) - 2 * sp(-rb / t))
+
+    def excess_deriv(self, rho):
+        """psi'(rho) = kappa [sigma((rho - r_b)/tau) - sigma((-rho - r_b)/tau)]."""
+        sg = jax.nn.sigmoid
+        rb, t = self.basin_radius, self.tau
+        return self.kappa * (sg((rho - rb) / t) - sg((-rho - rb) / t))
+
+    def wall_slope(self, rho):
+        """mu rho + kappa (1/2 - sigma(-2 r_b / tau)) <= phi'(rho) for rho >= r_b."""
+        return self.mu * rho + self.kappa * (0.5 - jax.nn.sigmoid(-2 * self.basin_radius / self.tau))
+
+
+@jax.tree_util.register_dataclass
+@dataclasses.dataclass(frozen=True)
+class PowerWall(_Wall):
+    r"""Steep power wall: :math:`\psi = \tfrac{\kappa}{p}(\rho - r_b)_+^p`, ``p >= 2``.
+
+    :math:`\phi'(\rho) = \mu\rho + \kappa(\rho-r_b)_+^{p-1}` exactly.
+    """
+
+    basin_radius: jax.Array
+    kappa: jax.Array
+    mu: jax.Array
+    power: jax.Array
+
+    def excess(self, rho):
+        """psi(rho) = kappa/p (rho - r_b)_+^p."""
+        return self.kappa / self.power * _relu(rho - self.basin_radius) ** self.power
+
+    def excess_deriv(self, rho):
+        """psi'(rho) = kappa (rho - r_b)_+^(p-1)."""
+        return self.kappa * _relu(rho - self.basin_radius) ** (self.power - 1)
+
+
+@jax.tree_util.register_dataclass
+@dataclasses.dataclass(frozen=True)
+class ExpWall(_Wall):
+    r"""Exponential wall: :math:`\psi = \kappa\tau(e^{x/\tau} - 1 - x/\tau)`, :math:`x = (\rho-r_b)_+`.
+
+    :math:`\phi'(\rho) = \mu\rho + \kappa(e^{x/\tau} - 1)` exactly (C^1 at the basin edge).
+    """
+
+    basin_radius: jax.Array
+    kappa: jax.Array
+    mu: jax.Array
+    tau: jax.Array
+
+    def excess(self, rho):
+        """psi(rho) = kappa tau (exp(x/tau) - 1 - x/tau)."""
+        x = _relu(rho - self.basin_radius) / self.tau
+        return self.kappa * self.tau * (jnp.expm1(x) - x)
+
+    def excess_deriv(self, rho):
+        """psi'(rho) = kappa (exp(x/tau) - 1)."""
+        x = _relu(rho - self.basin_radius) / self.tau
+        return self.kappa * jnp.expm1(x)
+
+
+def _f(x):
+    return jnp.asarray(x, dtype=jnp.result_type(float))
+
+
+def quadratic_wall(basin_radius=0.25, kappa=10.0, mu=0.0) -> QuadraticWall:
+    """Flat-bottom quadratic wall phi = mu/2 rho^2 + kappa/2 (rho - r_b)_+^2."""
+    check_positive("basin_radius", basin_radius)
+    check_positive("kappa", kappa)
+    check_positive("mu", mu, allow_zero=True)
+    return QuadraticWall(_f(basin_radius), _f(kappa), _f(mu))
+
+
+def softplus_wall(basin_radius=0.25, kappa=10.0, mu=0.0, tau=None) -> SoftplusWall:
+    """Smooth softplus wall of asymptotic slope kappa; tau defaults to r_b / 10."""
+    check_positive("basin_radius", basin_radius)
+    check_positive("kappa", kappa)
+    check_positive("mu", mu, allow_zero=True)
+    tau = basin_radius / 10.0 if tau is None else tau
+    check_positive("tau", tau)
+    return SoftplusWall(_f(basin_radius), _f(kappa), _f(mu), _f(tau))
+
+
+def power_wall(basin_radius=0.25, kappa=10.0, mu=0.0, power=4.0) -> PowerWall:
+    """Power wall phi = mu/2 rho^2 + kappa/p (rho - r_b)_+^p with p >= 2."""
+    check_positive("basin_radius", basin_radius)
+    check_positive("kappa", kappa)
+    check_positive("mu", mu, allow_zero=True)
+    if not float(power) >= 2.0:
+        raise ValueError(f"power must lie in [2, inf); got {power!r}.")
+    return PowerWall(_f(basin_radius), _f(kappa), _f(mu), _f(power))
+
+
+def exp_wall(basin_radius=0.25, kappa=10.0, mu=0.0, tau=None) -> ExpWall:
+    """Exponential wall phi = mu/2 rho^2 + kappa tau (e^{x/tau} - 1 - x/tau); tau defaults to r_b."""
+    check_positive("basin_radius", basin_radius)
+    check_positive("kappa", kappa)
+    check_positive("mu", mu, allow_zero=True)
+    tau = basin_radius if tau is None else tau
+    check_positive("tau", tau)
+    return ExpWall(_f(basin_radius), _f(kappa), _f(mu), _f(tau))

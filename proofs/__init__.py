@@ -1,0 +1,1 @@
+"""The proof layer: statements as data, sympy derivations, certificates and falsification."""
