@@ -1,0 +1,1 @@
+"""Experiments: measured quantities of the theory, returned as xarray Datasets with a manifest."""
