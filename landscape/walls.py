@@ -178,9 +178,9 @@ def _f(x):
 
 
 def quadratic_wall(basin_radius=0.25, kappa=10.0, mu=0.0) -> QuadraticWall:
-    """Flat-bottom quadratic wall phi = mu/2 rho^2 + kappa/2 (rho - r_b)_+^2."""
+    """Flat-bottom quadratic wall phi = mu/2 rho^2 + kappa/2 (rho - r_b)_+^2 (kappa = 0: no wall)."""
     check_positive("basin_radius", basin_radius)
-    check_positive("kappa", kappa)
+    check_positive("kappa", kappa, allow_zero=True)
     check_positive("mu", mu, allow_zero=True)
     return QuadraticWall(_f(basin_radius), _f(kappa), _f(mu))
 
