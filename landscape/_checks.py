@@ -58,7 +58,7 @@ def check_int_at_least(name: str, value, low: int) -> None:
 def check_shape(name: str, value, shape: tuple) -> None:
     """Raise unless ``value.shape == shape`` (``None`` entries match anything)."""
     got = tuple(np.shape(value))
-    if len(got) != len(shape) or any(s is not None and s != g for s, g in zip(shape, got)):
+    if len(got) != len(shape) or any(s is not None and s != g for s, g in zip(shape, got, strict=True)):
         want = "(" + ", ".join("any" if s is None else str(s) for s in shape) + ")"
         raise LandscapeError(f"{name} must have shape {want}; got shape {got}.")
 

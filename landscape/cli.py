@@ -15,11 +15,18 @@ import landscape.commands as _commands
 
 app = typer.Typer(
     name="landscape",
-    help="A JAX laboratory for the geometry of quantization: river, valley, basin; PTQ failure, QAT recovery.",
+    help="A JAX laboratory for the geometry of quantization: river, valley, basin; "
+    "PTQ failure, QAT recovery.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+
+
+@app.callback()
+def _root() -> None:
+    """A JAX laboratory for the geometry of quantization: river, valley, basin; PTQ failure, QAT recovery."""
+
 
 for _info in sorted(pkgutil.iter_modules(_commands.__path__), key=lambda m: m.name):
     if not _info.name.startswith("_"):

@@ -197,7 +197,7 @@ def straight_river(
             raise LandscapeError(
                 f"river_dir must be orthogonal to every row of normals; max |N u| = {ortho:.3g}."
             )
-    if center is None or not hasattr(center, "__call__"):
+    if center is None or not callable(center):
         center = ConstantCenter.make(k, center)
     return _assemble(normals_np, river_dir_np, center, wall, river_loss, aniso)
 
@@ -280,9 +280,7 @@ def wsd_river_valley(
     functional form of the paper's toy is not reproduced; this keeps its structure
     (a sharp "hill" direction and a slowly descending "river" direction).
     """
-    river_loss = LinearDrift(jnp.asarray(float(drift))) if lake_at is None else Lake.make(
-        drift, lake_at, 1.0
-    )
+    river_loss = LinearDrift(jnp.asarray(float(drift))) if lake_at is None else Lake.make(drift, lake_at, 1.0)
     return meander_river(
         np.array([[0.0, 1.0]]),
         np.array([1.0, 0.0]),

@@ -17,7 +17,8 @@ training then RTN) and :func:`ste` (:math:`w \leftarrow w - \eta\nabla L(Q(w))`)
 
 from __future__ import annotations
 
-from typing import Any, Callable, NamedTuple
+from collections.abc import Callable
+from typing import Any, NamedTuple
 
 import jax
 import optax

@@ -1,6 +1,7 @@
 r"""Quantizers :math:`Q`: uniform grids and codebooks, with their rounding cells.
 
-* :class:`UniformGrid` -- :math:`Q(w) = o + \Delta\,\mathrm{clip}(\mathrm{round}((w-o)/\Delta), n_{\min}, n_{\max})`;
+* :class:`UniformGrid` --
+  :math:`Q(w) = o + \Delta\,\mathrm{clip}(\mathrm{round}((w-o)/\Delta), n_{\min}, n_{\max})`;
   ``step`` :math:`\Delta` and ``offset`` :math:`o` broadcast against ``w`` (per tensor, per
   channel, per group); ``qmin = -inf, qmax = inf`` is the unbounded grid of the analytic
   model. Ties round half to even (``jnp.round``).
@@ -47,10 +48,22 @@ __all__ = [
 
 NF4_LEVELS = np.array(
     [
-        -1.0, -0.6961928009986877, -0.5250730514526367, -0.39491748809814453,
-        -0.28444138169288635, -0.18477343022823334, -0.09105003625154495, 0.0,
-        0.07958029955625534, 0.16093020141124725, 0.24611230194568634, 0.33791524171829224,
-        0.44070982933044434, 0.5626170039176941, 0.7229568362236023, 1.0,
+        -1.0,
+        -0.6961928009986877,
+        -0.5250730514526367,
+        -0.39491748809814453,
+        -0.28444138169288635,
+        -0.18477343022823334,
+        -0.09105003625154495,
+        0.0,
+        0.07958029955625534,
+        0.16093020141124725,
+        0.24611230194568634,
+        0.33791524171829224,
+        0.44070982933044434,
+        0.5626170039176941,
+        0.7229568362236023,
+        1.0,
     ]
 )  # QLoRA's NormalFloat-4 levels (Dettmers et al., 2023)
 FP4_E2M1_LEVELS = np.array(
@@ -260,8 +273,12 @@ class DeltaPerp(NamedTuple):
 
 def _half_steps(quantizer, dim, w=None):
     if isinstance(quantizer, UniformGrid):
-        return np.broadcast_to(0.5 * np.asarray(quantizer.step, dtype=np.float64).reshape(-1)
-                               if np.ndim(quantizer.step) <= 1 else np.asarray(quantizer.step), (dim,))
+        return np.broadcast_to(
+            0.5 * np.asarray(quantizer.step, dtype=np.float64).reshape(-1)
+            if np.ndim(quantizer.step) <= 1
+            else np.asarray(quantizer.step),
+            (dim,),
+        )
     if w is None:
         raise LandscapeError("a codebook's cell depends on w: pass w= to delta_perp/flip_size.")
     return np.asarray(quantizer.half_width(jnp.asarray(w)), dtype=np.float64)
@@ -308,7 +325,9 @@ def delta_perp(quantizer, normals, w=None, *, max_enumerate: int = 20) -> DeltaP
         lo_bits = min(d, 10)
         sub = np.array(list(itertools.product([0, 1], repeat=lo_bits)), dtype=bool)  # (2^lo, lo)
         for head in itertools.product([0, 1], repeat=d - lo_bits):
-            choice = np.concatenate([np.broadcast_to(np.array(head, bool), (sub.shape[0], d - lo_bits)), sub], 1)
+            choice = np.concatenate(
+                [np.broadcast_to(np.array(head, bool), (sub.shape[0], d - lo_bits)), sub], 1
+            )
             v = np.where(choice[:, None, :], nb[None], na[None]).sum(-1)
             best = max(best, float(np.max(np.sum(v * v, -1))))
         return DeltaPerp(float(np.sqrt(best)), True, f"enumeration of 2^{d} corners")

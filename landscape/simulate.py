@@ -189,8 +189,14 @@ def run(
     key = jax.random.PRNGKey(0) if key is None else key
     w0 = jnp.asarray(w0, dtype=jnp.result_type(float))
     return _run_jit(
-        landscape, quantizer, w0, key,
-        rule=rule, num_steps=num_steps, record_every=record_every, record_path=record_path,
+        landscape,
+        quantizer,
+        w0,
+        key,
+        rule=rule,
+        num_steps=num_steps,
+        record_every=record_every,
+        record_path=record_path,
     )
 
 
