@@ -225,14 +225,19 @@ def run_batch(
         _check_run_args(landscape, quantizer, rule, w0s, num_steps, record_every)
     key = jax.random.PRNGKey(0) if key is None else key
     keys = jax.random.split(key, w0s.shape[0])
-    fn = jax.vmap(
-        lambda ls, qz, w, k: _run(
-            ls, qz, w, k, rule=rule, num_steps=num_steps, record_every=record_every, record_path=record_path
-        ),
-        in_axes=(landscape_axis, quantizer_axis, 0, 0),
+    return _run_batch_jit(
+        landscape, quantizer, w0s, keys,
+        rule=rule, num_steps=num_steps, record_every=record_every, record_path=record_path,
+        landscape_axis=landscape_axis, quantizer_axis=quantizer_axis,
     )
-    return _jit_batch(fn)(landscape, quantizer, w0s, keys)
 
 
-def _jit_batch(fn):
-    return jax.jit(fn)
+def _run_batch(landscape, quantizer, w0s, keys, *, landscape_axis, quantizer_axis, **static):
+    fn = lambda ls_, qz, w, k: _run(ls_, qz, w, k, **static)  # noqa: E731
+    return jax.vmap(fn, in_axes=(landscape_axis, quantizer_axis, 0, 0))(landscape, quantizer, w0s, keys)
+
+
+_run_batch_jit = jax.jit(
+    _run_batch,
+    static_argnames=("rule", "num_steps", "record_every", "record_path", "landscape_axis", "quantizer_axis"),
+)

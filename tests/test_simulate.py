@@ -128,3 +128,19 @@ def test_ste_recovers_in_high_dimension_and_inward_is_positive_outside():
     # where Q(w) is outside and w is off the river, the step moves w towards the river
     outside = ~np.asarray(tr.in_basin) & (np.asarray(tr.rho_w) > ls.delta_perp(grid, land.normals).value)
     assert np.all(np.asarray(tr.inward)[outside] > 0)
+
+
+def test_run_batch_over_batched_landscapes_and_quantizers():
+    rbs, steps = (0.15, 0.3, 0.45), (0.8, 1.0, 1.2)
+    lands = [ls.rotated_river_2d(0.3, wall=ls.quadratic_wall(rb, 10.0)) for rb in rbs]
+    grids = [ls.uniform_grid(st) for st in steps]
+    stack = lambda xs: jax.tree_util.tree_map(lambda *a: jnp.stack(a), *xs)  # noqa: E731
+    w0s = jnp.array([[0.4, 0.3], [1.3, -0.2], [-2.2, 0.6]])
+    key = jax.random.PRNGKey(4)
+    batch = ls.run_batch(stack(lands), stack(grids), ls.ste(0.05), w0s, 30, key=key,
+                         landscape_axis=0, quantizer_axis=0)
+    keys = jax.random.split(key, 3)
+    for i in range(3):
+        one = ls.run(lands[i], grids[i], ls.ste(0.05), w0s[i], 30, key=keys[i])
+        np.testing.assert_allclose(np.asarray(batch.rho_q[i]), np.asarray(one.rho_q), atol=1e-6)
+        assert int(batch.hit_time[i]) == int(one.hit_time)
