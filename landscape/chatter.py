@@ -1,0 +1,162 @@
+r"""Chattering: the deployed iterate cycles among a few grid points and never enters the basin.
+
+Definition (both detectors below implement it). Let :math:`W` be a window of steps at the end
+of a run. The run has a *recurrent cycle of size m* when the deployed points :math:`q_t` of the
+last :math:`W` steps take exactly :math:`m` distinct values, every one of which had already been
+visited before the window. It *chatters* when :math:`m \ge 2` and no point of the cycle is in the
+basin. :math:`m = 1` is a *stall* (one fixed grid point); :math:`m = 0` means "not recurrent"
+(a point first visited inside the window: the iterate is still exploring, or the run is shorter
+than the window). The definition needs no exact period: STE between two cells typically dwells
+a varying number of steps on each side (a quasi-periodic, not periodic, sequence), and that is
+chattering too.
+
+* :func:`detect_cycle` -- offline, from a recorded ``q_path`` (record it with ``record_every = 1``)
+  and ``in_basin``; chatters iff :math:`m \ge 2` and no row of the window is in the basin.
+* :func:`chatter_monitor` -- on the fly, for large d or long runs without storing ``q_path``: it
+  wraps any :class:`~landscape.qat.QATRule` and carries a table of ``slots`` 64-bit hashes of
+  grid points (exact for equal points, since :math:`q` is hashed from its float32 bits; two
+  different points collide with probability about :math:`2^{-64}`) with the first and last step
+  each was seen (least recently seen evicted). It records ``"cycle_size"`` (:math:`m`) in the
+  trajectory's extras; the monitored rule trains exactly as the rule it wraps. A cycle larger
+  than ``slots`` reads as :math:`m = 0` (conservative). :func:`chatters` reads :math:`m` at the
+  last recorded row and requires ``hit_time = -1`` (never in the basin, so neither is the cycle).
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from landscape._checks import check_int_at_least
+from landscape.qat import QATRule
+
+__all__ = ["CycleReport", "detect_cycle", "chatter_monitor", "chatters", "cycle_size", "hash_points"]
+
+
+class CycleReport(NamedTuple):
+    """cycle_size m (0: not recurrent, 1: stall, >= 2: cycle); chatters: m >= 2, cycle outside the basin."""
+
+    cycle_size: jax.Array
+    chatters: jax.Array
+
+
+def _hash_multipliers(d: int) -> np.ndarray:
+    """Two fixed rows of odd uint32 multipliers (deterministic), one per 32-bit half of the hash."""
+    rng = np.random.default_rng(0x5EED)
+    return (rng.integers(0, 2**32, size=(2, d), dtype=np.uint64) | 1).astype(np.uint32)
+
+
+def hash_points(q):
+    """A 64-bit hash (..., 2) uint32 of the float32 bits of each point q (..., d), -0.0 read as +0.0."""
+    q = jnp.asarray(q)
+    bits = jax.lax.bitcast_convert_type(q.astype(jnp.float32) + 0.0, jnp.uint32)
+    mult = jnp.asarray(_hash_multipliers(q.shape[-1]))
+    h = jnp.sum(bits[..., None, :] * mult, axis=-1, dtype=jnp.uint32)  # wraps mod 2^32
+    return h ^ (h >> 15)
+
+
+def detect_cycle(q_path, in_basin=None, *, window: int = 100) -> CycleReport:
+    """The recurrent-cycle size m of q_path (n, d) over its last ``window`` rows, and whether it chatters.
+
+    m = number of distinct rows in the window if every one of them also occurs before the window,
+    else 0. ``in_basin`` (n,): chatters needs m >= 2 and no window row in the basin. Leading batch
+    axes are allowed (q_path (..., n, d), in_basin (..., n)).
+    """
+    check_int_at_least("window", window, 1)
+    q = jnp.asarray(q_path)
+    n = q.shape[-2]
+    if window >= n:
+        raise ValueError(
+            f"window must lie in [1, n - 1] = [1, {n - 1}] for a q_path of {n} rows; got {window}."
+        )
+    ib = jnp.zeros(q.shape[:-1], bool) if in_basin is None else jnp.asarray(in_basin, bool)
+    return _detect(q, ib, window)
+
+
+@functools.partial(jax.jit, static_argnames="window")
+def _detect(q, in_basin, window):
+    n = q.shape[-2]
+    h = hash_points(q)  # (..., n, 2)
+    win, before = h[..., n - window :, :], h[..., : n - window, :]
+    eq_win = jnp.all(win[..., :, None, :] == win[..., None, :, :], -1)  # (..., W, W)
+    first_in_win = ~jnp.any(jnp.tril(eq_win, -1), -1)  # row i not equal to an earlier window row
+    distinct = jnp.sum(first_in_win, -1)
+    seen_before = jnp.any(jnp.all(win[..., :, None, :] == before[..., None, :, :], -1), -1)  # (..., W)
+    m = jnp.where(jnp.all(seen_before, -1), distinct, 0).astype(jnp.int32)
+    outside = ~jnp.any(in_basin[..., n - window :], -1)
+    return CycleReport(m, (m >= 2) & outside)
+
+
+class _MonitorState(NamedTuple):
+    hashes: jax.Array  # (M, 2) uint32
+    first: jax.Array  # (M,) int32: step at which the slot's point was first seen (-1: empty)
+    last: jax.Array  # (M,) int32: step at which it was last seen (-1: empty)
+    t: jax.Array  # () int32: steps seen so far
+
+
+def _cycle_size(state: _MonitorState, window: int):
+    """m from the monitor's table: distinct points seen in the last window steps, 0 if one is new."""
+    now = state.t - 1
+    start = now - window + 1
+    in_win = (state.last >= start) & (state.last >= 0)
+    new = in_win & (state.first >= start)
+    return jnp.where(jnp.any(new) | (start < 0), 0, jnp.sum(in_win)).astype(jnp.int32)
+
+
+def chatter_monitor(rule: QATRule, window: int = 100, slots: int = 16) -> QATRule:
+    """rule, plus on-the-fly recurrent-cycle detection of q_t, recorded as extras["cycle_size"].
+
+    Same name, deployed points and updates as ``rule``; its state is (rule's state, hash table).
+    """
+    if not isinstance(rule, QATRule):
+        raise TypeError(f"rule must be a QATRule; got {type(rule).__name__}.")
+    check_int_at_least("window", window, 1)
+    check_int_at_least("slots", slots, 2)
+
+    def init(w0, quantizer):
+        params, aux = rule.init(w0, quantizer)
+        neg = -jnp.ones((slots,), jnp.int32)
+        mon = _MonitorState(jnp.zeros((slots, 2), jnp.uint32), neg, neg, jnp.zeros((), jnp.int32))
+        return params, (aux, mon)
+
+    def deploy(params, aux, quantizer):
+        return rule.deploy(params, aux[0], quantizer)
+
+    def gradient(loss_fn, params, aux, quantizer, key):
+        inner, mon = aux
+        h = hash_points(rule.deploy(params, inner, quantizer))
+        match = jnp.all(mon.hashes == h[None, :], -1) & (mon.last >= 0)
+        hit = jnp.any(match)
+        slot = jnp.where(hit, jnp.argmax(match), jnp.argmin(mon.last))  # the match, or the LRU slot
+        one = jnp.arange(slots) == slot
+        hashes = jnp.where(one[:, None], h[None, :], mon.hashes)
+        first = jnp.where(one & ~hit, mon.t, mon.first)
+        last = jnp.where(one, mon.t, mon.last)
+        grads, inner = rule.gradient(loss_fn, params, inner, quantizer, key)
+        return grads, (inner, _MonitorState(hashes, first, last, mon.t + 1))
+
+    def extras(params, aux):
+        out = dict(rule.extras(params, aux[0]))
+        out["cycle_size"] = _cycle_size(aux[1], window)
+        return out
+
+    def latent(params):
+        return rule.latent(params)
+
+    return QATRule(rule.name, init, deploy, gradient, rule.tx, latent=latent, extras=extras)
+
+
+def cycle_size(traj):
+    """m recorded by :func:`chatter_monitor` at the last recorded row (0: not recurrent, 1: stall)."""
+    if "cycle_size" not in traj.extras:
+        raise ValueError("the trajectory has no extras['cycle_size']: run a rule wrapped by chatter_monitor.")
+    return traj.extras["cycle_size"][..., -1]
+
+
+def chatters(traj):
+    """Whether a monitored trajectory chatters: recurrent cycle of size >= 2 at the end and hit_time = -1."""
+    return (cycle_size(traj) >= 2) & (traj.hit_time < 0)

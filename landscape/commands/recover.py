@@ -1,0 +1,99 @@
+"""``landscape recover``: every QAT rule from PTQ-failed points of one case, in one call, as a table."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import typer
+
+CASES = ("rotated2d", "highdim")
+
+
+def _fmt(x, spec="g") -> str:
+    return "-" if x is None or (isinstance(x, float) and math.isnan(x)) else format(x, spec)
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``recover`` subcommand to the app."""
+
+    @app.command("recover")
+    def recover(
+        case: str = typer.Option(..., "--case", help="rotated2d (max flip > 2 r_b) or highdim (d=256, k=4)."),
+        quick: bool = typer.Option(False, "--quick", help="200 trained points instead of 2000."),
+        out: Path | None = typer.Option(
+            None, "--out", help="Folder for the netCDF dataset and a JSON summary."
+        ),
+        ptq: str = typer.Option("rtn", "--ptq", help="PTQ whose failed points are the starts: rtn or gptq."),
+        seed: int = typer.Option(0, "--seed", help="PRNG seed (landscape, trained points, noise)."),
+        n_points: int | None = typer.Option(
+            None, "--n-points", min=1, help="Trained points (overrides --quick)."
+        ),
+    ) -> None:
+        """Recovery probability and median first hitting time T of every QAT rule on one case."""
+        from rich.console import Console
+        from rich.table import Table
+
+        from landscape._checks import LandscapeError
+        from landscape.experiments.recovery import highdim_case, recovery_experiment, rotated2d_case
+        from landscape.manifest import load_manifest, save_dataset, write_json
+
+        if case not in CASES:
+            raise typer.BadParameter(f"--case must be one of {', '.join(CASES)}; got {case!r}.")
+        if ptq not in ("rtn", "gptq"):
+            raise typer.BadParameter(f"--ptq must be rtn or gptq; got {ptq!r}.")
+        n = n_points if n_points is not None else (200 if quick else 2000)
+        make = rotated2d_case if case == "rotated2d" else highdim_case
+        try:
+            cfg = make(n_points=n, ptq=ptq, seed=seed)
+        except LandscapeError as err:
+            raise typer.BadParameter(str(err)) from err
+        console = Console(width=None if Console().is_terminal else 120)
+        with console.status(f"{case}: compiling and running 10 rules on {n} starts..."):
+            ds = recovery_experiment(cfg)
+        a = ds.attrs
+        title = (
+            f"{case}: {a['n_failed']} of {n} {ptq.upper()} points outside the basin "
+            f"(max flip/r_b = {a['max_flip_over_rb']:.3g}, step/r_b = {a['step_over_rb']:.3g})"
+        )
+        table = Table(title=title)
+        cols = ("rule", "P(recover)", "median T", "T 90%", "P(chatter)", "P(stall)", "median switches")
+        for col in cols:
+            table.add_column(col, justify="left" if col == "rule" else "right")
+        rows = []
+        for r in ds["rule"].values:
+            s = ds.sel(rule=r)
+            row = {
+                "rule": str(r),
+                "p_recover": float(s["p_recover"]),
+                "p_recover_se": float(s["p_recover_se"]),
+                "T_median": float(s["T_median"]),
+                "T_q90": float(s["T_q90"]),
+                "p_chatter": float(s["p_chatter"]),
+                "p_stall": float(s["p_stall"]),
+                "median_switches": float(s["median_switches"]),
+            }
+            rows.append(row)
+            table.add_row(
+                row["rule"],
+                f"{row['p_recover']:.3f}±{row['p_recover_se']:.3f}",
+                _fmt(row["T_median"]),
+                _fmt(row["T_q90"], ".0f"),
+                f"{row['p_chatter']:.3f}",
+                f"{row['p_stall']:.3f}",
+                _fmt(row["median_switches"]),
+            )
+        console.print(table)
+        console.print(
+            f"eta = {cfg.learning_rate} (SGD), kappa = {cfg.kappa}, r_b = {cfg.basin_radius}, "
+            f"step = {cfg.step}, "
+            f"{cfg.num_steps} steps. T = first t with Q(w_t) in the basin, over recovered starts; "
+            f"chatter = recurrent cycle of >= 2 grid points over the last {cfg.window} steps, "
+            "never in the basin; "
+            f"stall = one grid point over that window, never in the basin. ± = binomial standard error."
+        )
+        if out is not None:
+            out.mkdir(parents=True, exist_ok=True)
+            path = save_dataset(ds, out / f"recovery_{case}_{ptq}.nc")
+            write_json(out / f"recovery_{case}_{ptq}.json", {"manifest": load_manifest(ds), "rules": rows})
+            console.print(f"wrote {path} and {path.with_suffix('.json')}")

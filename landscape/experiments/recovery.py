@@ -1,0 +1,386 @@
+r"""Recovery of PTQ-failed points by QAT rules: first hitting times, chattering, and sweeps.
+
+A *case* (:class:`RecoveryConfig`) fixes a landscape (a 2-D rotated river or a random straight
+river with k sharp directions in d dimensions, quadratic wall of slope ``kappa`` beyond
+``basin_radius`` :math:`r_b`, river drift), a uniform grid of step :math:`\Delta`, a learning
+rate :math:`\eta` (plain SGD) and a number of steps. :func:`recovery_experiment`:
+
+1. samples ``n_points`` trained points :math:`w^*` on the river (:math:`s \sim U(s\_range)`);
+2. applies PTQ (``"rtn"``, ``"gptq"`` or any ``fn(landscape, quantizer, w_stars) -> q``) and marks
+   the *failed* points, :math:`\rho(q) > r_b`;
+3. runs every rule from every sampled point (fixed batch shape, so one compilation serves every
+   cell of a sweep), each wrapped by :func:`landscape.chatter.chatter_monitor`;
+4. returns an ``xarray.Dataset`` (dims ``rule``, ``start``, ``t``) whose statistics are taken over
+   the failed starts only, with the manifest in ``attrs``.
+
+**Starting latent.** For RTN the latent starts at :math:`w_0 = w^*`: then
+:math:`Q(w_0) = \mathrm{RTN}(w^*)` is the failed deployed point and the latent keeps the trained
+weights (what QAT from a trained checkpoint does). Any other PTQ's point :math:`q_{\rm ptq}` is not
+:math:`Q(w^*)`, so the latent starts at :math:`w_0 = q_{\rm ptq}` (on the grid, :math:`Q(w_0) = q_{\rm ptq}`).
+The baseline ``ptq+ste`` starts at :math:`Q(w_0)`, i.e. the PTQ point itself in both cases; ``fp``
+(full-precision training, then RTN) deploys :math:`Q(w_t)`.
+
+**Default cases** (:func:`rotated2d_case`, :func:`highdim_case`; measured at seed 0 with 2000
+trained points on a 2-core CPU, ``landscape recover --case ...``):
+
+* ``rotated2d``: theta = 0.3, Delta = 0.2, r_b = 0.05, kappa = 10, eta = 0.05, 1000 steps. The flip
+  sizes are Delta sin(theta) = 0.059 = 1.2 r_b and Delta cos(theta) = 0.191 = 3.8 r_b, so
+  max flip_size > 2 r_b. RTN fails for 860 / 2000 points; from those, STE enters the basin for
+  8.1 % and chatters (recurrent cycle of 2-3 grid points outside the basin) for 91.9 %.
+* ``highdim``: d = 256, k = 4 (random N, PRNGKey(seed)), Delta = 0.1, r_b = 0.03, kappa = 10,
+  eta = 0.05, 200 steps: max flip_size = 0.78 r_b < 2 r_b and r_b < Delta sqrt(k/12) = 0.058
+  (RTN's typical normal error). RTN fails for 1460 / 2000 points; STE recovers 99.9 % of them,
+  median T = 4 steps (90 % quantile 14): a few steps, faster than the "few dozen" of the
+  prototype of DESIGN.md section 2.
+
+**Recovered** means :math:`T \ge 0`: some :math:`q_t`, :math:`0 \le t \le` ``num_steps``, lies in the
+basin (for LSQ, :math:`q_t` is on the grid of its learned step). Median and quantiles of :math:`T`
+are over the recovered failed starts (NaN when none recovered).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import json
+import warnings
+from collections.abc import Callable
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import xarray as xr
+
+from landscape import geometry, quantizers, simulate
+from landscape._checks import LandscapeError, check_int_at_least, check_positive
+from landscape.chatter import chatter_monitor, chatters, cycle_size
+from landscape.manifest import manifest
+from landscape.rules.registry import default_rules
+from landscape.walls import quadratic_wall
+
+__all__ = [
+    "RecoveryConfig",
+    "rotated2d_case",
+    "highdim_case",
+    "make_case",
+    "resolve_ptq",
+    "ptq_starts",
+    "run_rules",
+    "recovery_experiment",
+    "summarize",
+    "sweep",
+    "SWEEP_AXES",
+]
+
+
+@dataclasses.dataclass(frozen=True)
+class RecoveryConfig:
+    """One recovery case: landscape, grid, PTQ, optimizer and run sizes (see the module docstring)."""
+
+    case: str = "highdim"  # "rotated2d" or "highdim"
+    dim: int = 256
+    k: int = 4
+    theta: float = 0.3  # river angle of the rotated 2-D case (radians)
+    step: float = 0.1  # Delta
+    basin_radius: float = 0.03  # r_b
+    kappa: float = 10.0  # wall slope (quadratic wall curvature)
+    drift: float = 0.0  # ell(s) = -drift * s
+    learning_rate: float = 0.05  # eta (SGD)
+    num_steps: int = 200
+    n_points: int = 1000
+    s_range: tuple = (-5.0, 5.0)
+    ptq: str = "rtn"
+    bits: int | None = None  # None: unbounded grid; b: signed b-bit integer grid
+    window: int = 50  # chatter_monitor window (steps)
+    n_paths: int = 16  # starts whose rho/inward paths are kept
+    record_every: int = 4
+    seed: int = 0
+
+    def __post_init__(self):
+        if self.case not in ("rotated2d", "highdim"):
+            raise LandscapeError(f"case must be 'rotated2d' or 'highdim'; got {self.case!r}.")
+        for name in ("step", "basin_radius", "learning_rate"):
+            check_positive(name, getattr(self, name))
+        check_positive("kappa", self.kappa, allow_zero=True)
+        check_int_at_least("num_steps", self.num_steps, 1)
+        check_int_at_least("n_points", self.n_points, 1)
+        check_int_at_least("window", self.window, 1)
+        check_int_at_least("record_every", self.record_every, 1)
+        check_int_at_least("n_paths", self.n_paths, 0)
+        if self.num_steps % self.record_every:
+            raise LandscapeError(
+                f"record_every must divide num_steps; got {self.record_every} and {self.num_steps}."
+            )
+        if self.window >= self.num_steps:
+            raise LandscapeError(
+                f"window must lie in [1, num_steps - 1]; got {self.window} (num_steps {self.num_steps})."
+            )
+        if self.case == "highdim":
+            check_int_at_least("dim", self.dim, 2)
+            if not 1 <= self.k < self.dim:
+                raise LandscapeError(f"k must lie in [1, dim - 1] = [1, {self.dim - 1}]; got {self.k}.")
+
+    def replace(self, **changes) -> RecoveryConfig:
+        """A copy with some fields changed (validated again)."""
+        return dataclasses.replace(self, **changes)
+
+
+def rotated2d_case(**changes) -> RecoveryConfig:
+    """The 2-D rotated river, max flip_size > 2 r_b: theta 0.3, Delta 0.2, r_b 0.05, kappa 10, eta 0.05.
+
+    flip sizes Delta |sin theta| = 0.059 and Delta cos theta = 0.191 = 3.8 r_b; 1000 steps, window 200.
+    """
+    base = RecoveryConfig(
+        case="rotated2d",
+        dim=2,
+        k=1,
+        theta=0.3,
+        step=0.2,
+        basin_radius=0.05,
+        kappa=10.0,
+        learning_rate=0.05,
+        num_steps=1000,
+        window=200,
+        record_every=10,
+    )
+    return base.replace(**changes)
+
+
+def highdim_case(**changes) -> RecoveryConfig:
+    """d = 256, k = 4: Delta = 0.1, r_b = 0.03 (max flip_size about 0.78 r_b < 2 r_b, and r_b below
+    RTN's typical normal error Delta sqrt(k/12) = 0.058), kappa = 10, eta = 0.05, 200 steps, window 50."""
+    return RecoveryConfig(case="highdim", **changes)
+
+
+def make_case(cfg: RecoveryConfig):
+    """(landscape, quantizer): rotated_river_2d(theta) or random_river(PRNGKey(seed), d, k), and the grid."""
+    wall = quadratic_wall(cfg.basin_radius, cfg.kappa)
+    kw = {"wall": wall, "river_loss": float(cfg.drift)}
+    if cfg.case == "rotated2d":
+        ls = geometry.rotated_river_2d(cfg.theta, **kw)
+    else:
+        ls = geometry.random_river(jax.random.PRNGKey(cfg.seed), cfg.dim, cfg.k, **kw)
+    qz = (
+        quantizers.uniform_grid(cfg.step) if cfg.bits is None else quantizers.integer_grid(cfg.bits, cfg.step)
+    )
+    return ls, qz
+
+
+def resolve_ptq(ptq) -> tuple[str, Callable]:
+    """(name, fn) with fn(landscape, quantizer, w_stars (n, d)) -> q (n, d): 'rtn', 'gptq', or a callable."""
+    if callable(ptq):
+        return getattr(ptq, "__name__", "custom"), ptq
+    if ptq == "rtn":
+        return "rtn", lambda ls, qz, w: qz.quantize(w)
+    if ptq == "gptq":
+        from landscape.ptq import gptq  # lazy: the PTQ package is optional for this module
+
+        return "gptq", lambda ls, qz, w: gptq(ls, qz, w)
+    raise LandscapeError(
+        f"ptq must be 'rtn', 'gptq' or a callable fn(landscape, quantizer, w_stars); got {ptq!r}."
+    )
+
+
+def ptq_starts(landscape, quantizer, key, n: int, ptq="rtn", s_range=(-5.0, 5.0)) -> dict:
+    """Trained points w* on the river, PTQ points q, rho(q), failed = rho(q) > r_b, and the latent w0."""
+    name, fn = resolve_ptq(ptq)
+    w_star = landscape.sample_river(key, n, s_range=s_range)
+    q = jnp.asarray(fn(landscape, quantizer, w_star))
+    rho = jax.vmap(landscape.rho)(q)
+    w0 = w_star if name == "rtn" else q
+    return {"w_star": w_star, "q_ptq": q, "rho_ptq": rho, "failed": rho > landscape.basin_radius, "w0": w0}
+
+
+@functools.partial(jax.jit, static_argnames=("rule", "num_steps", "record_every"))
+def _run_many(landscape, quantizer, w0s, keys, *, rule, num_steps, record_every):
+    one = lambda w, k: simulate.run(
+        landscape, quantizer, rule, w, num_steps, key=k, record_every=record_every
+    )  # noqa: E731
+    return jax.vmap(one)(w0s, keys)
+
+
+def run_rules(
+    landscape, quantizer, rules: dict, w0s, num_steps: int, key, *, window=50, record_every=1
+) -> dict:
+    """{name: Trajectory} of every rule (wrapped by chatter_monitor(window)) from every start, under jit+vmap.
+
+    All rules share the same PRNG keys per start. Compilations are cached per rule object and shapes.
+    """
+    simulate.check_compatible(landscape, quantizer, w0s)
+    keys = jax.random.split(key, w0s.shape[0])
+    out = {}
+    for name, rule in rules.items():  # a loop over rules (a handful), not over steps or starts
+        mon = _monitored(rule, window)
+        out[name] = _run_many(
+            landscape, quantizer, w0s, keys, rule=mon, num_steps=num_steps, record_every=record_every
+        )
+    return out
+
+
+@functools.lru_cache(maxsize=256)
+def _monitored(rule, window):
+    return chatter_monitor(rule, window=window)
+
+
+def _geometry_attrs(landscape, quantizer, cfg: RecoveryConfig) -> dict:
+    f = quantizers.flip_size(quantizer, landscape.normals)
+    dp = quantizers.delta_perp(quantizer, landscape.normals)
+    rb = cfg.basin_radius
+    return {
+        "max_flip_over_rb": float(np.max(f) / rb),
+        "step_over_rb": float(cfg.step / rb),
+        "delta_perp": float(dp.value),
+        "delta_perp_exact": int(dp.exact),
+        "rtn_typical_normal_error": float(cfg.step * np.sqrt(landscape.k / 12.0)),
+    }
+
+
+def recovery_experiment(cfg: RecoveryConfig, rules: dict | None = None) -> xr.Dataset:
+    """Run every rule from the case's sampled starts; per-start results, summary per rule, manifest.
+
+    Variables (dims): hit_time, recovered, loss_at_hit, final_loss, final_rho_q, switches,
+    cycle_size, chatters, last_<extra> (a rule's extras at the last recorded row, e.g. last_step for
+    LSQ; NaN for other rules) (rule, start); rho_w, rho_q, inward, loss paths (rule, path, t) for the
+    first ``n_paths`` failed starts; failed, rho_ptq (start); and the :func:`summarize` variables.
+    """
+    rules = default_rules(cfg.learning_rate) if rules is None else rules
+    ls, qz = make_case(cfg)
+    k_start, k_run = jax.random.split(jax.random.PRNGKey(cfg.seed + 1))
+    st = ptq_starts(ls, qz, k_start, cfg.n_points, cfg.ptq, cfg.s_range)
+    trajs = run_rules(
+        ls, qz, rules, st["w0"], cfg.num_steps, k_run, window=cfg.window, record_every=cfg.record_every
+    )
+    failed = np.asarray(st["failed"])
+    path_idx = np.flatnonzero(failed)[: cfg.n_paths]
+    names = list(rules)
+
+    def stack(fn):
+        return np.stack([np.asarray(fn(trajs[n])) for n in names])
+
+    t_rec = np.asarray(trajs[names[0]].t[0])
+    ds = xr.Dataset(
+        {
+            "hit_time": (("rule", "start"), stack(lambda tr: tr.hit_time)),
+            "loss_at_hit": (("rule", "start"), stack(lambda tr: tr.loss_at_hit)),
+            "final_loss": (("rule", "start"), stack(lambda tr: tr.final_loss)),
+            "final_rho_q": (("rule", "start"), stack(lambda tr: tr.final_rho_q)),
+            "switches": (("rule", "start"), stack(lambda tr: tr.switches)),
+            "cycle_size": (("rule", "start"), stack(cycle_size)),
+            "chatters": (("rule", "start"), stack(chatters)),
+            "failed": (("start",), failed),
+            "rho_ptq": (("start",), np.asarray(st["rho_ptq"])),
+            "rho_w": (("rule", "path", "t"), stack(lambda tr: tr.rho_w[path_idx])),
+            "rho_q": (("rule", "path", "t"), stack(lambda tr: tr.rho_q[path_idx])),
+            "inward": (("rule", "path", "t"), stack(lambda tr: tr.inward[path_idx])),
+            "loss": (("rule", "path", "t"), stack(lambda tr: tr.loss[path_idx])),
+        },
+        coords={"rule": names, "start": np.arange(cfg.n_points), "path": path_idx, "t": t_rec},
+    )
+    ds["recovered"] = ds["hit_time"] >= 0
+    keys = sorted({k for n in names for k in trajs[n].extras if k != "cycle_size"})
+    for k in keys:  # rule extras at the last recorded row (e.g. LSQ's learned step), NaN for other rules
+        nan = np.full(cfg.n_points, np.nan)
+        vals = [np.asarray(trajs[n].extras[k][:, -1], float) if k in trajs[n].extras else nan for n in names]
+        ds[f"last_{k}"] = (("rule", "start"), np.stack(vals))
+    ds = ds.merge(summarize(ds))
+    ds.attrs.update(_geometry_attrs(ls, qz, cfg))
+    ds.attrs["ptq_failure_rate"] = float(failed.mean())
+    ds.attrs["n_failed"] = int(failed.sum())
+    ds.attrs["manifest"] = _manifest_json(dataclasses.asdict(cfg), cfg.seed, rules=names)
+    return ds
+
+
+def _manifest_json(config: dict, seed: int, **extra) -> str:
+    """The manifest as JSON for ``attrs["manifest"]`` (the format of ``landscape.manifest.save_dataset``)."""
+    return json.dumps(manifest(config, seed, **extra))
+
+
+def summarize(ds: xr.Dataset) -> xr.Dataset:
+    """Per rule, over the failed starts: p_recover (and binomial s.e.), T quantiles, p_chatter, p_stall.
+
+    p_chatter: fraction with a recurrent cycle of >= 2 grid points over the last ``window`` steps
+    and T = -1; p_stall: fraction never recovered whose q_t stayed on one grid point over that
+    window (a slow latent or a true fixed point; the driver cannot tell them apart).
+    """
+    f = ds["failed"].values.astype(bool)
+    ht = ds["hit_time"].values[:, f].astype(float)
+    n = int(f.sum())
+    rec = ht >= 0
+    p = rec.mean(1) if n else np.full(ht.shape[0], np.nan)
+    tq = np.where(rec, ht, np.nan)
+    with warnings.catch_warnings():  # all-NaN rows (no recovered start) give NaN quantiles, as documented
+        warnings.simplefilter("ignore", RuntimeWarning)
+        q10, q50, q90 = (
+            np.nanpercentile(tq, x, axis=1) if n else np.full(ht.shape[0], np.nan) for x in (10, 50, 90)
+        )
+    cs = ds["cycle_size"].values[:, f]
+    out = {
+        "p_recover": p,
+        "p_recover_se": np.sqrt(p * (1 - p) / max(n, 1)),
+        "T_q10": q10,
+        "T_median": q50,
+        "T_q90": q90,
+        "p_chatter": ds["chatters"].values[:, f].mean(1) if n else np.full(ht.shape[0], np.nan),
+        "p_stall": ((cs == 1) & ~rec).mean(1) if n else np.full(ht.shape[0], np.nan),
+        "median_switches": np.median(ds["switches"].values[:, f], 1) if n else np.full(ht.shape[0], np.nan),
+        "median_final_loss": np.median(ds["final_loss"].values[:, f], 1)
+        if n
+        else np.full(ht.shape[0], np.nan),
+    }
+    res = xr.Dataset(
+        {k: (("rule",), np.asarray(v, float)) for k, v in out.items()}, coords={"rule": ds["rule"].values}
+    )
+    res["n_failed"] = n
+    return res
+
+
+SWEEP_AXES = ("step_over_rb", "flip_over_rb", "kappa", "learning_rate", "drift", "dim", "k")
+
+
+def _cell_config(base: RecoveryConfig, axis: str, value) -> RecoveryConfig:
+    if axis == "step_over_rb":
+        return base.replace(step=float(value) * base.basin_radius)
+    if axis == "flip_over_rb":
+        ls, _ = make_case(base)
+        col = float(np.max(np.linalg.norm(np.asarray(ls.normals, np.float64), axis=0)))
+        return base.replace(step=float(value) * base.basin_radius / col)
+    if axis in ("dim", "k"):
+        if base.case != "highdim":
+            raise LandscapeError(f"axis {axis!r} needs the 'highdim' case; got {base.case!r}.")
+        return base.replace(**{axis: int(value)})
+    if axis in ("kappa", "learning_rate", "drift"):
+        return base.replace(**{axis: float(value)})
+    raise LandscapeError(f"axis must be one of {SWEEP_AXES}; got {axis!r}.")
+
+
+def sweep(base: RecoveryConfig, axis: str, values, rules: Callable | None = None) -> xr.Dataset:
+    """Summary per rule over a one-axis sweep around ``base`` (dims rule, ``axis``), with manifest.
+
+    ``axis`` in SWEEP_AXES: step_over_rb (Delta / r_b), flip_over_rb (max_j f_j / r_b, by scaling
+    Delta), kappa, learning_rate, drift, dim, k. ``rules(learning_rate) -> {name: QATRule}``
+    (default :func:`~landscape.rules.default_rules`). Also records per cell the PTQ failure rate,
+    max flip/r_b and step/r_b.
+    """
+    if axis not in SWEEP_AXES:
+        raise LandscapeError(f"axis must be one of {SWEEP_AXES}; got {axis!r}.")
+    values = list(values)
+    if not values:
+        raise LandscapeError("values must hold at least one value.")
+    make_rules = default_rules if rules is None else rules
+    cache: dict = {}
+    cells, extra = [], {"ptq_failure_rate": [], "max_flip_over_rb": [], "step_over_rb": []}
+    for v in values:  # a loop over sweep cells; each cell is one batched, jitted run per rule
+        cfg = _cell_config(base, axis, v)
+        if cfg.learning_rate not in cache:
+            cache[cfg.learning_rate] = make_rules(cfg.learning_rate)
+        ds = recovery_experiment(cfg, cache[cfg.learning_rate])
+        cells.append(summarize(ds))
+        extra["ptq_failure_rate"].append(ds.attrs["ptq_failure_rate"])
+        extra["max_flip_over_rb"].append(ds.attrs["max_flip_over_rb"])
+        extra["step_over_rb"].append(ds.attrs["step_over_rb"])
+    out = xr.concat(cells, dim=axis).assign_coords({axis: np.asarray(values)})
+    for k2, v2 in extra.items():
+        out[k2] = ((axis,), np.asarray(v2, float))
+    cfg = dict(dataclasses.asdict(base), sweep_axis=axis, sweep_values=[float(v) for v in values])
+    out.attrs["manifest"] = _manifest_json(cfg, base.seed, rules=list(out["rule"].values))
+    return out
