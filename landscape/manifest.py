@@ -92,6 +92,7 @@ def write_json(path, obj) -> None:
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     with os.fdopen(fd, "w") as fh:
         json.dump(_jsonable(obj), fh, indent=2, sort_keys=False)
+    os.chmod(tmp, 0o644)  # mkstemp creates 0600 files
     os.replace(tmp, path)
 
 
@@ -106,6 +107,7 @@ def save_dataset(ds, path, man: dict | None = None) -> Path:
     os.close(fd)
     try:
         ds.to_netcdf(tmp, engine="h5netcdf")
+        os.chmod(tmp, 0o644)  # mkstemp creates 0600 files
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):

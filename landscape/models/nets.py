@@ -1,0 +1,133 @@
+r"""Small networks as pytrees, their training, and the quantized-weight vector ``w``.
+
+Parameters are a dict ``{"dense": [{"w": (out, in), "b": (out,)}, ...], ...}``; a network
+is ``apply(params, x) -> logits``. The loss is the mean next-label cross-entropy
+:math:`L = -\frac1n\sum_i \log \mathrm{softmax}(f(x_i))_{y_i}` (for a language model
+:math:`e^{L}` is the perplexity).
+
+The quantized weights are the dense matrices (rows = output channels); biases and
+embeddings stay in full precision. :func:`flat_weights` concatenates the matrices into one
+vector ``w`` of dimension ``dim`` (row-major, layer after layer) and :func:`with_weights`
+puts such a vector back, so every diagnostic of the bridge sees the same loss
+:math:`L(w)` over :math:`w \in \mathbb{R}^{d}` as the analytic model.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+
+from landscape._checks import LandscapeError, check_int_at_least
+
+__all__ = [
+    "Task",
+    "dense_init",
+    "dense_stack",
+    "cross_entropy",
+    "accuracy",
+    "train",
+    "flat_weights",
+    "with_weights",
+    "weight_shapes",
+]
+
+
+class Task(NamedTuple):
+    """A trained network with its data: everything the bridge diagnostics need.
+
+    ``apply(params, x) -> logits``; ``layer_inputs(params, x) -> [X_l]`` the inputs
+    (n, in_l) that reach dense layer l (for GPTQ's calibration Hessian X^T X);
+    ``metric`` is "accuracy" (classifier) or "perplexity" (language model).
+    """
+
+    name: str
+    params: Any
+    apply: Callable
+    layer_inputs: Callable
+    data: Any  # landscape.models.data.Split
+    metric: str
+    info: dict
+
+
+def dense_init(key, sizes, scale: float = 1.0):
+    """Dense layers sizes[0] -> ... -> sizes[-1]: w ~ N(0, scale/in), b = 0."""
+    keys = jax.random.split(key, len(sizes) - 1)
+    return [
+        {
+            "w": jax.random.normal(k, (o, i), jnp.float32) * jnp.sqrt(scale / i),
+            "b": jnp.zeros((o,), jnp.float32),
+        }
+        for k, i, o in zip(keys, sizes[:-1], sizes[1:], strict=False)
+    ]
+
+
+def dense_stack(layers, h, collect: bool = False):
+    """h -> tanh(W_1 h + b_1) -> ... -> W_L h + b_L (logits); optionally the input of each layer."""
+    inputs = []
+    for i, layer in enumerate(layers):
+        inputs.append(h)
+        h = h @ layer["w"].T + layer["b"]
+        if i < len(layers) - 1:
+            h = jnp.tanh(h)
+    return (h, inputs) if collect else h
+
+
+def cross_entropy(logits, y):
+    """Mean cross-entropy -mean_i log softmax(logits_i)[y_i] (nats)."""
+    logp = jax.nn.log_softmax(logits, axis=-1)
+    return -jnp.mean(jnp.take_along_axis(logp, y[:, None], axis=-1))
+
+
+def accuracy(logits, y):
+    """Fraction of argmax(logits) == y."""
+    return jnp.mean(jnp.argmax(logits, axis=-1) == y)
+
+
+def train(apply, params, x, y, *, steps: int, learning_rate: float = 1e-2, weight_decay: float = 0.0):
+    """Full-batch AdamW on the cross-entropy, ``steps`` steps in one ``lax.scan``; (params, losses)."""
+    check_int_at_least("steps", steps, 1)
+    tx = optax.adamw(optax.cosine_decay_schedule(learning_rate, steps), weight_decay=weight_decay)
+
+    def loss_fn(p):
+        return cross_entropy(apply(p, x), y)
+
+    @jax.jit
+    def run(p):
+        def step(carry, _):
+            p, s = carry
+            loss, g = jax.value_and_grad(loss_fn)(p)
+            u, s = tx.update(g, s, p)
+            return (optax.apply_updates(p, u), s), loss
+
+        (p, _), losses = jax.lax.scan(step, (p, tx.init(p)), None, length=steps)
+        return p, losses
+
+    return run(params)
+
+
+def weight_shapes(params):
+    """Shapes (out, in) of the quantized dense matrices, in order."""
+    return [tuple(layer["w"].shape) for layer in params["dense"]]
+
+
+def flat_weights(params):
+    """w: the dense matrices of ``params`` raveled row-major and concatenated, shape (dim,)."""
+    return jnp.concatenate([layer["w"].reshape(-1) for layer in params["dense"]])
+
+
+def with_weights(params, w):
+    """``params`` with its dense matrices replaced by the flat vector ``w`` (inverse of flat_weights)."""
+    shapes = weight_shapes(params)
+    sizes = [int(np.prod(s)) for s in shapes]
+    if w.shape != (sum(sizes),):
+        raise LandscapeError(f"w must have shape ({sum(sizes)},) (the dense weights); got {w.shape}.")
+    cuts = np.cumsum(sizes)[:-1]
+    parts = jnp.split(w, cuts)
+    dense = [dict(layer, w=part.reshape(s))
+             for layer, part, s in zip(params["dense"], parts, shapes, strict=True)]
+    return dict(params, dense=dense)
