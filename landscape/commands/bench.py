@@ -1,0 +1,78 @@
+"""``landscape bench [--quick] [--json FILE]``: the benchmarks of ``benchmarks/``, printed as ratios."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import typer
+
+__all__ = ["register", "import_suite"]
+
+
+def import_suite():
+    """The ``benchmarks.suite`` module of the source checkout this package runs from."""
+    try:
+        import benchmarks.suite as suite
+    except ImportError:
+        root = Path(__file__).resolve().parents[2]
+        if not (root / "benchmarks" / "suite.py").is_file():
+            raise
+        sys.path.insert(0, str(root))
+        import benchmarks.suite as suite
+    return suite
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``bench`` subcommand to the CLI."""
+
+    @app.command("bench")
+    def bench(
+        json_file: Path = typer.Option(
+            None, "--json", help="Also write the full report (with manifest) here."
+        ),
+        quick: bool = typer.Option(
+            False, "--quick", help="Small sizes: checks the machinery in well under a minute."
+        ),
+        sections: str = typer.Option(
+            "ste2d,bandwidth,sweep", help="Comma-separated subset of: ste2d, bandwidth, sweep."
+        ),
+    ) -> None:
+        """Ours vs NumPy and PyTorch peers, STREAM bandwidth, sweep scaling: measured in one run."""
+        from rich.console import Console
+        from rich.table import Table
+
+        from landscape.manifest import manifest, write_json
+
+        err = Console(stderr=True)
+        try:
+            suite = import_suite()
+        except ImportError:
+            err.print(
+                "[red]error:[/red] landscape bench needs the source checkout (benchmarks/ beside landscape/)."
+            )
+            raise typer.Exit(2) from None
+        chosen = tuple(s.strip() for s in sections.split(",") if s.strip())
+        bad = [s for s in chosen if s not in suite.SECTIONS]
+        if bad or not chosen:
+            err.print(f"[red]error:[/red] --sections must be a comma-separated subset of "
+                      f"{', '.join(suite.SECTIONS)}; got {sections!r}.", soft_wrap=True)
+            raise typer.Exit(2)
+        report = suite.run_suite(quick, chosen, log=lambda m: err.print(m, highlight=False))
+        table = Table(title="landscape bench" + (" (--quick: sizes too small to quote)" if quick else ""))
+        for col in ("measurement", "ours", "peer", "ratio", "target"):
+            table.add_column(col)
+        for row in suite.summary_rows(report):
+            table.add_row(*row)
+        out = Console()
+        if not out.is_terminal:
+            out = Console(width=160)
+        out.print(table)
+        if "ste2d" in report["results"]:
+            s = report["results"]["ste2d"]
+            out.print(f"agreement with NumPy: {s['agreement_numpy']}; with PyTorch: {s['agreement_torch']}; "
+                            f"PyTorch: {s['torch']}", soft_wrap=True)
+        if json_file is not None:
+            report["manifest"] = manifest({"quick": quick, "sections": list(chosen)}, seed=0)
+            write_json(json_file, report)
+            out.print(f"wrote {json_file}")

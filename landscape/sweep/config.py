@@ -1,0 +1,350 @@
+r"""The sweep description: a TOML file validated by pydantic models (unknown keys are errors).
+
+A sweepable field takes a number, a list of numbers, ``{linspace = [start, stop, num]}``
+or ``{logspace = [start_exp, stop_exp, num]}`` (base 10, as :func:`numpy.logspace`). A
+scalar is a fixed parameter; a list/linspace/logspace is an **axis**: a named dimension of
+the result. The grid of cases is the cartesian product of the axes, of ``seeds`` and of
+``starts`` trained points per landscape (DESIGN notation: ``theta``, ``basin_radius``
+:math:`r_b`, ``kappa``, ``step`` :math:`\Delta`).
+
+Example (``examples/sweeps/rotated_2d.toml``)::
+
+    [sweep]
+    name = "rotated-2d"
+    seeds = 1
+    starts = 64
+
+    [landscape]
+    family = "rotated_2d"
+    theta = {linspace = [0.0, 0.785, 16]}
+
+    [wall]
+    basin_radius = 0.25
+    kappa = 10.0
+
+    [quantizer]
+    step = {logspace = [-1.0, 0.0, 8]}
+
+    [qat]
+    rule = ["ste", "fp"]
+    learning_rate = 0.05
+    num_steps = 200
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import tomllib
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import numpy as np
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
+
+from landscape._checks import LandscapeError
+from landscape.sweep.rules import available_rules, get_rule
+
+__all__ = [
+    "SweepConfigError",
+    "Axis",
+    "SweepConfig",
+    "load_config",
+    "parse_config",
+    "config_hash",
+]
+
+
+class SweepConfigError(LandscapeError):
+    """A bad sweep description: the message names each offending key, its value and what is allowed."""
+
+
+_AXIS_HELP = (
+    "a number, a list of numbers, {linspace = [start, stop, num]} or {logspace = [start_exp, stop_exp, num]}"
+)
+
+
+class Axis(BaseModel):
+    """The values of one sweepable parameter; ``swept`` when it is a dimension of the result."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    values: tuple[Any, ...]
+    swept: bool
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+
+def _is_num(x) -> bool:
+    return isinstance(x, (int, float)) and not isinstance(x, bool)
+
+
+def _space(kind: str, spec) -> tuple[float, ...]:
+    if not (isinstance(spec, (list, tuple)) and len(spec) == 3):
+        raise ValueError(f"{kind} must be [start, stop, num]; got {spec!r}")
+    a, b, n = spec
+    if not (_is_num(a) and _is_num(b) and math.isfinite(a) and math.isfinite(b)):
+        raise ValueError(f"{kind} start and stop must be finite numbers; got {spec!r}")
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise ValueError(f"{kind} num must be an integer >= 1; got {n!r}")
+    fn = np.linspace if kind == "linspace" else np.logspace
+    return tuple(float(v) for v in fn(a, b, n))
+
+
+def _float_axis(value) -> Axis:
+    if isinstance(value, Axis):
+        return value
+    if isinstance(value, dict) and value.get("swept") in (True, False) and "values" in value:
+        return Axis(values=tuple(float(v) for v in value["values"]), swept=bool(value["swept"]))
+    if _is_num(value):
+        vals, swept = (float(value),), False
+    elif isinstance(value, (list, tuple)):
+        if not value or not all(_is_num(v) for v in value):
+            raise ValueError(
+                f"must be {_AXIS_HELP}; got the list {value!r} (need a non-empty list of numbers)"
+            )
+        vals, swept = tuple(float(v) for v in value), True
+    elif isinstance(value, dict) and len(value) == 1 and next(iter(value)) in ("linspace", "logspace"):
+        kind, spec = next(iter(value.items()))
+        vals, swept = _space(kind, spec), True
+    else:
+        raise ValueError(f"must be {_AXIS_HELP}; got {value!r}")
+    if not all(math.isfinite(v) for v in vals):
+        raise ValueError(f"must hold finite numbers; got {value!r}")
+    return Axis(values=vals, swept=swept)
+
+
+def _int_axis(value) -> Axis:
+    if isinstance(value, Axis):
+        return value
+    if isinstance(value, dict) and value.get("swept") in (True, False) and "values" in value:
+        return Axis(values=tuple(int(v) for v in value["values"]), swept=bool(value["swept"]))
+    ok = lambda v: isinstance(v, int) and not isinstance(v, bool)  # noqa: E731
+    if ok(value):
+        return Axis(values=(value,), swept=False)
+    if isinstance(value, (list, tuple)) and value and all(ok(v) for v in value):
+        return Axis(values=tuple(value), swept=True)
+    raise ValueError(f"must be an integer or a non-empty list of integers; got {value!r}")
+
+
+def _str_axis(value) -> Axis:
+    if isinstance(value, Axis):
+        return value
+    if isinstance(value, dict) and value.get("swept") in (True, False) and "values" in value:
+        return Axis(values=tuple(str(v) for v in value["values"]), swept=bool(value["swept"]))
+    if isinstance(value, str):
+        return Axis(values=(value,), swept=False)
+    if isinstance(value, (list, tuple)) and value and all(isinstance(v, str) for v in value):
+        return Axis(values=tuple(value), swept=True)
+    raise ValueError(f"must be a string or a non-empty list of strings; got {value!r}")
+
+
+FloatAxis = Annotated[Axis, BeforeValidator(_float_axis)]
+IntAxis = Annotated[Axis, BeforeValidator(_int_axis)]
+StrAxis = Annotated[Axis, BeforeValidator(_str_axis)]
+
+
+def _check_range(name: str, axis: Axis, low=None, high=None, *, open_low=False, open_high=False) -> None:
+    for v in axis.values:
+        bad = (low is not None and (v <= low if open_low else v < low)) or (
+            high is not None and (v >= high if open_high else v > high)
+        )
+        if bad:
+            lo = "-inf" if low is None else f"{low:g}"
+            hi = "inf" if high is None else f"{high:g}"
+            left = "(" if open_low or low is None else "["
+            right = ")" if open_high or high is None else "]"
+            rng = f"{left}{lo}, {hi}{right}"
+            raise ValueError(f"{name} must lie in {rng}; got {v!r}")
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class SweepSection(_Model):
+    """[sweep]: name, seeds (an int n = seeds 0..n-1, or a list), trained starts per landscape, chunk size."""
+
+    name: str = "sweep"
+    seeds: int | list[int] = 1
+    starts: int = Field(16, ge=1)
+    chunk_size: int = Field(4096, ge=1)
+
+    @model_validator(mode="after")
+    def _seeds(self):
+        if isinstance(self.seeds, int):
+            if self.seeds < 1:
+                raise ValueError(
+                    f"seeds must be an integer >= 1 or a list of integers >= 0; got {self.seeds}"
+                )
+        else:
+            if not self.seeds or any(s < 0 for s in self.seeds) or len(set(self.seeds)) != len(self.seeds):
+                raise ValueError(
+                    f"seeds must be a non-empty list of distinct integers >= 0; got {self.seeds}"
+                )
+        return self
+
+    @property
+    def seed_values(self) -> tuple[int, ...]:
+        """The seeds of the sweep."""
+        return tuple(range(self.seeds)) if isinstance(self.seeds, int) else tuple(self.seeds)
+
+
+class _LandscapeBase(_Model):
+    s_range: tuple[float, float] = (-50.0, 50.0)
+    spread: float = Field(0.0, ge=0.0)
+
+    @model_validator(mode="after")
+    def _srange(self):
+        lo, hi = self.s_range
+        if not (math.isfinite(lo) and math.isfinite(hi) and lo < hi):
+            raise ValueError(f"s_range must be [low, high] with finite low < high; got {list(self.s_range)}")
+        return self
+
+
+class RotatedRiver2D(_LandscapeBase):
+    """[landscape] family = "rotated_2d": the 2-D straight river at angle theta (rotated_river_2d)."""
+
+    family: Literal["rotated_2d"]
+    theta: FloatAxis = Field(default_factory=lambda: _float_axis(0.3))
+
+
+class RandomRiver(_LandscapeBase):
+    """[landscape] family = "random_river": a straight river with random orthonormal N (k x d), u."""
+
+    family: Literal["random_river"]
+    dim: IntAxis = Field(default_factory=lambda: _int_axis(256))
+    k: IntAxis = Field(default_factory=lambda: _int_axis(4))
+
+    @model_validator(mode="after")
+    def _dims(self):
+        _check_range("dim", self.dim, 2)
+        _check_range("k", self.k, 1)
+        for d in self.dim.values:
+            for k in self.k.values:
+                if k >= d:
+                    raise ValueError(f"k must lie in [1, dim - 1]; got k = {k} with dim = {d}")
+        return self
+
+
+class WallSection(_Model):
+    """[wall]: the valley profile phi (quadratic: mu/2 rho^2 + kappa/2 (rho - r_b)_+^2)."""
+
+    profile: Literal["quadratic"] = "quadratic"
+    basin_radius: FloatAxis = Field(default_factory=lambda: _float_axis(0.25))
+    kappa: FloatAxis = Field(default_factory=lambda: _float_axis(10.0))
+    mu: FloatAxis = Field(default_factory=lambda: _float_axis(0.0))
+
+    @model_validator(mode="after")
+    def _ranges(self):
+        _check_range("basin_radius", self.basin_radius, 0, open_low=True)
+        _check_range("kappa", self.kappa, 0)
+        _check_range("mu", self.mu, 0)
+        return self
+
+
+class QuantizerSection(_Model):
+    """[quantizer]: the unbounded uniform grid offset + step * Z."""
+
+    kind: Literal["uniform"] = "uniform"
+    step: FloatAxis = Field(default_factory=lambda: _float_axis(0.5))
+    offset: FloatAxis = Field(default_factory=lambda: _float_axis(0.0))
+
+    @model_validator(mode="after")
+    def _ranges(self):
+        _check_range("step", self.step, 0, open_low=True)
+        return self
+
+
+class PTQSection(_Model):
+    """[ptq]: the post-training rule whose point Q(w*) starts QAT (round-to-nearest)."""
+
+    rule: Literal["rtn"] = "rtn"
+
+
+class QATSection(_Model):
+    """[qat]: rule names (looked up in the rule registry), learning rate, steps, per-rule options."""
+
+    rule: StrAxis = Field(default_factory=lambda: _str_axis("ste"))
+    learning_rate: FloatAxis = Field(default_factory=lambda: _float_axis(0.05))
+    num_steps: IntAxis = Field(default_factory=lambda: _int_axis(200))
+    options: dict[str, dict[str, float | int | bool | str]] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _rules(self):
+        _check_range("learning_rate", self.learning_rate, 0, open_low=True)
+        _check_range("num_steps", self.num_steps, 1)
+        known = available_rules()
+        for name in self.rule.values:
+            if name not in known:
+                raise ValueError(f"rule {name!r} is not a registered QAT rule; allowed: {', '.join(known)}")
+        for name in self.options:
+            if name not in self.rule.values:
+                raise ValueError(
+                    f"options.{name} is given but {name!r} is not among the rules {list(self.rule.values)}"
+                )
+        for name in self.rule.values:
+            try:
+                get_rule(name, learning_rate=self.learning_rate.values[0], **self.options.get(name, {}))
+            except (TypeError, ValueError) as err:
+                opts = self.options.get(name, {})
+                raise ValueError(f"rule {name!r} rejects options {opts}: {err}") from None
+        return self
+
+
+class SweepConfig(_Model):
+    """The whole sweep description (sections sweep, landscape, wall, quantizer, ptq, qat)."""
+
+    sweep: SweepSection = Field(default_factory=SweepSection)
+    landscape: Annotated[RotatedRiver2D | RandomRiver, Field(discriminator="family")]
+    wall: WallSection = Field(default_factory=WallSection)
+    quantizer: QuantizerSection = Field(default_factory=QuantizerSection)
+    ptq: PTQSection = Field(default_factory=PTQSection)
+    qat: QATSection = Field(default_factory=QATSection)
+
+
+def _format_errors(err: ValidationError, source: str) -> str:
+    lines = [f"invalid sweep config {source}:"]
+    for e in err.errors():
+        loc = [str(p) for p in e["loc"] if p not in ("rotated_2d", "random_river")]
+        key = ".".join(loc) or "(top level)"
+        inp = e.get("input")
+        if e["type"] == "extra_forbidden":
+            lines.append(f"  unknown key '{key}' (value {inp!r}); check the spelling against docs/sweeps.md")
+        elif e["type"] == "missing":
+            lines.append(f"  missing key '{key}'")
+        else:
+            msg = e["msg"].removeprefix("Value error, ")
+            first = msg.split(" ", 1)[0].split(".", 1)[0]
+            if first.isidentifier() and first != "Input" and isinstance(inp, dict) and first in inp:
+                key = f"{key}.{first}"  # a section-level check about one of its keys
+            show = "got" not in msg and not isinstance(inp, dict)
+            lines.append(f"  {key}: {msg} (got {inp!r})" if show else f"  {key}: {msg}")
+    return "\n".join(lines)
+
+
+def parse_config(data: dict, source: str = "<dict>") -> SweepConfig:
+    """Validate a sweep description given as a dict (e.g. parsed TOML)."""
+    try:
+        return SweepConfig.model_validate(data)
+    except ValidationError as err:
+        raise SweepConfigError(_format_errors(err, source)) from None
+
+
+def load_config(path) -> SweepConfig:
+    """Read and validate a sweep description from a TOML file."""
+    path = Path(path)
+    if not path.is_file():
+        raise SweepConfigError(f"config file {str(path)!r} does not exist.")
+    try:
+        data = tomllib.loads(path.read_text())
+    except tomllib.TOMLDecodeError as err:
+        raise SweepConfigError(f"config file {str(path)!r} is not valid TOML: {err}") from None
+    return parse_config(data, repr(str(path)))
+
+
+def config_hash(cfg: SweepConfig) -> str:
+    """SHA-256 of the canonical JSON of the validated config (what a results directory is bound to)."""
+    blob = json.dumps(cfg.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(blob.encode()).hexdigest()

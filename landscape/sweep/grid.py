@@ -1,0 +1,156 @@
+"""The cartesian grid of a sweep: axes, groups of cases sharing static structure, and chunks.
+
+Axes are ordered static first (``rule``, ``learning_rate``, ``num_steps``, ``dim``, ``k``:
+they change the compiled program), then dynamic (``theta``, ``basin_radius``, ``kappa``,
+``mu``, ``step``, ``offset``, ``seed``, ``start``: array inputs of one program). Cases are
+numbered in C order over all axes, so each **group** (one combination of static values)
+is a contiguous block of case numbers, cut into **chunks** of at most ``chunk_size``
+cases. A chunk is the unit of computation, of storage and of resumption; the chunk
+layout depends only on the config, never on devices or processes.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+import numpy as np
+
+from landscape.sweep.config import Axis, SweepConfig
+
+__all__ = ["Grid", "Chunk", "make_grid", "STATIC_AXES", "DYNAMIC_AXES"]
+
+STATIC_AXES = ("rule", "learning_rate", "num_steps", "dim", "k")
+DYNAMIC_AXES = ("theta", "basin_radius", "kappa", "mu", "step", "offset", "seed", "start")
+
+
+@dataclasses.dataclass(frozen=True)
+class Chunk:
+    """Chunk ``index`` holds cases [start, stop) (global numbers), all in group ``group``."""
+
+    index: int
+    group: int
+    start: int
+    stop: int
+
+    @property
+    def size(self) -> int:
+        """Number of cases in the chunk."""
+        return self.stop - self.start
+
+
+@dataclasses.dataclass(frozen=True)
+class Grid:
+    """Axes (name -> Axis) in case order, with the chunk layout."""
+
+    axes: dict[str, Axis]
+    chunk_size: int
+
+    @property
+    def static_names(self) -> tuple[str, ...]:
+        """Axes that change the compiled program (one jit per combination)."""
+        return tuple(n for n in self.axes if n in STATIC_AXES)
+
+    @property
+    def dynamic_names(self) -> tuple[str, ...]:
+        """Axes passed as arrays to one compiled program."""
+        return tuple(n for n in self.axes if n in DYNAMIC_AXES)
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        """Lengths of all axes in case order."""
+        return tuple(len(a) for a in self.axes.values())
+
+    @property
+    def group_shape(self) -> tuple[int, ...]:
+        """Lengths of the static axes."""
+        return tuple(len(self.axes[n]) for n in self.static_names)
+
+    @property
+    def dynamic_shape(self) -> tuple[int, ...]:
+        """Lengths of the dynamic axes."""
+        return tuple(len(self.axes[n]) for n in self.dynamic_names)
+
+    @property
+    def n_groups(self) -> int:
+        """Number of static combinations."""
+        return math.prod(self.group_shape)
+
+    @property
+    def group_size(self) -> int:
+        """Cases per group."""
+        return math.prod(self.dynamic_shape)
+
+    @property
+    def n_cases(self) -> int:
+        """Total number of cases."""
+        return self.n_groups * self.group_size
+
+    @property
+    def dims(self) -> tuple[str, ...]:
+        """Names of the result's dimensions: the swept axes (seed and start always)."""
+        return tuple(n for n, a in self.axes.items() if a.swept)
+
+    @property
+    def chunks_per_group(self) -> int:
+        """Chunks in each group (the last one may be short)."""
+        return -(-self.group_size // self.chunk_size)
+
+    @property
+    def n_chunks(self) -> int:
+        """Total number of chunks."""
+        return self.n_groups * self.chunks_per_group
+
+    def chunk(self, index: int) -> Chunk:
+        """The chunk with this index."""
+        if not 0 <= index < self.n_chunks:
+            raise IndexError(f"chunk index must lie in [0, {self.n_chunks - 1}]; got {index}.")
+        g, j = divmod(index, self.chunks_per_group)
+        lo = j * self.chunk_size
+        hi = min(lo + self.chunk_size, self.group_size)
+        base = g * self.group_size
+        return Chunk(index, g, base + lo, base + hi)
+
+    def group_static(self, group: int) -> dict:
+        """The static values of a group: name -> value."""
+        idx = np.unravel_index(group, self.group_shape) if self.group_shape else ()
+        return {n: self.axes[n].values[int(i)] for n, i in zip(self.static_names, idx, strict=True)}
+
+    def case_indices(self, chunk: Chunk) -> dict[str, np.ndarray]:
+        """Per case of the chunk, its index along each dynamic axis (int32 arrays)."""
+        local = np.arange(chunk.start, chunk.stop, dtype=np.int64) - chunk.group * self.group_size
+        idx = np.unravel_index(local, self.dynamic_shape)
+        return {n: i.astype(np.int32) for n, i in zip(self.dynamic_names, idx, strict=True)}
+
+    def coords(self) -> dict[str, np.ndarray]:
+        """Coordinate values of every axis (swept ones become dimensions, others scalars)."""
+        out = {}
+        for n, a in self.axes.items():
+            vals = np.asarray(a.values)
+            if vals.dtype.kind == "f":
+                vals = vals.astype(np.float32)
+            out[n] = vals
+        return out
+
+
+def make_grid(cfg: SweepConfig) -> Grid:
+    """The grid of a validated config."""
+    ls, q = cfg.landscape, cfg.qat
+    axes: dict[str, Axis] = {
+        "rule": q.rule,
+        "learning_rate": q.learning_rate,
+        "num_steps": q.num_steps,
+    }
+    if cfg.landscape.family == "random_river":
+        axes["dim"], axes["k"] = ls.dim, ls.k
+    else:
+        axes["theta"] = ls.theta
+    axes["basin_radius"] = cfg.wall.basin_radius
+    axes["kappa"] = cfg.wall.kappa
+    axes["mu"] = cfg.wall.mu
+    axes["step"] = cfg.quantizer.step
+    axes["offset"] = cfg.quantizer.offset
+    axes["seed"] = Axis(values=cfg.sweep.seed_values, swept=True)
+    axes["start"] = Axis(values=tuple(range(cfg.sweep.starts)), swept=True)
+    order = [n for n in STATIC_AXES if n in axes] + [n for n in DYNAMIC_AXES if n in axes]
+    return Grid({n: axes[n] for n in order}, cfg.sweep.chunk_size)
