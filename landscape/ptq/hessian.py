@@ -1,0 +1,194 @@
+r"""The Hessian a PTQ method sees, and the per-coordinate view of a quantizer.
+
+A PTQ ``source`` is either a :class:`~landscape.geometry.Landscape` or a user-supplied
+``(d, d)`` array ``H`` (e.g. a calibration Hessian :math:`X^\top X`).
+
+* **Landscape source**: the loss depends on ``w`` only through :math:`z = Pw`, where
+  :math:`P = [N; u]` (``(k+1) x d``, orthonormal rows). Hence the exact Hessian is
+  :math:`H = P^\top C P` with :math:`C = \nabla^2_z g(Pw^*)` (``(k+1) x (k+1)``), ``g`` the
+  landscape restricted to the sharp and river coordinates. :func:`hessian_factors` returns
+  ``(P, C)``; nothing of size ``d x d`` is formed, so batches of trained points are cheap.
+* **Array source**: ``H`` is symmetrised and checked (symmetric, finite, positive
+  semi-definite within a tolerance) before any tracing; see :func:`check_hessian`.
+
+GPTQ dampening (Frantar et al., 2023): :math:`H + \lambda I`,
+:math:`\lambda = \mathrm{damp}\cdot\mathrm{mean}(\mathrm{diag}\,H)`; when
+:math:`\mathrm{mean}(\mathrm{diag}\,H) \le 0` (a Hessian that is zero, as in a perfectly flat
+basin) :math:`\lambda = \mathrm{damp}`, which makes every Hessian-based method equal RTN.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from landscape._checks import LandscapeError, check_finite, check_positive, is_concrete
+from landscape.geometry import Landscape
+from landscape.quantizers import Codebook, UniformGrid
+
+__all__ = [
+    "reduced_landscape",
+    "hessian_factors",
+    "dense_hessian",
+    "check_hessian",
+    "damping",
+    "quadratic_proxy",
+    "map_rows",
+]
+
+
+# --------------------------------------------------------------------------------------
+# Landscape sources: H = P^T C P
+# --------------------------------------------------------------------------------------
+def reduced_landscape(landscape: Landscape) -> tuple[Landscape, jax.Array]:
+    """(L_red, P): L(w) = L_red(P w) with P = [N; u] and L_red the same landscape in R^(k+1)."""
+    k = landscape.k
+    dt = landscape.normals.dtype
+    eye = jnp.eye(k + 1, dtype=dt)
+    red = landscape.replace(normals=eye[:k], river_dir=eye[k])
+    proj = jnp.concatenate([landscape.normals, landscape.river_dir[None, :]], axis=0)
+    return red, proj
+
+
+def hessian_factors(landscape: Landscape, w_star) -> tuple[jax.Array, jax.Array]:
+    """(P, C) with Hess L(w*) = P^T C P exactly; C = Hess of L_red at z = P w* (batched over rows of w*)."""
+    red, proj = reduced_landscape(landscape)
+    w_star = jnp.asarray(w_star)
+    z = w_star @ proj.T
+    hz = jax.hessian(red.loss)
+    c = hz(z) if z.ndim == 1 else jax.vmap(hz)(z)
+    c = 0.5 * (c + jnp.swapaxes(c, -1, -2))
+    return proj, c
+
+
+def psd_part(c):
+    """The positive semi-definite part of a symmetric matrix C (negative eigenvalues set to 0)."""
+    evals, evecs = jnp.linalg.eigh(c)
+    return (evecs * jnp.maximum(evals, 0.0)[..., None, :]) @ jnp.swapaxes(evecs, -1, -2)
+
+
+def dense_hessian(source, w_star) -> jax.Array:
+    """Hess L(w*) as a dense (d, d) array: P^T C P for a Landscape (one point), H itself for an array."""
+    if isinstance(source, Landscape):
+        proj, c = hessian_factors(source, w_star)
+        if c.ndim != 2:
+            raise LandscapeError("dense_hessian needs a single point w_star of shape (d,).")
+        return proj.T @ c @ proj
+    return jnp.asarray(source)
+
+
+# --------------------------------------------------------------------------------------
+# Array sources
+# --------------------------------------------------------------------------------------
+def check_hessian(h, dim: int, *, psd_tol: float = 1e-5, on_indefinite: str = "raise"):
+    """Validate a user Hessian: (dim, dim), finite, symmetric; PSD within psd_tol * max|eig| (or shifted)."""
+    if on_indefinite not in ("raise", "shift"):
+        raise LandscapeError(f"on_indefinite must be 'raise' or 'shift'; got {on_indefinite!r}.")
+    h = jnp.asarray(h, dtype=jnp.result_type(float))
+    if h.shape != (dim, dim):
+        raise LandscapeError(f"H must have shape ({dim}, {dim}) to match w_star; got shape {h.shape}.")
+    if not is_concrete(h):
+        # traced: no Python-side check possible; symmetrise and (documented) shift so the
+        # Cholesky factorisation cannot produce NaN.
+        h = 0.5 * (h + h.T)
+        lam_min = jnp.linalg.eigvalsh(h)[0]
+        return h + jnp.maximum(-lam_min, 0.0) * jnp.eye(dim, dtype=h.dtype)
+    hn = np.asarray(h, dtype=np.float64)
+    check_finite("H", hn)
+    scale = max(float(np.max(np.abs(hn))), 1e-30)
+    asym = float(np.max(np.abs(hn - hn.T)))
+    if asym > 1e-5 * scale:
+        raise LandscapeError(
+            f"H must be symmetric (max |H - H^T| <= 1e-5 max|H|); got max |H - H^T| = {asym:.3g} "
+            f"with max|H| = {scale:.3g}. Pass (H + H^T) / 2 if the asymmetry is rounding noise."
+        )
+    hn = 0.5 * (hn + hn.T)
+    evals = np.linalg.eigvalsh(hn)
+    lam_min, lam_max = float(evals[0]), float(np.max(np.abs(evals)))
+    if lam_min < -psd_tol * max(lam_max, 1e-30):
+        if on_indefinite == "raise":
+            raise LandscapeError(
+                f"H must be positive semi-definite (min eigenvalue >= -{psd_tol:g} max|eig|); its min "
+                f"eigenvalue is {lam_min:.4g} (max |eig| {lam_max:.4g}). Pass a PSD Hessian such as "
+                f"X^T X, or on_indefinite='shift' to add |min eig| I before dampening."
+            )
+        hn = hn + (-lam_min) * np.eye(dim)
+    return jnp.asarray(hn, dtype=h.dtype)
+
+
+def damping(trace, dim: int, damp):
+    """lambda = damp * mean(diag H) = damp * tr(H) / d, or damp when tr(H) <= 0 (GPTQ dampening)."""
+    mean_diag = trace / dim
+    return jnp.where(mean_diag > 0, damp * mean_diag, damp)
+
+
+def check_damp(damp) -> None:
+    """Raise unless damp > 0."""
+    check_positive("damp", damp)
+
+
+# --------------------------------------------------------------------------------------
+# shapes and the per-coordinate quantizer
+# --------------------------------------------------------------------------------------
+def check_w_star(w_star, dim: int | None = None):
+    """w* as a float array of shape (d,) or (rows, d); checked finite."""
+    w = jnp.asarray(w_star, dtype=jnp.result_type(float))
+    if w.ndim not in (1, 2):
+        raise LandscapeError(f"w_star must have shape (d,) or (rows, d); got shape {w.shape}.")
+    if dim is not None and w.shape[-1] != dim:
+        raise LandscapeError(f"w_star has last axis {w.shape[-1]}, but the source has dim = {dim}.")
+    check_finite("w_star", w)
+    return w
+
+
+def broadcast_quantizer(quantizer, shape):
+    """The quantizer with every per-coordinate leaf broadcast to ``shape`` (codebook levels kept)."""
+    try:
+        if isinstance(quantizer, UniformGrid):
+            return dataclasses.replace(
+                quantizer,
+                step=jnp.broadcast_to(quantizer.step, shape),
+                offset=jnp.broadcast_to(quantizer.offset, shape),
+                qmin=jnp.broadcast_to(quantizer.qmin, shape),
+                qmax=jnp.broadcast_to(quantizer.qmax, shape),
+            )
+        if isinstance(quantizer, Codebook):
+            return dataclasses.replace(quantizer, scale=jnp.broadcast_to(quantizer.scale, shape))
+    except ValueError:
+        raise LandscapeError(
+            f"the quantizer's step/offset/scale does not broadcast to w_star's shape {tuple(shape)}; "
+            "use shape (), (d,), or (rows, 1) / (rows, d) for a 2-D w_star."
+        ) from None
+    raise LandscapeError(f"quantizer must be a UniformGrid or a Codebook; got {type(quantizer).__name__}.")
+
+
+def take_coord(qb, j):
+    """The quantizer of coordinate j (last axis) of a broadcast quantizer (j may be traced)."""
+    take = lambda x: jax.lax.dynamic_index_in_dim(x, j, axis=-1, keepdims=False)  # noqa: E731
+    if isinstance(qb, UniformGrid):
+        return dataclasses.replace(qb, step=take(qb.step), offset=take(qb.offset),
+                                   qmin=take(qb.qmin), qmax=take(qb.qmax))
+    return dataclasses.replace(qb, scale=take(qb.scale))
+
+
+def map_rows(f, xs, batch_size: int = 256):
+    """vmap f over the leading axis of the pytree xs, in chunks of batch_size rows (cache-sized)."""
+    n = jax.tree_util.tree_leaves(xs)[0].shape[0]
+    if n <= batch_size:
+        return jax.vmap(f)(*xs)
+    return jax.lax.map(lambda a: f(*a), xs, batch_size=batch_size)
+
+
+def quadratic_proxy(source, w_star, q):
+    """(q - w*)^T H (q - w*), the second-order proxy of L(q) - L(w*) (per row for a 2-D w*)."""
+    w_star = jnp.asarray(w_star)
+    e = jnp.asarray(q) - w_star
+    if isinstance(source, Landscape):
+        proj, c = hessian_factors(source, w_star)
+        ze = e @ proj.T
+        return jnp.einsum("...i,...ij,...j->...", ze, c, ze)
+    h = jnp.asarray(source)
+    return jnp.einsum("...i,ij,...j->...", e, h, e)
