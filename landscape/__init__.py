@@ -6,7 +6,10 @@ rules that map a trained w* to a grid point; QAT rules that train latent weights
 whose deployed points Q(w_t) should re-enter the basin.
 """
 
+# the PTQ suite, the rivals of STE and chattering detection (submodules and their main names)
+from landscape import chatter, ptq, rules
 from landscape._checks import LandscapeError
+from landscape.chatter import chatter_monitor, detect_cycle
 from landscape.geometry import (
     Landscape,
     arc_river,
@@ -17,6 +20,7 @@ from landscape.geometry import (
     straight_river,
     wsd_river_valley,
 )
+from landscape.ptq import adaround, gptq, obq, oracle, ptq_methods, rtn, stochastic_rounding
 from landscape.qat import QATRule, full_precision, ste
 from landscape.quantizers import (
     Codebook,
@@ -35,6 +39,16 @@ from landscape.quantizers import (
     uniform_grid,
 )
 from landscape.river import Lake, LinearDrift, ZeroDrift
+from landscape.rules import (
+    binary_connect,
+    clipped_ste,
+    default_rules,
+    error_feedback,
+    lsq,
+    noise_injection,
+    prox_connect,
+    ptq_ste,
+)
 from landscape.simulate import Trajectory, run, run_batch
 from landscape.walls import exp_wall, power_wall, quadratic_wall, softplus_wall
 
@@ -77,4 +91,24 @@ __all__ = [
     "softplus_wall",
     "power_wall",
     "exp_wall",
+    "chatter",
+    "ptq",
+    "rules",
+    "chatter_monitor",
+    "detect_cycle",
+    "rtn",
+    "stochastic_rounding",
+    "obq",
+    "gptq",
+    "adaround",
+    "oracle",
+    "ptq_methods",
+    "clipped_ste",
+    "ptq_ste",
+    "lsq",
+    "prox_connect",
+    "binary_connect",
+    "error_feedback",
+    "noise_injection",
+    "default_rules",
 ]
