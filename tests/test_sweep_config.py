@@ -64,7 +64,10 @@ BAD = [
 ]
 
 
-@pytest.mark.parametrize("path,value,needles", BAD, ids=[f"{p}={v!r}" for p, v, _ in BAD])
+_IDS = [f"{p}=<deleted>" if v is _DELETE else f"{p}={v!r}" for p, v, _ in BAD]  # stable across xdist workers
+
+
+@pytest.mark.parametrize("path,value,needles", BAD, ids=_IDS)
 def test_bad_config_names_key_and_value(path, value, needles):
     with pytest.raises(SweepConfigError) as err:
         parse_config(_with(path, value))

@@ -1,0 +1,65 @@
+"""``landscape check``: run the proof layer (statements, sympy, z3, hypothesis attacks, mutants)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``check`` subcommand to the app."""
+
+    @app.command("check")
+    def check(
+        quick: bool = typer.Option(False, "--quick", help="Small attack budget (< 2 min on 2 cores)."),
+        json_path: Path = typer.Option(None, "--json", help="Also write the report as JSON here."),
+        only: str = typer.Option(None, "--only", help="Comma-separated statement ids (default: all)."),
+        replay: Path = typer.Option(None, "--replay", help="Replay a saved counterexample JSON and exit."),
+        cex_dir: Path = typer.Option(None, "--cex-dir", help="Save every counterexample found here (JSON)."),
+    ) -> None:
+        """Check every statement of docs/theory.md: status, evidence, counterexamples, tightness, mutants."""
+        from rich.console import Console
+
+        console = Console()
+        if replay is not None:
+            from proofs.falsify import load_counterexample
+            from proofs.falsify import replay as do_replay
+
+            res = do_replay(load_counterexample(replay))
+            verdict = "holds" if res.holds else f"VIOLATED ({', '.join(res.failed)})"
+            console.print(f"replay of {replay}: applicable={res.applicable}, conclusion {verdict}")
+            raise typer.Exit(0 if res.holds else 1)
+
+        from landscape.manifest import manifest, write_json
+        from proofs.report import check as run_check
+        from proofs.report import render_table
+        from proofs.statements import by_id
+
+        statements = None
+        if only:
+            try:
+                statements = [by_id(s.strip()) for s in only.split(",") if s.strip()]
+            except ValueError as exc:
+                raise typer.BadParameter(str(exc), param_hint="--only") from None
+        with console.status("checking statements (sympy, z3, hypothesis attacks in float64)..."):
+            report = run_check(quick=quick, statements=statements)
+        console.print(render_table(report))
+        if cex_dir is not None:
+            from proofs.falsify import save_counterexample
+
+            cex_dir.mkdir(parents=True, exist_ok=True)
+            for row in report["statements"]:
+                found = [(row["id"], row["counterexample"])]
+                found += [(f"{row['id']}_mutant{i}", m["counterexample"])
+                          for i, m in enumerate(row["mutants"])]
+                for name, cex in found:
+                    if cex is not None:
+                        save_counterexample(cex, cex_dir / f"{name}.json")
+            console.print(f"counterexamples written to {cex_dir}/ (replay: landscape check --replay FILE)")
+        if json_path is not None:
+            report["manifest"] = manifest({"quick": quick, "only": only}, seed=0)
+            write_json(json_path, report)
+            console.print(f"report written to {json_path}")
+        if any(r["status"] == "falsified" for r in report["statements"]):
+            raise typer.Exit(1)

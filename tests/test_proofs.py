@@ -1,0 +1,196 @@
+"""The proof layer is itself tested: true statements pass, mutants fail, counterexamples replay,
+a biased simulator is caught, and each symbolic step / certificate can fail when its claim is false."""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+import sympy as sp
+import z3
+from typer.testing import CliRunner
+
+from landscape import qat
+from landscape.cli import app
+from proofs import certify, symbolic
+from proofs.falsify import Simulator, attack, check_case, load_counterexample, replay, save_counterexample
+from proofs.report import check
+from proofs.statements import STATEMENTS, by_id, drop_assumption, mutants, scale_constant
+
+
+# --------------------------------------------------------------------------------------
+# symbolic steps and certificates
+# --------------------------------------------------------------------------------------
+@pytest.mark.parametrize("name", sorted(symbolic.STEPS))
+def test_symbolic_step_verified(name):
+    step = symbolic.run_step(name)
+    assert step.ok, step.detail
+
+
+def test_symbolic_check_rejects_a_wrong_closed_form(monkeypatch):
+    right = symbolic.irwin_hall_cdf
+    monkeypatch.setattr(symbolic, "irwin_hall_cdf", lambda b, y: 2 * right(b, y) / len(b))  # m! -> (m-1)!/..
+    assert not symbolic.step_irwin_hall_exit_prob().ok
+
+
+@pytest.mark.parametrize("name", sorted(certify.CERTIFICATES))
+def test_certificate_proved(name):
+    cert = certify.run_certificate(name)
+    assert cert.ok and cert.status in ("unsat", "bnb-ok"), cert  # z3 unsat, or branch and bound done
+    assert cert.box
+
+
+def test_certificate_finds_counterexample_to_a_false_claim():
+    rho, a, c = z3.Reals("rho alpha c")
+    hyps = [rho > 0, c > 0, c <= 1, a > 0, a <= rho * c]
+    wrong = rho * rho - 2 * a * rho * c + a * a <= (rho - a * c) ** 2  # decrease a c instead of a c / 2
+    cert = certify.prove("wrong", hyps, wrong, "all reals", "false claim")
+    assert not cert.ok and cert.status == "sat" and cert.model
+
+
+def test_berry_esseen_branch_and_bound_can_fail():
+    assert certify._be_branch_and_bound(6)[0]
+    assert not certify._be_branch_and_bound(6, c_be=0.005)[0]  # a constant 100x too small is refuted
+
+
+def test_exit_probability_special_cases():
+    # one summand: P(|U[-a, a]| > r) = 1 - r / a
+    assert symbolic.exit_probability([0.4], 0.1) == pytest.approx(0.75, abs=1e-12)
+    # two equal summands: triangle law on [-2a, 2a]: P(|X| > r) = (2a - r)^2 / (4 a^2)
+    assert symbolic.exit_probability([0.5, 0.5], 0.3) == pytest.approx((1 - 0.3) ** 2, abs=1e-12)
+    assert symbolic.exit_probability([0.2, 0.3], 0.6) == 0.0
+    rng = np.random.default_rng(0)
+    a = np.array([0.1, 0.25, 0.05])
+    x = (rng.uniform(-1, 1, (200_000, 3)) * a).sum(1)
+    assert symbolic.exit_probability(a, 0.15) == pytest.approx(np.mean(np.abs(x) > 0.15), abs=0.005)
+
+
+# --------------------------------------------------------------------------------------
+# statements as data
+# --------------------------------------------------------------------------------------
+def test_statements_are_data():
+    ids = [s.id for s in STATEMENTS]
+    assert len(ids) == len(set(ids)) >= 6
+    for s in STATEMENTS:
+        assert s.assumptions is not None and s.conclusion
+        for rel in s.conclusion.values():
+            assert isinstance(rel, sp.Basic)
+    t_max = by_id("S5").constant_exprs()["T_max"]
+    assert {x.name for x in t_max.free_symbols} >= {"rho_0", "dp", "r_b", "gamma", "eta", "m_slope"}
+
+
+def test_bad_arguments_raise_value_error():
+    with pytest.raises(ValueError, match="statement id"):
+        by_id("S99")
+    with pytest.raises(ValueError, match="constants"):
+        scale_constant(by_id("S5"), "nope", 2)
+    with pytest.raises(ValueError, match="assumptions"):
+        drop_assumption(by_id("S5"), "nope")
+    with pytest.raises(ValueError, match="max_examples"):
+        attack(by_id("S6"), max_examples=0)
+
+
+# --------------------------------------------------------------------------------------
+# the checker: quick run, mutants, replay, biased simulator, a user's edit
+# --------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def quick_report():
+    return check(quick=True)
+
+
+@pytest.mark.slow
+def test_quick_check_true_statements_pass_and_mutants_fail(quick_report):
+    rows = {r["id"]: r for r in quick_report["statements"]}
+    for sid, row in rows.items():
+        if row["kind"] == "theorem":
+            assert row["status"] == "proved", (sid, row["counterexample"])
+            assert row["violations"] == 0 and row["cases"] >= 5, (sid, row["cases"])
+    assert rows["S5C"]["status"] == "conjecture"
+    assert quick_report["mutants_total"] >= 15
+    missed = [m["mutant"] for r in rows.values() for m in r["mutants"] if not m["caught"]]
+    assert quick_report["mutants_caught"] == quick_report["mutants_total"], missed
+    for sid in ("S3", "S4", "S5"):  # bounds report how tight they are
+        assert 0 < rows[sid]["tightness"] <= 1
+
+
+@pytest.mark.slow
+def test_saved_counterexample_replays_to_the_same_violation(quick_report, tmp_path):
+    s5 = next(r for r in quick_report["statements"] if r["id"] == "S5")
+    mut = next(m for m in s5["mutants"] if "T_max" in m["mutant"])
+    cex = mut["counterexample"]
+    path = save_counterexample(cex, tmp_path / "cex.json")
+    loaded = load_counterexample(path)
+    mutant = next(m for m in mutants(by_id("S5")) if "T_max" in m.mutant_of)
+    res = replay(loaded, mutant)
+    assert res.applicable and not res.holds
+    assert res.failed == cex["failed"]
+    assert res.values["T"] == cex["values"]["T"] and res.values["T_max"] == cex["values"]["T_max"]
+    assert not replay(loaded).holds  # replay() finds the mutant the file names
+    assert replay(loaded, by_id("S5")).holds  # the true statement holds on the same case
+    out = CliRunner().invoke(app, ["check", "--replay", str(path)])
+    assert out.exit_code == 1 and "VIOLATED (recovered_in_time)" in out.output
+
+
+def test_user_edit_recovery_bound_ten_times_smaller_is_caught():
+    edited = scale_constant(by_id("S5"), "T_max", sp.Rational(1, 10))
+    res = attack(edited, max_examples=40)
+    assert res.violations > 0
+    cex = res.counterexample
+    assert cex["values"]["T"] > cex["values"]["T_max"]
+
+
+def _biased_ste(bias):
+    def factory(eta):
+        base = qat.ste(eta)
+
+        def gradient(loss_fn, params, aux, quantizer, key):
+            g, aux = base.gradient(loss_fn, params, aux, quantizer, key)
+            return {"w": g["w"] + bias}, aux
+
+        return base._replace(name="ste_biased", gradient=gradient)
+
+    return factory
+
+
+@pytest.mark.slow
+def test_biased_simulator_is_caught():
+    biased = Simulator(rule=_biased_ste(0.5))
+    res = attack(by_id("S3"), biased, max_examples=40)
+    assert res.violations > 0
+    case = res.counterexample["case"]
+    assert check_case(by_id("S3"), case).holds  # the honest simulator agrees with the statement there
+
+
+def test_two_cycle_is_exact_in_the_simulator():
+    case = {"theta": 0.3, "u_rb": 0.5, "u_alpha": 0.5, "breach": "none", "eta": 0.5}
+    res = check_case(by_id("S6"), case)
+    assert res.applicable and res.holds
+    assert res.values["never_hit"] == 1.0 and res.values["period2"] == 1.0
+
+
+def test_cli_check_only_writes_json(tmp_path):
+    path = tmp_path / "report.json"
+    out = CliRunner().invoke(app, ["check", "--quick", "--only", "S6,S2E", "--json", str(path),
+                                   "--cex-dir", str(tmp_path / "cex")])
+    assert out.exit_code == 0, out.output
+    import json
+
+    rep = json.loads(path.read_text())
+    assert {"mutants_total", "mutants_caught", "statements", "manifest"} <= set(rep)
+    for row in rep["statements"]:
+        assert {"id", "title", "status", "cases", "violations", "tightness"} <= set(row)
+    assert [r["id"] for r in rep["statements"]] == ["S6", "S2E"]
+    saved = sorted(p.name for p in (tmp_path / "cex").iterdir())  # the caught mutants' counterexamples
+    assert saved and all(name.startswith(("S6_mutant", "S2E_mutant")) for name in saved)
+    bad = CliRunner().invoke(app, ["check", "--only", "S42"])
+    assert bad.exit_code != 0
+
+
+def test_checks_run_in_float64():
+    res = check_case(by_id("S2"), {"shape": (3, 1), "seed": 1, "step": 0.3, "step_mult": [1.0] * 12,
+                                   "offset_frac": [0.0] * 12, "s0": 1.0, "dir_seed": 2, "flat": 0.5,
+                                   "wall": "quadratic", "rb": 0.5, "kappa": 3.0, "mu": 0.1, "drift": 0.3,
+                                   "rho_ratio": 0.5})
+    assert res.applicable and res.holds and res.values["d_grad"] == 0.0
+    assert not jax.config.jax_enable_x64 and jnp.zeros(1).dtype == jnp.float32  # x64 was only local
