@@ -18,6 +18,7 @@ The simulator is injectable (:class:`Simulator`): its ``rule(eta)`` gives the QA
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import math
@@ -50,6 +51,30 @@ class Simulator(NamedTuple):
 
 
 DEFAULT_SIMULATOR = Simulator()
+
+
+@contextlib.contextmanager
+def _without_local_constants():
+    """Pin hypothesis' pool of constants mined from loaded local modules to empty.
+
+    Hypothesis mixes literals found in every imported local module into its draws, so the
+    cases an attack tries would depend on which modules happen to be loaded (a pytest-xdist
+    worker, a notebook, the CLI). Attacks must be repeatable whatever is imported.
+    """
+    try:
+        from hypothesis.internal.conjecture import providers
+        from hypothesis.internal.constants_ast import Constants
+    except ImportError:  # pragma: no cover - another hypothesis layout: nothing to pin
+        yield
+        return
+    saved = providers._get_local_constants
+    providers._get_local_constants = Constants
+    providers.CONSTANTS_CACHE.cache.clear()
+    try:
+        yield
+    finally:
+        providers._get_local_constants = saved
+        providers.CONSTANTS_CACHE.cache.clear()
 
 
 @functools.lru_cache(maxsize=64)
@@ -258,7 +283,8 @@ def attack(
     cfg = settings(max_examples=max_examples, derandomize=True, database=None, deadline=None,
                    suppress_health_check=list(HealthCheck), phases=(Phase.generate, Phase.shrink))
     try:
-        find(scen.cases, violates, settings=cfg)
+        with _without_local_constants():
+            find(scen.cases, violates, settings=cfg)
     except (NoSuchExample, HypothesisException, ExceptionGroup):
         pass  # no violation, or hypothesis gave up; what was found is in ``best``
     cex = None
