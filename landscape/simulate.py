@@ -79,7 +79,7 @@ def check_compatible(landscape, quantizer, w, name: str = "w0") -> None:
 
 
 def _step(landscape, quantizer, rule: QATRule, carry, t):
-    params, aux, opt_state, key, hit, loss_hit, q_prev, switches = carry
+    params, aux, opt_state, key, hit, loss_hit, switches = carry
     key, sub = jax.random.split(key)
     w = rule.latent(params)
     q = rule.deploy(params, aux, quantizer)
@@ -88,10 +88,12 @@ def _step(landscape, quantizer, rule: QATRule, carry, t):
     first = (hit < 0) & in_b
     hit = jnp.where(first, t, hit)
     loss_hit = jnp.where(first, loss_q, loss_hit)
-    switches = switches + jnp.any(q != q_prev).astype(switches.dtype) * (t > 0)
-    grads, aux = rule.gradient(landscape.loss, params, aux, quantizer, sub)
+    grads, new_aux = rule.gradient(landscape.loss, params, aux, quantizer, sub)
     updates, opt_state = rule.tx.update(grads, opt_state, params)
     new_params = optax.apply_updates(params, updates)
+    # a cell switch: q_{t+1} != q_t, tested in the same pass as the update (no stored q_t)
+    switched = jnp.any(rule.deploy(new_params, new_aux, quantizer) != q)
+    switches = switches + switched.astype(switches.dtype)
     dw = rule.latent(new_params) - w
     rec = {
         "loss": loss_q,
@@ -99,18 +101,17 @@ def _step(landscape, quantizer, rule: QATRule, carry, t):
         "rho_q": landscape.rho(q),
         "in_basin": in_b,
         "inward": jnp.dot(dw, landscape.inward_dir(w)),
-        "extras": rule.extras(params, aux),
+        "extras": rule.extras(params, new_aux),
         "w": w,
         "q": q,
     }
-    return (new_params, aux, opt_state, key, hit, loss_hit, q, switches), rec
+    return (new_params, new_aux, opt_state, key, hit, loss_hit, switches), rec
 
 
 def _run(landscape, quantizer, w0, key, *, rule, num_steps, record_every, record_path):
     params, aux = rule.init(w0, quantizer)
     opt_state = rule.tx.init(params)
-    q0 = rule.deploy(params, aux, quantizer)
-    carry = (params, aux, opt_state, key, jnp.array(-1), jnp.array(jnp.nan, w0.dtype), q0, jnp.array(0))
+    carry = (params, aux, opt_state, key, jnp.array(-1), jnp.array(jnp.nan, w0.dtype), jnp.array(0))
     step = lambda c, t: _step(landscape, quantizer, rule, c, t)  # noqa: E731
 
     def block(carry, t0):
@@ -124,13 +125,12 @@ def _run(landscape, quantizer, w0, key, *, rule, num_steps, record_every, record
     n_blocks = num_steps // record_every
     ts = jnp.arange(n_blocks) * record_every
     carry, recs = jax.lax.scan(block, carry, ts)
-    params, aux, _, _, hit, loss_hit, q_prev, switches = carry
+    params, aux, _, _, hit, loss_hit, switches = carry
     q = rule.deploy(params, aux, quantizer)
     loss_q = landscape.loss(q)
     first = (hit < 0) & landscape.in_basin(q)
     hit = jnp.where(first, num_steps, hit)
     loss_hit = jnp.where(first, loss_q, loss_hit)
-    switches = switches + jnp.any(q != q_prev).astype(switches.dtype)
     return Trajectory(
         t=ts,
         loss=recs["loss"],
