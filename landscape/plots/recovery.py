@@ -1,0 +1,198 @@
+"""Figures 5, 6 and 7: STE recovery phase diagram, T against T_max, and the rule comparison.
+
+* :func:`plot_phase_diagram` draws ``landscape.reproduce.phase_study.phase_dataset``.
+* :func:`plot_tightness` draws a dataset with ``T`` and ``T_max`` per case (dim ``case``).
+* :func:`plot_rules` draws a dataset with ``recovery_prob``, its ``recovery_se`` and
+  ``median_T``, ``T_lo``, ``T_hi`` per ``rule`` and ``scenario``.
+"""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.colors import LogNorm, Normalize
+from matplotlib.lines import Line2D
+
+from landscape.plots.style import COLORS, DOUBLE_COLUMN, OKABE_ITO, SINGLE_COLUMN, paper_style, tex_label
+
+__all__ = ["plot_phase_diagram", "plot_tightness", "plot_rules"]
+
+
+def _phase_panel(ax, fig, ds, var, norm, cmap, label):
+    x = np.broadcast_to(ds["step_ratio"].values[:, None], ds[var].shape)
+    y = ds["flip_ratio"].values
+    v = ds[var].values
+    ok = np.isfinite(v)
+    dx = float(np.min(np.diff(ds["step_ratio"].values))) if ds.sizes["step_ratio"] > 1 else 0.5
+    ms = 55.0 * min(1.0, dx / 0.5) ** 2
+    sc = ax.scatter(x[ok], y[ok], c=v[ok], cmap=cmap, norm=norm, marker="s", s=ms, edgecolors="none")
+    ax.scatter(x[~ok], y[~ok], marker="s", s=ms, facecolors="none", edgecolors=OKABE_ITO["grey"], lw=0.6)
+    cb = fig.colorbar(sc, ax=ax, pad=0.02, shrink=0.9)
+    cb.set_label(label)
+    xs = np.linspace(0, float(x.max()) * 1.05, 200)
+    ax.axhline(2.0, color=COLORS["theory"], lw=1.1, ls="--")
+    ax.plot(xs, xs, color=OKABE_ITO["grey"], lw=0.8, ls=":")
+    # delta_perp = r_b boundary (RTN cannot fail to its left)
+    from landscape.reproduce.phase_study import delta_perp_alpha  # noqa: PLC0415
+
+    gx, gy = np.meshgrid(np.linspace(0.05, xs.max(), 300), np.linspace(0.01, xs.max(), 300))
+    dp = np.where(gy <= gx, delta_perp_alpha(int(ds.attrs["dim"]), np.clip(gy / gx, 0, 1), gx), np.nan)
+    ax.contour(gx, gy, dp, levels=[1.0], colors=[OKABE_ITO["vermillion"]], linewidths=1.0, linestyles="-.")
+    ax.set_xlim(0, xs.max())
+    ax.set_ylim(0, float(y.max()) * 1.08)
+    ax.set_xlabel(r"grid step / basin radius, $\Delta / r_b$")
+    ax.set_ylabel(r"max flip size / basin radius, $f_{\max} / r_b$")
+
+
+def plot_phase_diagram(ds):
+    """Figure 5: recovery probability and median T over (step / r_b, max f / r_b), theory lines drawn."""
+    with paper_style():
+        fig, axes = plt.subplots(1, 2, figsize=(DOUBLE_COLUMN, 3.0))
+        _phase_panel(
+            axes[0],
+            fig,
+            ds,
+            "recovery_prob",
+            Normalize(0, 1),
+            "viridis",
+            r"$P(T \leq T_{\mathrm{run}})$, RTN-failed starts",
+        )
+        axes[0].set_title("(a) STE recovery probability", loc="left")
+        mt = ds["median_T"].values
+        fin = mt[np.isfinite(mt)]
+        norm = LogNorm(
+            max(1.0, float(fin.min()) if fin.size else 1.0), max(10.0, float(fin.max()) if fin.size else 10.0)
+        )
+        _phase_panel(axes[1], fig, ds, "median_T", norm, "magma_r", r"median $T$ (steps)")
+        axes[1].set_title("(b) Median first hitting time", loc="left")
+        handles = [
+            Line2D(
+                [], [], color=COLORS["theory"], ls="--", lw=1.1, label=r"compatibility $f_{\max} = 2 r_b$"
+            ),
+            Line2D(
+                [],
+                [],
+                color=OKABE_ITO["vermillion"],
+                ls="-.",
+                lw=1.0,
+                label=r"$\delta_\perp = r_b$ (RTN cannot fail to the left)",
+            ),
+            Line2D([], [], color=OKABE_ITO["grey"], ls=":", lw=0.8, label=r"$\alpha = 1$ (feasible below)"),
+            Line2D(
+                [],
+                [],
+                marker="s",
+                ls="",
+                mfc="none",
+                mec=OKABE_ITO["grey"],
+                ms=6,
+                label="no RTN failure in the cell",
+            ),
+        ]
+        fig.legend(handles=handles, loc="outside lower center", ncol=4, columnspacing=1.0)
+        fig.suptitle(
+            rf"STE recovers below the compatibility line ($d = {int(ds.attrs['dim'])}$, $k = 1$, "
+            rf"{int(ds.attrs['n_starts'])} starts per cell, {int(ds.attrs['num_steps'])} steps)",
+            fontsize=9,
+        )
+    return fig
+
+
+def plot_tightness(ds):
+    """Figure 6: measured T against the theorem's T_max per case (log-log), with the diagonal."""
+    with paper_style():
+        fig, ax = plt.subplots(figsize=(SINGLE_COLUMN, 3.0))
+        t, tmax = ds["T"].values.astype(float), ds["T_max"].values.astype(float)
+        ok = np.isfinite(t) & np.isfinite(tmax) & (t >= 0) & (tmax > 0)
+        x, y = tmax[ok], np.maximum(t[ok], 0.5)
+        ax.scatter(x, y, s=9, alpha=0.6, color=COLORS["ste"], edgecolors="none", label="one STE run")
+        lo, hi = min(x.min(), y.min()) / 1.5, max(x.max(), y.max()) * 1.5
+        ax.plot([lo, hi], [lo, hi], color=COLORS["theory"], lw=1.0, ls="--", label=r"$T = T_{\max}$")
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xlim(lo, hi)
+        ax.set_ylim(lo, hi)
+        ax.set_xlabel(r"bound $T_{\max}$ (steps)")
+        ax.set_ylabel(r"measured $T$ (steps; $T = 0$ drawn at 0.5)")
+        ratio = float(np.max(t[ok] / tmax[ok])) if ok.any() else float("nan")
+        stmt = ds.attrs.get("statement", "")
+        ax.set_title(
+            rf"{stmt} tightness: max $T / T_{{\max}}$ = {ratio:.3g}, {int(ok.sum())} cases",
+            loc="left",
+            fontsize=8.5,
+        )
+        ax.legend(loc="upper left")
+    return fig
+
+
+def plot_rules(ds, *, interval_label: str = "IQR"):
+    """Figure 7: recovery probability (bars, +-2 SE) and median T (with an interval) per rule and scenario.
+
+    The interval is ``T_lo`` to ``T_hi`` (name it with ``interval_label``, e.g. "10-90%").
+    """
+    rules = [str(r) for r in ds["rule"].values]
+    scen = [str(s) for s in ds["scenario"].values]
+    cols = [
+        OKABE_ITO[c] for c in ("blue", "vermillion", "green", "orange", "purple", "sky", "yellow", "black")
+    ]
+    with paper_style():
+        fig, axes = plt.subplots(1, 2, figsize=(DOUBLE_COLUMN, 2.9), sharey=True)
+        width = 0.8 / max(len(scen), 1)
+        y = np.arange(len(rules))
+        for j, sc in enumerate(scen):
+            p = ds["recovery_prob"].sel(scenario=sc).values
+            se = ds["recovery_se"].sel(scenario=sc).values
+            yb = y + (j - (len(scen) - 1) / 2) * width
+            axes[0].barh(
+                yb,
+                p,
+                xerr=2 * se,
+                height=width,
+                color=cols[j],
+                label=tex_label(sc),
+                error_kw=dict(lw=0.7, capsize=1.2),
+            )
+            zero = np.isfinite(p) & (p < 0.005)  # an open marker says "0", not "missing"
+            axes[0].scatter(
+                np.zeros(zero.sum()),
+                yb[zero],
+                marker="o",
+                s=12,
+                facecolors="white",
+                edgecolors=cols[j],
+                linewidths=0.8,
+                zorder=5,
+                clip_on=False,
+            )
+            m = ds["median_T"].sel(scenario=sc).values
+            q1, q3 = ds["T_lo"].sel(scenario=sc).values, ds["T_hi"].sel(scenario=sc).values
+            yy = y + (j - (len(scen) - 1) / 2) * width
+            ok = np.isfinite(m)
+            axes[1].errorbar(
+                np.maximum(m[ok], 0.5),
+                yy[ok],
+                xerr=[
+                    np.maximum(m[ok], 0.5) - np.maximum(q1[ok], 0.5),
+                    np.maximum(q3[ok], 0.5) - np.maximum(m[ok], 0.5),
+                ],
+                fmt="o",
+                color=cols[j],
+                ms=3.5,
+                capsize=1.5,
+                elinewidth=0.8,
+            )
+        axes[0].set_yticks(y, [r.replace("_", " ") for r in rules])
+        axes[0].invert_yaxis()  # shared with axes[1]: invert once
+        axes[0].set_ylabel("QAT rule")
+        for a in axes:
+            a.grid(axis="x", alpha=0.25, lw=0.5)
+        axes[1].tick_params(labelleft=False)
+        axes[0].set_xlim(0, 1.05)
+        axes[0].set_xlabel(r"recovery probability $P(T \leq T_{\mathrm{run}})$ ($\pm 2$ SE; $\circ$: 0)")
+        axes[0].set_title("(a) Recovery from RTN-failed starts", loc="left")
+        axes[1].set_xscale("log")
+        axes[1].set_xlabel(rf"first hitting time $T$ (steps; median, {interval_label}; $T = 0$ at 0.5)")
+        axes[1].set_title("(b) Time to re-enter the basin", loc="left")
+        fig.legend(*axes[0].get_legend_handles_labels(), loc="outside lower center", ncol=len(scen))
+        fig.suptitle("QAT rules compared on the same RTN-failed starts", fontsize=9)
+    return fig

@@ -1,0 +1,109 @@
+"""The default study of ``landscape reproduce``: every parameter in one frozen dataclass.
+
+``ReproduceConfig.quick()`` is sized for a 2-core laptop (under 3 minutes) and
+``ReproduceConfig.full()`` for the paper (under 30 minutes); both are plain data, so
+the config stored in every manifest says exactly what produced a number.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+__all__ = ["ReproduceConfig"]
+
+
+@dataclasses.dataclass(frozen=True)
+class ReproduceConfig:
+    """Parameters of the default study (see each figure's section of report.md)."""
+
+    quick: bool = True
+    seed: int = 0
+    # figure 1: anatomy (2-D rotated river)
+    anatomy_theta: float = 0.5
+    anatomy_step: float = 1.0
+    anatomy_basin_radius: float = 0.45
+    kappa: float = 10.0
+    n_mesh: int = 121
+    # figure 2: RTN exit law
+    rtn_thetas: tuple = (0.1, 0.4, 0.7)
+    rtn_dks: tuple = ((64, 1), (64, 4), (256, 8))
+    rtn_ratios: tuple = (0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 3.5, 4.0)
+    rtn_points: int = 2000
+    rtn_basin_radius: float = 0.25
+    # figure 3: Hessian blindness
+    blind_theta: float = 0.5
+    blind_step: float = 1.0
+    blind_basin_radius: float = 0.3
+    blind_mu: float = 0.05
+    blind_points: int = 64
+    blind_cases: tuple = ((2, 1),)  # the 2-D example and its rates (panels a, b)
+    blind_dim: int = 16  # panel (c): issue 3's compare_methods on a (d, k) river
+    blind_k: int = 2
+    blind_ratios: tuple = (1.0, 2.0, 3.0)
+    blind_seeds: tuple = (0, 1)
+    # figure 4: one STE trajectory; figure 8: chattering
+    learning_rate: float = 0.05
+    traj_starts: int = 64
+    chatter_theta: float = 0.6
+    chatter_basin_radius: float = 0.3
+    chatter_steps: int = 2000
+    chatter_starts: int = 64
+    # figure 5: phase diagram (d-dim, k = 1, normal with one large coordinate alpha)
+    phase_dim: int = 16
+    phase_step_ratios: tuple = (0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 3.5)
+    phase_alphas: tuple = (0.3, 0.45, 0.6, 0.75, 0.9, 1.0)
+    phase_starts: int = 48
+    phase_steps: int = 400
+    # figure 7: rule comparison
+    rules_starts: int = 128
+    rules_dim: int = 64
+    rules_subset: tuple = ("fp", "ste", "clipped_ste", "lsq", "proxconnect", "ef", "noise")  # () = all
+    # figure 6: tightness of T_max (cases drawn by the proof layer's strategy)
+    tight_cases: int = 80
+    # proof table / bridge
+    check_quick: bool = True
+    bridge_model: str = "digits-mlp"
+    bridge_overrides: tuple = (
+        ("bits", (4, 2)),
+        ("k", 2),
+        ("train_steps", 200),
+        ("qat_steps", 100),
+        ("profile_points", 21),
+    )
+
+    @classmethod
+    def quick_config(cls, seed: int = 0) -> ReproduceConfig:
+        """The --quick study (under 3 minutes on 2 cores)."""
+        return cls(quick=True, seed=seed)
+
+    @classmethod
+    def full_config(cls, seed: int = 0) -> ReproduceConfig:
+        """The full study (under 30 minutes on 2 cores)."""
+        return cls(
+            quick=False,
+            seed=seed,
+            n_mesh=201,
+            rtn_dks=((64, 1), (64, 4), (256, 8), (1024, 16)),
+            rtn_ratios=tuple(0.25 * i for i in range(2, 17)),
+            rtn_points=20000,
+            blind_points=512,
+            blind_ratios=(0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 4.0),
+            blind_seeds=(0, 1, 2),
+            traj_starts=256,
+            chatter_steps=10000,
+            chatter_starts=512,
+            phase_step_ratios=tuple(0.25 * i for i in range(2, 17)),
+            phase_alphas=tuple(0.1 * i for i in range(2, 11)),
+            phase_starts=256,
+            phase_steps=2000,
+            rules_starts=1000,
+            rules_dim=256,
+            rules_subset=(),
+            tight_cases=300,
+            check_quick=True,  # the full check alone may take 30 min; run `landscape check` for it
+            bridge_overrides=(),
+        )
+
+    def as_dict(self) -> dict:
+        """The config as a JSON-ready dict (for manifests)."""
+        return dataclasses.asdict(self)

@@ -1,0 +1,182 @@
+"""report.md and the figures of merit of summary.json, assembled from the stage results."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+__all__ = ["figures_of_merit", "write_report", "proof_table_md", "key_numbers_md"]
+
+
+def _status(res):
+    if res is None:
+        return {"status": "missing", "reason": "stage not run"}
+    if res.status != "ok":
+        return {"status": res.status, "reason": res.reason.split("\n")[0]}
+    return {"status": "ok"}
+
+
+def figures_of_merit(res: dict) -> dict:
+    """The key numbers of the study, each with the status of the stage it comes from."""
+    out = {}
+    r = res.get("fig2_rtn_exit")
+    out["rtn_exit"] = _status(r) | (
+        {
+            k: r.numbers[k]
+            for k in (
+                "ratios",
+                "thetas",
+                "simulated_2d",
+                "closed_form_2d",
+                "closed_form_source_2d",
+                "agreement_2d",
+                "dk",
+                "simulated_hd",
+                "gaussian_limit_hd",
+                "max_abs_diff_hd_vs_gaussian",
+                "n_points_per_cell",
+            )
+        }
+        if r is not None and r.status == "ok"
+        else {}
+    )
+    r = res.get("fig3_hessian_blindness")
+    out["ptq_exit"] = _status(r) | (r.numbers if r is not None and r.status == "ok" else {})
+    r5, r4 = res.get("fig5_phase_diagram"), res.get("fig4_ste_trajectory")
+    out["ste_recovery"] = _status(r5) | (
+        {"regimes": r5.numbers["regimes"], "dim": r5.numbers["dim"], "num_steps": r5.numbers["num_steps"]}
+        if r5 is not None and r5.status == "ok"
+        else {}
+    )
+    if r4 is not None and r4.status == "ok":
+        out["ste_recovery"]["figure4_landscape"] = r4.numbers["batch"]
+    r = res.get("fig8_chattering")
+    out["chattering"] = _status(r) | (
+        {
+            k: r.numbers[k]
+            for k in (
+                "max_flip_size_over_rb",
+                "num_steps",
+                "never_in_basin_fraction",
+                "chatter_fraction",
+                "detector",
+            )
+        }
+        | {"n": r.numbers["batch"]["n"]}
+        if r is not None and r.status == "ok"
+        else {}
+    )
+    r = res.get("proofs")
+    out["proofs"] = _status(r) | (r.numbers if r is not None and r.status == "ok" else {})
+    for key, name in (("fig6_tightness", "tightness"), ("fig7_rules", "rules"), ("bridge", "bridge")):
+        r = res.get(key)
+        out[name] = _status(r) | (r.numbers if r is not None and r.status == "ok" else {})
+    return out
+
+
+def proof_table_md(statements: list[dict], mutants_total=None, mutants_caught=None) -> str:
+    """A markdown table of the proof layer's statements (id, title, status, cases, violations, tightness)."""
+    rows = [
+        "| id | statement | status | cases | violations | tightness |",
+        "| --- | --- | --- | ---: | ---: | ---: |",
+    ]
+    for s in statements:
+        tight = s.get("tightness")
+        tight = "" if tight is None else (f"{tight:.3g}" if isinstance(tight, (int, float)) else str(tight))
+        rows.append(
+            f"| {s.get('id', '')} | {s.get('title', '')} | {s.get('status', '')} | {s.get('cases', '')} | "
+            f"{s.get('violations', '')} | {tight} |"
+        )
+    if mutants_total is not None:
+        rows.append("")
+        rows.append(f"Mutants caught: {mutants_caught} of {mutants_total}.")
+    return "\n".join(rows)
+
+
+def write_report(path, results, summary) -> None:
+    """Write report.md: header, one section per stage (figure, narrative, data files), missing parts."""
+    man = summary["manifest"]
+    lines = [
+        "# landscape reproduce: report",
+        "",
+        f"*{'Quick' if summary['quick'] else 'Full'} run* of `{man.get('command', 'landscape reproduce')}` "
+        f"(seed {man['seed']}), git commit `{man['git_commit']}`, created {man['created']}, "
+        f"{summary['seconds']:.1f} s on {', '.join(man.get('devices', []))}. "
+        f"Package versions: " + ", ".join(f"{k} {v}" for k, v in man["versions"].items() if v) + ".",
+        "",
+        "Every number below is computed from the dataset named under its figure (`results/*.nc`, each with "
+        "the manifest in its attributes); `summary.json` holds the same numbers and validates against "
+        "`summary.schema.json`.",
+        "",
+    ]
+    lines += key_numbers_md(summary["figures_of_merit"])
+    bad = [r for r in results if r.status != "ok"]
+    if bad:
+        lines += ["## Missing or failed parts", ""]
+        for r in bad:
+            lines.append(f"* **{r.key}** ({r.title}): **{r.status.upper()}** -- {r.reason.splitlines()[0]}")
+        lines.append("")
+    n = 0
+    for r in results:
+        lines.append(f"## {r.title}")
+        lines.append("")
+        if r.status != "ok":
+            lines += [f"**{r.status.upper()}**: {r.reason.splitlines()[0] if r.reason else ''}", ""]
+            continue
+        if "png" in r.files:
+            n += 1
+            lines += [
+                f"![{r.title}]({r.files['png']})",
+                "",
+                f"*Figure {r.key[3] if r.key.startswith('fig') else n}.* {r.title}. "
+                f"Vector version: `{r.files['pdf']}`.",
+                "",
+            ]
+        if r.narrative:
+            lines += [r.narrative, ""]
+        if r.table_md:
+            lines += [r.table_md, ""]
+        data = [v for k, v in r.files.items() if k.startswith("results/")]
+        if data:
+            lines += ["Data: " + ", ".join(f"`{d}`" for d in data) + f" ({r.seconds:.1f} s).", ""]
+    Path(path).write_text("\n".join(lines))
+
+
+def key_numbers_md(fm: dict) -> list:
+    """The figures of merit as a short bullet list (each says which stage it comes from)."""
+    out = ["## Key numbers", ""]
+    r = fm.get("rtn_exit", {})
+    if r.get("status") == "ok":
+        a = r["agreement_2d"]
+        out.append(
+            f"* RTN exit fraction, 2-D: simulation vs exact law, max |diff| = {a['max_abs_diff']:.4f} over "
+            f"{a['n_cells']} cells of {a['n_points_per_cell']} points; within the stated error "
+            f"({a['stated_error']}): {'yes' if a['agree'] else 'NO'} (figure 2)."
+        )
+    p = fm.get("ptq_exit", {})
+    if p.get("status") == "ok":
+        out.append(
+            f"* 2-D PTQ exit fractions (figure 3): GPTQ {p.get('gptq_exit_2d')}, "
+            f"AdaRound {p.get('adaround_exit_2d')}; "
+            f"oracle in the basin for {p.get('oracle_in_basin_rate_2d')} of trained points."
+        )
+    s = fm.get("ste_recovery", {})
+    for name, reg in (s.get("regimes") or {}).items():
+        out.append(
+            f"* STE recovery, {name}: probability {reg['recovery_prob']} over {reg['n']} RTN-failed starts, "
+            f"median T = {reg['median_T']} (figure 5)."
+        )
+    c = fm.get("chattering", {})
+    if c.get("status") == "ok":
+        out.append(
+            f"* Chattering counter-case (max f / r_b = {c['max_flip_size_over_rb']}): "
+            f"{c['never_in_basin_fraction']} of {c['n']} RTN-failed starts never enter the basin in "
+            f"{c['num_steps']} steps; detected chattering: {c['chatter_fraction']} (figure 8)."
+        )
+    pr = fm.get("proofs", {})
+    if pr.get("status") == "ok":
+        out.append(
+            "* Proof statuses: "
+            + ", ".join(f"{k} {v}" for k, v in pr["statuses"].items())
+            + f"; mutants caught {pr.get('mutants_caught')} of {pr.get('mutants_total')}."
+        )
+    return out + [""]

@@ -1,0 +1,215 @@
+"""Data behind the engine-only figures (1, 4, 8): 2-D landscapes, meshes, STE trajectories.
+
+Every function is deterministic given its arguments (PRNG keys are explicit) and returns
+an ``xarray.Dataset`` that the matching function of :mod:`landscape.plots` draws.
+"""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import xarray as xr
+
+import landscape as L
+
+
+@jax.jit
+def _loss_rho(landscape, pts):
+    """(L, rho) at every row of pts (one compiled call)."""
+    return jax.vmap(landscape.loss)(pts), jax.vmap(landscape.rho)(pts)
+
+
+@jax.jit
+def _rtn_outside(landscape, quantizer, w):
+    """rho(Q(w)) > r_b for every row of w."""
+    return ~jax.vmap(landscape.in_basin)(quantizer.quantize(w))
+
+
+@jax.jit
+def _inside(landscape, w):
+    """rho(w) <= r_b for every row of w."""
+    return jax.vmap(landscape.in_basin)(w)
+
+
+@jax.jit
+def _river_points(landscape, s):
+    """The river points s u + N^T c(s) for every s."""
+    return jax.vmap(lambda t: t * landscape.river_dir + landscape.center(t) @ landscape.normals)(s)
+
+
+def sample_river(landscape, key, n, s_range, spread=0.0):
+    """``landscape.sample_river`` as one compiled call (n, s_range and spread are static)."""
+    return _sample_jit(landscape, key, int(n), tuple(float(x) for x in s_range), float(spread))
+
+
+_sample_jit = jax.jit(lambda ls, key, n, sr, sp: ls.sample_river(key, n, sr, sp), static_argnums=(2, 3, 4))
+
+__all__ = [
+    "sample_river",
+    "rotated_case",
+    "mesh_2d",
+    "best_grid_point",
+    "anatomy_dataset",
+    "rtn_failed_starts",
+    "trajectory_dataset",
+    "last_cycle",
+]
+
+
+def rotated_case(theta: float, step: float, basin_radius: float, kappa: float = 10.0, mu: float = 0.0):
+    """(landscape, quantizer): a 2-D river at angle theta with a quadratic wall, grid step * Z^2."""
+    ls = L.rotated_river_2d(theta, wall=L.quadratic_wall(basin_radius, kappa, mu))
+    return ls, L.uniform_grid(step)
+
+
+def mesh_2d(landscape, center, half_width: float, n: int = 161) -> xr.Dataset:
+    """L(w) and rho(w) on an n x n mesh of the square centred at ``center`` (2-D landscapes)."""
+    cx, cy = (float(c) for c in center)
+    x = np.linspace(cx - half_width, cx + half_width, n)
+    y = np.linspace(cy - half_width, cy + half_width, n)
+    pts = jnp.asarray(np.stack(np.meshgrid(x, y), -1).reshape(-1, 2), dtype=jnp.float32)
+    loss, rho = (np.asarray(a).reshape(n, n) for a in _loss_rho(landscape, pts))
+    s = np.linspace(-4 * half_width, 4 * half_width, 201) + float(landscape.s(jnp.asarray([cx, cy])))
+    river = np.asarray(_river_points(landscape, jnp.asarray(s, jnp.float32)))
+    return xr.Dataset(
+        {
+            "loss": (("y", "x"), loss, {"long_name": "L(w)"}),
+            "rho": (("y", "x"), rho, {"long_name": "rho(w), normal distance to the river"}),
+            "river_x": (("s",), river[:, 0]),
+            "river_y": (("s",), river[:, 1]),
+        },
+        coords={"x": x, "y": y, "s": s},
+    )
+
+
+def best_grid_point(landscape, quantizer, w_star):
+    """(q, source): the lowest-loss corner of w*'s rounding cell; w_star (d,) or a batch (n, d).
+
+    Uses ``landscape.ptq.oracle`` when that module exists (issue 3); otherwise enumerates
+    the 2^d corners (floor/ceil per coordinate; exact, for small d only).
+    """
+    w_star = np.asarray(w_star, np.float32)
+    try:
+        from landscape.ptq import oracle  # noqa: PLC0415
+    except ImportError:
+        oracle = None
+    if oracle is not None:
+        res = oracle(landscape, quantizer, jnp.asarray(w_star))
+        return np.asarray(res.q), "landscape.ptq.oracle, " + res.method
+    w2 = np.atleast_2d(w_star)
+    down, up = (np.asarray(v) for v in quantizer.neighbors(jnp.asarray(w2)))
+    d = w2.shape[1]
+    if d > 16:
+        raise ValueError(f"corner enumeration needs d <= 16; got d = {d}.")
+    bits = ((np.arange(2**d)[:, None] >> np.arange(d)) & 1).astype(bool)  # (2^d, d)
+    corners = np.where(bits[None], up[:, None, :], down[:, None, :])  # (n, 2^d, d)
+    losses = np.asarray(jax.vmap(jax.vmap(landscape.loss))(jnp.asarray(corners, jnp.float32)))
+    best = corners[np.arange(w2.shape[0]), np.argmin(losses, 1)]
+    return (best if w_star.ndim == 2 else best[0]), "enumeration of the 2^d cell corners"
+
+
+def anatomy_dataset(theta, step, basin_radius, kappa, key, *, n_mesh=161, half_width=None) -> xr.Dataset:
+    """Figure 1's data: mesh, river, and the points w* (on the river, RTN outside), RTN, oracle."""
+    ls, qz = rotated_case(theta, step, basin_radius, kappa)
+    cands = rtn_failed_starts(ls, qz, key, 8, want_oracle_inside=True)
+    w_star = cands[int(np.argmax(np.asarray(_loss_rho(ls, qz.quantize(jnp.asarray(cands)))[1])))]
+    q_rtn = np.asarray(qz.quantize(jnp.asarray(w_star)))
+    q_or, source = best_grid_point(ls, qz, w_star)
+    hw = 1.6 * step if half_width is None else half_width
+    ds = mesh_2d(ls, w_star, hw, n_mesh)
+    pts = np.stack([w_star, q_rtn, q_or])
+    p_loss, p_rho = _loss_rho(ls, jnp.asarray(pts, jnp.float32))
+    ds = ds.assign(
+        point_x=(("point",), pts[:, 0]),
+        point_y=(("point",), pts[:, 1]),
+        point_rho=(("point",), np.asarray(p_rho)),
+        point_loss=(("point",), np.asarray(p_loss)),
+    ).assign_coords(point=["trained", "rtn", "oracle"])
+    along = np.linspace(-1.5 * step, 1.5 * step, 61)
+    across = np.linspace(-(basin_radius + 0.8 * step), basin_radius + 0.8 * step, 81)
+    u, nrm = np.asarray(ls.river_dir), np.asarray(ls.normals[0])
+    grid = w_star[None, None, :] + along[None, :, None] * u + across[:, None, None] * nrm
+    surf = np.asarray(_loss_rho(ls, jnp.asarray(grid.reshape(-1, 2), jnp.float32))[0]).reshape(grid.shape[:2])
+    ds = ds.assign(loss_surface=(("across", "along"), surf)).assign_coords(along=along, across=across)
+    ds.attrs.update(
+        theta=float(theta),
+        step=float(step),
+        offset=0.0,
+        basin_radius=float(basin_radius),
+        kappa=float(kappa),
+        oracle_source=source,
+        delta_perp=float(L.delta_perp(qz, ls.normals).value),
+        max_flip_size=float(np.max(L.flip_size(qz, ls.normals))),
+    )
+    return ds
+
+
+def rtn_failed_starts(
+    landscape, quantizer, key, n, *, s_range=(-20.0, 20.0), want_oracle_inside=False, pool=4096
+):
+    """n trained points on the river whose RTN point lies outside the basin (first ones found).
+
+    With ``want_oracle_inside`` only points whose best cell corner is inside the basin.
+    Raises if the pool holds fewer than n such points.
+    """
+    w = sample_river(landscape, key, pool, s_range)
+    out = np.asarray(_rtn_outside(landscape, quantizer, w))
+    w = np.asarray(w)[out]
+    if want_oracle_inside:
+        w = w[: 8 * n]
+        best, _ = best_grid_point(landscape, quantizer, w)
+        w = w[np.asarray(_inside(landscape, jnp.asarray(best, jnp.float32)))]
+    if w.shape[0] < n:
+        raise ValueError(f"only {w.shape[0]} of {pool} river points satisfy the request; need {n}.")
+    return w[:n]
+
+
+def last_cycle(q_path, window: int = 64):
+    """The distinct deployed points visited in the last ``window`` recorded steps (rows)."""
+    tail = np.asarray(q_path)[-window:]
+    return np.unique(np.round(tail, 6), axis=0)
+
+
+def trajectory_dataset(
+    landscape, quantizer, rule, w0, num_steps, *, key, half_width=None, n_mesh=121
+) -> xr.Dataset:
+    """One recorded run of ``rule`` from w0 (2-D), with the mesh around its path (figures 4, 8)."""
+    tr = L.run(landscape, quantizer, rule, jnp.asarray(w0, jnp.float32), num_steps, key=key, record_path=True)
+    w, q = np.asarray(tr.w_path), np.asarray(tr.q_path)
+    both = np.concatenate([w, q])
+    center = 0.5 * (both.min(0) + both.max(0))
+    span = float(np.max(both.max(0) - both.min(0)))
+    step = float(np.max(np.asarray(quantizer.step)))
+    hw = max(0.5 * span + 0.8 * step, 1.2 * step) if half_width is None else half_width
+    ds = mesh_2d(landscape, center, hw, n_mesh)
+    cyc = last_cycle(q)
+    q_or, source = best_grid_point(landscape, quantizer, np.asarray(w0))
+    ds = ds.assign(
+        w_path=(("t", "xy"), w),
+        q_path=(("t", "xy"), q),
+        rho_w=(("t",), np.asarray(tr.rho_w)),
+        rho_q=(("t",), np.asarray(tr.rho_q)),
+        loss_q=(("t",), np.asarray(tr.loss)),
+        in_basin=(("t",), np.asarray(tr.in_basin)),
+        inward=(("t",), np.asarray(tr.inward)),
+        cycle_points=(("cycle", "xy"), cyc),
+    ).assign_coords(t=np.asarray(tr.t), xy=["w1", "w2"])
+    ds.attrs.update(
+        hit_time=int(tr.hit_time),
+        switches=int(tr.switches),
+        final_rho_q=float(tr.final_rho_q),
+        basin_radius=float(landscape.basin_radius),
+        step=step,
+        offset=0.0,
+        rule=rule.name,
+        num_steps=int(num_steps),
+        n_cycle_points=int(cyc.shape[0]),
+        oracle_x=float(q_or[0]),
+        oracle_y=float(q_or[1]),
+        oracle_source=source,
+        oracle_in_basin=int(landscape.in_basin(jnp.asarray(q_or, jnp.float32))),
+        delta_perp=float(L.delta_perp(quantizer, landscape.normals).value),
+        max_flip_size=float(np.max(L.flip_size(quantizer, landscape.normals))),
+    )
+    return ds

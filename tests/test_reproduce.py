@@ -1,0 +1,160 @@
+"""End to end: ``landscape reproduce --quick`` into a temporary directory, then every promise checked."""
+
+from __future__ import annotations
+
+import json
+
+import jax
+import matplotlib.image as mpimg
+import numpy as np
+import pytest
+import xarray as xr
+from typer.testing import CliRunner
+
+from landscape.cli import app
+from landscape.plots.lint import text_overlaps, unlabelled_axes
+from landscape.reproduce import SUMMARY_SCHEMA, validate_summary
+from landscape.reproduce.figures import FIGURES, replot
+from landscape.reproduce.rtn_study import agreement, exit_prob_2d, rtn_exit_dataset
+
+ENGINE_FIGURES = [
+    "fig1_anatomy",
+    "fig2_rtn_exit",
+    "fig4_ste_trajectory",
+    "fig5_phase_diagram",
+    "fig8_chattering",
+]
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("reproduce")
+    result = CliRunner().invoke(app, ["reproduce", "--quick", "--out", str(out), "--no-progress"])
+    summary = json.loads((out / "summary.json").read_text()) if (out / "summary.json").exists() else None
+    return out, result, summary
+
+
+@pytest.mark.slow
+def test_exit_code_and_stage_statuses(run):
+    """The command succeeds; engine figures are ok; anything else is ok, or marked with a reason."""
+    out, result, summary = run
+    assert result.exit_code == 0, result.output
+    assert summary["ok"] is True
+    for key in ENGINE_FIGURES:
+        assert summary["stages"][key]["status"] == "ok", summary["stages"][key]
+    for key, st in summary["stages"].items():
+        assert st["status"] in ("ok", "missing", "skipped"), (key, st)
+        if st["status"] != "ok":
+            assert st["reason"], key
+            assert {"stage": key, "reason": st["reason"]} in summary["missing"]
+
+
+@pytest.mark.slow
+def test_every_listed_file_exists_and_opens(run):
+    """Each ok figure: vector PDF, non-blank 300-dpi PNG naming its commit, netCDF with the manifest."""
+    out, _, summary = run
+    assert (out / "report.md").is_file() and (out / "summary.schema.json").is_file()
+    for key in FIGURES:
+        st = summary["stages"][key]
+        if st["status"] != "ok":
+            continue
+        pdf = (out / st["files"]["pdf"]).read_bytes()
+        assert pdf.startswith(b"%PDF") and b"%%EOF" in pdf[-1024:] and len(pdf) > 5000, key
+        from PIL import Image
+
+        with Image.open(out / st["files"]["png"]) as im:
+            assert json.loads(im.info["Description"])["git_commit"] == summary["manifest"]["git_commit"], key
+        img = mpimg.imread(out / st["files"]["png"])
+        assert img.shape[1] > 900, key  # 300 dpi at >= 3 inches
+        assert float(np.var(img[..., :3])) > 2e-3, f"{key}: the PNG is (nearly) blank"
+        ds = xr.open_dataset(out / st["files"][f"results/{key}"], engine="h5netcdf")
+        man = json.loads(ds.attrs["manifest"])
+        assert man["config"]["quick"] is True and man["seed"] == 0 and man["git_commit"]
+        ds.close()
+
+
+@pytest.mark.slow
+def test_summary_validates_against_the_shipped_schema(run):
+    """summary.json validates against summary.schema.json (the file) and SUMMARY_SCHEMA (the code)."""
+    import jsonschema
+
+    out, _, summary = run
+    schema = json.loads((out / "summary.schema.json").read_text())
+    assert schema == json.loads(json.dumps(SUMMARY_SCHEMA))
+    jsonschema.Draft202012Validator(schema).validate(summary)
+    validate_summary(summary)
+    broken = json.loads(json.dumps(summary))
+    broken["figures_of_merit"]["rtn_exit"]["agreement_2d"]["agree"] = "yes"
+    with pytest.raises(jsonschema.ValidationError):
+        validate_summary(broken)
+
+
+@pytest.mark.slow
+def test_rtn_exit_simulated_agrees_with_closed_form(run):
+    """Every 2-D cell: |simulated - exact| <= 4 binomial SEs of the exact p + 1/n, recomputed here."""
+    out, _, summary = run
+    fm = summary["figures_of_merit"]["rtn_exit"]
+    assert fm["status"] == "ok"
+    sim, cf = np.array(fm["simulated_2d"]), np.array(fm["closed_form_2d"])
+    n = fm["n_points_per_cell"]
+    assert sim.shape == cf.shape == (len(fm["thetas"]), len(fm["ratios"]))
+    assert np.all(np.abs(sim - cf) <= 4 * np.sqrt(cf * (1 - cf) / n) + 1.0 / n + 1e-4)
+    assert fm["agreement_2d"]["agree"] is True
+    # the closed form is the exact law, independently recomputed
+    for i, th in enumerate(fm["thetas"]):
+        for j, r in enumerate(fm["ratios"]):
+            assert cf[i, j] == pytest.approx(exit_prob_2d(th, r * 0.25, 0.25), abs=1e-4)
+    # and the numbers in summary.json are those of the dataset behind the figure
+    ds = xr.open_dataset(out / "results" / "fig2_rtn_exit.nc", engine="h5netcdf")
+    np.testing.assert_allclose(ds["sim_exit_2d"].values, sim, atol=1e-4)
+    ds.close()
+
+
+@pytest.mark.slow
+def test_figures_of_merit_tell_the_story(run):
+    """RTN fails, STE recovers when compatible, and chatters in the 2-D counter-case."""
+    _, _, summary = run
+    fm = summary["figures_of_merit"]
+    reg = fm["ste_recovery"]["regimes"]["compatible (max f < 2 r_b)"]
+    assert reg["n"] > 0 and reg["recovery_prob"] >= 0.9
+    ch = fm["chattering"]
+    assert ch["max_flip_size_over_rb"] > 2 and ch["never_in_basin_fraction"] > 0.3
+    fig1 = summary["stages"]["fig1_anatomy"]["numbers"]
+    assert fig1["rho"]["rtn"] > fig1["basin_radius"] >= fig1["rho"]["oracle"]
+
+
+@pytest.mark.slow
+def test_report_mentions_every_stage_and_status(run):
+    """report.md has a section per stage, links each PNG, and marks missing parts."""
+    out, _, summary = run
+    text = (out / "report.md").read_text()
+    for st in summary["stages"].values():
+        assert st["title"] in text
+        if st["status"] == "ok" and "png" in st["files"]:
+            assert f"]({st['files']['png']})" in text
+        elif st["status"] != "ok":
+            assert st["status"].upper() in text
+    if summary["stages"]["proofs"]["status"] == "ok":
+        assert "| id | statement | status |" in text
+
+
+@pytest.mark.slow
+def test_saved_figures_redraw_without_overlapping_text(run):
+    """Every figure redrawn from its netCDF has labelled axes, titles, and no overlapping text."""
+    out, _, summary = run
+    for key in FIGURES:
+        if summary["stages"][key]["status"] != "ok":
+            continue
+        fig = replot(key, out / "results")
+        assert not unlabelled_axes(fig), key
+        assert not text_overlaps(fig), (key, text_overlaps(fig))
+        assert any(ax.get_title(loc="left") or ax.get_title() for ax in fig.axes), key
+
+
+def test_rtn_study_is_reproducible():
+    """Same config and seed, same numbers (the PRNG key is explicit)."""
+    args = ((0.4,), ((16, 2),), (1.0, 3.0), 200, jax.random.PRNGKey(3))
+    a, b = rtn_exit_dataset(*args), rtn_exit_dataset(*args)
+    np.testing.assert_array_equal(a["sim_exit_2d"].values, b["sim_exit_2d"].values)
+    np.testing.assert_array_equal(a["sim_exit_hd"].values, b["sim_exit_hd"].values)
+    assert agreement(a)["n_cells"] == 2
