@@ -66,9 +66,13 @@ def register(app: typer.Typer) -> None:
             rules = ds.rule.values.tolist() if "rule" in ds.dims else [str(ds.rule.values)]
             for name in rules:
                 sub = ds.sel(rule=name) if "rule" in ds.dims else ds
+                failed = sub.rtn_exit.astype(bool)
+                n_failed = int(failed.sum())
+                rec = float((sub.hit_time >= 0).where(failed).mean()) if n_failed else float("nan")
                 con.print(
                     f"rule {name}: Q(w_t) in the basin within num_steps (hit_time >= 0) in "
-                    f"{float((sub.hit_time >= 0).mean()):.4f} of the cases", soft_wrap=True,
+                    f"{float((sub.hit_time >= 0).mean()):.4f} of the cases; among the {n_failed:,} "
+                    f"RTN failures it recovered in {rec:.4f}", soft_wrap=True,
                 )
             con.print(
                 f"wall time {man['wall_time_s']:.2f} s on {len(man['local_devices'])} local device(s) "
