@@ -20,61 +20,47 @@ _SERIES = [OKABE_ITO[c] for c in ("blue", "vermillion", "green", "purple", "oran
 _MARKERS = ["o", "s", "^", "D", "v"]
 
 
+def _series_panel(ax, x, xf, curves, sims, ses, labels):
+    """One panel of figure 2: a closed-form curve per series, simulation markers with 2-SE bars."""
+    for i, label in enumerate(labels):
+        c = _SERIES[i % len(_SERIES)]
+        ax.plot(xf, curves[i], color=c, lw=1.1)
+        ax.errorbar(
+            x, sims[i], yerr=2 * ses[i], fmt=_MARKERS[i % 5], color=c, ms=3.5, capsize=1.5,
+            elinewidth=0.8, mfc="white", mew=0.9, label=label,
+        )
+    ax.set_xlabel(r"grid step / basin radius, $\Delta / r_b$")
+
+
 def plot_rtn_exit(ds):
     """Figure 2: RTN exit probability vs step / r_b, simulation (error bars) over closed form."""
     x = ds["ratio"].values
     n = int(ds.attrs["n_points"])
     with paper_style():
         fig, axes = plt.subplots(1, 2, figsize=(DOUBLE_COLUMN, 3.1), sharey=True)
-        ax = axes[0]
         xf = ds["ratio_fine"].values
-        for i, th in enumerate(ds["theta"].values):
-            c = _SERIES[i % len(_SERIES)]
-            ax.plot(xf, ds["closed_form_2d_curve"].values[i], color=c, lw=1.1)
-            ax.errorbar(
-                x,
-                ds["sim_exit_2d"].values[i],
-                yerr=2 * ds["se_exit_2d"].values[i],
-                fmt=_MARKERS[i % 5],
-                color=c,
-                ms=3.5,
-                capsize=1.5,
-                elinewidth=0.8,
-                mfc="white",
-                mew=0.9,
-                label=rf"$\theta = {th:.2f}$ rad",
-            )
-        ax.set_title(r"(a) $d = 2$, $k = 1$: simulation vs exact law", loc="left")
-        ax.set_xlabel(r"grid step / basin radius, $\Delta / r_b$")
-        ax.set_ylabel(r"RTN exit fraction $P(\rho(Q(w^\star)) > r_b)$")
-        ax.legend(
+        thetas = ds["theta"].values
+        _series_panel(
+            axes[0], x, xf, ds["closed_form_2d_curve"].values, ds["sim_exit_2d"].values,
+            ds["se_exit_2d"].values, [rf"$\theta = {th:.2f}$ rad" for th in thetas],
+        )
+        axes[0].set_title(r"(a) $d = 2$, $k = 1$: simulation vs exact law", loc="left")
+        axes[0].set_ylabel(r"RTN exit fraction $P(\rho(Q(w^\star)) > r_b)$")
+        axes[0].legend(
             loc="upper center",
             bbox_to_anchor=(0.5, -0.2),
             ncol=3,
             title="markers: simulation $\\pm 2$ SE; lines: exact law",
             title_fontsize=7,
         )
-        ax = axes[1]
-        for i in range(ds.sizes["dk"]):
-            c = _SERIES[i % len(_SERIES)]
-            k = int(ds["k"].values[i])
-            ax.plot(xf, ds["gaussian_limit_hd_curve"].values[i], color=c, lw=1.1)
-            ax.errorbar(
-                x,
-                ds["sim_exit_hd"].values[i],
-                yerr=2 * ds["se_exit_hd"].values[i],
-                fmt=_MARKERS[i % 5],
-                color=c,
-                ms=3.5,
-                capsize=1.5,
-                elinewidth=0.8,
-                mfc="white",
-                mew=0.9,
-                label=rf"$d = {int(ds['d'].values[i])}$, $k = {k}$",
-            )
-        ax.set_title(r"(b) High dimension: simulation vs Gaussian limit", loc="left")
-        ax.set_xlabel(r"grid step / basin radius, $\Delta / r_b$")
-        ax.legend(
+        dk = zip(ds["d"].values, ds["k"].values, strict=True)
+        dks = [rf"$d = {int(d)}$, $k = {int(k)}$" for d, k in dk]
+        _series_panel(
+            axes[1], x, xf, ds["gaussian_limit_hd_curve"].values, ds["sim_exit_hd"].values,
+            ds["se_exit_hd"].values, dks,
+        )
+        axes[1].set_title(r"(b) High dimension: simulation vs Gaussian limit", loc="left")
+        axes[1].legend(
             loc="upper center",
             bbox_to_anchor=(0.5, -0.2),
             ncol=min(4, ds.sizes["dk"]),
