@@ -29,7 +29,6 @@ import numpy as np
 import landscape as ls
 from landscape.geometry import Landscape
 from landscape.river import ConstantCenter, ZeroDrift
-from landscape.sweep.blocked import run_blocked
 from landscape.walls import QuadraticWall
 
 __all__ = ["problem", "ours", "numpy_peer", "torch_peer", "agreement", "bench_ste2d"]
@@ -69,9 +68,9 @@ def ours(prob: dict, steps: int):
     w0 = jnp.asarray(prob["w0"])
 
     def call():
-        tr = run_blocked(land, grid, rule, w0, steps, landscape_axis=0)
-        jax.block_until_ready(tr["final_loss"])
-        return {f: np.asarray(tr[f]) for f in ("hit_time", "switches", "final_loss", "final_rho_q")}
+        tr = ls.run_batch(land, grid, rule, w0, steps, landscape_axis=0, save=ls.SaveAt.summary())
+        jax.block_until_ready(tr.final_loss)
+        return {f: np.asarray(getattr(tr, f)) for f in ("hit_time", "switches", "final_loss", "final_rho_q")}
 
     return call
 

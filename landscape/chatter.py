@@ -13,7 +13,7 @@ chattering too.
 * :func:`detect_cycle` -- offline, from a recorded ``q_path`` (record it with ``record_every = 1``)
   and ``in_basin``; chatters iff :math:`m \ge 2` and no row of the window is in the basin.
 * :func:`chatter_monitor` -- on the fly, for large d or long runs without storing ``q_path``: it
-  wraps any :class:`~landscape.qat.QATRule` and carries a table of ``slots`` 64-bit hashes of
+  wraps any :class:`~landscape.qat.Rule` and carries a table of ``slots`` 64-bit hashes of
   grid points (exact for equal points, since :math:`q` is hashed from its float32 bits; two
   different points collide with probability about :math:`2^{-64}`) with the first and last step
   each was seen (least recently seen evicted). It records ``"cycle_size"`` (:math:`m`) in the
@@ -31,10 +31,10 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from landscape._checks import check_int_at_least
-from landscape.qat import QATRule
+from landscape._checks import LandscapeError, check_int_at_least
+from landscape.qat.base import Rule, rule_value, static_field
 
-__all__ = ["CycleReport", "detect_cycle", "chatter_monitor", "chatters", "cycle_size", "hash_points"]
+__all__ = ["CycleReport", "detect_cycle", "chatter_monitor", "ChatterMonitor", "chatters", "cycle_size", "hash_points"]
 
 
 class CycleReport(NamedTuple):
@@ -107,47 +107,85 @@ def _cycle_size(state: _MonitorState, window: int):
     return jnp.where(jnp.any(new) | (start < 0), 0, jnp.sum(in_win)).astype(jnp.int32)
 
 
-def chatter_monitor(rule: QATRule, window: int = 100, slots: int = 16) -> QATRule:
-    """rule, plus on-the-fly recurrent-cycle detection of q_t, recorded as extras["cycle_size"].
+@rule_value
+class ChatterMonitor(Rule):
+    """``rule``, plus on-the-fly recurrent-cycle detection of q_t, recorded as extras["cycle_size"].
 
     Same name, deployed points and updates as ``rule``; its state is (rule's state, hash table).
+    ``window`` and ``slots`` are static; the wrapped rule's hyperparameters stay traced.
     """
-    if not isinstance(rule, QATRule):
-        raise TypeError(f"rule must be a QATRule; got {type(rule).__name__}.")
-    check_int_at_least("window", window, 1)
-    check_int_at_least("slots", slots, 2)
 
-    def init(w0, quantizer):
-        params, aux = rule.init(w0, quantizer)
-        neg = -jnp.ones((slots,), jnp.int32)
-        mon = _MonitorState(jnp.zeros((slots, 2), jnp.uint32), neg, neg, jnp.zeros((), jnp.int32))
+    rule: Rule
+    window: int = static_field(100)
+    slots: int = static_field(16)
+
+    def __post_init__(self):
+        if not isinstance(self.rule, Rule):
+            raise LandscapeError(f"rule must be a landscape Rule; got {type(self.rule).__name__}.")
+        check_int_at_least("window", self.window, 1)
+        check_int_at_least("slots", self.slots, 2)
+
+    @property
+    def name(self):
+        return self.rule.name
+
+    @property
+    def label(self):
+        return self.rule.label
+
+    @property
+    def optimizer(self):
+        return self.rule.optimizer
+
+    @property
+    def stochastic(self):
+        return self.rule.stochastic
+
+    def transformation(self):
+        """The wrapped rule's optax transformation."""
+        return self.rule.transformation()
+
+    def init(self, w0, quantizer):
+        """The wrapped rule's (params, state) and an empty hash table."""
+        params, aux = self.rule.init(w0, quantizer)
+        neg = -jnp.ones((self.slots,), jnp.int32)
+        mon = _MonitorState(jnp.zeros((self.slots, 2), jnp.uint32), neg, neg, jnp.zeros((), jnp.int32))
         return params, (aux, mon)
 
-    def deploy(params, aux, quantizer):
-        return rule.deploy(params, aux[0], quantizer)
+    def deploy(self, params, state, quantizer):
+        """The wrapped rule's deployed point."""
+        return self.rule.deploy(params, state[0], quantizer)
 
-    def gradient(loss_fn, params, aux, quantizer, key):
-        inner, mon = aux
-        h = hash_points(rule.deploy(params, inner, quantizer))
+    def gradient(self, landscape, params, state, quantizer, key, probe=None):
+        """The wrapped rule's gradient; the table updated with the hash of q_t."""
+        inner, mon = state
+        h = hash_points(self.rule.deploy(params, inner, quantizer))
         match = jnp.all(mon.hashes == h[None, :], -1) & (mon.last >= 0)
         hit = jnp.any(match)
         slot = jnp.where(hit, jnp.argmax(match), jnp.argmin(mon.last))  # the match, or the LRU slot
-        one = jnp.arange(slots) == slot
+        one = jnp.arange(self.slots) == slot
         hashes = jnp.where(one[:, None], h[None, :], mon.hashes)
         first = jnp.where(one & ~hit, mon.t, mon.first)
         last = jnp.where(one, mon.t, mon.last)
-        grads, inner = rule.gradient(loss_fn, params, inner, quantizer, key)
+        grads, inner = self.rule.gradient(landscape, params, inner, quantizer, key, probe)
         return grads, (inner, _MonitorState(hashes, first, last, mon.t + 1))
 
-    def extras(params, aux):
-        out = dict(rule.extras(params, aux[0]))
-        out["cycle_size"] = _cycle_size(aux[1], window)
+    def extras(self, params, state):
+        """The wrapped rule's extras and "cycle_size" (m)."""
+        out = dict(self.rule.extras(params, state[0]))
+        out["cycle_size"] = _cycle_size(state[1], self.window)
         return out
 
-    def latent(params):
-        return rule.latent(params)
+    def latent(self, params):
+        """The wrapped rule's latent."""
+        return self.rule.latent(params)
 
-    return QATRule(rule.name, init, deploy, gradient, rule.tx, latent=latent, extras=extras)
+
+def chatter_monitor(rule: Rule, window: int = 100, slots: int = 16) -> ChatterMonitor:
+    """``rule`` wrapped by on-the-fly recurrent-cycle detection (see :class:`ChatterMonitor`)."""
+    if not isinstance(rule, Rule):
+        raise LandscapeError(f"rule must be a landscape Rule; got {type(rule).__name__}.")
+    return ChatterMonitor(rule, window, slots)
 
 
 def cycle_size(traj):

@@ -44,9 +44,63 @@ __all__ = [
 
 
 def _safe_norm(sq):
-    """sqrt(sq) with a zero gradient (not NaN) at sq = 0."""
+    """sqrt(sq) with a zero gradient (not NaN) at sq = 0; NaN stays NaN (a diverged point is never in the basin)."""
     pos = sq > 0
-    return jnp.where(pos, jnp.sqrt(jnp.where(pos, sq, 1.0)), 0.0)
+    return jnp.where(pos, jnp.sqrt(jnp.where(pos, sq, 1.0)), 0.0 * sq)
+
+
+#: up to this many coordinates, N w is unrolled into element-wise multiply-adds (one fused kernel per
+#: step under vmap, no tiny dot_general or size-2 reduction); above it, a dot product
+SMALL_DIM = 16
+
+
+def _small(normals) -> bool:
+    return normals.shape[-1] <= SMALL_DIM
+
+
+def matvec(normals, w):
+    """N w (k,) for N (k, d): unrolled multiply-adds for small d, a dot product otherwise."""
+    if _small(normals):
+        d = normals.shape[-1]
+        cols = [normals[:, j] * w[..., j, None] for j in range(d)]
+        out = cols[0]
+        for c in cols[1:]:
+            out = out + c
+        return out
+    return w @ normals.T
+
+
+def rmatvec(normals, z):
+    """N^T z (d,) for N (k, d), z (k,): unrolled multiply-adds for small k*d, a dot product otherwise."""
+    k = normals.shape[-2]
+    if _small(normals) or k == 1:
+        out = normals[0] * z[..., 0, None]
+        for i in range(1, k):
+            out = out + normals[i] * z[..., i, None]
+        return out
+    return z @ normals
+
+
+def vdot(w, u):
+    """u . w over the last axis (unrolled for small d)."""
+    d = w.shape[-1]
+    if d <= SMALL_DIM:
+        out = w[..., 0] * u[..., 0]
+        for j in range(1, d):
+            out = out + w[..., j] * u[..., j]
+        return out
+    return w @ u
+
+
+def sumsq(v):
+    """sum(v * v) over the last axis (unrolled for small sizes)."""
+    k = v.shape[-1]
+    if k <= SMALL_DIM:
+        out = v[..., 0] * v[..., 0]
+        for i in range(1, k):
+            out = out + v[..., i] * v[..., i]
+        return out
+    return jnp.sum(v * v, axis=-1)
 
 
 @jax.tree_util.register_dataclass
@@ -85,16 +139,16 @@ class Landscape:
     # -- geometry ------------------------------------------------------------------------
     def s(self, w):
         """s = u . w, the position along the river."""
-        return jnp.dot(w, self.river_dir)
+        return vdot(w, self.river_dir)
 
     def offset(self, w):
         """v(w) = N w - c(s), the normal offset from the river (k,)."""
-        return self.normals @ w - self.center(self.s(w))
+        return matvec(self.normals, w) - self.center(self.s(w))
 
     def rho_sq(self, w):
         """rho(w)^2 = ||diag(1/a) v(w)||^2."""
         v = self.offset(w) / self.aniso
-        return jnp.sum(v * v)
+        return sumsq(v)
 
     def rho(self, w):
         """rho(w) = ||diag(1/a) v(w)||, the normal distance to the river."""
@@ -120,8 +174,46 @@ class Landscape:
         sq = self.rho_sq(w)
         return self.river_loss(self.s(w)) + self.wall.value_from_sq(sq, _safe_norm(sq))
 
+    def probe(self, w):
+        r"""(L(w), grad L(w), rho(w), rho(w) <= r_b) in one pass, with the closed-form gradient.
+
+        :math:`\nabla L = \ell'(s)\,u + \tfrac{\phi'(\rho)}{\rho}\,[N^\top z - (c'(s)\cdot z)\,u]`,
+        :math:`z = v / a^2`; the radial factor :math:`\phi'(\rho)/\rho` is finite on the river. For k = 1,
+        :math:`\rho = |v|/a` and the factor is :math:`\phi'(\rho)\,\mathrm{sign}(v)/a` (no square root, no
+        division). The curvature and drift terms are skipped (statically) for a straight river and a river
+        without drift.
+        """
+        from landscape.qat.base import Probe  # the probe type lives with the rule contract
+
+        s = self.s(w)
+        v = matvec(self.normals, w) - self.center(s)
+        inv_a = 1.0 / self.aniso  # loop-invariant: hoisted out of the driver's scan
+        if self.k == 1:
+            x = v * inv_a  # (1,)
+            rho = jnp.abs(x[..., 0])
+            sq = x[..., 0] * x[..., 0]
+            coeff = (self.wall.deriv(rho) * jnp.sign(x[..., 0]))[..., None] * inv_a
+        else:
+            x = v * inv_a
+            z = x * inv_a
+            sq = sumsq(x)
+            rho = _safe_norm(sq)
+            coeff = self.wall.deriv_over_rho(rho)[..., None] * z
+        g = rmatvec(self.normals, coeff)
+        if not getattr(self.center, "constant", False):
+            dc = _center_deriv(self.center, s)
+            g = g - vdot(dc, coeff)[..., None] * self.river_dir
+        if not getattr(self.river_loss, "zero", False):
+            g = g + _loss_deriv(self.river_loss, s)[..., None] * self.river_dir
+        loss = self.river_loss(s) + self.wall.value_from_sq(sq, rho)
+        return Probe(loss, g, rho, rho <= self.basin_radius)
+
     def grad(self, w):
-        """grad L(w), exact through JAX autodiff."""
+        """grad L(w), in closed form (see :meth:`probe`); :meth:`grad_autodiff` is the reference."""
+        return self.probe(w).grad
+
+    def grad_autodiff(self, w):
+        """grad L(w) through JAX autodiff of :meth:`loss` (the reference for the closed form)."""
         return jax.grad(self.loss)(w)
 
     def hessian(self, w):
@@ -156,6 +248,39 @@ class Landscape:
     def replace(self, **changes) -> Landscape:
         """A copy with some fields replaced (e.g. another wall)."""
         return dataclasses.replace(self, **changes)
+
+    def __repr__(self):
+        try:
+            iso = bool(np.all(np.asarray(self.aniso) == 1.0))
+        except Exception:  # traced
+            iso = True
+        river = type(self.center).__name__.removesuffix("Center").lower()
+        river = "straight" if river == "constant" else river
+        return (f"Landscape(dim={self.dim}, k={self.k}, river={river}, wall={_short_wall(self.wall)}, "
+                f"river_loss={type(self.river_loss).__name__}{'' if iso else ', anisotropic'})")
+
+
+def _short_wall(wall) -> str:
+    parts = []
+    for f in dataclasses.fields(wall):
+        v = getattr(wall, f.name)
+        try:
+            parts.append(f"{f.name}={float(v):g}")
+        except Exception:
+            parts.append(f"{f.name}={getattr(v, 'shape', '?')}")
+    return f"{type(wall).__name__}({', '.join(parts)})"
+
+
+def _center_deriv(center, s):
+    if hasattr(center, "deriv"):
+        return center.deriv(s)
+    return jax.jacfwd(center)(s)
+
+
+def _loss_deriv(river_loss, s):
+    if hasattr(river_loss, "deriv"):
+        return river_loss.deriv(s)
+    return jax.grad(river_loss)(s)
 
 
 # --------------------------------------------------------------------------------------

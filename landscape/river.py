@@ -44,10 +44,15 @@ class ConstantCenter:
     """c(s) = c0: a straight river."""
 
     c0: jax.Array
+    constant = True  # c'(s) = 0: the landscape skips the curvature term of its gradient
 
     def __call__(self, s):
         """c(s) = c0."""
-        return jnp.broadcast_to(self.c0, self.c0.shape) + 0.0 * s
+        return self.c0
+
+    def deriv(self, s):
+        """c'(s) = 0."""
+        return jnp.zeros_like(self.c0)
 
     @classmethod
     def make(cls, k: int, c0=None) -> ConstantCenter:
@@ -68,9 +73,15 @@ class MeanderCenter:
     omega: jax.Array
     phase: jax.Array
 
+    constant = False
+
     def __call__(self, s):
         """c(s) = A sin(omega s + phase)."""
         return self.amplitude * jnp.sin(self.omega * s + self.phase)
+
+    def deriv(self, s):
+        """c'(s) = A omega cos(omega s + phase)."""
+        return self.amplitude * self.omega * jnp.cos(self.omega * s + self.phase)
 
     @classmethod
     def make(cls, amplitude, omega, phase=0.0) -> MeanderCenter:
@@ -88,11 +99,20 @@ class ArcCenter:
     radius: jax.Array
     direction: jax.Array
 
+    constant = False
+
     def __call__(self, s):
         """c(s) on the arc (s clipped to |s| <= 0.99 R)."""
         r = self.radius
         sc = jnp.clip(s, -0.99 * r, 0.99 * r)
         return self.direction * (r - jnp.sqrt(r**2 - sc**2))
+
+    def deriv(self, s):
+        """c'(s) = direction * s / sqrt(R^2 - s^2) inside |s| < 0.99 R, 0 beyond (the clipped, straight part)."""
+        r = self.radius
+        inside = jnp.abs(s) < 0.99 * r
+        sc = jnp.where(inside, s, 0.0)
+        return self.direction * jnp.where(inside, sc / jnp.sqrt(r**2 - sc**2), 0.0)
 
     @classmethod
     def make(cls, radius, direction) -> ArcCenter:
@@ -111,9 +131,15 @@ class ArcCenter:
 class ZeroDrift:
     """ell(s) = 0: a river without drift."""
 
+    zero = True  # ell' = 0: the landscape skips the drift term of its gradient
+
     def __call__(self, s):
         """ell(s) = 0."""
-        return 0.0 * s
+        return jnp.zeros_like(s)
+
+    def deriv(self, s):
+        """ell'(s) = 0."""
+        return jnp.zeros_like(s)
 
 
 @jax.tree_util.register_dataclass
@@ -123,9 +149,15 @@ class LinearDrift:
 
     rate: jax.Array
 
+    zero = False
+
     def __call__(self, s):
         """ell(s) = -rate * s."""
         return -self.rate * s
+
+    def deriv(self, s):
+        """ell'(s) = -rate."""
+        return -self.rate + jnp.zeros_like(s)
 
 
 @jax.tree_util.register_dataclass
@@ -143,6 +175,12 @@ class Lake:
         # log cosh x = |x| + log1p(exp(-2|x|)) - log 2, stable for large |x|
         ax = jnp.abs(x)
         return self.rate * self.width * (ax + jnp.log1p(jnp.exp(-2 * ax)) - jnp.log(2.0))
+
+    zero = False
+
+    def deriv(self, s):
+        """ell'(s) = rate * tanh((s - s0) / width)."""
+        return self.rate * jnp.tanh((s - self.s0) / self.width)
 
     @classmethod
     def make(cls, rate=1.0, s0=0.0, width=1.0) -> Lake:

@@ -21,6 +21,8 @@ import jax.numpy as jnp
 from landscape._checks import check_positive
 
 __all__ = [
+    "Wall",
+    "FlatBottomWall",
     "QuadraticWall",
     "SoftplusWall",
     "PowerWall",
@@ -32,17 +34,35 @@ __all__ = [
 ]
 
 
-class _Wall:
-    """Shared maths of the walls: :math:`\\phi = \\mu\\rho^2/2 + \\psi(\\rho)`."""
+class Wall:
+    """The wall interface: :math:`\\phi = \\mu\\rho^2/2 + \\psi(\\rho)` with :math:`\\psi = 0` (or tiny) in the basin.
+
+    Subclasses give ``excess`` (:math:`\\psi`), ``excess_deriv`` (:math:`\\psi'`) and, when
+    :math:`\\psi''(0) \\ne 0`, ``excess_curvature_at_0``; the rest (value, slope, ``deriv_over_rho``,
+    flatness, ``wall_slope``) follows.
+    """
 
     basin_radius: jax.Array
     mu: jax.Array
 
     def excess(self, rho):  # pragma: no cover - abstract
+        """psi(rho), the wall proper."""
         raise NotImplementedError
 
     def excess_deriv(self, rho):  # pragma: no cover - abstract
+        """psi'(rho)."""
         raise NotImplementedError
+
+    def excess_curvature_at_0(self):
+        """psi''(0) = lim psi'(rho)/rho at the river (0 for a flat-bottom wall)."""
+        return jnp.zeros_like(self.basin_radius)
+
+    def deriv_over_rho(self, rho):
+        """phi'(rho) / rho, finite at rho = 0 (where it is mu + psi''(0)): the gradient's radial factor."""
+        rho = jnp.asarray(rho)
+        pos = rho > 0
+        safe = jnp.where(pos, rho, 1.0)
+        return self.mu + jnp.where(pos, self.excess_deriv(safe) / safe, self.excess_curvature_at_0())
 
     def value(self, rho):
         """phi(rho): the valley profile at normal distance rho."""
@@ -72,9 +92,18 @@ def _relu(x):
     return jnp.maximum(x, 0.0)
 
 
+class FlatBottomWall(Wall):
+    """A wall with psi = 0 on [0, r_b] exactly: phi'(rho)/rho = mu + psi'(rho)/max(rho, r_b), no branch."""
+
+    def deriv_over_rho(self, rho):
+        """mu + psi'(rho) / max(rho, r_b) (psi' vanishes below r_b, and r_b > 0)."""
+        rho = jnp.asarray(rho)
+        return self.mu + self.excess_deriv(rho) / jnp.maximum(rho, self.basin_radius)
+
+
 @jax.tree_util.register_dataclass
 @dataclasses.dataclass(frozen=True)
-class QuadraticWall(_Wall):
+class QuadraticWall(FlatBottomWall):
     r"""Flat-bottom quadratic: :math:`\phi = \tfrac{\mu}{2}\rho^2 + \tfrac{\kappa}{2}(\rho-r_b)_+^2`.
 
     :math:`\phi'(\rho) = \mu\rho + \kappa(\rho - r_b)_+` exactly, so ``wall_slope`` is exact;
@@ -96,7 +125,7 @@ class QuadraticWall(_Wall):
 
 @jax.tree_util.register_dataclass
 @dataclasses.dataclass(frozen=True)
-class SoftplusWall(_Wall):
+class SoftplusWall(Wall):
     r"""Smooth wall of asymptotic slope ``kappa`` and softness ``tau``.
 
     :math:`\psi(\rho) = \kappa\tau[\mathrm{sp}(\tfrac{\rho-r_b}{\tau}) + \mathrm{sp}(\tfrac{-\rho-r_b}{\tau})
@@ -122,6 +151,11 @@ class SoftplusWall(_Wall):
         rb, t = self.basin_radius, self.tau
         return self.kappa * (sg((rho - rb) / t) - sg((-rho - rb) / t))
 
+    def excess_curvature_at_0(self):
+        """psi''(0) = 2 kappa sigma'(-r_b/tau) / tau."""
+        sg = jax.nn.sigmoid(-self.basin_radius / self.tau)
+        return 2.0 * self.kappa * sg * (1.0 - sg) / self.tau
+
     def wall_slope(self, rho):
         """mu rho + kappa (1/2 - sigma(-2 r_b / tau)) <= phi'(rho) for rho >= r_b."""
         return self.mu * rho + self.kappa * (0.5 - jax.nn.sigmoid(-2 * self.basin_radius / self.tau))
@@ -129,7 +163,7 @@ class SoftplusWall(_Wall):
 
 @jax.tree_util.register_dataclass
 @dataclasses.dataclass(frozen=True)
-class PowerWall(_Wall):
+class PowerWall(FlatBottomWall):
     r"""Steep power wall: :math:`\psi = \tfrac{\kappa}{p}(\rho - r_b)_+^p`, ``p >= 2``.
 
     :math:`\phi'(\rho) = \mu\rho + \kappa(\rho-r_b)_+^{p-1}` exactly.
@@ -151,7 +185,7 @@ class PowerWall(_Wall):
 
 @jax.tree_util.register_dataclass
 @dataclasses.dataclass(frozen=True)
-class ExpWall(_Wall):
+class ExpWall(FlatBottomWall):
     r"""Exponential wall: :math:`\psi = \kappa\tau(e^{x/\tau} - 1 - x/\tau)`, :math:`x = (\rho-r_b)_+`.
 
     :math:`\phi'(\rho) = \mu\rho + \kappa(e^{x/\tau} - 1)` exactly (C^1 at the basin edge).

@@ -31,9 +31,9 @@ import numpy as np
 import landscape as L
 from landscape.chatter import chatter_monitor, chatters
 from landscape.plots import plot_phase_diagram, plot_trajectory
+from landscape.qat import default_rules
 from landscape.reproduce.phase_study import phase_dataset
 from landscape.reproduce.studies import rotated_case, rtn_failed_starts, trajectory_dataset
-from landscape.rules import default_rules
 
 QUICK = os.environ.get("LANDSCAPE_QUICK", "0") == "1"
 N_STARTS = 32 if QUICK else 512

@@ -77,12 +77,6 @@ def _without_local_constants():
         providers.CONSTANTS_CACHE.cache.clear()
 
 
-@functools.lru_cache(maxsize=64)
-def cached_rule(factory, eta: float):
-    """One QATRule object per (factory, eta), so the jitted driver is compiled once for each."""
-    return factory(eta)
-
-
 # --------------------------------------------------------------------------------------
 # numeric evaluation of the statement's expressions
 # --------------------------------------------------------------------------------------

@@ -23,7 +23,6 @@ from hypothesis import strategies as st
 
 from landscape import geometry, quantizers, walls
 from proofs import symbolic
-from proofs.falsify import cached_rule
 
 __all__ = ["Scenario", "SCENARIOS", "NSTEPS", "ETAS"]
 
@@ -309,7 +308,7 @@ def _ste_prepare(case, stmt, mode):
 
 def _ste_run(ctx, values, sim):
     ls, grid, w0 = ctx
-    rule = cached_rule(sim.rule, float(values["eta"]))
+    rule = sim.rule(float(values["eta"]))
     return sim.run(ls, grid, rule, jnp.asarray(w0), NSTEPS)
 
 
@@ -379,7 +378,7 @@ def _cycle_simulate(ctx, values, sim, stmt):
                                    center=[-np.cos(th) / 2], river_loss=0.0)
     grid = quantizers.uniform_grid(np.ones(2), offset=np.zeros(2))
     w0 = np.array([-alpha * np.sin(th) / 2, -0.5 + alpha * np.cos(th) / 2])
-    rule = cached_rule(sim.rule, float(values["eta"]))
+    rule = sim.rule(float(values["eta"]))
     traj = sim.run(ls, grid, rule, jnp.asarray(w0), NSTEPS, record_path=True)
     qs = np.asarray(traj.q_path)
     period2 = bool(np.all(qs[2:] == qs[:-2]) and np.any(qs[0] != qs[1]))

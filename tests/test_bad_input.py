@@ -75,10 +75,10 @@ CASES = [
     (
         "record_every",
         lambda: ls.run(LAND, GRID, ls.ste(), jnp.zeros(2), 10, record_every=3),
-        r"record_every must divide num_steps",
+        r"\(record_every\) must divide num_steps",
     ),
     ("negative learning rate", lambda: ls.ste(-0.1), r"learning_rate must lie in \(0, inf\)"),
-    ("not a rule", lambda: ls.run(LAND, GRID, "ste", jnp.zeros(2), 5), r"rule must be a QATRule"),
+    ("not a rule", lambda: ls.run(LAND, GRID, "ste", jnp.zeros(2), 5), r"rule must be a landscape Rule"),
     (
         "batch shape",
         lambda: ls.run_batch(LAND, GRID, ls.ste(), jnp.zeros(2), 5),

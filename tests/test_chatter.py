@@ -5,15 +5,13 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 import numpy as np
-import optax
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import landscape as L
 from landscape.chatter import chatter_monitor, chatters, cycle_size, detect_cycle, hash_points
-from landscape.qat import QATRule, ste
-from landscape.rules import error_feedback
+from landscape.qat import Rule, error_feedback, rule_value, ste
 
 
 def _planted(points, transient, reps):
@@ -57,21 +55,21 @@ def test_offline_detector_counts_the_points_of_any_planted_cycle(m, transient, d
     assert int(rep.cycle_size) == m and bool(rep.chatters)
 
 
-def _two_cycle_rule():
+@rule_value
+class _Planted(Rule):
     """A planted 2-cycle through the driver: on the unit grid, g = +1 at Q(w) = 1 and -1 at Q(w) = 0,
     so SGD(1) sends w = 0.2 -> 1.2 -> 0.2 -> ... and q alternates between (0, 0) and (1, 0)."""
 
-    def init(w0, quantizer):
-        return {"w": w0}, ()
+    name = "planted"
+    optimizer: object = None
 
-    def deploy(params, aux, quantizer):
-        return quantizer.quantize(params["w"])
-
-    def gradient(loss_fn, params, aux, quantizer, key):
+    def gradient(self, landscape, params, state, quantizer, key, probe=None):
         q = quantizer.quantize(params["w"])
-        return {"w": jnp.stack([jnp.where(q[0] > 0.5, 1.0, -1.0), 0.0])}, aux
+        return {"w": jnp.stack([jnp.where(q[0] > 0.5, 1.0, -1.0), 0.0])}, state
 
-    return QATRule("planted", init, deploy, gradient, optax.sgd(1.0))
+
+def _two_cycle_rule():
+    return _Planted(L.sgd(1.0))
 
 
 def _far_basin():
@@ -146,7 +144,7 @@ def test_monitor_bad_arguments():
         chatter_monitor(ste(), window=0)
     with pytest.raises(ValueError, match="slots"):
         chatter_monitor(ste(), slots=1)
-    with pytest.raises(TypeError, match="QATRule"):
+    with pytest.raises(ValueError, match="landscape Rule"):
         chatter_monitor("ste")
     tr = L.run(_far_basin(), L.uniform_grid(1.0), ste(), jnp.array([0.2, 0.0]), 3)
     with pytest.raises(ValueError, match="chatter_monitor"):

@@ -140,17 +140,20 @@ def test_user_edit_recovery_bound_ten_times_smaller_is_caught():
     assert cex["values"]["T"] > cex["values"]["T_max"]
 
 
+@qat.rule_value
+class _BiasedSTE(qat.STE):
+    """STE whose gradient carries a constant bias: a simulator the attacks must catch."""
+
+    name = "ste_biased"
+    bias: float = 0.0
+
+    def gradient(self, landscape, params, state, quantizer, key, probe=None):
+        g, state = super().gradient(landscape, params, state, quantizer, key, probe)
+        return {"w": g["w"] + self.bias}, state
+
+
 def _biased_ste(bias):
-    def factory(eta):
-        base = qat.ste(eta)
-
-        def gradient(loss_fn, params, aux, quantizer, key):
-            g, aux = base.gradient(loss_fn, params, aux, quantizer, key)
-            return {"w": g["w"] + bias}, aux
-
-        return base._replace(name="ste_biased", gradient=gradient)
-
-    return factory
+    return lambda eta: _BiasedSTE(qat.sgd(eta), bias)
 
 
 @pytest.mark.slow

@@ -11,17 +11,18 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import landscape as L
-from landscape.qat import full_precision, ste
-from landscape.rules import (
+from landscape.qat import (
     binary_connect,
     clipped_ste,
     default_rules,
     error_feedback,
+    full_precision,
     lsq,
     lsq_grad_scale,
     noise_injection,
     prox_connect,
     ptq_ste,
+    ste,
 )
 
 # The 1-D case: d = 2, N = e1, u = e2, L(w) = kappa/2 (|w1| - r_b)_+^2 with kappa = 1, r_b = 0.25,
@@ -123,7 +124,7 @@ def test_lsq_step_gradient_matches_formula():
         w = jnp.asarray(w)
         rule = lsq(0.1)
         params, aux = rule.init(w, qz)
-        grads, _ = rule.gradient(ls.loss, params, aux, qz, jax.random.PRNGKey(0))
+        grads, _ = rule.gradient(ls, params, aux, qz, jax.random.PRNGKey(0))
         x = (np.asarray(w) - 0.05) / 0.3
         inside = (x >= -8) & (x <= 7)
         assert inside.sum() < d, "the test needs at least one clipped coordinate"
@@ -134,7 +135,7 @@ def test_lsq_step_gradient_matches_formula():
         assert float(lsq_grad_scale(qz, d)) == pytest.approx(g, rel=1e-12)
         np.testing.assert_allclose(float(grads["step"]), g * np.sum(dq * dq_ds), rtol=1e-10)
         np.testing.assert_allclose(np.asarray(grads["w"]), np.where(inside, dq, 0.0), rtol=1e-10)
-        grads2, _ = lsq(0.1, grad_scale=1.0).gradient(ls.loss, params, aux, qz, jax.random.PRNGKey(0))
+        grads2, _ = lsq(0.1, grad_scale=1.0).gradient(ls, params, aux, qz, jax.random.PRNGKey(0))
         np.testing.assert_allclose(float(grads["step"]), g * float(grads2["step"]), rtol=1e-10)
 
 

@@ -24,14 +24,11 @@ from landscape.manifest import load_manifest, save_dataset
 from landscape.qat import full_precision, ste
 
 TINY = highdim_case(dim=32, k=2, n_points=40, num_steps=40, window=10, record_every=4, n_paths=4)
-_RULES = {}
 
 
 def tiny_rules(lr):
-    """Two rules, cached per learning rate so that repeated calls reuse the compilation."""
-    if lr not in _RULES:
-        _RULES[lr] = {"ste": ste(lr), "fp": full_precision(lr)}
-    return _RULES[lr]
+    """Two rules; rules are values, so fresh objects reuse the compilation."""
+    return {"ste": ste(lr), "fp": full_precision(lr)}
 
 
 def test_dataset_statistics_are_those_of_the_failed_starts(tmp_path):

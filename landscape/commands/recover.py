@@ -57,7 +57,7 @@ def register(app: typer.Typer) -> None:
             f"(max flip/r_b = {a['max_flip_over_rb']:.3g}, step/r_b = {a['step_over_rb']:.3g})"
         )
         table = Table(title=title)
-        cols = ("rule", "P(recover)", "median T", "T 90%", "P(chatter)", "P(stall)", "median switches")
+        cols = ("rule", "P(recover) [95% Wilson]", "P(diverged)", "median T", "T 90%", "P(chatter)", "P(stall)", "median switches")
         for col in cols:
             table.add_column(col, justify="left" if col == "rule" else "right")
         rows = []
@@ -66,7 +66,9 @@ def register(app: typer.Typer) -> None:
             row = {
                 "rule": str(r),
                 "p_recover": float(s["p_recover"]),
-                "p_recover_se": float(s["p_recover_se"]),
+                "p_recover_lo": float(s["p_recover_lo"]),
+                "p_recover_hi": float(s["p_recover_hi"]),
+                "p_diverged": float(s["p_diverged"]),
                 "T_median": float(s["T_median"]),
                 "T_q90": float(s["T_q90"]),
                 "p_chatter": float(s["p_chatter"]),
@@ -76,7 +78,8 @@ def register(app: typer.Typer) -> None:
             rows.append(row)
             table.add_row(
                 row["rule"],
-                f"{row['p_recover']:.3f}±{row['p_recover_se']:.3f}",
+                f"{row['p_recover']:.3f} [{row['p_recover_lo']:.3f}, {row['p_recover_hi']:.3f}]",
+                f"{row['p_diverged']:.3f}",
                 _fmt(row["T_median"]),
                 _fmt(row["T_q90"], ".0f"),
                 f"{row['p_chatter']:.3f}",
@@ -90,7 +93,8 @@ def register(app: typer.Typer) -> None:
             f"{cfg.num_steps} steps. T = first t with Q(w_t) in the basin, over recovered starts; "
             f"chatter = recurrent cycle of >= 2 grid points over the last {cfg.window} steps, "
             "never in the basin; "
-            f"stall = one grid point over that window, never in the basin. ± = binomial standard error."
+            f"stall = one grid point over that window, never in the basin. Diverged runs (non-finite) are never "
+            "counted as recovered."
         )
         if out is not None:
             out.mkdir(parents=True, exist_ok=True)

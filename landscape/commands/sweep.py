@@ -64,15 +64,16 @@ def register(app: typer.Typer) -> None:
             con.print(f"wrote {out / RESULT_NAME}: {man['n_cases']:,} cases, dims {man['dims']}")
             con.print(f"RTN leaves the basin in {float(ds.rtn_exit.mean()):.4f} of the cases", soft_wrap=True)
             rules = ds.rule.values.tolist() if "rule" in ds.dims else [str(ds.rule.values)]
+            from landscape.simulate.outcomes import recovery_stats
+
             for name in rules:
                 sub = ds.sel(rule=name) if "rule" in ds.dims else ds
-                failed = sub.rtn_exit.astype(bool)
-                n_failed = int(failed.sum())
-                rec = float((sub.hit_time >= 0).where(failed).mean()) if n_failed else float("nan")
+                failed = sub.rtn_exit.values.astype(bool)
+                st = recovery_stats(hit_time=sub.hit_time.values, diverge_time=sub.diverge_time.values, mask=failed)
                 con.print(
-                    f"rule {name}: Q(w_t) in the basin within num_steps (hit_time >= 0) in "
-                    f"{float((sub.hit_time >= 0).mean()):.4f} of the cases; among the {n_failed:,} "
-                    f"RTN failures it recovered in {rec:.4f}", soft_wrap=True,
+                    f"rule {name}: among the {st.n:,} RTN failures, recovered {st.recovered:,} "
+                    f"({st.p_recovered:.4f}, 95% Wilson [{st.p_lo:.4f}, {st.p_hi:.4f}]), never entered within "
+                    f"num_steps {st.censored:,}, diverged {st.diverged:,}", soft_wrap=True,
                 )
             con.print(
                 f"wall time {man['wall_time_s']:.2f} s on {len(man['local_devices'])} local device(s) "

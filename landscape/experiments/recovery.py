@@ -41,7 +41,6 @@ are over the recovered failed starts (NaN when none recovered).
 from __future__ import annotations
 
 import dataclasses
-import functools
 import json
 import warnings
 from collections.abc import Callable
@@ -55,7 +54,7 @@ from landscape import geometry, quantizers, simulate
 from landscape._checks import LandscapeError, check_int_at_least, check_positive
 from landscape.chatter import chatter_monitor, chatters, cycle_size
 from landscape.manifest import manifest
-from landscape.rules.registry import default_rules
+from landscape.qat.registry import default_rules
 from landscape.walls import quadratic_wall
 
 __all__ = [
@@ -191,35 +190,21 @@ def ptq_starts(landscape, quantizer, key, n: int, ptq="rtn", s_range=(-5.0, 5.0)
     return {"w_star": w_star, "q_ptq": q, "rho_ptq": rho, "failed": rho > landscape.basin_radius, "w0": w0}
 
 
-@functools.partial(jax.jit, static_argnames=("rule", "num_steps", "record_every"))
-def _run_many(landscape, quantizer, w0s, keys, *, rule, num_steps, record_every):
-    one = lambda w, k: simulate.run(
-        landscape, quantizer, rule, w, num_steps, key=k, record_every=record_every
-    )  # noqa: E731
-    return jax.vmap(one)(w0s, keys)
-
-
 def run_rules(
     landscape, quantizer, rules: dict, w0s, num_steps: int, key, *, window=50, record_every=1
 ) -> dict:
-    """{name: Trajectory} of every rule (wrapped by chatter_monitor(window)) from every start, under jit+vmap.
+    """{name: Trajectory} of every rule (wrapped by chatter_monitor(window)) from every start.
 
-    All rules share the same PRNG keys per start. Compilations are cached per rule object and shapes.
+    All rules share the same PRNG keys per start. Each is one call of :func:`landscape.run_batch`: rules
+    are values, so rules of one class share one compiled program whatever their hyperparameters.
     """
-    simulate.check_compatible(landscape, quantizer, w0s)
-    keys = jax.random.split(key, w0s.shape[0])
     out = {}
     for name, rule in rules.items():  # a loop over rules (a handful), not over steps or starts
-        mon = _monitored(rule, window)
-        out[name] = _run_many(
-            landscape, quantizer, w0s, keys, rule=mon, num_steps=num_steps, record_every=record_every
+        out[name] = simulate.run_batch(
+            landscape, quantizer, chatter_monitor(rule, window=window), w0s, num_steps, key=key,
+            record_every=record_every,
         )
     return out
-
-
-@functools.lru_cache(maxsize=256)
-def _monitored(rule, window):
-    return chatter_monitor(rule, window=window)
 
 
 def _geometry_attrs(landscape, quantizer, cfg: RecoveryConfig) -> dict:
@@ -265,6 +250,8 @@ def recovery_experiment(cfg: RecoveryConfig, rules: dict | None = None) -> xr.Da
             "final_loss": (("rule", "start"), stack(lambda tr: tr.final_loss)),
             "final_rho_q": (("rule", "start"), stack(lambda tr: tr.final_rho_q)),
             "switches": (("rule", "start"), stack(lambda tr: tr.switches)),
+            "settle_time": (("rule", "start"), stack(lambda tr: tr.settle_time)),
+            "diverge_time": (("rule", "start"), stack(lambda tr: tr.diverge_time)),
             "cycle_size": (("rule", "start"), stack(cycle_size)),
             "chatters": (("rule", "start"), stack(chatters)),
             "failed": (("start",), failed),
@@ -276,7 +263,8 @@ def recovery_experiment(cfg: RecoveryConfig, rules: dict | None = None) -> xr.Da
         },
         coords={"rule": names, "start": np.arange(cfg.n_points), "path": path_idx, "t": t_rec},
     )
-    ds["recovered"] = ds["hit_time"] >= 0
+    ds["diverged"] = ds["diverge_time"] >= 0
+    ds["recovered"] = (ds["hit_time"] >= 0) & ~ds["diverged"]
     keys = sorted({k for n in names for k in trajs[n].extras if k != "cycle_size"})
     for k in keys:  # rule extras at the last recorded row (e.g. LSQ's learned step), NaN for other rules
         nan = np.full(cfg.n_points, np.nan)
@@ -296,39 +284,46 @@ def _manifest_json(config: dict, seed: int, **extra) -> str:
 
 
 def summarize(ds: xr.Dataset) -> xr.Dataset:
-    """Per rule, over the failed starts: p_recover (and binomial s.e.), T quantiles, p_chatter, p_stall.
+    """Per rule, over the failed starts: recovered / censored / diverged, p_recover with its Wilson
+    interval, T quantiles over the recovered starts, p_chatter, p_stall.
 
-    p_chatter: fraction with a recurrent cycle of >= 2 grid points over the last ``window`` steps
-    and T = -1; p_stall: fraction never recovered whose q_t stayed on one grid point over that
-    window (a slow latent or a true fixed point; the driver cannot tell them apart).
+    *Recovered*: entered the basin and never became non-finite; *diverged* runs are counted apart and
+    never as recovered; *censored*: finite, never in the basin within num_steps. p_chatter: fraction with
+    a recurrent cycle of >= 2 grid points over the last ``window`` steps and T = -1; p_stall: fraction
+    never recovered whose q_t stayed on one grid point over that window.
     """
+    from landscape.simulate.outcomes import outcomes, wilson_interval
+
     f = ds["failed"].values.astype(bool)
-    ht = ds["hit_time"].values[:, f].astype(float)
+    ht = ds["hit_time"].values[:, f]
+    code = outcomes(ht, ds["diverge_time"].values[:, f])
     n = int(f.sum())
-    rec = ht >= 0
-    p = rec.mean(1) if n else np.full(ht.shape[0], np.nan)
-    tq = np.where(rec, ht, np.nan)
+    nan = np.full(ht.shape[0], np.nan)
+    rec = code == 0
+    k = rec.sum(1)
+    p = k / n if n else nan
+    lo, hi = wilson_interval(k, n)
+    tq = np.where(rec, ht.astype(float), np.nan)
     with warnings.catch_warnings():  # all-NaN rows (no recovered start) give NaN quantiles, as documented
         warnings.simplefilter("ignore", RuntimeWarning)
-        q10, q50, q90 = (
-            np.nanpercentile(tq, x, axis=1) if n else np.full(ht.shape[0], np.nan) for x in (10, 50, 90)
-        )
+        q10, q50, q90 = (np.nanpercentile(tq, x, axis=1) if n else nan for x in (10, 50, 90))
     cs = ds["cycle_size"].values[:, f]
     out = {
         "p_recover": p,
-        "p_recover_se": np.sqrt(p * (1 - p) / max(n, 1)),
+        "p_recover_lo": lo,
+        "p_recover_hi": hi,
+        "p_diverged": (code == 2).mean(1) if n else nan,
+        "p_censored": (code == 1).mean(1) if n else nan,
         "T_q10": q10,
         "T_median": q50,
         "T_q90": q90,
-        "p_chatter": ds["chatters"].values[:, f].mean(1) if n else np.full(ht.shape[0], np.nan),
-        "p_stall": ((cs == 1) & ~rec).mean(1) if n else np.full(ht.shape[0], np.nan),
-        "median_switches": np.median(ds["switches"].values[:, f], 1) if n else np.full(ht.shape[0], np.nan),
-        "median_final_loss": np.median(ds["final_loss"].values[:, f], 1)
-        if n
-        else np.full(ht.shape[0], np.nan),
+        "p_chatter": ds["chatters"].values[:, f].mean(1) if n else nan,
+        "p_stall": ((cs == 1) & (code == 1)).mean(1) if n else nan,
+        "median_switches": np.median(ds["switches"].values[:, f], 1) if n else nan,
+        "median_final_loss": np.median(ds["final_loss"].values[:, f], 1) if n else nan,
     }
     res = xr.Dataset(
-        {k: (("rule",), np.asarray(v, float)) for k, v in out.items()}, coords={"rule": ds["rule"].values}
+        {k_: (("rule",), np.asarray(v, float)) for k_, v in out.items()}, coords={"rule": ds["rule"].values}
     )
     res["n_failed"] = n
     return res
@@ -357,8 +352,8 @@ def sweep(base: RecoveryConfig, axis: str, values, rules: Callable | None = None
     """Summary per rule over a one-axis sweep around ``base`` (dims rule, ``axis``), with manifest.
 
     ``axis`` in SWEEP_AXES: step_over_rb (Delta / r_b), flip_over_rb (max_j f_j / r_b, by scaling
-    Delta), kappa, learning_rate, drift, dim, k. ``rules(learning_rate) -> {name: QATRule}``
-    (default :func:`~landscape.rules.default_rules`). Also records per cell the PTQ failure rate,
+    Delta), kappa, learning_rate, drift, dim, k. ``rules(learning_rate) -> {name: Rule}``
+    (default :func:`~landscape.qat.default_rules`). Also records per cell the PTQ failure rate,
     max flip/r_b and step/r_b.
     """
     if axis not in SWEEP_AXES:
@@ -367,13 +362,10 @@ def sweep(base: RecoveryConfig, axis: str, values, rules: Callable | None = None
     if not values:
         raise LandscapeError("values must hold at least one value.")
     make_rules = default_rules if rules is None else rules
-    cache: dict = {}
     cells, extra = [], {"ptq_failure_rate": [], "max_flip_over_rb": [], "step_over_rb": []}
     for v in values:  # a loop over sweep cells; each cell is one batched, jitted run per rule
         cfg = _cell_config(base, axis, v)
-        if cfg.learning_rate not in cache:
-            cache[cfg.learning_rate] = make_rules(cfg.learning_rate)
-        ds = recovery_experiment(cfg, cache[cfg.learning_rate])
+        ds = recovery_experiment(cfg, make_rules(cfg.learning_rate))
         cells.append(summarize(ds))
         extra["ptq_failure_rate"].append(ds.attrs["ptq_failure_rate"])
         extra["max_flip_over_rb"].append(ds.attrs["max_flip_over_rb"])

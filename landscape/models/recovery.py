@@ -20,7 +20,6 @@ from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
-import optax
 
 from landscape._checks import check_int_at_least, check_positive
 from landscape.models.basin import in_basin, sharp_offset
@@ -58,36 +57,27 @@ def task_losses(task):
 
 
 def ste_recovery(task, quantizer, w0, w_star, normals, tau, *, num_steps: int = 300,
-                 learning_rate: float = 0.1, optimizer=None) -> QATRecord:
-    """Run STE-QAT from latent w0 for num_steps steps (optax.sgd(learning_rate) unless ``optimizer``)."""
+                 learning_rate: float = 0.1, optimizer=None, rule=None) -> QATRecord:
+    """Run STE-QAT (or ``rule``) from latent w0 for num_steps steps on the engine's driver.
+
+    The network's training loss is a :class:`landscape.LossSurface` (basin: L(q) - L* <= tau); the driver
+    records the deployed path, from which the test metric and the sharp offset are evaluated.
+    """
+    from landscape.simulate import LossSurface, SaveAt, run
+
     check_int_at_least("num_steps", num_steps, 1)
     check_positive("tau", tau)
-    rule = ste(optimizer=optimizer if optimizer is not None else optax.sgd(learning_rate))
+    rule = ste(learning_rate, optimizer=optimizer) if rule is None else rule
     train_loss, test_metric = task_losses(task)
-    loss_star = train_loss(w_star)
-
-    def record(params, aux):
-        q = rule.deploy(params, aux, quantizer)
-        lq = train_loss(q)
-        return lq, test_metric(q), sharp_offset(normals, q, w_star), in_basin(lq, loss_star, tau)
-
-    @jax.jit
-    def run(w0):
-        params, aux = rule.init(w0, quantizer)
-
-        def step(carry, key):
-            params, aux, opt = carry
-            rec = record(params, aux)
-            grads, aux = rule.gradient(train_loss, params, aux, quantizer, key)
-            upd, opt = rule.tx.update(grads, opt, params)
-            return (optax.apply_updates(params, upd), aux, opt), rec
-
-        keys = jax.random.split(jax.random.PRNGKey(0), num_steps)
-        (params, aux, _), recs = jax.lax.scan(step, (params, aux, rule.tx.init(params)), keys)
-        last = record(params, aux)
-        recs = jax.tree.map(lambda a, b: jnp.concatenate([a, b[None]]), recs, last)
-        return recs, rule.latent(params)
-
-    (loss, metric, offset, inside), final_w = run(jnp.asarray(w0))
+    w0 = jnp.asarray(w0)
+    loss_star = train_loss(jnp.asarray(w_star))
+    surface = LossSurface(train_loss, int(w0.shape[-1]), loss_star, jnp.asarray(tau, loss_star.dtype))
+    tr = run(surface, quantizer, rule, w0, num_steps, save=SaveAt(every=1, fields=("loss", "in_basin"), paths=True,
+                                                                   extras=False, switches=False))
+    qs = jnp.concatenate([tr.q_path, tr.final_q[None]])
+    loss = jnp.concatenate([tr.loss, tr.final_loss[None]])
+    metric = jax.lax.map(test_metric, qs)
+    offset = jax.vmap(lambda q: sharp_offset(normals, q, w_star))(qs)
+    inside = in_basin(loss, loss_star, tau)
     hit = jnp.where(jnp.any(inside), jnp.argmax(inside), -1)
-    return QATRecord(loss, metric, offset, inside, hit, final_w)
+    return QATRecord(loss, metric, offset, inside, hit, tr.final_w)

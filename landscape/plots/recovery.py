@@ -2,7 +2,7 @@
 
 * :func:`plot_phase_diagram` draws ``landscape.reproduce.phase_study.phase_dataset``.
 * :func:`plot_tightness` draws a dataset with ``T`` and ``T_max`` per case (dim ``case``).
-* :func:`plot_rules` draws a dataset with ``recovery_prob``, its ``recovery_se`` and
+* :func:`plot_rules` draws a dataset with ``recovery_prob``, its Wilson interval ``recovery_lo``/``recovery_hi`` and
   ``median_T``, ``T_lo``, ``T_hi`` per ``rule`` and ``scenario``.
 """
 
@@ -141,12 +141,13 @@ def plot_rules(ds, *, interval_label: str = "IQR"):
         y = np.arange(len(rules))
         for j, sc in enumerate(scen):
             p = ds["recovery_prob"].sel(scenario=sc).values
-            se = ds["recovery_se"].sel(scenario=sc).values
+            lo = ds["recovery_lo"].sel(scenario=sc).values
+            hi = ds["recovery_hi"].sel(scenario=sc).values
             yb = y + (j - (len(scen) - 1) / 2) * width
             axes[0].barh(
                 yb,
                 p,
-                xerr=2 * se,
+                xerr=np.stack([np.clip(p - lo, 0, None), np.clip(hi - p, 0, None)]),
                 height=width,
                 color=cols[j],
                 label=tex_label(sc),

@@ -19,15 +19,12 @@ basin) :math:`\lambda = \mathrm{damp}`, which makes every Hessian-based method e
 
 from __future__ import annotations
 
-import dataclasses
-
 import jax
 import jax.numpy as jnp
 import numpy as np
 
 from landscape._checks import LandscapeError, check_finite, check_positive, is_concrete
 from landscape.geometry import Landscape
-from landscape.quantizers import Codebook, UniformGrid
 
 __all__ = [
     "reduced_landscape",
@@ -145,33 +142,13 @@ def check_w_star(w_star, dim: int | None = None):
 
 
 def broadcast_quantizer(quantizer, shape):
-    """The quantizer with every per-coordinate leaf broadcast to ``shape`` (codebook levels kept)."""
-    try:
-        if isinstance(quantizer, UniformGrid):
-            return dataclasses.replace(
-                quantizer,
-                step=jnp.broadcast_to(quantizer.step, shape),
-                offset=jnp.broadcast_to(quantizer.offset, shape),
-                qmin=jnp.broadcast_to(quantizer.qmin, shape),
-                qmax=jnp.broadcast_to(quantizer.qmax, shape),
-            )
-        if isinstance(quantizer, Codebook):
-            return dataclasses.replace(quantizer, scale=jnp.broadcast_to(quantizer.scale, shape))
-    except ValueError:
-        raise LandscapeError(
-            f"the quantizer's step/offset/scale does not broadcast to w_star's shape {tuple(shape)}; "
-            "use shape (), (d,), or (rows, 1) / (rows, d) for a 2-D w_star."
-        ) from None
-    raise LandscapeError(f"quantizer must be a UniformGrid or a Codebook; got {type(quantizer).__name__}.")
+    """The quantizer (flattened from a matrix layout) with every per-coordinate leaf broadcast to ``shape``."""
+    return quantizer.as_flat().broadcast_to(shape)
 
 
 def take_coord(qb, j):
     """The quantizer of coordinate j (last axis) of a broadcast quantizer (j may be traced)."""
-    take = lambda x: jax.lax.dynamic_index_in_dim(x, j, axis=-1, keepdims=False)  # noqa: E731
-    if isinstance(qb, UniformGrid):
-        return dataclasses.replace(qb, step=take(qb.step), offset=take(qb.offset),
-                                   qmin=take(qb.qmin), qmax=take(qb.qmax))
-    return dataclasses.replace(qb, scale=take(qb.scale))
+    return qb.take(j, axis=-1)
 
 
 def map_rows(f, xs, batch_size: int = 256):

@@ -43,7 +43,6 @@ from landscape.ptq.hessian import (
     map_rows,
     psd_part,
 )
-from landscape.quantizers import Codebook
 
 __all__ = ["obq"]
 
@@ -59,10 +58,7 @@ def first_argmin(x):
 
 def quantizer_axes(qb, axis=0):
     """vmap in_axes for a broadcast quantizer: map its per-coordinate leaves, not codebook levels."""
-    axes = jax.tree_util.tree_map(lambda _: axis, qb)
-    if isinstance(qb, Codebook):
-        axes = type(qb)(levels=None, scale=axis)
-    return axes
+    return qb.coord_axes(axis)
 
 
 def _greedy_dense(hinv0, qrow, w0, sequential: bool):
@@ -124,10 +120,7 @@ def _greedy_lowrank(proj, c, qrow, w0, damp, sequential: bool):
 
 def take_row(qb, i):
     """Row i (axis 0) of a quantizer broadcast to (rows, d)."""
-    take = lambda x: jax.lax.dynamic_index_in_dim(x, i, axis=0, keepdims=False)  # noqa: E731
-    if isinstance(qb, Codebook):
-        return type(qb)(levels=qb.levels, scale=take(qb.scale))
-    return jax.tree_util.tree_map(take, qb)
+    return qb.take(i, axis=0)
 
 
 def _check_order(order):

@@ -105,13 +105,17 @@ def rtn_exit_stage(cfg, key) -> StageResult:
     )
 
 
-def _batch_stats(hit):
+def _batch_stats(hit, div):
+    """Recovered / diverged counts of runs with hit times ``hit`` and divergence times ``div``."""
+    st = L.recovery_stats(hit_time=hit, diverge_time=div)
     hit = np.asarray(hit)
-    ok = hit >= 0
+    ok = (hit >= 0) & (np.asarray(div) < 0)
     return {
-        "n": int(hit.size),
-        "recovery_prob": _f(ok.mean(), 4),
-        "recovery_se": _f(np.sqrt(ok.mean() * (1 - ok.mean()) / max(hit.size, 1)), 4),
+        "n": st.n,
+        "recovery_prob": _f(st.p_recovered, 4),
+        "recovery_lo": _f(st.p_lo, 4),
+        "recovery_hi": _f(st.p_hi, 4),
+        "diverged": st.diverged,
         "median_T": float(np.median(hit[ok])) if ok.any() else None,
         "max_T": int(hit[ok].max()) if ok.any() else None,
     }
@@ -124,7 +128,7 @@ def trajectory_stage(cfg, key) -> StageResult:
     starts = studies.rtn_failed_starts(ls, qz, k1, cfg.traj_starts)
     rule = L.ste(cfg.learning_rate)
     tr = L.run_batch(ls, qz, rule, starts, 500, key=k2, record_every=500)
-    stats = _batch_stats(tr.hit_time)
+    stats = _batch_stats(tr.hit_time, tr.diverge_time)
     hit = np.asarray(tr.hit_time)
     order = np.argsort(np.where(hit >= 0, hit, np.iinfo(np.int32).max))
     pick = (
@@ -173,12 +177,13 @@ def phase_stage(cfg, key) -> StageResult:
         learning_rate=cfg.learning_rate,
     )
     hit = ds["hit_time"].values
+    div = ds["diverge_time"].values
     failed = ds["rtn_failed"].values.astype(bool)
     compat = (ds["flip_ratio"].values < 2.0)[..., None] & failed
     incompat = (ds["flip_ratio"].values >= 2.0)[..., None] & failed
     regimes = {
-        "compatible (max f < 2 r_b)": _batch_stats(hit[compat]),
-        "incompatible (max f >= 2 r_b)": _batch_stats(hit[incompat]),
+        "compatible (max f < 2 r_b)": _batch_stats(hit[compat], div[compat]),
+        "incompatible (max f >= 2 r_b)": _batch_stats(hit[incompat], div[incompat]),
     }
     nums = {
         "regimes": regimes,
@@ -224,7 +229,7 @@ def chatter_stage(cfg, key) -> StageResult:
         chat = None
         detector = "unavailable (landscape.chatter missing)"
     hit = np.asarray(tr.hit_time)
-    stats = _batch_stats(hit)
+    stats = _batch_stats(hit, tr.diverge_time)
     never = np.flatnonzero(hit < 0)
     pick = int(never[0]) if never.size else int(np.argmax(np.asarray(tr.switches)))
     if never.size > 1:  # show the clearest cycle: two points, farthest from the basin

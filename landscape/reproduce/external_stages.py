@@ -217,7 +217,7 @@ def tightness_stage(cfg, key) -> StageResult:
 def rules_stage(cfg, key) -> StageResult:
     """Figure 7: recovery probability and T per QAT rule, with issue 4's recovery experiment."""
     rec = require("landscape.experiments.recovery")
-    default_rules = require("landscape.rules", "default_rules")
+    default_rules = require("landscape.qat", "default_rules")
     from landscape.plots.recovery import plot_rules  # noqa: PLC0415
 
     cases = {
@@ -234,7 +234,9 @@ def rules_stage(cfg, key) -> StageResult:
         ds = rec.recovery_experiment(c, rules)
         keep = [
             "p_recover",
-            "p_recover_se",
+            "p_recover_lo",
+            "p_recover_hi",
+            "p_diverged",
             "T_q10",
             "T_median",
             "T_q90",
@@ -254,7 +256,8 @@ def rules_stage(cfg, key) -> StageResult:
     ds = ds.assign(
         {
             "recovery_prob": ds["p_recover"],
-            "recovery_se": ds["p_recover_se"],
+            "recovery_lo": ds["p_recover_lo"],
+            "recovery_hi": ds["p_recover_hi"],
             "median_T": ds["T_median"],
             "T_lo": ds["T_q10"],
             "T_hi": ds["T_q90"],
@@ -285,7 +288,7 @@ def rules_stage(cfg, key) -> StageResult:
         )
     text = (
         f"{'The rules ' + ', '.join(cfg.rules_subset) if cfg.rules_subset else 'Every rule'} of "
-        "`landscape.rules.default_rules` on the two cases of issue 4, from the same RTN-failed "
+        "`landscape.qat.default_rules` on the two cases of issue 4, from the same RTN-failed "
         "starts (`landscape.experiments.recovery.recovery_experiment`). " + " ".join(lines)
     )
     return StageResult(

@@ -88,6 +88,7 @@ def phase_dataset(
         record_every=num_steps,
     )
     hit = np.asarray(tr.hit_time)
+    div = np.asarray(tr.diverge_time)
     shape = (len(step_ratios), len(alphas))
     p_rec, med_t, p_rtn, n_fail = (np.full(shape, np.nan) for _ in range(4))
     for c, (i, j) in enumerate(cells):
@@ -97,9 +98,10 @@ def phase_dataset(
         p_rtn[i, j] = fail.mean()
         if fail.any():
             h = hit[sl][fail]
-            p_rec[i, j] = np.mean(h >= 0)
-            if (h >= 0).any():
-                med_t[i, j] = np.median(h[h >= 0])
+            ok = (h >= 0) & (div[sl][fail] < 0)  # a diverged run is never a recovery
+            p_rec[i, j] = np.mean(ok)
+            if ok.any():
+                med_t[i, j] = np.median(h[ok])
     ratios = np.asarray(step_ratios, float)
     al = np.asarray(alphas, float)
     ds = xr.Dataset(
@@ -121,6 +123,11 @@ def phase_dataset(
                 ("step_ratio", "alpha", "start"),
                 hit.reshape(*shape, n_starts),
                 {"long_name": "first hitting time T (-1: never)"},
+            ),
+            "diverge_time": (
+                ("step_ratio", "alpha", "start"),
+                div.reshape(*shape, n_starts),
+                {"long_name": "first step at which the run became non-finite (-1: never)"},
             ),
             "rtn_failed": (
                 ("step_ratio", "alpha", "start"),

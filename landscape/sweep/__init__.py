@@ -5,7 +5,7 @@ resumes) it chunk by chunk into ``out`` and returns one ``xarray.Dataset`` with 
 manifest. See ``docs/sweeps.md``.
 """
 
-from landscape.sweep.blocked import run_blocked
+from landscape.sweep.blocked import micro_batch_size
 from landscape.sweep.config import SweepConfig, SweepConfigError, config_hash, load_config, parse_config
 from landscape.sweep.distributed import ProcessSettings, process_settings
 from landscape.sweep.execute import OUTPUTS
@@ -29,5 +29,5 @@ __all__ = [
     "register_rule",
     "RESULT_NAME",
     "run_sweep",
-    "run_blocked",
+    "micro_batch_size",
 ]

@@ -9,7 +9,10 @@ with :func:`landscape.simulate.run`. Recorded per case:
 * ``rtn_rho`` -- :math:`\rho(Q(w^*))`;
 * ``hit_time`` -- :math:`T`, first step with :math:`Q(w_t)` in the basin (-1 if never);
 * ``final_loss`` -- :math:`L(q_T)` at the final deployed point; ``final_rho_q`` its :math:`\rho`;
-* ``switches`` -- the number of steps at which the deployed point changed.
+* ``switches`` -- the number of steps at which the deployed point changed;
+* ``settle_time`` -- :math:`T_{\rm settle}`, the last entry into the basin (-1 if the run ends outside);
+* ``diverge_time`` -- the first step at which the run became non-finite (-1: never). A diverged case is
+  never counted as recovered (see :mod:`landscape.simulate.outcomes`).
 
 Randomness is a pure function of the case coordinates: the geometry of a random river
 uses ``fold_in(PRNGKey(seed), 0)``, the start ``fold_in(fold_in(PRNGKey(seed), 1), start)``
@@ -30,7 +33,7 @@ from jax.sharding import PartitionSpec as P
 
 from landscape.geometry import random_river, rotated_river_2d
 from landscape.quantizers import UniformGrid
-from landscape.simulate import run
+from landscape.simulate import SaveAt, run
 from landscape.sweep.blocked import micro_batch_size
 from landscape.sweep.config import SweepConfig
 from landscape.sweep.grid import Chunk, Grid
@@ -47,6 +50,8 @@ OUTPUTS = {
     "final_loss": (np.float32, "L(q) at the final deployed point"),
     "final_rho_q": (np.float32, "rho(q) at the final deployed point"),
     "switches": (np.int32, "number of steps at which the deployed point Q(w_t) changed"),
+    "settle_time": (np.int32, "T_settle: last entry into the basin, in it until num_steps (-1: ends outside)"),
+    "diverge_time": (np.int32, "first step at which w_t or rho(q_t) is not finite (-1: never)"),
 }
 
 _GEOMETRY_AXIS = {"rotated_2d": "theta", "random_river": "seed"}
@@ -80,7 +85,7 @@ def case_result(bank, inputs: dict, *, rule, num_steps: int, s_range, spread: fl
     k_rule = jax.random.fold_in(jax.random.fold_in(key, 2), start)
     w0 = ls.sample_river(k_start, 1, s_range=s_range, spread=spread)[0]
     q0 = qz.quantize(w0)
-    traj = run(ls, qz, rule, w0, num_steps, key=k_rule, record_every=num_steps)
+    traj = run(ls, qz, rule, w0, num_steps, key=k_rule, save=SaveAt.summary(loss_at_hit=False))
     return {
         "rtn_exit": jnp.logical_not(ls.in_basin(q0)),
         "rtn_rho": ls.rho(q0),
@@ -88,6 +93,8 @@ def case_result(bank, inputs: dict, *, rule, num_steps: int, s_range, spread: fl
         "final_loss": traj.final_loss,
         "final_rho_q": traj.final_rho_q,
         "switches": traj.switches.astype(jnp.int32),
+        "settle_time": traj.settle_time.astype(jnp.int32),
+        "diverge_time": traj.diverge_time.astype(jnp.int32),
     }
 
 

@@ -1,0 +1,96 @@
+r"""The geometry of a grid's cells relative to the sharp directions: ``delta_perp``, ``flip_size`` and the
+cell corners (one home for corner enumeration).
+
+* :func:`delta_perp` -- :math:`\delta_\perp = \max_{e \in \text{cell}} \lVert N e\rVert`;
+* :func:`flip_size` -- :math:`f_j = \Delta_j \lVert N_{:,j}\rVert`;
+* :func:`corner_bits` / :func:`cell_corners` -- the :math:`2^d` corners of a box, chunked.
+"""
+
+from __future__ import annotations
+
+import itertools
+from typing import NamedTuple
+
+import numpy as np
+
+from landscape._checks import LandscapeError, check_orthonormal_rows
+
+__all__ = ["DeltaPerp", "delta_perp", "flip_size", "corner_bits", "cell_corners", "MAX_ENUMERATE"]
+
+MAX_ENUMERATE = 20
+
+
+class DeltaPerp(NamedTuple):
+    """delta_perp with how it was obtained: exact (closed form or enumeration) or a bound."""
+
+    value: float
+    exact: bool
+    method: str
+
+
+def corner_bits(d: int, chunk_bits: int = 12):
+    """Yield boolean arrays (m, d) whose rows run over all 2^d corner choices (True = upper), in chunks."""
+    if d < 0:
+        raise LandscapeError(f"d must be >= 0; got {d}.")
+    lo = min(d, chunk_bits)
+    sub = np.array(list(itertools.product([False, True], repeat=lo)), dtype=bool).reshape(-1, lo)
+    for head in itertools.product([False, True], repeat=d - lo):
+        yield np.concatenate([np.broadcast_to(np.array(head, bool), (sub.shape[0], d - lo)), sub], 1)
+
+
+def cell_corners(down, up, chunk_bits: int = 12):
+    """Yield the corners (m, d) of the box [down, up] (per coordinate: down_j or up_j), in chunks."""
+    down, up = np.asarray(down), np.asarray(up)
+    for bits in corner_bits(down.shape[-1], chunk_bits):
+        yield np.where(bits, up, down)
+
+
+def _normals(normals, dim_hint=None):
+    n = np.asarray(normals, dtype=np.float64)
+    if n.ndim != 2:
+        raise LandscapeError(f"normals must be 2-D (k x d); got shape {n.shape}.")
+    check_orthonormal_rows("normals", n)
+    return n
+
+
+def delta_perp(quantizer, normals, w=None, *, max_enumerate: int = MAX_ENUMERATE) -> DeltaPerp:
+    r"""delta_perp = max over e in the rounding cell of ||N e||.
+
+    The cell of the residual is a box; ||N e|| is convex, so the maximum sits at a corner.
+    Exact for k = 1 (sum_j max(|n_j a_j|, |n_j b_j|)) and for d <= ``max_enumerate`` (all
+    2^d corners); otherwise the bound min(||(sum_j |N_ij| h_j)_i||, ||h||) with
+    h_j = max(|a_j|, |b_j|), which is exact-or-larger. A cell that is unbounded (clipping)
+    gives inf. ``normals`` must have orthonormal rows; ``w`` (flat, or in the quantizer's layout)
+    is needed when the cell depends on the point (codebooks, clipped grids).
+    """
+    n = _normals(normals)
+    k, d = n.shape
+    quantizer.check_dim(d, "normals")
+    a, b = quantizer.residual_box(d, None if w is None else np.asarray(w).reshape(-1))
+    if not (np.all(np.isfinite(a)) and np.all(np.isfinite(b))):
+        return DeltaPerp(float("inf"), True, "unbounded cell (clipped range)")
+    if k == 1:
+        val = float(np.sum(np.maximum(np.abs(n[0] * a), np.abs(n[0] * b))))
+        return DeltaPerp(val, True, "closed form (k = 1)")
+    if d <= max_enumerate:
+        best = 0.0
+        for corner in cell_corners(a, b, chunk_bits=10):
+            v = corner @ n.T
+            best = max(best, float(np.max(np.sum(v * v, -1))))
+        return DeltaPerp(float(np.sqrt(best)), True, f"enumeration of 2^{d} corners")
+    h = np.maximum(np.abs(a), np.abs(b))
+    b1 = float(np.linalg.norm(np.abs(n) @ h))
+    b2 = float(np.linalg.norm(h))
+    return DeltaPerp(min(b1, b2), False, "upper bound min(||(|N| h)||, ||h||)")
+
+
+def flip_size(quantizer, normals, w=None):
+    """f_j = Delta_j ||N[:, j]||: how far one flip of coordinate j moves Q(w) in sharp coordinates.
+
+    For a codebook (or with ``w`` given) Delta_j is the local gap between the points bracketing w_j.
+    """
+    n = _normals(normals)
+    d = n.shape[-1]
+    quantizer.check_dim(d, "normals")
+    steps = quantizer.local_steps(d, None if w is None else np.asarray(w).reshape(-1))
+    return steps * np.linalg.norm(n, axis=0)
