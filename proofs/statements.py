@@ -49,6 +49,9 @@ class Statement:
     doc: str = ""  # section of docs/theory.md
     mutant_of: str | None = None  # for mutants: what was changed
     short: str = ""  # a few words for the table
+    #: which starts the statement speaks to: "any", "off_river" (latents away from the river) or
+    #: "ptq_failed" (RTN-failed trained points on the river)
+    regime: str = "any"
 
     def constant_exprs(self) -> dict[str, sp.Expr]:
         """The constants with earlier constants substituted (expressions over input symbols)."""
