@@ -70,7 +70,7 @@ def detect_cycle(q_path, in_basin=None, *, window: int = 100) -> CycleReport:
     q = jnp.asarray(q_path)
     n = q.shape[-2]
     if window >= n:
-        raise ValueError(
+        raise LandscapeError(
             f"window must lie in [1, n - 1] = [1, {n - 1}] for a q_path of {n} rows; got {window}."
         )
     ib = jnp.zeros(q.shape[:-1], bool) if in_basin is None else jnp.asarray(in_basin, bool)
@@ -191,7 +191,7 @@ def chatter_monitor(rule: Rule, window: int = 100, slots: int = 16) -> ChatterMo
 def cycle_size(traj):
     """m recorded by :func:`chatter_monitor` at the last recorded row (0: not recurrent, 1: stall)."""
     if "cycle_size" not in traj.extras:
-        raise ValueError("the trajectory has no extras['cycle_size']: run a rule wrapped by chatter_monitor.")
+        raise LandscapeError("the trajectory has no extras['cycle_size']: run a rule wrapped by chatter_monitor.")
     return traj.extras["cycle_size"][..., -1]
 
 

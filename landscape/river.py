@@ -22,7 +22,7 @@ import dataclasses
 import jax
 import jax.numpy as jnp
 
-from landscape._checks import check_finite, check_positive
+from landscape._checks import LandscapeError, check_finite, check_positive
 
 __all__ = [
     "ConstantCenter",
@@ -60,7 +60,7 @@ class ConstantCenter:
         c0 = jnp.zeros(k) if c0 is None else _f(c0)
         check_finite("center", c0)
         if c0.shape != (k,):
-            raise ValueError(f"center must have shape ({k},); got {c0.shape}.")
+            raise LandscapeError(f"center must have shape ({k},); got {c0.shape}.")
         return cls(_f(c0))
 
 
@@ -122,7 +122,7 @@ class ArcCenter:
         check_finite("direction", direction)
         n = float(jnp.linalg.norm(direction))
         if abs(n - 1.0) > 1e-5:
-            raise ValueError(f"direction must be a unit vector; got norm {n:.6g}.")
+            raise LandscapeError(f"direction must be a unit vector; got norm {n:.6g}.")
         return cls(_f(radius), direction)
 
 

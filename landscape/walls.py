@@ -18,7 +18,7 @@ import dataclasses
 import jax
 import jax.numpy as jnp
 
-from landscape._checks import check_positive
+from landscape._checks import LandscapeError, check_positive
 
 __all__ = [
     "Wall",
@@ -235,7 +235,7 @@ def power_wall(basin_radius=0.25, kappa=10.0, mu=0.0, power=4.0) -> PowerWall:
     check_positive("kappa", kappa)
     check_positive("mu", mu, allow_zero=True)
     if not float(power) >= 2.0:
-        raise ValueError(f"power must lie in [2, inf); got {power!r}.")
+        raise LandscapeError(f"power must lie in [2, inf); got {power!r}.")
     return PowerWall(_f(basin_radius), _f(kappa), _f(mu), _f(power))
 
 

@@ -84,6 +84,41 @@ CASES = [
         lambda: ls.run_batch(LAND, GRID, ls.ste(), jnp.zeros(2), 5),
         r"w0s must have shape \(batch, d\)",
     ),
+    ("33 bits in float32", lambda: ls.integer_grid(33, 0.1), r"bits must lie in \[2, 25\] for a signed grid in float32"),
+    ("25 unsigned bits", lambda: ls.integer_grid(25, 0.1, signed=False), r"bits must lie in \[1, 24\] for an? unsigned"),
+    (
+        "(1, d) where (d,) is meant",
+        lambda: ls.run(LAND, GRID, ls.ste(), jnp.zeros((1, 2)), 5),
+        r"w0 has shape \(1, 2\).*Drop the leading axis",
+    ),
+    (
+        "a batch passed to run",
+        lambda: ls.run(LAND, GRID, ls.ste(), jnp.zeros((4, 2)), 5),
+        r"w0 has shape \(4, 2\).*use landscape.run_batch",
+    ),
+    (
+        "delta_perp of non-orthonormal normals",
+        lambda: ls.delta_perp(GRID, [[1.0, 1.0]]),
+        r"normals must have orthonormal rows",
+    ),
+    (
+        "flip_size of non-orthonormal normals",
+        lambda: ls.flip_size(GRID, [[2.0, 0.0]]),
+        r"normals must have orthonormal rows",
+    ),
+    (
+        "matrix layout mismatch",
+        lambda: ls.run(ls.random_river(__import__("jax").random.PRNGKey(0), 12, 2),
+                       ls.per_channel_grid([0.1, 0.2, 0.3], (3, 5)), ls.ste(), jnp.zeros(12), 5),
+        r"laid out as \(3, 5\) \(15 weights\)",
+    ),
+    ("per-channel steps mismatch", lambda: ls.per_channel_grid([0.1, 0.2], (3, 4)), r"one entry per channel"),
+    ("bad SaveAt field", lambda: ls.SaveAt(fields=("los",)), r"SaveAt.fields must be among"),
+    ("ef beta", lambda: ls.error_feedback(0.1, beta=1.5), r"beta must lie in \[0, 1\]"),
+    ("freeze momentum", lambda: ls.iterative_freezing(0.1, momentum=0.0), r"momentum must lie in \(0, 1\]"),
+    ("unknown rule", lambda: ls.get_rule("stee"), r"rule must be one of .*got 'stee'"),
+    ("bad optimizer", lambda: ls.ste(optimizer=3.0), r"optimizer must be a landscape Optimizer"),
+    ("center shape", lambda: ls.straight_river([[1.0, 0.0]], center=[0.0, 1.0]), r"center must have shape \(1,\)"),
     (
         "bad s_range",
         lambda: LAND.sample_river(__import__("jax").random.PRNGKey(0), 4, s_range=(1, 1)),
@@ -94,8 +129,17 @@ CASES = [
 
 @pytest.mark.parametrize("name, make, message", CASES, ids=[c[0] for c in CASES])
 def test_bad_input_raises_a_clear_error(name, make, message):
-    with pytest.raises((ValueError, TypeError), match=message):
+    with pytest.raises(ls.LandscapeError, match=message):  # one error type everywhere (a ValueError)
         make()
+
+
+def test_float64_allows_wider_grids():
+    import jax
+
+    with jax.enable_x64(True):
+        g = ls.integer_grid(40, 1e-9)
+        assert int(g.qmax) == 2**39 - 1
+        assert float(g.quantize(jnp.asarray(2.0**30 * 1e-9 + 0.4e-9))) == pytest.approx(2.0**30 * 1e-9, rel=1e-15)
 
 
 def test_landscape_error_is_a_value_error():

@@ -117,3 +117,31 @@ def test_short_reprs():
     tr = L.run_batch(land, grid, L.ste(0.05), jnp.zeros((100, 2)), 50, record_path=True)
     assert len(repr(tr)) < 800 and "hit_time=i32[100]" in repr(tr)
     assert len(repr(land)) < 200 and len(repr(grid)) < 120 and len(repr(L.ste(0.05))) < 120
+
+
+def test_per_channel_grid_on_a_weight_matrix_through_run_gptq_and_delta_perp():
+    rows, cols = 64, 32
+    land = L.random_river(jax.random.PRNGKey(0), rows * cols, 3, wall=L.quadratic_wall(0.3, 10.0))
+    steps = np.linspace(0.05, 0.2, rows)
+    grid = L.per_channel_grid(steps, (rows, cols), bits=4)
+    flat = grid.as_flat()  # the same grid written per coordinate
+    w = land.sample_river(jax.random.PRNGKey(1), 3, s_range=(-1.0, 1.0), spread=0.3)
+    # the matrix layout and its flat twin deploy the same points, run the same dynamics
+    np.testing.assert_array_equal(grid.quantize(w), flat.quantize(w))
+    a = L.run(land, grid, L.ste(0.05), w[0].reshape(rows, cols), 40, record_every=40)
+    b = L.run(land, flat, L.ste(0.05), w[0], 40, record_every=40)
+    np.testing.assert_array_equal(a.final_w, b.final_w)
+    assert int(a.hit_time) == int(b.hit_time)
+    tb = L.run_batch(land, grid, L.ste(0.05), w.reshape(3, rows, cols), 40, save=L.SaveAt.summary())
+    assert tb.final_q.shape == (3, rows * cols)
+    # GPTQ returns points of the per-channel 4-bit grid
+    q = np.asarray(L.gptq(land, grid, w)).reshape(3, rows, cols)
+    codes = q / steps[None, :, None]
+    np.testing.assert_allclose(codes, np.round(codes), atol=1e-4)
+    assert codes.min() >= -8 - 1e-4 and codes.max() <= 7 + 1e-4
+    dp = L.delta_perp(grid, land.normals)
+    dp_flat = L.delta_perp(flat, land.normals)
+    assert dp.value == pytest.approx(dp_flat.value) and dp.value > 0
+    np.testing.assert_allclose(L.flip_size(grid, land.normals),
+                               np.repeat(steps, cols) * np.linalg.norm(np.asarray(land.normals, np.float64), axis=0),
+                               rtol=1e-6)

@@ -312,6 +312,7 @@ def summarize(ds: xr.Dataset) -> xr.Dataset:
         "p_recover": p,
         "p_recover_lo": lo,
         "p_recover_hi": hi,
+        "p_settled": ((ds["settle_time"].values[:, f] >= 0) & (code == 0)).mean(1) if n else nan,
         "p_diverged": (code == 2).mean(1) if n else nan,
         "p_censored": (code == 1).mean(1) if n else nan,
         "T_q10": q10,

@@ -61,10 +61,10 @@ def check_compatible(landscape, quantizer, w, name: str = "w0", batched: bool = 
         want = " or ".join(str(s) for s in one)
     if not ok:
         hint = ""
-        if not batched and len(shape) == 2 and shape[1:] == (d,):
-            hint = " For a batch of starts use landscape.run_batch(...)."
-        elif not batched and len(shape) == 2 and shape[0] == 1:
+        if not batched and len(shape) == 2 and shape == (1, d):
             hint = f" Drop the leading axis of length 1 (w0[0]) for one start of shape ({d},)."
+        elif not batched and len(shape) == 2 and shape[1:] == (d,):
+            hint = " For a batch of starts use landscape.run_batch(...)."
         raise LandscapeError(
             f"{name} has shape {shape}, but the landscape has dim = {d}: expected {want}.{hint}"
         )
