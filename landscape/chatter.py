@@ -34,7 +34,8 @@ import numpy as np
 from landscape._checks import LandscapeError, check_int_at_least
 from landscape.qat.base import Rule, rule_value, static_field
 
-__all__ = ["CycleReport", "detect_cycle", "chatter_monitor", "ChatterMonitor", "chatters", "cycle_size", "hash_points"]
+__all__ = ["CycleReport", "detect_cycle", "chatter_monitor", "ChatterMonitor", "chatters", "cycle_size",
+           "hash_points"]
 
 
 class CycleReport(NamedTuple):
@@ -191,7 +192,9 @@ def chatter_monitor(rule: Rule, window: int = 100, slots: int = 16) -> ChatterMo
 def cycle_size(traj):
     """m recorded by :func:`chatter_monitor` at the last recorded row (0: not recurrent, 1: stall)."""
     if "cycle_size" not in traj.extras:
-        raise LandscapeError("the trajectory has no extras['cycle_size']: run a rule wrapped by chatter_monitor.")
+        raise LandscapeError(
+            "the trajectory has no extras['cycle_size']: run a rule wrapped by chatter_monitor."
+        )
     return traj.extras["cycle_size"][..., -1]
 
 

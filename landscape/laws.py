@@ -2,10 +2,12 @@ r"""Closed forms used by the engine, the figures and the proof layer alike: one 
 
 * :func:`rtn_exit_probability` -- statement S1: for a trained point uniformly placed relative to the grid,
   the RTN residual is :math:`e \sim U(\prod_j [-\Delta_j/2, \Delta_j/2])` and, for ``k = 1``, the normal
-  error :math:`X = n\cdot e = \sum_j X_j`, :math:`X_j \sim U[-a_j, a_j]`, :math:`a_j = |n_j|\Delta_j/2`, has the
-  weighted Irwin--Hall law; :math:`P(|X| > r_b)` exactly (mpmath, 50 digits).
+  error :math:`X = n\cdot e = \sum_j X_j`, :math:`X_j \sim U[-a_j, a_j]`,
+  :math:`a_j = |n_j|\Delta_j/2`, has the weighted Irwin--Hall law; :math:`P(|X| > r_b)` exactly
+  (mpmath, 50 digits).
 * :func:`rtn_exit_probability_2d` -- the same law in 2-D, in closed form (a trapezoid density).
-* :func:`gaussian_exit` -- its Gaussian limit :math:`2(1 - \Phi(r/\sigma))`, :math:`\sigma^2 = \sum_j a_j^2/3`;
+* :func:`gaussian_exit` -- its Gaussian limit :math:`2(1 - \Phi(r/\sigma))`,
+  :math:`\sigma^2 = \sum_j a_j^2/3`;
   :func:`chi2_exit` -- the isotropic ``k``-direction limit :math:`P(\chi^2_k > 12 r_b^2/\Delta^2)`.
 * :func:`berry_esseen_sum` -- :math:`\sum_j E|X_j|^3 = \sum_j a_j^3/4`, the Berry--Esseen numerator.
 """
@@ -21,8 +23,14 @@ from scipy import stats
 
 from landscape._checks import LandscapeError, check_positive
 
-__all__ = ["rtn_exit_probability", "rtn_exit_probability_2d", "gaussian_exit", "chi2_exit", "berry_esseen_sum",
-           "normal_half_widths"]
+__all__ = [
+    "rtn_exit_probability",
+    "rtn_exit_probability_2d",
+    "gaussian_exit",
+    "chi2_exit",
+    "berry_esseen_sum",
+    "normal_half_widths",
+]
 
 
 def normal_half_widths(normal, steps) -> np.ndarray:
@@ -40,7 +48,9 @@ def rtn_exit_probability(half_widths, r, dps: int = 50) -> float:
     if not a:
         return 0.0
     if len(a) > 24:
-        raise LandscapeError(f"half_widths has {len(a)} non-zero entries: the exact law needs <= 24 (use gaussian_exit).")
+        raise LandscapeError(
+            f"half_widths has {len(a)} non-zero entries: the exact law needs <= 24 (use gaussian_exit)."
+        )
     with mpmath.workdps(dps):
         m = len(a)
         b = [2 * x for x in a]

@@ -108,7 +108,7 @@ class ArcCenter:
         return self.direction * (r - jnp.sqrt(r**2 - sc**2))
 
     def deriv(self, s):
-        """c'(s) = direction * s / sqrt(R^2 - s^2) inside |s| < 0.99 R, 0 beyond (the clipped, straight part)."""
+        """c'(s) = direction * s / sqrt(R^2 - s^2) for |s| < 0.99 R, 0 beyond (the clipped, straight part)."""
         r = self.radius
         inside = jnp.abs(s) < 0.99 * r
         sc = jnp.where(inside, s, 0.0)

@@ -84,8 +84,10 @@ CASES = [
         lambda: ls.run_batch(LAND, GRID, ls.ste(), jnp.zeros(2), 5),
         r"w0s must have shape \(batch, d\)",
     ),
-    ("33 bits in float32", lambda: ls.integer_grid(33, 0.1), r"bits must lie in \[2, 25\] for a signed grid in float32"),
-    ("25 unsigned bits", lambda: ls.integer_grid(25, 0.1, signed=False), r"bits must lie in \[1, 24\] for an? unsigned"),
+    ("33 bits in float32", lambda: ls.integer_grid(33, 0.1),
+     r"bits must lie in \[2, 25\] for a signed grid in float32"),
+    ("25 unsigned bits", lambda: ls.integer_grid(25, 0.1, signed=False),
+     r"bits must lie in \[1, 24\] for an? unsigned"),
     (
         "(1, d) where (d,) is meant",
         lambda: ls.run(LAND, GRID, ls.ste(), jnp.zeros((1, 2)), 5),
@@ -118,7 +120,8 @@ CASES = [
     ("freeze momentum", lambda: ls.iterative_freezing(0.1, momentum=0.0), r"momentum must lie in \(0, 1\]"),
     ("unknown rule", lambda: ls.get_rule("stee"), r"rule must be one of .*got 'stee'"),
     ("bad optimizer", lambda: ls.ste(optimizer=3.0), r"optimizer must be a landscape Optimizer"),
-    ("center shape", lambda: ls.straight_river([[1.0, 0.0]], center=[0.0, 1.0]), r"center must have shape \(1,\)"),
+    ("center shape", lambda: ls.straight_river([[1.0, 0.0]], center=[0.0, 1.0]),
+     r"center must have shape \(1,\)"),
     (
         "bad s_range",
         lambda: LAND.sample_river(__import__("jax").random.PRNGKey(0), 4, s_range=(1, 1)),
@@ -139,7 +142,8 @@ def test_float64_allows_wider_grids():
     with jax.enable_x64(True):
         g = ls.integer_grid(40, 1e-9)
         assert int(g.qmax) == 2**39 - 1
-        assert float(g.quantize(jnp.asarray(2.0**30 * 1e-9 + 0.4e-9))) == pytest.approx(2.0**30 * 1e-9, rel=1e-15)
+        x = 2.0**30 * 1e-9
+        assert float(g.quantize(jnp.asarray(x + 0.4e-9))) == pytest.approx(x, rel=1e-15)
 
 
 def test_landscape_error_is_a_value_error():

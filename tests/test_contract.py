@@ -24,8 +24,9 @@ def test_equal_rules_compare_and_hash_equal():
     adam = L.optimizer(optax.adam, learning_rate=1e-2)
     assert L.ste(optimizer=adam) == L.ste(optimizer=L.optimizer(optax.adam, learning_rate=1e-2))
     cos = L.schedule(optax.cosine_decay_schedule, init_value=0.1, decay_steps=100)
-    assert L.ste(optimizer=L.sgd(cos)) == L.ste(optimizer=L.sgd(L.schedule(optax.cosine_decay_schedule,
-                                                                            init_value=0.1, decay_steps=100)))
+    assert L.ste(optimizer=L.sgd(cos)) == L.ste(
+        optimizer=L.sgd(L.schedule(optax.cosine_decay_schedule, init_value=0.1, decay_steps=100))
+    )
     assert {L.ste(0.05), L.ste(0.05), L.lsq(0.05)} == {L.ste(0.05), L.lsq(0.05)}
 
 
@@ -76,17 +77,32 @@ def test_settle_time_is_the_last_entry():
     tr = L.run(land, grid, L.ste(0.5), jnp.array([1.2, 0.0]), 6)
     inb = np.asarray(tr.in_basin)
     assert int(tr.hit_time) == int(np.argmax(inb))
-    expected = next(t for t in range(len(inb) + 1) if all(inb[t:]) and bool(np.asarray(land.in_basin(tr.final_q))))
+    expected = next(
+        t for t in range(len(inb) + 1) if all(inb[t:]) and bool(np.asarray(land.in_basin(tr.final_q)))
+    )
     assert int(tr.settle_time) == expected
 
 
-@pytest.mark.parametrize("make", [
-    lambda: L.random_river(jax.random.PRNGKey(0), 8, 3, wall=L.softplus_wall(0.3, 5.0, 0.1), river_loss=0.2,
-                           aniso=[1.0, 2.0, 0.5]),
-    lambda: L.meander_river(np.eye(6)[:2], amplitude=[0.3, 0.1], omega=0.7, wall=L.power_wall(0.2, 3.0, 0.05)),
-    lambda: L.arc_river(np.eye(5)[:2], radius=3.0, wall=L.exp_wall(0.2, 2.0, 0.01), river_loss=L.Lake.make(0.5, 1.0, 2.0)),
-    lambda: L.random_river(jax.random.PRNGKey(1), 64, 1, wall=L.quadratic_wall(0.3, 10.0, 0.05)),
-])
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: L.random_river(
+            jax.random.PRNGKey(0),
+            8,
+            3,
+            wall=L.softplus_wall(0.3, 5.0, 0.1),
+            river_loss=0.2,
+            aniso=[1.0, 2.0, 0.5],
+        ),
+        lambda: L.meander_river(
+            np.eye(6)[:2], amplitude=[0.3, 0.1], omega=0.7, wall=L.power_wall(0.2, 3.0, 0.05)
+        ),
+        lambda: L.arc_river(
+            np.eye(5)[:2], radius=3.0, wall=L.exp_wall(0.2, 2.0, 0.01), river_loss=L.Lake.make(0.5, 1.0, 2.0)
+        ),
+        lambda: L.random_river(jax.random.PRNGKey(1), 64, 1, wall=L.quadratic_wall(0.3, 10.0, 0.05)),
+    ],
+)
 def test_closed_form_gradient_equals_autodiff(make):
     with jax.enable_x64(True):
         land = make()
@@ -142,6 +158,8 @@ def test_per_channel_grid_on_a_weight_matrix_through_run_gptq_and_delta_perp():
     dp = L.delta_perp(grid, land.normals)
     dp_flat = L.delta_perp(flat, land.normals)
     assert dp.value == pytest.approx(dp_flat.value) and dp.value > 0
-    np.testing.assert_allclose(L.flip_size(grid, land.normals),
-                               np.repeat(steps, cols) * np.linalg.norm(np.asarray(land.normals, np.float64), axis=0),
-                               rtol=1e-6)
+    np.testing.assert_allclose(
+        L.flip_size(grid, land.normals),
+        np.repeat(steps, cols) * np.linalg.norm(np.asarray(land.normals, np.float64), axis=0),
+        rtol=1e-6,
+    )

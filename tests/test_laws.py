@@ -17,7 +17,8 @@ def test_trapezoid_equals_irwin_hall(theta, ratio):
     rb = 0.3
     h = laws.normal_half_widths([-np.sin(theta), np.cos(theta)], ratio * rb)
     assert laws.rtn_exit_probability_2d(theta, ratio * rb, rb) == pytest.approx(
-        laws.rtn_exit_probability(h, rb), abs=1e-12)
+        laws.rtn_exit_probability(h, rb), abs=1e-12
+    )
 
 
 def test_exit_law_matches_the_rtn_residual_of_the_engine():

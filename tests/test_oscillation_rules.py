@@ -33,7 +33,7 @@ def test_freezing_fixes_an_oscillating_weight_at_its_ema_grid_point():
     for x in seq[1:]:
         params = {"w": jnp.array([x, 0.0])}
         _, st = rule.gradient(land, params, st, grid, None)
-    # changes +1, -1 (osc), +1 (osc): freq = 0.5*1 + 0.5*(0.5*1 + 0.5*0) = 0.75 > 0.4 -> frozen after the first osc
+    # changes +1, -1 (osc), +1 (osc): freq after the 1st osc = 0.5 > 0.4 -> frozen
     assert bool(st.frozen[0]) and not bool(st.frozen[1])
     q = rule.deploy({"w": jnp.array([0.8, 0.0])}, st, grid)
     assert float(q[0]) == float(st.frozen_q[0])

@@ -1,7 +1,7 @@
 r"""Do the oscillation remedies of Nagel et al. (2022) stop STE's chattering, and do they enter the basin?
 
-Two measurements, on the rules :func:`landscape.oscillation_dampening` and :func:`landscape.iterative_freezing`
-against plain STE:
+Two measurements, on the rules :func:`landscape.oscillation_dampening` and
+:func:`landscape.iterative_freezing` against plain STE:
 
 * :func:`two_cycle_case` -- the exact 2-cycle of statement S6 (``docs/theory.md``): a 2-D river at angle
   theta whose centre sits half a cell off the grid, a wall slope chosen so that one STE step carries the
@@ -68,10 +68,22 @@ def oscillation_study(n_points: int = 1000, seed: int = 0, rules: dict | None = 
     """The recovery summaries (p_recover, p_settled, p_chatter, p_stall, p_diverged, T) of the Nagel rules on
     the ``rotated2d`` and ``highdim`` recovery cases (dims case, rule)."""
     parts = []
-    for case in (rec.rotated2d_case(n_points=n_points, seed=seed), rec.highdim_case(n_points=n_points, seed=seed)):
+    for case in (
+        rec.rotated2d_case(n_points=n_points, seed=seed),
+        rec.highdim_case(n_points=n_points, seed=seed),
+    ):
         rules_c = nagel_rules(case.learning_rate) if rules is None else rules
         ds = rec.recovery_experiment(case, rules_c)
-        keep = ["p_recover", "p_recover_lo", "p_recover_hi", "p_settled", "p_chatter", "p_stall", "p_diverged",
-                "T_median", "n_failed"]
+        keep = [
+            "p_recover",
+            "p_recover_lo",
+            "p_recover_hi",
+            "p_settled",
+            "p_chatter",
+            "p_stall",
+            "p_diverged",
+            "T_median",
+            "n_failed",
+        ]
         parts.append(ds[keep].expand_dims(case=[case.case]))
     return xr.concat(parts, dim="case")

@@ -72,8 +72,8 @@ def ste_recovery(task, quantizer, w0, w_star, normals, tau, *, num_steps: int = 
     w0 = jnp.asarray(w0)
     loss_star = train_loss(jnp.asarray(w_star))
     surface = LossSurface(train_loss, int(w0.shape[-1]), loss_star, jnp.asarray(tau, loss_star.dtype))
-    tr = run(surface, quantizer, rule, w0, num_steps, save=SaveAt(every=1, fields=("loss", "in_basin"), paths=True,
-                                                                   extras=False, switches=False))
+    save = SaveAt(every=1, fields=("loss", "in_basin"), paths=True, extras=False, switches=False)
+    tr = run(surface, quantizer, rule, w0, num_steps, save=save)
     qs = jnp.concatenate([tr.q_path, tr.final_q[None]])
     loss = jnp.concatenate([tr.loss, tr.final_loss[None]])
     metric = jax.lax.map(test_metric, qs)

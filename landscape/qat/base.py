@@ -44,7 +44,9 @@ def _canon(value):
     """Concrete scalars as Python floats, so that equal rules compare and hash equal."""
     if isinstance(value, (bool, int, str)) or value is None:
         return value
-    if isinstance(value, (float, np.floating)) or (is_concrete(value) and np.ndim(value) == 0 and hasattr(value, "dtype")):
+    if isinstance(value, (float, np.floating)) or (
+        is_concrete(value) and np.ndim(value) == 0 and hasattr(value, "dtype")
+    ):
         try:
             return float(value)
         except (TypeError, ValueError):
@@ -91,7 +93,8 @@ class Rule:
     name: ClassVar[str] = "rule"
     #: whether the rule draws random numbers (the driver splits a PRNG key per step only if so)
     stochastic: ClassVar[bool] = False
-    #: whether ``gradient`` reads the probe of the deployed point (False: the driver's probe is only for recording)
+    #: whether ``gradient`` reads the probe of the deployed point
+    #: (False: the driver's probe is only for recording)
     uses_probe: ClassVar[bool] = True
 
     optimizer: Any
@@ -146,7 +149,9 @@ class Rule:
     def with_learning_rate(self, learning_rate):
         """The same rule with the optimizer's learning rate replaced."""
         if isinstance(self.optimizer, StaticOptimizer):
-            raise LandscapeError("this rule holds a raw optax GradientTransformation; its learning rate is fixed.")
+            raise LandscapeError(
+                "this rule holds a raw optax GradientTransformation; its learning rate is fixed."
+            )
         return self.replace(optimizer=self.optimizer.replace(learning_rate=learning_rate))
 
     def __repr__(self):

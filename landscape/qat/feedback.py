@@ -64,7 +64,7 @@ class ErrorFeedback(Rule):
 
 @rule_value
 class NoiseInjection(Rule):
-    """Noise injection: w <- w - eta grad L(w + eps), eps_j ~ U(-scale h_j, scale h_j); deployed point Q(w)."""
+    """Noise injection: w <- w - eta grad L(w + eps), eps_j ~ U(-scale h_j, scale h_j); deploys Q(w)."""
 
     name = "noise"
     stochastic = True

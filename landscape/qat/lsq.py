@@ -5,9 +5,9 @@ quantizer's ``step``; offset :math:`o` and code range :math:`[Q_N, Q_P]` = ``[qm
 point :math:`q(w, s) = o + s\,\mathrm{clip}(\lfloor (w - o)/s \rceil, Q_N, Q_P)`. Gradients (straight-through
 rounding): :math:`\partial q_j/\partial w_j = 1[Q_N \le x_j \le Q_P]`,
 :math:`\partial q_j/\partial s = \lfloor x_j\rceil - x_j` inside, :math:`Q_N` or :math:`Q_P` outside,
-:math:`x = (w-o)/s`; the step gradient is multiplied by :math:`g = 1/\sqrt{N_W Q_P}` (:math:`N_W` = weights per
-step entry; :math:`Q_P = 1` on an unbounded grid). The chain rule is applied to the landscape's exact
-gradient at :math:`q` (a VJP of :func:`lsq_quantize`), not to an autodiff of the loss.
+:math:`x = (w-o)/s`; the step gradient is multiplied by :math:`g = 1/\sqrt{N_W Q_P}`
+(:math:`N_W` = weights per step entry; :math:`Q_P = 1` on an unbounded grid). The chain rule is applied
+to the exact gradient of the landscape at :math:`q` (a VJP of :func:`lsq_quantize`), not to autodiff.
 """
 
 from __future__ import annotations
@@ -73,8 +73,11 @@ class LSQ(Rule):
 
     def gradient(self, landscape, params, state, quantizer, key, probe=None):
         """(dL/dw, g dL/ds) by the VJP of q(w, s) applied to grad L(q)."""
-        q, vjp = jax.vjp(lambda w, s: quantizer.reshape_apply(lambda x: lsq_quantize(x, s, quantizer), w),
-                         params["w"], params["step"])
+        q, vjp = jax.vjp(
+            lambda w, s: quantizer.reshape_apply(lambda x: lsq_quantize(x, s, quantizer), w),
+            params["w"],
+            params["step"],
+        )
         g_q = (probe_of(landscape, q) if probe is None else probe).grad
         g_w, g_s = vjp(g_q)
         g = lsq_grad_scale(quantizer, params["w"].shape[-1]) if self.grad_scale is None else self.grad_scale

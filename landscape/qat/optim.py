@@ -76,10 +76,16 @@ class _FactoryValue:
         return hash((type(self).__name__, self.factory, self.hyper))
 
     def __repr__(self):
-        fn = getattr(self.factory, "__module__", "") + "." + getattr(self.factory, "__name__", repr(self.factory))
+        fn = (
+            getattr(self.factory, "__module__", "")
+            + "."
+            + getattr(self.factory, "__name__", repr(self.factory))
+        )
         fn = fn.removeprefix("optax._src.alias.").removeprefix("optax.")
         args = ", ".join(f"{k}={_short(v)}" for k, v in self.hyper)
-        return f"{type(self).__name__}({fn.split('.')[-1]}, {args})" if args else f"{type(self).__name__}({fn})"
+        return (
+            f"{type(self).__name__}({fn.split('.')[-1]}, {args})" if args else f"{type(self).__name__}({fn})"
+        )
 
     def replace(self, **changes):
         """A copy with some hyperparameters changed."""
@@ -116,7 +122,7 @@ def _short(v) -> str:
 
 
 class Schedule(_FactoryValue):
-    """An optax schedule as a value: ``Schedule(optax.cosine_decay_schedule, init_value=0.1, decay_steps=500)``."""
+    """An optax schedule as a value, e.g. ``Schedule(optax.cosine_decay_schedule, init_value=0.1, ...)``."""
 
     __slots__ = ()
 
@@ -135,7 +141,8 @@ class Optimizer(_FactoryValue):
         tx = self.factory(**self.kwargs())
         if not isinstance(tx, optax.GradientTransformation):
             raise LandscapeError(
-                f"optimizer factory {self.factory!r} returned {type(tx).__name__}, not an optax GradientTransformation."
+                f"optimizer factory {self.factory!r} returned {type(tx).__name__}, "
+                "not an optax GradientTransformation."
             )
         return tx
 
@@ -175,7 +182,7 @@ jax.tree_util.register_pytree_node(StaticOptimizer, lambda x: ((), x.tx), lambda
 
 
 def _check_learning_rate(learning_rate) -> None:
-    """Raise unless the learning rate (a number, or an array of them for a batch of rules) lies in (0, inf)."""
+    """Raise unless the learning rate (a number, or an array for a batch of rules) lies in (0, inf)."""
     if isinstance(learning_rate, Schedule) or callable(learning_rate) or not is_concrete(learning_rate):
         return
     try:
@@ -203,12 +210,12 @@ def optimizer(factory: Callable, /, **hyper) -> Optimizer:
 
 
 def schedule(factory: Callable, /, **hyper) -> Schedule:
-    """An optax schedule as a value, e.g. ``schedule(optax.cosine_decay_schedule, init_value=1.0, decay_steps=500)``."""
+    """An optax schedule as a value, e.g. ``schedule(optax.cosine_decay_schedule, init_value=1.0, ...)``."""
     return Schedule(factory, **hyper)
 
 
 def as_optimizer(opt=None, learning_rate=0.05) -> Optimizer | StaticOptimizer:
-    """The optimizer of a rule: an :class:`Optimizer` value, from ``opt`` if given, else ``sgd(learning_rate)``.
+    """The optimizer of a rule: an :class:`Optimizer`, from ``opt`` if given, else ``sgd(learning_rate)``.
 
     ``opt`` may be an :class:`Optimizer`, an optax factory (``optax.adam``: built with ``learning_rate``)
     or a raw ``GradientTransformation`` (kept as a :class:`StaticOptimizer`, compared by identity).
@@ -226,5 +233,3 @@ def as_optimizer(opt=None, learning_rate=0.05) -> Optimizer | StaticOptimizer:
         f"optimizer must be a landscape Optimizer, an optax factory (e.g. optax.adam) or an optax "
         f"GradientTransformation; got {opt!r}."
     )
-
-

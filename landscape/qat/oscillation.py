@@ -11,8 +11,9 @@ in Quantization-Aware Training".
 * :class:`IterativeFreezing`: STE with per-weight oscillation tracking. A weight *oscillates* at step
   :math:`t` when its grid point changes and the direction of the change is opposite to that of its
   previous change. The oscillation frequency is the EMA
-  :math:`f_{t+1} = m\,o_t + (1 - m)\,f_t` (:math:`o_t \in \{0, 1\}`); once :math:`f > f_{\rm th}` the weight is
-  frozen at the grid point nearest the EMA of its deployed values (:math:`\bar q_{t+1} = m q_t + (1-m)\bar q_t`),
+  :math:`f_{t+1} = m\,o_t + (1 - m)\,f_t` (:math:`o_t \in \{0, 1\}`); once :math:`f > f_{\rm th}` the
+  weight is frozen at the grid point nearest the EMA of its deployed values
+  (:math:`\bar q_{t+1} = m q_t + (1-m)\bar q_t`),
   and its gradient is zeroed. The deployed point is Q(w) on free weights and the frozen value on frozen ones.
 """
 
@@ -27,8 +28,13 @@ from landscape._checks import LandscapeError, check_positive, is_concrete
 from landscape.qat.base import Rule, hyper_field, probe_of, rule_value
 from landscape.qat.optim import as_optimizer
 
-__all__ = ["OscillationDampening", "IterativeFreezing", "FreezeState",
-           "oscillation_dampening", "iterative_freezing"]
+__all__ = [
+    "OscillationDampening",
+    "IterativeFreezing",
+    "FreezeState",
+    "oscillation_dampening",
+    "iterative_freezing",
+]
 
 
 @rule_value
@@ -114,6 +120,8 @@ def oscillation_dampening(learning_rate=0.05, optimizer=None, strength=0.1) -> O
     return OscillationDampening(as_optimizer(optimizer, learning_rate), strength)
 
 
-def iterative_freezing(learning_rate=0.05, optimizer=None, threshold=0.02, momentum=0.01) -> IterativeFreezing:
+def iterative_freezing(
+    learning_rate=0.05, optimizer=None, threshold=0.02, momentum=0.01
+) -> IterativeFreezing:
     """STE with Nagel et al.'s iterative weight freezing (EMA momentum, frequency threshold)."""
     return IterativeFreezing(as_optimizer(optimizer, learning_rate), threshold, momentum)

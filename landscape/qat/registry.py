@@ -28,13 +28,30 @@ RULES: dict[str, Callable[..., Rule]] = {
     "dampen": oscillation_dampening,
     "freeze": iterative_freezing,
 }
-_ALIASES = {"full_precision": "fp", "ptq_ste": "ptq+ste", "prox_connect": "proxconnect",
-            "binary_connect": "binaryconnect", "error_feedback": "ef", "noise_injection": "noise",
-            "oscillation_dampening": "dampen", "iterative_freezing": "freeze"}
+_ALIASES = {
+    "full_precision": "fp",
+    "ptq_ste": "ptq+ste",
+    "prox_connect": "proxconnect",
+    "binary_connect": "binaryconnect",
+    "error_feedback": "ef",
+    "noise_injection": "noise",
+    "oscillation_dampening": "dampen",
+    "iterative_freezing": "freeze",
+}
 
 #: the rows of the recovery tables (:func:`default_rules`)
-RULE_NAMES = ("fp", "ste", "clipped_ste", "lsq", "proxconnect", "binaryconnect", "ef", "ef(beta=0.5)",
-              "noise", "ptq+ste")
+RULE_NAMES = (
+    "fp",
+    "ste",
+    "clipped_ste",
+    "lsq",
+    "proxconnect",
+    "binaryconnect",
+    "ef",
+    "ef(beta=0.5)",
+    "noise",
+    "ptq+ste",
+)
 
 
 def register_rule(name: str, factory: Callable[..., Rule]) -> None:

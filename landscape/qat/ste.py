@@ -16,8 +16,18 @@ from landscape._checks import check_positive, is_concrete
 from landscape.qat.base import Rule, hyper_field, probe_of, rule_value
 from landscape.qat.optim import as_optimizer
 
-__all__ = ["FullPrecision", "STE", "ClippedSTE", "PTQSTE", "BinaryConnect",
-           "full_precision", "ste", "clipped_ste", "ptq_ste", "binary_connect"]
+__all__ = [
+    "FullPrecision",
+    "STE",
+    "ClippedSTE",
+    "PTQSTE",
+    "BinaryConnect",
+    "full_precision",
+    "ste",
+    "clipped_ste",
+    "ptq_ste",
+    "binary_connect",
+]
 
 
 def _probe_grad(landscape, q, probe):

@@ -50,7 +50,8 @@ class Quantizer:
             return self
         shp = tuple(self.shape)
         return dataclasses.replace(
-            self, shape=None,
+            self,
+            shape=None,
             **{f: jnp.broadcast_to(getattr(self, f), shp).reshape(-1) for f in self.coord_fields},
         )
 
@@ -61,8 +62,11 @@ class Quantizer:
 
     def coord_axes(self, axis=0):
         """vmap ``in_axes`` mapping the per-coordinate leaves along ``axis`` and nothing else."""
-        fields = {f.name: (axis if f.name in self.coord_fields else None)
-                  for f in dataclasses.fields(self) if not f.metadata.get("static", False)}
+        fields = {
+            f.name: (axis if f.name in self.coord_fields else None)
+            for f in dataclasses.fields(self)
+            if not f.metadata.get("static", False)
+        }
         return dataclasses.replace(self, **fields)
 
     # -- layout ------------------------------------------------------------------------------
@@ -73,7 +77,7 @@ class Quantizer:
             return fn(w, *more)
         w = jnp.asarray(w)
         size = math.prod(shp)
-        if w.shape[-len(shp):] == tuple(shp):  # already in the weight layout
+        if w.shape[-len(shp) :] == tuple(shp):  # already in the weight layout
             return fn(w, *more)
         if w.shape[-1] != size:
             raise LandscapeError(

@@ -13,14 +13,37 @@ import numpy as np
 from landscape._checks import LandscapeError, check_finite, check_int_at_least, check_positive
 from landscape.quantizers.base import Quantizer
 
-__all__ = ["Codebook", "codebook", "nf4", "fp4_e2m1", "log2_codebook", "ternary", "binary",
-           "NF4_LEVELS", "FP4_E2M1_LEVELS"]
+__all__ = [
+    "Codebook",
+    "codebook",
+    "nf4",
+    "fp4_e2m1",
+    "log2_codebook",
+    "ternary",
+    "binary",
+    "NF4_LEVELS",
+    "FP4_E2M1_LEVELS",
+]
 
 NF4_LEVELS = np.array(
-    [-1.0, -0.6961928009986877, -0.5250730514526367, -0.39491748809814453, -0.28444138169288635,
-     -0.18477343022823334, -0.09105003625154495, 0.0, 0.07958029955625534, 0.16093020141124725,
-     0.24611230194568634, 0.33791524171829224, 0.44070982933044434, 0.5626170039176941,
-     0.7229568362236023, 1.0]
+    [
+        -1.0,
+        -0.6961928009986877,
+        -0.5250730514526367,
+        -0.39491748809814453,
+        -0.28444138169288635,
+        -0.18477343022823334,
+        -0.09105003625154495,
+        0.0,
+        0.07958029955625534,
+        0.16093020141124725,
+        0.24611230194568634,
+        0.33791524171829224,
+        0.44070982933044434,
+        0.5626170039176941,
+        0.7229568362236023,
+        1.0,
+    ]
 )  # QLoRA's NormalFloat-4 levels (Dettmers et al., 2023)
 FP4_E2M1_LEVELS = np.array(
     [-6.0, -4.0, -3.0, -2.0, -1.5, -1.0, -0.5, 0.0, 0.5, 1.0, 1.5, 2.0, 3.0, 4.0, 6.0]
@@ -87,7 +110,9 @@ class Codebook(Quantizer):
         except ValueError:
             ok = False
         if not ok:
-            raise LandscapeError(f"quantizer.scale has shape {vs}, which does not broadcast to {tuple(target)}.")
+            raise LandscapeError(
+                f"quantizer.scale has shape {vs}, which does not broadcast to {tuple(target)}."
+            )
 
     bounded = True
 
@@ -95,7 +120,8 @@ class Codebook(Quantizer):
         sc = np.asarray(self.scale)
         sc = f"{float(sc):g}" if sc.ndim == 0 else f"{sc.dtype}{list(sc.shape)}"
         lay = "" if self.shape is None else f", shape={self.shape}"
-        return f"Codebook({self.levels.shape[0]} levels in [{float(self.levels[0]):g}, {float(self.levels[-1]):g}], scale={sc}{lay})"
+        lo, hi = float(self.levels[0]), float(self.levels[-1])
+        return f"Codebook({self.levels.shape[0]} levels in [{lo:g}, {hi:g}], scale={sc}{lay})"
 
 
 def codebook(levels, scale=1.0, *, shape=None) -> Codebook:

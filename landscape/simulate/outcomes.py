@@ -26,7 +26,7 @@ OUTCOME_CODES = {"recovered": 0, "censored": 1, "diverged": 2}
 
 
 def wilson_interval(k, n, confidence: float = 0.95):
-    """(lo, hi): the Wilson score interval for a binomial proportion k/n (NaN where n = 0); always in [0, 1]."""
+    """(lo, hi): the Wilson score interval for a proportion k/n (NaN where n = 0); always in [0, 1]."""
     k = np.asarray(k, dtype=np.float64)
     n = np.asarray(n, dtype=np.float64)
     if not 0 < confidence < 1:
@@ -65,10 +65,14 @@ class RecoveryStats(NamedTuple):
 
     def as_dict(self) -> dict:
         """The fields as a plain dict (JSON-ready)."""
-        return {k: (float(v) if isinstance(v, float | np.floating) else int(v)) for k, v in self._asdict().items()}
+        return {
+            k: (float(v) if isinstance(v, float | np.floating) else int(v)) for k, v in self._asdict().items()
+        }
 
 
-def recovery_stats(traj=None, *, hit_time=None, diverge_time=None, mask=None, confidence: float = 0.95) -> RecoveryStats:
+def recovery_stats(
+    traj=None, *, hit_time=None, diverge_time=None, mask=None, confidence: float = 0.95
+) -> RecoveryStats:
     """Recovered / censored / diverged counts of ``traj`` (or of hit and divergence times), over ``mask``."""
     if traj is not None:
         hit_time, diverge_time = traj.hit_time, traj.diverge_time
@@ -86,8 +90,13 @@ def recovery_stats(traj=None, *, hit_time=None, diverge_time=None, mask=None, co
     t = hit[code == 0]
     finite = n - dv
     return RecoveryStats(
-        n, rec, cen, dv,
-        rec / n if n else float("nan"), float(lo), float(hi),
+        n,
+        rec,
+        cen,
+        dv,
+        rec / n if n else float("nan"),
+        float(lo),
+        float(hi),
         rec / finite if finite else float("nan"),
         float(np.median(t)) if t.size else float("nan"),
         float(np.quantile(t, 0.9)) if t.size else float("nan"),

@@ -6,11 +6,13 @@ Row ``i`` of the recorded arrays describes step :math:`t = i \cdot m` (``m = Sav
 * ``loss`` -- :math:`L(q_t)`; ``rho_w``, ``rho_q`` -- :math:`\rho(w_t)`, :math:`\rho(q_t)`;
 * ``in_basin`` -- :math:`q_t` in the basin (False for a non-finite point);
 * ``inward`` -- :math:`\langle w_{t+1} - w_t,\ -N^\top v(w_t)/\lVert v(w_t)\rVert\rangle` (0 on the river);
-* ``w_path``, ``q_path`` -- :math:`w_t`, :math:`q_t` (``SaveAt(paths=True)``); ``extras`` -- the rule's scalars.
+* ``w_path``, ``q_path`` -- :math:`w_t`, :math:`q_t` (``SaveAt(paths=True)``);
+* ``extras`` -- the rule's recorded scalars.
 
 Summaries, checked at *every* step :math:`t \in [0, \text{num\_steps}]` whatever ``every`` is:
 
-* ``hit_time`` :math:`T` -- the first :math:`t` with :math:`q_t` in the basin and the run finite so far; -1 if never;
+* ``hit_time`` :math:`T` -- the first :math:`t` with :math:`q_t` in the basin and the run finite so far
+  (-1 if never);
 * ``settle_time`` :math:`T_{\rm settle}` -- the last entry: :math:`q_s` is in the basin for every
   :math:`s \in [T_{\rm settle}, \text{num\_steps}]`; -1 if the run ends outside (or diverged);
 * ``diverge_time`` -- the first :math:`t` at which :math:`w_t` or :math:`L(q_t)` is not finite (-1: never);
@@ -81,7 +83,8 @@ class SaveAt:
             return 0
         if num_steps % self.every:
             raise LandscapeError(
-                f"SaveAt.every (record_every) must divide num_steps; got num_steps = {num_steps}, every = {self.every}."
+                f"SaveAt.every (record_every) must divide num_steps; got num_steps = {num_steps}, "
+                f"every = {self.every}."
             )
         return num_steps // self.every
 
@@ -91,7 +94,8 @@ class SaveAt:
             need = ROW_FIELDS[f]
             if need is not None and not hasattr(landscape, need):
                 raise LandscapeError(
-                    f"SaveAt.fields asks for {f!r}, which needs landscape.{need}; {type(landscape).__name__} has none. "
+                    f"SaveAt.fields asks for {f!r}, which needs landscape.{need}; "
+                    f"{type(landscape).__name__} has none. "
                     f"Drop it from fields."
                 )
 
