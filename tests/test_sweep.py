@@ -195,7 +195,7 @@ def test_changed_config_in_same_dir_is_refused(small, tmp_path):
     other.write_text(SMALL.replace("num_steps = 40", "num_steps = 41"))
     res = _cli(other, root / "one", check=False)
     assert res.returncode == 2
-    assert "holds results of a different sweep config" in res.stderr
+    assert "holds results of a different sweep" in res.stderr
     assert "Use a new --out" in res.stderr
 
 

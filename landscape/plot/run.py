@@ -130,7 +130,7 @@ def deployed_loss(traj, *, ax=None, max_steps=None, marks: bool = True, **kwargs
     ds = _view(traj, mesh=False)
     t = ds["t"].values
     sl = slice(0, t.size if max_steps is None else int(np.searchsorted(t, max_steps, side="right")))
-    y = ds["loss"].values[sl]
+    y = ds["loss_q"].values[sl]
     ax.plot(t[sl], y, color=COLORS["quantized"], drawstyle="steps-post", **kwargs)
     fin = y[np.isfinite(y)]
     if fin.size:

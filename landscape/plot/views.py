@@ -131,11 +131,11 @@ def run_view(traj, landscape=None, quantizer=None, rule=None, *, frame=None, mes
         )
     t = np.asarray(traj.t)
     data = {}
-    for name, long, units in (("loss", "deployed loss L(q_t)", "loss"),
-                              ("rho_w", "rho(w_t), latent distance to the river", "weight units"),
-                              ("rho_q", "rho(q_t), deployed distance to the river", "weight units"),
-                              ("in_basin", "q_t in the basin", "1")):
-        v = getattr(traj, name, None)
+    for src, name, long, units in (("loss", "loss_q", "deployed loss L(q_t)", "loss"),
+                                   ("rho_w", "rho_w", "rho(w_t), latent distance to the river", "weight units"),
+                                   ("rho_q", "rho_q", "rho(q_t), deployed distance to the river", "weight units"),
+                                   ("in_basin", "in_basin", "q_t in the basin", "1")):
+        v = getattr(traj, src, None)
         if v is not None:
             v = np.asarray(v)
             data[name] = (("t",), v.astype(np.int8) if v.dtype == bool else v, {"long_name": long, "units": units})
