@@ -88,7 +88,7 @@ def exit_panel(ax, x, xf, curves, k_exit, n, labels, *, z_label="Wilson 95%"):
         ax.plot(xf, curves[i], color=c, lw=1.1)
         p = k_exit[i] / n
         lo, hi = wilson_interval(k_exit[i], n)
-        ax.errorbar(x, p, yerr=[p - lo, hi - p], fmt=_MARKERS[i % 5], color=c, ms=3.5, capsize=1.5,
+        ax.errorbar(x, p, yerr=[np.clip(p - lo, 0, None), np.clip(hi - p, 0, None)], fmt=_MARKERS[i % 5], color=c, ms=3.5, capsize=1.5,
                     elinewidth=0.8, mfc="white", mew=0.9, label=label)
     ax.set_xlabel(r"grid step / basin radius, $\Delta / r_b$")
     ax.set_ylim(-0.02, 1.02)

@@ -12,7 +12,7 @@ import xarray as xr
 
 from landscape._checks import LandscapeError
 from landscape.plot.frame import evaluate, frame_for
-from landscape.plot.labels import optimizer_label, rule_label
+from landscape.plot.labels import optimizer_label, rule_label, run_label
 
 __all__ = ["landscape_view", "run_view", "points_view", "is_view"]
 
@@ -149,7 +149,8 @@ def run_view(traj, landscape=None, quantizer=None, rule=None, *, frame=None, mes
                     switches=-1 if sw is None else int(np.asarray(sw)), num_steps=n_steps,
                     final_rho_q=float(np.asarray(traj.final_rho_q)))
     if rule is not None:
-        ds.attrs.update(rule=rule.name, rule_label=rule_label(rule), optimizer=optimizer_label(rule))
+        ds.attrs.update(rule=rule.name, rule_label=rule_label(rule), optimizer=optimizer_label(rule),
+                        run_label=run_label(rule))
     if landscape is not None and hasattr(landscape, "basin_radius"):
         ds.attrs["basin_radius"] = float(np.asarray(landscape.basin_radius))
     has_paths = traj.w_path is not None and traj.q_path is not None
