@@ -5,10 +5,11 @@ own registry, :data:`landscape.qat.RULES`). Each entry is a :class:`Builder`: a 
 parameters, each with a kind (float / int), a default, an allowed range, a long name and units, so that
 a bad value is refused before any work with the parameter, its value and the range.
 
->>> import landscape.builders as b
->>> sorted(b.FAMILIES)[:3]
-['anisotropic_river', 'arc', 'axis_aligned']
->>> land = b.FAMILIES["rotated_2d"].build(theta=0.3)
+```python
+import landscape.builders as b
+sorted(b.FAMILIES)            # anisotropic_river, arc, axis_aligned, meander, random_river, ...
+land = b.FAMILIES["rotated_2d"].build(theta=0.3)
+```
 """
 
 from __future__ import annotations
