@@ -88,3 +88,13 @@ def test_sweep_piped_resumes_its_own_directory_and_says_so(tmp_path):
     for line in again.stdout.splitlines():
         assert "…" not in line  # nothing cut to 80 columns
     assert "diverged" in again.stdout
+
+
+def test_check_table_is_whole_when_piped():
+    """`landscape check ... | cat`: the proof table's column names are not cut to 80 columns."""
+    cmd = [sys.executable, "-c", "from landscape.cli import app; app()", "check", "--quick", "--only", "S1"]
+    res = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    assert res.returncode == 0, res.stderr
+    for col in ("statement", "status", "symbolic", "certificate", "counterexamples", "tightness"):
+        assert col in res.stdout, col
+    assert "…" not in res.stdout
