@@ -24,8 +24,19 @@ import numpy as np
 from landscape import geometry, quantizers, walls
 from landscape._checks import LandscapeError
 
-__all__ = ["Param", "Builder", "FAMILIES", "WALLS", "QUANTIZERS", "PTQ", "OPTIMIZERS", "CASE_ALIASES",
-           "family", "get_optimizer_factory", "PARAM_INFO"]
+__all__ = [
+    "Param",
+    "Builder",
+    "FAMILIES",
+    "WALLS",
+    "QUANTIZERS",
+    "PTQ",
+    "OPTIMIZERS",
+    "CASE_ALIASES",
+    "family",
+    "get_optimizer_factory",
+    "PARAM_INFO",
+]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -125,13 +136,20 @@ def _p(name, kind="float", default=None, low=None, high=None, open_low=False):
 
 def _meander(dim=2, k=1, amplitude=0.5, omega=0.5, phase=0.0):
     eye = np.eye(dim)
-    return geometry.meander_river(eye[1:k + 1] if dim == 2 else eye[:k], eye[0] if dim == 2 else eye[k],
-                                  amplitude=amplitude, omega=omega, phase=phase)
+    return geometry.meander_river(
+        eye[1 : k + 1] if dim == 2 else eye[:k],
+        eye[0] if dim == 2 else eye[k],
+        amplitude=amplitude,
+        omega=omega,
+        phase=phase,
+    )
 
 
 def _arc(dim=2, k=1, radius=5.0):
     eye = np.eye(dim)
-    return geometry.arc_river(eye[1:k + 1] if dim == 2 else eye[:k], eye[0] if dim == 2 else eye[k], radius=radius)
+    return geometry.arc_river(
+        eye[1 : k + 1] if dim == 2 else eye[:k], eye[0] if dim == 2 else eye[k], radius=radius
+    )
 
 
 def _aniso(key, dim=16, k=2, ratio=3.0):
@@ -147,25 +165,64 @@ _K = _p("k", "int", 1, 1)
 
 #: landscape families: name -> Builder (the wall is set apart, see WALLS)
 FAMILIES = {
-    "rotated_2d": Builder("rotated_2d", geometry.rotated_river_2d, {"theta": _p("theta", default=0.3)},
-                          "2-D straight river at angle theta"),
-    "random_river": Builder("random_river", geometry.random_river,
-                            {"dim": _p("dim", "int", 256, 2), "k": _p("k", "int", 4, 1)},
-                            "straight river with random orthonormal N (k x d) and u", keyed=True),
-    "axis_aligned": Builder("axis_aligned", geometry.axis_aligned_river,
-                            {"dim": _p("dim", "int", 16, 2), "k": _p("k", "int", 1, 1)},
-                            "straight river with N = (e_1..e_k), u = e_{k+1}"),
-    "meander": Builder("meander", _meander, {"dim": _DIM, "k": _K, "amplitude": _p("amplitude", default=0.5),
-                                             "omega": _p("omega", default=0.5), "phase": _p("phase", default=0.0)},
-                       "curved river c(s) = amplitude sin(omega s + phase)"),
-    "arc": Builder("arc", _arc, {"dim": _DIM, "k": _K, "radius": _p("radius", default=5.0, low=0, open_low=True)},
-                   "river along a circular arc"),
-    "anisotropic_river": Builder("anisotropic_river", _aniso,
-                                 {"dim": _p("dim", "int", 16, 2), "k": _p("k", "int", 2, 1),
-                                  "ratio": _p("ratio", default=3.0, low=0, open_low=True)},
-                                 "random straight river, basin radii r_b a_i with a_i from 1 to ratio", keyed=True),
-    "wsd": Builder("wsd", _wsd, {"amplitude": _p("amplitude", default=0.5), "omega": _p("omega", default=0.5),
-                                 "drift": _p("drift", default=0.1)}, "2-D meandering river valley (WSD toy)"),
+    "rotated_2d": Builder(
+        "rotated_2d",
+        geometry.rotated_river_2d,
+        {"theta": _p("theta", default=0.3)},
+        "2-D straight river at angle theta",
+    ),
+    "random_river": Builder(
+        "random_river",
+        geometry.random_river,
+        {"dim": _p("dim", "int", 256, 2), "k": _p("k", "int", 4, 1)},
+        "straight river with random orthonormal N (k x d) and u",
+        keyed=True,
+    ),
+    "axis_aligned": Builder(
+        "axis_aligned",
+        geometry.axis_aligned_river,
+        {"dim": _p("dim", "int", 16, 2), "k": _p("k", "int", 1, 1)},
+        "straight river with N = (e_1..e_k), u = e_{k+1}",
+    ),
+    "meander": Builder(
+        "meander",
+        _meander,
+        {
+            "dim": _DIM,
+            "k": _K,
+            "amplitude": _p("amplitude", default=0.5),
+            "omega": _p("omega", default=0.5),
+            "phase": _p("phase", default=0.0),
+        },
+        "curved river c(s) = amplitude sin(omega s + phase)",
+    ),
+    "arc": Builder(
+        "arc",
+        _arc,
+        {"dim": _DIM, "k": _K, "radius": _p("radius", default=5.0, low=0, open_low=True)},
+        "river along a circular arc",
+    ),
+    "anisotropic_river": Builder(
+        "anisotropic_river",
+        _aniso,
+        {
+            "dim": _p("dim", "int", 16, 2),
+            "k": _p("k", "int", 2, 1),
+            "ratio": _p("ratio", default=3.0, low=0, open_low=True),
+        },
+        "random straight river, basin radii r_b a_i with a_i from 1 to ratio",
+        keyed=True,
+    ),
+    "wsd": Builder(
+        "wsd",
+        _wsd,
+        {
+            "amplitude": _p("amplitude", default=0.5),
+            "omega": _p("omega", default=0.5),
+            "drift": _p("drift", default=0.1),
+        },
+        "2-D meandering river valley (WSD toy)",
+    ),
 }
 
 _RB = _p("basin_radius", default=0.25, low=0, open_low=True)
@@ -174,10 +231,20 @@ _MU = _p("mu", default=0.0, low=0)
 
 #: wall profiles phi: name -> Builder
 WALLS = {
-    "quadratic": Builder("quadratic", walls.quadratic_wall, {"basin_radius": _RB, "kappa": _KAPPA, "mu": _MU}),
+    "quadratic": Builder(
+        "quadratic", walls.quadratic_wall, {"basin_radius": _RB, "kappa": _KAPPA, "mu": _MU}
+    ),
     "softplus": Builder("softplus", walls.softplus_wall, {"basin_radius": _RB, "kappa": _KAPPA, "mu": _MU}),
-    "power": Builder("power", walls.power_wall, {"basin_radius": _RB, "kappa": _KAPPA, "mu": _MU,
-                                                  "power": _p("power", default=4.0, low=1, open_low=True)}),
+    "power": Builder(
+        "power",
+        walls.power_wall,
+        {
+            "basin_radius": _RB,
+            "kappa": _KAPPA,
+            "mu": _MU,
+            "power": _p("power", default=4.0, low=1, open_low=True),
+        },
+    ),
     "exp": Builder("exp", walls.exp_wall, {"basin_radius": _RB, "kappa": _KAPPA, "mu": _MU}),
 }
 
@@ -188,20 +255,37 @@ _SCALE = _p("scale", default=1.0, low=0, open_low=True)
 def _per_group(step=0.5, rows=4, cols=16, group_size=8, bits=4):
     if cols % group_size:
         raise LandscapeError(f"group_size must divide cols; got group_size = {group_size}, cols = {cols}.")
-    return quantizers.per_group_grid(np.full((rows, cols // group_size), step), (rows, cols), group_size, bits=bits)
+    return quantizers.per_group_grid(
+        np.full((rows, cols // group_size), step), (rows, cols), group_size, bits=bits
+    )
 
 
 #: quantizers: name -> Builder
 QUANTIZERS = {
-    "uniform": Builder("uniform", quantizers.uniform_grid, {"step": _STEP, "offset": _p("offset", default=0.0)},
-                       "unbounded grid offset + step Z"),
-    "integer": Builder("integer", quantizers.integer_grid,
-                       {"bits": _p("bits", "int", 4, 2, 25), "step": _STEP, "offset": _p("offset", default=0.0)},
-                       "b-bit signed integer grid"),
-    "per_group": Builder("per_group", _per_group,
-                         {"step": _STEP, "rows": _p("rows", "int", 4, 1), "cols": _p("cols", "int", 16, 1),
-                          "group_size": _p("group_size", "int", 8, 1), "bits": _p("bits", "int", 4, 2, 25)},
-                         "b-bit per-group grid on a (rows, cols) weight matrix (d = rows * cols)"),
+    "uniform": Builder(
+        "uniform",
+        quantizers.uniform_grid,
+        {"step": _STEP, "offset": _p("offset", default=0.0)},
+        "unbounded grid offset + step Z",
+    ),
+    "integer": Builder(
+        "integer",
+        quantizers.integer_grid,
+        {"bits": _p("bits", "int", 4, 2, 25), "step": _STEP, "offset": _p("offset", default=0.0)},
+        "b-bit signed integer grid",
+    ),
+    "per_group": Builder(
+        "per_group",
+        _per_group,
+        {
+            "step": _STEP,
+            "rows": _p("rows", "int", 4, 1),
+            "cols": _p("cols", "int", 16, 1),
+            "group_size": _p("group_size", "int", 8, 1),
+            "bits": _p("bits", "int", 4, 2, 25),
+        },
+        "b-bit per-group grid on a (rows, cols) weight matrix (d = rows * cols)",
+    ),
     "nf4": Builder("nf4", quantizers.nf4, {"scale": _SCALE}, "NF4 codebook"),
     "fp4": Builder("fp4", quantizers.fp4_e2m1, {"scale": _SCALE}, "FP4 E2M1 codebook"),
     "log2": Builder("log2", quantizers.log2_codebook, {"scale": _SCALE}, "log2 codebook"),
@@ -240,5 +324,7 @@ def get_optimizer_factory(name: str):
 
     fn = getattr(optax, str(name), None)
     if fn is None or not callable(fn):
-        raise LandscapeError(f"optimizer must name an optax optimizer, e.g. {', '.join(OPTIMIZERS)}; got {name!r}.")
+        raise LandscapeError(
+            f"optimizer must name an optax optimizer, e.g. {', '.join(OPTIMIZERS)}; got {name!r}."
+        )
     return fn

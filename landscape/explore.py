@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import time
 
-import jax
 import jax.numpy as jnp
 import numpy as np
 
@@ -24,10 +23,20 @@ from landscape.plot.style import COLORS, paper_style
 __all__ = ["Explorer", "explore"]
 
 DEFAULTS = {"theta": 0.5, "step_ratio": 2.5, "kappa": 10.0, "learning_rate": 0.05, "start": 0.3}
-RANGES = {"theta": (0.0, 1.5, 0.01), "step_ratio": (0.5, 6.0, 0.05), "kappa": (0.5, 50.0, 0.5),
-          "learning_rate": (0.005, 0.5, 0.005), "start": (0.0, 1.0, 0.01)}
-LABELS = {"theta": "theta (rad)", "step_ratio": "step / r_b", "kappa": "kappa", "learning_rate": "eta",
-          "start": "start s / step"}
+RANGES = {
+    "theta": (0.0, 1.5, 0.01),
+    "step_ratio": (0.5, 6.0, 0.05),
+    "kappa": (0.5, 50.0, 0.5),
+    "learning_rate": (0.005, 0.5, 0.005),
+    "start": (0.0, 1.0, 0.01),
+}
+LABELS = {
+    "theta": "theta (rad)",
+    "step_ratio": "step / r_b",
+    "kappa": "kappa",
+    "learning_rate": "eta",
+    "start": "start s / step",
+}
 
 
 class Explorer:
@@ -96,25 +105,37 @@ class Explorer:
         points(land, {"start": np.asarray(w0), "rtn": np.asarray(q0)}, ax=self.ax)
         T = int(traj.hit_time)
         if T >= 0:
-            self.ax.scatter(q[T, 0], q[T, 1], s=70, facecolors="none", edgecolors=COLORS["oracle"], lw=1.4, zorder=8)
+            self.ax.scatter(
+                q[T, 0], q[T, 1], s=70, facecolors="none", edgecolors=COLORS["oracle"], lw=1.4, zorder=8
+            )
         self.ax.set_title(rf"RTN: $\rho = {rho_q0:.2f}$ {compare(rho_q0, rb)} $r_b$", loc="left")
         t = np.asarray(traj.t)
         self.ax_r.plot(t, np.asarray(traj.rho_w), color=COLORS["latent"], label=r"$\rho(w_t)$")
-        self.ax_r.plot(t, np.asarray(traj.rho_q), color=COLORS["quantized"], drawstyle="steps-post",
-                       label=r"$\rho(q_t)$")
+        self.ax_r.plot(
+            t, np.asarray(traj.rho_q), color=COLORS["quantized"], drawstyle="steps-post", label=r"$\rho(q_t)$"
+        )
         self.ax_r.axhline(rb, color=COLORS["basin"], ls="--", label=r"$r_b$")
         if T >= 0:
             self.ax_r.axvline(T, color=COLORS["oracle"], ls=":")
         self.ax_r.set_xlabel(r"QAT step $t$")
         self.ax_r.set_ylabel(r"normal distance $\rho$")
-        text = outcome_text(T, int(traj.settle_time), int(traj.diverge_time), self.num_steps, int(traj.switches))
+        text = outcome_text(
+            T, int(traj.settle_time), int(traj.diverge_time), self.num_steps, int(traj.switches)
+        )
         self.ax_r.set_title("STE: " + text, loc="left", fontsize=8)
         self.ax_r.legend(loc="upper right", fontsize=7)
         fmax = float(np.max(L.flip_size(grid, land.normals)))
-        self.numbers = {"hit_time": T, "settle_time": int(traj.settle_time), "diverge_time": int(traj.diverge_time),
-                        "switches": int(traj.switches), "rtn_rho": rho_q0, "rtn_in_basin": rho_q0 <= rb,
-                        "max_flip_over_rb": fmax / rb, "loss_rtn": float(evaluate(land, np.asarray(q0)[None])[0][0]),
-                        **self.values}
+        self.numbers = {
+            "hit_time": T,
+            "settle_time": int(traj.settle_time),
+            "diverge_time": int(traj.diverge_time),
+            "switches": int(traj.switches),
+            "rtn_rho": rho_q0,
+            "rtn_in_basin": rho_q0 <= rb,
+            "max_flip_over_rb": fmax / rb,
+            "loss_rtn": float(evaluate(land, np.asarray(q0)[None])[0][0]),
+            **self.values,
+        }
         if getattr(self, "_canvas", None) is not None:
             self._canvas.draw_idle()
         self.last_seconds = time.perf_counter() - t0
@@ -134,14 +155,22 @@ class Explorer:
         import ipywidgets as W  # noqa: PLC0415
 
         for name, (lo, hi, stepv) in RANGES.items():
-            s = W.FloatSlider(value=self.values[name], min=lo, max=hi, step=stepv, description=LABELS[name],
-                              continuous_update=False, style={"description_width": "initial"})
+            s = W.FloatSlider(
+                value=self.values[name],
+                min=lo,
+                max=hi,
+                step=stepv,
+                description=LABELS[name],
+                continuous_update=False,
+                style={"description_width": "initial"},
+            )
             s.observe(lambda change, n=name: self._on(n, change), names="value")
             self.sliders[name] = s
         self._output = W.Output()
         self._show()
-        return W.VBox([W.HBox(list(self.sliders.values())[:3]), W.HBox(list(self.sliders.values())[3:]),
-                       self._output])
+        return W.VBox(
+            [W.HBox(list(self.sliders.values())[:3]), W.HBox(list(self.sliders.values())[3:]), self._output]
+        )
 
     def _on(self, name, change):
         self.values[name] = float(change["new"])
@@ -156,5 +185,3 @@ class Explorer:
 def explore(**kwargs) -> Explorer:
     """An :class:`Explorer` (in Jupyter it displays its sliders and figure): theta, step / r_b, kappa, eta, start."""
     return Explorer(**kwargs)
-
-

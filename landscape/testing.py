@@ -34,8 +34,17 @@ from hypothesis import strategies as st
 
 import landscape as _ls
 
-__all__ = ["walls", "landscapes", "quantizers", "trained_points", "rtn_failed_starts", "rules", "points_near",
-           "WALL_FAMILIES", "QUANTIZER_KINDS"]
+__all__ = [
+    "walls",
+    "landscapes",
+    "quantizers",
+    "trained_points",
+    "rtn_failed_starts",
+    "rules",
+    "points_near",
+    "WALL_FAMILIES",
+    "QUANTIZER_KINDS",
+]
 
 WALL_FAMILIES = ("quadratic", "softplus", "power", "exp")
 QUANTIZER_KINDS = ("uniform", "integer", "nf4", "fp4", "log2", "ternary", "binary")
@@ -51,8 +60,15 @@ def _range(name, value, lo_ok=None):
 
 
 @st.composite
-def walls(draw, *, basin_radius=(0.05, 2.0), kappa=(0.5, 50.0), mu=(0.0, 0.1, 1.0), families=WALL_FAMILIES,
-          powers=(2.0, 3.0, 4.0)):
+def walls(
+    draw,
+    *,
+    basin_radius=(0.05, 2.0),
+    kappa=(0.5, 50.0),
+    mu=(0.0, 0.1, 1.0),
+    families=WALL_FAMILIES,
+    powers=(2.0, 3.0, 4.0),
+):
     """A wall profile phi of one of ``families``, r_b in ``basin_radius``, slope ``kappa``, floor ``mu``.
 
     ``mu`` is a tuple of values to choose from (shrinks to the first); the ranges are (low, high).
@@ -73,15 +89,18 @@ def walls(draw, *, basin_radius=(0.05, 2.0), kappa=(0.5, 50.0), mu=(0.0, 0.1, 1.
 
 
 @st.composite
-def landscapes(draw, *, dim=(2, 12), k=None, wall=None, drift=(0.0, 0.05, -0.1), rivers=("straight",),
-               max_dim=None):
+def landscapes(
+    draw, *, dim=(2, 12), k=None, wall=None, drift=(0.0, 0.05, -0.1), rivers=("straight",), max_dim=None
+):
     """A river landscape with random orthonormal N (k x d) and u: d in ``dim``, k in ``k`` (default 1..d-1).
 
     ``wall`` is a strategy (default :func:`walls`); ``drift`` the river-loss slopes to choose from;
     ``rivers`` among "straight", "meander", "arc" (curved rivers have N, u along the coordinate axes).
     ``max_dim`` is the older spelling of ``dim=(2, max_dim)``.
     """
-    lo, hi = (2, int(max_dim)) if max_dim is not None else (int(_range("dim", dim)[0]), int(_range("dim", dim)[1]))
+    lo, hi = (
+        (2, int(max_dim)) if max_dim is not None else (int(_range("dim", dim)[0]), int(_range("dim", dim)[1]))
+    )
     d = draw(st.integers(max(lo, 2), max(hi, 2)))
     if k is None:
         kk = draw(st.integers(1, d - 1))
@@ -95,7 +114,7 @@ def landscapes(draw, *, dim=(2, 12), k=None, wall=None, drift=(0.0, 0.05, -0.1),
         seed = draw(st.integers(0, 2**31 - 1))
         return _ls.random_river(jax.random.PRNGKey(seed), d, kk, wall=wall_v, river_loss=slope)
     eye = np.eye(d)
-    normals, u = (eye[1:kk + 1], eye[0]) if d == kk + 1 else (eye[:kk], eye[kk])
+    normals, u = (eye[1 : kk + 1], eye[0]) if d == kk + 1 else (eye[:kk], eye[kk])
     if river == "meander":
         amp = draw(st.floats(0.0, 1.0))
         omega = draw(st.floats(0.1, 1.0))
@@ -124,8 +143,13 @@ def quantizers(draw, *, dim=None, kinds=("uniform",), step=(0.05, 2.0), offset=T
             return _ls.uniform_grid(s, offset=off)
         b = draw(st.integers(*(int(x) for x in _range("bits", bits))))
         return _ls.integer_grid(b, s, offset=off)
-    makers = {"nf4": _ls.nf4, "fp4": _ls.fp4_e2m1, "log2": _ls.log2_codebook, "ternary": _ls.ternary,
-              "binary": _ls.binary}
+    makers = {
+        "nf4": _ls.nf4,
+        "fp4": _ls.fp4_e2m1,
+        "log2": _ls.log2_codebook,
+        "ternary": _ls.ternary,
+        "binary": _ls.binary,
+    }
     if kind not in makers:
         raise ValueError(f"kinds must be among {QUANTIZER_KINDS}; got {kind!r}.")
     return makers[kind](s)
@@ -150,7 +174,9 @@ def trained_points(draw, landscape, *, s_range=(-20.0, 20.0), spread=(0.0, 3.0))
     s = draw(st.floats(*_range("s_range", s_range), allow_nan=False))
     lo, hi = _range("spread", spread)
     d = int(landscape.dim)
-    flat = draw(st.lists(st.floats(-hi, hi, allow_nan=False), min_size=d, max_size=d)) if hi > 0 else [0.0] * d
+    flat = (
+        draw(st.lists(st.floats(-hi, hi, allow_nan=False), min_size=d, max_size=d)) if hi > 0 else [0.0] * d
+    )
     return _river_point(landscape, s, flat)
 
 

@@ -10,8 +10,23 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_api_reference_builds_with_warnings_as_errors(tmp_path):
-    res = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "-f", str(ROOT / "mkdocs.yml"),
-                          "-d", str(tmp_path / "site")], capture_output=True, text=True, timeout=120, cwd=ROOT)
+    res = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "mkdocs",
+            "build",
+            "--strict",
+            "-f",
+            str(ROOT / "mkdocs.yml"),
+            "-d",
+            str(tmp_path / "site"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=ROOT,
+    )
     assert res.returncode == 0, res.stdout + res.stderr
     page = (tmp_path / "site" / "api" / "plot" / "index.html").read_text()
     for name in ("contours", "run_figure", "phase_diagram", "landscape_view"):

@@ -18,8 +18,11 @@ def _failed_start(land, grid, n=256, spread=0.0):
 
 
 def _lines_at(ax):
-    return sorted(float(ln.get_xdata()[0]) for ln in ax.get_lines()
-                  if len(set(np.atleast_1d(ln.get_xdata()))) == 1 and len(ln.get_xdata()) == 2)
+    return sorted(
+        float(ln.get_xdata()[0])
+        for ln in ax.get_lines()
+        if len(set(np.atleast_1d(ln.get_xdata()))) == 1 and len(ln.get_xdata()) == 2
+    )
 
 
 def test_adam_run_in_2d_is_labelled_by_its_rule_and_its_outcome():
@@ -83,8 +86,15 @@ def test_normal_frame_for_k2_and_points_labelled_with_computed_relations():
 
 
 def test_phase_diagram_draws_cells_without_failures_open_and_labels_from_the_data():
-    ds = ls.sweep(landscape="rotated_2d", theta=0.5, basin_radius=0.3, step=[0.2, 1.0], learning_rate=[0.02, 0.1],
-                  starts=16, num_steps=40)
+    ds = ls.sweep(
+        landscape="rotated_2d",
+        theta=0.5,
+        basin_radius=0.3,
+        step=[0.2, 1.0],
+        learning_rate=[0.02, 0.1],
+        starts=16,
+        num_steps=40,
+    )
     s = ls.sweep.summarize(ds)
     assert int(s["n"].sel(step=0.2, method="nearest").sum()) == 0  # a fine grid: RTN never fails
     assert ((s["p_lo"] >= 0) & (s["p_hi"] <= 1)).where(s["n"] > 0, True).all()

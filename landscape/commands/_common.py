@@ -74,8 +74,10 @@ def check_out_dir(out: Path, *, force: bool = False, own: tuple = (), option: st
     if force:
         return "forced"
     other = [n for n in names if not any(fnmatch.fnmatch(n, pat) for pat in own)]
-    fail(f"{option} {out} is a non-empty directory holding other content ({len(other)} entries, e.g. "
-         f"{', '.join(other[:3])}); use a new or empty directory, or pass --force to write into it.")
+    fail(
+        f"{option} {out} is a non-empty directory holding other content ({len(other)} entries, e.g. "
+        f"{', '.join(other[:3])}); use a new or empty directory, or pass --force to write into it."
+    )
     return "forced"  # unreachable
 
 
@@ -98,11 +100,15 @@ def check_out_file(path: Path | None, option: str = "--json") -> None:
 def say_reuse(state: str, out: Path, what: str) -> None:
     """Tell the user that an output directory is reused (its own previous output, or --force)."""
     if state == "own":
-        err_console().print(f"note: {out} holds a previous {what}; its files are updated in place.",
-                            highlight=False, soft_wrap=True)
+        err_console().print(
+            f"note: {out} holds a previous {what}; its files are updated in place.",
+            highlight=False,
+            soft_wrap=True,
+        )
     elif state == "forced":
-        err_console().print(f"note: writing into the non-empty directory {out} (--force).", highlight=False,
-                            soft_wrap=True)
+        err_console().print(
+            f"note: writing into the non-empty directory {out} (--force).", highlight=False, soft_wrap=True
+        )
 
 
 @contextlib.contextmanager
@@ -111,7 +117,13 @@ def working(description: str, *, enabled: bool = True):
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn  # noqa: PLC0415
 
     con = err_console()
-    with Progress(SpinnerColumn(), TextColumn("[bold]{task.description}"), TimeElapsedColumn(), console=con,
-                  transient=True, disable=not enabled) as bar:
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("[bold]{task.description}"),
+        TimeElapsedColumn(),
+        console=con,
+        transient=True,
+        disable=not enabled,
+    ) as bar:
         bar.add_task(description, total=None)
         yield bar

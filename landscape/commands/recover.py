@@ -36,10 +36,9 @@ def register(app: typer.Typer) -> None:
         """Recovery probability and median first hitting time T of every QAT rule on one case."""
         from rich.table import Table
 
+        from landscape._checks import LandscapeError
         from landscape.builders import CASE_ALIASES
         from landscape.commands._common import check_out_dir, out_console, say_reuse, working
-
-        from landscape._checks import LandscapeError
         from landscape.experiments.recovery import highdim_case, recovery_experiment, rotated2d_case
         from landscape.manifest import load_manifest, save_dataset, write_json
 

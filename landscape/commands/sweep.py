@@ -30,15 +30,16 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Expand the grid, run it in vmapped, jitted, device-sharded chunks; write DIR/result.nc."""
         from landscape._checks import LandscapeError
-        from landscape.sweep import RESULT_NAME, load_config, process_settings, run_sweep
-        from landscape.sweep.distributed import initialize, shutdown
-
         from landscape.commands._common import check_out_dir
+        from landscape.sweep import load_config, process_settings, run_sweep
+        from landscape.sweep.distributed import initialize, shutdown
 
         err = Console(stderr=True)
         state = check_out_dir(out, force=force, own=("sweep.json", "chunks", "result.nc"))
         if state == "forced" and (out / "sweep.json").exists() is False:
-            err.print(f"note: writing the sweep into the non-empty directory {out} (--force).", highlight=False)
+            err.print(
+                f"note: writing the sweep into the non-empty directory {out} (--force).", highlight=False
+            )
         try:
             cfg = load_config(config)
             settings = process_settings(coordinator, num_processes, process_id)
@@ -75,15 +76,29 @@ def _print_summary(ds, out) -> None:
 
     man = json.loads(ds.attrs["manifest"])
     con = out_console()
-    con.print(f"wrote {out / RESULT_NAME}: {man['n_cases']:,} cases, dims {man['dims']}"
-              + (f"; {man['chunks_resumed']} of {man['n_chunks']} chunks resumed" if man.get("chunks_resumed") else ""),
-              soft_wrap=True)
+    con.print(
+        f"wrote {out / RESULT_NAME}: {man['n_cases']:,} cases, dims {man['dims']}"
+        + (
+            f"; {man['chunks_resumed']} of {man['n_chunks']} chunks resumed"
+            if man.get("chunks_resumed")
+            else ""
+        ),
+        soft_wrap=True,
+    )
     ptq = str(ds.ptq.values) if "ptq" not in ds.dims else "PTQ"
-    con.print(f"{ptq.upper()} leaves the basin in {float(ds.ptq_exit.mean()):.4f} of the cases", soft_wrap=True)
+    con.print(
+        f"{ptq.upper()} leaves the basin in {float(ds.ptq_exit.mean()):.4f} of the cases", soft_wrap=True
+    )
     keep = [d for d in ("rule", "optimizer", "ptq") if d in ds.dims]
     s = summarize(ds, over=[d for d in ds.dims if d not in keep])
-    cells = [{}] if not keep else [dict(zip(keep, vals, strict=True)) for vals in
-                                  __import__("itertools").product(*(s[d].values for d in keep))]
+    cells = (
+        [{}]
+        if not keep
+        else [
+            dict(zip(keep, vals, strict=True))
+            for vals in __import__("itertools").product(*(s[d].values for d in keep))
+        ]
+    )
     for cell in cells:
         sub = s.sel(cell) if cell else s
         name = ", ".join(f"{k} {v}" for k, v in cell.items()) or f"rule {ds.rule.values}"
@@ -91,9 +106,11 @@ def _print_summary(ds, out) -> None:
         p, lo, hi = (float(sub[v]) for v in ("p_recovered", "p_lo", "p_hi"))
         con.print(
             f"{name}: among the {n:,} PTQ failures, recovered {rec:,} ({p:.4f}, 95% Wilson [{lo:.4f}, {hi:.4f}]), "
-            f"never entered within num_steps {cen:,}, diverged {div:,}", soft_wrap=True,
+            f"never entered within num_steps {cen:,}, diverged {div:,}",
+            soft_wrap=True,
         )
     con.print(
         f"wall time {man['wall_time_s']:.2f} s on {len(man['local_devices'])} local device(s) "
-        f"x {man['processes']} process(es)", soft_wrap=True,
+        f"x {man['processes']} process(es)",
+        soft_wrap=True,
     )

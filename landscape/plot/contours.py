@@ -47,9 +47,24 @@ def _ax(ax):
     return plt.gca() if ax is None else ax
 
 
-def contours(landscape, quantizer=None, *, ax=None, frame=None, center=None, half_width=None, w_ref=None,
-             n: int = 121, levels=None, grid: bool = True, river: bool = True, basin: bool = True,
-             colorbar: bool = False, cmap: str = "Greys", **kwargs):
+def contours(
+    landscape,
+    quantizer=None,
+    *,
+    ax=None,
+    frame=None,
+    center=None,
+    half_width=None,
+    w_ref=None,
+    n: int = 121,
+    levels=None,
+    grid: bool = True,
+    river: bool = True,
+    basin: bool = True,
+    colorbar: bool = False,
+    cmap: str = "Greys",
+    **kwargs,
+):
     """Filled contours of L with the river, the basin edge rho = r_b and the grid, on ``ax``.
 
     ``landscape`` is a landscape (any d: the frame is the weights for d = 2, the river frame beyond;
@@ -57,8 +72,13 @@ def contours(landscape, quantizer=None, *, ax=None, frame=None, center=None, hal
     :func:`landscape.plot.run_view`. ``levels`` fixes the contour levels (to compare two landscapes).
     """
     ax = _ax(ax)
-    ds = landscape if is_view(landscape) else landscape_view(
-        landscape, quantizer, frame=frame, center=center, half_width=half_width, w_ref=w_ref, n=n)
+    ds = (
+        landscape
+        if is_view(landscape)
+        else landscape_view(
+            landscape, quantizer, frame=frame, center=center, half_width=half_width, w_ref=w_ref, n=n
+        )
+    )
     x, y, loss = ds["x"].values, ds["y"].values, ds["loss"].values
     levels = loss_levels(loss) if levels is None else levels
     kw = dict(levels=levels, cmap=cmap, extend="max", alpha=0.85) | kwargs
@@ -74,8 +94,15 @@ def contours(landscape, quantizer=None, *, ax=None, frame=None, center=None, hal
         else:
             ax.plot(rx, ry, color=COLORS["river"], lw=1.4)
     if grid and ds.sizes.get("grid", 0):
-        ax.scatter(ds["grid_x"].values, ds["grid_y"].values, s=6, color=COLORS["grid"], marker="o",
-                   linewidths=0, zorder=3)
+        ax.scatter(
+            ds["grid_x"].values,
+            ds["grid_y"].values,
+            s=6,
+            color=COLORS["grid"],
+            marker="o",
+            linewidths=0,
+            zorder=3,
+        )
     ax.set_xlim(x.min(), x.max())
     ax.set_ylim(y.min(), y.max())
     if ds.attrs.get("frame") in ("weights", "normal"):
@@ -94,23 +121,29 @@ def contours(landscape, quantizer=None, *, ax=None, frame=None, center=None, hal
 
 def legend_handles(ds=None, *, grid: bool = True) -> list:
     """Legend entries for the river, the basin edge and (weights frame) the grid."""
-    out = [Line2D([], [], color=COLORS["river"], lw=1.4, label=r"river $\rho = 0$"),
-           Line2D([], [], color=COLORS["basin"], lw=1.2, ls="--", label=r"basin edge $\rho = r_b$")]
+    out = [
+        Line2D([], [], color=COLORS["river"], lw=1.4, label=r"river $\rho = 0$"),
+        Line2D([], [], color=COLORS["basin"], lw=1.2, ls="--", label=r"basin edge $\rho = r_b$"),
+    ]
     if grid and (ds is None or ds.sizes.get("grid", 0)):
         out.append(Line2D([], [], color=COLORS["grid"], marker="o", ls="", ms=2.5, label="grid points"))
     return out
 
 
-def points(view_or_landscape, pts=None, *, ax=None, frame=None, w_ref=None, styles=None, arrows_from=None,
-           **kwargs):
+def points(
+    view_or_landscape, pts=None, *, ax=None, frame=None, w_ref=None, styles=None, arrows_from=None, **kwargs
+):
     """Mark named points (``{"trained": w, "rtn": q}``, or a :func:`points_view`) on ``ax``.
 
     Styles come from :data:`POINT_STYLE` by name; ``arrows_from`` names a point from which arrows are
     drawn to the others (e.g. ``"trained"``).
     """
     ax = _ax(ax)
-    ds = view_or_landscape if is_view(view_or_landscape) else points_view(
-        view_or_landscape, pts, frame=frame, w_ref=w_ref)
+    ds = (
+        view_or_landscape
+        if is_view(view_or_landscape)
+        else points_view(view_or_landscape, pts, frame=frame, w_ref=w_ref)
+    )
     styles = {**POINT_STYLE, **(styles or {})}
     names = [str(p) for p in ds["point"].values]
     xy = {p: (float(ds["point_x"].sel(point=p)), float(ds["point_y"].sel(point=p))) for p in names}
@@ -118,8 +151,13 @@ def points(view_or_landscape, pts=None, *, ax=None, frame=None, w_ref=None, styl
         st = dict(styles.get(p, dict(marker="o", s=25, color=COLORS["theory"], label=p))) | kwargs
         ax.scatter(*xy[p], zorder=5, edgecolors="white", linewidths=0.5, **st)
         if arrows_from is not None and p != arrows_from and arrows_from in xy:
-            ax.annotate("", xy=xy[p], xytext=xy[arrows_from], zorder=4,
-                        arrowprops=dict(arrowstyle="->", color=st["color"], lw=0.9, shrinkA=4, shrinkB=4))
+            ax.annotate(
+                "",
+                xy=xy[p],
+                xytext=xy[arrows_from],
+                zorder=4,
+                arrowprops=dict(arrowstyle="->", color=st["color"], lw=0.9, shrinkA=4, shrinkB=4),
+            )
     return ax
 
 

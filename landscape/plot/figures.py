@@ -26,14 +26,23 @@ def valley_surface(ds, *, ax):
     """The 3-D loss surface L(w* + a u + b n) over (along, across) with the river and the basin edges."""
     aa, bb = np.meshgrid(ds["along"].values, ds["across"].values)
     z = ds["loss_surface"].values
-    ax.plot_surface(aa, bb, z, cmap="viridis", rstride=2, cstride=2, linewidth=0, antialiased=True, alpha=0.95)
+    ax.plot_surface(
+        aa, bb, z, cmap="viridis", rstride=2, cstride=2, linewidth=0, antialiased=True, alpha=0.95
+    )
     a = ds["along"].values
     z0 = float(np.min(z))
     ax.plot(a, np.zeros_like(a), np.full_like(a, z0), color=COLORS["river"], lw=1.8, zorder=10)
     rb = float(ds.attrs["basin_radius"])
     for sign in (-1, 1):
-        ax.plot(a, np.full_like(a, sign * rb), np.full_like(a, z0), color=COLORS["basin"], lw=1.0, ls="--",
-                zorder=10)
+        ax.plot(
+            a,
+            np.full_like(a, sign * rb),
+            np.full_like(a, z0),
+            color=COLORS["basin"],
+            lw=1.0,
+            ls="--",
+            zorder=10,
+        )
     ax.set_xlabel(r"along river $s - s^\star$", labelpad=-4)
     ax.set_ylabel(r"normal offset $v$", labelpad=-4)
     ax.set_zlabel(r"loss $L$", labelpad=-5)
@@ -53,8 +62,18 @@ def anatomy_figure(ds):
         step = float(ds.attrs.get("step", 0.0))
         rx, ry = float(ds["point_x"].sel(point="rtn")), float(ds["point_y"].sel(point="rtn"))
         if step:
-            ax.add_patch(plt.Rectangle((rx - step / 2, ry - step / 2), step, step, fill=False, ec=COLORS["rtn"],
-                                       lw=0.8, ls=":", zorder=2))
+            ax.add_patch(
+                plt.Rectangle(
+                    (rx - step / 2, ry - step / 2),
+                    step,
+                    step,
+                    fill=False,
+                    ec=COLORS["rtn"],
+                    lw=0.8,
+                    ls=":",
+                    zorder=2,
+                )
+            )
         styles = {}
         for p in ds["point"].values:
             p = str(p)
@@ -64,10 +83,21 @@ def anatomy_figure(ds):
                 st["label"] = rf"{st['label']}: $\rho = {r:.2f}$ {compare(r, rb)} $r_b$"
             styles[p] = st
         points(ds, ax=ax, styles=styles, arrows_from="trained")
-        handles = legend_handles(ds) + [plt.Line2D([], [], color=COLORS["rtn"], lw=0.8, ls=":",
-                                                   label=r"rounding cell of $w^\star$")]
-        handles += [plt.Line2D([], [], ls="", marker=styles[p]["marker"], color=styles[p]["color"],
-                               ms=np.sqrt(styles[p]["s"]), label=styles[p]["label"]) for p in styles]
+        handles = legend_handles(ds) + [
+            plt.Line2D([], [], color=COLORS["rtn"], lw=0.8, ls=":", label=r"rounding cell of $w^\star$")
+        ]
+        handles += [
+            plt.Line2D(
+                [],
+                [],
+                ls="",
+                marker=styles[p]["marker"],
+                color=styles[p]["color"],
+                ms=np.sqrt(styles[p]["s"]),
+                label=styles[p]["label"],
+            )
+            for p in styles
+        ]
         fig.legend(handles=handles, loc="outside lower center", ncol=4, columnspacing=1.2)
         theta = ds.attrs.get("theta")
         th = rf", $\theta = {float(theta):.2f}$ rad" if theta is not None else ""
@@ -88,8 +118,19 @@ def exit_panel(ax, x, xf, curves, k_exit, n, labels, *, z_label="Wilson 95%"):
         ax.plot(xf, curves[i], color=c, lw=1.1)
         p = k_exit[i] / n
         lo, hi = wilson_interval(k_exit[i], n)
-        ax.errorbar(x, p, yerr=[np.clip(p - lo, 0, None), np.clip(hi - p, 0, None)], fmt=_MARKERS[i % 5], color=c, ms=3.5, capsize=1.5,
-                    elinewidth=0.8, mfc="white", mew=0.9, label=label)
+        ax.errorbar(
+            x,
+            p,
+            yerr=[np.clip(p - lo, 0, None), np.clip(hi - p, 0, None)],
+            fmt=_MARKERS[i % 5],
+            color=c,
+            ms=3.5,
+            capsize=1.5,
+            elinewidth=0.8,
+            mfc="white",
+            mew=0.9,
+            label=label,
+        )
     ax.set_xlabel(r"grid step / basin radius, $\Delta / r_b$")
     ax.set_ylim(-0.02, 1.02)
     ax.set_xlim(float(np.min(x)) - 0.1, float(np.max(x)) + 0.1)
@@ -106,18 +147,37 @@ def rtn_exit_figure(ds):
     with paper_style():
         fig, axes = plt.subplots(1, 2, figsize=(DOUBLE_COLUMN, 3.1), sharey=True)
         xf = ds["ratio_fine"].values
-        exit_panel(axes[0], x, xf, ds["closed_form_2d_curve"].values, k2, n,
-                   [rf"$\theta = {th:.2f}$ rad" for th in ds["theta"].values])
+        exit_panel(
+            axes[0],
+            x,
+            xf,
+            ds["closed_form_2d_curve"].values,
+            k2,
+            n,
+            [rf"$\theta = {th:.2f}$ rad" for th in ds["theta"].values],
+        )
         axes[0].set_title(r"(a) $d = 2$, $k = 1$: simulation vs exact law", loc="left")
         axes[0].set_ylabel(r"RTN exit fraction $P(\rho(Q(w^\star)) > r_b)$")
-        axes[0].legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=3,
-                       title="markers: simulation, Wilson 95% interval; lines: exact law", title_fontsize=7)
-        dks = [rf"$d = {int(d)}$, $k = {int(k)}$" for d, k in zip(ds["d"].values, ds["k"].values, strict=True)]
+        axes[0].legend(
+            loc="upper center",
+            bbox_to_anchor=(0.5, -0.2),
+            ncol=3,
+            title="markers: simulation, Wilson 95% interval; lines: exact law",
+            title_fontsize=7,
+        )
+        dks = [
+            rf"$d = {int(d)}$, $k = {int(k)}$" for d, k in zip(ds["d"].values, ds["k"].values, strict=True)
+        ]
         exit_panel(axes[1], x, xf, ds["gaussian_limit_hd_curve"].values, kh, n, dks)
         axes[1].set_title(r"(b) High dimension: simulation vs Gaussian limit", loc="left")
-        axes[1].legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=min(4, ds.sizes["dk"]),
-                       title="markers: simulation, Wilson 95%; lines: $P(\\chi^2_k > 12 r_b^2/\\Delta^2)$",
-                       title_fontsize=7)
-        fig.suptitle(f"RTN exit fraction against grid step / basin radius ({n} trained points per marker)",
-                     fontsize=9)
+        axes[1].legend(
+            loc="upper center",
+            bbox_to_anchor=(0.5, -0.2),
+            ncol=min(4, ds.sizes["dk"]),
+            title="markers: simulation, Wilson 95%; lines: $P(\\chi^2_k > 12 r_b^2/\\Delta^2)$",
+            title_fontsize=7,
+        )
+        fig.suptitle(
+            f"RTN exit fraction against grid step / basin radius ({n} trained points per marker)", fontsize=9
+        )
     return fig

@@ -37,8 +37,11 @@ def _eval(landscape, pts):
 @jax.jit
 def _coords(landscape, pts):
     """(s, v (k,), rho) of every row of pts."""
-    return (jax.vmap(landscape.s)(pts), jax.vmap(landscape.offset)(pts) / landscape.aniso,
-            jax.vmap(landscape.rho)(pts))
+    return (
+        jax.vmap(landscape.s)(pts),
+        jax.vmap(landscape.offset)(pts) / landscape.aniso,
+        jax.vmap(landscape.rho)(pts),
+    )
 
 
 @jax.jit
@@ -106,8 +109,12 @@ class Frame:
         span = float(np.ptp(s)) or 1.0
         ss = np.linspace(s.min() - span, s.max() + span, 4 * n)
         pts = np.asarray(_river_points(landscape, jnp.asarray(ss, _dtype())), np.float64)
-        inside = ((pts[:, 0] >= xlim[0] - span) & (pts[:, 0] <= xlim[1] + span)
-                  & (pts[:, 1] >= ylim[0] - span) & (pts[:, 1] <= ylim[1] + span))
+        inside = (
+            (pts[:, 0] >= xlim[0] - span)
+            & (pts[:, 0] <= xlim[1] + span)
+            & (pts[:, 1] >= ylim[0] - span)
+            & (pts[:, 1] <= ylim[1] + span)
+        )
         return pts[inside]
 
     def grid_points(self, quantizer, xlim, ylim, max_points: int = 4000) -> np.ndarray:
@@ -152,7 +159,9 @@ def frame_for(landscape, frame: str | None = None, w_ref=None) -> Frame:
         )
     k = int(landscape.normals.shape[0]) if _has_river(landscape) else 0
     if frame == "normal" and k < 2:
-        raise LandscapeError(f"frame='normal' draws (v_1, v_2) and needs k >= 2 sharp directions; got k = {k}.")
+        raise LandscapeError(
+            f"frame='normal' draws (v_1, v_2) and needs k >= 2 sharp directions; got k = {k}."
+        )
     w_ref = np.zeros(dim) if w_ref is None else np.asarray(w_ref, np.float64).reshape(-1)
     if frame == "weights":
         return Frame(frame, r"weight $w_1$", r"weight $w_2$", w_ref)

@@ -67,7 +67,9 @@ def run_label(rule) -> str:
     return f"{rule_label(rule)} with {name}" + (f" ({args})" if args else "")
 
 
-def outcome_text(hit_time: int, settle_time: int, diverge_time: int, num_steps: int, switches: int = -1) -> str:
+def outcome_text(
+    hit_time: int, settle_time: int, diverge_time: int, num_steps: int, switches: int = -1
+) -> str:
     """What a run did, from its recorded times: entered (T), settled (T_settle), never entered, diverged."""
     hit, settle, div = int(hit_time), int(settle_time), int(diverge_time)
     if div >= 0:

@@ -53,8 +53,20 @@ def _is_log(v) -> bool:
     return bool(np.allclose(r, r[0], rtol=1e-3) and not np.allclose(np.diff(v), np.diff(v)[0], rtol=1e-3))
 
 
-def phase_diagram(ds, x: str, y: str, *, value: str = "p_recovered", ax=None, colorbar: bool = True,
-                  annotate: bool | None = None, cmap=None, xlog=None, ylog=None, **kwargs):
+def phase_diagram(
+    ds,
+    x: str,
+    y: str,
+    *,
+    value: str = "p_recovered",
+    ax=None,
+    colorbar: bool = True,
+    annotate: bool | None = None,
+    cmap=None,
+    xlog=None,
+    ylog=None,
+    **kwargs,
+):
     """Draw ``value`` (default the recovery probability) over the swept axes ``x`` and ``y`` on ``ax``.
 
     ``ds`` is a sweep Dataset (raw, with ``seed``/``start`` dims, or already summarised). Every other
@@ -68,7 +80,9 @@ def phase_diagram(ds, x: str, y: str, *, value: str = "p_recovered", ax=None, co
     s = summarize(ds) if ("start" in ds.dims or "seed" in ds.dims) else ds
     for name in (x, y):
         if name not in s.dims:
-            raise LandscapeError(f"{name!r} is not a swept dimension of the sweep; its dimensions are {list(s.dims)}.")
+            raise LandscapeError(
+                f"{name!r} is not a swept dimension of the sweep; its dimensions are {list(s.dims)}."
+            )
     rest = [d for d in s.dims if d not in (x, y)]
     if rest:
         raise LandscapeError(
@@ -94,8 +108,16 @@ def phase_diagram(ds, x: str, y: str, *, value: str = "p_recovered", ax=None, co
     empty = ~np.isfinite(np.where(n_fail > 0, v, np.nan))
     if empty.any():
         gx, gy = np.meshgrid(xv, yv)
-        ax.scatter(gx[empty], gy[empty], marker="s", s=40, facecolors="none", edgecolors=OKABE_ITO["grey"],
-                   lw=0.6, label="no PTQ failure" if (n_fail[empty] == 0).any() else "no value")
+        ax.scatter(
+            gx[empty],
+            gy[empty],
+            marker="s",
+            s=40,
+            facecolors="none",
+            edgecolors=OKABE_ITO["grey"],
+            lw=0.6,
+            label="no PTQ failure" if (n_fail[empty] == 0).any() else "no value",
+        )
     if xlog:
         ax.set_xscale("log")
     if ylog:
@@ -107,8 +129,15 @@ def phase_diagram(ds, x: str, y: str, *, value: str = "p_recovered", ax=None, co
                 if n_fail[i, j] > 0 and np.isfinite(v[i, j]):
                     txt = f"{v[i, j]:.2f}" if prob else f"{v[i, j]:.0f}"
                     shade = norm(v[i, j]) if prob else 0.5
-                    ax.text(xx, yy, f"{txt}\nn={int(n_fail[i, j])}", ha="center", va="center", fontsize=6,
-                            color="white" if shade < 0.55 else "black")
+                    ax.text(
+                        xx,
+                        yy,
+                        f"{txt}\nn={int(n_fail[i, j])}",
+                        ha="center",
+                        va="center",
+                        fontsize=6,
+                        color="white" if shade < 0.55 else "black",
+                    )
     ax.set_xlabel(_axis_label(s, x))
     ax.set_ylabel(_axis_label(s, y))
     if colorbar:

@@ -36,8 +36,19 @@ def _ax(ax):
     return plt.gca() if ax is None else ax
 
 
-def path(traj, landscape=None, quantizer=None, *, ax=None, frame=None, mesh: bool = True, latent: bool = True,
-         deployed: bool = True, max_steps=None, **kwargs):
+def path(
+    traj,
+    landscape=None,
+    quantizer=None,
+    *,
+    ax=None,
+    frame=None,
+    mesh: bool = True,
+    latent: bool = True,
+    deployed: bool = True,
+    max_steps=None,
+    **kwargs,
+):
     """Latent and deployed paths on the contours of the landscape (any d, in its frame), on ``ax``.
 
     ``traj`` is one run recorded with ``record_path=True`` (or a :func:`run_view`). With ``mesh`` the
@@ -59,10 +70,12 @@ def path(traj, landscape=None, quantizer=None, *, ax=None, frame=None, mesh: boo
         ax.plot(wx, wy, color=COLORS["latent"], lw=0.9, marker="o", ms=2.0, zorder=4, **kwargs)
     if deployed:
         ax.plot(qx, qy, color=COLORS["quantized"], lw=0.7, alpha=0.8, zorder=5)
-        ax.scatter(qx, qy, s=22, marker="s", color=COLORS["quantized"], zorder=6, edgecolors="white",
-                   linewidths=0.4)
-    ax.scatter(wx[0], wy[0], s=70, marker="*", color=COLORS["trained"], zorder=7, edgecolors="white",
-               linewidths=0.4)
+        ax.scatter(
+            qx, qy, s=22, marker="s", color=COLORS["quantized"], zorder=6, edgecolors="white", linewidths=0.4
+        )
+    ax.scatter(
+        wx[0], wy[0], s=70, marker="*", color=COLORS["trained"], zorder=7, edgecolors="white", linewidths=0.4
+    )
     T = int(ds.attrs["hit_time"])
     tp = ds["tp"].values[:n]
     if T >= 0 and T in tp:
@@ -76,12 +89,27 @@ def path_handles(ds) -> list:
     out = legend_handles(ds, grid=bool(ds.sizes.get("grid", 0)))
     out += [
         Line2D([], [], color=COLORS["trained"], marker="*", ls="", ms=7, label=r"start $w_0$"),
-        Line2D([], [], color=COLORS["latent"], marker="o", ms=2.5, lw=0.9, label=r"latent $w_t$, $\rho(w_t)$"),
-        Line2D([], [], color=COLORS["quantized"], marker="s", ms=4, lw=0.7, label=r"deployed $q_t$, $\rho(q_t)$"),
+        Line2D(
+            [], [], color=COLORS["latent"], marker="o", ms=2.5, lw=0.9, label=r"latent $w_t$, $\rho(w_t)$"
+        ),
+        Line2D(
+            [], [], color=COLORS["quantized"], marker="s", ms=4, lw=0.7, label=r"deployed $q_t$, $\rho(q_t)$"
+        ),
     ]
     if int(ds.attrs["hit_time"]) >= 0:
-        out.append(Line2D([], [], marker="o", ls="", mfc="none", mec=COLORS["oracle"], ms=7, mew=1.4,
-                          label=r"$q_T$, first in the basin"))
+        out.append(
+            Line2D(
+                [],
+                [],
+                marker="o",
+                ls="",
+                mfc="none",
+                mec=COLORS["oracle"],
+                ms=7,
+                mew=1.4,
+                label=r"$q_T$, first in the basin",
+            )
+        )
     return out
 
 
@@ -89,18 +117,31 @@ def mark_times(ax, ds, *, label: bool = True, t_max=None):
     """Vertical lines at T (first entry), T_settle (last entry) and the divergence step, where they exist."""
     T, S, D = (int(ds.attrs[k]) for k in ("hit_time", "settle_time", "diverge_time"))
     t_max = float(ds["t"].values[-1]) if t_max is None else t_max
-    marks = [(T, COLORS["oracle"], ":", r"$T = {}$"), (S if S != T else -1, SETTLE_COLOR, "-.",
-             r"$T_{{\mathrm{{settle}}}} = {}$"), (D, DIVERGE_COLOR, "--", r"diverged, $t = {}$")]
+    marks = [
+        (T, COLORS["oracle"], ":", r"$T = {}$"),
+        (S if S != T else -1, SETTLE_COLOR, "-.", r"$T_{{\mathrm{{settle}}}} = {}$"),
+        (D, DIVERGE_COLOR, "--", r"diverged, $t = {}$"),
+    ]
     for i, (t, col, ls, fmt) in enumerate(marks):
         if 0 <= t <= t_max:
             ax.axvline(t, color=col, lw=1.0, ls=ls)
             if label:
-                ax.annotate(fmt.format(t), xy=(t, 1.0 - 0.12 * i), xycoords=("data", "axes fraction"),
-                            xytext=(3, -2), textcoords="offset points", color=col, fontsize=7.5, va="top")
+                ax.annotate(
+                    fmt.format(t),
+                    xy=(t, 1.0 - 0.12 * i),
+                    xycoords=("data", "axes fraction"),
+                    xytext=(3, -2),
+                    textcoords="offset points",
+                    color=col,
+                    fontsize=7.5,
+                    va="top",
+                )
     return ax
 
 
-def distance(traj, landscape=None, *, ax=None, basin_radius=None, max_steps=None, marks: bool = True, **kwargs):
+def distance(
+    traj, landscape=None, *, ax=None, basin_radius=None, max_steps=None, marks: bool = True, **kwargs
+):
     """rho(w_t) and rho(q_t) against t, the basin radius r_b, and T / T_settle marked, on ``ax``."""
     ax = _ax(ax)
     ds = _view(traj, landscape, mesh=False)
@@ -109,8 +150,14 @@ def distance(traj, landscape=None, *, ax=None, basin_radius=None, max_steps=None
     if "rho_w" in ds:
         ax.plot(t[sl], ds["rho_w"].values[sl], color=COLORS["latent"], label=r"$\rho(w_t)$", **kwargs)
     if "rho_q" in ds:
-        ax.plot(t[sl], ds["rho_q"].values[sl], color=COLORS["quantized"], drawstyle="steps-post",
-                label=r"$\rho(q_t)$", lw=1.0)
+        ax.plot(
+            t[sl],
+            ds["rho_q"].values[sl],
+            color=COLORS["quantized"],
+            drawstyle="steps-post",
+            label=r"$\rho(q_t)$",
+            lw=1.0,
+        )
     rb = ds.attrs.get("basin_radius") if basin_radius is None else basin_radius
     if rb is not None and np.isfinite(rb):
         ax.axhline(rb, color=COLORS["basin"], ls="--", lw=1.0, label=r"$r_b$")
@@ -147,8 +194,13 @@ def deployed_loss(traj, *, ax=None, max_steps=None, marks: bool = True, **kwargs
 def run_title(ds) -> str:
     """A title from the run: who ran (rule and optimizer), what happened, and the grid's flip size vs 2 r_b."""
     who = ds.attrs.get("run_label") or ds.attrs.get("rule_label") or "the rule"
-    what = outcome_text(ds.attrs["hit_time"], ds.attrs["settle_time"], ds.attrs["diverge_time"],
-                        ds.attrs["num_steps"], ds.attrs.get("switches", -1))
+    what = outcome_text(
+        ds.attrs["hit_time"],
+        ds.attrs["settle_time"],
+        ds.attrs["diverge_time"],
+        ds.attrs["num_steps"],
+        ds.attrs.get("switches", -1),
+    )
     title = f"{who}: {what}"
     rb = ds.attrs.get("basin_radius")
     if "max_flip_size" in ds.attrs and rb:
@@ -156,8 +208,18 @@ def run_title(ds) -> str:
     return title
 
 
-def run_figure(traj, landscape=None, quantizer=None, rule=None, *, title=None, frame=None, max_steps=None,
-               n: int = 121, figsize=None):
+def run_figure(
+    traj,
+    landscape=None,
+    quantizer=None,
+    rule=None,
+    *,
+    title=None,
+    frame=None,
+    max_steps=None,
+    n: int = 121,
+    figsize=None,
+):
     """(a) paths on the contours, (b) rho(w_t), rho(q_t), (c) L(q_t): one figure, titled from the data.
 
     ``title=None`` writes the computed title (:func:`run_title`), ``title=""`` none. Without recorded

@@ -28,8 +28,9 @@ def _extent(center, half_width):
     return (cx - hw[0], cx + hw[0]), (cy - hw[1], cy + hw[1])
 
 
-def landscape_view(landscape, quantizer=None, *, frame=None, center=None, half_width=None, w_ref=None,
-                   n: int = 121) -> xr.Dataset:
+def landscape_view(
+    landscape, quantizer=None, *, frame=None, center=None, half_width=None, w_ref=None, n: int = 121
+) -> xr.Dataset:
     """L and rho on an n x n mesh of the plane ``frame`` around ``center``, with the river and the grid.
 
     ``center`` and ``half_width`` are in plot coordinates (default: the projection of ``w_ref``, or the
@@ -53,8 +54,11 @@ def landscape_view(landscape, quantizer=None, *, frame=None, center=None, half_w
     ds = xr.Dataset(
         {
             "loss": (("y", "x"), loss.reshape(n, n), {"long_name": "loss L(w)", "units": "loss"}),
-            "rho": (("y", "x"), rho.reshape(n, n),
-                    {"long_name": "normal distance rho(w) to the river", "units": "weight units"}),
+            "rho": (
+                ("y", "x"),
+                rho.reshape(n, n),
+                {"long_name": "normal distance rho(w) to the river", "units": "weight units"},
+            ),
             "river_x": (("river",), river[:, 0], {"long_name": "river rho = 0, x", "units": "weight units"}),
             "river_y": (("river",), river[:, 1], {"long_name": "river rho = 0, y", "units": "weight units"}),
             "grid_x": (("grid",), grid[:, 0], {"long_name": "grid point, x", "units": "weight units"}),
@@ -66,9 +70,14 @@ def landscape_view(landscape, quantizer=None, *, frame=None, center=None, half_w
         },
     )
     ds.attrs.update(
-        frame=fr.name, xlabel=fr.xlabel, ylabel=fr.ylabel, basin_radius=rb, dim=int(landscape.dim),
+        frame=fr.name,
+        xlabel=fr.xlabel,
+        ylabel=fr.ylabel,
+        basin_radius=rb,
+        dim=int(landscape.dim),
         k=int(landscape.normals.shape[0]) if hasattr(landscape, "normals") else 0,
-        landscape=repr(landscape), quantizer=repr(quantizer) if quantizer is not None else "",
+        landscape=repr(landscape),
+        quantizer=repr(quantizer) if quantizer is not None else "",
         w_ref=np.asarray(fr.w_ref, np.float64),
     )
     if quantizer is not None:
@@ -90,8 +99,11 @@ def _grid_geometry(landscape, quantizer) -> dict:
         return {}
     try:
         dp = delta_perp(quantizer, landscape.normals)
-        return {"delta_perp": float(dp.value), "delta_perp_exact": int(bool(dp.exact)),
-                "max_flip_size": float(np.max(flip_size(quantizer, landscape.normals)))}
+        return {
+            "delta_perp": float(dp.value),
+            "delta_perp_exact": int(bool(dp.exact)),
+            "max_flip_size": float(np.max(flip_size(quantizer, landscape.normals))),
+        }
     except (LandscapeError, ValueError, TypeError):
         return {}
 
@@ -110,15 +122,28 @@ def points_view(landscape, points: dict, *, frame=None, w_ref=None) -> xr.Datase
             "point_y": (("point",), xy[:, 1], {"long_name": "point, y", "units": "weight units"}),
             "point_rho": (("point",), rho, {"long_name": "rho of the point", "units": "weight units"}),
             "point_loss": (("point",), loss, {"long_name": "loss of the point", "units": "loss"}),
-            "point_in_basin": (("point",), (rho <= rb).astype(np.int8),
-                               {"long_name": "point in the basin (rho <= r_b)", "units": "1"}),
+            "point_in_basin": (
+                ("point",),
+                (rho <= rb).astype(np.int8),
+                {"long_name": "point in the basin (rho <= r_b)", "units": "1"},
+            ),
         },
         coords={"point": names},
     )
 
 
-def run_view(traj, landscape=None, quantizer=None, rule=None, *, frame=None, mesh: bool = True,
-             n: int = 121, half_width=None, num_steps=None) -> xr.Dataset:
+def run_view(
+    traj,
+    landscape=None,
+    quantizer=None,
+    rule=None,
+    *,
+    frame=None,
+    mesh: bool = True,
+    n: int = 121,
+    half_width=None,
+    num_steps=None,
+) -> xr.Dataset:
     """One run as a Dataset: series over t, paths in the frame (if recorded), and the mesh around them.
 
     ``traj`` is one trajectory (index a batch first: ``traj[i]``). ``rule`` labels the run (its name and
@@ -131,26 +156,41 @@ def run_view(traj, landscape=None, quantizer=None, rule=None, *, frame=None, mes
         )
     t = np.asarray(traj.t)
     data = {}
-    for src, name, long, units in (("loss", "loss_q", "deployed loss L(q_t)", "loss"),
-                                   ("rho_w", "rho_w", "rho(w_t), latent distance to the river", "weight units"),
-                                   ("rho_q", "rho_q", "rho(q_t), deployed distance to the river", "weight units"),
-                                   ("in_basin", "in_basin", "q_t in the basin", "1")):
+    for src, name, long, units in (
+        ("loss", "loss_q", "deployed loss L(q_t)", "loss"),
+        ("rho_w", "rho_w", "rho(w_t), latent distance to the river", "weight units"),
+        ("rho_q", "rho_q", "rho(q_t), deployed distance to the river", "weight units"),
+        ("in_basin", "in_basin", "q_t in the basin", "1"),
+    ):
         v = getattr(traj, src, None)
         if v is not None:
             v = np.asarray(v)
-            data[name] = (("t",), v.astype(np.int8) if v.dtype == bool else v, {"long_name": long, "units": units})
+            data[name] = (
+                ("t",),
+                v.astype(np.int8) if v.dtype == bool else v,
+                {"long_name": long, "units": units},
+            )
     ds = xr.Dataset(data, coords={"t": ("t", t, {"long_name": "QAT step t", "units": "steps"})})
     hit = int(np.asarray(traj.hit_time))
     settle = int(np.asarray(traj.settle_time))
     div = int(np.asarray(traj.diverge_time))
     sw = getattr(traj, "switches", None)
     n_steps = int(num_steps) if num_steps is not None else (int(t[-1]) + 1 if t.size else 0)
-    ds.attrs.update(hit_time=hit, settle_time=settle, diverge_time=div,
-                    switches=-1 if sw is None else int(np.asarray(sw)), num_steps=n_steps,
-                    final_rho_q=float(np.asarray(traj.final_rho_q)))
+    ds.attrs.update(
+        hit_time=hit,
+        settle_time=settle,
+        diverge_time=div,
+        switches=-1 if sw is None else int(np.asarray(sw)),
+        num_steps=n_steps,
+        final_rho_q=float(np.asarray(traj.final_rho_q)),
+    )
     if rule is not None:
-        ds.attrs.update(rule=rule.name, rule_label=rule_label(rule), optimizer=optimizer_label(rule),
-                        run_label=run_label(rule))
+        ds.attrs.update(
+            rule=rule.name,
+            rule_label=rule_label(rule),
+            optimizer=optimizer_label(rule),
+            run_label=run_label(rule),
+        )
     if landscape is not None and hasattr(landscape, "basin_radius"):
         ds.attrs["basin_radius"] = float(np.asarray(landscape.basin_radius))
     has_paths = traj.w_path is not None and traj.q_path is not None
@@ -178,8 +218,9 @@ def run_view(traj, landscape=None, quantizer=None, rule=None, *, frame=None, mes
         if half_width is None:
             span = both.max(0) - both.min(0)
             half_width = np.maximum(0.5 * span + max(0.8 * step, rb), max(1.2 * step, 2 * rb))
-        view = landscape_view(landscape, quantizer, frame=fr.name, center=center, half_width=half_width,
-                              w_ref=w_all[0], n=n)
+        view = landscape_view(
+            landscape, quantizer, frame=fr.name, center=center, half_width=half_width, w_ref=w_all[0], n=n
+        )
         attrs = {**view.attrs, **ds.attrs}
         ds = xr.merge([ds, view], combine_attrs="drop")
         ds.attrs = attrs

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import re
+from pathlib import Path
 
 __all__ = ["figures_of_merit", "write_report", "proof_table_md", "key_numbers_md", "science_language"]
 

@@ -70,7 +70,6 @@ def run_stage(stage: Stage, cfg: ReproduceConfig, prng, **kw) -> StageResult:
 
 def _save(res: StageResult, out: Path, man: dict) -> None:
     from landscape.plots.style import save_figure  # noqa: PLC0415
-
     from landscape.reproduce.stages import _units  # noqa: PLC0415
 
     for name, ds in res.datasets.items():

@@ -85,8 +85,11 @@ class Stage:
         nums = self.numbers(cfg, datasets) if self.numbers is not None else {}
         main = next(iter(datasets.values())) if datasets else None
         return StageResult(
-            self.key, self.title, datasets=datasets,
+            self.key,
+            self.title,
+            datasets=datasets,
             figure=self.figure(main) if self.figure is not None and main is not None else None,
-            numbers=nums, narrative=self.template.format_map(nums) if self.template else "",
+            numbers=nums,
+            narrative=self.template.format_map(nums) if self.template else "",
             table_md=self.table(nums) if self.table is not None else "",
         )

@@ -36,9 +36,26 @@ def make_grid(cfg) -> Grid:
     return _make(spec, static_axes(spec))
 
 
-def sweep(*, landscape="rotated_2d", wall="default", quantizer="uniform", rule="ste", optimizer="sgd",
-          ptq="rtn", num_steps=200, seeds=1, starts=16, store=None, progress: bool = False, devices=None,
-          s_range=(-50.0, 50.0), spread: float = 0.0, chunk_size: int = 4096, name: str = "sweep", **params):
+def sweep(
+    *,
+    landscape="rotated_2d",
+    wall="default",
+    quantizer="uniform",
+    rule="ste",
+    optimizer="sgd",
+    ptq="rtn",
+    num_steps=200,
+    seeds=1,
+    starts=16,
+    store=None,
+    progress: bool = False,
+    devices=None,
+    s_range=(-50.0, 50.0),
+    spread: float = 0.0,
+    chunk_size: int = 4096,
+    name: str = "sweep",
+    **params,
+):
     """Run a sweep and return its ``xarray.Dataset`` (one dimension per axis, plus ``seed`` and ``start``).
 
     * ``landscape``: a family name of :data:`landscape.builders.FAMILIES` (``"rotated_2d"``,
@@ -59,9 +76,22 @@ def sweep(*, landscape="rotated_2d", wall="default", quantizer="uniform", rule="
     Summarise it with :func:`summarize` (outcomes counted apart, Wilson intervals) and draw it with
     :func:`landscape.plot.phase_diagram`.
     """
-    spec = make_spec(landscape=landscape, wall=wall, quantizer=quantizer, rule=rule, optimizer=optimizer,
-                     ptq=ptq, num_steps=num_steps, seeds=seeds, starts=starts, s_range=s_range, spread=spread,
-                     chunk_size=chunk_size, name=name, **params)
+    spec = make_spec(
+        landscape=landscape,
+        wall=wall,
+        quantizer=quantizer,
+        rule=rule,
+        optimizer=optimizer,
+        ptq=ptq,
+        num_steps=num_steps,
+        seeds=seeds,
+        starts=starts,
+        s_range=s_range,
+        spread=spread,
+        chunk_size=chunk_size,
+        name=name,
+        **params,
+    )
     return run_sweep(spec, store, progress=progress, devices=devices)
 
 

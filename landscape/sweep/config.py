@@ -38,7 +38,7 @@ import json
 import math
 import tomllib
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 import numpy as np
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
@@ -232,13 +232,16 @@ class LandscapeSection(_Section):
 
         fam = CASE_ALIASES.get(self.family, self.family)
         if fam not in FAMILIES:
-            raise ValueError(f"family must be one of {', '.join(map(repr, sorted(FAMILIES)))}; got {self.family!r}")
+            raise ValueError(
+                f"family must be one of {', '.join(map(repr, sorted(FAMILIES)))}; got {self.family!r}"
+            )
         self.family = fam
         lo, hi = self.s_range
         if not (math.isfinite(lo) and math.isfinite(hi) and lo < hi):
             raise ValueError(f"s_range must be [low, high] with finite low < high; got {list(self.s_range)}")
-        self.__pydantic_extra__ = _params("landscape", FAMILIES[fam], self.__pydantic_extra__,
-                                          ("family", "s_range", "spread"))
+        self.__pydantic_extra__ = _params(
+            "landscape", FAMILIES[fam], self.__pydantic_extra__, ("family", "s_range", "spread")
+        )
         p = self.__pydantic_extra__
         if "dim" in p or "k" in p:
             dims = p["dim"].values if "dim" in p else (FAMILIES[fam].params["dim"].default,)
@@ -260,7 +263,9 @@ class WallSection(_Section):
         from landscape.builders import WALLS  # noqa: PLC0415
 
         if self.profile not in WALLS:
-            raise ValueError(f"profile must be one of {', '.join(map(repr, sorted(WALLS)))}; got {self.profile!r}")
+            raise ValueError(
+                f"profile must be one of {', '.join(map(repr, sorted(WALLS)))}; got {self.profile!r}"
+            )
         self.__pydantic_extra__ = _params("wall", WALLS[self.profile], self.__pydantic_extra__, ("profile",))
         return self
 
@@ -275,8 +280,12 @@ class QuantizerSection(_Section):
         from landscape.builders import QUANTIZERS  # noqa: PLC0415
 
         if self.kind not in QUANTIZERS:
-            raise ValueError(f"kind must be one of {', '.join(map(repr, sorted(QUANTIZERS)))}; got {self.kind!r}")
-        self.__pydantic_extra__ = _params("quantizer", QUANTIZERS[self.kind], self.__pydantic_extra__, ("kind",))
+            raise ValueError(
+                f"kind must be one of {', '.join(map(repr, sorted(QUANTIZERS)))}; got {self.kind!r}"
+            )
+        self.__pydantic_extra__ = _params(
+            "quantizer", QUANTIZERS[self.kind], self.__pydantic_extra__, ("kind",)
+        )
         return self
 
 
@@ -355,11 +364,21 @@ class SweepConfig(_Model):
         opts = {k: v for o in self.qat.options.values() for k, v in o.items()}
         params = {**self.landscape.params(), **self.wall.params(), **self.quantizer.params(), **opts}
         return make_spec(
-            landscape=self.landscape.family, wall=self.wall.profile, quantizer=self.quantizer.kind,
-            rule=one(self.qat.rule), optimizer=one(self.qat.optimizer), ptq=one(self.ptq.rule),
-            num_steps=self.qat.num_steps, seeds=list(self.sweep.seed_values), starts=self.sweep.starts,
-            s_range=self.landscape.s_range, spread=self.landscape.spread, chunk_size=self.sweep.chunk_size,
-            name=self.sweep.name, learning_rate=self.qat.learning_rate, **params,
+            landscape=self.landscape.family,
+            wall=self.wall.profile,
+            quantizer=self.quantizer.kind,
+            rule=one(self.qat.rule),
+            optimizer=one(self.qat.optimizer),
+            ptq=one(self.ptq.rule),
+            num_steps=self.qat.num_steps,
+            seeds=list(self.sweep.seed_values),
+            starts=self.sweep.starts,
+            s_range=self.landscape.s_range,
+            spread=self.landscape.spread,
+            chunk_size=self.sweep.chunk_size,
+            name=self.sweep.name,
+            learning_rate=self.qat.learning_rate,
+            **params,
         )
 
 

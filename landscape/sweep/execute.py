@@ -46,8 +46,11 @@ OUTPUTS = {
     "final_loss": (np.float32, "L(q) at the final deployed point", "loss"),
     "final_rho_q": (np.float32, "rho(q) at the final deployed point", "weight units"),
     "switches": (np.int32, "number of steps at which the deployed point q_t changed", "1"),
-    "settle_time": (np.int32, "T_settle: last entry into the basin, in it until num_steps (-1: ends outside)",
-                    "steps"),
+    "settle_time": (
+        np.int32,
+        "T_settle: last entry into the basin, in it until num_steps (-1: ends outside)",
+        "steps",
+    ),
     "diverge_time": (np.int32, "first step at which w_t or L(q_t) is not finite (-1: never)", "steps"),
 }
 
@@ -183,8 +186,12 @@ class GroupRunner:
         self._banks = {d: jax.tree_util.tree_map(lambda a, d=d: _shard_on(a, d), bank) for d in self.devices}
         fixed = _first(spec) | static
         one = lambda b, x: case_result(  # noqa: E731
-            b, x, ptq=str(fixed["ptq"]), num_steps=int(fixed["num_steps"]),
-            s_range=tuple(spec.s_range), spread=float(spec.spread),
+            b,
+            x,
+            ptq=str(fixed["ptq"]),
+            num_steps=int(fixed["num_steps"]),
+            s_range=tuple(spec.s_range),
+            spread=float(spec.spread),
         )
         self._fn = jax.jit(jax.vmap(one, in_axes=(None, 0)))
         self._exe: dict | None = None

@@ -21,6 +21,7 @@ from landscape.sweep.config import Axis
 
 __all__ = ["Grid", "Chunk", "make_grid"]
 
+
 @dataclasses.dataclass(frozen=True)
 class Chunk:
     """Chunk ``index`` holds cases [start, stop) (global numbers), all in group ``group``."""
@@ -138,5 +139,7 @@ def make_grid(spec, static) -> Grid:
     axes["seed"] = Axis(values=tuple(spec.seeds), swept=True)
     axes["start"] = Axis(values=tuple(range(spec.starts)), swept=True)
     static = tuple(n for n in axes if n in static)
-    order = list(static) + [n for n in axes if n not in static and n not in ("seed", "start")] + ["seed", "start"]
+    order = (
+        list(static) + [n for n in axes if n not in static and n not in ("seed", "start")] + ["seed", "start"]
+    )
     return Grid({n: axes[n] for n in order}, spec.chunk_size, static)

@@ -147,7 +147,10 @@ def run_sweep(
     if out is not None and resumed and (progress or console is not None):
         (console or Console(stderr=True)).print(
             f"resumed {resumed} of {len(mine)} chunks from {out} (stored and checksummed); "
-            f"computing the other {len(todo)}", highlight=False, soft_wrap=True)
+            f"computing the other {len(todo)}",
+            highlight=False,
+            soft_wrap=True,
+        )
     total = sum(grid.chunk(i).size for i in mine)
     done_cases = total - sum(grid.chunk(i).size for i in todo)
     mesh = local_mesh(devices)

@@ -70,8 +70,7 @@ def _accepts(fn) -> tuple[set, bool]:
         sig = inspect.signature(fn)
     except (TypeError, ValueError):
         return set(), False
-    names = {p.name for p in sig.parameters.values()
-             if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)}
+    names = {p.name for p in sig.parameters.values() if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)}
     return names - {"key"}, "key" in names
 
 
@@ -101,8 +100,13 @@ def _builder_part(role: str, b: B.Builder) -> Part:
 
 def _callable_part(role: str, fn) -> Part:
     names, keyed = _accepts(fn)
-    return Part(role, _qualname(fn), tuple(sorted(names)), keyed,
-                lambda v, key: fn(**v, **({"key": key} if keyed else {})))
+    return Part(
+        role,
+        _qualname(fn),
+        tuple(sorted(names)),
+        keyed,
+        lambda v, key: fn(**v, **({"key": key} if keyed else {})),
+    )
 
 
 def _value_part(role: str, obj) -> Part:
@@ -143,14 +147,16 @@ def _optimizer_hyper(names) -> set:
 def _rule_part(rule, optimizer, rule_names, opt_values) -> Part:
     """The rule part: by registry name (with learning_rate, optimizer, options), a callable, or a Rule."""
     from landscape.qat import Optimizer, Rule, get_rule  # noqa: PLC0415
-    from landscape.qat.registry import RULES, _ALIASES  # noqa: PLC0415
+    from landscape.qat.registry import _ALIASES, RULES  # noqa: PLC0415
 
     if isinstance(rule, Rule):
+
         def make(v, key, rule=rule):
             r = rule
             if "learning_rate" in v:
                 r = r.with_learning_rate(v["learning_rate"])
             return r
+
         return Part("rule", rule.label, ("learning_rate",), False, make)
     if callable(rule) and not isinstance(rule, str):
         return _callable_part("rule", rule)
@@ -158,10 +164,15 @@ def _rule_part(rule, optimizer, rule_names, opt_values) -> Part:
     for n in rule_names:
         fac = RULES.get(_ALIASES.get(n, n))
         if fac is None:
-            raise LandscapeError(f"rule must be one of {', '.join(sorted(set(RULES) | set(_ALIASES)))}; got {n!r}.")
+            raise LandscapeError(
+                f"rule must be one of {', '.join(sorted(set(RULES) | set(_ALIASES)))}; got {n!r}."
+            )
         options |= _accepts(fac)[0] - {"learning_rate", "optimizer"}
-    hyper = _optimizer_hyper([o for o in opt_values if isinstance(o, str) or callable(o)]
-                             if not isinstance(optimizer, Optimizer) else [])
+    hyper = _optimizer_hyper(
+        [o for o in opt_values if isinstance(o, str) or callable(o)]
+        if not isinstance(optimizer, Optimizer)
+        else []
+    )
 
     def make(v, key, options=frozenset(options), hyper=frozenset(hyper)):
         name = v.get("rule", rule if isinstance(rule, str) else "ste")
@@ -210,23 +221,44 @@ class SweepSpec:
 
 
 def _jsonable_axis(a: Axis):
-    vals = [v if isinstance(v, (int, float, str, bool)) else _qualname(v) if callable(v) else repr(v)
-            for v in a.values]
+    vals = [
+        v if isinstance(v, (int, float, str, bool)) else _qualname(v) if callable(v) else repr(v)
+        for v in a.values
+    ]
     return vals if a.swept else vals[0]
 
 
-def make_spec(*, landscape: Any = "rotated_2d", wall: Any = "default", quantizer: Any = "uniform",
-              rule: Any = "ste", optimizer: Any = "sgd", ptq: Any = "rtn", num_steps: Any = 200, seeds: Any = 1,
-              starts: int = 16, s_range=(-50.0, 50.0), spread: float = 0.0, chunk_size: int = 4096,
-              name: str = "sweep", **params) -> SweepSpec:
+def make_spec(
+    *,
+    landscape: Any = "rotated_2d",
+    wall: Any = "default",
+    quantizer: Any = "uniform",
+    rule: Any = "ste",
+    optimizer: Any = "sgd",
+    ptq: Any = "rtn",
+    num_steps: Any = 200,
+    seeds: Any = 1,
+    starts: int = 16,
+    s_range=(-50.0, 50.0),
+    spread: float = 0.0,
+    chunk_size: int = 4096,
+    name: str = "sweep",
+    **params,
+) -> SweepSpec:
     """Resolve a sweep description (see :func:`landscape.sweep`) into a :class:`SweepSpec`, checking it all."""
-    from landscape.qat import Optimizer, Rule  # noqa: PLC0415
+    from landscape.qat import Optimizer  # noqa: PLC0415
 
     if isinstance(seeds, bool) or not isinstance(seeds, (int, list, tuple, np.ndarray)):
-        raise LandscapeError(f"seeds must be an integer n >= 1 (seeds 0..n-1) or a list of seeds; got {seeds!r}.")
-    seed_vals = tuple(range(int(seeds))) if isinstance(seeds, (int, np.integer)) else tuple(int(s) for s in seeds)
+        raise LandscapeError(
+            f"seeds must be an integer n >= 1 (seeds 0..n-1) or a list of seeds; got {seeds!r}."
+        )
+    seed_vals = (
+        tuple(range(int(seeds))) if isinstance(seeds, (int, np.integer)) else tuple(int(s) for s in seeds)
+    )
     if not seed_vals or len(set(seed_vals)) != len(seed_vals) or min(seed_vals) < 0:
-        raise LandscapeError(f"seeds must be >= 1, or a non-empty list of distinct integers >= 0; got {seeds!r}.")
+        raise LandscapeError(
+            f"seeds must be >= 1, or a non-empty list of distinct integers >= 0; got {seeds!r}."
+        )
     if isinstance(starts, bool) or not isinstance(starts, (int, np.integer)) or starts < 1:
         raise LandscapeError(f"starts must be an integer >= 1; got {starts!r}.")
     if isinstance(chunk_size, bool) or not isinstance(chunk_size, (int, np.integer)) or chunk_size < 1:
@@ -239,8 +271,12 @@ def make_spec(*, landscape: Any = "rotated_2d", wall: Any = "default", quantizer
 
     values: dict[str, Axis] = {}
     rule_axis = as_axis("rule", rule) if isinstance(rule, (str, list, tuple)) else None
-    opt_axis = as_axis("optimizer", optimizer) if isinstance(optimizer, (str, list, tuple)) or (
-        callable(optimizer) and not isinstance(optimizer, Optimizer)) else None
+    opt_axis = (
+        as_axis("optimizer", optimizer)
+        if isinstance(optimizer, (str, list, tuple))
+        or (callable(optimizer) and not isinstance(optimizer, Optimizer))
+        else None
+    )
     if rule_axis is not None:
         values["rule"] = rule_axis
     if opt_axis is not None and isinstance(rule, (str, list, tuple)):
@@ -265,9 +301,12 @@ def make_spec(*, landscape: Any = "rotated_2d", wall: Any = "default", quantizer
     parts["quantizer"] = _registry_part("quantizer", quantizer, B.QUANTIZERS)
     rule_names = rule_axis.values if rule_axis is not None else ()
     opt_vals = opt_axis.values if opt_axis is not None else ()
-    parts["rule"] = _rule_part(rule_axis.values[0] if rule_axis and not rule_axis.swept else rule,
-                               optimizer if not isinstance(optimizer, (list, tuple)) else None,
-                               rule_names, opt_vals)
+    parts["rule"] = _rule_part(
+        rule_axis.values[0] if rule_axis and not rule_axis.swept else rule,
+        optimizer if not isinstance(optimizer, (list, tuple)) else None,
+        rule_names,
+        opt_vals,
+    )
 
     # route every parameter to the parts that take it
     taken = {"ptq", "num_steps"}
@@ -279,12 +318,18 @@ def make_spec(*, landscape: Any = "rotated_2d", wall: Any = "default", quantizer
         raise LandscapeError(f"no part of the sweep takes the parameter(s) {unknown}. Accepted: {accepts}.")
     _check_ranges(parts, values)
     desc = {
-        "name": name, "parts": {r: p.label for r, p in parts.items()},
+        "name": name,
+        "parts": {r: p.label for r, p in parts.items()},
         "values": {n: _jsonable_axis(a) for n, a in values.items()},
-        "seeds": list(seed_vals), "starts": int(starts), "s_range": [lo, hi], "spread": float(spread),
+        "seeds": list(seed_vals),
+        "starts": int(starts),
+        "s_range": [lo, hi],
+        "spread": float(spread),
         "chunk_size": int(chunk_size),
     }
-    return SweepSpec(name, parts, values, seed_vals, int(starts), (lo, hi), float(spread), int(chunk_size), desc)
+    return SweepSpec(
+        name, parts, values, seed_vals, int(starts), (lo, hi), float(spread), int(chunk_size), desc
+    )
 
 
 def _check_ranges(parts, values) -> None:

@@ -132,10 +132,17 @@ class SweepStore:
     def write_chunk(self, chunk: Chunk, outputs: dict[str, np.ndarray], seconds: float) -> None:
         """Write a chunk's outputs atomically, then its checksum."""
         ds = xr.Dataset(
-            {n: ("case", np.asarray(v), {"long_name": OUTPUTS[n][1], "units": OUTPUTS[n][2]})
-             for n, v in outputs.items()},
-            coords={"case": ("case", np.arange(chunk.start, chunk.stop, dtype=np.int64),
-                             {"long_name": "case number (C order over the grid)", "units": "1"})},
+            {
+                n: ("case", np.asarray(v), {"long_name": OUTPUTS[n][1], "units": OUTPUTS[n][2]})
+                for n, v in outputs.items()
+            },
+            coords={
+                "case": (
+                    "case",
+                    np.arange(chunk.start, chunk.stop, dtype=np.int64),
+                    {"long_name": "case number (C order over the grid)", "units": "1"},
+                )
+            },
             attrs={"chunk": chunk.index, "config_hash": self.hash, "compute_seconds": float(seconds)},
         )
         path = self.chunk_path(chunk.index)
@@ -198,6 +205,8 @@ def assemble_dataset(grid: Grid, flat: dict) -> xr.Dataset:
     coords = {}
     for n, vals in grid.coords().items():
         coords[n] = (n, vals, coord_attrs(n)) if grid.axes[n].swept else ((), vals[0], coord_attrs(n))
-    data = {n: (dims, flat[n].reshape(shape), {"long_name": long, "units": units})
-            for n, (_, long, units) in OUTPUTS.items()}
+    data = {
+        n: (dims, flat[n].reshape(shape), {"long_name": long, "units": units})
+        for n, (_, long, units) in OUTPUTS.items()
+    }
     return xr.Dataset(data, coords=coords)
