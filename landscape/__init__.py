@@ -69,7 +69,40 @@ from landscape.walls import Wall, exp_wall, power_wall, quadratic_wall, softplus
 
 __version__ = "0.2.0"
 
+#: submodules and names imported on first use (``landscape.plot``, ``landscape.sweep(...)``, ...)
+_LAZY = {
+    "plot": ("landscape.plot", None),
+    "sweep": ("landscape.sweep", None),
+    "testing": ("landscape.testing", None),
+    "builders": ("landscape.builders", None),
+    "explore": ("landscape.explore", "explore"),
+    "linspace": ("landscape.sweep.spec", "linspace"),
+    "logspace": ("landscape.sweep.spec", "logspace"),
+    "summarize": ("landscape.sweep.summary", "summarize"),
+}
+
+
+def __getattr__(name):
+    """Import the plotting, sweep, testing and explorer layers on first use (they pull in more packages)."""
+    if name in _LAZY:
+        import importlib
+
+        mod, attr = _LAZY[name]
+        m = importlib.import_module(mod)
+        value = m if attr is None else getattr(m, attr)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'landscape' has no attribute {name!r}")
+
 __all__ = [
+    "plot",
+    "sweep",
+    "testing",
+    "builders",
+    "explore",
+    "linspace",
+    "logspace",
+    "summarize",
     "chatter",
     "ptq",
     "qat",

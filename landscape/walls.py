@@ -64,6 +64,20 @@ class Wall:
         safe = jnp.where(pos, rho, 1.0)
         return self.mu + jnp.where(pos, self.excess_deriv(safe) / safe, self.excess_curvature_at_0())
 
+    def __repr__(self):
+        parts = []
+        for f in dataclasses.fields(self):
+            v = getattr(self, f.name)
+            try:
+                parts.append(f"{f.name}={float(v):g}")
+            except (TypeError, ValueError):
+                shape = getattr(v, "shape", None)
+                parts.append(f"{f.name}={getattr(v, 'dtype', '')}{list(shape)}" if shape is not None else f"{f.name}=?")
+        return f"{type(self).__name__}({', '.join(parts)})"
+
+    def _repr_pretty_(self, p, cycle):  # IPython
+        p.text(repr(self))
+
     def value(self, rho):
         """phi(rho): the valley profile at normal distance rho."""
         rho = jnp.asarray(rho)
@@ -247,3 +261,7 @@ def exp_wall(basin_radius=0.25, kappa=10.0, mu=0.0, tau=None) -> ExpWall:
     tau = basin_radius if tau is None else tau
     check_positive("tau", tau)
     return ExpWall(_f(basin_radius), _f(kappa), _f(mu), _f(tau))
+
+
+for _cls in (QuadraticWall, SoftplusWall, PowerWall, ExpWall):  # short reprs (the dataclass ones print Arrays)
+    _cls.__repr__ = Wall.__repr__

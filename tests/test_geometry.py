@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import landscape as ls
-from tests.strategies import landscapes, points_near, walls
+from landscape.testing import landscapes, points_near, walls
 
 
 def _all_landscapes():

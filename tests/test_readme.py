@@ -20,3 +20,18 @@ def test_readme_python_example_runs(capsys):
     exec(compile(code, "README.md", "exec"), {})
     out = capsys.readouterr().out
     assert "RTN exit fraction" in out and "STE recovered" in out
+
+
+def test_readme_new_user_example_runs():
+    """The second block: a meander river, a 4-bit per-group grid, STE with Adam, a plot, a sweep, the explorer."""
+    import matplotlib.pyplot as plt
+
+    code = re.findall(r"```python\n(.*?)```", README, re.S)[1]
+    env = {}
+    exec(compile(code, "README.md", "exec"), env)
+    title = env["fig"]._suptitle.get_text()
+    assert "adam" in title and "ste" in title  # the run is labelled by its own rule and optimizer
+    assert env["ds"].sizes["step"] == 5 and env["ds"].sizes["learning_rate"] == 4
+    assert env["ax"].get_xlabel() and env["ax"].get_ylabel()
+    assert env["ex"].numbers["hit_time"] >= -1
+    plt.close("all")

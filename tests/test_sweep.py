@@ -104,18 +104,18 @@ def test_dataset_dims_vars_and_manifest(small):
     assert tuple(ds.sizes) == ("rule", "basin_radius", "step", "seed", "start")
     assert dict(ds.sizes) == {"rule": 2, "basin_radius": 3, "step": 2, "seed": 2, "start": 12}
     assert set(ds.data_vars) == set(OUTPUTS)
-    assert ds.hit_time.dtype == np.int32 and ds.rtn_exit.dtype == bool and ds.final_loss.dtype == np.float32
+    assert ds.hit_time.dtype == np.int32 and ds.ptq_exit.dtype == bool and ds.final_loss.dtype == np.float32
     assert int(ds.dim) == 16 and int(ds.k) == 1 and float(ds.kappa) == 10.0
     assert ds.seed.values.tolist() == [0, 3]
     keys = set(ds.attrs["manifest_keys"].split(","))
     assert {"config", "seed", "versions", "git_commit", "devices", "wall_time_s", "config_hash"} <= keys
     # the full-precision rule never moves a point that starts on the river: T is 0 or -1 by RTN alone
     fp = ds.sel(rule="fp")
-    assert ((fp.hit_time == 0) == ~fp.rtn_exit).all()
-    assert ((fp.hit_time == -1) == fp.rtn_exit).all()
+    assert ((fp.hit_time == 0) == ~fp.ptq_exit).all()
+    assert ((fp.hit_time == -1) == fp.ptq_exit).all()
     assert (fp.switches == 0).all()
     # RTN leaves the small basins more often than the large ones
-    exits = ds.rtn_exit.mean(["rule", "step", "seed", "start"]).values
+    exits = ds.ptq_exit.mean(["rule", "step", "seed", "start"]).values
     assert exits[0] > exits[-1]
 
 
@@ -130,7 +130,7 @@ def test_cases_match_independent_engine_runs(tmp_path):
         }
     )
     ds = run_sweep(cfg, tmp_path / "out", progress=False)
-    assert ds.rtn_exit.any() and (ds.switches > 0).any()  # the cases below are not all trivial
+    assert ds.ptq_exit.any() and (ds.switches > 0).any()  # the cases below are not all trivial
     rule = ls.ste(learning_rate=0.07)
     for theta in (0.2, 0.6):
         for kappa in (3.0, 10.0):
@@ -144,8 +144,8 @@ def test_cases_match_independent_engine_runs(tmp_path):
                 traj = ls.run(land, grid, rule, w0, 60, key=k_rule)
                 got = ds.sel(theta=theta, kappa=kappa, seed=5, start=start, method="nearest")
                 q0 = grid.quantize(w0)
-                assert bool(got.rtn_exit) == (not bool(land.in_basin(q0)))
-                assert float(got.rtn_rho) == pytest.approx(float(land.rho(q0)), rel=1e-5, abs=1e-6)
+                assert bool(got.ptq_exit) == (not bool(land.in_basin(q0)))
+                assert float(got.ptq_rho) == pytest.approx(float(land.rho(q0)), rel=1e-5, abs=1e-6)
                 assert int(got.hit_time) == int(traj.hit_time)
                 assert int(got.switches) == int(traj.switches)
                 assert float(got.final_loss) == pytest.approx(float(traj.final_loss), rel=1e-5, abs=1e-6)
@@ -195,7 +195,7 @@ def test_changed_config_in_same_dir_is_refused(small, tmp_path):
     other.write_text(SMALL.replace("num_steps = 40", "num_steps = 41"))
     res = _cli(other, root / "one", check=False)
     assert res.returncode == 2
-    assert "holds results of a different sweep config" in res.stderr
+    assert "holds results of a different sweep" in res.stderr
     assert "Use a new --out" in res.stderr
 
 
@@ -243,5 +243,5 @@ def test_kill_resume_and_corrupted_chunk_give_the_clean_dataset(tmp_path):
     subprocess.run([*cmd[:-3], "--out", str(clean), "--quiet"], env=env, check=True, capture_output=True,
                    timeout=300)
     resumed = _data(out)
-    assert int(resumed.switches.sum()) > 0 and bool(resumed.rtn_exit.any())
+    assert int(resumed.switches.sum()) > 0 and bool(resumed.ptq_exit.any())
     xr.testing.assert_identical(resumed, _data(clean))

@@ -102,7 +102,7 @@ def test_axes_expand_linspace_logspace_and_lists():
 def test_grid_shape_dims_groups_and_chunks():
     grid = make_grid(parse_config(BASE))
     assert grid.dims == ("rule", "theta", "kappa", "step", "seed", "start")
-    assert grid.static_names == ("rule", "learning_rate", "num_steps")
+    assert grid.static_names == ("rule",)  # a learning rate is a traced leaf: one program for all values
     assert grid.n_groups == 2 and grid.group_size == 3 * 2 * 4 * 2 * 3
     assert grid.n_cases == 2 * 144
     # chunks tile every group exactly, never straddle two groups

@@ -44,6 +44,9 @@ def register(app: typer.Typer) -> None:
 
         from landscape.manifest import manifest, write_json
 
+        from landscape.commands._common import check_out_file, out_console
+
+        check_out_file(json_file, "--json")
         err = Console(stderr=True)
         try:
             suite = import_suite()
@@ -64,9 +67,7 @@ def register(app: typer.Typer) -> None:
             table.add_column(col)
         for row in suite.summary_rows(report):
             table.add_row(*row)
-        out = Console()
-        if not out.is_terminal:
-            out = Console(width=160)
+        out = out_console()
         out.print(table)
         if "ste2d" in report["results"]:
             s = report["results"]["ste2d"]

@@ -22,12 +22,14 @@ def register(app: typer.Typer) -> None:
         qat_steps: int = typer.Option(0, help="STE-QAT steps (0: 300 quick, 600 full)"),
         qat_lr: float = typer.Option(0.0, help="STE-SGD learning rate (0: the model's default)"),
         out: Path = typer.Option(None, help="folder for bridge_<model>.nc and figures"),
+        force: bool = typer.Option(False, "--force", help="write into a non-empty --out of other content"),
     ) -> None:
         """Train, find sharp directions, place RTN/GPTQ points, run STE-QAT, print verdicts per bit width."""
         import json
 
-        from rich.console import Console
         from rich.table import Table
+
+        from landscape.commands._common import check_out_dir, out_console, say_reuse, working
 
         from landscape.models.bridge import BridgeConfig, run_bridge, summary_rows
 
@@ -43,9 +45,12 @@ def register(app: typer.Typer) -> None:
                                       **extra)
         except ValueError as err:
             raise typer.BadParameter(str(err)) from None
-        console = Console()
+        state = check_out_dir(out, force=force, own=("bridge_*",)) if out is not None else "new"
+        console = out_console()
+        if out is not None:
+            say_reuse(state, out, "bridge output")
         t0 = time.perf_counter()
-        with console.status(f"bridge: {model} ({'quick' if quick else 'full'})"):
+        with working(f"bridge: {model} ({'quick' if quick else 'full'})"):
             ds = run_bridge(cfg)
         wall = time.perf_counter() - t0
         info = json.loads(ds.attrs["task_info"])
@@ -89,6 +94,7 @@ def register(app: typer.Typer) -> None:
             from landscape.manifest import load_manifest, save_dataset
             from landscape.models.figures import plot_profile_grid, plot_qat
 
+            Path(out).mkdir(parents=True, exist_ok=True)
             path = save_dataset(ds, Path(out) / f"bridge_{model}.nc", load_manifest(ds))
             fig = plot_profile_grid(ds)
             fig.savefig(Path(out) / f"bridge_{model}_profiles.png", dpi=120)

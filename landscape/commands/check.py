@@ -19,9 +19,14 @@ def register(app: typer.Typer) -> None:
         cex_dir: Path = typer.Option(None, "--cex-dir", help="Save every counterexample found here (JSON)."),
     ) -> None:
         """Check every statement of docs/theory.md: status, evidence, counterexamples, tightness, mutants."""
-        from rich.console import Console
+        from landscape.commands._common import check_out_file, out_console, working
 
-        console = Console()
+        check_out_file(json_path, "--json")
+        if cex_dir is not None and cex_dir.exists() and not cex_dir.is_dir():
+            from landscape.commands._common import fail
+
+            fail(f"--cex-dir {cex_dir} is a file; give a directory (it is created if absent).")
+        console = out_console()
         if replay is not None:
             from proofs.falsify import load_counterexample
             from proofs.falsify import replay as do_replay
@@ -42,7 +47,7 @@ def register(app: typer.Typer) -> None:
                 statements = [by_id(s.strip()) for s in only.split(",") if s.strip()]
             except ValueError as exc:
                 raise typer.BadParameter(str(exc), param_hint="--only") from None
-        with console.status("checking statements (sympy, z3, hypothesis attacks in float64)..."):
+        with working("checking statements (sympy, z3, hypothesis attacks in float64)"):
             report = run_check(quick=quick, statements=statements)
         console.print(render_table(report))
         if cex_dir is not None:

@@ -16,17 +16,20 @@ def register(app: typer.Typer) -> None:
         out: Path = typer.Option(Path("demo_out"), "--out", help="Folder for the figure and results."),
         seed: int = typer.Option(0, help="PRNG seed."),
         n_points: int = typer.Option(2000, "--n-points", min=1, help="Trained points per landscape."),
+        force: bool = typer.Option(False, "--force", help="Write into a non-empty --out of other content."),
     ) -> None:
         """RTN exit fraction, STE recovery and median T on a 2-D and a d=256, k=4 landscape."""
-        from rich.console import Console
         from rich.table import Table
 
+        from landscape.commands._common import check_out_dir, out_console, say_reuse, working
         from landscape.demo import DemoConfig, plot_demo, run_demo
         from landscape.manifest import manifest, write_json
 
-        console = Console()
+        state = check_out_dir(out, force=force, own=("demo.png", "demo.json"))
+        console = out_console()
+        say_reuse(state, out, "demo")
         cfg = DemoConfig(seed=seed, n_points=n_points)
-        with console.status("running the demo (compiling, then simulating)..."):
+        with working("demo: compiling, then simulating"):
             results, art = run_demo(cfg)
         table = Table(title="PTQ failure and STE recovery (grid step = 1)")
         for col in ("landscape", "r_b", "delta_perp", "max flip", "RTN exit", "STE recovered", "median T"):

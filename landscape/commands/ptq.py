@@ -15,17 +15,21 @@ def register(app: typer.Typer) -> None:
         out: Path = typer.Option(..., "--out", help="Folder for the netCDF datasets (one per measurement)."),
         quick: bool = typer.Option(False, "--quick", help="Small sizes and one seed."),
         seed: int = typer.Option(0, "--seed", help="First PRNG seed (full run: seed, seed+1, seed+2)."),
+        force: bool = typer.Option(False, "--force", help="Write into a non-empty --out of other content."),
     ) -> None:
         """RTN exit fraction vs step/r_b, theta, (d, k); PTQ methods vs the oracle, walled vs wall-free."""
         import numpy as np
-        from rich.console import Console
         from rich.table import Table
 
         from landscape.experiments.ptq_failure import run_all
         from landscape.manifest import load_manifest, save_dataset
 
-        console = Console(width=None if Console().is_terminal else 130)
-        with console.status("running the PTQ failure measurements..."):
+        from landscape.commands._common import check_out_dir, out_console, say_reuse, working
+
+        state = check_out_dir(out, force=force, own=("*.nc",))
+        console = out_console()
+        say_reuse(state, out, "ptq output")
+        with working("running the PTQ failure measurements"):
             results = run_all(quick=quick, seed=seed)
         out.mkdir(parents=True, exist_ok=True)
         for name, ds in results.items():

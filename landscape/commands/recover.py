@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-CASES = ("rotated2d", "highdim")
+CASES = ("rotated_2d", "random_river")  #: landscape.builders family names (older names: rotated2d, highdim)
 
 
 def _fmt(x, spec="g") -> str:
@@ -19,7 +19,9 @@ def register(app: typer.Typer) -> None:
 
     @app.command("recover")
     def recover(
-        case: str = typer.Option(..., "--case", help="rotated2d (max flip > 2 r_b) or highdim (d=256, k=4)."),
+        case: str = typer.Option(
+            ..., "--case", help="rotated_2d (2-D, max flip > 2 r_b) or random_river (d=256, k=4); "
+            "the older names rotated2d and highdim are accepted."),
         quick: bool = typer.Option(False, "--quick", help="200 trained points instead of 2000."),
         out: Path | None = typer.Option(
             None, "--out", help="Folder for the netCDF dataset and a JSON summary."
@@ -29,27 +31,33 @@ def register(app: typer.Typer) -> None:
         n_points: int | None = typer.Option(
             None, "--n-points", min=1, help="Trained points (overrides --quick)."
         ),
+        force: bool = typer.Option(False, "--force", help="Write into a non-empty --out of other content."),
     ) -> None:
         """Recovery probability and median first hitting time T of every QAT rule on one case."""
-        from rich.console import Console
         from rich.table import Table
 
         from landscape._checks import LandscapeError
+        from landscape.builders import CASE_ALIASES
+        from landscape.commands._common import check_out_dir, out_console, say_reuse, working
         from landscape.experiments.recovery import highdim_case, recovery_experiment, rotated2d_case
         from landscape.manifest import load_manifest, save_dataset, write_json
 
+        case = CASE_ALIASES.get(case, case)
         if case not in CASES:
             raise typer.BadParameter(f"--case must be one of {', '.join(CASES)}; got {case!r}.")
         if ptq not in ("rtn", "gptq"):
             raise typer.BadParameter(f"--ptq must be rtn or gptq; got {ptq!r}.")
         n = n_points if n_points is not None else (200 if quick else 2000)
-        make = rotated2d_case if case == "rotated2d" else highdim_case
+        make = rotated2d_case if case == "rotated_2d" else highdim_case
+        state = check_out_dir(out, force=force, own=("recovery_*.nc", "recovery_*.json")) if out else "new"
         try:
             cfg = make(n_points=n, ptq=ptq, seed=seed)
         except LandscapeError as err:
             raise typer.BadParameter(str(err)) from err
-        console = Console(width=None if Console().is_terminal else 120)
-        with console.status(f"{case}: compiling and running 10 rules on {n} starts..."):
+        console = out_console()
+        if out is not None:
+            say_reuse(state, out, "recover output")
+        with working(f"{case}: compiling and running 10 rules on {n} starts"):
             ds = recovery_experiment(cfg)
         a = ds.attrs
         title = (
@@ -98,6 +106,6 @@ def register(app: typer.Typer) -> None:
         )
         if out is not None:
             out.mkdir(parents=True, exist_ok=True)
-            path = save_dataset(ds, out / f"recovery_{case}_{ptq}.nc")
+            path = save_dataset(ds, out / f"recovery_{case}_{ptq}.nc", load_manifest(ds))
             write_json(out / f"recovery_{case}_{ptq}.json", {"manifest": load_manifest(ds), "rules": rows})
             console.print(f"wrote {path} and {path.with_suffix('.json')}")

@@ -26,13 +26,20 @@ def register(app: typer.Typer) -> None:
         process_id: int = typer.Option(None, help="This process's id, 0-based (env LANDSCAPE_PROCESS_ID)."),
         devices: int = typer.Option(None, help="Use only the first N local devices (default: all)."),
         quiet: bool = typer.Option(False, "--quiet", help="No progress bar and no summary."),
+        force: bool = typer.Option(False, "--force", help="Write into a non-empty --out of other content."),
     ) -> None:
         """Expand the grid, run it in vmapped, jitted, device-sharded chunks; write DIR/result.nc."""
         from landscape._checks import LandscapeError
-        from landscape.sweep import RESULT_NAME, load_config, process_settings, run_sweep
+        from landscape.commands._common import check_out_dir
+        from landscape.sweep import load_config, process_settings, run_sweep
         from landscape.sweep.distributed import initialize, shutdown
 
         err = Console(stderr=True)
+        state = check_out_dir(out, force=force, own=("sweep.json", "chunks", "result.nc"))
+        if state == "forced" and (out / "sweep.json").exists() is False:
+            err.print(
+                f"note: writing the sweep into the non-empty directory {out} (--force).", highlight=False
+            )
         try:
             cfg = load_config(config)
             settings = process_settings(coordinator, num_processes, process_id)
@@ -57,25 +64,53 @@ def register(app: typer.Typer) -> None:
         finally:
             shutdown(settings)
         if ds is not None and not quiet:
-            import json
+            _print_summary(ds, out)
 
-            man = json.loads(ds.attrs["manifest"])
-            con = Console()
-            con.print(f"wrote {out / RESULT_NAME}: {man['n_cases']:,} cases, dims {man['dims']}")
-            con.print(f"RTN leaves the basin in {float(ds.rtn_exit.mean()):.4f} of the cases", soft_wrap=True)
-            rules = ds.rule.values.tolist() if "rule" in ds.dims else [str(ds.rule.values)]
-            from landscape.simulate.outcomes import recovery_stats
 
-            for name in rules:
-                sub = ds.sel(rule=name) if "rule" in ds.dims else ds
-                failed = sub.rtn_exit.values.astype(bool)
-                st = recovery_stats(hit_time=sub.hit_time.values, diverge_time=sub.diverge_time.values, mask=failed)
-                con.print(
-                    f"rule {name}: among the {st.n:,} RTN failures, recovered {st.recovered:,} "
-                    f"({st.p_recovered:.4f}, 95% Wilson [{st.p_lo:.4f}, {st.p_hi:.4f}]), never entered within "
-                    f"num_steps {st.censored:,}, diverged {st.diverged:,}", soft_wrap=True,
-                )
-            con.print(
-                f"wall time {man['wall_time_s']:.2f} s on {len(man['local_devices'])} local device(s) "
-                f"x {man['processes']} process(es)", soft_wrap=True,
-            )
+def _print_summary(ds, out) -> None:
+    """The sweep's result in numbers: PTQ exits, and per rule the outcomes counted apart (Wilson intervals)."""
+    import json
+
+    from landscape.commands._common import out_console
+    from landscape.sweep import RESULT_NAME, summarize
+
+    man = json.loads(ds.attrs["manifest"])
+    con = out_console()
+    con.print(
+        f"wrote {out / RESULT_NAME}: {man['n_cases']:,} cases, dims {man['dims']}"
+        + (
+            f"; {man['chunks_resumed']} of {man['n_chunks']} chunks resumed"
+            if man.get("chunks_resumed")
+            else ""
+        ),
+        soft_wrap=True,
+    )
+    ptq = str(ds.ptq.values) if "ptq" not in ds.dims else "PTQ"
+    con.print(
+        f"{ptq.upper()} leaves the basin in {float(ds.ptq_exit.mean()):.4f} of the cases", soft_wrap=True
+    )
+    keep = [d for d in ("rule", "optimizer", "ptq") if d in ds.dims]
+    s = summarize(ds, over=[d for d in ds.dims if d not in keep])
+    cells = (
+        [{}]
+        if not keep
+        else [
+            dict(zip(keep, vals, strict=True))
+            for vals in __import__("itertools").product(*(s[d].values for d in keep))
+        ]
+    )
+    for cell in cells:
+        sub = s.sel(cell) if cell else s
+        name = ", ".join(f"{k} {v}" for k, v in cell.items()) or f"rule {ds.rule.values}"
+        n, rec, cen, div = (int(sub[v]) for v in ("n", "recovered", "censored", "diverged"))
+        p, lo, hi = (float(sub[v]) for v in ("p_recovered", "p_lo", "p_hi"))
+        con.print(
+            f"{name}: among the {n:,} PTQ failures, recovered {rec:,} ({p:.4f}, 95% Wilson [{lo:.4f}, {hi:.4f}]), "
+            f"never entered within num_steps {cen:,}, diverged {div:,}",
+            soft_wrap=True,
+        )
+    con.print(
+        f"wall time {man['wall_time_s']:.2f} s on {len(man['local_devices'])} local device(s) "
+        f"x {man['processes']} process(es)",
+        soft_wrap=True,
+    )

@@ -6,22 +6,21 @@ from pathlib import Path
 
 import xarray as xr
 
-from landscape.plots.anatomy import plot_anatomy
-from landscape.plots.ptq import plot_hessian_blindness, plot_rtn_exit
+from landscape.plot import anatomy_figure, rtn_exit_figure, run_figure
+from landscape.plots.ptq import plot_hessian_blindness
 from landscape.plots.recovery import plot_phase_diagram, plot_rules, plot_tightness
-from landscape.plots.trajectory import plot_trajectory
 
 __all__ = ["FIGURES", "replot"]
 
 FIGURES = {
-    "fig1_anatomy": plot_anatomy,
-    "fig2_rtn_exit": plot_rtn_exit,
+    "fig1_anatomy": anatomy_figure,
+    "fig2_rtn_exit": rtn_exit_figure,
     "fig3_hessian_blindness": plot_hessian_blindness,
-    "fig4_ste_trajectory": plot_trajectory,
+    "fig4_ste_trajectory": run_figure,
     "fig5_phase_diagram": plot_phase_diagram,
     "fig6_tightness": plot_tightness,
     "fig7_rules": lambda ds: plot_rules(ds, interval_label="10-90%"),
-    "fig8_chattering": lambda ds: plot_trajectory(ds, max_steps_shown=60),
+    "fig8_chattering": lambda ds: run_figure(ds, max_steps=60),
     "bridge": lambda ds: _plot_bridge(ds),
 }
 

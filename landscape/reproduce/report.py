@@ -2,9 +2,25 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
-__all__ = ["figures_of_merit", "write_report", "proof_table_md", "key_numbers_md"]
+__all__ = ["figures_of_merit", "write_report", "proof_table_md", "key_numbers_md", "science_language"]
+
+_ISSUE = [
+    (re.compile(r"[ \t]*\(issue \d+\)"), ""),
+    (re.compile(r"\(issue \d+,\s*"), "("),
+    (re.compile(r",?[ \t]*\bissue \d+'s[ \t]+"), ", "),
+    (re.compile(r"[ \t]+of issue \d+"), ""),
+    (re.compile(r"[ \t]*\bissue \d+\b"), ""),
+]
+
+
+def science_language(text: str) -> str:
+    """The text without references to the project's issue tracker ("issue 3's", "(issue 5)")."""
+    for pat, rep in _ISSUE:
+        text = pat.sub(rep, text)
+    return text
 
 
 def _status(res):
@@ -138,7 +154,7 @@ def write_report(path, results, summary) -> None:
         data = [v for k, v in r.files.items() if k.startswith("results/")]
         if data:
             lines += ["Data: " + ", ".join(f"`{d}`" for d in data) + f" ({r.seconds:.1f} s).", ""]
-    Path(path).write_text("\n".join(lines))
+    Path(path).write_text(science_language("\n".join(lines)))
 
 
 def key_numbers_md(fm: dict) -> list:

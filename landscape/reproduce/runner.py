@@ -15,7 +15,6 @@ A stage whose input module (another area of the project) is absent is recorded a
 
 from __future__ import annotations
 
-import functools
 import json
 import time
 import traceback
@@ -27,33 +26,37 @@ from landscape.manifest import manifest, save_dataset, write_json
 from landscape.reproduce import check_stage as cs
 from landscape.reproduce import engine_stages as es
 from landscape.reproduce import external_stages as xs
+from landscape.reproduce import stages as st
 from landscape.reproduce.config import ReproduceConfig
-from landscape.reproduce.report import figures_of_merit, write_report
+from landscape.reproduce.report import figures_of_merit, science_language, write_report
 from landscape.reproduce.schema import SUMMARY_SCHEMA, validate_summary
-from landscape.reproduce.stage import Missing, Skipped, StageResult
+from landscape.reproduce.stage import Missing, Skipped, Stage, StageResult
 
-__all__ = ["STAGES", "reproduce", "run_stage"]
+__all__ = ["STAGES", "STAGE_KEYS", "reproduce", "run_stage"]
 
-# (key, title, function): the order of report.md
+#: the stages in the order of report.md; each key and title is written here once
 STAGES = [
-    ("fig1_anatomy", "Anatomy of a river-valley landscape and its grid", es.anatomy_stage),
-    ("fig2_rtn_exit", "RTN exit probability against grid step / basin radius", es.rtn_exit_stage),
-    ("fig3_hessian_blindness", "Hessian blindness of second-order PTQ", xs.blindness_stage),
-    ("fig4_ste_trajectory", "An STE trajectory re-enters the basin", es.trajectory_stage),
-    ("fig5_phase_diagram", "Recovery phase diagram of STE", es.phase_stage),
-    ("fig6_tightness", "Measured T against the theorem's T_max", xs.tightness_stage),
-    ("fig7_rules", "QAT rules compared", xs.rules_stage),
-    ("fig8_chattering", "Chattering: STE cycles outside the basin when max f > 2 r_b", es.chatter_stage),
-    ("proofs", "Proof table (landscape check)", cs.proofs_stage),
-    ("bridge", "Real-model bridge", xs.bridge_stage),
+    st.ANATOMY,
+    st.RTN_EXIT,
+    Stage("fig3_hessian_blindness", "Hessian blindness of second-order PTQ", legacy=xs.blindness_stage),
+    st.TRAJECTORY,
+    Stage("fig5_phase_diagram", "Recovery phase diagram of STE", legacy=es.phase_stage),
+    st.TIGHTNESS,
+    st.RULES,
+    st.CHATTER,
+    Stage("proofs", "Proof table (landscape check)", legacy=cs.proofs_stage),
+    Stage("bridge", "Real-model bridge", legacy=xs.bridge_stage),
 ]
+STAGE_KEYS = tuple(s.key for s in STAGES)
 
 
-def run_stage(key: str, title: str, fn, cfg: ReproduceConfig, prng) -> StageResult:
+def run_stage(stage: Stage, cfg: ReproduceConfig, prng, **kw) -> StageResult:
     """Run one stage, turning a missing input module or an exception into a recorded status."""
+    key, title = stage.key, stage.title
     t0 = time.perf_counter()
     try:
-        res = fn(cfg, prng)
+        res = stage.run(cfg, prng, **kw)
+        res.narrative = science_language(res.narrative)
     except Skipped as exc:
         res = StageResult(key, title, status="skipped", reason=str(exc))
     except Missing as exc:
@@ -67,9 +70,10 @@ def run_stage(key: str, title: str, fn, cfg: ReproduceConfig, prng) -> StageResu
 
 def _save(res: StageResult, out: Path, man: dict) -> None:
     from landscape.plots.style import save_figure  # noqa: PLC0415
+    from landscape.reproduce.stages import _units  # noqa: PLC0415
 
     for name, ds in res.datasets.items():
-        path = save_dataset(ds, out / "results" / f"{name}.nc", dict(man, stage=res.key))
+        path = save_dataset(_units(ds), out / "results" / f"{name}.nc", dict(man, stage=res.key))
         res.files[f"results/{name}"] = str(path.relative_to(out))
     if res.figure is not None:
         prov = json.dumps({k: man[k] for k in ("git_commit", "seed", "created", "command") if k in man})
@@ -92,14 +96,13 @@ def _run_all(results, cfg, root, only, progress, pending, out: Path, man: dict) 
         transient=False,
     ) as bar:
         task = bar.add_task("reproduce", total=len(STAGES))
-        for i, (key, title, fn) in enumerate(STAGES):
-            bar.update(task, description=f"{key:<24}")
-            if only is not None and key not in only:
-                res = StageResult(key, title, status="missing", reason="not requested (--only)")
+        for i, stage in enumerate(STAGES):
+            bar.update(task, description=f"{stage.key:<24}")
+            if only is not None and stage.key not in only:
+                res = StageResult(stage.key, stage.title, status="missing", reason="not requested (--only)")
             else:
-                if key == "proofs":
-                    fn = functools.partial(fn, pending=pending)
-                res = run_stage(key, title, fn, cfg, jax.random.fold_in(root, i))
+                kw = {"pending": pending} if stage.key == "proofs" else {}
+                res = run_stage(stage, cfg, jax.random.fold_in(root, i), **kw)
                 if res.status == "ok":
                     _save(res, out, man)
             results.append(res)

@@ -6,7 +6,7 @@ import dataclasses
 import importlib
 from typing import Any
 
-__all__ = ["StageResult", "Missing", "Skipped", "require"]
+__all__ = ["StageResult", "Stage", "Missing", "Skipped", "require"]
 
 
 class Missing(Exception):
@@ -53,3 +53,43 @@ class StageResult:
     table_md: str = ""
     files: dict = dataclasses.field(default_factory=dict)
     seconds: float = 0.0
+
+
+@dataclasses.dataclass(frozen=True)
+class Stage:
+    """One stage of the study as data: key, title, its datasets, its figure, its numbers and its text.
+
+    * ``compute(cfg, key) -> {name: Dataset}`` (the first one is the figure's);
+    * ``figure(ds) -> Figure`` from :mod:`landscape.plot` (or None);
+    * ``numbers(cfg, datasets) -> dict`` (JSON-ready; every number computed from the datasets);
+    * ``template`` -- the narrative, ``str.format``-ed with the numbers (relations such as ">" are numbers too);
+    * ``legacy(cfg, key) -> StageResult`` -- a stage still written as one function (wrapped as it is).
+    """
+
+    key: str
+    title: str
+    compute: Any = None
+    figure: Any = None
+    numbers: Any = None
+    template: str = ""
+    table: Any = None
+    legacy: Any = None
+
+    def run(self, cfg, key, **kw) -> StageResult:
+        """The stage's result: compute, number, narrate, draw (or the wrapped function's result)."""
+        if self.legacy is not None:
+            res = self.legacy(cfg, key, **kw)
+            res.key, res.title = self.key, self.title
+            return res
+        datasets = self.compute(cfg, key)
+        nums = self.numbers(cfg, datasets) if self.numbers is not None else {}
+        main = next(iter(datasets.values())) if datasets else None
+        return StageResult(
+            self.key,
+            self.title,
+            datasets=datasets,
+            figure=self.figure(main) if self.figure is not None and main is not None else None,
+            numbers=nums,
+            narrative=self.template.format_map(nums) if self.template else "",
+            table_md=self.table(nums) if self.table is not None else "",
+        )

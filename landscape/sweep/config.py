@@ -38,7 +38,7 @@ import json
 import math
 import tomllib
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 import numpy as np
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
@@ -191,90 +191,139 @@ class SweepSection(_Model):
         return tuple(range(self.seeds)) if isinstance(self.seeds, int) else tuple(self.seeds)
 
 
-class _LandscapeBase(_Model):
+def _params(section: str, builder, extra: dict, fixed_keys: tuple) -> dict:
+    """The extra keys of a section as Axes of the builder's parameters (unknown keys and ranges checked)."""
+    out = {}
+    for key, value in (extra or {}).items():
+        prm = builder.params.get(key)
+        if prm is None:
+            allowed = ", ".join(list(builder.params) + list(fixed_keys)) or "no parameters"
+            raise ValueError(
+                f"unknown key '{section}.{key}' (value {value!r}); {builder.name!r} takes {allowed}; "
+                "check the spelling against docs/sweeps.md"
+            )
+        try:
+            axis = _int_axis(value) if prm.kind == "int" else _float_axis(value)
+        except ValueError as err:
+            raise ValueError(f"{section}.{key} {err} (got {value!r})") from None
+        _check_range(key, axis, prm.low, prm.high, open_low=prm.open_low)
+        out[key] = axis
+    return out
+
+
+class _Section(_Model):
+    model_config = ConfigDict(extra="allow")
+
+    def params(self) -> dict:
+        """The section's parameters (name -> Axis)."""
+        return dict(self.__pydantic_extra__ or {})
+
+
+class LandscapeSection(_Section):
+    """[landscape]: family (a name of landscape.builders.FAMILIES) and its parameters; s_range, spread."""
+
+    family: str
     s_range: tuple[float, float] = (-50.0, 50.0)
     spread: float = Field(0.0, ge=0.0)
 
     @model_validator(mode="after")
-    def _srange(self):
+    def _check(self):
+        from landscape.builders import CASE_ALIASES, FAMILIES  # noqa: PLC0415
+
+        fam = CASE_ALIASES.get(self.family, self.family)
+        if fam not in FAMILIES:
+            raise ValueError(
+                f"family must be one of {', '.join(map(repr, sorted(FAMILIES)))}; got {self.family!r}"
+            )
+        self.family = fam
         lo, hi = self.s_range
         if not (math.isfinite(lo) and math.isfinite(hi) and lo < hi):
             raise ValueError(f"s_range must be [low, high] with finite low < high; got {list(self.s_range)}")
+        self.__pydantic_extra__ = _params(
+            "landscape", FAMILIES[fam], self.__pydantic_extra__, ("family", "s_range", "spread")
+        )
+        p = self.__pydantic_extra__
+        if "dim" in p or "k" in p:
+            dims = p["dim"].values if "dim" in p else (FAMILIES[fam].params["dim"].default,)
+            ks = p["k"].values if "k" in p else (FAMILIES[fam].params["k"].default,)
+            for d in dims:
+                for k in ks:
+                    if k >= d:
+                        raise ValueError(f"k must lie in [1, dim - 1]; got k = {k} with dim = {d}")
         return self
 
 
-class RotatedRiver2D(_LandscapeBase):
-    """[landscape] family = "rotated_2d": the 2-D straight river at angle theta (rotated_river_2d)."""
+class WallSection(_Section):
+    """[wall]: the valley profile phi (a name of landscape.builders.WALLS) and its parameters."""
 
-    family: Literal["rotated_2d"]
-    theta: FloatAxis = Field(default_factory=lambda: _float_axis(0.3))
-
-
-class RandomRiver(_LandscapeBase):
-    """[landscape] family = "random_river": a straight river with random orthonormal N (k x d), u."""
-
-    family: Literal["random_river"]
-    dim: IntAxis = Field(default_factory=lambda: _int_axis(256))
-    k: IntAxis = Field(default_factory=lambda: _int_axis(4))
+    profile: str = "quadratic"
 
     @model_validator(mode="after")
-    def _dims(self):
-        _check_range("dim", self.dim, 2)
-        _check_range("k", self.k, 1)
-        for d in self.dim.values:
-            for k in self.k.values:
-                if k >= d:
-                    raise ValueError(f"k must lie in [1, dim - 1]; got k = {k} with dim = {d}")
+    def _check(self):
+        from landscape.builders import WALLS  # noqa: PLC0415
+
+        if self.profile not in WALLS:
+            raise ValueError(
+                f"profile must be one of {', '.join(map(repr, sorted(WALLS)))}; got {self.profile!r}"
+            )
+        self.__pydantic_extra__ = _params("wall", WALLS[self.profile], self.__pydantic_extra__, ("profile",))
         return self
 
 
-class WallSection(_Model):
-    """[wall]: the valley profile phi (quadratic: mu/2 rho^2 + kappa/2 (rho - r_b)_+^2)."""
+class QuantizerSection(_Section):
+    """[quantizer]: kind (a name of landscape.builders.QUANTIZERS) and its parameters."""
 
-    profile: Literal["quadratic"] = "quadratic"
-    basin_radius: FloatAxis = Field(default_factory=lambda: _float_axis(0.25))
-    kappa: FloatAxis = Field(default_factory=lambda: _float_axis(10.0))
-    mu: FloatAxis = Field(default_factory=lambda: _float_axis(0.0))
+    kind: str = "uniform"
 
     @model_validator(mode="after")
-    def _ranges(self):
-        _check_range("basin_radius", self.basin_radius, 0, open_low=True)
-        _check_range("kappa", self.kappa, 0)
-        _check_range("mu", self.mu, 0)
-        return self
+    def _check(self):
+        from landscape.builders import QUANTIZERS  # noqa: PLC0415
 
-
-class QuantizerSection(_Model):
-    """[quantizer]: the unbounded uniform grid offset + step * Z."""
-
-    kind: Literal["uniform"] = "uniform"
-    step: FloatAxis = Field(default_factory=lambda: _float_axis(0.5))
-    offset: FloatAxis = Field(default_factory=lambda: _float_axis(0.0))
-
-    @model_validator(mode="after")
-    def _ranges(self):
-        _check_range("step", self.step, 0, open_low=True)
+        if self.kind not in QUANTIZERS:
+            raise ValueError(
+                f"kind must be one of {', '.join(map(repr, sorted(QUANTIZERS)))}; got {self.kind!r}"
+            )
+        self.__pydantic_extra__ = _params(
+            "quantizer", QUANTIZERS[self.kind], self.__pydantic_extra__, ("kind",)
+        )
         return self
 
 
 class PTQSection(_Model):
-    """[ptq]: the post-training rule whose point Q(w*) starts QAT (round-to-nearest)."""
+    """[ptq]: the post-training method(s) whose point q0 starts QAT (landscape.ptq.ptq_methods)."""
 
-    rule: Literal["rtn"] = "rtn"
+    rule: StrAxis = Field(default_factory=lambda: _str_axis("rtn"))
+
+    @model_validator(mode="after")
+    def _check(self):
+        from landscape.builders import PTQ  # noqa: PLC0415
+
+        for m in self.rule.values:
+            if m not in PTQ:
+                raise ValueError(f"rule must be one of {', '.join(map(repr, PTQ))}; got {m!r}")
+        return self
 
 
 class QATSection(_Model):
-    """[qat]: rule names (looked up in the rule registry), learning rate, steps, per-rule options."""
+    """[qat]: rule names (the rule registry), optax optimizer name(s), learning rate, steps, rule options."""
 
     rule: StrAxis = Field(default_factory=lambda: _str_axis("ste"))
+    optimizer: StrAxis = Field(default_factory=lambda: _str_axis("sgd"))
     learning_rate: FloatAxis = Field(default_factory=lambda: _float_axis(0.05))
     num_steps: IntAxis = Field(default_factory=lambda: _int_axis(200))
     options: dict[str, dict[str, float | int | bool | str]] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _rules(self):
+        from landscape.builders import get_optimizer_factory  # noqa: PLC0415
+
         _check_range("learning_rate", self.learning_rate, 0, open_low=True)
         _check_range("num_steps", self.num_steps, 1)
+        for name in self.optimizer.values:
+            try:
+                get_optimizer_factory(name)
+            except LandscapeError as err:
+                raise ValueError(str(err)) from None
         known = available_rules()
         for name in self.rule.values:
             if name not in known:
@@ -297,17 +346,46 @@ class SweepConfig(_Model):
     """The whole sweep description (sections sweep, landscape, wall, quantizer, ptq, qat)."""
 
     sweep: SweepSection = Field(default_factory=SweepSection)
-    landscape: Annotated[RotatedRiver2D | RandomRiver, Field(discriminator="family")]
+    landscape: LandscapeSection
     wall: WallSection = Field(default_factory=WallSection)
     quantizer: QuantizerSection = Field(default_factory=QuantizerSection)
     ptq: PTQSection = Field(default_factory=PTQSection)
     qat: QATSection = Field(default_factory=QATSection)
 
+    def to_spec(self):
+        """The same sweep as :func:`landscape.sweep` arguments, resolved (:class:`~landscape.sweep.spec.SweepSpec`)."""
+        from landscape.sweep.spec import make_spec  # noqa: PLC0415
+
+        def one(axis):
+            return list(axis.values) if axis.swept else axis.values[0]
+
+        if self.qat.options and len(self.qat.options) > 1 and self.qat.rule.swept:
+            pass  # options of several rules share one namespace; each rule takes only its own names
+        opts = {k: v for o in self.qat.options.values() for k, v in o.items()}
+        params = {**self.landscape.params(), **self.wall.params(), **self.quantizer.params(), **opts}
+        return make_spec(
+            landscape=self.landscape.family,
+            wall=self.wall.profile,
+            quantizer=self.quantizer.kind,
+            rule=one(self.qat.rule),
+            optimizer=one(self.qat.optimizer),
+            ptq=one(self.ptq.rule),
+            num_steps=self.qat.num_steps,
+            seeds=list(self.sweep.seed_values),
+            starts=self.sweep.starts,
+            s_range=self.landscape.s_range,
+            spread=self.landscape.spread,
+            chunk_size=self.sweep.chunk_size,
+            name=self.sweep.name,
+            learning_rate=self.qat.learning_rate,
+            **params,
+        )
+
 
 def _format_errors(err: ValidationError, source: str) -> str:
     lines = [f"invalid sweep config {source}:"]
     for e in err.errors():
-        loc = [str(p) for p in e["loc"] if p not in ("rotated_2d", "random_river")]
+        loc = [str(p) for p in e["loc"]]
         key = ".".join(loc) or "(top level)"
         inp = e.get("input")
         if e["type"] == "extra_forbidden":

@@ -1,8 +1,9 @@
 """The cartesian grid of a sweep: axes, groups of cases sharing static structure, and chunks.
 
-Axes are ordered static first (``rule``, ``learning_rate``, ``num_steps``, ``dim``, ``k``:
-they change the compiled program), then dynamic (``theta``, ``basin_radius``, ``kappa``,
-``mu``, ``step``, ``offset``, ``seed``, ``start``: array inputs of one program). Cases are
+Axes are ordered static first (those that change the compiled program: rule and optimizer names,
+``num_steps``, the PTQ method, shapes such as ``dim`` and ``k``; found by building the parts, see
+:mod:`landscape.sweep.engine`), then dynamic (numbers that are traced leaves of the parts: ``theta``,
+``basin_radius``, ``step``, ``learning_rate``, ..., then ``seed`` and ``start``). Cases are
 numbered in C order over all axes, so each **group** (one combination of static values)
 is a contiguous block of case numbers, cut into **chunks** of at most ``chunk_size``
 cases. A chunk is the unit of computation, of storage and of resumption; the chunk
@@ -16,12 +17,9 @@ import math
 
 import numpy as np
 
-from landscape.sweep.config import Axis, SweepConfig
+from landscape.sweep.config import Axis
 
-__all__ = ["Grid", "Chunk", "make_grid", "STATIC_AXES", "DYNAMIC_AXES"]
-
-STATIC_AXES = ("rule", "learning_rate", "num_steps", "dim", "k")
-DYNAMIC_AXES = ("theta", "basin_radius", "kappa", "mu", "step", "offset", "seed", "start")
+__all__ = ["Grid", "Chunk", "make_grid"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -45,16 +43,17 @@ class Grid:
 
     axes: dict[str, Axis]
     chunk_size: int
+    static: tuple = ()
 
     @property
     def static_names(self) -> tuple[str, ...]:
         """Axes that change the compiled program (one jit per combination)."""
-        return tuple(n for n in self.axes if n in STATIC_AXES)
+        return tuple(n for n in self.axes if n in self.static)
 
     @property
     def dynamic_names(self) -> tuple[str, ...]:
         """Axes passed as arrays to one compiled program."""
-        return tuple(n for n in self.axes if n in DYNAMIC_AXES)
+        return tuple(n for n in self.axes if n not in self.static)
 
     @property
     def shape(self) -> tuple[int, ...]:
@@ -126,31 +125,21 @@ class Grid:
         """Coordinate values of every axis (swept ones become dimensions, others scalars)."""
         out = {}
         for n, a in self.axes.items():
-            vals = np.asarray(a.values)
+            vals = np.asarray([getattr(v, "__name__", repr(v)) if callable(v) else v for v in a.values])
             if vals.dtype.kind == "f":
                 vals = vals.astype(np.float32)
             out[n] = vals
         return out
 
 
-def make_grid(cfg: SweepConfig) -> Grid:
-    """The grid of a validated config."""
-    ls, q = cfg.landscape, cfg.qat
-    axes: dict[str, Axis] = {
-        "rule": q.rule,
-        "learning_rate": q.learning_rate,
-        "num_steps": q.num_steps,
-    }
-    if cfg.landscape.family == "random_river":
-        axes["dim"], axes["k"] = ls.dim, ls.k
-    else:
-        axes["theta"] = ls.theta
-    axes["basin_radius"] = cfg.wall.basin_radius
-    axes["kappa"] = cfg.wall.kappa
-    axes["mu"] = cfg.wall.mu
-    axes["step"] = cfg.quantizer.step
-    axes["offset"] = cfg.quantizer.offset
-    axes["seed"] = Axis(values=cfg.sweep.seed_values, swept=True)
-    axes["start"] = Axis(values=tuple(range(cfg.sweep.starts)), swept=True)
-    order = [n for n in STATIC_AXES if n in axes] + [n for n in DYNAMIC_AXES if n in axes]
-    return Grid({n: axes[n] for n in order}, cfg.sweep.chunk_size)
+def make_grid(spec, static) -> Grid:
+    """The grid of a resolved sweep: every parameter (fixed ones as length-1 axes), static ones first,
+    then the dynamic ones, then ``seed`` and ``start``."""
+    axes = dict(spec.values)
+    axes["seed"] = Axis(values=tuple(spec.seeds), swept=True)
+    axes["start"] = Axis(values=tuple(range(spec.starts)), swept=True)
+    static = tuple(n for n in axes if n in static)
+    order = (
+        list(static) + [n for n in axes if n not in static and n not in ("seed", "start")] + ["seed", "start"]
+    )
+    return Grid({n: axes[n] for n in order}, spec.chunk_size, static)

@@ -13,6 +13,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import numpy as np
 import xarray as xr
 from rich.console import Console
 from rich.progress import (
@@ -27,11 +28,12 @@ from rich.progress import (
 from rich.text import Text
 
 from landscape.manifest import manifest, save_dataset
-from landscape.sweep.config import SweepConfig, SweepConfigError, config_hash
+from landscape.sweep.config import SweepConfig, SweepConfigError
 from landscape.sweep.distributed import ProcessSettings, barrier
-from landscape.sweep.execute import GroupRunner, local_mesh
+from landscape.sweep.execute import OUTPUTS, GroupRunner, local_mesh, static_axes
 from landscape.sweep.grid import make_grid
-from landscape.sweep.store import SweepStore
+from landscape.sweep.spec import SweepSpec
+from landscape.sweep.store import SweepStore, assemble_dataset
 
 __all__ = ["run_sweep", "RESULT_NAME"]
 
@@ -42,14 +44,46 @@ _RUNNERS: dict[tuple, GroupRunner] = {}
 _MAX_RUNNERS = 8
 
 
-def _runner(cfg: SweepConfig, grid, group: int, mesh) -> GroupRunner:
-    """The compiled runner of a group, reused across calls with the same config and devices."""
-    key = (config_hash(cfg), group, tuple(d.id for d in mesh.devices.flat))
+def _runner(spec: SweepSpec, grid, group: int, mesh) -> GroupRunner:
+    """The compiled runner of a group, reused across calls with the same sweep and devices."""
+    key = (spec.hash, group, tuple(d.id for d in mesh.devices.flat))
     if key not in _RUNNERS:
         while len(_RUNNERS) >= _MAX_RUNNERS:
             _RUNNERS.pop(next(iter(_RUNNERS)))
-        _RUNNERS[key] = GroupRunner(cfg, grid, group, mesh)
+        _RUNNERS[key] = GroupRunner(spec, grid, group, mesh)
     return _RUNNERS[key]
+
+
+class _MemoryStore:
+    """The in-memory stand-in of a store: nothing done before, nothing written."""
+
+    def __init__(self, grid):
+        self.grid = grid
+
+    def todo(self, indices):
+        return list(indices)
+
+    def write_chunk(self, chunk, outputs, seconds):
+        return None
+
+    def assemble(self, known):
+        flat = {n: np.empty(self.grid.n_cases, dtype=dt) for n, (dt, *_) in OUTPUTS.items()}
+        seconds = 0.0
+        for i, (vals, sec) in known.items():
+            c = self.grid.chunk(i)
+            seconds += sec
+            for n, v in vals.items():
+                flat[n][c.start : c.stop] = v
+        return assemble_dataset(self.grid, flat), seconds
+
+
+def as_spec(cfg) -> SweepSpec:
+    """A SweepSpec from a validated TOML config (or a SweepSpec, returned as it is)."""
+    if isinstance(cfg, SweepSpec):
+        return cfg
+    if isinstance(cfg, SweepConfig):
+        return cfg.to_spec()
+    raise SweepConfigError(f"expected a SweepSpec or a SweepConfig; got {type(cfg).__name__}.")
 
 
 class _CasesPerSecond(ProgressColumn):
@@ -76,35 +110,51 @@ def _progress(enabled: bool, console: Console | None) -> Progress:
 
 
 def run_sweep(
-    cfg: SweepConfig,
-    out,
+    cfg,
+    out=None,
     *,
     settings: ProcessSettings | None = None,
     devices=None,
     progress: bool = True,
     console: Console | None = None,
 ) -> xr.Dataset | None:
-    """Run (or resume) the sweep ``cfg`` into directory ``out``; return the Dataset (process 0).
+    """Run (or resume) the sweep ``cfg`` (a SweepSpec or a TOML SweepConfig); return the Dataset (process 0).
 
-    ``devices`` defaults to all local devices; the batch axis of every chunk is sharded
-    over them. Other processes of a multi-process run return None.
+    With ``out`` (a directory) every chunk is stored and a rerun computes only the missing ones (and says
+    "resumed N of M chunks"); without it everything stays in memory. ``devices`` defaults to all local
+    devices; the batch axis of every chunk is sharded over them. Other processes of a multi-process run
+    return None.
     """
     t0 = time.perf_counter()
+    spec = as_spec(cfg)
     settings = settings or ProcessSettings()
-    grid = make_grid(cfg)
-    store = SweepStore(Path(out), cfg, grid)
-    if settings.process_id == 0:
-        store.init()
-    barrier(settings, "landscape-sweep-config")
-    if settings.process_id != 0 and not store.check_config():
-        raise SweepConfigError(f"process {settings.process_id}: {out} was not initialised by process 0.")
+    grid = make_grid(spec, static_axes(spec))
+    if out is None:
+        if settings.multi:
+            raise SweepConfigError("a multi-process sweep needs a store directory (out=...).")
+        store = _MemoryStore(grid)
+    else:
+        store = SweepStore(Path(out), spec, grid)
+        if settings.process_id == 0:
+            store.init()
+        barrier(settings, "landscape-sweep-config")
+        if settings.process_id != 0 and not store.check_config():
+            raise SweepConfigError(f"process {settings.process_id}: {out} was not initialised by process 0.")
 
     mine = [i for i in range(grid.n_chunks) if i % settings.num_processes == settings.process_id]
     todo = store.todo(mine)
+    resumed = len(mine) - len(todo)
+    if out is not None and resumed and (progress or console is not None):
+        (console or Console(stderr=True)).print(
+            f"resumed {resumed} of {len(mine)} chunks from {out} (stored and checksummed); "
+            f"computing the other {len(todo)}",
+            highlight=False,
+            soft_wrap=True,
+        )
     total = sum(grid.chunk(i).size for i in mine)
     done_cases = total - sum(grid.chunk(i).size for i in todo)
     mesh = local_mesh(devices)
-    label = f"sweep {cfg.sweep.name}"
+    label = f"sweep {spec.name}"
     if settings.multi:
         label += f" [process {settings.process_id}/{settings.num_processes}]"
 
@@ -128,7 +178,7 @@ def run_sweep(
         for i in todo:
             chunk = grid.chunk(i)
             if runner is None or runner.group != chunk.group:
-                runner = _runner(cfg, grid, chunk.group, mesh)
+                runner = _runner(spec, grid, chunk.group, mesh)
                 idle = 1 - min(grid.chunk_size, grid.group_size) / runner.batch
                 if idle > 0.25 and progress:
                     bar.console.print(
@@ -152,9 +202,9 @@ def run_sweep(
         return None
     ds, compute_s = store.assemble(known)
     man = manifest(
-        cfg.model_dump(mode="json"),
-        seed=list(cfg.sweep.seed_values),
-        config_hash=config_hash(cfg),
+        spec.description,
+        seed=list(spec.seeds),
+        config_hash=spec.hash,
         n_cases=grid.n_cases,
         n_chunks=grid.n_chunks,
         chunk_size=grid.chunk_size,
@@ -162,9 +212,19 @@ def run_sweep(
         processes=settings.num_processes,
         local_devices=[str(d) for d in mesh.devices.flat],
         chunks_computed_by_process_0=len(todo),
+        chunks_resumed=resumed,
         compute_seconds=compute_s,
         wall_time_s=time.perf_counter() - t0,
     )
-    save_dataset(ds, store.root / RESULT_NAME, man)
+    ds.attrs.update(_describe_attrs(spec))
+    if out is not None:
+        save_dataset(ds, store.root / RESULT_NAME, man)
     ds.attrs["manifest"] = json.dumps(man)
     return ds
+
+
+def _describe_attrs(spec) -> dict:
+    """What each part of the sweep was (names, qualnames), as Dataset attributes."""
+    out = {f"{role}_part": p.label for role, p in spec.parts.items()}
+    out.update(sweep_name=spec.name, starts=int(spec.starts), s_range=list(spec.s_range), spread=spec.spread)
+    return out

@@ -23,7 +23,7 @@ import numpy as np
 import xarray as xr
 
 from landscape.manifest import write_json
-from landscape.sweep.config import SweepConfig, SweepConfigError, config_hash
+from landscape.sweep.config import SweepConfigError
 from landscape.sweep.execute import OUTPUTS
 from landscape.sweep.grid import Chunk, Grid
 
@@ -50,10 +50,10 @@ def _atomic_bytes(path: Path, data: bytes) -> None:
 class SweepStore:
     """Reads and writes one sweep's results directory."""
 
-    def __init__(self, out, cfg: SweepConfig, grid: Grid):
+    def __init__(self, out, spec, grid: Grid):
         self.root = Path(out)
-        self.cfg, self.grid = cfg, grid
-        self.hash = config_hash(cfg)
+        self.spec, self.grid = spec, grid
+        self.hash = spec.hash
         self.chunk_dir = self.root / "chunks"
 
     # -- config lock ---------------------------------------------------------------------
@@ -69,8 +69,8 @@ class SweepStore:
             raise SweepConfigError(f"{meta} is unreadable ({err}); remove it or use another --out.") from None
         if stored_hash != self.hash:
             raise SweepConfigError(
-                f"the directory {str(self.root)!r} holds results of a different sweep config "
-                f"(stored hash {stored_hash[:12]}, this config {self.hash[:12]}). Use a new --out "
+                f"the directory {str(self.root)!r} holds results of a different sweep "
+                f"(stored hash {stored_hash[:12]}, this sweep {self.hash[:12]}). Use a new --out "
                 f"directory, or delete {str(self.root)!r} to start over."
             )
         return True
@@ -85,7 +85,7 @@ class SweepStore:
             self.root / "sweep.json",
             {
                 "config_hash": self.hash,
-                "config": self.cfg.model_dump(mode="json"),
+                "config": self.spec.description,
                 "n_cases": self.grid.n_cases,
                 "n_chunks": self.grid.n_chunks,
                 "shape": dict(zip(self.grid.axes, self.grid.shape, strict=True)),
@@ -132,8 +132,17 @@ class SweepStore:
     def write_chunk(self, chunk: Chunk, outputs: dict[str, np.ndarray], seconds: float) -> None:
         """Write a chunk's outputs atomically, then its checksum."""
         ds = xr.Dataset(
-            {n: ("case", np.asarray(v)) for n, v in outputs.items()},
-            coords={"case": np.arange(chunk.start, chunk.stop, dtype=np.int64)},
+            {
+                n: ("case", np.asarray(v), {"long_name": OUTPUTS[n][1], "units": OUTPUTS[n][2]})
+                for n, v in outputs.items()
+            },
+            coords={
+                "case": (
+                    "case",
+                    np.arange(chunk.start, chunk.stop, dtype=np.int64),
+                    {"long_name": "case number (C order over the grid)", "units": "1"},
+                )
+            },
             attrs={"chunk": chunk.index, "config_hash": self.hash, "compute_seconds": float(seconds)},
         )
         path = self.chunk_path(chunk.index)
@@ -151,7 +160,7 @@ class SweepStore:
         """A done chunk's outputs and compute time (raises if missing or corrupted)."""
         if not self.is_done(chunk.index):
             raise FileNotFoundError(f"chunk {chunk.index} is missing or corrupted in {self.chunk_dir}.")
-        with xr.open_dataset(self.chunk_path(chunk.index), engine="h5netcdf") as ds:
+        with xr.open_dataset(self.chunk_path(chunk.index), engine="h5netcdf") as ds:  # noqa: SIM117
             case = ds["case"].values
             if case.shape != (chunk.size,) or case[0] != chunk.start or ds.attrs["config_hash"] != self.hash:
                 raise ValueError(f"chunk file {self.chunk_path(chunk.index)} does not hold cases {chunk}.")
@@ -166,7 +175,7 @@ class SweepStore:
         """
         known = known or {}
         grid = self.grid
-        flat = {n: np.empty(grid.n_cases, dtype=dt) for n, (dt, _) in OUTPUTS.items()}
+        flat = {n: np.empty(grid.n_cases, dtype=spec_dt) for n, (spec_dt, *_) in OUTPUTS.items()}
         seconds = 0.0
         for i in range(grid.n_chunks):
             chunk = grid.chunk(i)
@@ -176,12 +185,28 @@ class SweepStore:
                 flat[n][chunk.start : chunk.stop] = v
         dims = grid.dims
         shape = tuple(len(grid.axes[d]) for d in dims)
-        coords = {}
-        for n, vals in grid.coords().items():
-            coords[n] = (n, vals) if grid.axes[n].swept else ((), vals[0])
-        data = {
-            n: (dims, flat[n].reshape(shape), {"description": desc}) for n, (_, desc) in OUTPUTS.items()
-        }
-        ds = xr.Dataset(data, coords=coords)
-        ds["start"].attrs["description"] = "index of the trained start w* on the river"
-        return ds, seconds
+        return assemble_dataset(grid, flat), seconds
+
+
+def coord_attrs(name: str) -> dict:
+    """long_name and units of a sweep parameter (from the builders' registry)."""
+    from landscape.builders import PARAM_INFO  # noqa: PLC0415
+
+    long, units = PARAM_INFO.get(name, (name.replace("_", " "), "1"))
+    if name in ("rule", "optimizer", "ptq"):
+        long, units = {"rule": "QAT rule", "optimizer": "optax optimizer", "ptq": "PTQ method"}[name], ""
+    return {"long_name": long, "units": units} if units else {"long_name": long}
+
+
+def assemble_dataset(grid: Grid, flat: dict) -> xr.Dataset:
+    """The flat per-case outputs as one Dataset over the swept dimensions, with long names and units."""
+    dims = grid.dims
+    shape = tuple(len(grid.axes[d]) for d in dims)
+    coords = {}
+    for n, vals in grid.coords().items():
+        coords[n] = (n, vals, coord_attrs(n)) if grid.axes[n].swept else ((), vals[0], coord_attrs(n))
+    data = {
+        n: (dims, flat[n].reshape(shape), {"long_name": long, "units": units})
+        for n, (_, long, units) in OUTPUTS.items()
+    }
+    return xr.Dataset(data, coords=coords)

@@ -1,0 +1,129 @@
+"""What every subcommand shares: consoles that do not truncate when piped, ``--out`` checks, progress.
+
+* :func:`out_console` -- stdout; when it is not a terminal (``landscape check | cat``) it is wide
+  enough that no table column is cut ("statem…");
+* :func:`check_out_dir` -- before any work: a file is a one-line error (exit 2); a non-empty directory
+  holding anything but this command's own outputs is refused unless ``--force``; the command's own
+  previous output is reused and said so;
+* :func:`working` -- a rich spinner with the elapsed time on stderr, for steps that run more than a few
+  seconds without a natural progress count.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fnmatch
+import os
+from pathlib import Path
+
+import typer
+from rich.console import Console
+
+__all__ = ["out_console", "err_console", "fail", "check_out_dir", "check_out_file", "working", "PIPE_WIDTH"]
+
+#: the width of stdout when it is not a terminal: wide tables print whole
+PIPE_WIDTH = 200
+
+
+def out_console() -> Console:
+    """The stdout console: the terminal's width, or :data:`PIPE_WIDTH` columns when piped or redirected."""
+    con = Console()
+    if not con.is_terminal:
+        width = int(os.environ.get("COLUMNS", "0") or 0)
+        con = Console(width=max(PIPE_WIDTH, width))
+    return con
+
+
+def err_console() -> Console:
+    """The stderr console (progress, notes, errors)."""
+    return Console(stderr=True)
+
+
+def fail(message: str, code: int = 2):
+    """Print ``error: message`` on one line of stderr and exit with ``code``."""
+    Console(stderr=True, width=10_000).print(f"[red]error:[/red] {message}", highlight=False, soft_wrap=True)
+    raise typer.Exit(code)
+
+
+def _entries(path: Path) -> list[str]:
+    return sorted(p.name for p in path.iterdir())
+
+
+def check_out_dir(out: Path, *, force: bool = False, own: tuple = (), option: str = "--out") -> str:
+    """Validate an output directory before any work; return "new", "empty", "own" or "forced".
+
+    ``own`` lists glob patterns of the command's own outputs (top-level names): a directory holding only
+    those is this command's previous output and is updated in place (the caller says so).
+    """
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        fail(f"{option} {out} is a file; give a directory (it is created if absent).")
+    if not out.exists():
+        parent = out.parent if str(out.parent) else Path(".")
+        probe = parent
+        while not probe.exists():
+            probe = probe.parent
+        if not os.access(probe, os.W_OK):
+            fail(f"{option} {out} cannot be created: {probe} is not writable.")
+        return "new"
+    names = _entries(out)
+    if not names:
+        return "empty"
+    if own and all(any(fnmatch.fnmatch(n, pat) for pat in own) for n in names):
+        return "own"
+    if force:
+        return "forced"
+    other = [n for n in names if not any(fnmatch.fnmatch(n, pat) for pat in own)]
+    fail(
+        f"{option} {out} is a non-empty directory holding other content ({len(other)} entries, e.g. "
+        f"{', '.join(other[:3])}); use a new or empty directory, or pass --force to write into it."
+    )
+    return "forced"  # unreachable
+
+
+def check_out_file(path: Path | None, option: str = "--json") -> None:
+    """Validate an output file before any work: not a directory, and its folder creatable."""
+    if path is None:
+        return
+    path = Path(path)
+    if path.is_dir():
+        fail(f"{option} {path} is a directory; give a file name.")
+    probe = path.parent if str(path.parent) else Path(".")
+    while not probe.exists():
+        probe = probe.parent
+    if probe.is_file():
+        fail(f"{option} {path} cannot be created: {probe} is a file.")
+    if not os.access(probe, os.W_OK):
+        fail(f"{option} {path} cannot be created: {probe} is not writable.")
+
+
+def say_reuse(state: str, out: Path, what: str) -> None:
+    """Tell the user that an output directory is reused (its own previous output, or --force)."""
+    if state == "own":
+        err_console().print(
+            f"note: {out} holds a previous {what}; its files are updated in place.",
+            highlight=False,
+            soft_wrap=True,
+        )
+    elif state == "forced":
+        err_console().print(
+            f"note: writing into the non-empty directory {out} (--force).", highlight=False, soft_wrap=True
+        )
+
+
+@contextlib.contextmanager
+def working(description: str, *, enabled: bool = True):
+    """A spinner with the elapsed time on stderr while the block runs (transient on a terminal)."""
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn  # noqa: PLC0415
+
+    con = err_console()
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("[bold]{task.description}"),
+        TimeElapsedColumn(),
+        console=con,
+        transient=True,
+        disable=not enabled,
+    ) as bar:
+        bar.add_task(description, total=None)
+        yield bar

@@ -1,0 +1,93 @@
+r"""Plot your own runs: Axes-level matplotlib functions for any landscape and any run.
+
+The convention is matplotlib's: every function takes ``ax=None`` (the current Axes), returns the Axes,
+and passes extra keyword arguments to the artist it draws. Every label, title and annotation is computed
+from the data (a rule's label and optimizer, T only when the run entered the basin, an inequality from
+the two numbers it compares).
+
+>>> import jax, optax, landscape as ls
+>>> land = ls.rotated_river_2d(0.5, wall=ls.quadratic_wall(0.3, 10.0))
+>>> grid = ls.uniform_grid(1.0)
+>>> rule = ls.ste(optimizer=ls.optimizer(optax.adam, learning_rate=0.05))
+>>> traj = ls.run(land, grid, rule, w0, 100, record_path=True)                     # doctest: +SKIP
+>>> fig = ls.plot.run_figure(traj, land, grid, rule)                               # doctest: +SKIP
+>>> ax = ls.plot.contours(land, grid); ls.plot.path(traj, land, ax=ax, mesh=False) # doctest: +SKIP
+
+* :func:`contours`, :func:`points`, :func:`ptq_points` -- a landscape in its frame (d = 2: the weights;
+  d > 2: the river frame (s, v) or (v_1, v_2), see :mod:`landscape.plot.frame`);
+* :func:`path`, :func:`distance`, :func:`deployed_loss`, :func:`run_figure` -- one run;
+* :func:`phase_diagram` -- a sweep Dataset over two axes;
+* :func:`landscape_view`, :func:`run_view` -- what a figure shows, as a Dataset (saved with results);
+* the paper figures: :func:`anatomy_figure`, :func:`rtn_exit_figure`, and those of
+  :mod:`landscape.plots` (Hessian blindness, phase diagram, tightness, rules) re-exported here;
+* :mod:`~landscape.plot.style` (one paper style, :func:`save_figure`), :mod:`~landscape.plot.lint`.
+"""
+
+from landscape.plot import style
+from landscape.plot.contours import POINT_STYLE, contours, legend_handles, loss_levels, points, ptq_points
+from landscape.plot.figures import anatomy_figure, rtn_exit_figure, valley_surface
+from landscape.plot.frame import FRAMES, Frame, frame_for
+from landscape.plot.labels import compare, optimizer_label, outcome_text, rule_label, run_label
+from landscape.plot.lint import text_overlaps, unlabelled_axes
+from landscape.plot.phase import phase_diagram
+from landscape.plot.run import deployed_loss, distance, mark_times, path, run_figure, run_title
+from landscape.plot.style import COLORS, DOUBLE_COLUMN, OKABE_ITO, SINGLE_COLUMN, paper_style, save_figure
+from landscape.plot.views import landscape_view, points_view, run_view
+
+
+def __getattr__(name):
+    """The figure functions of :mod:`landscape.plots` and :mod:`landscape.models.figures`, re-exported."""
+    legacy = {
+        "plot_hessian_blindness": "landscape.plots.ptq",
+        "plot_phase_diagram": "landscape.plots.recovery",
+        "plot_tightness": "landscape.plots.recovery",
+        "plot_rules": "landscape.plots.recovery",
+        "plot_profiles": "landscape.models.figures",
+        "plot_qat": "landscape.models.figures",
+        "plot_profile_grid": "landscape.models.figures",
+    }
+    if name in legacy:
+        import importlib  # noqa: PLC0415
+
+        return getattr(importlib.import_module(legacy[name]), name)
+    raise AttributeError(f"module 'landscape.plot' has no attribute {name!r}")
+
+
+__all__ = [
+    "contours",
+    "points",
+    "ptq_points",
+    "loss_levels",
+    "legend_handles",
+    "POINT_STYLE",
+    "path",
+    "distance",
+    "deployed_loss",
+    "mark_times",
+    "run_figure",
+    "run_title",
+    "phase_diagram",
+    "landscape_view",
+    "run_view",
+    "points_view",
+    "anatomy_figure",
+    "rtn_exit_figure",
+    "valley_surface",
+    "Frame",
+    "frame_for",
+    "FRAMES",
+    "compare",
+    "rule_label",
+    "optimizer_label",
+    "run_label",
+    "outcome_text",
+    "style",
+    "paper_style",
+    "save_figure",
+    "COLORS",
+    "OKABE_ITO",
+    "SINGLE_COLUMN",
+    "DOUBLE_COLUMN",
+    "text_overlaps",
+    "unlabelled_axes",
+]

@@ -1,0 +1,100 @@
+"""Every command's --out (and --json) is checked before any work: a file, a full directory, a pipe."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+from typer.testing import CliRunner
+
+from landscape.cli import app
+
+TINY = """
+[sweep]
+name = "tiny"
+starts = 4
+chunk_size = 64
+[landscape]
+family = "rotated_2d"
+theta = 0.3
+[quantizer]
+step = [0.5, 1.0]
+[qat]
+rule = ["ste", "fp"]
+num_steps = 10
+"""
+
+OUT_COMMANDS = {
+    "demo": ["demo", "--n-points", "10"],
+    "ptq": ["ptq", "--quick"],
+    "recover": ["recover", "--case", "rotated_2d", "--quick"],
+    "bridge": ["bridge", "--quick"],
+    "reproduce": ["reproduce", "--quick", "--no-progress"],
+    "sweep": ["sweep", "CONFIG"],
+}
+
+
+def _args(name, tmp_path):
+    cfg = tmp_path / "tiny.toml"
+    cfg.write_text(TINY)
+    return [str(cfg) if a == "CONFIG" else a for a in OUT_COMMANDS[name]]
+
+
+@pytest.mark.parametrize("name", list(OUT_COMMANDS))
+def test_out_that_is_a_file_is_a_one_line_error(name, tmp_path):
+    target = tmp_path / "afile"
+    target.write_text("x")
+    res = CliRunner().invoke(app, [*_args(name, tmp_path), "--out", str(target)])
+    assert res.exit_code == 2, res.output
+    lines = [ln for ln in res.output.splitlines() if ln.strip()]
+    assert len(lines) == 1 and "is a file" in lines[0], res.output
+    assert target.read_text() == "x"
+
+
+@pytest.mark.parametrize("name", list(OUT_COMMANDS))
+def test_out_that_holds_other_content_is_refused_without_force(name, tmp_path):
+    full = tmp_path / "full"
+    full.mkdir()
+    (full / "thesis.tex").write_text("mine")
+    res = CliRunner().invoke(app, [*_args(name, tmp_path), "--out", str(full)])
+    assert res.exit_code == 2, res.output
+    assert "non-empty directory" in res.output and "--force" in res.output
+    assert sorted(p.name for p in full.iterdir()) == ["thesis.tex"]
+
+
+@pytest.mark.parametrize("cmd", [["check", "--json"], ["bench", "--json"]])
+def test_json_that_is_a_directory_is_a_one_line_error(cmd, tmp_path):
+    res = CliRunner().invoke(app, [*cmd, str(tmp_path)])
+    assert res.exit_code == 2 and "is a directory" in res.output, res.output
+
+
+def test_reproduce_only_names_a_known_stage(tmp_path):
+    res = CliRunner().invoke(app, ["reproduce", "--quick", "--only", "fig9", "--out", str(tmp_path / "r")])
+    assert res.exit_code == 2 and "unknown stage" in res.output and "fig1_anatomy" in res.output
+
+
+def test_sweep_piped_resumes_its_own_directory_and_says_so(tmp_path):
+    cfg = tmp_path / "tiny.toml"
+    cfg.write_text(TINY)
+    out = tmp_path / "run"
+    cmd = [sys.executable, "-c", "from landscape.cli import app; app()", "sweep", str(cfg), "--out", str(out)]
+    first = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    assert first.returncode == 0, first.stderr
+    assert "PTQ failures" in first.stdout and "Wilson" in first.stdout
+    again = subprocess.run(cmd, capture_output=True, text=True, timeout=300)  # stdout is a pipe
+    assert again.returncode == 0, again.stderr
+    assert "resumed 2 of 2 chunks" in again.stderr
+    for line in again.stdout.splitlines():
+        assert "…" not in line  # nothing cut to 80 columns
+    assert "diverged" in again.stdout
+
+
+def test_check_table_is_whole_when_piped():
+    """`landscape check ... | cat`: the proof table's column names are not cut to 80 columns."""
+    cmd = [sys.executable, "-c", "from landscape.cli import app; app()", "check", "--quick", "--only", "S1"]
+    res = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    assert res.returncode == 0, res.stderr
+    for col in ("statement", "status", "symbolic", "certificate", "counterexamples", "tightness"):
+        assert col in res.stdout, col
+    assert "…" not in res.stdout
