@@ -122,9 +122,9 @@ def test_cli_recover_prints_every_rule_and_writes_the_dataset(tmp_path):
     assert res.exit_code == 0, res.output
     for name in ("fp", "ste", "lsq", "proxconnect", "ef", "noise", "ptq+ste"):
         assert name in res.output
-    ds = xr.load_dataset(tmp_path / "recovery_rotated2d_rtn.nc", engine="h5netcdf")
+    ds = xr.load_dataset(tmp_path / "recovery_rotated_2d_rtn.nc", engine="h5netcdf")
     assert ds.sizes["rule"] == 10 and ds.sizes["start"] == 12
-    summary = json.loads((tmp_path / "recovery_rotated2d_rtn.json").read_text())
+    summary = json.loads((tmp_path / "recovery_rotated_2d_rtn.json").read_text())
     assert len(summary["rules"]) == 10
 
 
