@@ -81,7 +81,8 @@ def _finite(w) -> jax.Array:
         for j in range(1, w.shape[-1]):
             ok = ok & jnp.isfinite(w[..., j])
         return ok
-    return jnp.all(jnp.isfinite(w), axis=-1)
+    # one reduction pass, nothing materialised: 0 * w is 0 where w is finite, NaN where it is inf or NaN
+    return jnp.isfinite(jnp.sum(w * 0, axis=-1))
 
 
 def _row(landscape, rule, save, w, q, probe, params, new_params, state):
