@@ -21,7 +21,8 @@ too). Round half to even, a true division, the same operation order as the engin
 (:func:`constants`), so every implementation starts from the same bits.
 
 * :func:`numpy_peer` -- as a careful researcher writes it: in place (``out=``), preallocated buffers, no
-  temporaries, no ``einsum`` on a size-2 axis;
+  temporaries, no ``einsum`` on a size-2 axis, specialised to the problem where that keeps every bit (offset 0
+  and no clipping: ``step * round(w / step)``; a centre c0 = 0 is not subtracted);
 * :func:`torch_peer` -- the same in PyTorch eager (in place), and :func:`torch_compiled` -- one step as a
   ``torch.compile``-d function called once per step;
 * :func:`hand_jax` -- a hand-written ``lax.scan`` kernel: x and y as separate vectors, parameters traced
@@ -38,6 +39,11 @@ __all__ = ["constants", "numpy_peer", "torch_peer", "torch_compiled", "hand_jax"
 
 #: the summaries every peer returns
 FIELDS = ("hit_time", "settle_time", "diverge_time")
+
+
+def _plain_grid(c: dict) -> bool:
+    """Offset 0 and no clipping: o + step * clip(n) is step * n bit for bit (x - 0 = x, clip(n, -inf, inf) = n)."""
+    return c["offset"] == 0 and c["qmin"] == -np.inf and c["qmax"] == np.inf
 
 
 def constants(land, grid, learning_rate) -> dict:
@@ -67,10 +73,17 @@ def numpy_peer(w0: np.ndarray, steps: int, c: dict) -> dict:
     qx, qy, v, r, tmp = (np.empty(b, np.float32) for _ in range(5))
     good, bad, mask = (np.empty(b, bool) for _ in range(3))
 
+    plain = _plain_grid(c)
+
     def quantize(w, out):
+        if plain:  # offset 0, no clipping: Q(w) = step * round(w / step), the same bits
+            np.divide(w, c["step"], out=out)
+            np.round(out, out=out)  # half to even
+            np.multiply(out, c["step"], out=out)
+            return
         np.subtract(w, c["offset"], out=out)
         np.divide(out, c["step"], out=out)
-        np.round(out, out=out)  # half to even
+        np.round(out, out=out)
         np.maximum(out, c["qmin"], out=out)
         np.minimum(out, c["qmax"], out=out)
         np.multiply(out, c["step"], out=out)
@@ -82,7 +95,8 @@ def numpy_peer(w0: np.ndarray, steps: int, c: dict) -> dict:
         np.multiply(qx, c["n0"], out=v)
         np.multiply(qy, c["n1"], out=tmp)
         np.add(v, tmp, out=v)
-        np.subtract(v, c["c0"], out=v)
+        if c["c0"] != 0:
+            np.subtract(v, c["c0"], out=v)
         np.abs(v, out=r)
         np.isfinite(r, out=bad)
         np.logical_and(bad, np.isfinite(x, out=mask), out=bad)
@@ -131,9 +145,13 @@ def _torch_step(x, y, hit, settle, div, t, p):
     import torch
 
     def quantize(w):
+        if p["plain"]:
+            return p["step"] * torch.round(w / p["step"])
         return p["offset"] + p["step"] * torch.clamp(torch.round((w - p["offset"]) / p["step"]), p["qmin"], p["qmax"])
 
-    v = (p["n0"] * quantize(x) + p["n1"] * quantize(y)) - p["c0"]
+    v = p["n0"] * quantize(x) + p["n1"] * quantize(y)
+    if p["centred"]:
+        v = v - p["c0"]
     r = v.abs()
     bad = ~(torch.isfinite(r) & torch.isfinite(x) & torch.isfinite(y))
     div = torch.where((div < 0) & bad, t, div)
@@ -147,7 +165,8 @@ def _torch_step(x, y, hit, settle, div, t, p):
 def _torch_params(c: dict):
     import torch
 
-    return {k: torch.tensor(float(v), dtype=torch.float32) for k, v in c.items()}
+    p = {k: torch.tensor(float(v), dtype=torch.float32) for k, v in c.items()}
+    return {**p, "plain": _plain_grid(c), "centred": c["c0"] != 0}
 
 
 def torch_peer(w0: np.ndarray, steps: int, c: dict) -> dict:
@@ -162,7 +181,13 @@ def torch_peer(w0: np.ndarray, steps: int, c: dict) -> dict:
         qx, qy, v, r, tmp = (torch.empty(b) for _ in range(5))
         s = {k: float(val) for k, val in c.items()}
 
+        plain = _plain_grid(c)
+
         def quantize(w, out):
+            if plain:
+                torch.div(w, s["step"], out=out)
+                out.round_().mul_(s["step"])
+                return
             torch.sub(w, s["offset"], out=out)
             out.div_(s["step"]).round_().clamp_(s["qmin"], s["qmax"]).mul_(s["step"]).add_(s["offset"])
 
@@ -171,7 +196,9 @@ def torch_peer(w0: np.ndarray, steps: int, c: dict) -> dict:
             quantize(y, qy)
             torch.mul(qx, s["n0"], out=v)
             torch.mul(qy, s["n1"], out=tmp)
-            v.add_(tmp).sub_(s["c0"])
+            v.add_(tmp)
+            if s["c0"] != 0:
+                v.sub_(s["c0"])
             torch.abs(v, out=r)
             bad = ~(torch.isfinite(r) & torch.isfinite(x) & torch.isfinite(y))
             div.masked_fill_((div < 0) & bad, t)
@@ -218,15 +245,24 @@ def torch_compiled(c: dict):
 # --------------------------------------------------------------------------------------------------
 # JAX, by hand
 # --------------------------------------------------------------------------------------------------
-def hand_jax(steps: int, unroll: int = 4, compiler_options: dict | None = None):
-    """A jitted ``(params, x, y) -> (hit, settle, div)`` kernel: ``lax.scan`` over steps, x and y apart."""
+def hand_jax(steps: int, unroll: int = 4, compiler_options: dict | None = None, plain: bool = True,
+             centred: bool = False):
+    """A jitted ``(params, x, y) -> (hit, settle, div)`` kernel: ``lax.scan`` over steps, x and y apart.
+
+    ``plain``: the grid has offset 0 and no clipping (written as step * round(w / step), as a researcher
+    specialising to this problem would); ``centred``: subtract the river's centre c0.
+    """
 
     def quantize(w, p):
+        if plain:
+            return p["step"] * jnp.round(w / p["step"])
         return p["offset"] + p["step"] * jnp.clip(jnp.round((w - p["offset"]) / p["step"]), p["qmin"], p["qmax"])
 
     def observe(c, t, p):
         x, y, hit, settle, div = c
-        v = (p["n0"] * quantize(x, p) + p["n1"] * quantize(y, p)) - p["c0"]
+        v = p["n0"] * quantize(x, p) + p["n1"] * quantize(y, p)
+        if centred:
+            v = v - p["c0"]
         r = jnp.abs(v)
         bad = ~(jnp.isfinite(r) & jnp.isfinite(x) & jnp.isfinite(y))
         div = jnp.where((div < 0) & bad, t, div)

@@ -8,8 +8,8 @@ whole batch is about 2x slower than two executions of half the batch each, dispa
 threads (the executions run concurrently: XLA releases the GIL while it computes).
 
 :func:`split_run` does that for :func:`landscape.run_batch`: the batch is cut into equal parts (the last one
-padded by repeating its last trajectory, then trimmed), the compiled program for a part is built once in
-the calling thread, and the parts run concurrently. Trajectories are independent and each keeps its own
+padded by repeating its last trajectory, then trimmed), the compiled program for a part is built once (the
+first call of a new program runs part 0 alone), and the parts run concurrently. Trajectories are independent and each keeps its own
 PRNG key, so the results do not depend on the split.
 """
 
@@ -88,14 +88,16 @@ def split_run(fn, part_args, n: int, b: int, static: dict):
     """``fn(*part_args(i), **static)`` for the parts i < n, run concurrently; outputs concatenated, trimmed to b.
 
     ``fn`` is a jitted function whose outputs have the batch axis first; every part has the same shapes, so
-    the program is compiled once (here, in the calling thread) and shared by the threads.
+    the program is compiled once and shared by the threads (the first call of a new program runs part 0 in
+    the calling thread, compiling it, and only then the other parts concurrently).
     """
     parts = [part_args(i) for i in range(n)]
     sig = _signature(parts[0], static)
-    if sig not in _WARM:  # compile once here, not once per thread
-        fn.lower(*parts[0], **static).compile()
+    outs = []
+    if sig not in _WARM:  # a cold program: compile it once (with part 0, in this thread), not once per thread
+        outs.append(jax.block_until_ready(fn(*parts[0], **static)))
         _WARM.add(sig)
     pool = _pool(n)
-    futures = [pool.submit(lambda a: jax.block_until_ready(fn(*a, **static)), a) for a in parts]
-    outs = [f.result() for f in futures]
+    futures = [pool.submit(lambda a: jax.block_until_ready(fn(*a, **static)), a) for a in parts[len(outs):]]
+    outs += [f.result() for f in futures]
     return jax.tree_util.tree_map(lambda *xs: jnp.concatenate(xs)[:b], *outs)
