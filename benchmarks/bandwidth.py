@@ -114,7 +114,8 @@ def bench_bandwidth(d: int, k: int, steps: int, stream_n: int, repeats: int = 3)
     grid = ls.uniform_grid(STEP)
     w0 = land.sample_river(jax.random.PRNGKey(0), 1)[0]
     n = jnp.asarray(normals)
-    p = {"step": jnp.float32(STEP), "rb": jnp.float32(RB), "kappa": jnp.float32(KAPPA), "neg_lr": jnp.float32(-LR)}
+    p = {"step": jnp.float32(STEP), "rb": jnp.float32(RB), "kappa": jnp.float32(KAPPA),
+         "neg_lr": jnp.float32(-LR)}
     hand = hand_highd(steps)
 
     def engine():

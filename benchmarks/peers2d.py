@@ -42,8 +42,8 @@ FIELDS = ("hit_time", "settle_time", "diverge_time")
 
 
 def _plain_grid(c: dict) -> bool:
-    """Offset 0 and no clipping: o + step * clip(n) is step * n bit for bit (x - 0 = x, clip(n, -inf, inf) = n)."""
-    return c["offset"] == 0 and c["qmin"] == -np.inf and c["qmax"] == np.inf
+    """Offset 0, no clipping: o + step * clip(n) is step * n bit for bit (x - 0 = x, clip(n, +-inf) = n)."""
+    return bool(c["offset"] == 0 and c["qmin"] == -np.inf and c["qmax"] == np.inf)
 
 
 def constants(land, grid, learning_rate) -> dict:
@@ -64,8 +64,14 @@ def constants(land, grid, learning_rate) -> dict:
 # --------------------------------------------------------------------------------------------------
 # NumPy
 # --------------------------------------------------------------------------------------------------
-def numpy_peer(w0: np.ndarray, steps: int, c: dict) -> dict:
-    """Vectorised NumPy STE, structure of arrays, every operation in place into preallocated buffers."""
+def numpy_peer(w0: np.ndarray, steps: int, c: dict, fma: bool = False) -> dict:
+    """Vectorised NumPy STE, structure of arrays, every operation in place into preallocated buffers.
+
+    ``fma`` rounds as XLA:CPU does on an FMA machine (LLVM contracts a * b + c into one fused multiply-add):
+    ``v = fma(n0, q0, n1 q1)`` and ``w = fma(-eta, n_j g, w)``, emulated in float64 (the product of two
+    float32 is exact there; the one rounding to float32 is then that of the fused operation except in
+    rare double-rounding cases). Slower; used for the agreement check, not for timing.
+    """
     x = np.ascontiguousarray(w0[:, 0], np.float32)
     y = np.ascontiguousarray(w0[:, 1], np.float32)
     b = x.shape[0]
@@ -92,9 +98,12 @@ def numpy_peer(w0: np.ndarray, steps: int, c: dict) -> dict:
     def observe(t):
         quantize(x, qx)
         quantize(y, qy)
-        np.multiply(qx, c["n0"], out=v)
         np.multiply(qy, c["n1"], out=tmp)
-        np.add(v, tmp, out=v)
+        if fma:
+            np.add(np.float64(c["n0"]) * qx, tmp, out=v, casting="unsafe")
+        else:
+            np.multiply(qx, c["n0"], out=v)
+            np.add(v, tmp, out=v)
         if c["c0"] != 0:
             np.subtract(v, c["c0"], out=v)
         np.abs(v, out=r)
@@ -127,12 +136,13 @@ def numpy_peer(w0: np.ndarray, steps: int, c: dict) -> dict:
             np.add(r, tmp, out=r)
             np.sign(v, out=v)
             np.multiply(r, v, out=r)
-            np.multiply(r, c["n0"], out=tmp)
-            np.multiply(tmp, c["neg_lr"], out=tmp)
-            np.add(x, tmp, out=x)
-            np.multiply(r, c["n1"], out=tmp)
-            np.multiply(tmp, c["neg_lr"], out=tmp)
-            np.add(y, tmp, out=y)
+            for w, n in ((x, c["n0"]), (y, c["n1"])):
+                np.multiply(r, n, out=tmp)
+                if fma:
+                    np.add(np.float64(c["neg_lr"]) * tmp, w, out=w, casting="unsafe")
+                else:
+                    np.multiply(tmp, c["neg_lr"], out=tmp)
+                    np.add(w, tmp, out=w)
         observe(steps)
     return {"hit_time": hit, "settle_time": settle, "diverge_time": div}
 
@@ -147,7 +157,8 @@ def _torch_step(x, y, hit, settle, div, t, p):
     def quantize(w):
         if p["plain"]:
             return p["step"] * torch.round(w / p["step"])
-        return p["offset"] + p["step"] * torch.clamp(torch.round((w - p["offset"]) / p["step"]), p["qmin"], p["qmax"])
+        n = torch.clamp(torch.round((w - p["offset"]) / p["step"]), p["qmin"], p["qmax"])
+        return p["offset"] + p["step"] * n
 
     v = p["n0"] * quantize(x) + p["n1"] * quantize(y)
     if p["centred"]:
@@ -166,7 +177,7 @@ def _torch_params(c: dict):
     import torch
 
     p = {k: torch.tensor(float(v), dtype=torch.float32) for k, v in c.items()}
-    return {**p, "plain": _plain_grid(c), "centred": c["c0"] != 0}
+    return {**p, "plain": _plain_grid(c), "centred": bool(c["c0"] != 0)}
 
 
 def torch_peer(w0: np.ndarray, steps: int, c: dict) -> dict:
@@ -221,7 +232,7 @@ def torch_peer(w0: np.ndarray, steps: int, c: dict) -> dict:
 
 
 def torch_compiled(c: dict):
-    """A runner ``(w0, steps) -> summaries`` whose step is ``torch.compile``-d (compiled on its first call)."""
+    """A runner ``(w0, steps) -> summaries`` whose step is ``torch.compile``-d (compiled at first call)."""
     import torch
 
     p = _torch_params(c)
@@ -256,7 +267,8 @@ def hand_jax(steps: int, unroll: int = 4, compiler_options: dict | None = None, 
     def quantize(w, p):
         if plain:
             return p["step"] * jnp.round(w / p["step"])
-        return p["offset"] + p["step"] * jnp.clip(jnp.round((w - p["offset"]) / p["step"]), p["qmin"], p["qmax"])
+        n = jnp.clip(jnp.round((w - p["offset"]) / p["step"]), p["qmin"], p["qmax"])
+        return p["offset"] + p["step"] * n
 
     def observe(c, t, p):
         x, y, hit, settle, div = c

@@ -74,8 +74,8 @@ def implementations(prob: dict, steps: int, *, torch: bool = True) -> dict:
         def call():
             if split > 1:
                 (x, y), size = parallel.pad_batch((xj, yj), split)
-                out = parallel.split_run(kernel, lambda i: (pj, x[i * size:(i + 1) * size], y[i * size:(i + 1) * size]),
-                                         split, w0.shape[0], {})
+                part = lambda i: (pj, x[i * size:(i + 1) * size], y[i * size:(i + 1) * size])  # noqa: E731
+                out = parallel.split_run(kernel, part, split, w0.shape[0], {})
             else:
                 out = jax.block_until_ready(kernel(pj, xj, yj))
             return _numpy_out(dict(zip(peers2d.FIELDS, out, strict=True)))
@@ -95,8 +95,10 @@ def implementations(prob: dict, steps: int, *, torch: bool = True) -> dict:
             return impls
         compiled = peers2d.torch_compiled(c)
         for threads in _torch_threads():
-            impls[f"PyTorch eager ({threads} thread(s))"] = _with_threads(threads, lambda: peers2d.torch_peer(w0, steps, c))
-            impls[f"torch.compile ({threads} thread(s))"] = _with_threads(threads, lambda: compiled(w0, steps))
+            eager = lambda: peers2d.torch_peer(w0, steps, c)  # noqa: E731
+            impls[f"PyTorch eager ({threads} thread(s))"] = _with_threads(threads, eager)
+            comp = lambda: compiled(w0, steps)  # noqa: E731
+            impls[f"torch.compile ({threads} thread(s))"] = _with_threads(threads, comp)
     return impls
 
 
@@ -149,7 +151,7 @@ def time_interleaved(impls: dict, repeats: int) -> tuple[dict, dict]:
 
 
 def _recompile_check(prob: dict, steps: int) -> dict:
-    """A fresh equal rule and a new learning rate at a warm shape: seconds per call, and no new compilation."""
+    """A fresh equal rule and a new learning rate at a warm shape: seconds per call, new compilations."""
     from landscape.simulate import driver
 
     land, grid = prob["land"], prob["grid"]
@@ -196,6 +198,10 @@ def bench_ste2d(batch: int, steps: int, repeats: int = 3, torch: bool = True) ->
         "recovered_fraction": float(np.mean(ref["hit_time"] >= 0)),
         "implementations": rows,
         "recompile": _recompile_check(prob, steps),
+        # the peers round every a * b + c twice; XLA:CPU contracts some into fused multiply-adds. NumPy with
+        # that rounding emulated (untimed) shows whether the disagreements above are rounding, not semantics
+        "disagreements_numpy_fma_rounding": agreement(
+            ref, peers2d.numpy_peer(prob["w0"], steps, prob["consts"], fma=True)),
     }
     if torch and best_of(rows, "torch.compile"):
         import torch as _torch

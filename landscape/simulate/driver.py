@@ -113,7 +113,8 @@ def _init(landscape, quantizer, rule, w0, key, save: SaveAt) -> _Carry:
     i32 = jnp.int32
     q_first = rule.deploy(params, state, quantizer) if save.switches else None
     m1 = jnp.array(-1, i32)
-    return _Carry(params, state, opt_state, key, q_first, m1, m1, m1, jnp.array(0, i32), jnp.array(jnp.nan, dt))
+    return _Carry(params, state, opt_state, key, q_first, m1, m1, m1, jnp.array(0, i32),
+                  jnp.array(jnp.nan, dt))
 
 
 def _observe(c: _Carry, t, w, probe, save: SaveAt):
@@ -184,7 +185,8 @@ def _loop(step, carry, *, num_steps: int, save: SaveAt, unroll: int):
     def block(c, t0):
         c, rec = step(c, t0, True)
         if m > 1:
-            c = jax.lax.fori_loop(1, m, lambda i, cc: step(cc, t0 + i, False)[0], c, unroll=min(unroll, m - 1))
+            c = jax.lax.fori_loop(1, m, lambda i, cc: step(cc, t0 + i, False)[0], c,
+                                  unroll=min(unroll, m - 1))
         return c, rec
 
     ts = jnp.arange(n_rows, dtype=i32) * m
@@ -236,7 +238,8 @@ def _batched(landscape, quantizer, rule, w0s, keys, *, num_steps, save, unroll, 
 
     def step(c, t, record):
         one = lambda L, Q, R, cc: _step(L, Q, R, cc, t, save, record)  # noqa: E731
-        return jax.vmap(one, in_axes=(al, aq, ar, c_axes), out_axes=(c_axes, 0))(landscape, quantizer, rule, c)
+        vstep = jax.vmap(one, in_axes=(al, aq, ar, c_axes), out_axes=(c_axes, 0))
+        return vstep(landscape, quantizer, rule, c)
 
     carry, ts, recs = _loop(step, carry, num_steps=num_steps, save=save, unroll=unroll)
     recs = jax.tree_util.tree_map(lambda x: jnp.moveaxis(x, 0, 1), recs)  # (rows, B, ...) -> (B, rows, ...)
@@ -255,7 +258,7 @@ def _to_layout(tree, soa: bool):
 
 
 def _run_many_impl(landscape, quantizer, rule, w0s, keys, *, num_steps, save, unroll, axes, chunk, soa=False):
-    """The batch (inputs in the driver's layout, :func:`_to_layout`), optionally as micro-batches of ``chunk``.
+    """The batch (inputs in the driver's layout, :func:`_to_layout`), optionally in micro-batches (``chunk``).
 
     Outputs are batch-first whatever the layout.
     """
@@ -265,7 +268,7 @@ def _run_many_impl(landscape, quantizer, rule, w0s, keys, *, num_steps, save, un
     if chunk is None or chunk >= b:
         return fn(landscape, quantizer, rule, w0s, keys)
     batched = {"w0": w0s, "key": keys}
-    for name, obj, a in zip(("landscape", "quantizer", "rule"), (landscape, quantizer, rule), axes, strict=True):
+    for name, obj, a in zip(_ARG_NAMES, (landscape, quantizer, rule), axes, strict=True):
         if a is not None:
             batched[name] = obj
     pad = -b % chunk
@@ -275,8 +278,10 @@ def _run_many_impl(landscape, quantizer, rule, w0s, keys, *, num_steps, save, un
             lambda a: jnp.concatenate([a, jnp.repeat(edge(a), pad, axis=ax)], axis=ax), batched)
 
     def one(i):  # micro-batch i: a contiguous slice along the batch axis, whatever the layout
-        x = jax.tree_util.tree_map(lambda a: jax.lax.dynamic_slice_in_dim(a, i * chunk, chunk, axis=ax), batched)
-        return fn(x.get("landscape", landscape), x.get("quantizer", quantizer), x.get("rule", rule), x["w0"], x["key"])
+        x = jax.tree_util.tree_map(lambda a: jax.lax.dynamic_slice_in_dim(a, i * chunk, chunk, axis=ax),
+                                   batched)
+        return fn(x.get("landscape", landscape), x.get("quantizer", quantizer), x.get("rule", rule),
+                  x["w0"], x["key"])
 
     out = jax.lax.map(one, jnp.arange((b + pad) // chunk))
     return jax.tree_util.tree_map(lambda a: a.reshape(-1, *a.shape[2:])[:b], out)
@@ -342,7 +347,8 @@ def _save_spec(save, record_every, record_path) -> SaveAt:
 def _check_common(landscape, quantizer, rule, num_steps, save, unroll):
     if not isinstance(rule, Rule):
         raise LandscapeError(
-            f"rule must be a landscape Rule (e.g. landscape.ste(0.05)); got {type(rule).__name__} {rule!r:.60}."
+            f"rule must be a landscape Rule (e.g. landscape.ste(0.05)); got {type(rule).__name__} "
+            f"{rule!r:.60}."
         )
     check_int_at_least("num_steps", num_steps, 1)
     check_int_at_least("unroll", unroll, 1)
@@ -391,7 +397,8 @@ def run_batch(landscape, quantizer, rule, w0s, num_steps: int, *, key=None, save
     _check_common(landscape, quantizer, rule, num_steps, save, unroll)
     w0s = _as_float(w0s)
     if w0s.ndim < 2:
-        raise LandscapeError(f"w0s must have shape (batch, d); got shape {w0s.shape}. For one start use landscape.run.")
+        raise LandscapeError(
+            f"w0s must have shape (batch, d); got shape {w0s.shape}. For one start use landscape.run.")
     if landscape_axis is None:
         check_compatible(landscape, quantizer, w0s, name="w0s", batched=True)
     else:
@@ -421,12 +428,14 @@ def run_batch(landscape, quantizer, rule, w0s, num_steps: int, *, key=None, save
         return (*(part.get(n, args[i]) for i, n in enumerate(_ARG_NAMES)), part["w0"], part["key"])
 
     b = w0s.shape[0]
-    n = 1 if devices is not None else parallel.parts_for(b, threads, jax.tree_util.tree_leaves((args, w0s, keys)))
+    leaves = jax.tree_util.tree_leaves((args, w0s, keys))
+    n = 1 if devices is not None else parallel.parts_for(b, threads, leaves)
     run_many = _jitted(_run_many, _run_many_plain)
     if n == 1:
         return run_many(*call_args(batch), **static)
     padded, size = parallel.pad_batch(batch, n)
-    part = lambda i: call_args(jax.tree_util.tree_map(lambda a: a[i * size:(i + 1) * size], padded))  # noqa: E731
+    part = lambda i: call_args(  # noqa: E731
+        jax.tree_util.tree_map(lambda a: a[i * size:(i + 1) * size], padded))
     return parallel.split_run(run_many, part, n, b, static)
 
 

@@ -8,9 +8,9 @@ whole batch is about 2x slower than two executions of half the batch each, dispa
 threads (the executions run concurrently: XLA releases the GIL while it computes).
 
 :func:`split_run` does that for :func:`landscape.run_batch`: the batch is cut into equal parts (the last one
-padded by repeating its last trajectory, then trimmed), the compiled program for a part is built once (the
-first call of a new program runs part 0 alone), and the parts run concurrently. Trajectories are independent and each keeps its own
-PRNG key, so the results do not depend on the split.
+padded by repeating its last trajectory, then trimmed), the compiled program for a part is built once
+(the first call of a new program runs part 0 alone), and the parts run concurrently. Trajectories are
+independent and each keeps its own PRNG key, so the results do not depend on the split.
 """
 
 from __future__ import annotations
@@ -70,7 +70,8 @@ def _pool(n: int) -> ThreadPoolExecutor:
 
 def _signature(args, static) -> tuple:
     leaves, tree = jax.tree_util.tree_flatten(args)
-    avals = tuple((np.shape(x), str(jnp.result_type(x)), bool(getattr(x, "weak_type", False))) for x in leaves)
+    avals = tuple((np.shape(x), str(jnp.result_type(x)), bool(getattr(x, "weak_type", False)))
+                  for x in leaves)
     return tree, avals, tuple(sorted(static.items()))
 
 
@@ -85,7 +86,7 @@ def pad_batch(tree, n: int):
 
 
 def split_run(fn, part_args, n: int, b: int, static: dict):
-    """``fn(*part_args(i), **static)`` for the parts i < n, run concurrently; outputs concatenated, trimmed to b.
+    """``fn(*part_args(i), **static)`` for the parts i < n, concurrently; outputs concatenated, trimmed to b.
 
     ``fn`` is a jitted function whose outputs have the batch axis first; every part has the same shapes, so
     the program is compiled once and shared by the threads (the first call of a new program runs part 0 in
