@@ -1,9 +1,12 @@
 r"""The one ``lax.scan`` driver: any landscape (or loss surface), any rule, any quantizer, any optimizer.
 
-:func:`run` runs one start, :func:`run_batch` a batch; both trace the same per-trajectory step
-(:func:`_trajectory`). Batching is ``vmap`` (also over batched landscapes, quantizers or rules: pass
-``landscape_axis=0`` ...); ``chunk=m`` runs the batch as consecutive micro-batches of ``m`` trajectories
-(each for all its steps, so the state stays in cache); ``devices=`` shards the batch over local devices.
+:func:`run` runs one start, :func:`run_batch` a batch; both run the same per-trajectory step
+(:func:`_init`, :func:`_step`, :func:`_finish`). A batch is a scan over a ``vmap`` of that step (also over
+batched landscapes, quantizers or rules: pass ``landscape_axis=0`` ...), with the batch axis last for small
+d (a structure of arrays). On the CPU a large batch is split over the cores, one execution per core from
+threads (:mod:`landscape.simulate.parallel`); ``chunk=m`` runs consecutive micro-batches of ``m``
+trajectories (each for all its steps, so the state stays in cache); ``devices=`` shards the batch over
+local devices. ``docs/performance.md`` has the measurements and the HLO behind these choices.
 
 Everything a user varies between calls -- learning rates, wall slopes, radii, steps, starts -- is a
 traced leaf of a pytree argument, so a new value reuses the compiled program; only shapes, the rule's
@@ -14,33 +17,19 @@ Validation (shapes, finiteness, the rule type) happens before tracing.
 from __future__ import annotations
 
 from functools import partial
-from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
 import numpy as np
-import optax
 
 from landscape._checks import LandscapeError, check_finite, check_int_at_least, is_concrete
 from landscape.geometry import SMALL_DIM
-from landscape.qat.base import Rule, probe_of
-from landscape.simulate import parallel
+from landscape.qat.base import Rule
+from landscape.simulate import parallel, xla
 from landscape.simulate.record import SaveAt, Trajectory
+from landscape.simulate.step import _finish, _init, _loop, _step, _trajectory_of
 
 __all__ = ["run", "run_batch", "check_compatible", "compiler_options"]
-
-
-class _Carry(NamedTuple):
-    params: object
-    state: object
-    opt_state: object
-    key: object
-    q: object  # q_t carried from the previous step (None unless switches are counted)
-    hit: jax.Array
-    streak: jax.Array  # start of the current in-basin streak (-1: outside)
-    div: jax.Array
-    switches: jax.Array
-    loss_hit: jax.Array
 
 
 def _flat_dim(landscape) -> int:
@@ -72,141 +61,6 @@ def check_compatible(landscape, quantizer, w, name: str = "w0", batched: bool = 
         )
     check_finite(name, w)
     quantizer.check_dim(d, name)
-
-
-def _finite(w) -> jax.Array:
-    """All of w finite: for small d an unrolled and-chain (fused), else a reduction."""
-    if w.shape[-1] <= 16:
-        ok = jnp.isfinite(w[..., 0])
-        for j in range(1, w.shape[-1]):
-            ok = ok & jnp.isfinite(w[..., j])
-        return ok
-    # one reduction pass, nothing materialised: 0 * w is 0 where w is finite, NaN where it is inf or NaN
-    return jnp.isfinite(jnp.sum(w * 0, axis=-1))
-
-
-def _row(landscape, rule, save, w, q, probe, params, new_params, state):
-    rec = {}
-    if "loss" in save.fields:
-        rec["loss"] = probe.loss
-    if "rho_q" in save.fields:
-        rec["rho_q"] = probe.rho
-    if "in_basin" in save.fields:
-        rec["in_basin"] = probe.in_basin
-    if "rho_w" in save.fields:
-        rec["rho_w"] = landscape.rho(w)
-    if "inward" in save.fields:
-        rec["inward"] = jnp.sum((rule.latent(new_params) - w) * landscape.inward_dir(w))
-    if save.paths:
-        rec["w"], rec["q"] = w, q
-    if save.extras:
-        rec["extras"] = rule.extras(params, state)  # the parameters used at step t, the state it produced
-    return rec
-
-
-def _init(landscape, quantizer, rule, w0, key, save: SaveAt) -> _Carry:
-    """The carry at t = 0 of one trajectory."""
-    del landscape
-    params, state = rule.init(w0, quantizer)
-    opt_state = rule.transformation().init(params)
-    dt = jnp.result_type(w0)
-    i32 = jnp.int32
-    q_first = rule.deploy(params, state, quantizer) if save.switches else None
-    m1 = jnp.array(-1, i32)
-    return _Carry(params, state, opt_state, key, q_first, m1, m1, m1, jnp.array(0, i32),
-                  jnp.array(jnp.nan, dt))
-
-
-def _observe(c: _Carry, t, w, probe, save: SaveAt):
-    """(hit, streak, div, loss_hit) after checking the deployed point of step t."""
-    bad = ~(jnp.isfinite(probe.rho) & _finite(w))
-    div = jnp.where((c.div < 0) & bad, t, c.div)
-    good = probe.in_basin & (div < 0)
-    first = (c.hit < 0) & good
-    hit = jnp.where(first, t, c.hit)
-    loss_hit = jnp.where(first, probe.loss, c.loss_hit) if save.loss_at_hit else c.loss_hit
-    streak = jnp.where(good, jnp.where(c.streak < 0, t, c.streak), -1)
-    return hit, streak, div, loss_hit
-
-
-def _step(landscape, quantizer, rule, c: _Carry, t, save: SaveAt, record: bool):
-    """One step of one trajectory: probe q_t, update the summaries, apply the rule's update."""
-    tx = rule.transformation()
-    w = rule.latent(c.params)
-    q = c.q if save.switches else rule.deploy(c.params, c.state, quantizer)
-    probe = probe_of(landscape, q)
-    hit, streak, div, loss_hit = _observe(c, t, w, probe, save)
-    if rule.stochastic:
-        key, sub = jax.random.split(c.key)
-    else:
-        key, sub = c.key, c.key
-    grads, state = rule.gradient(landscape, c.params, c.state, quantizer, sub, probe)
-    updates, opt_state = tx.update(grads, c.opt_state, c.params)
-    params = optax.apply_updates(c.params, updates)
-    switches, q_next = c.switches, None
-    if save.switches:
-        q_next = rule.deploy(params, state, quantizer)
-        switches = switches + jnp.any(q_next != q).astype(jnp.int32)
-    new = _Carry(params, state, opt_state, key, q_next, hit, streak, div, switches, loss_hit)
-    rec = _row(landscape, rule, save, w, q, probe, c.params, params, state) if record else None
-    return new, rec
-
-
-def _finish(landscape, quantizer, rule, c: _Carry, save: SaveAt, num_steps: int) -> dict:
-    """The summaries and the final point of one trajectory (the check at t = num_steps included)."""
-    w = rule.latent(c.params)
-    q = c.q if save.switches else rule.deploy(c.params, c.state, quantizer)
-    probe = probe_of(landscape, q)
-    hit, streak, div, loss_hit = _observe(c, jnp.asarray(num_steps, jnp.int32), w, probe, save)
-    return dict(
-        hit_time=hit,
-        settle_time=streak,
-        diverge_time=div,
-        switches=c.switches if save.switches else None,
-        loss_at_hit=loss_hit if save.loss_at_hit else None,
-        final_w=w,
-        final_q=q,
-        final_loss=probe.loss,
-        final_rho_q=probe.rho,
-        final_params=c.params,
-    )
-
-
-def _loop(step, carry, *, num_steps: int, save: SaveAt, unroll: int):
-    """Run ``step(carry, t, record) -> (carry, row)`` for t < num_steps; rows every ``save.every`` steps."""
-    i32 = jnp.int32
-    n_rows = save.rows(num_steps)
-    if not n_rows:
-        carry = jax.lax.fori_loop(0, num_steps, lambda i, c: step(c, i.astype(i32), False)[0], carry,
-                                  unroll=min(unroll, num_steps))
-        return carry, None, {}
-    m = save.every
-
-    def block(c, t0):
-        c, rec = step(c, t0, True)
-        if m > 1:
-            c = jax.lax.fori_loop(1, m, lambda i, cc: step(cc, t0 + i, False)[0], c,
-                                  unroll=min(unroll, m - 1))
-        return c, rec
-
-    ts = jnp.arange(n_rows, dtype=i32) * m
-    carry, recs = jax.lax.scan(block, carry, ts)
-    return carry, ts, recs
-
-
-def _trajectory_of(ts, recs, summary: dict) -> Trajectory:
-    return Trajectory(
-        t=ts,
-        loss=recs.get("loss"),
-        rho_w=recs.get("rho_w"),
-        rho_q=recs.get("rho_q"),
-        in_basin=recs.get("in_basin"),
-        inward=recs.get("inward"),
-        extras=recs.get("extras", {}),
-        w_path=recs.get("w"),
-        q_path=recs.get("q"),
-        **summary,
-    )
 
 
 def _trajectory(landscape, quantizer, rule, w0, key, *, num_steps: int, save: SaveAt, unroll: int):
@@ -287,43 +141,18 @@ def _run_many_impl(landscape, quantizer, rule, w0s, keys, *, num_steps, save, un
     return jax.tree_util.tree_map(lambda a: a.reshape(-1, *a.shape[2:])[:b], out)
 
 
-def _host_has_avx512() -> bool:
-    try:
-        with open("/proc/cpuinfo") as f:
-            return any(line.startswith("flags") and " avx512f" in line for line in f)
-    except OSError:
-        return False
-
-
-#: XLA options the driver compiles with. On a host with AVX-512, LLVM is asked for 512-bit vectors (its
-#: default prefers 256): the step's loop fusions are arithmetic-bound, and this makes them about 1.5x faster
-#: (docs/performance.md). The option changes only the vector width, not an operation or its rounding.
-_OPTIONS = {"xla_cpu_prefer_vector_width": 512} if _host_has_avx512() else {}
-_OPTIONS_OK: bool | None = None
-
 _STATIC_ONE = ("num_steps", "save", "unroll")
 _STATIC_MANY = ("num_steps", "save", "unroll", "axes", "chunk", "soa")
-_run_one_fast = jax.jit(_run_one_impl, static_argnames=_STATIC_ONE, compiler_options=_OPTIONS or None)
+_OPTS = xla.OPTIONS or None
+_run_one_fast = jax.jit(_run_one_impl, static_argnames=_STATIC_ONE, compiler_options=_OPTS)
 _run_one_plain = jax.jit(_run_one_impl, static_argnames=_STATIC_ONE)
-_run_many = jax.jit(_run_many_impl, static_argnames=_STATIC_MANY, compiler_options=_OPTIONS or None)
+_run_many = jax.jit(_run_many_impl, static_argnames=_STATIC_MANY, compiler_options=_OPTS)
 _run_many_plain = jax.jit(_run_many_impl, static_argnames=_STATIC_MANY)
-
-
-def compiler_options() -> dict:
-    """The XLA compiler options the driver's programs are built with ({} where this XLA lacks them)."""
-    global _OPTIONS_OK
-    if _OPTIONS_OK is None:
-        _OPTIONS_OK = True
-        if _OPTIONS:
-            try:  # once, at the first run (not at import: the user may still configure jax)
-                jax.jit(lambda x: x + 1, compiler_options=_OPTIONS).lower(np.float32(0)).compile()
-            except Exception:  # an XLA without the option: build without it
-                _OPTIONS_OK = False
-    return dict(_OPTIONS) if _OPTIONS_OK else {}
+compiler_options = xla.compiler_options
 
 
 def _jitted(fast, plain):
-    return fast if compiler_options() == _OPTIONS else plain
+    return fast if xla.compiler_options() == xla.OPTIONS else plain
 
 
 def _save_spec(save, record_every, record_path) -> SaveAt:
