@@ -185,6 +185,12 @@ def _check_common(landscape, quantizer, rule, num_steps, save, unroll):
     save.check_landscape(landscape)
 
 
+def _specialized(quantizer):
+    """The quantizer with its concrete structure compiled in (e.g. a uniform grid without clip), if any."""
+    spec = getattr(quantizer, "specialized", None)
+    return spec() if callable(spec) else quantizer
+
+
 def _as_float(w0):
     return jnp.asarray(w0, dtype=jnp.result_type(float))
 
@@ -203,6 +209,7 @@ def run(landscape, quantizer, rule, w0, num_steps: int, *, key=None, save: SaveA
     check_compatible(landscape, quantizer, w0)
     w0 = _as_float(w0).reshape(-1) if is_concrete(w0) else jnp.reshape(w0, (-1,))
     key = jax.random.PRNGKey(0) if key is None else key
+    quantizer = _specialized(quantizer)
     if not is_concrete(w0) or not is_concrete(key):  # inside a user's jit/vmap: trace inline
         return _trajectory(landscape, quantizer, rule, w0, key, num_steps=num_steps, save=save, unroll=unroll)
     run_one = _jitted(_run_one_fast, _run_one_plain)
@@ -240,7 +247,7 @@ def run_batch(landscape, quantizer, rule, w0s, num_steps: int, *, key=None, save
     key = jax.random.PRNGKey(0) if key is None else key
     keys = jax.random.split(key, w0s.shape[0])
     axes = (landscape_axis, quantizer_axis, rule_axis)
-    args = [landscape, quantizer, rule]
+    args = [landscape, _specialized(quantizer), rule]
     for i, a in enumerate(axes):  # batched arguments: the batch axis first
         if a not in (None, 0):
             args[i] = jax.tree_util.tree_map(lambda x, a=a: jnp.moveaxis(x, a, 0), args[i])
