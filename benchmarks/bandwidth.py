@@ -1,19 +1,28 @@
-r"""Memory bandwidth: a STREAM-style NumPy measurement vs one high-dimensional STE trajectory.
+r"""One high-dimensional STE trajectory (d = 1e7, k = 4): the engine per step vs a hand kernel, the traffic
+floor and the machine's STREAM bandwidth, measured in one run.
 
-STREAM (McCalpin) kernels on float32 arrays far larger than the caches, best of
-``repeats``: copy ``a = b`` (8 bytes per element moved), scale ``a = 3 b`` (8), add
-``a = b + c`` (12). NumPy runs them on one thread.
+The landscape: a straight river in d dimensions with k random orthonormal sharp directions N (k x d),
+quadratic wall (``r_b = 0.005``, below the typical RTN normal error, so RTN leaves the basin and STE moves),
+``uniform_grid(0.02)``, ``ste(0.05)``, summaries only (hit, settle, divergence).
 
-The trajectory: a straight river in :math:`d` dimensions with :math:`k` sharp directions,
-STE with ``landscape.run`` for ``steps`` steps. Its **useful traffic** per step is the
-least any implementation must move: read the latent :math:`w` (4d bytes), the normals
-:math:`N` (4kd) and the river direction :math:`u` (4d), write :math:`w` (4d), i.e.
-:math:`4d(k+3)` bytes. Achieved bandwidth = useful bytes / time; the ratio to the best
-STREAM kernel is the fraction of the machine's measured bandwidth the engine reaches.
+**Traffic floor.** Per step any implementation must read N (4kd bytes) and w (4d) and write w (4d): for
+k = 4 that is 24 d bytes (the river direction u is not needed on a straight river without drift). A single
+pass reaching it would fuse the update :math:`w - \eta N^\top c(Nq)` with the next step's :math:`N Q(w)`;
+XLA cannot (no multi-output fusion on CPU), so an XLA program needs two passes over N: about
+``4d`` (q) + ``4d + 16d`` (N q) + ``16d + 8d`` (the fused update) bytes, plus ``4d`` for the engine's
+finiteness check. ``floor_s`` = 24 d bytes / the best STREAM bandwidth.
+
+**STREAM** (McCalpin) kernels on float32 arrays far larger than the private caches, NumPy (one thread):
+copy ``a = b`` (8 bytes per element), scale ``a = 3 b`` (8), add ``a = b + c`` (12); best of ``repeats``.
+
+**Hand kernel**: the same trajectory written for this one landscape in ``lax`` (q = Q(w); v = N q;
+coefficient; ``w + (-eta) sum_i N_i c_i`` unrolled so that it fuses; the same bookkeeping), the bound.
 """
 
 from __future__ import annotations
 
+import os
+import statistics
 import time
 
 import jax
@@ -22,7 +31,10 @@ import numpy as np
 
 import landscape as ls
 
-__all__ = ["stream", "highd_trajectory", "minimal_jax_trajectory", "bench_bandwidth"]
+__all__ = ["stream", "bench_bandwidth", "hand_highd"]
+
+SUMMARY = ls.SaveAt.summary(switches=False, loss_at_hit=False)
+RB, STEP, KAPPA, LR = 0.005, 0.02, 10.0, 0.05
 
 
 def stream(n: int, repeats: int = 5) -> dict:
@@ -61,82 +73,91 @@ def _orthonormal_rows(d: int, k: int, seed: int = 0) -> tuple[np.ndarray, np.nda
     return rows[:k], rows[k]
 
 
-def highd_trajectory(d: int, k: int, steps: int, repeats: int = 2) -> dict:
-    """Time an STE trajectory in d dimensions (k sharp directions); useful bytes per second."""
-    normals, river = _orthonormal_rows(d, k)
-    # r_b below the typical RTN normal error (about 0.01 here): RTN leaves the basin, STE works
-    land = ls.straight_river(normals, river, wall=ls.quadratic_wall(0.005, 10.0))
-    grid = ls.uniform_grid(0.02)
-    rule = ls.ste(learning_rate=0.05)
-    w0 = land.sample_river(jax.random.PRNGKey(0), 1)[0]
-    run = lambda w: ls.run(land, grid, rule, w, steps, record_every=steps)  # noqa: E731
-    t0 = time.perf_counter()
-    tr = run(w0)
-    jax.block_until_ready(tr.final_w)
-    first = time.perf_counter() - t0
-    best = float("inf")
-    for i in range(repeats):
-        w = w0 + jnp.float32(1e-3 * (i + 1)) * land.river_dir
-        t0 = time.perf_counter()
-        tr = run(w)
-        jax.block_until_ready(tr.final_w)
-        best = min(best, time.perf_counter() - t0)
-    useful = 4 * d * (k + 3) * steps
-    return {
-        "d": d,
-        "k": k,
-        "steps": steps,
-        "seconds": best,
-        "compile_and_first_run_s": first,
-        "useful_bytes_per_step": 4 * d * (k + 3),
-        "bytes_per_s": useful / best,
-        "hit_time": int(tr.hit_time),
-    }
+def hand_highd(steps: int):
+    """A jitted ``(params, N, w) -> (w, hit, settle, div)`` STE kernel for a straight river through 0."""
+
+    def observe(w, hit, settle, div, t, p, n):
+        q = p["step"] * jnp.round(w / p["step"])
+        v = n @ q
+        rho = jnp.sqrt(jnp.sum(v * v))
+        bad = ~(jnp.isfinite(rho) & jnp.isfinite(jnp.sum(w * 0)))
+        div = jnp.where((div < 0) & bad, t, div)
+        good = (rho <= p["rb"]) & (div < 0)
+        hit = jnp.where((hit < 0) & good, t, hit)
+        settle = jnp.where(good, jnp.where(settle < 0, t, settle), -1)
+        return v, rho, hit, settle, div
+
+    def kernel(p, n, w):
+        def body(t, c):
+            w, hit, settle, div = c
+            v, rho, hit, settle, div = observe(w, hit, settle, div, t, p, n)
+            coef = p["kappa"] * jnp.maximum(rho - p["rb"], 0.0) / jnp.maximum(rho, p["rb"]) * v
+            g = n[0] * coef[0]
+            for i in range(1, n.shape[0]):
+                g = g + n[i] * coef[i]
+            return w + p["neg_lr"] * g, hit, settle, div
+
+        m1 = jnp.int32(-1)
+        w, hit, settle, div = jax.lax.fori_loop(0, steps, body, (w, m1, m1, m1))
+        _, _, hit, settle, div = observe(w, hit, settle, div, jnp.int32(steps), p, n)
+        return w, hit, settle, div
+
+    return jax.jit(kernel)
 
 
-def minimal_jax_trajectory(d: int, k: int, steps: int, repeats: int = 2) -> dict:
-    """Reference: the same STE trajectory hand-written for this one landscape (not the engine).
-
-    Straight river through 0, quadratic wall, unbounded grid; per step
-    q = Q(w), v = N q, g = phi'(|v|) N^T v / |v|, w <- w - eta g, plus the hit test.
-    It bounds what a specialised JAX program reaches on this machine.
-    """
-    normals, _ = _orthonormal_rows(d, k)
-    n = jnp.asarray(normals)
-    step, rb, kappa, lr = 0.02, 0.05, 10.0, 0.05
-
-    @jax.jit
-    def traj(w):
-        def body(t, carry):
-            w, hit = carry
-            q = jnp.round(w / step) * step
-            v = n @ q
-            rho = jnp.sqrt(jnp.sum(v * v))
-            hit = jnp.where((hit < 0) & (rho <= rb), t, hit)
-            coef = kappa * jnp.maximum(rho - rb, 0.0) / jnp.where(rho > 0, rho, 1.0)
-            return w - lr * coef * (v @ n), hit
-
-        return jax.lax.fori_loop(0, steps, body, (w, jnp.int32(-1)))
-
-    w0 = jnp.asarray(_orthonormal_rows(d, k)[1]) * 3.0
-    jax.block_until_ready(traj(w0))
-    best = float("inf")
-    for i in range(repeats):
-        t0 = time.perf_counter()
-        jax.block_until_ready(traj(w0 + 1e-3 * (i + 1)))
-        best = min(best, time.perf_counter() - t0)
-    return {"seconds": best, "bytes_per_s": 4 * d * (k + 3) * steps / best}
-
-
-def bench_bandwidth(d: int, k: int, steps: int, stream_n: int, repeats: int = 2) -> dict:
-    """STREAM and the high-d trajectory measured in one run; the fraction of bandwidth reached."""
+def bench_bandwidth(d: int, k: int, steps: int, stream_n: int, repeats: int = 3) -> dict:
+    """STREAM, the engine and the hand kernel in one run; per-step times, ratios, fraction of the floor."""
+    load_before = os.getloadavg()
     st = stream(stream_n)
-    tr = highd_trajectory(d, k, steps, repeats)
-    ref = minimal_jax_trajectory(d, k, steps, repeats)
-    ref["fraction_of_stream"] = ref["bytes_per_s"] / st["best"]
+    normals, river = _orthonormal_rows(d, k)
+    land = ls.straight_river(normals, river, wall=ls.quadratic_wall(RB, KAPPA))
+    grid = ls.uniform_grid(STEP)
+    w0 = land.sample_river(jax.random.PRNGKey(0), 1)[0]
+    n = jnp.asarray(normals)
+    p = {"step": jnp.float32(STEP), "rb": jnp.float32(RB), "kappa": jnp.float32(KAPPA),
+         "neg_lr": jnp.float32(-LR)}
+    hand = hand_highd(steps)
+
+    def engine():
+        tr = ls.run(land, grid, ls.ste(LR), w0, steps, save=SUMMARY)
+        return jax.block_until_ready((tr.final_w, tr.hit_time))
+
+    impls = {"engine": engine, "hand kernel": lambda: jax.block_until_ready(hand(p, n, w0)[:2])}
+    first, outs = {}, {}
+    for name, fn in impls.items():
+        t0 = time.perf_counter()
+        outs[name] = fn()
+        first[name] = time.perf_counter() - t0
+    warm = {name: [] for name in impls}
+    for _ in range(repeats):
+        for name, fn in impls.items():
+            t0 = time.perf_counter()
+            fn()
+            warm[name].append((time.perf_counter() - t0) / steps)
+    floor_bytes = 4 * d * (k + 2)
+    floor_s = floor_bytes / st["best"]
+    rows = {}
+    for name in impls:
+        per = min(warm[name])
+        rows[name] = {
+            "first_call_s": first[name],
+            "per_step_min_s": per,
+            "per_step_median_s": statistics.median(warm[name]),
+            "floor_bytes_per_s": floor_bytes / per,
+            "fraction_of_stream": floor_bytes / per / st["best"],
+            "times_floor": per / floor_s,
+        }
+    ew, eh = outs["engine"]
+    hw, hh = outs["hand kernel"]
     return {
+        "d": d, "k": k, "steps": steps, "repeats": repeats,
         "stream": st,
-        "trajectory": tr,
-        "fraction_of_stream": tr["bytes_per_s"] / st["best"],
-        "reference_minimal_jax": ref,
+        "floor_bytes_per_step": floor_bytes,
+        "floor_s_per_step": floor_s,
+        "implementations": rows,
+        "engine_over_hand": rows["engine"]["per_step_min_s"] / rows["hand kernel"]["per_step_min_s"],
+        "hit_time": {"engine": int(eh), "hand kernel": int(hh)},
+        "final_w_max_abs_diff": float(jnp.max(jnp.abs(ew - hw))),
+        "load_average_before": load_before,
+        "load_average_after": os.getloadavg(),
     }

@@ -1,25 +1,23 @@
-r"""Batched 2-D STE-QAT: ours (``landscape.run_batch``) vs a vectorised NumPy peer and PyTorch eager.
+r"""Batched 2-D STE-QAT: ``landscape.run_batch`` as a user calls it, against its peers, in one process.
 
-The problem: B trajectories, each on its own 2-D straight river at angle
-:math:`\theta_b` (normal :math:`n_b = (-\sin\theta_b, \cos\theta_b)`), quadratic wall
-:math:`\phi(\rho) = \tfrac{\kappa}{2}(\rho - r_b)_+^2`, unbounded grid of step
-:math:`\Delta`; start :math:`w^*_b = s_b u_b` on the river; T steps of
-:math:`w \leftarrow w - \eta\nabla L(Q(w))`. Every implementation records the same
-things per trajectory: the first hitting time T (checked at every step, and after the
-last), the loss at the hit, the number of cell switches, and the final loss and
-:math:`\rho(q)`.
+The problem (issue 11): B starts on the river of ``rotated_river_2d(0.5)`` (``s ~ U(-50, 50)``), quadratic
+wall ``r_b = 0.3, kappa = 10, mu = 0.05``, ``uniform_grid(1.0)``, ``ste(0.05)``, T steps, float32, summaries
+only (hit, settle and divergence times: ``SaveAt.summary(switches=False, loss_at_hit=False)``; the default
+``SaveAt.summary()``, which also counts switches and keeps L(q_T), is timed as a second engine row).
 
-The peers are what a researcher would write: float32 arrays, the whole batch updated
-by array operations per step (one Python loop over steps), the analytic gradient
-:math:`\nabla_q L = \phi'(|v|)\,\mathrm{sign}(v)\,n` with :math:`v = n\cdot q`, in-place
-updates where the library makes them idiomatic. Ours is the general engine (k x d
-normals, any wall, any rule) jitted with ``lax.scan``, run by
-:func:`landscape.sweep.blocked.run_blocked` (``vmap`` over cache-sized micro-batches, as
-sweeps run it).
+Implementations (:mod:`benchmarks.peers2d`): the engine; a hand-written JAX kernel as the bound -- once as a
+user would call it (one jitted call) and once with the execution the engine uses (one part per core,
+dispatched from threads, the same compiler options); a careful NumPy loop; PyTorch eager; ``torch.compile``.
+Each implementation's summaries are compared with the engine's, trajectory by trajectory (counts of
+disagreements are reported, not hidden). Timing: every implementation runs once untimed (compilation,
+first-call set-up: reported as ``first_s``), then ``repeats`` rounds in which every implementation runs
+once, interleaved; min and median over the rounds. Ratios are peer time / engine time (min over rounds).
 """
 
 from __future__ import annotations
 
+import os
+import statistics
 import time
 
 import jax
@@ -27,192 +25,188 @@ import jax.numpy as jnp
 import numpy as np
 
 import landscape as ls
-from landscape.geometry import Landscape
-from landscape.river import ConstantCenter, ZeroDrift
-from landscape.walls import QuadraticWall
+from benchmarks import peers2d
+from landscape.simulate import parallel
 
-__all__ = ["problem", "ours", "numpy_peer", "torch_peer", "agreement", "bench_ste2d"]
+__all__ = ["PARAMS", "problem", "implementations", "agreement", "bench_ste2d", "time_interleaved", "best_of"]
 
-STEP, RB, KAPPA, LR = 0.5, 0.2, 10.0, 0.05
+PARAMS = {"theta": 0.5, "basin_radius": 0.3, "kappa": 10.0, "mu": 0.05, "step": 1.0, "learning_rate": 0.05}
+
+#: the bookkeeping every peer does: hit, settle and divergence times
+SUMMARY = ls.SaveAt.summary(switches=False, loss_at_hit=False)
 
 
 def problem(batch: int, seed: int = 0) -> dict:
-    """Angles theta (B,) in [0, pi/4] and starts w0 (B, 2) on each river, float32."""
+    """The engine's landscape, grid and rule, their float32 constants, and the starts w0 (B, 2)."""
+    p = PARAMS
+    land = ls.rotated_river_2d(p["theta"], wall=ls.quadratic_wall(p["basin_radius"], p["kappa"], p["mu"]))
+    grid = ls.uniform_grid(p["step"])
     rng = np.random.default_rng(seed)
-    theta = rng.uniform(0.0, np.pi / 4, batch).astype(np.float32)
     s = rng.uniform(-50.0, 50.0, batch).astype(np.float32)
-    u = np.stack([np.cos(theta), np.sin(theta)], 1)
-    return {"theta": theta, "w0": (s[:, None] * u).astype(np.float32)}
+    w0 = (s[:, None] * np.asarray(land.river_dir, np.float32)[None]).astype(np.float32)
+    return {"land": land, "grid": grid, "w0": w0, "consts": peers2d.constants(land, grid, p["learning_rate"])}
 
 
-def _landscapes(theta: np.ndarray) -> Landscape:
-    b = theta.shape[0]
-    normals = np.stack([-np.sin(theta), np.cos(theta)], 1)[:, None, :]
-    river = np.stack([np.cos(theta), np.sin(theta)], 1)
-    f = lambda x: jnp.asarray(x, jnp.float32)  # noqa: E731
-    return Landscape(
-        normals=f(normals),
-        river_dir=f(river),
-        center=ConstantCenter(f(np.zeros((b, 1)))),
-        wall=QuadraticWall(f(np.full(b, RB)), f(np.full(b, KAPPA)), f(np.zeros(b))),
-        river_loss=ZeroDrift(),
-        aniso=f(np.ones((b, 1))),
-    )
+def _numpy_out(d: dict) -> dict:
+    return {f: np.asarray(d[f]) for f in peers2d.FIELDS}
 
 
-def ours(prob: dict, steps: int):
-    """Return a callable running the batch with the engine (compiled on first call)."""
-    land = _landscapes(prob["theta"])
-    grid = ls.uniform_grid(STEP)
-    rule = ls.ste(learning_rate=LR)
-    w0 = jnp.asarray(prob["w0"])
+def implementations(prob: dict, steps: int, *, torch: bool = True) -> dict:
+    """name -> a callable returning the summaries (numpy arrays). Only what is installed is included."""
+    land, grid, w0, c = prob["land"], prob["grid"], prob["w0"], prob["consts"]
+    lr = PARAMS["learning_rate"]
+    w0j = jnp.asarray(w0)
 
+    def engine(save):
+        def call():
+            tr = ls.run_batch(land, grid, ls.ste(lr), w0j, steps, save=save)  # a fresh rule each call
+            return _numpy_out({f: getattr(tr, f) for f in peers2d.FIELDS})
+        return call
+
+    pj = {k: jnp.asarray(v) for k, v in c.items()}
+    xj, yj = jnp.asarray(w0[:, 0]), jnp.asarray(w0[:, 1])
+    spec = {"plain": peers2d._plain_grid(c), "centred": bool(c["c0"] != 0)}
+    plain = peers2d.hand_jax(steps, **spec)
+    tuned = peers2d.hand_jax(steps, compiler_options=ls.simulate.driver.compiler_options(), **spec)
+    n = parallel.parts_for(w0.shape[0], None, [xj])
+
+    def hand(kernel, split):
+        def call():
+            if split > 1:
+                (x, y), size = parallel.pad_batch((xj, yj), split)
+                part = lambda i: (pj, x[i * size:(i + 1) * size], y[i * size:(i + 1) * size])  # noqa: E731
+                out = parallel.split_run(kernel, part, split, w0.shape[0], {})
+            else:
+                out = jax.block_until_ready(kernel(pj, xj, yj))
+            return _numpy_out(dict(zip(peers2d.FIELDS, out, strict=True)))
+        return call
+
+    impls = {
+        "engine": engine(SUMMARY),
+        "engine, SaveAt.summary() (switches, loss at hit)": engine(ls.SaveAt.summary()),
+        "hand JAX kernel, one call": hand(plain, 1),
+        f"hand JAX kernel, engine's execution ({n} part(s))": hand(tuned, n),
+        "NumPy (careful)": lambda: peers2d.numpy_peer(w0, steps, c),
+    }
+    if torch:
+        try:
+            import torch as _torch  # noqa: F401
+        except ImportError:
+            return impls
+        compiled = peers2d.torch_compiled(c)
+        for threads in _torch_threads():
+            eager = lambda: peers2d.torch_peer(w0, steps, c)  # noqa: E731
+            impls[f"PyTorch eager ({threads} thread(s))"] = _with_threads(threads, eager)
+            comp = lambda: compiled(w0, steps)  # noqa: E731
+            impls[f"torch.compile ({threads} thread(s))"] = _with_threads(threads, comp)
+    return impls
+
+
+def _torch_threads() -> list[int]:
+    """PyTorch runs with its default intra-op threads and with one (on a small or busy machine its
+    spinning OpenMP pool can be many times slower); the summary takes the better of the two."""
+    import torch
+
+    return sorted({torch.get_num_threads(), 1}, reverse=True)
+
+
+def _with_threads(n: int, fn):
     def call():
-        tr = ls.run_batch(land, grid, rule, w0, steps, landscape_axis=0, save=ls.SaveAt.summary())
-        jax.block_until_ready(tr.final_loss)
-        return {f: np.asarray(getattr(tr, f)) for f in ("hit_time", "switches", "final_loss", "final_rho_q")}
+        import torch
 
+        old = torch.get_num_threads()
+        torch.set_num_threads(n)
+        try:
+            return fn()
+        finally:
+            torch.set_num_threads(old)
     return call
 
 
-def numpy_peer(prob: dict, steps: int) -> dict:
-    """Vectorised NumPy STE: one array update of the whole batch per step."""
-    theta, w = prob["theta"], prob["w0"].copy()
-    n = np.stack([-np.sin(theta), np.cos(theta)], 1).astype(np.float32)
-    b = w.shape[0]
-    step, rb, kappa, lr = np.float32(STEP), np.float32(RB), np.float32(KAPPA), np.float32(LR)
-    hit = np.full(b, -1, np.int64)
-    loss_hit = np.full(b, np.nan, np.float32)
-    switches = np.zeros(b, np.int64)
-    q_prev = np.round(w / step) * step
-
-    def observe(q, t):
-        v = np.einsum("bi,bi->b", n, q)
-        rho = np.abs(v)
-        excess = np.maximum(rho - rb, 0)
-        first = (hit < 0) & (rho <= rb)
-        np.copyto(hit, t, where=first)
-        np.copyto(loss_hit, 0.5 * kappa * excess**2, where=first)
-        return v, rho, excess
-
-    for t in range(steps):
-        q = np.round(w / step) * step
-        v, rho, excess = observe(q, t)
-        if t > 0:
-            switches += np.any(q != q_prev, axis=1)
-        w -= (lr * kappa * excess * np.sign(v))[:, None] * n
-        q_prev = q
-    q = np.round(w / step) * step
-    v, rho, excess = observe(q, steps)
-    switches += np.any(q != q_prev, axis=1)
-    return {"hit_time": hit, "switches": switches, "final_loss": 0.5 * kappa * excess**2, "final_rho_q": rho}
+def best_of(rows: dict, prefix: str) -> tuple[str, dict] | None:
+    """The fastest row whose name starts with ``prefix`` (e.g. the better PyTorch thread setting)."""
+    named = [(k, v) for k, v in rows.items() if k.startswith(prefix)]
+    return min(named, key=lambda kv: kv[1]["warm_min_s"]) if named else None
 
 
-def torch_peer(prob: dict, steps: int) -> dict:
-    """PyTorch eager STE on CPU (no autograd: the analytic gradient, in-place updates)."""
-    import torch
-
-    with torch.no_grad():
-        theta = torch.from_numpy(prob["theta"])
-        w = torch.from_numpy(prob["w0"].copy())
-        n = torch.stack([-torch.sin(theta), torch.cos(theta)], 1)
-        b = w.shape[0]
-        step, rb, kappa, lr = STEP, RB, KAPPA, LR
-        hit = torch.full((b,), -1, dtype=torch.int64)
-        loss_hit = torch.full((b,), float("nan"))
-        switches = torch.zeros(b, dtype=torch.int64)
-        q_prev = torch.round(w / step) * step
-
-        def observe(q, t):
-            v = (n * q).sum(1)
-            rho = v.abs()
-            excess = (rho - rb).clamp_min(0)
-            first = (hit < 0) & (rho <= rb)
-            hit.masked_fill_(first, t)
-            torch.where(first, 0.5 * kappa * excess**2, loss_hit, out=loss_hit)
-            return v, rho, excess
-
-        for t in range(steps):
-            q = torch.round(w / step) * step
-            v, rho, excess = observe(q, t)
-            if t > 0:
-                switches += (q != q_prev).any(1)
-            w.sub_((lr * kappa * excess * torch.sign(v)).unsqueeze(1) * n)
-            q_prev = q
-        q = torch.round(w / step) * step
-        v, rho, excess = observe(q, steps)
-        switches += (q != q_prev).any(1)
-        return {
-            "hit_time": hit.numpy(),
-            "switches": switches.numpy(),
-            "final_loss": (0.5 * kappa * excess**2).numpy(),
-            "final_rho_q": rho.numpy(),
-        }
+def agreement(ref: dict, out: dict) -> dict:
+    """Per summary: the number of trajectories on which ``out`` differs from ``ref`` (0 = identical)."""
+    return {f: int(np.sum(np.asarray(ref[f]) != np.asarray(out[f]))) for f in peers2d.FIELDS}
 
 
-def agreement(a: dict, b: dict) -> dict:
-    """Fractions of trajectories on which two implementations agree."""
-    return {
-        "hit_time_equal": float(np.mean(a["hit_time"] == b["hit_time"])),
-        "switches_equal": float(np.mean(a["switches"] == b["switches"])),
-        "final_rho_q_close": float(
-            np.mean(np.isclose(a["final_rho_q"], b["final_rho_q"], rtol=1e-4, atol=1e-5))
-        ),
-    }
-
-
-def _best(fn, repeats: int) -> tuple[float, dict]:
-    best, out = float("inf"), None
-    for _ in range(repeats):
+def time_interleaved(impls: dict, repeats: int) -> tuple[dict, dict]:
+    """(first-call seconds, {name: [warm seconds per round]}) with the rounds interleaved."""
+    first, outs = {}, {}
+    for name, fn in impls.items():
         t0 = time.perf_counter()
-        out = fn()
-        best = min(best, time.perf_counter() - t0)
-    return best, out
+        outs[name] = fn()
+        first[name] = time.perf_counter() - t0
+    warm = {name: [] for name in impls}
+    for _ in range(repeats):
+        for name, fn in impls.items():
+            t0 = time.perf_counter()
+            fn()
+            warm[name].append(time.perf_counter() - t0)
+    return first, warm, outs
 
 
-def bench_ste2d(batch: int, steps: int, repeats: int = 1) -> dict:
-    """Time ours, NumPy and (if installed) PyTorch on the same problem; ratios and agreement."""
+def _recompile_check(prob: dict, steps: int) -> dict:
+    """A fresh equal rule and a new learning rate at a warm shape: seconds per call, new compilations."""
+    from landscape.simulate import driver
+
+    land, grid = prob["land"], prob["grid"]
+    w0 = jnp.asarray(prob["w0"][:64])
+    jax.block_until_ready(ls.run_batch(land, grid, ls.ste(0.05), w0, steps, save=SUMMARY))
+    before = driver._run_many._cache_size()
+    out = {}
+    for label, rule in (("fresh equal rule", ls.ste(0.05)), ("new learning rate", ls.ste(0.07))):
+        t0 = time.perf_counter()
+        jax.block_until_ready(ls.run_batch(land, grid, rule, w0, steps, save=SUMMARY))
+        out[label + "_s"] = time.perf_counter() - t0
+    out["batch"] = 64
+    out["new_compilations"] = driver._run_many._cache_size() - before
+    return out
+
+
+def bench_ste2d(batch: int, steps: int, repeats: int = 3, torch: bool = True) -> dict:
+    """All implementations on one problem: first-call and warm times, ratios to the engine, agreement."""
     prob = problem(batch)
-    run_ours = ours(prob, steps)
-    t0 = time.perf_counter()
-    ref = run_ours()  # compile + first run
-    compile_s = time.perf_counter() - t0
-    t_ours, ref = _best(run_ours, max(repeats, 2))
-    numpy_peer(problem(min(batch, 1000), seed=1), 5)  # warm-up, not timed
-    t_np, out_np = _best(lambda: numpy_peer(prob, steps), repeats)
+    impls = implementations(prob, steps, torch=torch)
+    load_before = os.getloadavg()
+    first, warm, outs = time_interleaved(impls, repeats)
+    ref = outs["engine"]
+    rows = {}
+    for name in impls:
+        ts = warm[name]
+        rows[name] = {
+            "first_s": first[name],
+            "warm_min_s": min(ts),
+            "warm_median_s": statistics.median(ts),
+            "warm_s": ts,
+            "ratio_to_engine": min(ts) / min(warm["engine"]),
+            "disagreements": agreement(ref, outs[name]),
+        }
     res = {
         "batch": batch,
         "steps": steps,
-        "ours_s": t_ours,
-        "ours_compile_and_first_run_s": compile_s,
-        "numpy_s": t_np,
-        "speedup_vs_numpy": t_np / t_ours,
-        "agreement_numpy": agreement(ref, out_np),
-        "torch_s": None,
-        "speedup_vs_torch": None,
-        "agreement_torch": None,
-        "torch": None,
+        "repeats": repeats,
+        "load_average_before": load_before,
+        "load_average_after": os.getloadavg(),
+        "cores": parallel.host_cores(),
+        "engine_parts": parallel.parts_for(batch, None, [jnp.zeros(1)]),
+        "compiler_options": ls.simulate.driver.compiler_options(),
+        "recovered_fraction": float(np.mean(ref["hit_time"] >= 0)),
+        "implementations": rows,
+        "recompile": _recompile_check(prob, steps),
+        # the peers round every a * b + c twice; XLA:CPU contracts some into fused multiply-adds. NumPy with
+        # that rounding emulated (untimed) shows whether the disagreements above are rounding, not semantics
+        "disagreements_numpy_fma_rounding": agreement(
+            ref, peers2d.numpy_peer(prob["w0"], steps, prob["consts"], fma=True)),
     }
-    try:
-        import torch
-    except ImportError:
-        res["torch"] = "not installed (pip install -e '.[bench]')"
-        return res
-    # PyTorch gets its best thread setting: its default, or one thread (on a small or busy
-    # machine the default intra-op pool can be several times slower).
-    default = torch.get_num_threads()
-    timings = {}
-    warm = problem(min(batch, 1000), seed=1)
-    try:
-        for threads in sorted({default, 1}, reverse=True):
-            torch.set_num_threads(threads)
-            torch_peer(warm, 5)  # first-call initialisation is not timed
-            timings[threads] = _best(lambda: torch_peer(prob, steps), repeats)
-    finally:
-        torch.set_num_threads(default)
-    threads = min(timings, key=lambda n: timings[n][0])
-    t_t, out_t = timings[threads]
-    res["torch"] = f"{torch.__version__}, best of {sorted(timings)} threads: {threads}"
-    res["torch_s_by_threads"] = {str(n): t for n, (t, _) in timings.items()}
-    res.update(torch_s=t_t, speedup_vs_torch=t_t / t_ours, agreement_torch=agreement(ref, out_t))
+    if torch and best_of(rows, "torch.compile"):
+        import torch as _torch
+
+        res["torch"] = f"{_torch.__version__}, {_torch.get_num_threads()} threads"
+    else:
+        res["torch"] = "not installed (pip install -e '.[bench]')" if torch else "skipped"
     return res

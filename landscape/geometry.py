@@ -67,13 +67,20 @@ def matvec(normals, w):
         for c in cols[1:]:
             out = out + c
         return out
-    return w @ normals.T
+    if w.ndim == 1:
+        return normals @ w  # N as the left operand: XLA's matrix-vector product, no transpose of N
+    return jnp.einsum("kd,...d->...k", normals, w)
+
+
+#: up to this many sharp directions, N^T z is unrolled into k multiply-adds over d: one element-wise
+#: expression that XLA fuses into the update w + (-eta) N^T z (one pass over N and w, no materialised N^T z)
+SMALL_K = 8
 
 
 def rmatvec(normals, z):
-    """N^T z (d,) for N (k, d), z (k,): unrolled multiply-adds for small k*d, a dot product otherwise."""
+    """N^T z (d,) for N (k, d), z (k,): unrolled multiply-adds for k <= SMALL_K (or small d), else a dot."""
     k = normals.shape[-2]
-    if _small(normals) or k == 1:
+    if _small(normals) or k <= SMALL_K:
         out = normals[0] * z[..., 0, None]
         for i in range(1, k):
             out = out + normals[i] * z[..., i, None]

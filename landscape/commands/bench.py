@@ -38,7 +38,7 @@ def register(app: typer.Typer) -> None:
             "ste2d,bandwidth,sweep", help="Comma-separated subset of: ste2d, bandwidth, sweep."
         ),
     ) -> None:
-        """Ours vs NumPy and PyTorch peers, STREAM bandwidth, sweep scaling: measured in one run."""
+        """Ours vs a hand JAX kernel, NumPy and PyTorch, the traffic floor, sweep scaling: in one run."""
         from rich.console import Console
         from rich.table import Table
 
@@ -63,7 +63,7 @@ def register(app: typer.Typer) -> None:
             raise typer.Exit(2)
         report = suite.run_suite(quick, chosen, log=lambda m: err.print(m, highlight=False))
         table = Table(title="landscape bench" + (" (--quick: sizes too small to quote)" if quick else ""))
-        for col in ("measurement", "ours", "peer", "ratio", "target"):
+        for col in ("measurement", "ours", "peer", "peer / ours", "target"):
             table.add_column(col)
         for row in suite.summary_rows(report):
             table.add_row(*row)
@@ -71,8 +71,14 @@ def register(app: typer.Typer) -> None:
         out.print(table)
         if "ste2d" in report["results"]:
             s = report["results"]["ste2d"]
-            out.print(f"agreement with NumPy: {s['agreement_numpy']}; with PyTorch: {s['agreement_torch']}; "
-                            f"PyTorch: {s['torch']}", soft_wrap=True)
+            out.print(f"load average {s['load_average_before']} -> {s['load_average_after']}; "
+                      f"{s['cores']} cores; "
+                      f"engine parts: {s['engine_parts']}; XLA options: {s['compiler_options']}; "
+                      f"PyTorch: {s['torch']}", soft_wrap=True)
+            for name, row in s["implementations"].items():
+                out.print(f"disagreements with the engine, {name}: {row['disagreements']}", soft_wrap=True)
+            out.print(f"disagreements, NumPy with XLA's fused multiply-add rounding: "
+                      f"{s['disagreements_numpy_fma_rounding']}", soft_wrap=True)
         if json_file is not None:
             report["manifest"] = manifest({"quick": quick, "sections": list(chosen)}, seed=0)
             write_json(json_file, report)

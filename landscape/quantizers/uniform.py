@@ -15,7 +15,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from landscape._checks import LandscapeError, check_finite, check_int_at_least, check_positive
+from landscape._checks import LandscapeError, check_finite, check_int_at_least, check_positive, is_concrete
 from landscape.quantizers.base import Quantizer
 
 __all__ = ["UniformGrid", "uniform_grid", "integer_grid", "per_channel", "per_group",
@@ -56,12 +56,35 @@ class UniformGrid(Quantizer):
     qmin: jax.Array
     qmax: jax.Array
     shape: tuple | None = dataclasses.field(default=None, metadata={"static": True})
+    #: compiled-in structure, set only by :meth:`specialized` from concrete values (False: the general maths)
+    unbounded: bool = dataclasses.field(default=False, metadata={"static": True}, repr=False, compare=False)
+    zero_offset: bool = dataclasses.field(default=False, metadata={"static": True}, repr=False, compare=False)
 
     def _index(self, w):
-        return jnp.clip(jnp.round((w - self.offset) / self.step), self.qmin, self.qmax)
+        x = w if self.zero_offset else w - self.offset
+        n = jnp.round(x / self.step)
+        return n if self.unbounded else jnp.clip(n, self.qmin, self.qmax)
 
     def _quantize(self, w):
-        return self.offset + self.step * self._index(w)
+        q = self.step * self._index(w)
+        return q if self.zero_offset else self.offset + q
+
+    def specialized(self) -> UniformGrid:
+        """This grid with its statically known structure compiled in: no clip when every bound is infinite,
+        no offset arithmetic when every offset is 0 (the driver calls it on concrete grids).
+
+        The same numbers: ``w - 0 = w``, ``clip(n, -inf, inf) = n`` (NaN included), and ``0 + x = x`` up to
+        the sign of a zero (``-0.0`` may stay ``-0.0``, which compares equal). A traced grid comes back as is.
+        """
+        leaves = (self.offset, self.qmin, self.qmax)
+        if not all(is_concrete(x) for x in leaves):
+            return self
+        lo, hi, off = (np.asarray(x) for x in (self.qmin, self.qmax, self.offset))
+        unbounded = bool(np.all(lo == -np.inf) and np.all(hi == np.inf))
+        zero = bool(np.all(off == 0))
+        if (unbounded, zero) == (self.unbounded, self.zero_offset):
+            return self
+        return dataclasses.replace(self, unbounded=unbounded, zero_offset=zero)
 
     def _cell(self, w):
         n = self._index(w)

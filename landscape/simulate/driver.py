@@ -1,9 +1,12 @@
 r"""The one ``lax.scan`` driver: any landscape (or loss surface), any rule, any quantizer, any optimizer.
 
-:func:`run` runs one start, :func:`run_batch` a batch; both trace the same per-trajectory step
-(:func:`_trajectory`). Batching is ``vmap`` (also over batched landscapes, quantizers or rules: pass
-``landscape_axis=0`` ...); ``chunk=m`` runs the batch as consecutive micro-batches of ``m`` trajectories
-(each for all its steps, so the state stays in cache); ``devices=`` shards the batch over local devices.
+:func:`run` runs one start, :func:`run_batch` a batch; both run the same per-trajectory step
+(:func:`_init`, :func:`_step`, :func:`_finish`). A batch is a scan over a ``vmap`` of that step (also over
+batched landscapes, quantizers or rules: pass ``landscape_axis=0`` ...), with the batch axis last for small
+d (a structure of arrays). On the CPU a large batch is split over the cores, one execution per core from
+threads (:mod:`landscape.simulate.parallel`); ``chunk=m`` runs consecutive micro-batches of ``m``
+trajectories (each for all its steps, so the state stays in cache); ``devices=`` shards the batch over
+local devices. ``docs/performance.md`` has the measurements and the HLO behind these choices.
 
 Everything a user varies between calls -- learning rates, wall slopes, radii, steps, starts -- is a
 traced leaf of a pytree argument, so a new value reuses the compiled program; only shapes, the rule's
@@ -14,31 +17,19 @@ Validation (shapes, finiteness, the rule type) happens before tracing.
 from __future__ import annotations
 
 from functools import partial
-from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
 import numpy as np
-import optax
 
 from landscape._checks import LandscapeError, check_finite, check_int_at_least, is_concrete
-from landscape.qat.base import Rule, probe_of
+from landscape.geometry import SMALL_DIM
+from landscape.qat.base import Rule
+from landscape.simulate import parallel, xla
 from landscape.simulate.record import SaveAt, Trajectory
+from landscape.simulate.step import _finish, _init, _loop, _step, _trajectory_of
 
-__all__ = ["run", "run_batch", "check_compatible"]
-
-
-class _Carry(NamedTuple):
-    params: object
-    state: object
-    opt_state: object
-    key: object
-    q: object  # q_t carried from the previous step (None unless switches are counted)
-    hit: jax.Array
-    streak: jax.Array  # start of the current in-basin streak (-1: outside)
-    div: jax.Array
-    switches: jax.Array
-    loss_hit: jax.Array
+__all__ = ["run", "run_batch", "check_compatible", "compiler_options"]
 
 
 def _flat_dim(landscape) -> int:
@@ -72,150 +63,96 @@ def check_compatible(landscape, quantizer, w, name: str = "w0", batched: bool = 
     quantizer.check_dim(d, name)
 
 
-def _finite(w) -> jax.Array:
-    """All of w finite: for small d an unrolled and-chain (fused), else a reduction."""
-    if w.shape[-1] <= 16:
-        ok = jnp.isfinite(w[..., 0])
-        for j in range(1, w.shape[-1]):
-            ok = ok & jnp.isfinite(w[..., j])
-        return ok
-    return jnp.all(jnp.isfinite(w), axis=-1)
-
-
-def _row(landscape, rule, save, w, q, probe, params, new_params, state):
-    rec = {}
-    if "loss" in save.fields:
-        rec["loss"] = probe.loss
-    if "rho_q" in save.fields:
-        rec["rho_q"] = probe.rho
-    if "in_basin" in save.fields:
-        rec["in_basin"] = probe.in_basin
-    if "rho_w" in save.fields:
-        rec["rho_w"] = landscape.rho(w)
-    if "inward" in save.fields:
-        rec["inward"] = jnp.sum((rule.latent(new_params) - w) * landscape.inward_dir(w))
-    if save.paths:
-        rec["w"], rec["q"] = w, q
-    if save.extras:
-        rec["extras"] = rule.extras(params, state)  # the parameters used at step t, the state it produced
-    return rec
-
-
 def _trajectory(landscape, quantizer, rule, w0, key, *, num_steps: int, save: SaveAt, unroll: int):
     """One trajectory (unbatched): the scan over steps, the summaries and the final point."""
-    params, state = rule.init(w0, quantizer)
-    tx = rule.transformation()
-    opt_state = tx.init(params)
-    dt = jnp.result_type(w0)
-    i32 = jnp.int32
-    q_first = rule.deploy(params, state, quantizer) if save.switches else None
-    carry = _Carry(params, state, opt_state, key, q_first, jnp.array(-1, i32), jnp.array(-1, i32),
-                   jnp.array(-1, i32), jnp.array(0, i32), jnp.array(jnp.nan, dt))
-
-    def observe(c: _Carry, t, w, q, probe):
-        bad = ~(jnp.isfinite(probe.rho) & _finite(w))
-        div = jnp.where((c.div < 0) & bad, t, c.div)
-        good = probe.in_basin & (div < 0)
-        first = (c.hit < 0) & good
-        hit = jnp.where(first, t, c.hit)
-        loss_hit = jnp.where(first, probe.loss, c.loss_hit) if save.loss_at_hit else c.loss_hit
-        streak = jnp.where(good, jnp.where(c.streak < 0, t, c.streak), -1)
-        return hit, streak, div, loss_hit
-
-    def step(c: _Carry, t, record: bool):
-        w = rule.latent(c.params)
-        q = c.q if save.switches else rule.deploy(c.params, c.state, quantizer)
-        probe = probe_of(landscape, q)
-        hit, streak, div, loss_hit = observe(c, t, w, q, probe)
-        if rule.stochastic:
-            key, sub = jax.random.split(c.key)
-        else:
-            key, sub = c.key, c.key
-        grads, state = rule.gradient(landscape, c.params, c.state, quantizer, sub, probe)
-        updates, opt_state = tx.update(grads, c.opt_state, c.params)
-        params = optax.apply_updates(c.params, updates)
-        switches, q_next = c.switches, None
-        if save.switches:
-            q_next = rule.deploy(params, state, quantizer)
-            switches = switches + jnp.any(q_next != q).astype(i32)
-        new = _Carry(params, state, opt_state, key, q_next, hit, streak, div, switches, loss_hit)
-        rec = _row(landscape, rule, save, w, q, probe, c.params, params, state) if record else None
-        return new, rec
-
-    n_rows = save.rows(num_steps)
-    if n_rows:
-        m = save.every
-
-        def block(c, t0):
-            c, rec = step(c, t0, True)
-            if m > 1:
-                c = jax.lax.fori_loop(1, m, lambda i, cc: step(cc, t0 + i, False)[0], c, unroll=min(unroll, m - 1))
-            return c, rec
-
-        ts = jnp.arange(n_rows, dtype=i32) * m
-        carry, recs = jax.lax.scan(block, carry, ts)
-    else:
-        ts, recs = None, {}
-        carry = jax.lax.fori_loop(0, num_steps, lambda i, c: step(c, i.astype(i32), False)[0], carry, unroll=unroll)
-
-    # the final deployed point, t = num_steps
-    w = rule.latent(carry.params)
-    q = carry.q if save.switches else rule.deploy(carry.params, carry.state, quantizer)
-    probe = probe_of(landscape, q)
-    hit, streak, div, loss_hit = observe(carry, jnp.asarray(num_steps, i32), w, q, probe)
-    return Trajectory(
-        t=ts,
-        loss=recs.get("loss"),
-        rho_w=recs.get("rho_w"),
-        rho_q=recs.get("rho_q"),
-        in_basin=recs.get("in_basin"),
-        inward=recs.get("inward"),
-        extras=recs.get("extras", {}),
-        w_path=recs.get("w"),
-        q_path=recs.get("q"),
-        hit_time=hit,
-        settle_time=streak,
-        diverge_time=div,
-        switches=carry.switches if save.switches else None,
-        loss_at_hit=loss_hit if save.loss_at_hit else None,
-        final_w=w,
-        final_q=q,
-        final_loss=probe.loss,
-        final_rho_q=probe.rho,
-        final_params=carry.params,
-    )
+    carry = _init(landscape, quantizer, rule, w0, key, save)
+    step = partial(_step, landscape, quantizer, rule, save=save)
+    carry, ts, recs = _loop(lambda c, t, record: step(c, t, record=record), carry,
+                            num_steps=num_steps, save=save, unroll=unroll)
+    return _trajectory_of(ts, recs, _finish(landscape, quantizer, rule, carry, save, num_steps))
 
 
-@partial(jax.jit, static_argnames=("num_steps", "save", "unroll"))
-def _run_one(landscape, quantizer, rule, w0, key, *, num_steps, save, unroll):
+def _run_one_impl(landscape, quantizer, rule, w0, key, *, num_steps, save, unroll):
     return _trajectory(landscape, quantizer, rule, w0, key, num_steps=num_steps, save=save, unroll=unroll)
 
 
-def _vmapped(axes, num_steps, save, unroll):
-    fn = partial(_trajectory, num_steps=num_steps, save=save, unroll=unroll)
-    return jax.vmap(fn, in_axes=(*axes, 0, 0))
+def _batched(landscape, quantizer, rule, w0s, keys, *, num_steps, save, unroll, axes, soa):
+    r"""A batch of trajectories: the scan runs over a ``vmap`` of one step (not a ``vmap`` of scans).
+
+    With ``soa`` (small d) every per-trajectory array -- the starts, the keys, the batched leaves of the
+    landscape, quantizer or rule, and the whole loop carry -- holds the batch axis *last* (a structure of
+    arrays: coordinate j of all trajectories is one contiguous vector), which XLA's loop fusions vectorise
+    without shuffles. The inputs arrive in that layout already (see :func:`_to_layout`).
+    """
+    ax = -1 if soa else 0
+    al, aq, ar = (None if a is None else ax for a in axes)
+    carry = jax.vmap(partial(_init, save=save), in_axes=(al, aq, ar, ax, ax), out_axes=ax)(
+        landscape, quantizer, rule, w0s, keys)
+    c_axes = jax.tree_util.tree_map(lambda _: ax, carry)
+
+    def step(c, t, record):
+        one = lambda L, Q, R, cc: _step(L, Q, R, cc, t, save, record)  # noqa: E731
+        vstep = jax.vmap(one, in_axes=(al, aq, ar, c_axes), out_axes=(c_axes, 0))
+        return vstep(landscape, quantizer, rule, c)
+
+    carry, ts, recs = _loop(step, carry, num_steps=num_steps, save=save, unroll=unroll)
+    recs = jax.tree_util.tree_map(lambda x: jnp.moveaxis(x, 0, 1), recs)  # (rows, B, ...) -> (B, rows, ...)
+    fin = partial(_finish, save=save, num_steps=num_steps)
+    summary = jax.vmap(fin, in_axes=(al, aq, ar, c_axes))(landscape, quantizer, rule, carry)
+    if ts is not None:
+        ts = jnp.broadcast_to(ts, (w0s.shape[ax], ts.shape[0]))
+    return _trajectory_of(ts, recs, summary)
 
 
-@partial(jax.jit, static_argnames=("num_steps", "save", "unroll", "axes", "chunk"))
-def _run_many(landscape, quantizer, rule, w0s, keys, *, num_steps, save, unroll, axes, chunk):
-    fn = _vmapped(axes, num_steps, save, unroll)
-    if chunk is None or chunk >= w0s.shape[0]:
+def _to_layout(tree, soa: bool):
+    """Per-trajectory inputs with the batch axis first -> the driver's layout (batch axis last if soa)."""
+    if not soa:
+        return tree
+    return jax.tree_util.tree_map(lambda a: jnp.moveaxis(a, 0, -1), tree)
+
+
+def _run_many_impl(landscape, quantizer, rule, w0s, keys, *, num_steps, save, unroll, axes, chunk, soa=False):
+    """The batch (inputs in the driver's layout, :func:`_to_layout`), optionally in micro-batches (``chunk``).
+
+    Outputs are batch-first whatever the layout.
+    """
+    fn = partial(_batched, num_steps=num_steps, save=save, unroll=unroll, axes=axes, soa=soa)
+    ax = -1 if soa else 0
+    b = w0s.shape[ax]
+    if chunk is None or chunk >= b:
         return fn(landscape, quantizer, rule, w0s, keys)
-    b = w0s.shape[0]
-    pad = -b % chunk
     batched = {"w0": w0s, "key": keys}
-    for name, obj, ax in zip(("landscape", "quantizer", "rule"), (landscape, quantizer, rule), axes, strict=True):
-        if ax is not None:
+    for name, obj, a in zip(_ARG_NAMES, (landscape, quantizer, rule), axes, strict=True):
+        if a is not None:
             batched[name] = obj
+    pad = -b % chunk
     if pad:
-        batched = jax.tree_util.tree_map(lambda a: jnp.concatenate([a, jnp.repeat(a[-1:], pad, axis=0)]), batched)
-    batched = jax.tree_util.tree_map(lambda a: a.reshape(-1, chunk, *a.shape[1:]), batched)
+        edge = lambda a: jax.lax.slice_in_dim(a, b - 1, b, axis=ax)  # noqa: E731
+        batched = jax.tree_util.tree_map(
+            lambda a: jnp.concatenate([a, jnp.repeat(edge(a), pad, axis=ax)], axis=ax), batched)
 
-    def one(x):
-        return fn(x.get("landscape", landscape), x.get("quantizer", quantizer), x.get("rule", rule), x["w0"], x["key"])
+    def one(i):  # micro-batch i: a contiguous slice along the batch axis, whatever the layout
+        x = jax.tree_util.tree_map(lambda a: jax.lax.dynamic_slice_in_dim(a, i * chunk, chunk, axis=ax),
+                                   batched)
+        return fn(x.get("landscape", landscape), x.get("quantizer", quantizer), x.get("rule", rule),
+                  x["w0"], x["key"])
 
-    out = jax.lax.map(one, batched)
+    out = jax.lax.map(one, jnp.arange((b + pad) // chunk))
     return jax.tree_util.tree_map(lambda a: a.reshape(-1, *a.shape[2:])[:b], out)
+
+
+_STATIC_ONE = ("num_steps", "save", "unroll")
+_STATIC_MANY = ("num_steps", "save", "unroll", "axes", "chunk", "soa")
+_OPTS = xla.OPTIONS or None
+_run_one_fast = jax.jit(_run_one_impl, static_argnames=_STATIC_ONE, compiler_options=_OPTS)
+_run_one_plain = jax.jit(_run_one_impl, static_argnames=_STATIC_ONE)
+_run_many = jax.jit(_run_many_impl, static_argnames=_STATIC_MANY, compiler_options=_OPTS)
+_run_many_plain = jax.jit(_run_many_impl, static_argnames=_STATIC_MANY)
+compiler_options = xla.compiler_options
+
+
+def _jitted(fast, plain):
+    return fast if xla.compiler_options() == xla.OPTIONS else plain
 
 
 def _save_spec(save, record_every, record_path) -> SaveAt:
@@ -239,12 +176,19 @@ def _save_spec(save, record_every, record_path) -> SaveAt:
 def _check_common(landscape, quantizer, rule, num_steps, save, unroll):
     if not isinstance(rule, Rule):
         raise LandscapeError(
-            f"rule must be a landscape Rule (e.g. landscape.ste(0.05)); got {type(rule).__name__} {rule!r:.60}."
+            f"rule must be a landscape Rule (e.g. landscape.ste(0.05)); got {type(rule).__name__} "
+            f"{rule!r:.60}."
         )
     check_int_at_least("num_steps", num_steps, 1)
     check_int_at_least("unroll", unroll, 1)
     save.rows(num_steps)
     save.check_landscape(landscape)
+
+
+def _specialized(quantizer):
+    """The quantizer with its concrete structure compiled in (e.g. a uniform grid without clip), if any."""
+    spec = getattr(quantizer, "specialized", None)
+    return spec() if callable(spec) else quantizer
 
 
 def _as_float(w0):
@@ -265,27 +209,32 @@ def run(landscape, quantizer, rule, w0, num_steps: int, *, key=None, save: SaveA
     check_compatible(landscape, quantizer, w0)
     w0 = _as_float(w0).reshape(-1) if is_concrete(w0) else jnp.reshape(w0, (-1,))
     key = jax.random.PRNGKey(0) if key is None else key
+    quantizer = _specialized(quantizer)
     if not is_concrete(w0) or not is_concrete(key):  # inside a user's jit/vmap: trace inline
         return _trajectory(landscape, quantizer, rule, w0, key, num_steps=num_steps, save=save, unroll=unroll)
-    return _run_one(landscape, quantizer, rule, w0, key, num_steps=num_steps, save=save, unroll=unroll)
+    run_one = _jitted(_run_one_fast, _run_one_plain)
+    return run_one(landscape, quantizer, rule, w0, key, num_steps=num_steps, save=save, unroll=unroll)
 
 
 def run_batch(landscape, quantizer, rule, w0s, num_steps: int, *, key=None, save: SaveAt | None = None,
               record_every: int | None = None, record_path: bool | None = None, unroll: int = 1,
-              chunk: int | None = None, devices=None, landscape_axis=None, quantizer_axis=None,
-              rule_axis=None) -> Trajectory:
+              chunk: int | None = None, devices=None, threads: int | None = None, landscape_axis=None,
+              quantizer_axis=None, rule_axis=None) -> Trajectory:
     """:func:`run` over a batch of starts ``w0s`` (B, d), one PRNG key each (``split(key, B)``).
 
     ``landscape_axis`` / ``quantizer_axis`` / ``rule_axis`` = 0 also maps over batched landscapes,
     quantizers or rules (pytrees whose leaves carry a leading batch axis of size B: e.g. one learning
     rate per start). ``chunk = m`` runs consecutive micro-batches of m starts, each for all its steps;
-    ``devices`` (a list of local devices, or ``"all"``) shards the batch over them.
+    ``devices`` (a list of local devices, or ``"all"``) shards the batch over them. On the CPU a large
+    batch is split over the host's cores, one execution per core dispatched from a thread
+    (:mod:`landscape.simulate.parallel`); ``threads = n`` sets the number of parts (1: one execution).
     """
     save = _save_spec(save, record_every, record_path)
     _check_common(landscape, quantizer, rule, num_steps, save, unroll)
     w0s = _as_float(w0s)
     if w0s.ndim < 2:
-        raise LandscapeError(f"w0s must have shape (batch, d); got shape {w0s.shape}. For one start use landscape.run.")
+        raise LandscapeError(
+            f"w0s must have shape (batch, d); got shape {w0s.shape}. For one start use landscape.run.")
     if landscape_axis is None:
         check_compatible(landscape, quantizer, w0s, name="w0s", batched=True)
     else:
@@ -293,24 +242,57 @@ def run_batch(landscape, quantizer, rule, w0s, num_steps: int, *, key=None, save
     w0s = w0s.reshape(w0s.shape[0], -1)
     if chunk is not None:
         check_int_at_least("chunk", chunk, 1)
+    if threads is not None:
+        check_int_at_least("threads", threads, 1)
     key = jax.random.PRNGKey(0) if key is None else key
     keys = jax.random.split(key, w0s.shape[0])
     axes = (landscape_axis, quantizer_axis, rule_axis)
-    if devices is not None:
-        w0s, keys = _shard(w0s, keys, devices)
-    return _run_many(landscape, quantizer, rule, w0s, keys, num_steps=num_steps, save=save, unroll=unroll,
-                     axes=axes, chunk=chunk)
+    args = [landscape, _specialized(quantizer), rule]
+    for i, a in enumerate(axes):  # batched arguments: the batch axis first
+        if a not in (None, 0):
+            args[i] = jax.tree_util.tree_map(lambda x, a=a: jnp.moveaxis(x, a, 0), args[i])
+    axes = tuple(None if a is None else 0 for a in axes)
+    soa = w0s.shape[-1] <= SMALL_DIM
+    batch = {"w0": w0s, "key": keys}
+    batch.update({n: args[i] for i, n in enumerate(_ARG_NAMES) if axes[i] is not None})
+    static = dict(num_steps=num_steps, save=save, unroll=unroll, axes=axes, chunk=chunk, soa=soa)
+
+    def call_args(part):
+        part = _to_layout(part, soa)
+        if devices is not None:
+            part = _shard(part, devices, soa)
+        return (*(part.get(n, args[i]) for i, n in enumerate(_ARG_NAMES)), part["w0"], part["key"])
+
+    b = w0s.shape[0]
+    leaves = jax.tree_util.tree_leaves((args, w0s, keys))
+    n = 1 if devices is not None else parallel.parts_for(b, threads, leaves)
+    run_many = _jitted(_run_many, _run_many_plain)
+    if n == 1:
+        return run_many(*call_args(batch), **static)
+    padded, size = parallel.pad_batch(batch, n)
+    part = lambda i: call_args(  # noqa: E731
+        jax.tree_util.tree_map(lambda a: a[i * size:(i + 1) * size], padded))
+    return parallel.split_run(run_many, part, n, b, static)
 
 
-def _shard(w0s, keys, devices):
+_ARG_NAMES = ("landscape", "quantizer", "rule")
+
+
+def _shard(batch, devices, soa: bool):
+    """Every per-trajectory array sharded along its batch axis over ``devices``."""
     from jax.sharding import Mesh, NamedSharding
     from jax.sharding import PartitionSpec as P
 
     devs = jax.local_devices() if devices == "all" else list(devices)
     if not devs:
         raise LandscapeError("devices must name at least one device.")
-    b = w0s.shape[0]
+    b = batch["w0"].shape[-1 if soa else 0]
     if b % len(devs):
         raise LandscapeError(f"the batch ({b}) must be divisible by the number of devices ({len(devs)}).")
-    sh = NamedSharding(Mesh(np.asarray(devs), ("batch",)), P("batch"))
-    return jax.device_put(w0s, sh), jax.device_put(keys, sh)
+    mesh = Mesh(np.asarray(devs), ("batch",))
+
+    def put(a):
+        spec = P(*([None] * (a.ndim - 1)), "batch") if soa else P("batch")
+        return jax.device_put(a, NamedSharding(mesh, spec))
+
+    return jax.tree_util.tree_map(put, batch)

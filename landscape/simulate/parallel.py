@@ -1,0 +1,104 @@
+r"""A batch split over the host's CPU cores: one XLA execution per core, each dispatched from its own thread.
+
+XLA:CPU parallelises a program by splitting each large loop fusion into tasks on its intra-op thread pool
+and joining them again before the next kernel starts. A trajectory loop runs several small kernels per
+step, so every step pays several fork/join barriers, and on a shared machine each barrier waits for the
+slowest core. Measured on the 2-core development machine (``docs/performance.md``): one execution of the
+whole batch is about 2x slower than two executions of half the batch each, dispatched from two Python
+threads (the executions run concurrently: XLA releases the GIL while it computes).
+
+:func:`split_run` does that for :func:`landscape.run_batch`: the batch is cut into equal parts (the last one
+padded by repeating its last trajectory, then trimmed), the compiled program for a part is built once
+(the first call of a new program runs part 0 alone), and the parts run concurrently. Trajectories are
+independent and each keeps its own PRNG key, so the results do not depend on the split.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+__all__ = ["host_cores", "parts_for", "pad_batch", "split_run", "MIN_PART"]
+
+#: trajectories per part below which a split does not pay for its dispatch and concatenation
+MIN_PART = 4096
+
+_POOL: ThreadPoolExecutor | None = None
+_POOL_LOCK = threading.Lock()
+_WARM: set = set()
+
+
+def host_cores() -> int:
+    """The CPU cores this process may run on (its affinity mask where the OS reports one)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):  # pragma: no cover - not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def parts_for(batch: int, threads: int | None, leaves) -> int:
+    """How many parts to split a batch of ``batch`` trajectories into (1: no split).
+
+    ``threads`` None splits over :func:`host_cores` when every input lives on the CPU, the batch holds at
+    least :data:`MIN_PART` trajectories per part, and the inputs are concrete (not traced).
+    """
+    if threads is not None:
+        return max(1, min(int(threads), batch))
+    if any(isinstance(x, jax.core.Tracer) for x in leaves):
+        return 1
+    for x in leaves:
+        devs = getattr(x, "devices", None)
+        if devs is not None and any(d.platform != "cpu" for d in devs()):
+            return 1
+    if jax.default_backend() != "cpu":
+        return 1
+    return max(1, min(host_cores(), batch // MIN_PART))
+
+
+def _pool(n: int) -> ThreadPoolExecutor:
+    global _POOL
+    with _POOL_LOCK:
+        if _POOL is None or _POOL._max_workers < n:
+            _POOL = ThreadPoolExecutor(max_workers=max(n, host_cores()), thread_name_prefix="landscape-part")
+        return _POOL
+
+
+def _signature(args, static) -> tuple:
+    leaves, tree = jax.tree_util.tree_flatten(args)
+    avals = tuple((np.shape(x), str(jnp.result_type(x)), bool(getattr(x, "weak_type", False)))
+                  for x in leaves)
+    return tree, avals, tuple(sorted(static.items()))
+
+
+def pad_batch(tree, n: int):
+    """(tree padded along axis 0 to a multiple of n by repeating its last entry, part size)."""
+    b = jax.tree_util.tree_leaves(tree)[0].shape[0]
+    size = -(-b // n)
+    pad = size * n - b
+    if pad:
+        tree = jax.tree_util.tree_map(lambda a: jnp.concatenate([a, jnp.repeat(a[-1:], pad, axis=0)]), tree)
+    return tree, size
+
+
+def split_run(fn, part_args, n: int, b: int, static: dict):
+    """``fn(*part_args(i), **static)`` for the parts i < n, concurrently; outputs concatenated, trimmed to b.
+
+    ``fn`` is a jitted function whose outputs have the batch axis first; every part has the same shapes, so
+    the program is compiled once and shared by the threads (the first call of a new program runs part 0 in
+    the calling thread, compiling it, and only then the other parts concurrently).
+    """
+    parts = [part_args(i) for i in range(n)]
+    sig = _signature(parts[0], static)
+    outs = []
+    if sig not in _WARM:  # a cold program: compile it once (with part 0, in this thread), not once per thread
+        outs.append(jax.block_until_ready(fn(*parts[0], **static)))
+        _WARM.add(sig)
+    pool = _pool(n)
+    futures = [pool.submit(lambda a: jax.block_until_ready(fn(*a, **static)), a) for a in parts[len(outs):]]
+    outs += [f.result() for f in futures]
+    return jax.tree_util.tree_map(lambda *xs: jnp.concatenate(xs)[:b], *outs)
