@@ -33,7 +33,7 @@ import landscape as ls
 
 __all__ = ["stream", "bench_bandwidth", "hand_highd"]
 
-SUMMARY = ls.SaveAt.summary(switches=False, loss_at_hit=False)
+SUMMARY = ls.SaveAt.summary()
 RB, STEP, KAPPA, LR = 0.005, 0.02, 10.0, 0.05
 
 

@@ -2,8 +2,9 @@ r"""Batched 2-D STE-QAT: ``landscape.run_batch`` as a user calls it, against its
 
 The problem (issue 11): B starts on the river of ``rotated_river_2d(0.5)`` (``s ~ U(-50, 50)``), quadratic
 wall ``r_b = 0.3, kappa = 10, mu = 0.05``, ``uniform_grid(1.0)``, ``ste(0.05)``, T steps, float32, summaries
-only (hit, settle and divergence times: ``SaveAt.summary(switches=False, loss_at_hit=False)``; the default
-``SaveAt.summary()``, which also counts switches and keeps L(q_T), is timed as a second engine row).
+only (hit, settle and divergence times: ``SaveAt.summary()``;
+``SaveAt.summary(switches=True, loss_at_hit=True)``, which also counts switches and keeps L(q_T), is timed
+as a second engine row).
 
 Implementations (:mod:`benchmarks.peers2d`): the engine; a hand-written JAX kernel as the bound -- once as a
 user would call it (one jitted call) and once with the execution the engine uses (one part per core,
@@ -33,7 +34,7 @@ __all__ = ["PARAMS", "problem", "implementations", "agreement", "bench_ste2d", "
 PARAMS = {"theta": 0.5, "basin_radius": 0.3, "kappa": 10.0, "mu": 0.05, "step": 1.0, "learning_rate": 0.05}
 
 #: the bookkeeping every peer does: hit, settle and divergence times
-SUMMARY = ls.SaveAt.summary(switches=False, loss_at_hit=False)
+SUMMARY = ls.SaveAt.summary()
 
 
 def problem(batch: int, seed: int = 0) -> dict:
@@ -83,7 +84,7 @@ def implementations(prob: dict, steps: int, *, torch: bool = True) -> dict:
 
     impls = {
         "engine": engine(SUMMARY),
-        "engine, SaveAt.summary() (switches, loss at hit)": engine(ls.SaveAt.summary()),
+        "engine, SaveAt.summary(switches=True, loss_at_hit=True)": engine(ls.SaveAt.summary(switches=True, loss_at_hit=True)),
         "hand JAX kernel, one call": hand(plain, 1),
         f"hand JAX kernel, engine's execution ({n} part(s))": hand(tuned, n),
         "NumPy (careful)": lambda: peers2d.numpy_peer(w0, steps, c),

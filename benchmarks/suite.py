@@ -81,7 +81,7 @@ PEER_TARGETS = (
     ("NumPy (careful)", ">= 10"),
     ("torch.compile", ">= 1"),
     ("PyTorch eager", "(report)"),
-    ("engine, SaveAt.summary()", "(cost of the switch counter and L(q_T))"),
+    ("engine, SaveAt.summary(switches=True, loss_at_hit=True)", "(cost of the switch counter and L(q_T))"),
 )
 
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import numbers
+
+import jax
 import numpy as np
 from jax.core import Tracer
 
@@ -11,8 +14,15 @@ class LandscapeError(ValueError):
 
 
 def is_concrete(x) -> bool:
-    """True when ``x`` holds concrete values (not a JAX tracer), so it can be checked."""
-    return not isinstance(x, Tracer)
+    """True when ``x`` holds concrete numbers that can be checked: not a JAX tracer, nor one of the
+    placeholder leaves JAX passes through pytree constructors (``jit(...).lower``, ``tree_map`` with None)."""
+    if isinstance(x, Tracer):
+        return False
+    if isinstance(x, (numbers.Number, np.ndarray, np.generic, jax.Array)):
+        return True
+    if isinstance(x, (list, tuple)):
+        return all(is_concrete(v) for v in x)
+    return False
 
 
 def _short(value) -> str:

@@ -163,3 +163,14 @@ def test_per_channel_grid_on_a_weight_matrix_through_run_gptq_and_delta_perp():
         np.repeat(steps, cols) * np.linalg.norm(np.asarray(land.normals, np.float64), axis=0),
         rtol=1e-6,
     )
+
+
+def test_float64_batches_split_over_threads_stay_float64():
+    """JAX's x64 context is thread-local: the threads that run parts of a batch must inherit it."""
+    land, grid = _rotated()
+    with jax.enable_x64(True):
+        w = jnp.asarray(np.random.default_rng(0).normal(size=(9000, 2)) * 3, jnp.float64)
+        split = L.run_batch(land, grid, L.ste(0.05), w, 30, save=L.SaveAt.summary(), threads=2)
+        whole = L.run_batch(land, grid, L.ste(0.05), w, 30, save=L.SaveAt.summary(), threads=1)
+        assert split.final_w.dtype == jnp.float64
+        np.testing.assert_array_equal(split.final_w, whole.final_w)

@@ -99,6 +99,14 @@ def split_run(fn, part_args, n: int, b: int, static: dict):
         outs.append(jax.block_until_ready(fn(*parts[0], **static)))
         _WARM.add(sig)
     pool = _pool(n)
-    futures = [pool.submit(lambda a: jax.block_until_ready(fn(*a, **static)), a) for a in parts[len(outs):]]
+    # JAX's configuration contexts (``with jax.enable_x64(True):``) are thread-local: the workers must trace
+    # in the caller's precision, or a float64 run would be traced in float32 there
+    x64 = jnp.result_type(float) == jnp.float64
+
+    def work(a):
+        with jax.enable_x64(x64):
+            return jax.block_until_ready(fn(*a, **static))
+
+    futures = [pool.submit(work, a) for a in parts[len(outs):]]
     outs += [f.result() for f in futures]
     return jax.tree_util.tree_map(lambda *xs: jnp.concatenate(xs)[:b], *outs)

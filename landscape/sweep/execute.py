@@ -141,7 +141,7 @@ def case_result(banks, x: dict, *, ptq: str, num_steps: int, s_range, spread: fl
         w_star = w_star.reshape(-1)
     q0 = _ptq_point(ptq, land, qz, w_star, jax.random.fold_in(key, 3))
     w0 = w_star if ptq == "rtn" else q0
-    traj = run(land, qz, rule, w0, num_steps, key=k_rule, save=SaveAt.summary(loss_at_hit=False))
+    traj = run(land, qz, rule, w0, num_steps, key=k_rule, save=SaveAt.summary(switches=True))
     return {
         "ptq_exit": jnp.logical_not(land.in_basin(q0)),
         "ptq_rho": land.rho(q0),
