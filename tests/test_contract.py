@@ -31,7 +31,7 @@ def test_equal_rules_compare_and_hash_equal():
 
 
 def _cache_size():
-    return driver._run_many._cache_size()
+    return driver.compiled_count()
 
 
 def test_fresh_equal_rule_and_new_learning_rate_do_not_recompile():

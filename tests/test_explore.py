@@ -14,11 +14,11 @@ def test_sliders_change_the_numbers_and_the_figure_without_recompiling():
     assert set(ex.sliders) == {"theta", "step_ratio", "kappa", "learning_rate", "start"}
     assert box.children[-1] is ex._output
     first = dict(ex.numbers)
-    compiled = driver._run_one._cache_size()
+    compiled = driver.compiled_count()
     ex.sliders["theta"].value = 0.9  # as a user dragging the slider
     ex.sliders["step_ratio"].value = 1.2
     ex.sliders["learning_rate"].value = 0.1
-    assert driver._run_one._cache_size() == compiled  # no new compilation for new numbers
+    assert driver.compiled_count() == compiled  # no new compilation for new numbers
     assert ex.numbers["theta"] == 0.9 and ex.numbers["step_ratio"] == 1.2
     assert ex.numbers != first
     # the numbers are those of the run shown: RTN's rho against r_b and the title say the same

@@ -29,7 +29,7 @@ from landscape.simulate import parallel, xla
 from landscape.simulate.record import SaveAt, Trajectory
 from landscape.simulate.step import _finish, _init, _loop, _step, _trajectory_of
 
-__all__ = ["run", "run_batch", "check_compatible", "compiler_options"]
+__all__ = ["run", "run_batch", "check_compatible", "compiler_options", "compiled_count"]
 
 
 def _flat_dim(landscape) -> int:
@@ -149,6 +149,11 @@ _run_one_plain = jax.jit(_run_one_impl, static_argnames=_STATIC_ONE)
 _run_many = jax.jit(_run_many_impl, static_argnames=_STATIC_MANY, compiler_options=_OPTS)
 _run_many_plain = jax.jit(_run_many_impl, static_argnames=_STATIC_MANY)
 compiler_options = xla.compiler_options
+
+
+def compiled_count() -> int:
+    """Number of driver programs compiled so far in this process (all variants): a test of "no recompile"."""
+    return sum(f._cache_size() for f in (_run_one_fast, _run_one_plain, _run_many, _run_many_plain))
 
 
 def _jitted(fast, plain):
