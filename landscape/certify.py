@@ -15,9 +15,12 @@ four walls, STE with plain SGD at a constant learning rate.
   conditions ⇒ certified with the bound ``T_int`` (K1: ``eta phi'(|y_0|) < |I|``; K1P: piece by piece);
   otherwise the orbit of the scalar map on the pieces decides (hit: certified with the exact ``T``;
   a repeated state, re-checked in rational arithmetic: refuted; else unknown).
-* **k >= 2, no drift**: the slice ``w0 + row(N)`` meets no in-band cell ⇒ refuted (K2R); the reachable
-  cell graph of the slice is acyclic outside the basin ⇒ certified (K2G, :mod:`landscape.slices`).
-* anything else (drift that moves the residual for k >= 2, other rules or quantizers): ``"unknown"``.
+* **any k** with ``2 delta_perp < r_b`` and S5's step-size condition (drift allowed): certified with S5's
+  ``T_max``.
+* **k >= 2, no drift**: the slice ``w0 + row(N)`` meets no in-band cell ⇒ refuted (K2R,
+  :mod:`landscape.slices`). No sufficient condition for k >= 2 from a PTQ-failed start is proved:
+  ``"unknown"``.
+* anything else (k = 1 with a drift that moves the residual, other rules or quantizers): ``"unknown"``.
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ import numpy as np
 from landscape import reduction, slices
 from landscape._checks import LandscapeError
 
-__all__ = ["RecoveryCertificate", "certify_recovery", "VERDICTS"]
+__all__ = ["RecoveryCertificate", "certify_recovery", "line_analysis", "VERDICTS"]
 
 VERDICTS = ("certified", "refuted", "unknown")
 TOL = 1e-9  # relative slack of every inequality the certificate tests (conservative side)
@@ -114,39 +117,49 @@ def _starts(w0, d):
 # k = 1: the 1-D reduction
 # --------------------------------------------------------------------------------------
 def _k1_theorems(red, moves, tol):
-    """(K1 holds, K1P holds, T_int, T_K1) per start from the pieces (vectorised, jittable)."""
+    """The quantities of theorems K1 and K1P per start, from the pieces (vectorised, jittable).
+
+    For a start right of I (y0 > r_b) the pieces kb < k <= k0 move the latent left; for a start left of I
+    the pieces k0 <= k < ka move it right. ``room`` is the distance from a piece's near end to the far end
+    of I (a step shorter than it cannot jump over I); ``integral`` is int dx / (eta phi'(g(x))) from the
+    start to I (the T bound of K1/K1P is 1 + floor(integral)).
+    """
     z, v = red.z, red.values
     p1 = v.shape[-1]
+    rows = jnp.arange(v.shape[0])
     idx = jnp.arange(p1)[None, :]
-    starts = jnp.concatenate([red.lam_lo[:, None], z], 1)
-    ends = jnp.concatenate([z, red.lam_hi[:, None]], 1)
-    starts = jnp.minimum(starts, red.lam_hi[:, None])
-    ends = jnp.minimum(ends, red.lam_hi[:, None])
+    starts = jnp.minimum(jnp.concatenate([red.lam_lo[:, None], z], 1), red.lam_hi[:, None])
+    ends = jnp.minimum(jnp.concatenate([z, red.lam_hi[:, None]], 1), red.lam_hi[:, None])
     k0, ka, kb = red.k0[:, None], red.ka[:, None], red.kb[:, None]
     right = red.y0 > 0
     a, b = red.a[:, None], red.b[:, None]
     size = jnp.abs(moves)
-    # right start: pieces kb < k <= k0 move left; left start: pieces k0 <= k < ka move right
-    on_r = (idx > kb) & (idx <= k0)
-    on_l = (idx >= k0) & (idx < ka)
-    on = jnp.where(right[:, None], on_r, on_l)
-    room = jnp.where(right[:, None], starts - a, b - ends)  # distance to the far end of I
-    ok_piece = (size > 0) & (size < room - tol[:, None])
-    k1p = jnp.all(jnp.where(on, ok_piece, True), 1)
+    on = jnp.where(right[:, None], (idx > kb) & (idx <= k0), (idx >= k0) & (idx < ka))
+    room = jnp.where(right[:, None], starts - a, b - ends)
+    slack = jnp.min(jnp.where(on, room - size, jnp.inf), 1)  # > 0: no step can jump over I
+    slack_half = jnp.min(jnp.where(on, room - size / 2, jnp.inf), 1)
+    positive = jnp.all(jnp.where(on, size > 0, True), 1)
     length = jnp.where(right[:, None], jnp.where(idx == k0, 0.0 - starts, ends - starts),
                        jnp.where(idx == k0, ends - 0.0, ends - starts))
     integral = jnp.sum(jnp.where(on, length / jnp.where(size > 0, size, 1.0), 0.0), 1)
-    t_int = 1 + jnp.floor(integral * (1 + 1e-12) + 1e-9)
-    s0 = size[jnp.arange(size.shape[0]), red.k0]
+    s0 = size[rows, red.k0]
     edge = jnp.where(right, red.kb + 1, red.ka - 1)
-    s_edge = size[jnp.arange(size.shape[0]), jnp.clip(edge, 0, p1 - 1)]
+    s_edge = size[rows, jnp.clip(edge, 0, p1 - 1)]
     dist = jnp.where(right, 0.0 - red.b, red.a - 0.0)
+    i_len = red.b - red.a
+    k1p = positive & (slack > tol)
+    k1 = positive & (s0 < i_len - tol) & k1p
+    t_int = 1 + jnp.floor(integral * (1 + 1e-12) + 1e-9)
     t_k1 = 1 + jnp.floor(dist / jnp.where(s_edge > 0, s_edge, 1.0) * (1 + 1e-12) + 1e-9)
-    k1 = (s0 > 0) & (s_edge > 0) & (s0 < red.b - red.a - tol) & k1p
-    return k1, k1p, t_int.astype(jnp.int64), t_k1.astype(jnp.int64)
+    g_right = v[rows, jnp.clip(red.kb + 1, 0, p1 - 1)]  # the first value beyond I on each side
+    g_left = v[rows, jnp.clip(red.ka - 1, 0, p1 - 1)]
+    return dict(g_right=g_right, g_left=g_left, k1=k1, k1p=k1p, t_int=t_int.astype(jnp.int64), t_k1=t_k1.astype(jnp.int64), slack=slack,
+                slack_half=slack_half, integral=integral, s0=s0, s_edge=s_edge, dist=dist, i_len=i_len,
+                on=on, room=room, size=size, starts=starts, ends=ends)
 
 
-def _k1_batch(n, c0, step, off, wall, eta, w, budget, exact_cycles, max_exact):
+def _k1_analysis(n, c0, step, off, wall, eta, w, budget, pieces=False):
+    """Everything the k = 1 theorems need, per start (numpy float64 arrays); ``pieces``: also per piece."""
     b_n = w.shape[0]
     nb = np.broadcast_to(n[0], (b_n, n.shape[1]))
     rb = float(np.asarray(wall.basin_radius))
@@ -164,12 +177,44 @@ def _k1_batch(n, c0, step, off, wall, eta, w, budget, exact_cycles, max_exact):
         red = reduction.line_pieces(*args, jnp.asarray(np.broadcast_to(off, w.shape)), r_cert, lo, hi, m)
         vals = red.values
         moves = eta * wall.deriv(jnp.abs(vals)) * jnp.sign(vals)
-        k1, k1p, t_int, t_k1 = _k1_theorems(red, moves, tol)
+        th = _k1_theorems(red, moves, tol)
+        if not pieces:
+            th = {k: v for k, v in th.items() if k not in ("on", "room", "size", "starts", "ends")}
+        else:
+            th["values"] = vals
         far = jnp.min(jnp.abs(vals), 1) > rb + TOL * scale  # robustly empty I
         orbit = reduction.line_orbit(red, moves, r_cert, budget, tol)
         out = {k: np.asarray(x) for k, x in dict(
-            k1=k1, k1p=k1p, t_int=t_int, t_k1=t_k1, far=far, nonempty=red.nonempty, clipped=red.clipped,
+            **th, far=far, nonempty=red.nonempty, clipped=red.clipped, a=red.a, b=red.b, ka=red.ka, kb=red.kb,
             y0=red.y0, code=orbit.code, t_orb=orbit.hit_time).items()}
+    out["dp"], out["scale"] = dp, scale
+    return out
+
+
+def line_analysis(landscape, quantizer, w0, learning_rate, *, budget: int = 4096, pieces: bool = False) -> dict:
+    """The 1-D reduction's numbers for k = 1 starts w0 ((B, d)): I, |I|, the K1/K1P quantities, the orbit.
+
+    Keys (arrays over starts): ``y0`` (RTN offset), ``a``, ``b``, ``i_len`` (|I|), ``nonempty``, ``far``
+    (robustly empty I), ``dist`` (start to I), ``s0`` (eta phi'(|y0|)), ``s_edge`` (the step on the
+    piece next to I), ``slack`` (min over the pieces of room - step: > 0 is K1P), ``integral``,
+    ``t_int``, ``t_k1``, ``k1``, ``k1p``, ``code``/``t_orb`` (the orbit, :func:`landscape.reduction.line_orbit`);
+    with ``pieces``: per-piece ``values``, ``starts``, ``ends``, ``on``, ``room``, ``size``; also ``ka``/``kb``.
+    """
+    case, why = _landscape_case(landscape, quantizer)
+    if case is None:
+        raise LandscapeError(why)
+    n, c0, step, off, _, _ = case
+    if n.shape[0] != 1:
+        raise LandscapeError(f"line_analysis needs k = 1; the landscape has k = {n.shape[0]}.")
+    w, _ = _starts(np.atleast_2d(w0), n.shape[1])
+    return _k1_analysis(n, c0, step, off, landscape.wall, float(learning_rate), w, budget, pieces)
+
+
+def _k1_batch(n, c0, step, off, wall, eta, w, budget, exact_cycles, max_exact):
+    b_n = w.shape[0]
+    rb = float(np.asarray(wall.basin_radius))
+    out = _k1_analysis(n, c0, step, off, wall, eta, w, budget)
+    scale = out["scale"]
     verdict = np.full(b_n, "unknown", dtype=object)
     theorem = np.full(b_n, "", dtype=object)
     reason = np.full(b_n, "no theorem applies", dtype=object)
@@ -213,40 +258,51 @@ def _k1_batch(n, c0, step, off, wall, eta, w, budget, exact_cycles, max_exact):
 
 
 # --------------------------------------------------------------------------------------
-# k >= 2: the slice
+# any k: S5 (2 delta_perp < r_b); no drift: the slice (K2R)
 # --------------------------------------------------------------------------------------
-def _k2_batch(n, c0, step, off, wall, eta, w, max_nodes):
+def _s5_bound(n, c0, step, wall, eta, w, dp):
+    """S5's T_max per start where its assumptions hold (else -1); valid with or without drift (gamma = 0)."""
+    rb = float(np.asarray(wall.basin_radius))
+    with jax.enable_x64(True):
+        m = float(wall.wall_slope(jnp.asarray(rb)))
+        rho0 = np.linalg.norm(w @ n.T - c0, axis=1)
+        phi_max = np.asarray(wall.deriv(jnp.asarray(rho0 + dp)))
+    ok = (2 * dp < rb * (1 - TOL)) & (m > 0)
+    if not ok:
+        return np.full(w.shape[0], -1, np.int64)
+    ok_step = eta * phi_max <= np.sqrt(rb * (rb - 2 * dp)) * (1 - TOL)
+    c = np.sqrt(1 - dp**2 / (rb - dp) ** 2)
+    beta = eta * m * c / 2
+    t_max = np.where(rho0 >= rb - dp, np.floor((rho0 - (rb - dp)) / beta * (1 + 1e-12) + 1e-9) + 1, 0)
+    return np.where(ok_step, t_max, -1).astype(np.int64)
+
+
+def _k2_batch(n, c0, step, off, wall, eta, w, drift):
     b_n = w.shape[0]
     rb = float(np.asarray(wall.basin_radius))
     verdict = np.full(b_n, "unknown", dtype=object)
     theorem = np.full(b_n, "", dtype=object)
-    reason = np.full(b_n, "no theorem applies", dtype=object)
+    reason = np.full(b_n, "k >= 2 from a start with 2 delta_perp >= r_b: no sufficient condition is proved "
+                           "(docs/theory.md, K2)", dtype=object)
     t_bound = np.full(b_n, -1, np.int64)
-
-    def deriv(r):
-        with jax.enable_x64(True):
-            return float(wall.deriv(jnp.asarray(r)))
-
-    def move(g):
-        r = float(np.linalg.norm(g))
-        return -eta * deriv(r) * g / r
-
+    dp = slices._delta_perp_bound(n, step)
+    s5 = _s5_bound(n, c0, step, wall, eta, w, dp)
     for i in range(b_n):
         g0 = n @ (off + step * np.round((w[i] - off) / step)) - c0
         if np.sum(g0 * g0) <= rb * rb * (1 - 2 * TOL):
             verdict[i], t_bound[i], theorem[i], reason[i] = "certified", 0, "T0", "Q(w0) is in the basin"
             continue
+        if s5[i] >= 0:
+            verdict[i], t_bound[i], theorem[i] = "certified", s5[i], "S5"
+            reason[i] = "2 delta_perp < r_b and the step-size condition: T <= T_max (S5)"
+            continue
+        if drift != 0.0:
+            reason[i] = "drift moves the latent off the slice w0 + row(N) (and S5 does not apply)"
+            continue
         cells, exhaustive = slices.slice_cells_in_band(n, c0, w[i], step, off, rb * (1 + TOL), TOL)
         if exhaustive and cells.shape[0] == 0:
             verdict[i], theorem[i] = "refuted", "K2R"
             reason[i] = "empty reachable set: the slice w0 + row(N) meets no in-band cell (K2R)"
-            continue
-        graph = slices.cell_graph(n, c0, w[i], step, off, rb * (1 - TOL), move, max_nodes=max_nodes, tol=TOL)
-        if graph.acyclic:
-            verdict[i], theorem[i], t_bound[i] = "certified", "K2G", graph.t_bound
-            reason[i] = f"acyclic reachable cell graph of the slice ({graph.nodes} cells, K2G)"
-        else:
-            reason[i] = f"cell graph: {graph.reason}"
     return verdict, t_bound, theorem, reason
 
 
@@ -268,14 +324,14 @@ def _chunked(fn, w):
 
 
 def certify_recovery(landscape, quantizer, w0, rule, *, budget: int = 4096, exact_cycles: bool = True,
-                     max_exact: int = 64, max_nodes: int = 3000) -> RecoveryCertificate:
+                     max_exact: int = 64) -> RecoveryCertificate:
     """Per start w0 ((d,) or (B, d)): verdict, t_bound, theorem and reason for STE entering the basin.
 
     ``budget``: steps of the 1-D orbit (k = 1) before giving up; ``exact_cycles``: re-run orbits that do not
     enter I within the budget in rational arithmetic to prove a cycle (at most ``max_exact`` starts, and
-    only for walls with a rational slope); ``max_nodes``: the largest cell graph searched (k >= 2).
+    only for walls with a rational slope).
     """
-    for name, val, low in (("budget", budget, 1), ("max_exact", max_exact, 0), ("max_nodes", max_nodes, 1)):
+    for name, val, low in (("budget", budget, 1), ("max_exact", max_exact, 0)):
         if isinstance(val, bool) or not isinstance(val, (int, np.integer)) or val < low:
             raise LandscapeError(f"{name} must be an integer >= {low}; got {val!r}.")
     d = int(landscape.dim)
@@ -290,18 +346,13 @@ def certify_recovery(landscape, quantizer, w0, rule, *, budget: int = 4096, exac
         n, c0, step, off, drift, u = case
         k = n.shape[0]
         touches = bool(np.any((np.abs(u) > 0) & np.any(np.abs(n) > 0, 0)))
-        if drift != 0.0 and (k > 1 or touches):
-            text = ("drift along u moves the latent off the line and changes the residual: no theorem applies"
-                    if k == 1 else "drift moves the latent off the slice w0 + row(N): K2R/K2G do not apply")
-            out = (np.full(b_n, "unknown", dtype=object), np.full(b_n, -1, np.int64),
-                   np.full(b_n, "", dtype=object), np.full(b_n, text, dtype=object))
-        elif k == 1:
+        if k == 1 and (drift == 0.0 or not touches):
             out = _chunked(lambda ww: _k1_batch(n, c0, step, off, landscape.wall, lr, ww, budget, exact_cycles,
                                                 max_exact), w)
             if drift != 0.0:
                 out[3][:] = [r + " (drift touches no sharp coordinate: D0)" for r in out[3]]
         else:
-            out = _k2_batch(n, c0, step, off, landscape.wall, lr, w, max_nodes)
+            out = _k2_batch(n, c0, step, off, landscape.wall, lr, w, drift)
     cert = RecoveryCertificate(*out)
     if single:
         cert = RecoveryCertificate(*(x[0] for x in cert))

@@ -62,7 +62,8 @@ def max_breaks(n, step, lam_lo, lam_hi) -> int:
     n, step = np.asarray(n, np.float64), np.asarray(step, np.float64)
     width = np.asarray(lam_hi, np.float64) - np.asarray(lam_lo, np.float64)
     per = np.abs(n) * width[..., None] / step
-    return int(np.max(np.floor(per))) + 2
+    m = int(np.max(np.floor(per))) + 2
+    return 1 << (m - 1).bit_length()  # a power of two: few distinct compiled shapes
 
 
 def _round(x):

@@ -7,13 +7,12 @@ deployed points it can ever see are the grid points whose rounding cell meets :m
 * :func:`slice_cells_in_band` -- the in-band grid points (:math:`\lVert Nq - c_0\rVert \le r_b`) whose
   cell meets the slice: if there is none, no step size, wall or schedule lets STE enter the basin
   (theorem K2R);
-* :func:`cell_graph` -- the cell graph of the slice reachable from :math:`Q(w_0)`: an over-approximation
-  of the dynamics (each cell maps to every cell its translate meets). Acyclic outside the basin ⇒ STE
-  enters the basin, within the longest weighted path (theorem K2G).
+* :func:`slice_delta_perp` -- the largest normal rounding error :math:`\lVert N e\rVert` over the cells
+  the slice meets near the river: the slice's own :math:`\delta_\perp`, which replaces the global one in
+  S4/S5 (theorem K2S).
 
-Plain NumPy in float64, one start at a time (the graph search is not jittable); cells are tested for
-meeting the slice exactly up to a tolerance that only ever *adds* cells (so emptiness and acyclicity
-claims stay conservative).
+Plain NumPy in float64, one start at a time; cells are tested for meeting the slice exactly up to a
+tolerance that only ever *adds* cells (so emptiness claims and the maximum stay conservative).
 """
 
 from __future__ import annotations
@@ -23,7 +22,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-__all__ = ["polytope_vertices", "slice_meets_boxes", "slice_cells_in_band", "cell_graph", "CellGraph",
+__all__ = ["polytope_vertices", "slice_meets_boxes", "slice_cells_in_band", "slice_delta_perp",
            "MAX_CANDIDATES"]
 
 #: largest number of candidate grid points enumerated around the slice
@@ -125,137 +124,38 @@ def _delta_perp_bound(n, step):
     return float(min(np.linalg.norm(np.abs(n) @ h), np.linalg.norm(h)))
 
 
-class CellGraph(NamedTuple):
-    """Outcome of :func:`cell_graph`: acyclic outside the basin?, its T bound, sizes, and why not."""
+def slice_delta_perp(normals, c0, w0, step, offset, radius, tol=1e-9):
+    """delta_S = max ||N e|| over the cells that meet the slice within offset radius ``radius`` (an upper bound).
 
-    acyclic: bool
-    t_bound: int
-    nodes: int
-    in_band_reached: bool
-    reason: str
-
-
-def cell_graph(normals, c0, w0, step, offset, r_b, move, *, max_nodes=3000, tol=1e-9) -> CellGraph:
-    """The reachable cell graph of the slice from Q(w0) under STE (no drift), and its longest path.
-
-    ``move(G) -> (k,)`` is the STE step of the offset, -eta phi'(||G||) G / ||G||, at a deployed offset G.
-    A node is an out-of-band grid point q whose cell meets the slice; its successors are the cells that
-    the translate (cell of q on the slice) + move(G_q) meets. A node is left after at most
-    n_q = floor(extent / |move|) + 1 steps (extent: the width of its slice polygon along the move). If
-    no cycle of out-of-band nodes is reachable (self-loops aside), STE enters the basin within the
-    largest sum of n_q along a path (the start node counted from w0 exactly).
+    On the slice, ``N e = (N q - c0) - x`` for w in the cell of q (x = v(w)); ||.|| is convex, so its
+    maximum over the cell's slice polygon sits at a vertex. Cells are enumerated around the slice's ball
+    ||x|| <= radius (every cell meeting the polygon of the ball is kept: an upper bound). Returns
+    (delta_S, exhaustive); ``exhaustive`` is False when the candidates exceed :data:`MAX_CANDIDATES`.
     """
     n = np.asarray(normals, np.float64)
     k, d = n.shape
-    a = n.T
     w0 = np.asarray(w0, np.float64)
     c0 = np.asarray(c0, np.float64).reshape(k)
     step, offset = np.asarray(step, np.float64), np.asarray(offset, np.float64)
-
-    def quantize(w):
-        return offset + step * np.round((w - offset) / step)
-
-    q0 = quantize(w0)
-    key0 = tuple(np.round((q0 - offset) / step).astype(np.int64))
-    succ: dict = {}
-    weight: dict = {}
-    order: list = []
-    stack = [key0]
-    seen = {key0}
-    while stack:
-        key = stack.pop()
-        q = offset + step * np.asarray(key, np.float64)
-        g = n @ q - c0
-        if np.sum(g * g) <= r_b * r_b:
-            succ[key] = None  # in band: terminal
-            continue
-        if len(seen) > max_nodes:
-            return CellGraph(False, -1, len(seen), False, f"more than {max_nodes} cells reachable")
-        mv = np.asarray(move(g), np.float64)
-        shift = a @ mv  # the latent's displacement in w
-        lo, hi = q - step / 2 - w0, q + step / 2 - w0
-        pts, ok = polytope_vertices(a, lo, hi, tol)
-        if not ok.any():
-            if key == key0:
-                ok = np.ones(pts.shape[0], bool)
-            else:
-                succ[key] = ()
-                continue
-        norm_mv = float(np.linalg.norm(mv))
-        if norm_mv <= 0:
-            return CellGraph(False, -1, len(seen), False, "zero step outside the basin")
-        along = pts[ok] @ mv / norm_mv
-        if key == key0:  # from w0 itself (y = 0): exact count of steps inside the start cell
-            ts = _steps_inside(a, lo, hi, mv, tol)
-            weight[key] = ts
-        else:
-            weight[key] = int(np.floor((along.max() - along.min()) / norm_mv * (1 + 1e-9) + 1e-9)) + 1
-        # candidate successors: per coordinate the (at most 2) cells the shifted interval overlaps
-        slo, shi = q - step / 2 + shift, q + step / 2 + shift
-        i_lo = np.floor((slo - offset) / step + 0.5 - tol)
-        i_hi = np.floor((shi - offset) / step + 0.5 + tol)
-        choices = [np.arange(i_lo[j], i_hi[j] + 1) for j in range(d)]
-        cand = np.stack(np.meshgrid(*choices, indexing="ij"), -1).reshape(-1, d)
-        cq = offset + step * cand
-        blo = np.maximum(cq - step / 2, slo) - w0
-        bhi = np.minimum(cq + step / 2, shi) - w0
-        good = np.all(blo <= bhi + tol, -1)
-        _, okc = polytope_vertices(a, blo, bhi, tol)
-        hit = good & np.any(okc, -1)
-        nxt = [tuple(c.astype(np.int64)) for c in cand[hit]]
-        nxt = [c for c in nxt if c != key]
-        succ[key] = tuple(nxt)
-        order.append(key)
-        for c in nxt:
-            if c not in seen:
-                seen.add(c)
-                stack.append(c)
-    # longest weighted path over out-of-band nodes (DFS with colours: a back edge is a cycle)
-    best: dict = {}
-    colour: dict = {}
-    reached_band = any(v is None for v in succ.values())
-
-    def visit(node):
-        it = [(node, iter(succ[node] or ()))]
-        colour[node] = 1
-        while it:
-            cur, children = it[-1]
-            advanced = False
-            for ch in children:
-                if succ.get(ch, ()) is None:
-                    continue  # in band: ends the path
-                c = colour.get(ch, 0)
-                if c == 1:
-                    return False
-                if c == 0:
-                    colour[ch] = 1
-                    it.append((ch, iter(succ[ch] or ())))
-                    advanced = True
-                    break
-            if not advanced:
-                it.pop()
-                kids = [best[ch] for ch in (succ[cur] or ()) if succ.get(ch, ()) is not None]
-                best[cur] = weight.get(cur, 1) + (max(kids) if kids else 0)
-                colour[cur] = 2
-        return True
-
-    if succ.get(key0, ()) is None:
-        return CellGraph(True, 0, len(seen), True, "start in the basin")
-    if not visit(key0):
-        return CellGraph(False, -1, len(seen), reached_band, "a cycle of cells outside the basin is reachable")
-    dead = [kk for kk, v in succ.items() if v == () and kk in colour]
-    if dead:
-        return CellGraph(False, -1, len(seen), reached_band, "a reachable cell has no successor (numerics)")
-    return CellGraph(True, int(best[key0]), len(seen), reached_band, "acyclic cell graph")
-
-
-def _steps_inside(a, lo, hi, mv, tol):
-    """Number of t >= 0 with t * (a mv) in [lo, hi] (the latent's consecutive steps in its start cell)."""
-    sh = a @ mv
-    t_max = np.inf
-    for j in range(sh.shape[0]):
-        if sh[j] > 0:
-            t_max = min(t_max, (hi[j] + tol) / sh[j])
-        elif sh[j] < 0:
-            t_max = min(t_max, (lo[j] - tol) / sh[j])
-    return int(np.floor(t_max)) + 1 if np.isfinite(t_max) else 10**9
+    x0 = n @ w0 - c0
+    centre = w0 - n.T @ x0
+    half = radius * np.linalg.norm(n, axis=0) + step / 2
+    lo_idx = np.ceil((centre - half - offset) / step - 0.5 - 1e-12)
+    hi_idx = np.floor((centre + half - offset) / step + 0.5 + 1e-12)
+    counts = (hi_idx - lo_idx + 1).astype(int)
+    if np.prod(counts.astype(float)) > MAX_CANDIDATES:
+        return float("inf"), False
+    axes = [offset[j] + step[j] * np.arange(lo_idx[j], hi_idx[j] + 1) for j in range(d)]
+    cand = np.stack(np.meshgrid(*axes, indexing="ij"), -1).reshape(-1, d)
+    pts, ok = polytope_vertices(n.T, cand - step / 2 - centre, cand + step / 2 - centre, tol)
+    # pts are y with w = centre + N^T y, i.e. x = y (offsets); keep cells whose polygon meets the ball
+    # a polygon with a vertex v meets the ball only if ||v|| - diam(P) <= radius (superset test)
+    dist = np.where(ok, np.linalg.norm(pts, axis=-1), np.inf)
+    first = pts[np.arange(pts.shape[0]), np.argmax(ok, -1)]
+    diam = 2 * np.max(np.where(ok, np.linalg.norm(pts - first[:, None, :], axis=-1), 0.0), -1)
+    near = np.min(dist, -1) - diam <= radius
+    g = cand @ n.T - c0
+    gap = np.linalg.norm(g[:, None, :] - pts, axis=-1)
+    worst = np.max(np.where(ok, gap, -np.inf), -1)
+    keep = near & np.any(ok, -1)
+    return (float(np.max(worst[keep])) if keep.any() else 0.0), True

@@ -50,7 +50,11 @@ def register(app: typer.Typer) -> None:
 
             cex_dir.mkdir(parents=True, exist_ok=True)
             for row in report["statements"]:
-                found = [(row["id"], row["counterexample"])]
+                cexs = row.get("counterexamples") or [row["counterexample"]]
+                found = [(row["id"] if i == 0 else f"{row['id']}_{c.get('attack', i)}", c)
+                         for i, c in enumerate(cexs) if c is not None]
+                if len(found) > 1:  # one file per attack (e.g. the two refutations of S5C)
+                    found = [(f"{row['id']}_{c.get('attack', i)}", c) for i, (_, c) in enumerate(found)]
                 found += [(f"{row['id']}_mutant{i}", m["counterexample"])
                           for i, m in enumerate(row["mutants"])]
                 for name, cex in found:
