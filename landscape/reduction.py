@@ -17,14 +17,15 @@ call). Everything is batched over starts (leading axis) and jittable; call it un
 
 from __future__ import annotations
 
+from functools import partial
 from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
-__all__ = ["LineReduction", "line_pieces", "line_window", "max_breaks", "line_orbit", "OrbitResult",
-           "ORBIT_CODES"]
+__all__ = ["LineReduction", "line_pieces", "line_pieces_traced", "line_window", "max_breaks", "line_orbit",
+           "line_orbit_traced", "OrbitResult", "ORBIT_CODES", "rational_slope", "exact_orbit"]
 
 #: outcome codes of :func:`line_orbit`
 ORBIT_CODES = {"hit": 0, "budget": 1, "left_window": 2, "near_boundary": 3, "two_cycle": 4}
@@ -62,8 +63,8 @@ def max_breaks(n, step, lam_lo, lam_hi) -> int:
     n, step = np.asarray(n, np.float64), np.asarray(step, np.float64)
     width = np.asarray(lam_hi, np.float64) - np.asarray(lam_lo, np.float64)
     per = np.abs(n) * width[..., None] / step
-    m = int(np.max(np.floor(per))) + 2
-    return 1 << (m - 1).bit_length()  # a power of two: few distinct compiled shapes
+    m = max(int(np.max(np.floor(per))) + 2, 16)
+    return 1 << (m - 1).bit_length()  # a power of two (at least 16): few distinct compiled shapes
 
 
 def _round(x):
@@ -108,19 +109,16 @@ def _pieces_one(n, c0, w0, step, offset, r_b, lam_lo, lam_hi, m_max: int):
     return LineReduction(z, values, lam_lo, lam_hi, ka, kb, nonempty, a, b, k0, y0, clipped)
 
 
+def line_pieces_traced(n, c0, w0, step, offset, r_b, lam_lo, lam_hi, m_max: int) -> LineReduction:
+    """:func:`line_pieces` without its own jit (to be traced inside a larger jitted function)."""
+    return jax.vmap(_pieces_one, in_axes=(0, 0, 0, 0, 0, 0, 0, 0, None))(n, c0, w0, step, offset, r_b, lam_lo,
+                                                                        lam_hi, m_max)
+
+
+@partial(jax.jit, static_argnames=("m_max",))
 def line_pieces(n, c0, w0, step, offset, r_b, lam_lo, lam_hi, m_max: int) -> LineReduction:
     """The pieces of g on [lam_lo, lam_hi] for a batch of lines (all inputs with a leading batch axis)."""
-    fn = jax.vmap(_pieces_one, in_axes=(0, 0, 0, 0, 0, 0, 0, 0, None))
-    return _jit_pieces(fn, m_max)(n, c0, w0, step, offset, r_b, lam_lo, lam_hi)
-
-
-_PIECES_CACHE: dict = {}
-
-
-def _jit_pieces(fn, m_max):
-    if m_max not in _PIECES_CACHE:
-        _PIECES_CACHE[m_max] = jax.jit(lambda *args: fn(*args, m_max))
-    return _PIECES_CACHE[m_max]
+    return line_pieces_traced(n, c0, w0, step, offset, r_b, lam_lo, lam_hi, m_max)
 
 
 class OrbitResult(NamedTuple):
@@ -162,9 +160,12 @@ def _orbit_one(red: LineReduction, moves, r_b, budget, tol):
     return OrbitResult(code, jnp.where(code == 0, t, -1), lam, mg)
 
 
-@jax.jit
-def _orbit_batch(red, moves, r_b, budget, tol):
+def line_orbit_traced(red, moves, r_b, budget, tol) -> OrbitResult:
+    """:func:`line_orbit` without its own jit (to be traced inside a larger jitted function)."""
     return jax.vmap(_orbit_one, in_axes=(0, 0, 0, None, 0))(red, moves, r_b, budget, tol)
+
+
+_orbit_batch = jax.jit(line_orbit_traced)
 
 
 def line_orbit(red: LineReduction, moves, r_b, budget: int, tol) -> OrbitResult:

@@ -108,7 +108,8 @@ def _common(case, k=1, small_rb=False, reach=0.7):
     else:
         rb = half_flip + (dp - half_flip) * reach * case["u_rb"]
     cand = w[None] + (0.618 * case["step"] * np.arange(64))[:, None] * u[None]
-    off = np.asarray(jax.vmap(grid.quantize)(jnp.asarray(cand))) @ n.T
+    gs, go = (np.broadcast_to(np.asarray(x, np.float64), cand.shape[1:]) for x in (grid.step, grid.offset))
+    off = (go + gs * np.round((cand - go) / gs)) @ n.T  # RTN of the candidates (UniformGrid's formula)
     rho = np.linalg.norm(off, axis=1)
     pick = int(np.argmax(rho > rb)) if np.any(rho > rb) else 0
     return n, u, grid, cand[pick], rb, float(rho[pick]), dp
@@ -129,7 +130,7 @@ def _values(case, n, grid, rb, rho_q, dp, kappa, an=None):
 def _prepare_k1(case, stmt, mode):
     n, u, grid, w, rb, rho_q, dp = _common(case, small_rb=mode == "broad")
     unit = build(n, u, grid, wall_of(case["wall"], rb, 1.0, 0.0), 0.0)
-    an = line_analysis(unit, grid, w[None], case["eta"], pieces=True)
+    an = line_analysis(unit, grid, w[None], case["eta"], pieces=True, orbit=False)
     y0 = abs(float(an["y0"][0]))
     if mode == "uniform":  # eta phi'(|y0|) = frac |I|
         kappa = _kappa_for(case, rb, [max(float(an["i_len"][0]), 1e-12)], [y0])
@@ -140,7 +141,7 @@ def _prepare_k1(case, stmt, mode):
         kappa = 0.5 + 19.5 * case["u_kappa"]
     wall = wall_of(case["wall"], rb, kappa, case["mu"])
     ls = build(n, u, grid, wall, case["drift"])
-    an = line_analysis(ls, grid, w[None], case["eta"], pieces=True)
+    an = line_analysis(ls, grid, w[None], case["eta"], pieces=True, orbit=False)
     vals = _values(case, n, grid, rb, rho_q, dp, kappa, an)
     vals["phi_0"] = float(wall.deriv(y0))
     right = an["y0"][0] > 0
@@ -197,17 +198,17 @@ def _sim_r1(ctx, vals, sim, stmt):
     step = np.broadcast_to(np.asarray(grid.step, np.float64), n.shape)
     dp = vals["dp"]
     x0 = float(n @ w)
-    spacing = 0.25 * float(np.min(step / np.maximum(np.abs(n), 1e-12)))
     half = abs(x0) + 3 * dp + vals["r_b"]
-    m = int(min(max(2 * half / spacing, 200), 20000))
-    lam = np.linspace(-half - x0, half - x0, m)
-    q = np.asarray(jax.vmap(grid.quantize)(jnp.asarray(w[None] + lam[:, None] * n[None])))
+    lam = np.linspace(-half - x0, half - x0, 4096)  # one shape: one compiled quantize per d
+    off = np.broadcast_to(np.asarray(grid.offset, np.float64), n.shape)
+    pts = w[None] + lam[:, None] * n[None]
+    q = off + step * np.round((pts - off) / step)  # UniformGrid's formula (half to even); the engine's
+    # own quantize is what the 400-step run below uses, and its deployed offsets are compared with g
     g = q @ n
     dg = np.diff(g)
-    changed = np.abs(np.diff(q, axis=0)) > 0
-    flips = changed @ (np.abs(n) * step)
-    an = line_analysis(ls, grid, w[None], vals["eta"], pieces=True)
-    tr = sim.run(ls, grid, sim.rule(float(vals["eta"])), jnp.asarray(w), 100, record_path=True)
+    flips = np.abs(np.diff(q, axis=0)) @ np.abs(n)  # each coordinate's change times |n_j| (= its flips)
+    an = line_analysis(ls, grid, w[None], vals["eta"], pieces=True, orbit=False)
+    tr = sim.run(ls, grid, sim.rule(float(vals["eta"])), jnp.asarray(w), NSTEPS, record_path=True)
     wp, qp = np.asarray(tr.w_path, np.float64), np.asarray(tr.q_path, np.float64)
     keep = np.all(np.isfinite(wp), 1) & np.all(np.isfinite(qp), 1) & (np.abs((wp - w) @ n) < 1e6)
     wp, qp = wp[keep], qp[keep]  # a run whose wall blows up (exp wall) is judged on its finite part
@@ -236,14 +237,14 @@ _DECAY = st.fixed_dictionaries({**_BASE, "shape": st.sampled_from(((2, 1), (4, 1
 def _prepare_decay(case, stmt):
     n, u, grid, w, rb, rho_q, dp = _common(case)
     unit = build(n, u, grid, wall_of(case["wall"], rb, 1.0, 0.0), 0.0)
-    an = line_analysis(unit, grid, w[None], case["eta"], pieces=True)
+    an = line_analysis(unit, grid, w[None], case["eta"], pieces=True, orbit=False)
     y0 = abs(float(an["y0"][0]))
     eta0, tc, mu = case["eta"], case["t_c"], case["mu"]
     target = 10 ** case["u_frac"] * max(float(an["i_len"][0]), 1e-9)  # eta0 phi'(|y0|), often > |I|: t0 > 0
     kappa = float(np.clip((target / eta0 - mu * y0) / max(_unit_slope(case["wall"], rb, y0), 1e-12), 1e-3, 1e3))
     wall = wall_of(case["wall"], rb, kappa, mu)
     ls = build(n, u, grid, wall, 0.0)
-    an = line_analysis(ls, grid, w[None], eta0, pieces=True)
+    an = line_analysis(ls, grid, w[None], eta0, pieces=True, orbit=False)
     # phi'(r) <= L r for r >= r_b: quadratic L = mu + kappa, softplus L = mu + kappa / r_b; exp: none (L = 0)
     lin = {"quadratic": mu + kappa, "softplus": mu + kappa / rb}.get(case["wall"], 0.0)
     t1 = max(0, int(np.ceil(tc * (eta0 * lin - 1))))
@@ -300,7 +301,7 @@ def _prepare_abs1(case, stmt):
     rho_q = float(abs(n[0] @ np.asarray(grid.quantize(jnp.asarray(w)))))
     kappa = 0.5 + 19.5 * case["u_kappa"]
     unit = build(n, u, grid, wall_of(case["wall"], rb, kappa, 0.0), 0.0)
-    an = line_analysis(unit, grid, w[None], case["eta"], pieces=True)
+    an = line_analysis(unit, grid, w[None], case["eta"], pieces=True, orbit=False)
     room = _room_abs(an) if an["nonempty"][0] else 0.0
     frac = _split(case["u_mu"], case["breach"] == "step", (0.05, 0.95), (1.1, 4.0))
     mu = float(np.clip(frac * room / (case["eta"] * rb), 1e-4, 50.0)) if np.isfinite(room) and room > 0 else 0.5

@@ -95,12 +95,15 @@ def slice_gap_start(n, u, step, off, rb, span=25.0):
     base = np.floor((ss[:, None] * u[None] - off) / step)  # (S, d)
     shifts = np.array(list(itertools.product(range(-2, 3), repeat=d)))
     idx = (base[:, None, :] + shifts[None]).reshape(-1, d)
-    idx = np.unique(idx, axis=0)
     q = off + step * idx
-    band = np.sum((q @ n.T) ** 2, 1) <= rb * rb
-    centre = q[band] @ u
+    band = np.sum((q @ n.T) ** 2, 1) <= rb * rb  # in-band first, then de-duplicate (1-D integer keys)
+    idx = idx[band].astype(np.int64)
+    key = np.zeros(idx.shape[0], np.int64)
+    for j in range(d):
+        key = key * 4099 + (idx[:, j] - idx[:, j].min(initial=0))
+    _, first = np.unique(key, return_index=True)
+    centre = (off + step * idx[first]) @ u
     half = 0.5 * float(np.sum(np.abs(u) * step))
-    lo, hi = np.sort(centre - half), np.sort(centre + half)
     # merge intervals, then gaps inside [-span, span]
     order = np.argsort(centre - half)
     lo, hi = (centre - half)[order], (centre + half)[order]
