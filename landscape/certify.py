@@ -291,9 +291,12 @@ def _k1_batch(n, c0, step, off, w, wall, eta, budget, exact_cycles, max_exact):
     reason[todo & (out["code"] == 3)] = "the 1-D orbit passed within float tolerance of a cell boundary"
     reason[todo & (out["code"] == 1)] = f"the 1-D orbit did not enter I within {budget} steps"
     cand = np.flatnonzero(todo & np.isin(out["code"], (1, 4)))
+    cand = cand[np.argsort(out["code"][cand] != 4, kind="stable")]  # float 2-cycles first
     slope = reduction.rational_slope(wall) if exact_cycles else None
     if slope is not None:
-        for i in cand[:max_exact]:
+        chosen = cand[:max_exact[0]]
+        max_exact[0] -= chosen.size  # a budget shared by all chunks of one certify_recovery call
+        for i in chosen:
             kind, info = reduction.exact_orbit(n[i], c0[i], w[i], step[i], off[i], rb, eta, slope, 4 * budget)
             if kind == "cycle":
                 verdict[i], theorem[i] = "refuted", "cycle"
@@ -393,7 +396,8 @@ def certify_recovery(landscape, quantizer, w0, rule, *, budget: int = 4096, exac
         line = (k == 1) & ((drift == 0.0) | ~touches)
         idx = np.flatnonzero(line)
         if idx.size:
-            out = _chunked(lambda *a: _k1_batch(*a, wall, lr, budget, exact_cycles, max_exact),
+            left = [max_exact]
+            out = _chunked(lambda *a: _k1_batch(*a, wall, lr, budget, exact_cycles, left),
                            n[idx, 0], c0[idx, 0], step[idx], off[idx], w[idx])
             for arr, val in zip((verdict, t_bound, theorem, reason), out, strict=True):
                 arr[idx] = val
