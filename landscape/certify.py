@@ -39,6 +39,7 @@ __all__ = ["RecoveryCertificate", "certify_recovery", "line_analysis", "VERDICTS
 
 VERDICTS = ("certified", "refuted", "unknown")
 TOL = 1e-9  # relative slack of every inequality the certificate tests (conservative side)
+EXACT_STEPS = 2000  # steps of an orbit re-run in rational arithmetic (a cycle must show within them)
 
 
 class RecoveryCertificate(NamedTuple):
@@ -169,6 +170,9 @@ def _k1_theorems(red, moves, tol, xp=jnp):
     k1 = positive & (s0 < i_len - tol) & k1p
     t_int = 1 + xp.floor(integral * (1 + 1e-12) + 1e-9)
     t_k1 = 1 + xp.floor(dist / xp.where(s_edge > 0, s_edge, 1.0) * (1 + 1e-12) + 1e-9)
+    good = red.nonempty & positive & (s_edge > 0)  # the bounds mean something only here (-1 elsewhere)
+    t_int = xp.where(good & xp.isfinite(t_int), t_int, -1)
+    t_k1 = xp.where(good & xp.isfinite(t_k1), t_k1, -1)
     g_right = v[rows, xp.clip(red.kb + 1, 0, p1 - 1)]  # the first value beyond I on each side
     g_left = v[rows, xp.clip(red.ka - 1, 0, p1 - 1)]
     return dict(g_right=g_right, g_left=g_left, k1=k1, k1p=k1p, t_int=t_int.astype(np.int64), t_k1=t_k1.astype(np.int64), slack=slack,
@@ -297,7 +301,7 @@ def _k1_batch(n, c0, step, off, w, wall, eta, budget, exact_cycles, max_exact):
         chosen = cand[:max_exact[0]]
         max_exact[0] -= chosen.size  # a budget shared by all chunks of one certify_recovery call
         for i in chosen:
-            kind, info = reduction.exact_orbit(n[i], c0[i], w[i], step[i], off[i], rb, eta, slope, 4 * budget)
+            kind, info = reduction.exact_orbit(n[i], c0[i], w[i], step[i], off[i], rb, eta, slope, min(4 * budget, EXACT_STEPS))
             if kind == "cycle":
                 verdict[i], theorem[i] = "refuted", "cycle"
                 reason[i] = (f"exact cycle of period {info[1]} from step {info[0]}, verified in rational "
@@ -352,8 +356,10 @@ CHUNK = 2048  # starts per vectorised k = 1 batch (bounds the memory of the piec
 def _chunked(fn, *arrays):
     """fn over row chunks of the arrays (the last chunk padded to CHUNK rows: one compiled shape for all)."""
     b_n = arrays[0].shape[0]
-    if b_n <= CHUNK:
-        return fn(*arrays)
+    if b_n <= CHUNK:  # pad to a power of two (>= 8): few distinct compiled shapes across calls
+        size = max(8, 1 << (b_n - 1).bit_length())
+        blk = [np.concatenate([x, np.repeat(x[-1:], size - b_n, 0)]) for x in arrays]
+        return tuple(np.asarray(x)[:b_n] for x in fn(*blk))
     parts = []
     for i in range(0, b_n, CHUNK):
         blk = [x[i:i + CHUNK] for x in arrays]
