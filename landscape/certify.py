@@ -43,7 +43,8 @@ EXACT_STEPS = 2000  # steps of an orbit re-run in rational arithmetic (a cycle m
 
 
 class RecoveryCertificate(NamedTuple):
-    """Per start: verdict ("certified" | "refuted" | "unknown"), t_bound (-1 unless certified), theorem, reason."""
+    """Per start: verdict ("certified" | "refuted" | "unknown"), t_bound (-1 unless certified), theorem,
+    reason."""
 
     verdict: np.ndarray
     t_bound: np.ndarray
@@ -88,7 +89,9 @@ def _landscape_case(landscape, quantizer, b_n=1, landscape_axis=None, quantizer_
         return None, "landscape: the theorems cover straight rivers (constant centre)"
     if not np.all(np.asarray(landscape.aniso) == 1.0):
         return None, "landscape: the theorems cover isotropic basins"
-    if not isinstance(landscape.wall, (walls.QuadraticWall, walls.SoftplusWall, walls.PowerWall, walls.ExpWall)):
+    if not isinstance(
+        landscape.wall, (walls.QuadraticWall, walls.SoftplusWall, walls.PowerWall, walls.ExpWall)
+    ):
         return None, "wall: the theorems cover the quadratic, softplus, power and exp walls"
     if not isinstance(landscape.river_loss, (ZeroDrift, LinearDrift)):
         return None, "river loss: the theorems cover no drift or a linear drift"
@@ -103,14 +106,21 @@ def _landscape_case(landscape, quantizer, b_n=1, landscape_axis=None, quantizer_
     c0 = np.broadcast_to(c0, (b_n, k)) if not la else c0.reshape(b_n, k)
     u = np.asarray(landscape.river_dir, np.float64)
     u = np.broadcast_to(u, (b_n, d)) if not la else u.reshape(b_n, d)
-    drift = np.zeros(b_n) if isinstance(landscape.river_loss, ZeroDrift) else np.broadcast_to(
-        np.asarray(landscape.river_loss.rate, np.float64).reshape(-1), (b_n,))
+    drift = (
+        np.zeros(b_n)
+        if isinstance(landscape.river_loss, ZeroDrift)
+        else np.broadcast_to(np.asarray(landscape.river_loss.rate, np.float64).reshape(-1), (b_n,))
+    )
     wall = landscape.wall
     if la:
         leaves = [np.asarray(x) for x in jax.tree.leaves(wall)]
-        if any(x.ndim and not np.all(x == x.reshape(x.shape[0], -1)[:1].reshape(x.shape[1:])) for x in leaves):
-            raise LandscapeError("certify_recovery with landscape_axis needs one wall shared by the batch "
-                                 "(the rows may differ in normals, centre and drift).")
+        if any(
+            x.ndim and not np.all(x == x.reshape(x.shape[0], -1)[:1].reshape(x.shape[1:])) for x in leaves
+        ):
+            raise LandscapeError(
+                "certify_recovery with landscape_axis needs one wall shared by the batch "
+                "(the rows may differ in normals, centre and drift)."
+            )
         wall = jax.tree.map(lambda x: jnp.asarray(np.asarray(x).reshape(-1)[0]), wall)
     if not qa:
         quantizer.check_dim(d, "w0")
@@ -158,8 +168,11 @@ def _k1_theorems(red, moves, tol, xp=jnp):
     slack = xp.min(xp.where(on, room - size, xp.inf), 1)  # > 0: no step can jump over I
     slack_half = xp.min(xp.where(on, room - size / 2, xp.inf), 1)
     positive = xp.all(xp.where(on, size > 0, True), 1)
-    length = xp.where(right[:, None], xp.where(idx == k0, 0.0 - starts, ends - starts),
-                       xp.where(idx == k0, ends - 0.0, ends - starts))
+    length = xp.where(
+        right[:, None],
+        xp.where(idx == k0, 0.0 - starts, ends - starts),
+        xp.where(idx == k0, ends - 0.0, ends - starts),
+    )
     integral = xp.sum(xp.where(on, length / xp.where(size > 0, size, 1.0), 0.0), 1)
     s0 = size[rows, red.k0]
     edge = xp.where(right, red.kb + 1, red.ka - 1)
@@ -175,9 +188,26 @@ def _k1_theorems(red, moves, tol, xp=jnp):
     t_k1 = xp.where(good & xp.isfinite(t_k1), t_k1, -1)
     g_right = v[rows, xp.clip(red.kb + 1, 0, p1 - 1)]  # the first value beyond I on each side
     g_left = v[rows, xp.clip(red.ka - 1, 0, p1 - 1)]
-    return dict(g_right=g_right, g_left=g_left, k1=k1, k1p=k1p, t_int=t_int.astype(np.int64), t_k1=t_k1.astype(np.int64), slack=slack,
-                slack_half=slack_half, integral=integral, s0=s0, s_edge=s_edge, dist=dist, i_len=i_len,
-                on=on, room=room, size=size, starts=starts, ends=ends)
+    return dict(
+        g_right=g_right,
+        g_left=g_left,
+        k1=k1,
+        k1p=k1p,
+        t_int=t_int.astype(np.int64),
+        t_k1=t_k1.astype(np.int64),
+        slack=slack,
+        slack_half=slack_half,
+        integral=integral,
+        s0=s0,
+        s_edge=s_edge,
+        dist=dist,
+        i_len=i_len,
+        on=on,
+        room=room,
+        size=size,
+        starts=starts,
+        ends=ends,
+    )
 
 
 @partial(jax.jit, static_argnames=("m", "pieces"))
@@ -194,8 +224,19 @@ def _k1_core(nb, c0, w, step, off, lo, hi, wall, eta, rb, tol, budget, *, m, pie
         th["values"] = vals
     far = jnp.min(jnp.abs(vals), 1) > rb + tol  # robustly empty I
     orbit = reduction.line_orbit_traced(red, moves, r_cert, budget, tol)
-    return dict(**th, far=far, nonempty=red.nonempty, clipped=red.clipped, a=red.a, b=red.b, ka=red.ka, kb=red.kb,
-                y0=red.y0, code=orbit.code, t_orb=orbit.hit_time)
+    return dict(
+        **th,
+        far=far,
+        nonempty=red.nonempty,
+        clipped=red.clipped,
+        a=red.a,
+        b=red.b,
+        ka=red.ka,
+        kb=red.kb,
+        y0=red.y0,
+        code=orbit.code,
+        t_orb=orbit.hit_time,
+    )
 
 
 def _k1_analysis(n, c0, step, off, wall, eta, w, budget, pieces=False, orbit=True):
@@ -231,26 +272,48 @@ def _k1_analysis(n, c0, step, off, wall, eta, w, budget, pieces=False, orbit=Tru
                 th = {k: v for k, v in th.items() if k not in ("on", "room", "size", "starts", "ends")}
             else:
                 th["values"] = vals
-            out = dict(**th, far=np.min(np.abs(vals), 1) > rb + tol, nonempty=red.nonempty,
-                       clipped=red.clipped, a=red.a, b=red.b, ka=red.ka, kb=red.kb, y0=red.y0,
-                       code=np.full(b_n, -1), t_orb=np.full(b_n, -1))
+            out = dict(
+                **th,
+                far=np.min(np.abs(vals), 1) > rb + tol,
+                nonempty=red.nonempty,
+                clipped=red.clipped,
+                a=red.a,
+                b=red.b,
+                ka=red.ka,
+                kb=red.kb,
+                y0=red.y0,
+                code=np.full(b_n, -1),
+                t_orb=np.full(b_n, -1),
+            )
         else:
-            out = _k1_core(*args, jnp.asarray(lo), jnp.asarray(hi), wall64, jnp.asarray(float(eta)),
-                           jnp.asarray(rb), jnp.asarray(tol), jnp.asarray(budget), m=m, pieces=pieces)
+            out = _k1_core(
+                *args,
+                jnp.asarray(lo),
+                jnp.asarray(hi),
+                wall64,
+                jnp.asarray(float(eta)),
+                jnp.asarray(rb),
+                jnp.asarray(tol),
+                jnp.asarray(budget),
+                m=m,
+                pieces=pieces,
+            )
         out = {k: np.asarray(x) for k, x in out.items()}
     out["dp"], out["scale"] = dp, scale
     return out
 
 
-def line_analysis(landscape, quantizer, w0, learning_rate, *, budget: int = 4096, pieces: bool = False,
-                  orbit: bool = True) -> dict:
+def line_analysis(
+    landscape, quantizer, w0, learning_rate, *, budget: int = 4096, pieces: bool = False, orbit: bool = True
+) -> dict:
     """The 1-D reduction's numbers for k = 1 starts w0 ((B, d)): I, |I|, the K1/K1P quantities, the orbit.
 
     Keys (arrays over starts): ``y0`` (RTN offset), ``a``, ``b``, ``i_len`` (|I|), ``nonempty``, ``far``
     (robustly empty I), ``dist`` (start to I), ``s0`` (eta phi'(|y0|)), ``s_edge`` (the step on the
     piece next to I), ``slack`` (min over the pieces of room - step: > 0 is K1P), ``integral``,
-    ``t_int``, ``t_k1``, ``k1``, ``k1p``, ``code``/``t_orb`` (the orbit, :func:`landscape.reduction.line_orbit`);
-    with ``pieces``: per-piece ``values``, ``starts``, ``ends``, ``on``, ``room``, ``size``; also ``ka``/``kb``;
+    ``t_int``, ``t_k1``, ``k1``, ``k1p``, ``code``/``t_orb`` (the orbit,
+    :func:`landscape.reduction.line_orbit`); with ``pieces``: per-piece ``values``, ``starts``, ``ends``,
+    ``on``, ``room``, ``size``; also ``ka``/``kb``;
     ``orbit=False``: no orbit (``code`` = -1), the theorems evaluated in NumPy.
     """
     w, _ = _starts(np.atleast_2d(w0), int(landscape.normals.shape[-1]))
@@ -281,8 +344,10 @@ def _k1_batch(n, c0, step, off, w, wall, eta, budget, exact_cycles, max_exact):
     verdict[emp], theorem[emp] = "refuted", "K1R"
     reason[emp] = "empty reachable set: the line w0 + lambda n meets no in-band cell (K1R)"
     todo &= ~emp & out["nonempty"] & ~out["clipped"]
-    for key, name, text in (("k1", "K1", "eta phi'(|y0|) < |I| (K1)"),
-                            ("k1p", "K1P", "no step can jump over I (K1P)")):
+    for key, name, text in (
+        ("k1", "K1", "eta phi'(|y0|) < |I| (K1)"),
+        ("k1p", "K1P", "no step can jump over I (K1P)"),
+    ):
         sel = todo & out[key]
         verdict[sel], theorem[sel], t_bound[sel] = "certified", name, out["t_int"][sel]
         reason[sel] = text + ": T <= 1 + int_I^x0 dx / (eta phi'(g(x)))"
@@ -298,19 +363,25 @@ def _k1_batch(n, c0, step, off, w, wall, eta, budget, exact_cycles, max_exact):
     cand = cand[np.argsort(out["code"][cand] != 4, kind="stable")]  # float 2-cycles first
     slope = reduction.rational_slope(wall) if exact_cycles else None
     if slope is not None:
-        chosen = cand[:max_exact[0]]
+        chosen = cand[: max_exact[0]]
         max_exact[0] -= chosen.size  # a budget shared by all chunks of one certify_recovery call
         for i in chosen:
-            kind, info = reduction.exact_orbit(n[i], c0[i], w[i], step[i], off[i], rb, eta, slope, min(4 * budget, EXACT_STEPS))
+            kind, info = reduction.exact_orbit(
+                n[i], c0[i], w[i], step[i], off[i], rb, eta, slope, min(4 * budget, EXACT_STEPS)
+            )
             if kind == "cycle":
                 verdict[i], theorem[i] = "refuted", "cycle"
-                reason[i] = (f"exact cycle of period {info[1]} from step {info[0]}, verified in rational "
-                             "arithmetic: q_t never enters the basin")
+                reason[i] = (
+                    f"exact cycle of period {info[1]} from step {info[0]}, verified in rational "
+                    "arithmetic: q_t never enters the basin"
+                )
             elif kind == "hit":
                 verdict[i], theorem[i], t_bound[i] = "certified", "R1", info
                 reason[i] = "orbit of the exact 1-D reduction, in rational arithmetic, enters I at T"
     elif cand.size:
-        reason[cand[out["code"][cand] == 4]] = "float 2-cycle of the 1-D orbit (wall slope not rational: unverified)"
+        reason[cand[out["code"][cand] == 4]] = (
+            "float 2-cycle of the 1-D orbit (wall slope not rational: unverified)"
+        )
     return verdict, t_bound, theorem, reason
 
 
@@ -318,7 +389,7 @@ def _k1_batch(n, c0, step, off, w, wall, eta, budget, exact_cycles, max_exact):
 # any k: S5 (2 delta_perp < r_b); no drift: the slice (K2R)
 # --------------------------------------------------------------------------------------
 def _s5_bound(n, c0, wall, eta, w, dp):
-    """S5's T_max for one start where its assumptions hold (else -1); valid with or without drift (gamma = 0)."""
+    """S5's T_max for one start where its assumptions hold (else -1); valid with or without drift."""
     rb = float(np.asarray(wall.basin_radius))
     with jax.enable_x64(True):
         m = float(wall.wall_slope(jnp.asarray(rb)))
@@ -332,7 +403,7 @@ def _s5_bound(n, c0, wall, eta, w, dp):
 
 
 def _row_verdict(n, c0, step, off, wall, eta, w, drift):
-    """One start, any k: T0, S5, or (no drift) K2R; else unknown. Returns (verdict, t_bound, theorem, reason)."""
+    """One start, any k: T0, S5, or (no drift) K2R; else unknown: (verdict, t_bound, theorem, reason)."""
     rb = float(np.asarray(wall.basin_radius))
     g0 = n @ (off + step * np.round((w - off) / step)) - c0
     if np.sum(g0 * g0) <= rb * rb * (1 - 2 * TOL):
@@ -341,13 +412,23 @@ def _row_verdict(n, c0, step, off, wall, eta, w, drift):
     if t5 >= 0:
         return "certified", t5, "S5", "2 delta_perp < r_b and the step-size condition: T <= T_max (S5)"
     if drift != 0.0:
-        return ("unknown", -1, "", "drift moves the latent off the slice w0 + row(N) and changes the residual "
-                "(and S5 does not apply): no theorem")
+        return (
+            "unknown",
+            -1,
+            "",
+            "drift moves the latent off the slice w0 + row(N) and changes the residual "
+            "(and S5 does not apply): no theorem",
+        )
     cells, exhaustive = slices.slice_cells_in_band(n, c0, w, step, off, rb * (1 + TOL), TOL)
     if exhaustive and cells.shape[0] == 0:
         return "refuted", -1, "K2R", "empty reachable set: the slice w0 + row(N) meets no in-band cell (K2R)"
-    return ("unknown", -1, "", "k >= 2 from a start with 2 delta_perp >= r_b: no sufficient condition is proved "
-            "(docs/theory.md, K2R)")
+    return (
+        "unknown",
+        -1,
+        "",
+        "k >= 2 from a start with 2 delta_perp >= r_b: no sufficient condition is proved "
+        "(docs/theory.md, K2R)",
+    )
 
 
 CHUNK = 2048  # starts per vectorised k = 1 batch (bounds the memory of the pieces)
@@ -362,7 +443,7 @@ def _chunked(fn, *arrays):
         return tuple(np.asarray(x)[:b_n] for x in fn(*blk))
     parts = []
     for i in range(0, b_n, CHUNK):
-        blk = [x[i:i + CHUNK] for x in arrays]
+        blk = [x[i : i + CHUNK] for x in arrays]
         m = blk[0].shape[0]
         if m < CHUNK:
             blk = [np.concatenate([x, np.repeat(x[-1:], CHUNK - m, 0)]) for x in blk]
@@ -370,8 +451,18 @@ def _chunked(fn, *arrays):
     return tuple(np.concatenate([p[j] for p in parts]) for j in range(4))
 
 
-def certify_recovery(landscape, quantizer, w0, rule, *, budget: int = 4096, exact_cycles: bool = True,
-                     max_exact: int = 64, landscape_axis=None, quantizer_axis=None) -> RecoveryCertificate:
+def certify_recovery(
+    landscape,
+    quantizer,
+    w0,
+    rule,
+    *,
+    budget: int = 4096,
+    exact_cycles: bool = True,
+    max_exact: int = 64,
+    landscape_axis=None,
+    quantizer_axis=None,
+) -> RecoveryCertificate:
     """Per start w0 ((d,) or (B, d)): verdict, t_bound, theorem and reason for STE entering the basin.
 
     ``budget``: steps of the 1-D orbit (k = 1) before giving up; ``exact_cycles``: re-run orbits that do not
@@ -403,15 +494,22 @@ def certify_recovery(landscape, quantizer, w0, rule, *, budget: int = 4096, exac
         idx = np.flatnonzero(line)
         if idx.size:
             left = [max_exact]
-            out = _chunked(lambda *a: _k1_batch(*a, wall, lr, budget, exact_cycles, left),
-                           n[idx, 0], c0[idx, 0], step[idx], off[idx], w[idx])
+            out = _chunked(
+                lambda *a: _k1_batch(*a, wall, lr, budget, exact_cycles, left),
+                n[idx, 0],
+                c0[idx, 0],
+                step[idx],
+                off[idx],
+                w[idx],
+            )
             for arr, val in zip((verdict, t_bound, theorem, reason), out, strict=True):
                 arr[idx] = val
             d0 = idx[drift[idx] != 0.0]
             reason[d0] = [r + " (drift touches no sharp coordinate: D0)" for r in reason[d0]]
         for i in np.flatnonzero(~line):
             verdict[i], t_bound[i], theorem[i], reason[i] = _row_verdict(
-                n[i], c0[i], step[i], off[i], wall, lr, w[i], float(drift[i]))
+                n[i], c0[i], step[i], off[i], wall, lr, w[i], float(drift[i])
+            )
     cert = RecoveryCertificate(verdict, t_bound, theorem, reason)
     if single:
         cert = RecoveryCertificate(*(x[0] for x in cert))

@@ -24,8 +24,19 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-__all__ = ["LineReduction", "line_pieces", "line_pieces_traced", "line_window", "max_breaks", "line_orbit",
-           "line_orbit_traced", "OrbitResult", "ORBIT_CODES", "rational_slope", "exact_orbit"]
+__all__ = [
+    "LineReduction",
+    "line_pieces",
+    "line_pieces_traced",
+    "line_window",
+    "max_breaks",
+    "line_orbit",
+    "line_orbit_traced",
+    "OrbitResult",
+    "ORBIT_CODES",
+    "rational_slope",
+    "exact_orbit",
+]
 
 #: outcome codes of :func:`line_orbit`
 ORBIT_CODES = {"hit": 0, "budget": 1, "left_window": 2, "near_boundary": 3, "two_cycle": 4}
@@ -49,7 +60,7 @@ class LineReduction(NamedTuple):
 
 
 def line_window(n, c0, w0, step, r_b, extra):
-    """Window [lam_lo, lam_hi] of the line: offsets |x| <= max(|x0|, r_b + dp) + 2 dp + extra (x = x0 + lambda)."""
+    """Window [lam_lo, lam_hi] of the line: |x| <= max(|x0|, r_b + dp) + 2 dp + extra (x = x0 + lambda)."""
     n, w0, step = jnp.asarray(n), jnp.asarray(w0), jnp.asarray(step)
     x0 = jnp.sum(n * w0, -1) - c0
     dp = 0.5 * jnp.sum(jnp.abs(n) * step, -1)
@@ -111,8 +122,9 @@ def _pieces_one(n, c0, w0, step, offset, r_b, lam_lo, lam_hi, m_max: int):
 
 def line_pieces_traced(n, c0, w0, step, offset, r_b, lam_lo, lam_hi, m_max: int) -> LineReduction:
     """:func:`line_pieces` without its own jit (to be traced inside a larger jitted function)."""
-    return jax.vmap(_pieces_one, in_axes=(0, 0, 0, 0, 0, 0, 0, 0, None))(n, c0, w0, step, offset, r_b, lam_lo,
-                                                                        lam_hi, m_max)
+    return jax.vmap(_pieces_one, in_axes=(0, 0, 0, 0, 0, 0, 0, 0, None))(
+        n, c0, w0, step, offset, r_b, lam_lo, lam_hi, m_max
+    )
 
 
 @partial(jax.jit, static_argnames=("m_max",))
@@ -122,7 +134,7 @@ def line_pieces(n, c0, w0, step, offset, r_b, lam_lo, lam_hi, m_max: int) -> Lin
 
 
 class OrbitResult(NamedTuple):
-    """The scalar orbit on the pieces: outcome code (ORBIT_CODES), hit time, final lambda, closest approach."""
+    """The scalar orbit on the pieces: outcome code (ORBIT_CODES), hit time, final lambda, closest gap."""
 
     code: jax.Array
     hit_time: jax.Array
@@ -219,7 +231,8 @@ def _round_half_even(x):
 
 
 def exact_orbit(n, c0, w0, step, offset, r_b, eta, slope, max_steps: int):
-    """The STE orbit of the 1-D reduction in exact rationals: ("hit", T) | ("cycle", (t0, period)) | ("budget", steps).
+    """The STE orbit of the 1-D reduction in exact rationals: ("hit", T), ("cycle", (t0, period)) or
+    ("budget", steps).
 
     All inputs are floats (exact binary rationals); ``slope`` is :func:`rational_slope`'s phi'. The state
     is lambda (w = w0 + lambda n exactly); a repeated lambda without a hit in between is an exact cycle:

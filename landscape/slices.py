@@ -1,4 +1,5 @@
-r"""The slice :math:`w_0 + \mathrm{row}(N)` that STE's latent cannot leave without drift (``docs/theory.md``, K2).
+r"""The slice :math:`w_0 + \mathrm{row}(N)` that STE's latent cannot leave without drift (``docs/theory.md``,
+K2E and K2R).
 
 Without drift every STE step :math:`-\eta\,\phi'(\rho_q)\,N^\top v_q/\rho_q` lies in the row space of
 :math:`N`, so the latent stays on the k-dimensional affine slice :math:`A = \{w_0 + N^\top y\}`. The
@@ -18,12 +19,16 @@ tolerance that only ever *adds* cells (so emptiness claims and the maximum stay 
 from __future__ import annotations
 
 import itertools
-from typing import NamedTuple
 
 import numpy as np
 
-__all__ = ["polytope_vertices", "slice_meets_boxes", "slice_cells_in_band", "slice_delta_perp",
-           "MAX_CANDIDATES"]
+__all__ = [
+    "polytope_vertices",
+    "slice_meets_boxes",
+    "slice_cells_in_band",
+    "slice_delta_perp",
+    "MAX_CANDIDATES",
+]
 
 #: largest number of candidate grid points enumerated around the slice
 MAX_CANDIDATES = 400_000
@@ -125,7 +130,7 @@ def _delta_perp_bound(n, step):
 
 
 def slice_delta_perp(normals, c0, w0, step, offset, radius, tol=1e-9):
-    """delta_S = max ||N e|| over the cells that meet the slice within offset radius ``radius`` (an upper bound).
+    """delta_S = max ||N e|| over the cells meeting the slice within offset ``radius`` (an upper bound).
 
     On the slice, ``N e = (N q - c0) - x`` for w in the cell of q (x = v(w)); ||.|| is convex, so its
     maximum over the cell's slice polygon sits at a vertex. Cells are enumerated around the slice's ball

@@ -21,9 +21,23 @@ from typing import Any, NamedTuple
 import numpy as np
 import sympy as sp
 
-__all__ = ["Statement", "SYM", "symbols", "Step", "Certificate", "prove", "Scenario", "REGIMES",
-           "scale_constant", "drop_assumption", "reverse_conclusion", "reverse_assumption", "replace",
-           "wall_of", "log_uniform"]
+__all__ = [
+    "Statement",
+    "SYM",
+    "symbols",
+    "Step",
+    "Certificate",
+    "prove",
+    "Scenario",
+    "REGIMES",
+    "scale_constant",
+    "drop_assumption",
+    "reverse_conclusion",
+    "reverse_assumption",
+    "replace",
+    "wall_of",
+    "log_uniform",
+]
 
 #: which starts a statement speaks to
 REGIMES = ("any", "off_river", "ptq_failed")
@@ -72,8 +86,9 @@ class Statement:
         """The constants with earlier constants substituted (expressions over input symbols)."""
         out: dict[str, sp.Expr] = {}
         for name, expr in self.constants.items():
-            out[name] = sp.sympify(expr).subs({SYM[n] if n in SYM else sp.Symbol(n, real=True): e
-                                               for n, e in out.items()})
+            out[name] = sp.sympify(expr).subs(
+                {SYM[n] if n in SYM else sp.Symbol(n, real=True): e for n, e in out.items()}
+            )
         return out
 
     @property
@@ -148,8 +163,12 @@ def drop_assumption(st: Statement, name: str) -> Statement:
     return dataclasses.replace(st, assumptions=assume, mutant_of=f"{st.id}: assumption {name} dropped")
 
 
-_REVERSE = {sp.GreaterThan: sp.LessThan, sp.LessThan: sp.GreaterThan,
-            sp.StrictGreaterThan: sp.StrictLessThan, sp.StrictLessThan: sp.StrictGreaterThan}
+_REVERSE = {
+    sp.GreaterThan: sp.LessThan,
+    sp.LessThan: sp.GreaterThan,
+    sp.StrictGreaterThan: sp.StrictLessThan,
+    sp.StrictLessThan: sp.StrictGreaterThan,
+}
 
 
 def reverse_conclusion(st: Statement, name: str) -> Statement:

@@ -48,7 +48,7 @@ def _status(stmt: Statement, steps: list, has_proof: bool, violations: int) -> s
 
 
 def _attack_all(stmt, sim, max_examples):
-    """Every attack of ``stmt``: (summed counts, counterexamples (one per attack that found one), tightness)."""
+    """Every attack of ``stmt``: (results, counterexamples (one per attack that found one), tightness)."""
     results = [attack(stmt, sim, max_examples=max_examples, scenario=name) for name in stmt.attacks]
     cexs = [r.counterexample for r in results if r.counterexample is not None]
     tights = [r.tightness for r in results if not math.isnan(r.tightness)]
@@ -71,7 +71,8 @@ def statement_report(stmt: Statement, *, sim: Simulator = DEFAULT_SIMULATOR, exa
                                                "status": "verified" if c.ok else "failed"})
             else:
                 s = symbolic.run_step(name)
-                cache[name] = ("symbolic", {"name": s.name, "ok": s.ok, "detail": s.detail, "status": s.status})
+                cache[name] = ("symbolic", {"name": s.name, "ok": s.ok, "detail": s.detail,
+                                            "status": s.status})
         kind, entry = cache[name]
         (certs if kind == "certificate" else steps).append(entry)
     results, cexs, tight = _attack_all(stmt, sim, examples)
@@ -155,7 +156,8 @@ def render_table(report: dict):
     for r in report["statements"]:
         tight = "-" if r["tightness"] is None else f"{r['tightness']:.3g} ({r['tightness_label']})"
         muts = f"{r['mutants_caught']}/{r['mutants_total']}" if r["mutants_total"] else "-"
-        cex = str(r["violations"]) + (f" ({len(r['counterexamples'])} saved)" if r.get("counterexamples") else "")
+        saved = len(r.get("counterexamples") or [])
+        cex = str(r["violations"]) + (f" ({saved} saved)" if saved else "")
         table.add_row(f"{r['id']} {r['short']}", r.get("regime", "any"), r["status"], _frac(r["symbolic"]),
                       _frac(r["certificates"]), str(r["cases"]), cex, tight, muts)
     return table

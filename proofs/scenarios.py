@@ -13,7 +13,6 @@ jitted driver compiles a bounded number of times.
 from __future__ import annotations
 
 import itertools
-from typing import Any
 
 import jax
 import jax.numpy as jnp

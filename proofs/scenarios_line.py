@@ -116,14 +116,30 @@ def _common(case, k=1, small_rb=False, reach=0.7):
 
 
 def _values(case, n, grid, rb, rho_q, dp, kappa, an=None):
-    vals = {"k": float(n.shape[0]), "d": float(n.shape[1]), "eta": case["eta"], "kappa": kappa,
-            "mu": case["mu"], "r_b": rb, "rho_q": rho_q, "dp": dp, "drift": case["drift"],
-            "flat_bottom": FLAT[case["wall"]], "max_f": float(np.max(L.flip_size(grid, n)))}
+    vals = {
+        "k": float(n.shape[0]),
+        "d": float(n.shape[1]),
+        "eta": case["eta"],
+        "kappa": kappa,
+        "mu": case["mu"],
+        "r_b": rb,
+        "rho_q": rho_q,
+        "dp": dp,
+        "drift": case["drift"],
+        "flat_bottom": FLAT[case["wall"]],
+        "max_f": float(np.max(L.flip_size(grid, n))),
+    }
     if an is not None:
-        vals.update({"I_len": float(an["i_len"][0]) if an["nonempty"][0] else 0.0,
-                     "D_I": float(an["dist"][0]), "J_int": float(an["integral"][0]),
-                     "slack": float(an["slack"][0]), "slack_half": float(an["slack_half"][0]),
-                     "band_empty": float(bool(an["far"][0]))})
+        vals.update(
+            {
+                "I_len": float(an["i_len"][0]) if an["nonempty"][0] else 0.0,
+                "D_I": float(an["dist"][0]),
+                "J_int": float(an["integral"][0]),
+                "slack": float(an["slack"][0]),
+                "slack_half": float(an["slack_half"][0]),
+                "band_empty": float(bool(an["far"][0])),
+            }
+        )
     return vals
 
 
@@ -136,7 +152,9 @@ def _prepare_k1(case, stmt, mode):
         kappa = _kappa_for(case, rb, [max(float(an["i_len"][0]), 1e-12)], [y0])
     elif mode == "piecewise":  # every piece's step = frac room
         on = an["on"][0]
-        kappa = _kappa_for(case, rb, list(np.maximum(an["room"][0][on], 1e-12)), list(np.abs(an["values"][0][on])))
+        kappa = _kappa_for(
+            case, rb, list(np.maximum(an["room"][0][on], 1e-12)), list(np.abs(an["values"][0][on]))
+        )
     else:
         kappa = 0.5 + 19.5 * case["u_kappa"]
     wall = wall_of(case["wall"], rb, kappa, case["mu"])
@@ -159,8 +177,12 @@ def _run(ctx, vals, sim, rule=None):
 def _sim_hit(ctx, vals, sim, stmt):
     tr = _run(ctx, vals, sim)
     t = int(tr.hit_time)
-    return {"T": float(NSTEPS if t < 0 else t), "censored": float(t < 0), "T_settle": float(tr.settle_time),
-            "never_hit": float(t < 0)}  # a diverged run never enters the basin either
+    return {
+        "T": float(NSTEPS if t < 0 else t),
+        "censored": float(t < 0),
+        "T_settle": float(tr.settle_time),
+        "never_hit": float(t < 0),
+    }  # a diverged run never enters the basin either
 
 
 def _sim_never(ctx, vals, sim, stmt):
@@ -179,9 +201,15 @@ def _sim_settle(ctx, vals, sim, stmt):
 # --------------------------------------------------------------------------------------
 # R1: the reduction itself
 # --------------------------------------------------------------------------------------
-_R1 = st.fixed_dictionaries({**_BASE, "shape": st.sampled_from(((2, 1), (4, 1), (8, 1))),
-                             "wall": st.sampled_from(("quadratic", "exp")), "rho_ratio": st.floats(-3.0, 3.0),
-                             "drift": st.just(0.0)})
+_R1 = st.fixed_dictionaries(
+    {
+        **_BASE,
+        "shape": st.sampled_from(((2, 1), (4, 1), (8, 1))),
+        "wall": st.sampled_from(("quadratic", "exp")),
+        "rho_ratio": st.floats(-3.0, 3.0),
+        "drift": st.just(0.0),
+    }
+)
 
 
 def _prepare_r1(case, stmt):
@@ -218,20 +246,28 @@ def _sim_r1(ctx, vals, sim, stmt):
     inside = (lam_t > starts[0]) & (lam_t < ends[-1])  # the pieces cover the window only
     k = np.clip(np.searchsorted(ends, lam_t, side="right"), 0, len(starts) - 1)
     g_t = np.where(inside, an["values"][0][k], qp @ n)
-    return {"mono_viol": float(np.max(-dg)) if dg.size else 0.0,
-            "jump_err": float(np.max(np.abs(dg - flips))) if dg.size else 0.0,
-            "gap_max": float(np.max(np.abs(g - (x0 + lam * (n @ n))))),
-            "line_dev": float(np.max(np.linalg.norm(perp, axis=1) / (1 + np.abs(lam_t)), initial=0.0)),
-            "offset_dev": float(np.max(np.abs(qp @ n - g_t), initial=0.0))}
+    return {
+        "mono_viol": float(np.max(-dg)) if dg.size else 0.0,
+        "jump_err": float(np.max(np.abs(dg - flips))) if dg.size else 0.0,
+        "gap_max": float(np.max(np.abs(g - (x0 + lam * (n @ n))))),
+        "line_dev": float(np.max(np.linalg.norm(perp, axis=1) / (1 + np.abs(lam_t)), initial=0.0)),
+        "offset_dev": float(np.max(np.abs(qp @ n - g_t), initial=0.0)),
+    }
 
 
 # --------------------------------------------------------------------------------------
 # K1D: decaying steps
 # --------------------------------------------------------------------------------------
-_DECAY = st.fixed_dictionaries({**_BASE, "shape": st.sampled_from(((2, 1), (4, 1))),
-                                "wall": st.sampled_from(("quadratic", "softplus", "quadratic", "exp")),
-                                "drift": st.just(0.0),
-                                "t_c": log_uniform(5.0, 200.0), "u_frac": st.floats(-1.0, 1.5)})
+_DECAY = st.fixed_dictionaries(
+    {
+        **_BASE,
+        "shape": st.sampled_from(((2, 1), (4, 1))),
+        "wall": st.sampled_from(("quadratic", "softplus", "quadratic", "exp")),
+        "drift": st.just(0.0),
+        "t_c": log_uniform(5.0, 200.0),
+        "u_frac": st.floats(-1.0, 1.5),
+    }
+)
 
 
 def _prepare_decay(case, stmt):
@@ -241,7 +277,9 @@ def _prepare_decay(case, stmt):
     y0 = abs(float(an["y0"][0]))
     eta0, tc, mu = case["eta"], case["t_c"], case["mu"]
     target = 10 ** case["u_frac"] * max(float(an["i_len"][0]), 1e-9)  # eta0 phi'(|y0|), often > |I|: t0 > 0
-    kappa = float(np.clip((target / eta0 - mu * y0) / max(_unit_slope(case["wall"], rb, y0), 1e-12), 1e-3, 1e3))
+    kappa = float(
+        np.clip((target / eta0 - mu * y0) / max(_unit_slope(case["wall"], rb, y0), 1e-12), 1e-3, 1e3)
+    )
     wall = wall_of(case["wall"], rb, kappa, mu)
     ls = build(n, u, grid, wall, 0.0)
     an = line_analysis(ls, grid, w[None], eta0, pieces=True, orbit=False)
@@ -253,15 +291,24 @@ def _prepare_decay(case, stmt):
     r_trap = max((x_abs + dp) * float(np.prod(1 + etas * lin)) - dp, 3 * dp)
     vals = _values(case, n, grid, rb, rho_q, dp, kappa, an)
     edges = [abs(float(an["g_right"][0])), abs(float(an["g_left"][0]))]
-    vals.update({"eta0": eta0, "t_c": tc, "L_lin": lin, "R_trap": r_trap, "phi_R": float(wall.deriv(r_trap + dp)),
-                 "phi_0": float(wall.deriv(y0)),
-                 "m_edge": min(float(wall.deriv(e)) for e in edges) if an["nonempty"][0] else 0.0})
+    vals.update(
+        {
+            "eta0": eta0,
+            "t_c": tc,
+            "L_lin": lin,
+            "R_trap": r_trap,
+            "phi_R": float(wall.deriv(r_trap + dp)),
+            "phi_0": float(wall.deriv(y0)),
+            "m_edge": min(float(wall.deriv(e)) for e in edges) if an["nonempty"][0] else 0.0,
+        }
+    )
     return (ls, grid, w, an), vals
 
 
 def _sim_decay(ctx, vals, sim, stmt):
-    rule = L.ste(optimizer=L.sgd(L.schedule(inverse_time, init_value=float(vals["eta0"]),
-                                            t_c=float(vals["t_c"]))))
+    rule = L.ste(
+        optimizer=L.sgd(L.schedule(inverse_time, init_value=float(vals["eta0"]), t_c=float(vals["t_c"])))
+    )
     tr = _run(ctx, vals, sim, rule)
     t = int(tr.hit_time)
     return {"T": float(NSTEPS if t < 0 else t), "censored": float(t < 0)}
@@ -270,10 +317,18 @@ def _sim_decay(ctx, vals, sim, stmt):
 # --------------------------------------------------------------------------------------
 # A1 (any k) and A2 (k = 1, mu > 0): absorption
 # --------------------------------------------------------------------------------------
-_ABS = st.fixed_dictionaries({**_BASE, "shape": st.sampled_from(((2, 1), (3, 2), (4, 1))),
-                              "mu": st.sampled_from((0.0, 0.0, 0.1, 1.0))})
-_ABS1 = st.fixed_dictionaries({**_BASE, "wall": st.sampled_from(("quadratic", "power", "exp")),
-                               "drift": st.just(0.0), "u_mu": _U, "x_off": st.floats(-3.0, 3.0)})
+_ABS = st.fixed_dictionaries(
+    {**_BASE, "shape": st.sampled_from(((2, 1), (3, 2), (4, 1))), "mu": st.sampled_from((0.0, 0.0, 0.1, 1.0))}
+)
+_ABS1 = st.fixed_dictionaries(
+    {
+        **_BASE,
+        "wall": st.sampled_from(("quadratic", "power", "exp")),
+        "drift": st.just(0.0),
+        "u_mu": _U,
+        "x_off": st.floats(-3.0, 3.0),
+    }
+)
 
 
 def _prepare_abs(case, stmt):
@@ -304,7 +359,11 @@ def _prepare_abs1(case, stmt):
     an = line_analysis(unit, grid, w[None], case["eta"], pieces=True, orbit=False)
     room = _room_abs(an) if an["nonempty"][0] else 0.0
     frac = _split(case["u_mu"], case["breach"] == "step", (0.05, 0.95), (1.1, 4.0))
-    mu = float(np.clip(frac * room / (case["eta"] * rb), 1e-4, 50.0)) if np.isfinite(room) and room > 0 else 0.5
+    mu = (
+        float(np.clip(frac * room / (case["eta"] * rb), 1e-4, 50.0))
+        if np.isfinite(room) and room > 0
+        else 0.5
+    )
     ls = build(n, u, grid, wall_of(case["wall"], rb, kappa, mu), 0.0)
     vals = _values({**case, "mu": mu}, n, grid, rb, rho_q, dp, kappa)
     vals["room_abs"] = room if np.isfinite(room) else 1e300
@@ -314,8 +373,11 @@ def _prepare_abs1(case, stmt):
 _K1_CASES = st.fixed_dictionaries({**_BASE, "drift": st.just(0.0)})
 LINE_SCENARIOS = {
     "line_reduction": Scenario(_R1, _prepare_r1, _sim_r1),
-    "line_empty": Scenario(st.fixed_dictionaries({**_BASE, "u_rb": st.floats(0.05, 0.95)}),
-                           lambda c, s: _prepare_k1(c, s, "broad"), _sim_never),
+    "line_empty": Scenario(
+        st.fixed_dictionaries({**_BASE, "u_rb": st.floats(0.05, 0.95)}),
+        lambda c, s: _prepare_k1(c, s, "broad"),
+        _sim_never,
+    ),
     "k1_uniform": Scenario(_K1_CASES, lambda c, s: _prepare_k1(c, s, "uniform"), _sim_hit),
     "k1_piecewise": Scenario(_K1_CASES, lambda c, s: _prepare_k1(c, s, "piecewise"), _sim_hit),
     "k1_decaying": Scenario(_DECAY, _prepare_decay, _sim_decay),

@@ -46,8 +46,10 @@ def _geometry(case):
 
 
 def _arrays(grid, d):
-    return (np.broadcast_to(np.asarray(grid.step, np.float64), (d,)).copy(),
-            np.broadcast_to(np.asarray(grid.offset, np.float64), (d,)).copy())
+    return (
+        np.broadcast_to(np.asarray(grid.step, np.float64), (d,)).copy(),
+        np.broadcast_to(np.asarray(grid.offset, np.float64), (d,)).copy(),
+    )
 
 
 _SLICE = {
@@ -115,10 +117,18 @@ def slice_gap_start(n, u, step, off, rb, span=25.0):
     return where, best
 
 
-_EMPTY = st.fixed_dictionaries({**_SLICE, "shape": st.sampled_from(((3, 2), (4, 3))),
-                                "u_ratio": _U, "drift": st.sampled_from((0.0, 0.0, 0.3)),
-                                "wall": st.sampled_from(("quadratic", "softplus")), "mu": st.sampled_from((0.05, 0.2)),
-                                "eta": st.sampled_from((0.1, 0.5)), "u_kappa": _U})
+_EMPTY = st.fixed_dictionaries(
+    {
+        **_SLICE,
+        "shape": st.sampled_from(((3, 2), (4, 3))),
+        "u_ratio": _U,
+        "drift": st.sampled_from((0.0, 0.0, 0.3)),
+        "wall": st.sampled_from(("quadratic", "softplus")),
+        "mu": st.sampled_from((0.05, 0.2)),
+        "eta": st.sampled_from((0.1, 0.5)),
+        "u_kappa": _U,
+    }
+)
 
 
 def _prepare_empty(case, stmt):
@@ -126,7 +136,9 @@ def _prepare_empty(case, stmt):
     k, d = n.shape
     step, off = _arrays(grid, d)
     maxf = float(np.max(L.flip_size(grid, n)))
-    rb = maxf * (0.5 + (np.sqrt(k) / 2 - 0.5) * (0.02 + 0.96 * case["u_ratio"]))  # max f < 2 r_b < sqrt(k) max f
+    rb = maxf * (
+        0.5 + (np.sqrt(k) / 2 - 0.5) * (0.02 + 0.96 * case["u_ratio"])
+    )  # max f < 2 r_b < sqrt(k) max f
     s0, gap = slice_gap_start(n, u, step, off, rb)
     w0 = s0 * u
     cells, exhaustive = slices.slice_cells_in_band(n, np.zeros(k), w0, step, off, rb)
@@ -134,13 +146,26 @@ def _prepare_empty(case, stmt):
     dp = float(L.delta_perp(grid, n).value)
     unit = float(wall_of(case["wall"], rb, 1.0, 0.0).deriv(dp))
     mu = case["mu"]
-    kappa = float(np.clip((0.9 * case["u_kappa"] + 0.05) * (rb / case["eta"] - mu * dp) / max(unit, 1e-12),
-                          1e-3, 1e3))
+    kappa = float(
+        np.clip((0.9 * case["u_kappa"] + 0.05) * (rb / case["eta"] - mu * dp) / max(unit, 1e-12), 1e-3, 1e3)
+    )
     wall = wall_of(case["wall"], rb, kappa, mu)
     ls = L.straight_river(n, u, wall=wall, river_loss=float(case["drift"]))
-    vals = {"k": float(k), "d": float(d), "r_b": rb, "max_f": maxf, "drift": case["drift"], "slice_empty": empty,
-            "eta": case["eta"], "phi_max": float(wall.deriv(dp)), "m_slope": float(wall.wall_slope(rb)),
-            "dp": dp, "gap": gap, "s_start": s0, "proved_never": empty if case["drift"] == 0 else 0.0}
+    vals = {
+        "k": float(k),
+        "d": float(d),
+        "r_b": rb,
+        "max_f": maxf,
+        "drift": case["drift"],
+        "slice_empty": empty,
+        "eta": case["eta"],
+        "phi_max": float(wall.deriv(dp)),
+        "m_slope": float(wall.wall_slope(rb)),
+        "dp": dp,
+        "gap": gap,
+        "s_start": s0,
+        "proved_never": empty if case["drift"] == 0 else 0.0,
+    }
     return (ls, grid, w0), vals
 
 
@@ -153,13 +178,22 @@ def _sim_never(ctx, vals, sim, stmt):
 # --------------------------------------------------------------------------------------
 # S5C, mechanism 1: a thin in-basin cell stepped over (d = 2, k = 1), exact 2-cycle
 # --------------------------------------------------------------------------------------
-_THIN = st.fixed_dictionaries({
-    "theta": st.floats(0.05, 1.5), "steps": st.tuples(st.sampled_from((0.5, 1.0, 2.0)), st.sampled_from((0.5, 1.0, 2.0))),
-    "half": st.tuples(st.booleans(), st.booleans()), "axis": st.sampled_from((0, 1)), "sign": st.sampled_from((-1, 1)),
-    "u_rb": st.floats(0.0, 1.0), "mu": st.sampled_from((0.05, 0.2, 1.0)), "u_kappa": st.floats(0.05, 1.0),
-    "eta": st.sampled_from((0.1, 0.5)), "lam0": st.floats(-4.0, 4.0), "eps_exp": st.floats(0.0, 4.0),
-    "eps_sign": st.sampled_from((-1, 1)),
-})
+_THIN = st.fixed_dictionaries(
+    {
+        "theta": st.floats(0.05, 1.5),
+        "steps": st.tuples(st.sampled_from((0.5, 1.0, 2.0)), st.sampled_from((0.5, 1.0, 2.0))),
+        "half": st.tuples(st.booleans(), st.booleans()),
+        "axis": st.sampled_from((0, 1)),
+        "sign": st.sampled_from((-1, 1)),
+        "u_rb": st.floats(0.0, 1.0),
+        "mu": st.sampled_from((0.05, 0.2, 1.0)),
+        "u_kappa": st.floats(0.05, 1.0),
+        "eta": st.sampled_from((0.1, 0.5)),
+        "lam0": st.floats(-4.0, 4.0),
+        "eps_exp": st.floats(0.0, 4.0),
+        "eps_sign": st.sampled_from((-1, 1)),
+    }
+)
 
 
 def _thin_geometry(case, eps_exp, lam0):
@@ -206,10 +240,21 @@ def _prepare_thin(case, stmt):
     pick = int(cand[0]) if cand.size else 0
     e, lam = cfg[pick]
     n, u, step, off, c0, rb, w0 = _thin_geometry(case, e, lam)
-    vals = {"k": 1.0, "d": 2.0, "r_b": rb, "max_f": float(np.max(np.abs(n) * step)), "eta": case["eta"],
-            "phi_max": float(wall.deriv(float(abs(n @ w0 - c0)) + dp)), "m_slope": float(wall.wall_slope(rb)),
-            "rho_0": float(abs(n @ w0 - c0)), "dp": dp, "eps_exp": e, "lam0_used": lam,
-            "band_length": float(an["i_len"][pick]), "candidate": float(cand.size > 0)}
+    vals = {
+        "k": 1.0,
+        "d": 2.0,
+        "r_b": rb,
+        "max_f": float(np.max(np.abs(n) * step)),
+        "eta": case["eta"],
+        "phi_max": float(wall.deriv(float(abs(n @ w0 - c0)) + dp)),
+        "m_slope": float(wall.wall_slope(rb)),
+        "rho_0": float(abs(n @ w0 - c0)),
+        "dp": dp,
+        "eps_exp": e,
+        "lam0_used": lam,
+        "band_length": float(an["i_len"][pick]),
+        "candidate": float(cand.size > 0),
+    }
     return (ls, grid, w0, (n, c0, step, off, rb, wall)), vals
 
 

@@ -61,7 +61,10 @@ S1 = Statement(
     tightness=sp.Abs(S["p_hat"] - S["P_exit"]) / (S["z"] * _c("se")),
     tightness_label="|p-P|/(z se)",
     regime="any",
-    paper=('induction over m: the inclusion-exclusion sum for every m (sympy checks the re-indexing for m = 1..4)', 'the residual is uniform on the cell (an assumption: equidistributed trained points)', ),
+    paper=(
+        'induction over m: the inclusion-exclusion sum for every m (sympy checks m = 1..4)',
+        'the residual is uniform on the cell (an assumption: equidistributed trained points)',
+    ),
     doc="#s1-rtn-exit-law",
 )
 
@@ -79,7 +82,9 @@ S1W = Statement(
     tightness=S["max_rho_q"] / S["dp"],
     tightness_label="max gap/dp",
     regime="any",
-    paper=('converse: a dense set of residuals meets the open set {||N e|| > r_b} (Kronecker for density)', ),
+    paper=(
+        'converse: a dense set of residuals meets the open set {||N e|| > r_b} (Kronecker for density)',
+    ),
     doc="#s1-rtn-exit-law",
 )
 
@@ -105,7 +110,9 @@ S1G = Statement(
     tightness=sp.Abs(S["P_exit"] - _c("P_gauss")) / _c("be"),
     tightness_label="|P-Pg|/BE",
     regime="any",
-    paper=('Berry-Esseen for non-identical summands with C = 0.56 (cited, Shevtsova 2010)', ),
+    paper=(
+        'Berry-Esseen for non-identical summands with C = 0.56 (cited, Shevtsova 2010)',
+    ),
     doc="#s1-rtn-exit-law",
 )
 
@@ -130,7 +137,10 @@ S2 = Statement(
     attack="hessian_blind",
     proof=("flat_bottom_walls",),
     regime="any",
-    paper=('functions equal on an open set have equal derivatives there; a rule that reads only (L, grad L, Hess L) and the grid returns the same q', ),
+    paper=(
+        'functions equal on an open set have equal derivatives there',
+        'a rule that reads only (L, grad L, Hess L) and the grid returns the same q',
+    ),
     doc="#s2-hessian-blindness",
 )
 
@@ -148,7 +158,10 @@ S2E = Statement(
     tightness=(S["min_rho_corner"] - S["rho_w"]) / (sp.sqrt(S["k"]) / 2 * S["max_f"]),
     tightness_label="gap/bound",
     regime="any",
-    paper=('a vertex of {y in [0,1]^d : sum a_j y_j = const} has at most k fractional coordinates (LP)', 'some rounding is at least as good as the mean', ),
+    paper=(
+        'a vertex of {y in [0,1]^d : sum a_j y_j = const} has at most k fractional coordinates (LP)',
+        'some rounding is at least as good as the mean',
+    ),
     doc="#s2-hessian-blindness",
 )
 
@@ -179,7 +192,10 @@ S3 = Statement(
     tightness=_c("bound") / S["inward"],
     tightness_label="bound/inward",
     regime="off_river",
-    paper=("phi'(rho_q) > 0 beyond r_b for each wall with kappa > 0", 'reduction to the plane of v_w and x', ),
+    paper=(
+        "phi'(rho_q) > 0 beyond r_b for each wall with kappa > 0",
+        'reduction to the plane of v_w and x',
+    ),
     doc="#s3-inward-component",
 )
 
@@ -215,7 +231,9 @@ S4 = Statement(
     tightness=S["tau"] / _c("T4"),
     tightness_label="tau/T4",
     regime="off_river",
-    paper=('induction rho(w_t) <= rho_0 and the counting of steps', ),
+    paper=(
+        'induction rho(w_t) <= rho_0 and the counting of steps',
+    ),
     doc="#s4-finite-time-return-of-the-latent",
 )
 
@@ -245,7 +263,9 @@ S5 = Statement(
     tightness=S["T"] / _c("T_max"),
     tightness_label="T/T_max",
     regime="off_river",
-    paper=('S4 with sigma = r_g - 2 delta_perp, then (O) at tau', ),
+    paper=(
+        'S4 with sigma = r_g - 2 delta_perp, then (O) at tau',
+    ),
     doc="#s5-finite-time-recovery",
 )
 
@@ -292,7 +312,9 @@ S6 = Statement(
     attack="two_cycle",
     proof=("two_cycle_closes", "two_cycle_cells"),
     regime="off_river",
-    paper=('induction over the periods of the cycle', ),
+    paper=(
+        'induction over the periods of the cycle',
+    ),
     doc="#s6-necessity-a-2-cycle",
 )
 

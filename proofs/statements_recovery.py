@@ -70,27 +70,43 @@ K1R = Statement(
     doc="#k1r-an-empty-band-refutes",
 )
 
-_K1_RUN = {**_K1, "ptq_failed": S["rho_q"] > S["r_b"], "band": S["I_len"] > 0,
-           "slope_positive": S["phi_edge"] > 0}
+_K1_RUN = {
+    **_K1,
+    "ptq_failed": S["rho_q"] > S["r_b"],
+    "band": S["I_len"] > 0,
+    "slope_positive": S["phi_edge"] > 0,
+}
 
 K1 = Statement(
     id="K1",
     short="k=1 recovery: eta phi'(|y0|) < |I|",
-    title="k = 1, no drift, RTN-failed start: if eta phi'(|y0|) < |I| then T <= floor(D / (eta phi'(g_edge))) + 1 "
+    title="k = 1, no drift, RTN-failed start: if eta phi'(|y0|) < |I| then "
+    "T <= floor(D / (eta phi'(g_edge))) + 1 "
     "and T <= 1 + floor(int dx / (eta phi'(g(x))))",
     family="straight river, k = 1, no drift, unbounded uniform grid, any of the four walls (kappa > 0), "
     "STE-SGD; starts: trained points on the river whose RTN point is outside the basin",
     assumptions={**_K1_RUN, "step_vs_band": S["eta"] * S["phi_0"] < S["I_len"]},
-    constants={"T_K1": sp.floor(S["D_I"] / (S["eta"] * S["phi_edge"])) + 1, "T_int": sp.floor(S["J_int"]) + 1},
+    constants={
+        "T_K1": sp.floor(S["D_I"] / (S["eta"] * S["phi_edge"])) + 1,
+        "T_int": sp.floor(S["J_int"]) + 1,
+    },
     conclusion={"within_T_K1": S["T"] <= _c("T_K1"), "within_T_int": S["T"] <= _c("T_int")},
     attack="k1_uniform",
-    proof=("ste_step_k1", "rounding_monotone", "monotone_sign", "walls_monotone", "no_jump_over",
-           "integral_step"),
+    proof=(
+        "ste_step_k1",
+        "rounding_monotone",
+        "monotone_sign",
+        "walls_monotone",
+        "no_jump_over",
+        "integral_step",
+    ),
     tightness=S["T"] / _c("T_K1"),
     tightness_label="T/T_K1",
     regime="ptq_failed",
-    paper=("induction: while x_t is beyond I its step lies in [eta phi'(g_edge), eta phi'(|y0|)]",
-           "counting of steps (floor + 1), including a landing exactly on the edge of I"),
+    paper=(
+        "induction: while x_t is beyond I its step lies in [eta phi'(g_edge), eta phi'(|y0|)]",
+        "counting of steps (floor + 1), including a landing exactly on the edge of I",
+    ),
     doc="#k1-recovery-when-the-largest-step-is-shorter-than-i",
 )
 
@@ -104,8 +120,14 @@ K1P = Statement(
     constants={"T_int": sp.floor(S["J_int"]) + 1},
     conclusion={"within_T_int": S["T"] <= _c("T_int")},
     attack="k1_piecewise",
-    proof=("ste_step_k1", "rounding_monotone", "monotone_sign", "walls_monotone", "no_jump_over",
-           "integral_step"),
+    proof=(
+        "ste_step_k1",
+        "rounding_monotone",
+        "monotone_sign",
+        "walls_monotone",
+        "no_jump_over",
+        "integral_step",
+    ),
     tightness=S["T"] / _c("T_int"),
     tightness_label="T/T_int",
     regime="ptq_failed",
@@ -113,8 +135,10 @@ K1P = Statement(
     doc="#k1p-recovery-when-no-step-can-jump-over-i",
 )
 
-_T0 = sp.Max(sp.Max(0, sp.ceiling(S["t_c"] * (S["eta0"] * S["L_lin"] - 1))),
-             sp.floor(S["t_c"] * (S["eta0"] * S["phi_R"] / S["I_len"] - 1)) + 1)
+_T0 = sp.Max(
+    sp.Max(0, sp.ceiling(S["t_c"] * (S["eta0"] * S["L_lin"] - 1))),
+    sp.floor(S["t_c"] * (S["eta0"] * S["phi_R"] / S["I_len"] - 1)) + 1,
+)
 K1D = Statement(
     id="K1D",
     short="k=1 recovery, decaying steps",
@@ -123,27 +147,47 @@ K1D = Statement(
     "potential int dx / phi'(g))",
     family="as K1 with the quadratic or softplus wall (linear growth of phi'); STE with SGD on the schedule "
     "eta0 / (1 + t/t_c)",
-    assumptions={**{k: v for k, v in _K1_RUN.items() if k != "slope_positive"},
-                 "slope_positive": S["m_edge"] > 0, "linear_growth": S["L_lin"] > 0},
+    assumptions={
+        **{k: v for k, v in _K1_RUN.items() if k != "slope_positive"},
+        "slope_positive": S["m_edge"] > 0,
+        "linear_growth": S["L_lin"] > 0,
+    },
     constants={
         "t0": _T0,
         # t0 = 0: the potential int dx / phi'(g(x)) = eta0 J_int drops by >= eta_t per step;
         # t0 > 0: from t0 on each step moves >= eta_t m_edge over at most R_trap + r_b + dp
         "T_D": sp.Piecewise(
             (sp.floor(S["t_c"] * sp.exp(S["J_int"] / S["t_c"]) - S["t_c"]) + 1, sp.Eq(_c("t0"), 0)),
-            (sp.floor((S["t_c"] + _c("t0")) * sp.exp((S["R_trap"] + S["r_b"] + S["dp"])
-                                                     / (S["m_edge"] * S["eta0"] * S["t_c"])) - S["t_c"]) + 1,
-             True)),
+            (
+                sp.floor(
+                    (S["t_c"] + _c("t0"))
+                    * sp.exp((S["R_trap"] + S["r_b"] + S["dp"]) / (S["m_edge"] * S["eta0"] * S["t_c"]))
+                    - S["t_c"]
+                )
+                + 1,
+                True,
+            ),
+        ),
     },
     conclusion={"within_T_D": S["T"] <= _c("T_D")},
     attack="k1_decaying",
-    proof=("ste_step_k1", "rounding_monotone", "monotone_sign", "no_jump_over", "growth_product",
-           "trap_invariant", "log_bound", "decay_partial_sum"),
+    proof=(
+        "ste_step_k1",
+        "rounding_monotone",
+        "monotone_sign",
+        "no_jump_over",
+        "growth_product",
+        "trap_invariant",
+        "log_bound",
+        "decay_partial_sum",
+    ),
     tightness=S["T"] / _c("T_D"),
     tightness_label="T/T_D",
     regime="ptq_failed",
-    paper=("after t0 no step can jump over I (K1 at each time); each step moves >= eta_t phi'(g_edge)",
-           "R_trap = max((|x0| + dp) prod_{t < t1} (1 + eta_t L) - dp, 3 dp) bounds |x_t| for t >= t1"),
+    paper=(
+        "after t0 no step can jump over I (K1 at each time); each step moves >= eta_t phi'(g_edge)",
+        "R_trap = max((|x0| + dp) prod_{t < t1} (1 + eta_t L) - dp, 3 dp) bounds |x_t| for t >= t1",
+    ),
     doc="#k1d-decaying-steps",
 )
 
@@ -153,8 +197,11 @@ A1 = Statement(
     title="Absorption: flat-bottom wall with mu = 0 and no drift: once q_t is in the basin the latent stops, "
     "so T_settle = T",
     family="straight river, any k, quadratic / power / exp wall with mu = 0, no drift, STE-SGD",
-    assumptions={"mu_zero": sp.Eq(S["mu"], 0), "flat_bottom": sp.Eq(S["flat_bottom"], 1),
-                 "no_drift": sp.Eq(S["drift"], 0)},
+    assumptions={
+        "mu_zero": sp.Eq(S["mu"], 0),
+        "flat_bottom": sp.Eq(S["flat_bottom"], 1),
+        "no_drift": sp.Eq(S["drift"], 0),
+    },
     constants={},
     conclusion={"settles_at_T": sp.Eq(S["T_settle"], S["T"])},
     attack="absorption",
@@ -167,11 +214,16 @@ A1 = Statement(
 A2 = Statement(
     id="A2",
     short="absorption: k=1, mu > 0",
-    title="Absorption, k = 1, mu > 0, no drift: if eta mu r_b is shorter than both sign-parts of I, q_t stays "
+    title="Absorption, k = 1, mu > 0, no drift: if eta mu r_b is shorter than both sign-parts of I, "
+    "q_t stays "
     "in the basin from T on (T_settle = T)",
     family="straight river, k = 1, no drift, flat-bottom wall with mu > 0, STE-SGD",
-    assumptions={**_K1, "mu_positive": S["mu"] > 0, "flat_bottom": sp.Eq(S["flat_bottom"], 1),
-                 "small_in_band_step": S["eta"] * S["mu"] * S["r_b"] < S["room_abs"]},
+    assumptions={
+        **_K1,
+        "mu_positive": S["mu"] > 0,
+        "flat_bottom": sp.Eq(S["flat_bottom"], 1),
+        "small_in_band_step": S["eta"] * S["mu"] * S["r_b"] < S["room_abs"],
+    },
     constants={},
     conclusion={"settles_at_T": sp.Eq(S["T_settle"], S["T"])},
     attack="absorption_k1",
@@ -195,8 +247,10 @@ K2E = Statement(
     tightness=S["min_slice_off"] / _c("bound"),
     tightness_label="min|Nq-c0|/bound",
     regime="any",
-    paper=("degree argument: a continuous surrogate of Q on the slice has a zero (Brouwer)",
-           "at a generic point at most k boundaries meet, and the 2^|J| cells around it all meet the slice"),
+    paper=(
+        "degree argument: a continuous surrogate of Q on the slice has a zero (Brouwer)",
+        "at a generic point at most k boundaries meet, and the 2^|J| cells around it all meet the slice",
+    ),
     doc="#k2e-what-the-slice-can-reach",
 )
 
@@ -218,24 +272,45 @@ K2R = Statement(
 RECOVERY_STATEMENTS: tuple[Statement, ...] = (R1, K1R, K1, K1P, K1D, A1, A2, K2E, K2R)
 
 RECOVERY_MUTANTS: dict = {
-    "R1": [lambda s: replace(s, "delta_perp halved", conclusion={**s.conclusion,
-                                                                 "within_dp": S["gap_max"] <= S["dp"] / 2})],
-    "K1R": [lambda s: drop_assumption(s, "no_drift"),
-            lambda s: replace(s, "empty band replaced by max f > 2 r_b",
-                              assumptions={**_K1, "big_flip": S["max_f"] > 2 * S["r_b"]})],
-    "K1": [lambda s: scale_constant(s, "T_K1", sp.Rational(1, 2)),
-           lambda s: scale_constant(s, "T_int", sp.Rational(1, 2)),
-           lambda s: drop_assumption(s, "step_vs_band"),
-           lambda s: replace(s, "step condition with 2 |I|", assumptions={
-               **s.assumptions, "step_vs_band": S["eta"] * S["phi_0"] < 2 * S["I_len"]})],
-    "K1P": [lambda s: scale_constant(s, "T_int", sp.Rational(1, 2)),
-            lambda s: drop_assumption(s, "no_jump"),
-            lambda s: replace(s, "no-jump condition with half steps",
-                              assumptions={**s.assumptions, "no_jump": S["slack_half"] > 0})],
+    "R1": [
+        lambda s: replace(
+            s, "delta_perp halved", conclusion={**s.conclusion, "within_dp": S["gap_max"] <= S["dp"] / 2}
+        )
+    ],
+    "K1R": [
+        lambda s: drop_assumption(s, "no_drift"),
+        lambda s: replace(
+            s,
+            "empty band replaced by max f > 2 r_b",
+            assumptions={**_K1, "big_flip": S["max_f"] > 2 * S["r_b"]},
+        ),
+    ],
+    "K1": [
+        lambda s: scale_constant(s, "T_K1", sp.Rational(1, 2)),
+        lambda s: scale_constant(s, "T_int", sp.Rational(1, 2)),
+        lambda s: drop_assumption(s, "step_vs_band"),
+        lambda s: replace(
+            s,
+            "step condition with 2 |I|",
+            assumptions={**s.assumptions, "step_vs_band": S["eta"] * S["phi_0"] < 2 * S["I_len"]},
+        ),
+    ],
+    "K1P": [
+        lambda s: scale_constant(s, "T_int", sp.Rational(1, 2)),
+        lambda s: drop_assumption(s, "no_jump"),
+        lambda s: replace(
+            s,
+            "no-jump condition with half steps",
+            assumptions={**s.assumptions, "no_jump": S["slack_half"] > 0},
+        ),
+    ],
     "K1D": [lambda s: scale_constant(s, "T_D", sp.Rational(1, 2))],
     "A1": [lambda s: drop_assumption(s, "mu_zero"), lambda s: drop_assumption(s, "no_drift")],
     "A2": [lambda s: drop_assumption(s, "small_in_band_step")],
-    "K2E": [lambda s: replace(s, "constant sqrt(k)/2 -> sqrt(k)/4",
-                              constants={"bound": sp.sqrt(S["k"]) / 4 * S["max_f"]})],
+    "K2E": [
+        lambda s: replace(
+            s, "constant sqrt(k)/2 -> sqrt(k)/4", constants={"bound": sp.sqrt(S["k"]) / 4 * S["max_f"]}
+        )
+    ],
     "K2R": [lambda s: drop_assumption(s, "no_drift")],
 }

@@ -156,8 +156,9 @@ def step_uniform_moments() -> Step:
 
 
 def step_berry_esseen_cited() -> Step:
-    """Not verified here: the Berry-Esseen constant 0.56 is cited (Shevtsova 2010); status 'cited', never ok."""
-    return Step("berry_esseen_cited", False, "cited, not derived: sup|F - Phi| <= 0.56 sum E|X_j|^3 / sigma^3 "
+    """Not verified here: the Berry-Esseen constant 0.56 is cited (Shevtsova 2010); status 'cited'."""
+    return Step("berry_esseen_cited", False,
+                "cited, not derived: sup|F - Phi| <= 0.56 sum E|X_j|^3 / sigma^3 "
                 "(I. G. Shevtsova, Doklady Mathematics 82 (2010) 862-864)", cited=True)
 
 

@@ -59,21 +59,34 @@ def verdicts_vs_simulation():
                 step = rb * rng.uniform(0.6, 3.0) * rng.uniform(0.7, 1.3, d)
                 ls = L.straight_river(n[None], wall=wall)
                 qz = L.uniform_grid(step, offset=rng.uniform(0, 1, d) * step)
-                w = np.asarray(ls.sample_river(jax.random.PRNGKey(100 * gi + i), 64, s_range=(-60, 60), spread=2.0))
-                q = np.asarray(qz.step) * np.round((w - np.asarray(qz.offset)) / np.asarray(qz.step)) + np.asarray(
-                    qz.offset)
+                w = np.asarray(
+                    ls.sample_river(jax.random.PRNGKey(100 * gi + i), 64, s_range=(-60, 60), spread=2.0)
+                )
+                q = np.asarray(qz.step) * np.round(
+                    (w - np.asarray(qz.offset)) / np.asarray(qz.step)
+                ) + np.asarray(qz.offset)
                 w = w[np.abs(q @ n) > rb][:6]
                 lss += [ls] * len(w)
                 qzs += [qz] * len(w)
                 ws.append(w)
             w = np.concatenate(ws)
             ls_b, qz_b = _stack(lss), _stack(qzs)
-            tr = L.run_batch(ls_b, qz_b, rule, jnp.asarray(w), HORIZON, record_every=HORIZON,
-                             landscape_axis=0, quantizer_axis=0)
+            tr = L.run_batch(
+                ls_b,
+                qz_b,
+                rule,
+                jnp.asarray(w),
+                HORIZON,
+                record_every=HORIZON,
+                landscape_axis=0,
+                quantizer_axis=0,
+            )
             hits.append(np.asarray(tr.hit_time))
             divs.append(np.asarray(tr.diverge_time))
             certs.append(L.certify_recovery(ls_b, qz_b, w, rule, landscape_axis=0, quantizer_axis=0))
-    cert = L.RecoveryCertificate(*(np.concatenate([getattr(c, f) for c in certs]) for f in L.RecoveryCertificate._fields))
+    cert = L.RecoveryCertificate(
+        *(np.concatenate([getattr(c, f) for c in certs]) for f in L.RecoveryCertificate._fields)
+    )
     return np.concatenate(hits), np.concatenate(divs), cert
 
 
@@ -103,7 +116,9 @@ def test_single_start_and_batched_landscapes_agree():
     rule = L.ste(eta)
     batch = L.certify_recovery(ls, qz, w, rule)
     one = L.certify_recovery(ls, qz, w[0], rule)
-    assert isinstance(one.verdict, str) and one.verdict == batch.verdict[0] and one.t_bound == batch.t_bound[0]
+    assert (
+        isinstance(one.verdict, str) and one.verdict == batch.verdict[0] and one.t_bound == batch.t_bound[0]
+    )
     b = w.shape[0]
     ls_b = jax.tree.map(lambda x: jnp.broadcast_to(x, (b,) + jnp.shape(x)), ls)
     qz_b = jax.tree.map(lambda x: jnp.broadcast_to(x, (b,) + jnp.shape(x)), qz)
@@ -121,8 +136,9 @@ def test_reduction_is_jittable_and_matches_the_quantizer():
         args = [jnp.asarray(np.broadcast_to(x, (b,) + x.shape)) for x in (n[0], step, off)]
         lo, hi = reduction.line_window(args[0], 0.0, jnp.asarray(w), args[1], 0.25, 1.0)
         m = reduction.max_breaks(args[0], args[1], lo, hi)
-        red = reduction.line_pieces(args[0], jnp.zeros(b), jnp.asarray(w), args[1], args[2], jnp.full(b, 0.25),
-                                    lo, hi, m)
+        red = reduction.line_pieces(
+            args[0], jnp.zeros(b), jnp.asarray(w), args[1], args[2], jnp.full(b, 0.25), lo, hi, m
+        )
         lam = np.linspace(float(lo[0]) + 1e-6, float(hi[0]) - 1e-6, 300)
         q = np.asarray(jax.vmap(qz.quantize)(jnp.asarray(w[0][None] + lam[:, None] * n[0][None])))
         k = np.searchsorted(np.asarray(red.z[0]), lam, side="right")
@@ -138,11 +154,25 @@ def test_thin_cell_two_cycle_is_refuted_in_rational_arithmetic():
     """S5C's first mechanism: d = 2, max f < 2 r_b, small step, an exact 2-cycle (verified with Fractions)."""
     from proofs.scenarios_slice import _prepare_thin
 
-    case = {"axis": 0, "eps_exp": 1.0, "eps_sign": -1, "eta": 0.1, "half": [False, True], "lam0": 1.0,
-            "mu": 0.05, "sign": -1, "steps": [0.5, 0.5], "theta": 1.0, "u_kappa": 0.05, "u_rb": 0.0}
+    case = {
+        "axis": 0,
+        "eps_exp": 1.0,
+        "eps_sign": -1,
+        "eta": 0.1,
+        "half": [False, True],
+        "lam0": 1.0,
+        "mu": 0.05,
+        "sign": -1,
+        "steps": [0.5, 0.5],
+        "theta": 1.0,
+        "u_kappa": 0.05,
+        "u_rb": 0.0,
+    }
     with jax.enable_x64(True):
         (ls, qz, w0, _), vals = _prepare_thin(case, None)
-        assert vals["max_f"] < 2 * vals["r_b"] and vals["eta"] * vals["phi_max"] <= vals["r_b"]  # S5C's assumptions
+        assert (
+            vals["max_f"] < 2 * vals["r_b"] and vals["eta"] * vals["phi_max"] <= vals["r_b"]
+        )  # S5C's assumptions
         assert vals["m_slope"] > 0
         cert = L.certify_recovery(ls, qz, w0, L.ste(0.1))
         tr = L.run(ls, qz, L.ste(0.1), jnp.asarray(w0), 400)
@@ -205,16 +235,25 @@ def test_uncovered_cases_are_unknown_with_a_reason():
     ls, qz, w, _ = _one_case(5)
     lsq = L.certify_recovery(ls, qz, w, L.lsq(0.05))
     assert set(lsq.verdict) == {"unknown"} and "STE" in lsq.reason[0]
-    adam = L.certify_recovery(ls, qz, w, L.ste(optimizer=L.optimizer(__import__("optax").adam, learning_rate=0.01)))
+    adam = L.certify_recovery(
+        ls, qz, w, L.ste(optimizer=L.optimizer(__import__("optax").adam, learning_rate=0.01))
+    )
     assert set(adam.verdict) == {"unknown"} and "SGD" in adam.reason[0]
     drift = L.certify_recovery(ls.replace(river_loss=L.LinearDrift(jnp.asarray(0.3))), qz, w, L.ste(0.05))
     assert all(v in ("unknown", "certified") for v in drift.verdict)
 
 
-@pytest.mark.parametrize("bad", [
-    dict(w0=np.zeros(3)), dict(w0=np.full((2, 99), 0.0)), dict(w0=np.array([np.nan] * 8)),
-    dict(budget=0), dict(max_exact=-1), dict(landscape_axis=2),
-])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        dict(w0=np.zeros(3)),
+        dict(w0=np.full((2, 99), 0.0)),
+        dict(w0=np.array([np.nan] * 8)),
+        dict(budget=0),
+        dict(max_exact=-1),
+        dict(landscape_axis=2),
+    ],
+)
 def test_bad_input_raises_landscape_error(bad):
     ls = L.straight_river(np.eye(8)[:1], wall=L.quadratic_wall(0.25, 1.0))
     kw = {"w0": np.zeros(8), **bad}

@@ -3,7 +3,8 @@
 * :func:`phase_panel` (Axes-level: ``ax=None`` draws on a new figure, returns the Axes) colours the cells of
   ``landscape.reproduce.phase_study.phase_dataset`` over (step / r_b, max flip / r_b) by one variable and
   draws the *proved region* (hatched: at least :data:`PROVED_LEVEL` of the cell's RTN-failed starts
-  certified in advance by a theorem: K1, K1P or S5), the *refuted region* (at least half the starts refuted: an empty band or an exact cycle), the
+  certified in advance by a theorem: K1, K1P or S5), the *refuted region* (at least half the starts
+  refuted: an empty band or an exact cycle), the
   *simulated boundary* (recovery probability 1/2) and the line delta_perp = r_b (RTN cannot fail left of it).
 * :func:`plot_phase_diagram` -- the two panels of the paper figure (recovery probability, median T).
 
@@ -63,19 +64,37 @@ def phase_legend_handles(ds):
     """Legend handles of the overlays (their labels carry the dataset's numbers)."""
     rec = ds.attrs
     return [
-        Patch(facecolor="none", edgecolor=OKABE_ITO["green"], hatch="////",
-              label=f"proved region: >= {100 * PROVED_LEVEL:.0f}% of a cell's starts certified by K1/K1P "
-                    f"({rec.get('certified_by_theorems', 0)} of {rec.get('starts', 0)} starts overall)"),
-        Line2D([], [], color=OKABE_ITO["vermillion"], lw=1.6, ls="--",
-               label=f"refuted region: >= half refuted (empty band / exact cycle), {rec.get('refuted', 0)} starts"),
+        Patch(
+            facecolor="none",
+            edgecolor=OKABE_ITO["green"],
+            hatch="////",
+            label=f"proved region: >= {100 * PROVED_LEVEL:.0f}% of a cell's starts certified by K1/K1P "
+            f"({rec.get('certified_by_theorems', 0)} of {rec.get('starts', 0)} starts overall)",
+        ),
+        Line2D(
+            [],
+            [],
+            color=OKABE_ITO["vermillion"],
+            lw=1.6,
+            ls="--",
+            label=f"refuted region: >= half refuted (empty band / exact cycle), {rec.get('refuted', 0)} "
+            "starts",
+        ),
         Line2D([], [], color=OKABE_ITO["black"], lw=1.0, ls=":", label="simulated boundary: recovery = 1/2"),
-        Line2D([], [], color=OKABE_ITO["grey"], lw=1.0, ls="-.", label=r"$\delta_\perp = r_b$ (RTN cannot fail left)"),
+        Line2D(
+            [],
+            [],
+            color=OKABE_ITO["grey"],
+            lw=1.0,
+            ls="-.",
+            label=r"$\delta_\perp = r_b$ (RTN cannot fail left)",
+        ),
         Patch(facecolor="white", edgecolor=OKABE_ITO["grey"], label="no RTN-failed start drawn"),
     ]
 
 
 def phase_panel(ds, var: str = "recovery_prob", ax=None, *, colorbar: bool = True, overlays: bool = True):
-    """One panel of figure 5: ``var`` per cell over (step / r_b, max flip / r_b), regions drawn; returns ax."""
+    """One panel of figure 5: ``var`` per cell over (step / r_b, max flip / r_b), regions drawn; the Axes."""
     if ax is None:
         _, ax = plt.subplots(figsize=(DOUBLE_COLUMN / 2, 3.0))
     xe, ye, xc, yc = _grid(ds)
@@ -90,14 +109,20 @@ def phase_panel(ds, var: str = "recovery_prob", ax=None, *, colorbar: bool = Tru
         rec = np.nan_to_num(ds["recovery_prob"].values, nan=1.0)
         if np.nanmin(proved) < PROVED_LEVEL <= np.nanmax(proved):
             ax.contourf(xc, yc, proved, levels=[PROVED_LEVEL, 1.01], colors="none", hatches=["////"])
-        for field, level, colour, style, width in ((proved, PROVED_LEVEL, OKABE_ITO["green"], "-", 1.3),
-                                                   (refuted, 0.5, OKABE_ITO["vermillion"], "--", 1.6),
-                                                   (rec, 0.5, OKABE_ITO["black"], ":", 1.0)):
+        for field, level, colour, style, width in (
+            (proved, PROVED_LEVEL, OKABE_ITO["green"], "-", 1.3),
+            (refuted, 0.5, OKABE_ITO["vermillion"], "--", 1.6),
+            (rec, 0.5, OKABE_ITO["black"], ":", 1.0),
+        ):
             if np.nanmin(field) < level < np.nanmax(field) + 1e-12:
-                ax.contour(xc, yc, field, levels=[level], colors=[colour], linestyles=[style], linewidths=width)
+                ax.contour(
+                    xc, yc, field, levels=[level], colors=[colour], linestyles=[style], linewidths=width
+                )
         dp = ds["delta_perp_ratio"].values
         if np.nanmin(dp) < 1 < np.nanmax(dp):
-            ax.contour(xc, yc, dp, levels=[1.0], colors=[OKABE_ITO["grey"]], linestyles=["-."], linewidths=1.0)
+            ax.contour(
+                xc, yc, dp, levels=[1.0], colors=[OKABE_ITO["grey"]], linestyles=["-."], linewidths=1.0
+            )
     ax.set_xlim(float(xe.min()), float(xe.max()))
     ax.set_ylim(float(ye.min()), float(ye.max()))
     ax.set_xlabel(r"grid step / basin radius, $\Delta / r_b$")

@@ -106,12 +106,15 @@ def proofs_stage(cfg, key, pending: PendingCheck | None = None) -> StageResult:
         "mutants_caught": mc,
         "statuses": {r["id"]: r["status"] for r in rows},
         "regimes": {r["id"]: r.get("regime") for r in rows},
-        "proved_ptq_failed": [r["id"] for r in rows if r.get("regime") == "ptq_failed" and r["status"] == "proved"],
+        "proved_ptq_failed": [
+            r["id"] for r in rows if r.get("regime") == "ptq_failed" and r["status"] == "proved"
+        ],
     }
     text = (
         f"`landscape check{' --quick' if cfg.check_quick else ''}` (issue 5): {len(rows)} statements; "
         + ", ".join(f"{r['id']} {r['status']}" for r in rows)
-        + f"; proved for RTN-failed starts (regime ptq_failed): {', '.join(nums['proved_ptq_failed']) or 'none'}"
+        + "; proved for RTN-failed starts (regime ptq_failed): "
+        + (", ".join(nums["proved_ptq_failed"]) or "none")
         + (f"; mutants caught {mc} of {mt}." if mt is not None else ".")
     )
     files = {} if pending is None else {"results/proofs_check": f"results/{pending.path.name}"}

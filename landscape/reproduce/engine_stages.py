@@ -12,8 +12,8 @@ import numpy as np
 
 import landscape as L
 from landscape.plots.anatomy import plot_anatomy
-from landscape.plots.ptq import plot_rtn_exit
 from landscape.plots.phase import plot_phase_diagram
+from landscape.plots.ptq import plot_rtn_exit
 from landscape.plots.trajectory import plot_trajectory
 from landscape.reproduce import rtn_study, studies
 from landscape.reproduce.phase_study import THEOREMS, phase_dataset
@@ -165,7 +165,7 @@ def trajectory_stage(cfg, key) -> StageResult:
 
 
 def phase_stage(cfg, key) -> StageResult:
-    """Figure 5: STE recovery phase diagram over (step / r_b, max f / r_b), with the certificate's verdicts."""
+    """Figure 5: STE recovery phase diagram over (step / r_b, max f / r_b), with the certificate."""
     ds = phase_dataset(
         cfg.phase_dim,
         cfg.phase_step_ratios,
@@ -208,13 +208,17 @@ def phase_stage(cfg, key) -> StageResult:
              "below": int(below.sum()), "below_short": int((below & (ds["recovery_prob"].values < 1)).sum())}
     nums["regions"] = shape
     text = (
-        f"STE (eta = {cfg.learning_rate}) from RTN-failed trained points on d = {cfg.phase_dim}, k = 1 rivers whose "
+        f"STE (eta = {cfg.learning_rate}) from RTN-failed trained points on d = {cfg.phase_dim}, k = 1 "
+        "rivers whose "
         f"sharp normal puts weight alpha on one coordinate, so that Delta / r_b and max_j f_j / r_b vary "
-        f"independently: {ds.sizes['step_ratio']} x {ds.sizes['alpha']} cells, up to {cfg.phase_starts} RTN-failed "
+        f"independently: {ds.sizes['step_ratio']} x {ds.sizes['alpha']} cells, up to {cfg.phase_starts} "
+        "RTN-failed "
         f"starts per cell ({rec['starts']} in {n_cells} cells; left of delta_perp = r_b RTN cannot fail), "
         f"{cfg.phase_steps} steps, float64. {rec['recovered']} runs enter the basin. Before any simulation, "
-        f"landscape.certify_recovery certified {rec['certified']} starts ({rec['certified_by_theorems']} by the "
-        f"theorems K1/K1P, the rest by the exact orbit of the 1-D reduction) and refuted {rec['refuted']} (empty "
+        f"landscape.certify_recovery certified {rec['certified']} starts "
+        f"({rec['certified_by_theorems']} by the "
+        "theorems K1/K1P, the rest by the exact orbit of the 1-D reduction) and refuted "
+        f"{rec['refuted']} (empty "
         f"band or an exact cycle). False certificates (certified but not in the basin by t_bound): "
         f"{rec['false_certificates']}; certified with t_bound beyond the horizon and not yet in: "
         f"{rec['unverifiable_certificates']}; false refutations: {rec['false_refutations']}. Coverage of the "

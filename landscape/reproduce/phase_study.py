@@ -40,7 +40,11 @@ def alpha_normal(dim: int, alpha: float, key) -> np.ndarray:  # kept for callers
 def delta_perp_alpha(dim: int, alpha, step_ratio):
     """delta_perp / r_b of the family: (step/r_b)/2 * (alpha + sqrt(1 - alpha^2) sqrt(d - 1))."""
     alpha = np.asarray(alpha, float)
-    return 0.5 * np.asarray(step_ratio, float) * (alpha + np.sqrt(np.clip(1 - alpha**2, 0, None)) * np.sqrt(dim - 1))
+    return (
+        0.5
+        * np.asarray(step_ratio, float)
+        * (alpha + np.sqrt(np.clip(1 - alpha**2, 0, None)) * np.sqrt(dim - 1))
+    )
 
 
 def _failed_starts(n, u, step, rb, n_starts, seed, cap):
@@ -64,8 +68,20 @@ def _failed_starts(n, u, step, rb, n_starts, seed, cap):
     return np.concatenate(got)[:n_starts], failed / drawn
 
 
-def phase_dataset(dim, step_ratios, alphas, n_starts, num_steps, key, *, basin_radius=0.25, kappa=10.0,
-                  learning_rate=0.05, sample_cap=16, progress=None) -> xr.Dataset:
+def phase_dataset(
+    dim,
+    step_ratios,
+    alphas,
+    n_starts,
+    num_steps,
+    key,
+    *,
+    basin_radius=0.25,
+    kappa=10.0,
+    learning_rate=0.05,
+    sample_cap=16,
+    progress=None,
+) -> xr.Dataset:
     """Recovery probability, median T and certificate verdicts of STE from RTN-failed points per cell."""
     rb = float(basin_radius)
     n_r, n_a = len(step_ratios), len(alphas)
@@ -102,45 +118,103 @@ def phase_dataset(dim, step_ratios, alphas, n_starts, num_steps, key, *, basin_r
     with jax.enable_x64(True):  # the simulation that judges the certificate runs in float64
         f64 = jnp.float64
         ls_b = L.Landscape(
-            normals=jnp.asarray(np.concatenate(rows_n), f64), river_dir=jnp.asarray(np.concatenate(rows_u), f64),
+            normals=jnp.asarray(np.concatenate(rows_n), f64),
+            river_dir=jnp.asarray(np.concatenate(rows_u), f64),
             center=ConstantCenter(jnp.zeros((b_n, 1), f64)),
             wall=jax.tree.map(lambda x: jnp.full((b_n,), float(x), f64), wall),
-            river_loss=L.ZeroDrift(), aniso=jnp.ones((b_n, 1), f64))
-        qz_b = dataclasses.replace(L.uniform_grid(1.0), step=jnp.asarray(np.concatenate(rows_step), f64),
-                                   offset=jnp.zeros(b_n, f64), qmin=jnp.full(b_n, -jnp.inf, f64),
-                                   qmax=jnp.full(b_n, jnp.inf, f64))
+            river_loss=L.ZeroDrift(),
+            aniso=jnp.ones((b_n, 1), f64),
+        )
+        qz_b = dataclasses.replace(
+            L.uniform_grid(1.0),
+            step=jnp.asarray(np.concatenate(rows_step), f64),
+            offset=jnp.zeros(b_n, f64),
+            qmin=jnp.full(b_n, -jnp.inf, f64),
+            qmax=jnp.full(b_n, jnp.inf, f64),
+        )
         rule = L.ste(learning_rate)
-        tr = L.run_batch(ls_b, qz_b, rule, jnp.asarray(w0, f64), num_steps, key=jax.random.fold_in(key, 99),
-                         landscape_axis=0, quantizer_axis=0, record_every=num_steps)
+        tr = L.run_batch(
+            ls_b,
+            qz_b,
+            rule,
+            jnp.asarray(w0, f64),
+            num_steps,
+            key=jax.random.fold_in(key, 99),
+            landscape_axis=0,
+            quantizer_axis=0,
+            record_every=num_steps,
+        )
         hit, div = np.asarray(tr.hit_time), np.asarray(tr.diverge_time)
-    cert = L.certify_recovery(ls_b, qz_b, w0, rule, landscape_axis=0, quantizer_axis=0,
-                              budget=max(4 * num_steps, 1024))
+    cert = L.certify_recovery(
+        ls_b, qz_b, w0, rule, landscape_axis=0, quantizer_axis=0, budget=max(4 * num_steps, 1024)
+    )
     shape = (n_r, n_a, n_starts)
     rec = certificate_record(hit, div, cert, num_steps, valid)
     ds = xr.Dataset(
         {
-            "hit_time": (("step_ratio", "alpha", "start"), hit.reshape(shape), {"long_name": "first hitting time T (-1: never)"}),
-            "diverge_time": (("step_ratio", "alpha", "start"), div.reshape(shape),
-                             {"long_name": "first step at which the run became non-finite (-1: never)"}),
-            "valid": (("step_ratio", "alpha", "start"), valid.reshape(shape).astype(np.int8),
-                      {"long_name": "an RTN-failed start (1) or padding (0)"}),
-            "verdict": (("step_ratio", "alpha", "start"), np.asarray(cert.verdict, str).reshape(shape),
-                        {"long_name": "certificate verdict (certified / refuted / unknown)"}),
-            "theorem": (("step_ratio", "alpha", "start"), np.asarray(cert.theorem, str).reshape(shape),
-                        {"long_name": "theorem behind the verdict"}),
-            "t_bound": (("step_ratio", "alpha", "start"), np.asarray(cert.t_bound).reshape(shape),
-                        {"long_name": "certified bound on T (-1: none)"}),
-            "rtn_exit": (("step_ratio", "alpha"), p_rtn, {"long_name": "RTN exit fraction of the trained points drawn"}),
+            "hit_time": (
+                ("step_ratio", "alpha", "start"),
+                hit.reshape(shape),
+                {"long_name": "first hitting time T (-1: never)"},
+            ),
+            "diverge_time": (
+                ("step_ratio", "alpha", "start"),
+                div.reshape(shape),
+                {"long_name": "first step at which the run became non-finite (-1: never)"},
+            ),
+            "valid": (
+                ("step_ratio", "alpha", "start"),
+                valid.reshape(shape).astype(np.int8),
+                {"long_name": "an RTN-failed start (1) or padding (0)"},
+            ),
+            "verdict": (
+                ("step_ratio", "alpha", "start"),
+                np.asarray(cert.verdict, str).reshape(shape),
+                {"long_name": "certificate verdict (certified / refuted / unknown)"},
+            ),
+            "theorem": (
+                ("step_ratio", "alpha", "start"),
+                np.asarray(cert.theorem, str).reshape(shape),
+                {"long_name": "theorem behind the verdict"},
+            ),
+            "t_bound": (
+                ("step_ratio", "alpha", "start"),
+                np.asarray(cert.t_bound).reshape(shape),
+                {"long_name": "certified bound on T (-1: none)"},
+            ),
+            "rtn_exit": (
+                ("step_ratio", "alpha"),
+                p_rtn,
+                {"long_name": "RTN exit fraction of the trained points drawn"},
+            ),
         },
         coords={"step_ratio": np.asarray(step_ratios, float), "alpha": np.asarray(alphas, float)},
     )
     ds = ds.assign(**cell_summary(ds))
     al, ratios = np.asarray(alphas, float), np.asarray(step_ratios, float)
-    ds = ds.assign(flip_ratio=(("step_ratio", "alpha"), ratios[:, None] * al[None, :], {"long_name": "max flip_size / r_b"}),
-                   delta_perp_ratio=(("step_ratio", "alpha"), delta_perp_alpha(dim, al[None, :], ratios[:, None]),
-                                     {"long_name": "delta_perp / r_b"}))
-    ds.attrs.update(dim=int(dim), k=1, basin_radius=rb, kappa=float(kappa), learning_rate=float(learning_rate),
-                    num_steps=int(num_steps), n_starts=int(n_starts), rule="ste", **rec)
+    ds = ds.assign(
+        flip_ratio=(
+            ("step_ratio", "alpha"),
+            ratios[:, None] * al[None, :],
+            {"long_name": "max flip_size / r_b"},
+        ),
+        delta_perp_ratio=(
+            ("step_ratio", "alpha"),
+            delta_perp_alpha(dim, al[None, :], ratios[:, None]),
+            {"long_name": "delta_perp / r_b"},
+        ),
+    )
+    ds.attrs.update(
+        dim=int(dim),
+        k=1,
+        basin_radius=rb,
+        kappa=float(kappa),
+        learning_rate=float(learning_rate),
+        num_steps=int(num_steps),
+        n_starts=int(n_starts),
+        rule="ste",
+        **rec,
+    )
     return ds
 
 
@@ -167,7 +241,11 @@ def cell_summary(ds) -> dict:
         "recovery_prob": (dims, p_rec, {"long_name": "P(STE enters the basin | RTN outside)"}),
         "median_T": (dims, med, {"long_name": "median first hitting time T"}),
         "certified_prob": (dims, p_cert, {"long_name": "fraction certified by a theorem (K1, K1P, S5)"}),
-        "certified_prob_orbit": (dims, p_cert_orbit, {"long_name": "fraction certified (theorems or the 1-D orbit)"}),
+        "certified_prob_orbit": (
+            dims,
+            p_cert_orbit,
+            {"long_name": "fraction certified (theorems or the 1-D orbit)"},
+        ),
         "refuted_prob": (dims, p_ref, {"long_name": "fraction refuted (empty band, exact cycle)"}),
     }
 
@@ -201,5 +279,7 @@ def certificate_record(hit, div, cert, num_steps, valid=None) -> dict:
         "unverifiable_certificates": int(unver.sum()),
         "false_refutations": int(((verdict == "refuted") & ok & (hit >= 0)).sum()),
         "coverage": float((rec & cer).sum() / n_rec) if n_rec else float("nan"),
-        "coverage_theorems": float((rec & cer & np.isin(theorem, THEOREMS)).sum() / n_rec) if n_rec else float("nan"),
+        "coverage_theorems": float((rec & cer & np.isin(theorem, THEOREMS)).sum() / n_rec)
+        if n_rec
+        else float("nan"),
     }

@@ -170,9 +170,10 @@ def key_numbers_md(fm: dict) -> list:
     cert = s.get("certificate") or {}
     if cert:
         out.append(
-            f"* Recovery certificate (landscape.certify_recovery, figure 5): {cert['false_certificates']} false "
-            f"certificates among {cert['certified']} certified starts; coverage of the {cert['recovered']} simulated "
-            f"recoveries {100 * cert['coverage']:.1f}% (theorems K1/K1P alone: {100 * cert['coverage_theorems']:.1f}%); "
+            "* Recovery certificate (landscape.certify_recovery, figure 5): "
+            f"{cert['false_certificates']} false certificates among {cert['certified']} certified starts; "
+            f"coverage of the {cert['recovered']} simulated recoveries {100 * cert['coverage']:.1f}% "
+            f"(theorems K1/K1P alone: {100 * cert['coverage_theorems']:.1f}%); "
             f"{cert['refuted']} starts refuted, {cert['false_refutations']} wrongly."
         )
     c = fm.get("chattering", {})
