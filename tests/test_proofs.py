@@ -229,3 +229,31 @@ def test_checks_run_in_float64():
                                    "rho_ratio": 0.5})
     assert res.applicable and res.holds and res.values["d_grad"] == 0.0
     assert not jax.config.jax_enable_x64 and jnp.zeros(1).dtype == jnp.float32  # x64 was only local
+
+
+def test_cli_s5c_refuted_with_two_replayable_counterexamples(tmp_path):
+    """`landscape check --only S5C` exits 0 (a refuted conjecture is a result), saves one file per mechanism."""
+    out = CliRunner().invoke(app, ["check", "--quick", "--only", "S5C", "--cex-dir", str(tmp_path)])
+    assert out.exit_code == 0, out.output
+    saved = sorted(p.name for p in tmp_path.iterdir())
+    assert saved == ["S5C_s5c_confined_slice.json", "S5C_s5c_thin_cell.json"]
+    for name in saved:
+        rep = CliRunner().invoke(app, ["check", "--replay", str(tmp_path / name)])
+        assert rep.exit_code == 1 and "VIOLATED (not_provably_stuck)" in rep.output
+
+
+def test_regime_and_paper_are_data():
+    from proofs.core import REGIMES
+
+    assert all(s.regime in REGIMES for s in STATEMENTS)
+    assert any(s.regime == "ptq_failed" for s in STATEMENTS)
+    assert by_id("S5").regime == "off_river" and by_id("K1").regime == "ptq_failed"
+    assert by_id("S5C").attacks == ("s5c_thin_cell", "s5c_confined_slice")
+    with pytest.raises(ValueError, match="regime"):
+        dataclasses_replace(by_id("S5"), regime="somewhere")
+
+
+def dataclasses_replace(st, **kw):
+    import dataclasses
+
+    return dataclasses.replace(st, **kw)
