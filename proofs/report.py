@@ -112,22 +112,63 @@ def statement_report(stmt: Statement, *, sim: Simulator = DEFAULT_SIMULATOR, exa
     }
 
 
+def _worker(ids, ex, mex, with_mutants):
+    """Reports of the registered statements ``ids`` (run in a worker process)."""
+    from proofs.statements import by_id
+
+    cache: dict = {}
+    return [statement_report(by_id(i), examples=ex, mutant_examples=mex, with_mutants=with_mutants, cache=cache)
+            for i in ids]
+
+
+def _parallel(stmts, workers, ex, mex, with_mutants):
+    """statement_report over ``workers`` spawned processes (registered statements, default simulator)."""
+    import concurrent.futures as cf
+    import multiprocessing as mp
+
+    ids = [s.id for s in stmts]
+    lanes = [ids[i::workers] for i in range(workers)]  # interleaved: the costly ones spread over the lanes
+    with cf.ProcessPoolExecutor(workers, mp_context=mp.get_context("spawn")) as pool:
+        parts = list(pool.map(_worker, lanes, [ex] * workers, [mex] * workers, [with_mutants] * workers))
+    by = {r["id"]: r for part in parts for r in part}
+    return [by[i] for i in ids]
+
+
 def check(quick: bool = True, *, statements=None, sim: Simulator = DEFAULT_SIMULATOR,
           examples: int | None = None, mutant_examples: int | None = None,
-          with_mutants: bool = True) -> dict[str, Any]:
-    """Run the whole proof layer (or ``statements``): the report as a JSON-ready dict."""
+          with_mutants: bool = True, workers: int = 1) -> dict[str, Any]:
+    """Run the whole proof layer (or ``statements``): the report as a JSON-ready dict.
+
+    ``workers > 1`` runs the statements in that many spawned processes (only for registered statements
+    and the default simulator; the results are the same, since every attack is derandomized).
+    """
+    from proofs.statements import by_id
+
     ex, mex = BUDGETS["quick" if quick else "full"]
     ex = ex if examples is None else examples
     mex = mex if mutant_examples is None else mutant_examples
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+        raise ValueError(f"workers must be an integer >= 1; got {workers!r}.")
     t0 = time.perf_counter()
     stmts = STATEMENTS if statements is None else statements
-    cache: dict = {}
-    rows = [statement_report(s, sim=sim, examples=ex, mutant_examples=mex, with_mutants=with_mutants,
-                             cache=cache) for s in stmts]
+
+    def registered(st):
+        try:
+            return by_id(st.id) is st
+        except ValueError:
+            return False
+
+    if workers > 1 and sim is DEFAULT_SIMULATOR and len(stmts) > 1 and all(registered(st) for st in stmts):
+        rows = _parallel(stmts, min(workers, len(stmts)), ex, mex, with_mutants)
+    else:
+        cache: dict = {}
+        rows = [statement_report(s, sim=sim, examples=ex, mutant_examples=mex, with_mutants=with_mutants,
+                                 cache=cache) for s in stmts]
     return {
         "quick": quick,
         "examples_per_statement": ex,
         "examples_per_mutant": mex,
+        "workers": workers,
         "statements": rows,
         "mutants_total": sum(r["mutants_total"] for r in rows),
         "mutants_caught": sum(r["mutants_caught"] for r in rows),

@@ -17,6 +17,7 @@ def register(app: typer.Typer) -> None:
         only: str = typer.Option(None, "--only", help="Comma-separated statement ids (default: all)."),
         replay: Path = typer.Option(None, "--replay", help="Replay a saved counterexample JSON and exit."),
         cex_dir: Path = typer.Option(None, "--cex-dir", help="Save every counterexample found here (JSON)."),
+        workers: int = typer.Option(2, "--workers", min=1, help="Processes to spread the statements over."),
     ) -> None:
         """Check every statement of docs/theory.md: status, evidence, counterexamples, tightness, mutants."""
         from rich.console import Console
@@ -43,7 +44,7 @@ def register(app: typer.Typer) -> None:
             except ValueError as exc:
                 raise typer.BadParameter(str(exc), param_hint="--only") from None
         with console.status("checking statements (sympy, z3, hypothesis attacks in float64)..."):
-            report = run_check(quick=quick, statements=statements)
+            report = run_check(quick=quick, statements=statements, workers=workers)
         console.print(render_table(report))
         if cex_dir is not None:
             from proofs.falsify import save_counterexample
@@ -62,7 +63,7 @@ def register(app: typer.Typer) -> None:
                         save_counterexample(cex, cex_dir / f"{name}.json")
             console.print(f"counterexamples written to {cex_dir}/ (replay: landscape check --replay FILE)")
         if json_path is not None:
-            report["manifest"] = manifest({"quick": quick, "only": only}, seed=0)
+            report["manifest"] = manifest({"quick": quick, "only": only, "workers": workers}, seed=0)
             write_json(json_path, report)
             console.print(f"report written to {json_path}")
         # a refuted conjecture (S5C) is a result; a falsified theorem is a failure
