@@ -385,3 +385,48 @@ LINE_SCENARIOS = {
     "absorption_k1": Scenario(_ABS1, _prepare_abs1, _sim_settle),
 }
 _ = optax  # schedules are optax-compatible callables
+
+
+# --------------------------------------------------------------------------------------
+# D0: a drift that touches no sharp coordinate
+# --------------------------------------------------------------------------------------
+_D0 = st.fixed_dictionaries({**_BASE, "shape": st.just((4, 1)), "drift": st.sampled_from((0.3, 1.0)),
+                             "overlap": st.sampled_from((False, False, False, True)), "wall": st.just("quadratic")})
+
+
+def _prepare_d0(case, stmt):
+    rng = np.random.default_rng(case["seed"])
+    n = np.zeros(4)
+    n[:2] = rng.normal(size=2)
+    u = np.zeros(4)
+    u[2:] = rng.normal(size=2)
+    if case["overlap"]:  # the drift direction shares coordinate 0 with n
+        u[0] = 0.5 * np.linalg.norm(u[2:])
+    n /= np.linalg.norm(n)
+    u = u - (u @ n) * n
+    u /= np.linalg.norm(u)
+    steps = case["step"] * np.asarray(case["step_mult"][:4])
+    grid = L.uniform_grid(steps, offset=steps * np.asarray(case["offset_frac"][:4]))
+    rb = 0.5 * float(np.max(np.abs(n) * steps)) * (1.0 + 0.9 * case["u_rb"])
+    cand = (case["s0"] + 0.618 * case["step"] * np.arange(64))[:, None] * u[None]
+    off = np.asarray(grid.offset)
+    y = (off + steps * np.round((cand - off) / steps)) @ n
+    w = cand[int(np.argmax(np.abs(y) > rb))]
+    kappa = 0.5 + 19.5 * case["u_kappa"]
+    wall = wall_of("quadratic", rb, kappa, case["mu"])
+    ls = L.straight_river(n[None], u, wall=wall, river_loss=float(case["drift"]))
+    vals = {"k": 1.0, "d": 4.0, "eta": case["eta"], "r_b": rb, "drift": case["drift"],
+            "disjoint": float(not np.any((np.abs(n) > 0) & (np.abs(u) > 0))), "rho_q": float(abs(y.max()))}
+    return (ls, grid, w), vals
+
+
+def _sim_d0(ctx, vals, sim, stmt):
+    ls, grid, w = ctx
+    rule = sim.rule(float(vals["eta"]))
+    with_drift = sim.run(ls, grid, rule, jnp.asarray(w), NSTEPS)
+    without = sim.run(ls.replace(river_loss=L.ZeroDrift()), grid, rule, jnp.asarray(w), NSTEPS)
+    t1, t0 = int(with_drift.hit_time), int(without.hit_time)
+    return {"T": float(t1), "T_no_drift": float(t0)}
+
+
+LINE_SCENARIOS["drift_free_coords"] = Scenario(_D0, _prepare_d0, _sim_d0)

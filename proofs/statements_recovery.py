@@ -18,7 +18,8 @@ __all__ = ["RECOVERY_STATEMENTS", "RECOVERY_MUTANTS"]
 S = symbols(
     "d k eta kappa mu r_b dp drift rho_q max_f T T_settle censored never_hit flat_bottom "
     "mono_viol jump_err gap_max line_dev offset_dev band_empty I_len D_I phi_0 phi_edge J_int slack "
-    "slack_half eta0 t_c L_lin R_trap phi_R m_edge room_abs min_slice_off slice_empty start_rtn_failed"
+    "slack_half eta0 t_c L_lin R_trap phi_R m_edge room_abs min_slice_off slice_empty start_rtn_failed "
+    "disjoint T_no_drift"
 )
 _TOL = sp.Float(1e-9)
 
@@ -269,7 +270,23 @@ K2R = Statement(
     doc="#k2r-an-empty-slice-refutes",
 )
 
-RECOVERY_STATEMENTS: tuple[Statement, ...] = (R1, K1R, K1, K1P, K1D, A1, A2, K2E, K2R)
+D0 = Statement(
+    id="D0",
+    short="drift on no sharp coordinate",
+    title="k = 1 with a linear drift along u, u_j n_j = 0 for every j: the 1-D reduction is unchanged, so T "
+    "equals the drift-free T (and K1-K1D apply verbatim)",
+    family="straight river, k = 1, linear drift, unbounded uniform grid, quadratic wall, STE-SGD",
+    assumptions={"k_is_1": sp.Eq(S["k"], 1), "disjoint": sp.Eq(S["disjoint"], 1)},
+    constants={},
+    conclusion={"same_T": sp.Eq(S["T"], S["T_no_drift"])},
+    attack="drift_free_coords",
+    proof=("slice_invariance", "ste_step_k1"),
+    regime="ptq_failed",
+    paper=("the coordinates in supp(n) move only by the wall term, so g(lambda) does not see s",),
+    doc="#k2r-an-empty-slice-refutes",
+)
+
+RECOVERY_STATEMENTS: tuple[Statement, ...] = (R1, K1R, K1, K1P, K1D, A1, A2, K2E, K2R, D0)
 
 RECOVERY_MUTANTS: dict = {
     "R1": [
@@ -313,4 +330,5 @@ RECOVERY_MUTANTS: dict = {
         )
     ],
     "K2R": [lambda s: drop_assumption(s, "no_drift")],
+    "D0": [lambda s: drop_assumption(s, "disjoint")],
 }
