@@ -93,7 +93,7 @@ class ReproduceConfig:
             chatter_steps=10000,
             chatter_starts=512,
             phase_starts=500,
-            phase_steps=1000,
+            phase_steps=400,
             rules_starts=1000,
             rules_dim=256,
             rules_subset=(),

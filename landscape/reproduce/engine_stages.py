@@ -199,6 +199,7 @@ def phase_stage(cfg, key) -> StageResult:
         "starts_per_cell": cfg.phase_starts,
         "cells": [ds.sizes["step_ratio"], ds.sizes["alpha"]],
         "cells_with_rtn_failures": n_cells,
+        "cells_with_all_starts": int((ds["n_failed"].values >= cfg.phase_starts).sum()),
     }
     cov, cov_t = rec["coverage"], rec["coverage_theorems"]
     flip, has = ds["flip_ratio"].values, ds["n_failed"].values > 0
@@ -213,7 +214,8 @@ def phase_stage(cfg, key) -> StageResult:
         f"sharp normal puts weight alpha on one coordinate, so that Delta / r_b and max_j f_j / r_b vary "
         f"independently: {ds.sizes['step_ratio']} x {ds.sizes['alpha']} cells, up to {cfg.phase_starts} "
         "RTN-failed "
-        f"starts per cell ({rec['starts']} in {n_cells} cells; left of delta_perp = r_b RTN cannot fail), "
+        f"starts per cell ({rec['starts']} in {n_cells} cells, {nums['cells_with_all_starts']} of them with all "
+        f"{cfg.phase_starts}; left of delta_perp = r_b RTN cannot fail), "
         f"{cfg.phase_steps} steps, float64. {rec['recovered']} runs enter the basin. Before any simulation, "
         f"landscape.certify_recovery certified {rec['certified']} starts "
         f"({rec['certified_by_theorems']} by the "

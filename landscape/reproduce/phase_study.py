@@ -112,14 +112,16 @@ def phase_dataset(
             rows_n.append(np.broadcast_to(n, (n_starts, 1, dim)))
             rows_u.append(np.broadcast_to(u, (n_starts, dim)))
             rows_step.append(np.full(n_starts, step))
-    w0 = np.concatenate(rows_w)
+    w_all = np.concatenate(rows_w)
     valid = np.concatenate(valid)
+    keep = np.flatnonzero(valid)  # only the RTN-failed starts are simulated and certified (no padding)
+    w0 = w_all[keep]
     b_n = w0.shape[0]
     with jax.enable_x64(True):  # the simulation that judges the certificate runs in float64
         f64 = jnp.float64
         ls_b = L.Landscape(
-            normals=jnp.asarray(np.concatenate(rows_n), f64),
-            river_dir=jnp.asarray(np.concatenate(rows_u), f64),
+            normals=jnp.asarray(np.concatenate(rows_n)[keep], f64),
+            river_dir=jnp.asarray(np.concatenate(rows_u)[keep], f64),
             center=ConstantCenter(jnp.zeros((b_n, 1), f64)),
             wall=jax.tree.map(lambda x: jnp.full((b_n,), float(x), f64), wall),
             river_loss=L.ZeroDrift(),
@@ -127,7 +129,7 @@ def phase_dataset(
         )
         qz_b = dataclasses.replace(
             L.uniform_grid(1.0),
-            step=jnp.asarray(np.concatenate(rows_step), f64),
+            step=jnp.asarray(np.concatenate(rows_step)[keep], f64),
             offset=jnp.zeros(b_n, f64),
             qmin=jnp.full(b_n, -jnp.inf, f64),
             qmax=jnp.full(b_n, jnp.inf, f64),
@@ -143,11 +145,22 @@ def phase_dataset(
             landscape_axis=0,
             quantizer_axis=0,
             record_every=num_steps,
+            chunk=4096,
         )
-        hit, div = np.asarray(tr.hit_time), np.asarray(tr.diverge_time)
-    cert = L.certify_recovery(
+        hit_k, div_k = np.asarray(tr.hit_time), np.asarray(tr.diverge_time)
+    cert_k = L.certify_recovery(
         ls_b, qz_b, w0, rule, landscape_axis=0, quantizer_axis=0, budget=max(4 * num_steps, 1024)
     )
+    total = valid.shape[0]
+    hit, div = np.full(total, -1, hit_k.dtype), np.full(total, -1, div_k.dtype)
+    hit[keep], div[keep] = hit_k, div_k
+    fields = {"verdict": "unknown", "t_bound": -1, "theorem": "", "reason": "padding (no RTN-failed start)"}
+    full = {}
+    for f, fill in fields.items():
+        arr = np.full(total, fill, dtype=object if isinstance(fill, str) else np.int64)
+        arr[keep] = np.asarray(getattr(cert_k, f))
+        full[f] = arr
+    cert = L.RecoveryCertificate(**full)
     shape = (n_r, n_a, n_starts)
     rec = certificate_record(hit, div, cert, num_steps, valid)
     ds = xr.Dataset(
