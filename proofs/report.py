@@ -117,8 +117,8 @@ def _worker(ids, ex, mex, with_mutants):
     from proofs.statements import by_id
 
     cache: dict = {}
-    return [statement_report(by_id(i), examples=ex, mutant_examples=mex, with_mutants=with_mutants, cache=cache)
-            for i in ids]
+    return [statement_report(by_id(i), examples=ex, mutant_examples=mex, with_mutants=with_mutants,
+                             cache=cache) for i in ids]
 
 
 def _parallel(stmts, workers, ex, mex, with_mutants):

@@ -391,7 +391,8 @@ _ = optax  # schedules are optax-compatible callables
 # D0: a drift that touches no sharp coordinate
 # --------------------------------------------------------------------------------------
 _D0 = st.fixed_dictionaries({**_BASE, "shape": st.just((4, 1)), "drift": st.sampled_from((0.3, 1.0)),
-                             "overlap": st.sampled_from((False, False, False, True)), "wall": st.just("quadratic")})
+                             "overlap": st.sampled_from((False, False, False, True)),
+                             "wall": st.just("quadratic")})
 
 
 def _prepare_d0(case, stmt):
