@@ -232,7 +232,7 @@ def test_checks_run_in_float64():
 
 
 def test_cli_s5c_refuted_with_two_replayable_counterexamples(tmp_path):
-    """`landscape check --only S5C` exits 0 (a refuted conjecture is a result), saves one file per mechanism."""
+    """`landscape check --only S5C` exits 0 (a refuted conjecture is a result); one file per mechanism."""
     out = CliRunner().invoke(app, ["check", "--quick", "--only", "S5C", "--cex-dir", str(tmp_path)])
     assert out.exit_code == 0, out.output
     saved = sorted(p.name for p in tmp_path.iterdir())
