@@ -40,6 +40,7 @@ __all__ = ["RecoveryCertificate", "certify_recovery", "line_analysis", "VERDICTS
 VERDICTS = ("certified", "refuted", "unknown")
 TOL = 1e-9  # relative slack of every inequality the certificate tests (conservative side)
 EXACT_STEPS = 2000  # steps of an orbit re-run in rational arithmetic (a cycle must show within them)
+EXACT_LONG = 8  # orbits without a float 2-cycle re-run in rationals per call (they are the slow ones)
 
 
 class RecoveryCertificate(NamedTuple):
@@ -359,8 +360,9 @@ def _k1_batch(n, c0, step, off, w, wall, eta, budget, exact_cycles, max_exact):
     reason[todo & (out["code"] == 2)] = "the 1-D orbit left the window"
     reason[todo & (out["code"] == 3)] = "the 1-D orbit passed within float tolerance of a cell boundary"
     reason[todo & (out["code"] == 1)] = f"the 1-D orbit did not enter I within {budget} steps"
-    cand = np.flatnonzero(todo & np.isin(out["code"], (1, 4)))
-    cand = cand[np.argsort(out["code"][cand] != 4, kind="stable")]  # float 2-cycles first
+    # candidates for an exact cycle: every float 2-cycle, and a few orbits that ran out of budget
+    two = np.flatnonzero(todo & (out["code"] == 4))
+    cand = np.concatenate([two, np.flatnonzero(todo & (out["code"] == 1))[:EXACT_LONG]])
     slope = reduction.rational_slope(wall) if exact_cycles else None
     if slope is not None:
         chosen = cand[: max_exact[0]]

@@ -245,11 +245,12 @@ def exact_orbit(n, c0, w0, step, offset, r_b, eta, slope, max_steps: int):
     st = [F(float(x)) for x in np.broadcast_to(np.asarray(step, np.float64).reshape(-1), (len(n),))]
     of = [F(float(x)) for x in np.broadcast_to(np.asarray(offset, np.float64).reshape(-1), (len(n),))]
     c0, rb, eta = F(float(c0)), F(float(r_b)), F(float(eta))
+    live = [j for j in range(len(n)) if n[j] != 0]  # coordinates off the support of n never matter
     lam = F(0)
     seen = {}
     for t in range(max_steps + 1):
         y = -c0
-        for j in range(len(n)):
+        for j in live:
             wj = w0[j] + lam * n[j]
             y += n[j] * (of[j] + st[j] * _round_half_even((wj - of[j]) / st[j]))
         if abs(y) <= rb:
