@@ -9,6 +9,7 @@ whose deployed points Q(w_t) should re-enter the basin.
 # the PTQ suite, the rivals of STE and chattering detection (submodules and their main names)
 from landscape import chatter, ptq, qat, simulate
 from landscape._checks import LandscapeError
+from landscape.certify import RecoveryCertificate, certify_recovery
 from landscape.chatter import ChatterMonitor, chatter_monitor, detect_cycle
 from landscape.geometry import (
     Landscape,
@@ -108,6 +109,8 @@ __all__ = [
     "qat",
     "simulate",
     "LandscapeError",
+    "RecoveryCertificate",
+    "certify_recovery",
     "ChatterMonitor",
     "chatter_monitor",
     "detect_cycle",

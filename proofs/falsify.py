@@ -182,11 +182,15 @@ class CaseResult(NamedTuple):
     tightness: float
 
 
-def check_case(stmt: Statement, case: dict, sim: Simulator = DEFAULT_SIMULATOR) -> CaseResult:
-    """Build the case's objects, check the assumptions, simulate in float64 and judge the conclusion."""
+def check_case(stmt: Statement, case: dict, sim: Simulator = DEFAULT_SIMULATOR,
+               scenario: str | None = None) -> CaseResult:
+    """Build the case's objects, check the assumptions, simulate in float64 and judge the conclusion.
+
+    ``scenario``: which of the statement's attacks built the case (default: ``stmt.attack``).
+    """
     from proofs.scenarios import SCENARIOS
 
-    scen = SCENARIOS[stmt.attack]
+    scen = SCENARIOS[stmt.attack if scenario is None else scenario]
     with jax.enable_x64(True):
         ctx, values = scen.prepare(case, stmt)
         if not assumptions_hold(stmt, {**values, **_placeholders(stmt, values)}):
@@ -239,13 +243,20 @@ def attack(
     *,
     max_examples: int = 40,
     shrink_budget: int = 40,
+    scenario: str | None = None,
 ) -> AttackResult:
-    """Search for a case violating ``stmt`` (hypothesis ``find``; derandomized, so repeatable)."""
+    """Search for a case violating ``stmt`` (hypothesis ``find``; derandomized, so repeatable).
+
+    ``scenario``: one of ``stmt.attacks`` (default: ``stmt.attack``).
+    """
     from proofs.scenarios import SCENARIOS
 
     if max_examples < 1:
         raise ValueError(f"max_examples must lie in [1, inf); got {max_examples}.")
-    scen = SCENARIOS[stmt.attack]
+    scenario = stmt.attack if scenario is None else scenario
+    if scenario not in stmt.attacks:
+        raise ValueError(f"scenario must be one of {list(stmt.attacks)}; got {scenario!r}.")
+    scen = SCENARIOS[scenario]
     t0 = time.perf_counter()
     stats = {"cases": 0, "inapplicable": 0, "violations": 0, "tight": float("-inf"), "after": 0}
     best: dict[str, Any] = {}
@@ -259,7 +270,7 @@ def attack(
             return False  # shrink budget spent: keep the smallest counterexample found so far
         if stats["violations"]:
             stats["after"] += 1
-        res = check_case(stmt, case, sim)
+        res = check_case(stmt, case, sim, scenario)
         seen[key] = not res.holds
         if not res.applicable:
             stats["inapplicable"] += 1
@@ -283,7 +294,7 @@ def attack(
         pass  # no violation, or hypothesis gave up; what was found is in ``best``
     cex = None
     if best:
-        cex = {"statement": stmt.id, "mutant_of": stmt.mutant_of, "case": best["case"],
+        cex = {"statement": stmt.id, "mutant_of": stmt.mutant_of, "attack": scenario, "case": best["case"],
                "failed": best["failed"], "values": best["values"]}
     tight = stats["tight"] if stats["tight"] > float("-inf") else float("nan")
     return AttackResult(stmt.id, stats["cases"], stats["inapplicable"], stats["violations"], cex, tight,
@@ -325,7 +336,7 @@ def replay(cex: dict, stmt: Statement | None = None, sim: Simulator = DEFAULT_SI
                 raise ValueError(
                     f"mutant_of must name a planted mutant of {stmt.id}; got {cex['mutant_of']!r}.")
             stmt = found[0]
-    return check_case(stmt, cex["case"], sim)
+    return check_case(stmt, cex["case"], sim, cex.get("attack"))
 
 
 _ = SYM  # the symbols the values dicts are keyed by

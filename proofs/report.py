@@ -1,19 +1,21 @@
-r"""The checker's report: per statement its symbolic steps, certificates, attack and mutants; one status.
+r"""The checker's report: per statement its symbolic steps, certificates, attacks and mutants; one status.
 
 Status (one per statement, in this order of precedence):
 
-* ``falsified`` -- the attack found a case satisfying the assumptions where the
-  conclusion fails (the minimal counterexample is in the report; a conjecture whose
-  attack fails is reported as ``conjecture`` with its violations, see below);
-* ``proved`` -- every symbolic step (sympy) and certificate (z3) the proof relies on is
-  verified and the attack found no counterexample;
-* ``checked`` -- attacked without counterexample, but some proof step is not verified
-  here (or the statement lists none);
-* ``conjecture`` -- not proved; the attack's numbers are evidence only (for S5C a
-  "violation" is a run that did not enter the basin within the simulated horizon).
+* ``falsified`` -- an attack found a case satisfying the assumptions where the conclusion fails (the
+  minimal counterexample of each attack is in the report, and replays); for a conjecture, whose
+  conclusion is "no proof that q_t is stuck", a violation is such a proof;
+* ``proved`` -- every symbolic step (sympy) and certificate (z3) the proof lists is verified, no step
+  is merely cited, and the attacks found no counterexample; the row says which lemmas the machine
+  checked (``machine_checked``) and which steps are argued on paper only (``on_paper``);
+* ``cited`` -- as proved, except that a step is a cited result (status ``cited``, never counted as
+  verified: Berry-Esseen's constant for S1G);
+* ``checked`` -- attacked without counterexample, but some proof step is not verified here (or the
+  statement lists none);
+* ``conjecture`` -- not proved and not refuted; the attacks' numbers are evidence only.
 
-Mutants: each planted false variant is attacked with the same scenario; it is *caught*
-when a violating case is found. ``mutants_caught / mutants_total`` is the mutation score.
+Mutants: each planted false variant is attacked with the same scenarios; it is *caught* when a
+violating case is found. ``mutants_caught / mutants_total`` is the mutation score.
 """
 
 from __future__ import annotations
@@ -32,14 +34,25 @@ __all__ = ["check", "statement_report", "render_table", "BUDGETS"]
 BUDGETS = {"quick": (40, 80), "full": (400, 300)}
 
 
-def _status(stmt: Statement, proof_ok: bool, has_proof: bool, violations: int) -> str:
-    if stmt.kind == "conjecture":
-        return "conjecture"
+def _status(stmt: Statement, steps: list, has_proof: bool, violations: int) -> str:
     if violations:
         return "falsified"
-    if has_proof and proof_ok:
+    if stmt.kind == "conjecture":
+        return "conjecture"
+    verified = all(e["status"] == "verified" for e in steps)
+    if has_proof and verified:
         return "proved"
+    if has_proof and all(e["status"] in ("verified", "cited") for e in steps):
+        return "cited"
     return "checked"
+
+
+def _attack_all(stmt, sim, max_examples):
+    """Every attack of ``stmt``: (results, counterexamples (one per attack that found one), tightness)."""
+    results = [attack(stmt, sim, max_examples=max_examples, scenario=name) for name in stmt.attacks]
+    cexs = [r.counterexample for r in results if r.counterexample is not None]
+    tights = [r.tightness for r in results if not math.isnan(r.tightness)]
+    return results, cexs, (max(tights) if tights else float("nan"))
 
 
 def statement_report(stmt: Statement, *, sim: Simulator = DEFAULT_SIMULATOR, examples: int = 30,
@@ -54,34 +67,42 @@ def statement_report(stmt: Statement, *, sim: Simulator = DEFAULT_SIMULATOR, exa
             if name in certify.CERTIFICATES:
                 c = certify.run_certificate(name)
                 cache[name] = ("certificate", {"name": c.name, "ok": c.ok, "z3": c.status, "box": c.box,
-                                               "claim": c.claim, "model": c.model})
+                                               "claim": c.claim, "model": c.model,
+                                               "status": "verified" if c.ok else "failed"})
             else:
                 s = symbolic.run_step(name)
-                cache[name] = ("symbolic", {"name": s.name, "ok": s.ok, "detail": s.detail})
+                cache[name] = ("symbolic", {"name": s.name, "ok": s.ok, "detail": s.detail,
+                                            "status": s.status})
         kind, entry = cache[name]
         (certs if kind == "certificate" else steps).append(entry)
-    proof_ok = all(e["ok"] for e in steps + certs)
-    res = attack(stmt, sim, max_examples=examples)
+    results, cexs, tight = _attack_all(stmt, sim, examples)
+    violations = sum(r.violations for r in results)
     muts = []
     if with_mutants:
         for m in mutants(stmt):
-            r = attack(m, sim, max_examples=mutant_examples)
-            muts.append({"mutant": m.mutant_of, "caught": r.violations > 0, "cases": r.cases,
-                         "counterexample": r.counterexample, "seconds": round(r.seconds, 2)})
+            rs, mc, _ = _attack_all(m, sim, mutant_examples)
+            muts.append({"mutant": m.mutant_of, "caught": any(r.violations > 0 for r in rs),
+                         "cases": sum(r.cases for r in rs), "counterexample": mc[0] if mc else None,
+                         "seconds": round(sum(r.seconds for r in rs), 2)})
     return {
         "id": stmt.id,
         "title": stmt.title,
         "short": stmt.short,
         "kind": stmt.kind,
-        "status": _status(stmt, proof_ok, bool(stmt.proof), res.violations),
+        "status": _status(stmt, steps + certs, bool(stmt.proof), violations),
+        "regime": stmt.regime,
         "family": stmt.family,
         "symbolic": steps,
         "certificates": certs,
-        "cases": res.cases,
-        "inapplicable": res.inapplicable,
-        "violations": res.violations,
-        "counterexample": res.counterexample,
-        "tightness": None if math.isnan(res.tightness) else res.tightness,
+        "machine_checked": [f"{e['name']} ({e['status']})" for e in steps + certs],
+        "on_paper": list(stmt.paper),
+        "attacks": list(stmt.attacks),
+        "cases": sum(r.cases for r in results),
+        "inapplicable": sum(r.inapplicable for r in results),
+        "violations": violations,
+        "counterexample": cexs[0] if cexs else None,
+        "counterexamples": cexs,
+        "tightness": None if math.isnan(tight) else tight,
         "tightness_label": stmt.tightness_label,
         "mutants": muts,
         "mutants_total": len(muts),
@@ -91,22 +112,63 @@ def statement_report(stmt: Statement, *, sim: Simulator = DEFAULT_SIMULATOR, exa
     }
 
 
+def _worker(ids, ex, mex, with_mutants):
+    """Reports of the registered statements ``ids`` (run in a worker process)."""
+    from proofs.statements import by_id
+
+    cache: dict = {}
+    return [statement_report(by_id(i), examples=ex, mutant_examples=mex, with_mutants=with_mutants,
+                             cache=cache) for i in ids]
+
+
+def _parallel(stmts, workers, ex, mex, with_mutants):
+    """statement_report over ``workers`` spawned processes (registered statements, default simulator)."""
+    import concurrent.futures as cf
+    import multiprocessing as mp
+
+    ids = [s.id for s in stmts]
+    lanes = [ids[i::workers] for i in range(workers)]  # interleaved: the costly ones spread over the lanes
+    with cf.ProcessPoolExecutor(workers, mp_context=mp.get_context("spawn")) as pool:
+        parts = list(pool.map(_worker, lanes, [ex] * workers, [mex] * workers, [with_mutants] * workers))
+    by = {r["id"]: r for part in parts for r in part}
+    return [by[i] for i in ids]
+
+
 def check(quick: bool = True, *, statements=None, sim: Simulator = DEFAULT_SIMULATOR,
           examples: int | None = None, mutant_examples: int | None = None,
-          with_mutants: bool = True) -> dict[str, Any]:
-    """Run the whole proof layer (or ``statements``): the report as a JSON-ready dict."""
+          with_mutants: bool = True, workers: int = 1) -> dict[str, Any]:
+    """Run the whole proof layer (or ``statements``): the report as a JSON-ready dict.
+
+    ``workers > 1`` runs the statements in that many spawned processes (only for registered statements
+    and the default simulator; the results are the same, since every attack is derandomized).
+    """
+    from proofs.statements import by_id
+
     ex, mex = BUDGETS["quick" if quick else "full"]
     ex = ex if examples is None else examples
     mex = mex if mutant_examples is None else mutant_examples
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+        raise ValueError(f"workers must be an integer >= 1; got {workers!r}.")
     t0 = time.perf_counter()
     stmts = STATEMENTS if statements is None else statements
-    cache: dict = {}
-    rows = [statement_report(s, sim=sim, examples=ex, mutant_examples=mex, with_mutants=with_mutants,
-                             cache=cache) for s in stmts]
+
+    def registered(st):
+        try:
+            return by_id(st.id) is st
+        except ValueError:
+            return False
+
+    if workers > 1 and sim is DEFAULT_SIMULATOR and len(stmts) > 1 and all(registered(st) for st in stmts):
+        rows = _parallel(stmts, min(workers, len(stmts)), ex, mex, with_mutants)
+    else:
+        cache: dict = {}
+        rows = [statement_report(s, sim=sim, examples=ex, mutant_examples=mex, with_mutants=with_mutants,
+                                 cache=cache) for s in stmts]
     return {
         "quick": quick,
         "examples_per_statement": ex,
         "examples_per_mutant": mex,
+        "workers": workers,
         "statements": rows,
         "mutants_total": sum(r["mutants_total"] for r in rows),
         "mutants_caught": sum(r["mutants_caught"] for r in rows),
@@ -117,7 +179,9 @@ def check(quick: bool = True, *, statements=None, sim: Simulator = DEFAULT_SIMUL
 def _frac(entries) -> str:
     if not entries:
         return "-"
-    return f"{sum(e['ok'] for e in entries)}/{len(entries)}"
+    cited = sum(e.get("status") == "cited" for e in entries)
+    out = f"{sum(e['ok'] for e in entries)}/{len(entries)}"
+    return out + (f" (+{cited} cited)" if cited else "")
 
 
 def render_table(report: dict):
@@ -127,12 +191,14 @@ def render_table(report: dict):
     mode = "quick" if report["quick"] else "full"
     table = Table(title=f"landscape check ({mode}): {report['mutants_caught']}/{report['mutants_total']} "
                   f"mutants caught, {report['seconds']:.0f} s")
-    for col in ("statement", "status", "symbolic", "certificate", "cases", "counterexamples",
+    for col in ("statement", "regime", "status", "symbolic", "certificate", "cases", "counterexamples",
                 "tightness", "mutants caught"):
         table.add_column(col, justify="left" if col == "statement" else "right")
     for r in report["statements"]:
         tight = "-" if r["tightness"] is None else f"{r['tightness']:.3g} ({r['tightness_label']})"
         muts = f"{r['mutants_caught']}/{r['mutants_total']}" if r["mutants_total"] else "-"
-        table.add_row(f"{r['id']} {r['short']}", r["status"], _frac(r["symbolic"]),
-                      _frac(r["certificates"]), str(r["cases"]), str(r["violations"]), tight, muts)
+        saved = len(r.get("counterexamples") or [])
+        cex = str(r["violations"]) + (f" ({saved} saved)" if saved else "")
+        table.add_row(f"{r['id']} {r['short']}", r.get("regime", "any"), r["status"], _frac(r["symbolic"]),
+                      _frac(r["certificates"]), str(r["cases"]), cex, tight, muts)
     return table

@@ -13,7 +13,6 @@ jitted driver compiles a bounded number of times.
 from __future__ import annotations
 
 import itertools
-from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -23,6 +22,7 @@ from hypothesis import strategies as st
 
 from landscape import geometry, quantizers, walls
 from proofs import symbolic
+from proofs.core import Scenario
 
 __all__ = ["Scenario", "SCENARIOS", "NSTEPS", "ETAS"]
 
@@ -30,14 +30,6 @@ NSTEPS = 400  # horizon of every STE run (hit times beyond it are censored)
 ETAS = (0.1, 0.5)  # learning rates drawn by the STE attacks
 SHAPES = ((2, 1), (3, 2), (4, 1))
 WALLS = ("quadratic", "softplus", "power", "exp")
-
-
-class Scenario(NamedTuple):
-    """A case strategy, a ``prepare(case, stmt) -> (ctx, values)`` and a ``simulate`` step."""
-
-    cases: Any
-    prepare: Any
-    simulate: Any
 
 
 def _logu(lo, hi):
@@ -343,11 +335,6 @@ def _sim_recovery(ctx, values, sim, stmt):
     return {"T": float(NSTEPS if censored else t_hit), "censored": float(censored)}
 
 
-def _sim_conjecture(ctx, values, sim, stmt):
-    traj = _ste_run(ctx, values, sim)
-    return {"T": float(traj.hit_time)}
-
-
 # --------------------------------------------------------------------------------------
 # S6: the 2-cycle
 # --------------------------------------------------------------------------------------
@@ -396,6 +383,12 @@ SCENARIOS = {
     "ste_one_step": Scenario(_STE, lambda c, s: _ste_prepare(c, s, "one_step"), _sim_one_step),
     "ste_latent": Scenario(_STE, lambda c, s: _ste_prepare(c, s, "latent"), _sim_latent),
     "ste_recovery": Scenario(_STE, lambda c, s: _ste_prepare(c, s, "recovery"), _sim_recovery),
-    "ste_conjecture": Scenario(_STE, lambda c, s: _ste_prepare(c, s, "conjecture"), _sim_conjecture),
     "two_cycle": Scenario(_CYCLE, _cycle_prepare, _cycle_simulate),
 }
+
+# the scenarios of the statements where PTQ fails (k = 1 lines; slices and the refutations of S5C)
+from proofs.scenarios_line import LINE_SCENARIOS  # noqa: E402
+from proofs.scenarios_slice import SLICE_SCENARIOS  # noqa: E402
+
+SCENARIOS.update(LINE_SCENARIOS)
+SCENARIOS.update(SLICE_SCENARIOS)

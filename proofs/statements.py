@@ -15,51 +15,28 @@ See ``docs/theory.md`` for the statements in prose and their proofs.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
 
 import sympy as sp
 
-__all__ = ["Statement", "STATEMENTS", "by_id", "mutants", "scale_constant", "drop_assumption",
-           "reverse_conclusion", "SYM"]
+from proofs.core import (
+    SYM,
+    Statement,
+    drop_assumption,
+    reverse_assumption,
+    reverse_conclusion,
+    scale_constant,
+    symbols,
+)
 
-_NAMES = (
+__all__ = ["Statement", "STATEMENTS", "MUTANTS", "by_id", "mutants", "scale_constant", "drop_assumption",
+           "reverse_conclusion", "reverse_assumption", "SYM"]
+
+symbols(
     "d k eta kappa r_b gamma dp rho_w rho_q rho_0 phi_q phi_max m_slope inward T tau sigma "
     "p_hat P_exit n z A_sum ah max_rho_q max_f min_rho_corner d_loss d_grad d_hess same_q flat_bottom "
-    "never_hit period2 theta alpha min_dec P_gauss be_sum C_BE sigma_x kind_softplus"
+    "never_hit period2 theta alpha min_dec P_gauss be_sum C_BE sigma_x kind_softplus proved_never"
 )
-SYM: dict[str, sp.Symbol] = {name: sp.Symbol(name, real=True) for name in _NAMES.split()}
 S = SYM  # short alias used below
-
-
-@dataclasses.dataclass(frozen=True)
-class Statement:
-    """A theorem (or conjecture) as data: assumptions => conclusion over named symbols."""
-
-    id: str
-    title: str
-    family: str  # the landscapes / quantizers / rules it applies to, in words
-    assumptions: Mapping[str, sp.Basic]  # name -> relational over inputs and measured symbols
-    constants: Mapping[str, sp.Expr]  # name -> expression (may use earlier constants)
-    conclusion: Mapping[str, sp.Basic]  # name -> relational; all must hold
-    attack: str  # scenario name in proofs.falsify
-    proof: tuple[str, ...] = ()  # keys of symbolic steps and certificates
-    kind: str = "theorem"  # "theorem" or "conjecture"
-    tightness: sp.Expr | None = None  # measured / predicted, maximised over cases
-    tightness_label: str = ""
-    doc: str = ""  # section of docs/theory.md
-    mutant_of: str | None = None  # for mutants: what was changed
-    short: str = ""  # a few words for the table
-    #: which starts the statement speaks to: "any", "off_river" (latents away from the river) or
-    #: "ptq_failed" (RTN-failed trained points on the river)
-    regime: str = "any"
-
-    def constant_exprs(self) -> dict[str, sp.Expr]:
-        """The constants with earlier constants substituted (expressions over input symbols)."""
-        out: dict[str, sp.Expr] = {}
-        for name, expr in self.constants.items():
-            out[name] = sp.sympify(expr).subs({S[n] if n in S else sp.Symbol(n, real=True): e
-                                               for n, e in out.items()})
-        return out
 
 
 def _c(name):
@@ -83,6 +60,11 @@ S1 = Statement(
     proof=("irwin_hall_lemma", "irwin_hall_base", "irwin_hall_reindex", "irwin_hall_exit_prob"),
     tightness=sp.Abs(S["p_hat"] - S["P_exit"]) / (S["z"] * _c("se")),
     tightness_label="|p-P|/(z se)",
+    regime="any",
+    paper=(
+        'induction over m: the inclusion-exclusion sum for every m (sympy checks m = 1..4)',
+        'the residual is uniform on the cell (an assumption: equidistributed trained points)',
+    ),
     doc="#s1-rtn-exit-law",
 )
 
@@ -99,6 +81,10 @@ S1W = Statement(
     proof=("triangle_offset",),
     tightness=S["max_rho_q"] / S["dp"],
     tightness_label="max gap/dp",
+    regime="any",
+    paper=(
+        'converse: a dense set of residuals meets the open set {||N e|| > r_b} (Kronecker for density)',
+    ),
     doc="#s1-rtn-exit-law",
 )
 
@@ -123,6 +109,10 @@ S1G = Statement(
     proof=("uniform_moments", "berry_esseen_cited", "berry_esseen_small_m"),
     tightness=sp.Abs(S["P_exit"] - _c("P_gauss")) / _c("be"),
     tightness_label="|P-Pg|/BE",
+    regime="any",
+    paper=(
+        'Berry-Esseen for non-identical summands with C = 0.56 (cited, Shevtsova 2010)',
+    ),
     doc="#s1-rtn-exit-law",
 )
 
@@ -146,6 +136,11 @@ S2 = Statement(
     },
     attack="hessian_blind",
     proof=("flat_bottom_walls",),
+    regime="any",
+    paper=(
+        'functions equal on an open set have equal derivatives there',
+        'a rule that reads only (L, grad L, Hess L) and the grid returns the same q',
+    ),
     doc="#s2-hessian-blindness",
 )
 
@@ -162,6 +157,11 @@ S2E = Statement(
     proof=("random_rounding_variance",),
     tightness=(S["min_rho_corner"] - S["rho_w"]) / (sp.sqrt(S["k"]) / 2 * S["max_f"]),
     tightness_label="gap/bound",
+    regime="any",
+    paper=(
+        'a vertex of {y in [0,1]^d : sum a_j y_j = const} has at most k fractional coordinates (LP)',
+        'some rounding is at least as good as the mean',
+    ),
     doc="#s2-hessian-blindness",
 )
 
@@ -191,6 +191,11 @@ S3 = Statement(
     proof=("grad_formula", "inward_identity", "cos_bound", "sqrt_vs_ratio"),
     tightness=_c("bound") / S["inward"],
     tightness_label="bound/inward",
+    regime="off_river",
+    paper=(
+        "phi'(rho_q) > 0 beyond r_b for each wall with kappa > 0",
+        'reduction to the plane of v_w and x',
+    ),
     doc="#s3-inward-component",
 )
 
@@ -225,6 +230,10 @@ S4 = Statement(
            "cos_monotone", "walls_monotone", "softplus_slope_bound"),
     tightness=S["tau"] / _c("T4"),
     tightness_label="tau/T4",
+    regime="off_river",
+    paper=(
+        'induction rho(w_t) <= rho_0 and the counting of steps',
+    ),
     doc="#s4-finite-time-return-of-the-latent",
 )
 
@@ -253,23 +262,33 @@ S5 = Statement(
            "cos_monotone", "walls_monotone", "softplus_slope_bound", "triangle_offset", "sigma_choice"),
     tightness=S["T"] / _c("T_max"),
     tightness_label="T/T_max",
+    regime="off_river",
+    paper=(
+        'S4 with sigma = r_g - 2 delta_perp, then (O) at tau',
+    ),
     doc="#s5-finite-time-recovery",
 )
 
 S5C = Statement(
     id="S5C",
-    short="recovery if max f < 2 r_b (conj.)",
-    title="Conjecture: max_j f_j < 2 r_b (and a small step) suffices for STE to enter the basin",
+    short="recovery if max f < 2 r_b (refuted)",
+    title="Conjecture: max_j f_j < 2 r_b (and a small step) suffices for STE to enter the basin -- false",
     family="straight river, any k, unbounded uniform grid, STE-SGD with eta phi'(rho_0 + delta_perp) "
-    "<= r_b, wall slope phi'(r_b) > 0; evidence: hit within the simulated horizon (400 steps)",
+    "<= r_b, wall slope phi'(r_b) > 0. A violation is a *proof* that q_t never enters the basin: an "
+    "exact cycle of the 1-D reduction in rational arithmetic (k = 1), or a slice w0 + row(N) that meets "
+    "no in-band cell (k >= 2, no drift)",
     assumptions={"flip_compatible": S["max_f"] < 2 * S["r_b"],
                  "small_step": S["eta"] * S["phi_max"] <= S["r_b"],
                  "slope_positive": S["m_slope"] > 0},
     constants={},
-    conclusion={"hits": S["T"] >= 0},
-    attack="ste_conjecture",
+    conclusion={"not_provably_stuck": sp.Eq(S["proved_never"], 0)},
+    attack="s5c_thin_cell",
+    extra_attacks=("s5c_confined_slice",),
     kind="conjecture",
-    doc="#s5-finite-time-recovery",
+    regime="any",
+    paper=("a cycle of the exact dynamics never enters the basin (R1: the orbit is the scalar map)",
+           "the latent never leaves w0 + row(N) without drift (K2R)"),
+    doc="#s5c-the-flip-condition-is-not-sufficient",
 )
 
 # --------------------------------------------------------------------------------------
@@ -292,6 +311,10 @@ S6 = Statement(
     conclusion={"never_hit": sp.Eq(S["never_hit"], 1), "period_2": sp.Eq(S["period2"], 1)},
     attack="two_cycle",
     proof=("two_cycle_closes", "two_cycle_cells"),
+    regime="off_river",
+    paper=(
+        'induction over the periods of the cycle',
+    ),
     doc="#s6-necessity-a-2-cycle",
 )
 
@@ -306,73 +329,42 @@ def by_id(sid: str) -> Statement:
     raise ValueError(f"statement id must be one of {[s.id for s in STATEMENTS]}; got {sid!r}.")
 
 
-# --------------------------------------------------------------------------------------
-# planted mutants
-# --------------------------------------------------------------------------------------
-def scale_constant(st: Statement, name: str, factor) -> Statement:
-    """A copy of ``st`` whose constant ``name`` is multiplied by ``factor``."""
-    if name not in st.constants:
-        raise ValueError(f"name must be one of the constants {list(st.constants)}; got {name!r}.")
-    consts = dict(st.constants)
-    consts[name] = sp.sympify(factor) * consts[name]
-    return dataclasses.replace(st, constants=consts, mutant_of=f"{st.id}: constant {name} x {factor}")
-
-
-def drop_assumption(st: Statement, name: str) -> Statement:
-    """A copy of ``st`` without the assumption ``name``."""
-    if name not in st.assumptions:
-        raise ValueError(f"name must be one of the assumptions {list(st.assumptions)}; got {name!r}.")
-    assume = {k: v for k, v in st.assumptions.items() if k != name}
-    return dataclasses.replace(st, assumptions=assume, mutant_of=f"{st.id}: assumption {name} dropped")
-
-
-_REVERSE = {sp.GreaterThan: sp.LessThan, sp.LessThan: sp.GreaterThan,
-            sp.StrictGreaterThan: sp.StrictLessThan, sp.StrictLessThan: sp.StrictGreaterThan}
-
-
-def reverse_conclusion(st: Statement, name: str) -> Statement:
-    """A copy of ``st`` whose conclusion ``name`` has its inequality reversed."""
-    if name not in st.conclusion:
-        raise ValueError(f"name must be one of the conclusions {list(st.conclusion)}; got {name!r}.")
-    rel = st.conclusion[name]
-    concl = dict(st.conclusion)
-    concl[name] = _REVERSE[type(rel)](rel.lhs, rel.rhs)
-    return dataclasses.replace(st, conclusion=concl, mutant_of=f"{st.id}: conclusion {name} reversed")
-
-
-def reverse_assumption(st: Statement, name: str) -> Statement:
-    """A copy of ``st`` whose assumption ``name`` is negated."""
-    assume = dict(st.assumptions)
-    assume[name] = sp.Not(assume[name])
-    return dataclasses.replace(st, assumptions=assume, mutant_of=f"{st.id}: assumption {name} negated")
+#: the planted false variants of each statement (each must be rejected by the checker); append new ids here
+MUTANTS: dict = {
+    "S1": [lambda s: scale_constant(s, "hw", 2),
+           lambda s: reverse_conclusion(s, "within_z_se")],
+    "S1W": [lambda s: dataclasses.replace(
+        s, conclusion={"below_dp": S["max_rho_q"] <= S["dp"] / 2},
+        mutant_of="S1W: delta_perp halved (half-steps /4)"),
+        lambda s: reverse_conclusion(s, "below_dp")],
+    "S1G": [lambda s: scale_constant(s, "C_BE", sp.Rational(1, 100)),
+            lambda s: scale_constant(s, "P_gauss", 2),
+            lambda s: reverse_conclusion(s, "exact_within_be")],
+    "S2": [lambda s: drop_assumption(s, "inside"), lambda s: drop_assumption(s, "flat_bottom")],
+    "S2E": [lambda s: dataclasses.replace(
+        s, constants={"bound": S["rho_w"] + sp.sqrt(S["k"]) / 4 * S["max_f"]},
+        mutant_of="S2E: constant sqrt(k)/2 -> sqrt(k)/4"),
+        lambda s: reverse_conclusion(s, "corner_in_reach")],
+    "S3": [lambda s: scale_constant(s, "bound", 10), lambda s: drop_assumption(s, "far_latent"),
+           lambda s: reverse_conclusion(s, "sharp_bound")],
+    "S4": [lambda s: scale_constant(s, "beta", 10), lambda s: drop_assumption(s, "step_size"),
+           lambda s: reverse_conclusion(s, "return_time")],
+    "S5": [lambda s: scale_constant(s, "T_max", sp.Rational(1, 10)),
+           lambda s: drop_assumption(s, "step_size"),
+           lambda s: reverse_conclusion(s, "recovered_in_time")],
+    "S5C": [],  # a conjecture: its attacks look for proofs that q_t never enters the basin
+    "S6": [lambda s: reverse_assumption(s, "flip_too_big"),
+           lambda s: drop_assumption(s, "stay_in_cells")],
+}
 
 
 def mutants(st: Statement) -> list[Statement]:
     """The planted false variants of ``st`` (each must be rejected by the checker)."""
-    table = {
-        "S1": [lambda s: scale_constant(s, "hw", 2),
-               lambda s: reverse_conclusion(s, "within_z_se")],
-        "S1W": [lambda s: dataclasses.replace(
-            s, conclusion={"below_dp": S["max_rho_q"] <= S["dp"] / 2},
-            mutant_of="S1W: delta_perp halved (half-steps /4)"),
-            lambda s: reverse_conclusion(s, "below_dp")],
-        "S1G": [lambda s: scale_constant(s, "C_BE", sp.Rational(1, 100)),
-                lambda s: scale_constant(s, "P_gauss", 2),
-                lambda s: reverse_conclusion(s, "exact_within_be")],
-        "S2": [lambda s: drop_assumption(s, "inside"), lambda s: drop_assumption(s, "flat_bottom")],
-        "S2E": [lambda s: dataclasses.replace(
-            s, constants={"bound": S["rho_w"] + sp.sqrt(S["k"]) / 4 * S["max_f"]},
-            mutant_of="S2E: constant sqrt(k)/2 -> sqrt(k)/4"),
-            lambda s: reverse_conclusion(s, "corner_in_reach")],
-        "S3": [lambda s: scale_constant(s, "bound", 10), lambda s: drop_assumption(s, "far_latent"),
-               lambda s: reverse_conclusion(s, "sharp_bound")],
-        "S4": [lambda s: scale_constant(s, "beta", 10), lambda s: drop_assumption(s, "step_size"),
-               lambda s: reverse_conclusion(s, "return_time")],
-        "S5": [lambda s: scale_constant(s, "T_max", sp.Rational(1, 10)),
-               lambda s: drop_assumption(s, "step_size"),
-               lambda s: reverse_conclusion(s, "recovered_in_time")],
-        "S5C": [],
-        "S6": [lambda s: reverse_assumption(s, "flip_too_big"),
-               lambda s: drop_assumption(s, "stay_in_cells")],
-    }
-    return [f(st) for f in table.get(st.id, [])]
+    return [f(st) for f in MUTANTS.get(st.id, [])]
+
+
+# the statements of the regime where PTQ fails (docs/theory.md, sections R1-K2R), appended to the registries
+from proofs.statements_recovery import RECOVERY_MUTANTS, RECOVERY_STATEMENTS  # noqa: E402
+
+STATEMENTS = STATEMENTS + RECOVERY_STATEMENTS
+MUTANTS.update(RECOVERY_MUTANTS)

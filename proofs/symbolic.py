@@ -13,21 +13,14 @@ from __future__ import annotations
 
 import itertools
 import math
-from typing import NamedTuple
 
 import mpmath
 import sympy as sp
 
+from proofs.core import Step
+
 __all__ = ["Step", "STEPS", "run_step", "irwin_hall_cdf", "exit_probability", "gaussian_exit",
            "berry_esseen_sum"]
-
-
-class Step(NamedTuple):
-    """One verified symbolic step of a proof."""
-
-    name: str
-    ok: bool
-    detail: str
 
 
 def _zero(expr) -> bool:
@@ -163,8 +156,10 @@ def step_uniform_moments() -> Step:
 
 
 def step_berry_esseen_cited() -> Step:
-    """Not verified here: the Berry-Esseen constant 0.56 is cited (Shevtsova 2010)."""
-    return Step("berry_esseen_cited", True, "cited, not derived: sup|F - Phi| <= 0.56 sum E|X_j|^3 / sigma^3")
+    """Not verified here: the Berry-Esseen constant 0.56 is cited (Shevtsova 2010); status 'cited'."""
+    return Step("berry_esseen_cited", False,
+                "cited, not derived: sup|F - Phi| <= 0.56 sum E|X_j|^3 / sigma^3 "
+                "(I. G. Shevtsova, Doklady Mathematics 82 (2010) 862-864)", cited=True)
 
 
 # --------------------------------------------------------------------------------------
@@ -341,6 +336,12 @@ STEPS = {
         step_triangle_offset, step_random_rounding_variance, step_two_cycle_closes,
     )
 }
+
+
+# the steps of the theorems where PTQ fails (proofs/symbolic_recovery.py)
+from proofs.symbolic_recovery import RECOVERY_STEPS  # noqa: E402
+
+STEPS.update(RECOVERY_STEPS)
 
 
 def run_step(name: str) -> Step:

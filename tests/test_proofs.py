@@ -25,7 +25,19 @@ from proofs.statements import STATEMENTS, by_id, drop_assumption, mutants, scale
 @pytest.mark.parametrize("name", sorted(symbolic.STEPS))
 def test_symbolic_step_verified(name):
     step = symbolic.run_step(name)
-    assert step.ok, step.detail
+    if name == "berry_esseen_cited":  # a cited result is never an automatic ok
+        assert step.status == "cited" and not step.ok
+    else:
+        assert step.ok and step.status == "verified", step.detail
+
+
+def test_recovery_certificates_can_fail():
+    import z3
+
+    x1, p, x, h1, h2 = z3.Reals("x1 p x h1 h2")
+    hyps = [h1 > 0, h2 >= h1, x1 <= p, p <= x]
+    wrong = (p - x1) * h2 + (x - p) * h1 >= 2 * (x - x1) * h1  # the integral step counted twice
+    assert not certify.prove("wrong", hyps, wrong, "all reals", "false claim").ok
 
 
 def test_symbolic_check_rejects_a_wrong_closed_form(monkeypatch):
@@ -103,15 +115,35 @@ def quick_report():
 def test_quick_check_true_statements_pass_and_mutants_fail(quick_report):
     rows = {r["id"]: r for r in quick_report["statements"]}
     for sid, row in rows.items():
+        assert row["regime"] in ("any", "off_river", "ptq_failed")
         if row["kind"] == "theorem":
-            assert row["status"] == "proved", (sid, row["counterexample"])
+            assert row["status"] == ("cited" if sid == "S1G" else "proved"), (sid, row["counterexample"])
             assert row["violations"] == 0 and row["cases"] >= 5, (sid, row["cases"])
-    assert rows["S5C"]["status"] == "conjecture"
+            checked = row["machine_checked"]
+            assert checked and all("(verified)" in m or "(cited)" in m for m in checked)
+    assert any(r["status"] == "proved" and r["regime"] == "ptq_failed" for r in rows.values())
+    for sid in ("K1", "K1P", "K1D"):  # the new T bounds are tight
+        assert rows[sid]["tightness"] >= 0.3, (sid, rows[sid]["tightness"])
     assert quick_report["mutants_total"] >= 15
     missed = [m["mutant"] for r in rows.values() for m in r["mutants"] if not m["caught"]]
     assert quick_report["mutants_caught"] == quick_report["mutants_total"], missed
     for sid in ("S3", "S4", "S5"):  # bounds report how tight they are
         assert 0 < rows[sid]["tightness"] <= 1
+
+
+@pytest.mark.slow
+def test_s5c_is_refuted_by_two_searched_mechanisms(quick_report):
+    row = next(r for r in quick_report["statements"] if r["id"] == "S5C")
+    assert row["status"] == "falsified" and row["kind"] == "conjecture"
+    cexs = row["counterexamples"]
+    assert sorted(c["attack"] for c in cexs) == ["s5c_confined_slice", "s5c_thin_cell"]
+    for cex in cexs:
+        assert cex["values"]["proved_never"] == 1.0 and cex["values"]["engine_never_hit"] == 1.0
+        res = replay(cex)
+        assert res.applicable and not res.holds and res.failed == ["not_provably_stuck"]
+    thin = next(c for c in cexs if c["attack"] == "s5c_thin_cell")["values"]
+    assert thin["d"] == 2 and thin["k"] == 1 and thin["cycle_period"] == 2.0
+    assert thin["max_f"] < 2 * thin["r_b"] and thin["eta"] * thin["phi_max"] <= thin["r_b"]
 
 
 @pytest.mark.slow
@@ -197,3 +229,31 @@ def test_checks_run_in_float64():
                                    "rho_ratio": 0.5})
     assert res.applicable and res.holds and res.values["d_grad"] == 0.0
     assert not jax.config.jax_enable_x64 and jnp.zeros(1).dtype == jnp.float32  # x64 was only local
+
+
+def test_cli_s5c_refuted_with_two_replayable_counterexamples(tmp_path):
+    """`landscape check --only S5C` exits 0 (a refuted conjecture is a result); one file per mechanism."""
+    out = CliRunner().invoke(app, ["check", "--quick", "--only", "S5C", "--cex-dir", str(tmp_path)])
+    assert out.exit_code == 0, out.output
+    saved = sorted(p.name for p in tmp_path.iterdir())
+    assert saved == ["S5C_s5c_confined_slice.json", "S5C_s5c_thin_cell.json"]
+    for name in saved:
+        rep = CliRunner().invoke(app, ["check", "--replay", str(tmp_path / name)])
+        assert rep.exit_code == 1 and "VIOLATED (not_provably_stuck)" in rep.output
+
+
+def test_regime_and_paper_are_data():
+    from proofs.core import REGIMES
+
+    assert all(s.regime in REGIMES for s in STATEMENTS)
+    assert any(s.regime == "ptq_failed" for s in STATEMENTS)
+    assert by_id("S5").regime == "off_river" and by_id("K1").regime == "ptq_failed"
+    assert by_id("S5C").attacks == ("s5c_thin_cell", "s5c_confined_slice")
+    with pytest.raises(ValueError, match="regime"):
+        dataclasses_replace(by_id("S5"), regime="somewhere")
+
+
+def dataclasses_replace(st, **kw):
+    import dataclasses
+
+    return dataclasses.replace(st, **kw)

@@ -110,11 +110,13 @@ def test_rtn_exit_simulated_agrees_with_closed_form(run):
 
 @pytest.mark.slow
 def test_figures_of_merit_tell_the_story(run):
-    """RTN fails, STE recovers when compatible, and chatters in the 2-D counter-case."""
+    """RTN fails, STE recovers where a theorem certifies it (no false certificate), and chatters in 2-D."""
     _, _, summary = run
     fm = summary["figures_of_merit"]
-    reg = fm["ste_recovery"]["regimes"]["compatible (max f < 2 r_b)"]
+    reg = fm["ste_recovery"]["regimes"]["certified by a theorem (K1, K1P, S5)"]
     assert reg["n"] > 0 and reg["recovery_prob"] >= 0.9
+    cert = fm["ste_recovery"]["certificate"]
+    assert cert["false_certificates"] == 0 and cert["false_refutations"] == 0 and cert["coverage"] >= 0.9
     ch = fm["chattering"]
     assert ch["max_flip_size_over_rb"] > 2 and ch["never_in_basin_fraction"] > 0.3
     fig1 = summary["stages"]["fig1_anatomy"]["numbers"]

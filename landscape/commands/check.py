@@ -17,6 +17,7 @@ def register(app: typer.Typer) -> None:
         only: str = typer.Option(None, "--only", help="Comma-separated statement ids (default: all)."),
         replay: Path = typer.Option(None, "--replay", help="Replay a saved counterexample JSON and exit."),
         cex_dir: Path = typer.Option(None, "--cex-dir", help="Save every counterexample found here (JSON)."),
+        workers: int = typer.Option(2, "--workers", min=1, help="Processes to spread the statements over."),
     ) -> None:
         """Check every statement of docs/theory.md: status, evidence, counterexamples, tightness, mutants."""
         from landscape.commands._common import check_out_file, out_console, working
@@ -48,14 +49,18 @@ def register(app: typer.Typer) -> None:
             except ValueError as exc:
                 raise typer.BadParameter(str(exc), param_hint="--only") from None
         with working("checking statements (sympy, z3, hypothesis attacks in float64)"):
-            report = run_check(quick=quick, statements=statements)
+            report = run_check(quick=quick, statements=statements, workers=workers)
         console.print(render_table(report))
         if cex_dir is not None:
             from proofs.falsify import save_counterexample
 
             cex_dir.mkdir(parents=True, exist_ok=True)
             for row in report["statements"]:
-                found = [(row["id"], row["counterexample"])]
+                cexs = row.get("counterexamples") or [row["counterexample"]]
+                found = [(row["id"] if i == 0 else f"{row['id']}_{c.get('attack', i)}", c)
+                         for i, c in enumerate(cexs) if c is not None]
+                if len(found) > 1:  # one file per attack (e.g. the two refutations of S5C)
+                    found = [(f"{row['id']}_{c.get('attack', i)}", c) for i, (_, c) in enumerate(found)]
                 found += [(f"{row['id']}_mutant{i}", m["counterexample"])
                           for i, m in enumerate(row["mutants"])]
                 for name, cex in found:
@@ -63,8 +68,9 @@ def register(app: typer.Typer) -> None:
                         save_counterexample(cex, cex_dir / f"{name}.json")
             console.print(f"counterexamples written to {cex_dir}/ (replay: landscape check --replay FILE)")
         if json_path is not None:
-            report["manifest"] = manifest({"quick": quick, "only": only}, seed=0)
+            report["manifest"] = manifest({"quick": quick, "only": only, "workers": workers}, seed=0)
             write_json(json_path, report)
             console.print(f"report written to {json_path}")
-        if any(r["status"] == "falsified" for r in report["statements"]):
+        # a refuted conjecture (S5C) is a result; a falsified theorem is a failure
+        if any(r["status"] == "falsified" and r.get("kind") != "conjecture" for r in report["statements"]):
             raise typer.Exit(1)

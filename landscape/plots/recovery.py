@@ -1,6 +1,7 @@
 """Figures 5, 6 and 7: STE recovery phase diagram, T against T_max, and the rule comparison.
 
-* :func:`plot_phase_diagram` draws ``landscape.reproduce.phase_study.phase_dataset``.
+* :func:`plot_phase_diagram` draws ``landscape.reproduce.phase_study.phase_dataset`` (it lives in
+  :mod:`landscape.plots.phase`, with the Axes-level :func:`~landscape.plots.phase.phase_panel`).
 * :func:`plot_tightness` draws a dataset with ``T`` and ``T_max`` per case (dim ``case``).
 * :func:`plot_rules` draws a dataset with ``recovery_prob``, its Wilson interval ``recovery_lo``/``recovery_hi`` and
   ``median_T``, ``T_lo``, ``T_hi`` per ``rule`` and ``scenario``.
@@ -10,92 +11,11 @@ from __future__ import annotations
 
 import matplotlib.pyplot as plt
 import numpy as np
-from matplotlib.colors import LogNorm, Normalize
-from matplotlib.lines import Line2D
 
+from landscape.plots.phase import plot_phase_diagram
 from landscape.plots.style import COLORS, DOUBLE_COLUMN, OKABE_ITO, SINGLE_COLUMN, paper_style, tex_label
 
 __all__ = ["plot_phase_diagram", "plot_tightness", "plot_rules"]
-
-
-def _phase_panel(ax, fig, ds, var, norm, cmap, label):
-    x = np.broadcast_to(ds["step_ratio"].values[:, None], ds[var].shape)
-    y = ds["flip_ratio"].values
-    v = ds[var].values
-    ok = np.isfinite(v)
-    dx = float(np.min(np.diff(ds["step_ratio"].values))) if ds.sizes["step_ratio"] > 1 else 0.5
-    ms = 55.0 * min(1.0, dx / 0.5) ** 2
-    sc = ax.scatter(x[ok], y[ok], c=v[ok], cmap=cmap, norm=norm, marker="s", s=ms, edgecolors="none")
-    ax.scatter(x[~ok], y[~ok], marker="s", s=ms, facecolors="none", edgecolors=OKABE_ITO["grey"], lw=0.6)
-    cb = fig.colorbar(sc, ax=ax, pad=0.02, shrink=0.9)
-    cb.set_label(label)
-    xs = np.linspace(0, float(x.max()) * 1.05, 200)
-    ax.axhline(2.0, color=COLORS["theory"], lw=1.1, ls="--")
-    ax.plot(xs, xs, color=OKABE_ITO["grey"], lw=0.8, ls=":")
-    # delta_perp = r_b boundary (RTN cannot fail to its left)
-    from landscape.reproduce.phase_study import delta_perp_alpha  # noqa: PLC0415
-
-    gx, gy = np.meshgrid(np.linspace(0.05, xs.max(), 300), np.linspace(0.01, xs.max(), 300))
-    dp = np.where(gy <= gx, delta_perp_alpha(int(ds.attrs["dim"]), np.clip(gy / gx, 0, 1), gx), np.nan)
-    ax.contour(gx, gy, dp, levels=[1.0], colors=[OKABE_ITO["vermillion"]], linewidths=1.0, linestyles="-.")
-    ax.set_xlim(0, xs.max())
-    ax.set_ylim(0, float(y.max()) * 1.08)
-    ax.set_xlabel(r"grid step / basin radius, $\Delta / r_b$")
-    ax.set_ylabel(r"max flip size / basin radius, $f_{\max} / r_b$")
-
-
-def plot_phase_diagram(ds):
-    """Figure 5: recovery probability and median T over (step / r_b, max f / r_b), theory lines drawn."""
-    with paper_style():
-        fig, axes = plt.subplots(1, 2, figsize=(DOUBLE_COLUMN, 3.0))
-        _phase_panel(
-            axes[0],
-            fig,
-            ds,
-            "recovery_prob",
-            Normalize(0, 1),
-            "viridis",
-            r"$P(T \leq T_{\mathrm{run}})$, RTN-failed starts",
-        )
-        axes[0].set_title("(a) STE recovery probability", loc="left")
-        mt = ds["median_T"].values
-        fin = mt[np.isfinite(mt)]
-        norm = LogNorm(
-            max(1.0, float(fin.min()) if fin.size else 1.0), max(10.0, float(fin.max()) if fin.size else 10.0)
-        )
-        _phase_panel(axes[1], fig, ds, "median_T", norm, "magma_r", r"median $T$ (steps)")
-        axes[1].set_title("(b) Median first hitting time", loc="left")
-        handles = [
-            Line2D(
-                [], [], color=COLORS["theory"], ls="--", lw=1.1, label=r"compatibility $f_{\max} = 2 r_b$"
-            ),
-            Line2D(
-                [],
-                [],
-                color=OKABE_ITO["vermillion"],
-                ls="-.",
-                lw=1.0,
-                label=r"$\delta_\perp = r_b$ (RTN cannot fail to the left)",
-            ),
-            Line2D([], [], color=OKABE_ITO["grey"], ls=":", lw=0.8, label=r"$\alpha = 1$ (feasible below)"),
-            Line2D(
-                [],
-                [],
-                marker="s",
-                ls="",
-                mfc="none",
-                mec=OKABE_ITO["grey"],
-                ms=6,
-                label="no RTN failure in the cell",
-            ),
-        ]
-        fig.legend(handles=handles, loc="outside lower center", ncol=4, columnspacing=1.0)
-        fig.suptitle(
-            rf"STE recovers below the compatibility line ($d = {int(ds.attrs['dim'])}$, $k = 1$, "
-            rf"{int(ds.attrs['n_starts'])} starts per cell, {int(ds.attrs['num_steps'])} steps)",
-            fontsize=9,
-        )
-    return fig
 
 
 def plot_tightness(ds):

@@ -95,7 +95,7 @@ def proofs_stage(cfg, key, pending: PendingCheck | None = None) -> StageResult:
         raise Missing("the `landscape check` command is not registered (issue 5 not landed)")
     data = run_check_json(quick=cfg.check_quick) if pending is None else pending.result()
     stm = _statements(data)
-    keep = ("id", "title", "status", "cases", "violations", "tightness")
+    keep = ("id", "title", "regime", "kind", "status", "cases", "violations", "tightness")
     rows = [{k: s.get(k) for k in keep} for s in stm]
     mt, mc = (
         (data.get("mutants_total"), data.get("mutants_caught")) if isinstance(data, dict) else (None, None)
@@ -105,10 +105,16 @@ def proofs_stage(cfg, key, pending: PendingCheck | None = None) -> StageResult:
         "mutants_total": mt,
         "mutants_caught": mc,
         "statuses": {r["id"]: r["status"] for r in rows},
+        "regimes": {r["id"]: r.get("regime") for r in rows},
+        "proved_ptq_failed": [
+            r["id"] for r in rows if r.get("regime") == "ptq_failed" and r["status"] == "proved"
+        ],
     }
     text = (
         f"`landscape check{' --quick' if cfg.check_quick else ''}` (issue 5): {len(rows)} statements; "
         + ", ".join(f"{r['id']} {r['status']}" for r in rows)
+        + "; proved for RTN-failed starts (regime ptq_failed): "
+        + (", ".join(nums["proved_ptq_failed"]) or "none")
         + (f"; mutants caught {mc} of {mt}." if mt is not None else ".")
     )
     files = {} if pending is None else {"results/proofs_check": f"results/{pending.path.name}"}

@@ -48,12 +48,12 @@ class ReproduceConfig:
     chatter_basin_radius: float = 0.3
     chatter_steps: int = 2000
     chatter_starts: int = 64
-    # figure 5: phase diagram (d-dim, k = 1, normal with one large coordinate alpha)
+    # figure 5: phase diagram (d-dim, k = 1, normal with one large coordinate alpha), 40 x 40 cells
     phase_dim: int = 16
-    phase_step_ratios: tuple = (0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 3.5)
-    phase_alphas: tuple = (0.3, 0.45, 0.6, 0.75, 0.9, 1.0)
-    phase_starts: int = 48
-    phase_steps: int = 400
+    phase_step_ratios: tuple = tuple(round(0.5 + 3.5 * i / 39, 6) for i in range(40))
+    phase_alphas: tuple = tuple(round(0.25 + 0.75 * i / 39, 6) for i in range(40))
+    phase_starts: int = 4  # RTN-failed starts per cell (the full run: 500)
+    phase_steps: int = 300
     # figure 7: rule comparison
     rules_starts: int = 128
     rules_dim: int = 64
@@ -92,10 +92,8 @@ class ReproduceConfig:
             traj_starts=256,
             chatter_steps=10000,
             chatter_starts=512,
-            phase_step_ratios=tuple(0.25 * i for i in range(2, 17)),
-            phase_alphas=tuple(0.1 * i for i in range(2, 11)),
-            phase_starts=256,
-            phase_steps=2000,
+            phase_starts=500,
+            phase_steps=400,
             rules_starts=1000,
             rules_dim=256,
             rules_subset=(),

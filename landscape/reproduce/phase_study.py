@@ -1,16 +1,19 @@
-r"""Figure 5's data: STE recovery over (step / r_b, max flip_size / r_b).
+r"""Figure 5's data: STE recovery from RTN-failed points over (step / r_b, max flip_size / r_b), with the
+recovery certificate's verdicts (``landscape.certify_recovery``) next to the simulation.
 
-The family decouples the two axes: a straight river in :math:`d` dimensions with one
-sharp direction :math:`n = \alpha e_1 + \sqrt{1-\alpha^2}\, m`, where :math:`m` spreads
-equally (random signs) over coordinates :math:`2..d`. Then ``max flip_size`` is
-:math:`\Delta\alpha` (when :math:`\alpha \ge \sqrt{(1-\alpha^2)/(d-1)}`) and
-:math:`\delta_\perp = \tfrac{\Delta}{2}(\alpha + \sqrt{1-\alpha^2}\sqrt{d-1})`, so
-``step / r_b`` and ``alpha * step / r_b`` are independent axes. In every cell, trained
-points are drawn along the river (spread in the flat directions), those whose RTN point
-lies outside the basin are kept, and STE runs from them.
+The family decouples the two axes: a straight river in :math:`d` dimensions with one sharp direction
+:math:`n = \alpha e_1 + \sqrt{1-\alpha^2}\, m`, where :math:`m` spreads equally (random signs) over
+coordinates :math:`2..d`. Then ``max flip_size`` is :math:`\Delta\alpha` (when
+:math:`\alpha \ge \sqrt{(1-\alpha^2)/(d-1)}`) and
+:math:`\delta_\perp = \tfrac{\Delta}{2}(\alpha + \sqrt{1-\alpha^2}\sqrt{d-1})`, so ``step / r_b`` and
+``alpha * step / r_b`` are independent axes. In every cell, trained points are drawn along the river
+(spread in the flat directions) until ``n_starts`` of them are RTN-failed (or a sampling cap is
+reached); STE runs from those, and the certificate judges each start in advance.
 """
 
 from __future__ import annotations
+
+import dataclasses
 
 import jax
 import jax.numpy as jnp
@@ -18,11 +21,16 @@ import numpy as np
 import xarray as xr
 
 import landscape as L
+from landscape.river import ConstantCenter
+from landscape.simulate.outcomes import outcomes
 
-__all__ = ["alpha_normal", "phase_dataset", "delta_perp_alpha"]
+__all__ = ["alpha_normal", "phase_dataset", "delta_perp_alpha", "certificate_record", "THEOREMS"]
+
+#: certificate theorems that count as "proved in advance" (the 1-D orbit R1 is reported apart)
+THEOREMS = ("T0", "K1", "K1P", "S5")
 
 
-def alpha_normal(dim: int, alpha: float, key) -> np.ndarray:
+def alpha_normal(dim: int, alpha: float, key) -> np.ndarray:  # kept for callers; phase_dataset draws in NumPy
     """Unit normal (1, d): alpha on coordinate 1, sqrt(1 - alpha^2) spread with random signs on the rest."""
     signs = np.where(np.asarray(jax.random.bernoulli(key, 0.5, (dim - 1,))), 1.0, -1.0)
     n = np.concatenate([[alpha], np.sqrt(max(1.0 - alpha**2, 0.0)) * signs / np.sqrt(dim - 1)])
@@ -39,11 +47,25 @@ def delta_perp_alpha(dim: int, alpha, step_ratio):
     )
 
 
-def _stack(trees, repeats: int):
-    """Stack pytrees along a new leading axis (in NumPy), each repeated ``repeats`` times."""
-    return jax.tree.map(
-        lambda *xs: jnp.asarray(np.repeat(np.stack([np.asarray(x) for x in xs]), repeats, 0)), *trees
-    )
+def _failed_starts(n, u, step, rb, n_starts, seed, cap):
+    """Up to n_starts RTN-failed river points (numpy, float64) and the RTN exit fraction among those drawn."""
+    rng = np.random.default_rng(seed)
+    d = n.shape[1]
+    got, drawn, failed = [], 0, 0
+    for _ in range(cap):
+        m = 4 * n_starts
+        s = rng.uniform(-200.0, 200.0, m)
+        z = 10.0 * step * rng.normal(size=(m, d))
+        z = z - (z @ n.T) @ n - np.outer(z @ u, u)
+        w = s[:, None] * u + z
+        q = step * np.round(w / step)
+        bad = np.abs(q @ n[0]) > rb
+        drawn += m
+        failed += int(bad.sum())
+        got.append(w[bad])
+        if failed >= n_starts:
+            break
+    return np.concatenate(got)[:n_starts], failed / drawn
 
 
 def phase_dataset(
@@ -57,90 +79,143 @@ def phase_dataset(
     basin_radius=0.25,
     kappa=10.0,
     learning_rate=0.05,
+    sample_cap=16,
     progress=None,
 ) -> xr.Dataset:
-    """Recovery probability and median T of STE from RTN-failed points on every (ratio, alpha) cell."""
+    """Recovery probability, median T and certificate verdicts of STE from RTN-failed points per cell."""
     rb = float(basin_radius)
-    cells, lss, qzs, w0s = [], [], [], []
+    n_r, n_a = len(step_ratios), len(alphas)
+    wall = L.quadratic_wall(rb, kappa)
+    rows_n, rows_u, rows_step, rows_w, valid = [], [], [], [], []
+    if progress is not None:
+        progress("phase diagram: drawing RTN-failed starts")
+    p_rtn = np.zeros((n_r, n_a))
+    base = int(np.asarray(jax.random.randint(key, (), 0, 2**31 - 1)))
     for i, r in enumerate(step_ratios):
         for j, a in enumerate(alphas):
-            kc = jax.random.fold_in(key, 1000 * i + j)
-            kn, ks = jax.random.split(kc)
-            ls = L.straight_river(alpha_normal(dim, float(a), kn), wall=L.quadratic_wall(rb, kappa))
-            qz = L.uniform_grid(float(r) * rb)
-            w = ls.sample_river(ks, n_starts, s_range=(-200.0, 200.0), spread=10.0 * float(r) * rb)
-            cells.append((i, j))
-            lss.append(ls)
-            qzs.append(qz)
-            w0s.append(np.asarray(w))
-    w0 = jnp.asarray(np.concatenate(w0s), jnp.float32)
-    ls_b, qz_b = _stack(lss, n_starts), _stack(qzs, n_starts)
-    rtn_out = ~np.asarray(jax.vmap(lambda ls, qz, w: ls.in_basin(qz.quantize(w)))(ls_b, qz_b, w0))
-    tr = L.run_batch(
-        ls_b,
-        qz_b,
-        L.ste(learning_rate),
-        w0,
-        num_steps,
-        key=jax.random.fold_in(key, 99),
-        landscape_axis=0,
-        quantizer_axis=0,
-        record_every=num_steps,
+            cell_rng = np.random.default_rng((base, i, j))
+            signs = cell_rng.choice([-1.0, 1.0], dim - 1)
+            n = np.concatenate([[a], np.sqrt(max(1.0 - a * a, 0.0)) * signs / np.sqrt(dim - 1)])[None, :]
+            n = n / np.linalg.norm(n)
+            u = np.asarray(L.straight_river(n).river_dir, np.float64)
+            step = float(r) * rb
+            dp = delta_perp_alpha(dim, a, r) * rb
+            if dp <= rb:  # delta_perp <= r_b: RTN cannot fail (S1W)
+                w, frac = np.zeros((0, dim)), 0.0
+            else:
+                w, frac = _failed_starts(n, u, step, rb, n_starts, (base, i, j, 1), sample_cap)
+            p_rtn[i, j] = frac
+            m = w.shape[0]
+            pad = np.concatenate([w, np.zeros((n_starts - m, dim))]) if m < n_starts else w
+            rows_w.append(pad)
+            valid.append(np.arange(n_starts) < m)
+            rows_n.append(np.broadcast_to(n, (n_starts, 1, dim)))
+            rows_u.append(np.broadcast_to(u, (n_starts, dim)))
+            rows_step.append(np.full(n_starts, step))
+    w_all = np.concatenate(rows_w)
+    valid = np.concatenate(valid)
+    keep = np.flatnonzero(valid)  # only the RTN-failed starts are simulated and certified (no padding)
+    w0 = w_all[keep]
+    b_n = w0.shape[0]
+    with jax.enable_x64(True):  # the simulation that judges the certificate runs in float64
+        f64 = jnp.float64
+        ls_b = L.Landscape(
+            normals=jnp.asarray(np.concatenate(rows_n)[keep], f64),
+            river_dir=jnp.asarray(np.concatenate(rows_u)[keep], f64),
+            center=ConstantCenter(jnp.zeros((b_n, 1), f64)),
+            wall=jax.tree.map(lambda x: jnp.full((b_n,), float(x), f64), wall),
+            river_loss=L.ZeroDrift(),
+            aniso=jnp.ones((b_n, 1), f64),
+        )
+        qz_b = dataclasses.replace(
+            L.uniform_grid(1.0),
+            step=jnp.asarray(np.concatenate(rows_step)[keep], f64),
+            offset=jnp.zeros(b_n, f64),
+            qmin=jnp.full(b_n, -jnp.inf, f64),
+            qmax=jnp.full(b_n, jnp.inf, f64),
+        )
+        rule = L.ste(learning_rate)
+        tr = L.run_batch(
+            ls_b,
+            qz_b,
+            rule,
+            jnp.asarray(w0, f64),
+            num_steps,
+            key=jax.random.fold_in(key, 99),
+            landscape_axis=0,
+            quantizer_axis=0,
+            record_every=num_steps,
+            chunk=4096,
+        )
+        hit_k, div_k = np.asarray(tr.hit_time), np.asarray(tr.diverge_time)
+    cert_k = L.certify_recovery(
+        ls_b, qz_b, w0, rule, landscape_axis=0, quantizer_axis=0, budget=max(4 * num_steps, 1024)
     )
-    hit = np.asarray(tr.hit_time)
-    div = np.asarray(tr.diverge_time)
-    shape = (len(step_ratios), len(alphas))
-    p_rec, med_t, p_rtn, n_fail = (np.full(shape, np.nan) for _ in range(4))
-    for c, (i, j) in enumerate(cells):
-        sl = slice(c * n_starts, (c + 1) * n_starts)
-        fail = rtn_out[sl]
-        n_fail[i, j] = fail.sum()
-        p_rtn[i, j] = fail.mean()
-        if fail.any():
-            h = hit[sl][fail]
-            ok = (h >= 0) & (div[sl][fail] < 0)  # a diverged run is never a recovery
-            p_rec[i, j] = np.mean(ok)
-            if ok.any():
-                med_t[i, j] = np.median(h[ok])
-    ratios = np.asarray(step_ratios, float)
-    al = np.asarray(alphas, float)
+    total = valid.shape[0]
+    hit, div = np.full(total, -1, hit_k.dtype), np.full(total, -1, div_k.dtype)
+    hit[keep], div[keep] = hit_k, div_k
+    fields = {"verdict": "unknown", "t_bound": -1, "theorem": "", "reason": "padding (no RTN-failed start)"}
+    full = {}
+    for f, fill in fields.items():
+        arr = np.full(total, fill, dtype=object if isinstance(fill, str) else np.int64)
+        arr[keep] = np.asarray(getattr(cert_k, f))
+        full[f] = arr
+    cert = L.RecoveryCertificate(**full)
+    shape = (n_r, n_a, n_starts)
+    rec = certificate_record(hit, div, cert, num_steps, valid)
     ds = xr.Dataset(
         {
-            "recovery_prob": (
-                ("step_ratio", "alpha"),
-                p_rec,
-                {"long_name": "P(STE enters the basin | RTN outside)"},
-            ),
-            "median_T": (("step_ratio", "alpha"), med_t, {"long_name": "median first hitting time T"}),
-            "rtn_exit": (("step_ratio", "alpha"), p_rtn, {"long_name": "RTN exit fraction"}),
-            "n_failed": (("step_ratio", "alpha"), n_fail, {"long_name": "RTN-failed starts in the cell"}),
-            "flip_ratio": (
-                ("step_ratio", "alpha"),
-                ratios[:, None] * al[None, :],
-                {"long_name": "max flip_size / r_b"},
-            ),
             "hit_time": (
                 ("step_ratio", "alpha", "start"),
-                hit.reshape(*shape, n_starts),
+                hit.reshape(shape),
                 {"long_name": "first hitting time T (-1: never)"},
             ),
             "diverge_time": (
                 ("step_ratio", "alpha", "start"),
-                div.reshape(*shape, n_starts),
+                div.reshape(shape),
                 {"long_name": "first step at which the run became non-finite (-1: never)"},
             ),
-            "rtn_failed": (
+            "valid": (
                 ("step_ratio", "alpha", "start"),
-                rtn_out.reshape(*shape, n_starts).astype(np.int8),
-                {"long_name": "RTN point outside the basin"},
+                valid.reshape(shape).astype(np.int8),
+                {"long_name": "an RTN-failed start (1) or padding (0)"},
             ),
-            "delta_perp_ratio": (
+            "verdict": (
+                ("step_ratio", "alpha", "start"),
+                np.asarray(cert.verdict, str).reshape(shape),
+                {"long_name": "certificate verdict (certified / refuted / unknown)"},
+            ),
+            "theorem": (
+                ("step_ratio", "alpha", "start"),
+                np.asarray(cert.theorem, str).reshape(shape),
+                {"long_name": "theorem behind the verdict"},
+            ),
+            "t_bound": (
+                ("step_ratio", "alpha", "start"),
+                np.asarray(cert.t_bound).reshape(shape),
+                {"long_name": "certified bound on T (-1: none)"},
+            ),
+            "rtn_exit": (
                 ("step_ratio", "alpha"),
-                delta_perp_alpha(dim, al[None, :], ratios[:, None]),
-                {"long_name": "delta_perp / r_b"},
+                p_rtn,
+                {"long_name": "RTN exit fraction of the trained points drawn"},
             ),
         },
-        coords={"step_ratio": ratios, "alpha": al},
+        coords={"step_ratio": np.asarray(step_ratios, float), "alpha": np.asarray(alphas, float)},
+    )
+    ds = ds.assign(**cell_summary(ds))
+    al, ratios = np.asarray(alphas, float), np.asarray(step_ratios, float)
+    ds = ds.assign(
+        flip_ratio=(
+            ("step_ratio", "alpha"),
+            ratios[:, None] * al[None, :],
+            {"long_name": "max flip_size / r_b"},
+        ),
+        delta_perp_ratio=(
+            ("step_ratio", "alpha"),
+            delta_perp_alpha(dim, al[None, :], ratios[:, None]),
+            {"long_name": "delta_perp / r_b"},
+        ),
     )
     ds.attrs.update(
         dim=int(dim),
@@ -151,5 +226,73 @@ def phase_dataset(
         num_steps=int(num_steps),
         n_starts=int(n_starts),
         rule="ste",
+        **rec,
     )
     return ds
+
+
+def cell_summary(ds) -> dict:
+    """Per cell: RTN-failed starts, recovery probability, median T, certified / refuted fractions."""
+    valid = ds["valid"].values.astype(bool)
+    hit, div = ds["hit_time"].values, ds["diverge_time"].values
+    verdict, theorem = ds["verdict"].values, ds["theorem"].values
+    rec = (outcomes(hit, div) == 0) & valid
+    n = valid.sum(-1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        p_rec = np.where(n > 0, rec.sum(-1) / n, np.nan)
+        proved = valid & (verdict == "certified") & np.isin(theorem, THEOREMS)
+        p_cert = np.where(n > 0, proved.sum(-1) / n, np.nan)
+        p_cert_orbit = np.where(n > 0, (valid & (verdict == "certified")).sum(-1) / n, np.nan)
+        p_ref = np.where(n > 0, (valid & (verdict == "refuted")).sum(-1) / n, np.nan)
+    t = np.where(rec, hit, np.nan).astype(float)
+    med = np.full(n.shape, np.nan)
+    some = rec.any(-1)
+    med[some] = np.nanmedian(t[some], axis=-1)
+    dims = ("step_ratio", "alpha")
+    return {
+        "n_failed": (dims, n, {"long_name": "RTN-failed starts in the cell"}),
+        "recovery_prob": (dims, p_rec, {"long_name": "P(STE enters the basin | RTN outside)"}),
+        "median_T": (dims, med, {"long_name": "median first hitting time T"}),
+        "certified_prob": (dims, p_cert, {"long_name": "fraction certified by a theorem (K1, K1P, S5)"}),
+        "certified_prob_orbit": (
+            dims,
+            p_cert_orbit,
+            {"long_name": "fraction certified (theorems or the 1-D orbit)"},
+        ),
+        "refuted_prob": (dims, p_ref, {"long_name": "fraction refuted (empty band, exact cycle)"}),
+    }
+
+
+def certificate_record(hit, div, cert, num_steps, valid=None) -> dict:
+    """Coverage and false certificates of ``cert`` against simulated runs (hit and divergence times).
+
+    * ``false_certificates``: certified, but the run diverged, or entered after ``t_bound``, or did not enter
+      although ``t_bound <= num_steps``; ``unverifiable``: certified with ``t_bound > num_steps`` and not
+      entered within the horizon (neither confirmed nor refuted); ``false_refutations``: refuted but entered.
+    * ``coverage``: certified (with ``t_bound`` confirmed) among the recovered runs; ``coverage_theorems``:
+      the same counting only the theorems (not the 1-D orbit).
+    """
+    hit, div = np.asarray(hit).reshape(-1), np.asarray(div).reshape(-1)
+    verdict = np.asarray(cert.verdict).reshape(-1)
+    theorem = np.asarray(cert.theorem).reshape(-1)
+    tb = np.asarray(cert.t_bound).reshape(-1)
+    ok = np.ones(hit.shape, bool) if valid is None else np.asarray(valid, bool).reshape(-1)
+    rec = (hit >= 0) & (div < 0) & ok
+    cer = (verdict == "certified") & ok
+    late = cer & (((hit >= 0) & (hit > tb)) | (div >= 0) | ((hit < 0) & (tb <= num_steps)))
+    unver = cer & (hit < 0) & (div < 0) & (tb > num_steps)
+    n_rec = int(rec.sum())
+    return {
+        "starts": int(ok.sum()),
+        "recovered": n_rec,
+        "certified": int(cer.sum()),
+        "certified_by_theorems": int((cer & np.isin(theorem, THEOREMS)).sum()),
+        "refuted": int(((verdict == "refuted") & ok).sum()),
+        "false_certificates": int(late.sum()),
+        "unverifiable_certificates": int(unver.sum()),
+        "false_refutations": int(((verdict == "refuted") & ok & (hit >= 0)).sum()),
+        "coverage": float((rec & cer).sum() / n_rec) if n_rec else float("nan"),
+        "coverage_theorems": float((rec & cer & np.isin(theorem, THEOREMS)).sum() / n_rec)
+        if n_rec
+        else float("nan"),
+    }

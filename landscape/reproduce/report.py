@@ -59,7 +59,8 @@ def figures_of_merit(res: dict) -> dict:
     out["ptq_exit"] = _status(r) | (r.numbers if r is not None and r.status == "ok" else {})
     r5, r4 = res.get("fig5_phase_diagram"), res.get("fig4_ste_trajectory")
     out["ste_recovery"] = _status(r5) | (
-        {"regimes": r5.numbers["regimes"], "dim": r5.numbers["dim"], "num_steps": r5.numbers["num_steps"]}
+        {"regimes": r5.numbers["regimes"], "dim": r5.numbers["dim"], "num_steps": r5.numbers["num_steps"],
+         "certificate": r5.numbers.get("certificate", {})}
         if r5 is not None and r5.status == "ok"
         else {}
     )
@@ -92,14 +93,15 @@ def figures_of_merit(res: dict) -> dict:
 def proof_table_md(statements: list[dict], mutants_total=None, mutants_caught=None) -> str:
     """A markdown table of the proof layer's statements (id, title, status, cases, violations, tightness)."""
     rows = [
-        "| id | statement | status | cases | violations | tightness |",
-        "| --- | --- | --- | ---: | ---: | ---: |",
+        "| id | statement | regime | status | cases | violations | tightness |",
+        "| --- | --- | --- | --- | ---: | ---: | ---: |",
     ]
     for s in statements:
         tight = s.get("tightness")
         tight = "" if tight is None else (f"{tight:.3g}" if isinstance(tight, (int, float)) else str(tight))
         rows.append(
-            f"| {s.get('id', '')} | {s.get('title', '')} | {s.get('status', '')} | {s.get('cases', '')} | "
+            f"| {s.get('id', '')} | {s.get('title', '')} | {s.get('regime', '')} | {s.get('status', '')} | "
+            f"{s.get('cases', '')} | "
             f"{s.get('violations', '')} | {tight} |"
         )
     if mutants_total is not None:
@@ -180,6 +182,15 @@ def key_numbers_md(fm: dict) -> list:
         out.append(
             f"* STE recovery, {name}: probability {reg['recovery_prob']} over {reg['n']} RTN-failed starts, "
             f"median T = {reg['median_T']} (figure 5)."
+        )
+    cert = s.get("certificate") or {}
+    if cert:
+        out.append(
+            "* Recovery certificate (landscape.certify_recovery, figure 5): "
+            f"{cert['false_certificates']} false certificates among {cert['certified']} certified starts; "
+            f"coverage of the {cert['recovered']} simulated recoveries {100 * cert['coverage']:.1f}% "
+            f"(theorems K1/K1P alone: {100 * cert['coverage_theorems']:.1f}%); "
+            f"{cert['refuted']} starts refuted, {cert['false_refutations']} wrongly."
         )
     c = fm.get("chattering", {})
     if c.get("status") == "ok":

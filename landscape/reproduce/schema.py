@@ -90,7 +90,17 @@ SUMMARY_SCHEMA = {
                 "ste_recovery": {
                     "type": "object",
                     "required": ["status"],
-                    "properties": {"regimes": {"type": "object", "additionalProperties": _regime}},
+                    "properties": {
+                        "regimes": {"type": "object", "additionalProperties": _regime},
+                        "certificate": {
+                            "type": "object",
+                            "properties": {
+                                "false_certificates": {"type": "integer", "minimum": 0},
+                                "coverage": {"type": "number", "minimum": 0, "maximum": 1},
+                                "coverage_theorems": {"type": "number", "minimum": 0, "maximum": 1},
+                            },
+                        },
+                    },
                 },
                 "chattering": _merit_or_missing,
                 "proofs": {
@@ -99,7 +109,11 @@ SUMMARY_SCHEMA = {
                     "properties": {
                         "statements": {
                             "type": "array",
-                            "items": {"type": "object", "required": ["id", "title", "status"]},
+                            "items": {
+                                "type": "object",
+                                "required": ["id", "title", "status"],
+                                "properties": {"regime": {"enum": ["any", "off_river", "ptq_failed"]}},
+                            },
                         }
                     },
                 },

@@ -1,0 +1,151 @@
+"""Figure 5: the dense phase diagram of STE recovery from RTN-failed points, with what is proved drawn on it.
+
+* :func:`phase_panel` (Axes-level: ``ax=None`` draws on a new figure, returns the Axes) colours the cells of
+  ``landscape.reproduce.phase_study.phase_dataset`` over (step / r_b, max flip / r_b) by one variable and
+  draws the *proved region* (hatched: at least :data:`PROVED_LEVEL` of the cell's RTN-failed starts
+  certified in advance by a theorem: K1, K1P or S5), the *refuted region* (at least half the starts
+  refuted: an empty band or an exact cycle), the
+  *simulated boundary* (recovery probability 1/2) and the line delta_perp = r_b (RTN cannot fail left of it).
+* :func:`plot_phase_diagram` -- the two panels of the paper figure (recovery probability, median T).
+
+Every label is computed from the dataset (dimension, starts per cell, horizon, certificate record).
+"""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.colors import LogNorm, Normalize
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
+
+from landscape.plots.style import DOUBLE_COLUMN, OKABE_ITO, paper_style
+
+__all__ = ["phase_panel", "plot_phase_diagram", "phase_legend_handles", "PROVED_LEVEL"]
+
+#: a cell is in the proved region when at least this fraction of its RTN-failed starts is certified in
+#: advance by a theorem (K1, K1P, S5)
+PROVED_LEVEL = 0.9
+
+_LABELS = {
+    "recovery_prob": r"$P(T \leq T_{\mathrm{run}})$ over RTN-failed starts",
+    "median_T": r"median $T$ (steps)",
+    "certified_prob": "fraction certified by a theorem",
+    "refuted_prob": "fraction refuted",
+}
+
+
+def _edges(c):
+    c = np.asarray(c, float)
+    if c.size == 1:
+        return np.array([c[0] - 0.5, c[0] + 0.5])
+    mid = (c[1:] + c[:-1]) / 2
+    return np.concatenate([[2 * c[0] - mid[0]], mid, [2 * c[-1] - mid[-1]]])
+
+
+def _grid(ds):
+    """Cell corners and centres in the plotted coordinates (x = step / r_b, y = alpha step / r_b)."""
+    r, a = ds["step_ratio"].values, ds["alpha"].values
+    re, ae = np.meshgrid(_edges(r), _edges(a), indexing="ij")
+    rc, ac = np.meshgrid(r, a, indexing="ij")
+    return re, re * ae, rc, rc * ac
+
+
+def _norm(ds, var):
+    v = ds[var].values
+    fin = v[np.isfinite(v)]
+    if var == "median_T":
+        lo = max(1.0, float(fin.min())) if fin.size else 1.0
+        return LogNorm(lo, max(lo * 10, float(fin.max()) if fin.size else 10.0)), "magma_r"
+    return Normalize(0, 1), "viridis"
+
+
+def phase_legend_handles(ds):
+    """Legend handles of the overlays (their labels carry the dataset's numbers)."""
+    rec = ds.attrs
+    return [
+        Patch(
+            facecolor="none",
+            edgecolor=OKABE_ITO["green"],
+            hatch="////",
+            label=f"proved region: >= {100 * PROVED_LEVEL:.0f}% of a cell's starts certified by K1/K1P "
+            f"({rec.get('certified_by_theorems', 0)} of {rec.get('starts', 0)} starts overall)",
+        ),
+        Line2D(
+            [],
+            [],
+            color=OKABE_ITO["vermillion"],
+            lw=1.6,
+            ls="--",
+            label=f"refuted region: >= half refuted (empty band / exact cycle), {rec.get('refuted', 0)} "
+            "starts",
+        ),
+        Line2D([], [], color=OKABE_ITO["black"], lw=1.0, ls=":", label="simulated boundary: recovery = 1/2"),
+        Line2D(
+            [],
+            [],
+            color=OKABE_ITO["grey"],
+            lw=1.0,
+            ls="-.",
+            label=r"$\delta_\perp = r_b$ (RTN cannot fail left)",
+        ),
+        Patch(facecolor="white", edgecolor=OKABE_ITO["grey"], label="no RTN-failed start drawn"),
+    ]
+
+
+def phase_panel(ds, var: str = "recovery_prob", ax=None, *, colorbar: bool = True, overlays: bool = True):
+    """One panel of figure 5: ``var`` per cell over (step / r_b, max flip / r_b), regions drawn; the Axes."""
+    if ax is None:
+        _, ax = plt.subplots(figsize=(DOUBLE_COLUMN / 2, 3.0))
+    xe, ye, xc, yc = _grid(ds)
+    v = np.ma.masked_invalid(ds[var].values)
+    norm, cmap = _norm(ds, var)
+    mesh = ax.pcolormesh(xe, ye, v, norm=norm, cmap=cmap, shading="flat", rasterized=True)
+    if colorbar:
+        ax.figure.colorbar(mesh, ax=ax, pad=0.02, shrink=0.9).set_label(_LABELS.get(var, var))
+    if overlays:
+        proved = np.nan_to_num(ds["certified_prob"].values, nan=0.0)
+        refuted = np.nan_to_num(ds["refuted_prob"].values, nan=0.0)
+        rec = np.nan_to_num(ds["recovery_prob"].values, nan=1.0)
+        if np.nanmin(proved) < PROVED_LEVEL <= np.nanmax(proved):
+            ax.contourf(xc, yc, proved, levels=[PROVED_LEVEL, 1.01], colors="none", hatches=["////"])
+        for field, level, colour, style, width in (
+            (proved, PROVED_LEVEL, OKABE_ITO["green"], "-", 1.3),
+            (refuted, 0.5, OKABE_ITO["vermillion"], "--", 1.6),
+            (rec, 0.5, OKABE_ITO["black"], ":", 1.0),
+        ):
+            if np.nanmin(field) < level < np.nanmax(field) + 1e-12:
+                ax.contour(
+                    xc, yc, field, levels=[level], colors=[colour], linestyles=[style], linewidths=width
+                )
+        dp = ds["delta_perp_ratio"].values
+        if np.nanmin(dp) < 1 < np.nanmax(dp):
+            ax.contour(
+                xc, yc, dp, levels=[1.0], colors=[OKABE_ITO["grey"]], linestyles=["-."], linewidths=1.0
+            )
+    ax.set_xlim(float(xe.min()), float(xe.max()))
+    ax.set_ylim(float(ye.min()), float(ye.max()))
+    ax.set_xlabel(r"grid step / basin radius, $\Delta / r_b$")
+    ax.set_ylabel(r"max flip size / basin radius, $f_{\max} / r_b$")
+    return ax
+
+
+def plot_phase_diagram(ds):
+    """Figure 5: recovery probability and median T over (step / r_b, max f / r_b), proved/refuted regions."""
+    with paper_style():
+        fig, axes = plt.subplots(1, 2, figsize=(DOUBLE_COLUMN, 3.3), layout="constrained")
+        phase_panel(ds, "recovery_prob", axes[0])
+        axes[0].set_title("(a) STE recovery probability", loc="left")
+        phase_panel(ds, "median_T", axes[1])
+        axes[1].set_title("(b) Median first hitting time", loc="left")
+        fig.legend(handles=phase_legend_handles(ds), loc="outside lower center", ncol=2, fontsize=7)
+        a = ds.attrs
+        cov = a.get("coverage_theorems", float("nan"))
+        fig.suptitle(
+            rf"STE from RTN-failed trained points ($d = {int(a['dim'])}$, $k = 1$, "
+            rf"{ds.sizes['step_ratio']} x {ds.sizes['alpha']} cells, <= {int(a['n_starts'])} starts each, "
+            rf"{int(a['num_steps'])} steps); certificate: {a.get('false_certificates', 0)} false, "
+            rf"theorems cover {100 * cov:.1f}% of recoveries",
+            fontsize=8,
+        )
+    return fig

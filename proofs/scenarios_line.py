@@ -1,0 +1,433 @@
+r"""Scenarios of the k = 1 statements where PTQ fails (R1, K1R, K1, K1P, K1D, A1, A2).
+
+A case draws a straight river (``random_river``, k = 1, or k = 2 for A1), a grid with per-coordinate
+steps and offsets, a trained point on the river and the basin radius as a fraction of that point's RTN
+offset, so the start is RTN-failed (``rho(Q(w*)) > r_b``, hence ``delta_perp > r_b``). The 1-D
+reduction (:func:`landscape.certify.line_analysis`) gives the geometric inputs; the wall's slope is set
+against them so that the step-size assumption holds in most cases and fails (``breach``) in about one
+in five. The engine (float64) measures ``T`` and ``T_settle``.
+"""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+from hypothesis import strategies as st
+
+import landscape as L
+from landscape.certify import line_analysis
+from proofs.core import Scenario, log_uniform, wall_of
+
+__all__ = ["LINE_SCENARIOS", "inverse_time"]
+
+NSTEPS = 400
+ETAS = (0.1, 0.5)
+WALLS = ("quadratic", "softplus", "power", "exp")
+FLAT = {"quadratic": 1.0, "power": 1.0, "exp": 1.0, "softplus": 0.0}
+_U = st.floats(0.0, 1.0)
+
+
+def inverse_time(init_value, t_c):
+    """The schedule eta_t = init_value / (1 + t / t_c) (eta_t -> 0, sum eta_t = inf)."""
+    return lambda count: init_value / (1.0 + count / t_c)
+
+
+def _split(u, out, inside, outside):
+    lo, hi = outside if out else inside
+    return lo + (hi - lo) * u
+
+
+_BASE = {
+    "shape": st.sampled_from(((2, 1), (4, 1))),
+    "seed": st.integers(0, 2**16),
+    "step": log_uniform(0.1, 1.0),
+    "step_mult": st.lists(st.floats(0.5, 2.0), min_size=8, max_size=8),
+    "offset_frac": st.lists(st.floats(0.0, 1.0), min_size=8, max_size=8),
+    "s0": st.floats(-20.0, 20.0),
+    "dir_seed": st.integers(0, 2**16),
+    "flat": st.floats(0.0, 3.0),
+    "u_rb": st.floats(0.05, 0.95),
+    "wall": st.sampled_from(WALLS),
+    "mu": st.sampled_from((0.0, 0.1)),
+    "drift": st.sampled_from((0.0, 0.0, 0.3)),
+    "eta": st.sampled_from(ETAS),
+    "u_kappa": _U,
+    "breach": st.sampled_from(("none", "none", "none", "none", "step")),
+}
+
+
+def river_start(case, k=1):
+    """(normals, river_dir, grid, trained point w* on the river) of a case."""
+    d = case["shape"][0]
+    ls = L.random_river(jax.random.PRNGKey(case["seed"]), d, k)
+    steps = case["step"] * np.asarray(case["step_mult"][:d])
+    grid = L.uniform_grid(steps, offset=steps * np.asarray(case["offset_frac"][:d]))
+    n, u = np.asarray(ls.normals, np.float64), np.asarray(ls.river_dir, np.float64)
+    flat = np.random.default_rng(case["dir_seed"]).normal(size=d)
+    flat = flat - n.T @ (n @ flat) - u * (u @ flat)
+    return n, u, grid, case["s0"] * u + case["flat"] * case["step"] * flat
+
+
+def build(n, u, grid, wall, drift):
+    """The landscape of a case (float64 inside enable_x64)."""
+    return L.straight_river(n, u, wall=wall, river_loss=float(drift))
+
+
+def _unit_slope(kind, rb, r):
+    """phi'(r) of the wall with kappa = 1, mu = 0 (phi' = mu r + kappa psi_1'(r) for every wall here)."""
+    return float(wall_of(kind, rb, 1.0, 0.0).deriv(r))
+
+
+def _kappa_for(case, rb, targets, radii):
+    """The largest kappa with eta (mu r + kappa psi_1'(r)) <= target for all (target, r), times a fraction."""
+    eta, mu = case["eta"], case["mu"]
+    caps = []
+    for tgt, r in zip(targets, radii, strict=True):
+        unit = _unit_slope(case["wall"], rb, r)
+        if unit > 0:
+            caps.append((tgt / eta - mu * r) / unit)
+    cap = min(caps) if caps else 1.0
+    frac = _split(case["u_kappa"], case["breach"] == "step", (0.05, 0.95), (1.02, 2.0))
+    return float(np.clip(frac * cap, 1e-3, 1e4)) if cap > 0 else 1e-3
+
+
+def _common(case, k=1, small_rb=False, reach=0.7):
+    """(normals, u, grid, RTN-failed start, r_b, rho(Q(w*)), delta_perp) of a case.
+
+    r_b lies between max_j f_j / 2 and delta_perp (so I is rarely empty and RTN can fail), or below
+    max_j f_j / 2 with ``small_rb`` (K1R looks for empty bands); the start is the first of 64 trained
+    points along the river (from the drawn one) whose RTN point is outside the basin.
+    """
+    n, u, grid, w = river_start(case, k)
+    dp = float(L.delta_perp(grid, n).value)
+    half_flip = 0.5 * float(np.max(L.flip_size(grid, n)))
+    if small_rb or half_flip >= dp:
+        rb = max(min(half_flip, dp) * case["u_rb"], 1e-6)
+    else:
+        rb = half_flip + (dp - half_flip) * reach * case["u_rb"]
+    cand = w[None] + (0.618 * case["step"] * np.arange(64))[:, None] * u[None]
+    gs, go = (np.broadcast_to(np.asarray(x, np.float64), cand.shape[1:]) for x in (grid.step, grid.offset))
+    off = (go + gs * np.round((cand - go) / gs)) @ n.T  # RTN of the candidates (UniformGrid's formula)
+    rho = np.linalg.norm(off, axis=1)
+    pick = int(np.argmax(rho > rb)) if np.any(rho > rb) else 0
+    return n, u, grid, cand[pick], rb, float(rho[pick]), dp
+
+
+def _values(case, n, grid, rb, rho_q, dp, kappa, an=None):
+    vals = {
+        "k": float(n.shape[0]),
+        "d": float(n.shape[1]),
+        "eta": case["eta"],
+        "kappa": kappa,
+        "mu": case["mu"],
+        "r_b": rb,
+        "rho_q": rho_q,
+        "dp": dp,
+        "drift": case["drift"],
+        "flat_bottom": FLAT[case["wall"]],
+        "max_f": float(np.max(L.flip_size(grid, n))),
+    }
+    if an is not None:
+        vals.update(
+            {
+                "I_len": float(an["i_len"][0]) if an["nonempty"][0] else 0.0,
+                "D_I": float(an["dist"][0]),
+                "J_int": float(an["integral"][0]),
+                "slack": float(an["slack"][0]),
+                "slack_half": float(an["slack_half"][0]),
+                "band_empty": float(bool(an["far"][0])),
+            }
+        )
+    return vals
+
+
+def _prepare_k1(case, stmt, mode):
+    n, u, grid, w, rb, rho_q, dp = _common(case, small_rb=mode == "broad")
+    unit = build(n, u, grid, wall_of(case["wall"], rb, 1.0, 0.0), 0.0)
+    an = line_analysis(unit, grid, w[None], case["eta"], pieces=True, orbit=False)
+    y0 = abs(float(an["y0"][0]))
+    if mode == "uniform":  # eta phi'(|y0|) = frac |I|
+        kappa = _kappa_for(case, rb, [max(float(an["i_len"][0]), 1e-12)], [y0])
+    elif mode == "piecewise":  # every piece's step = frac room
+        on = an["on"][0]
+        kappa = _kappa_for(
+            case, rb, list(np.maximum(an["room"][0][on], 1e-12)), list(np.abs(an["values"][0][on]))
+        )
+    else:
+        kappa = 0.5 + 19.5 * case["u_kappa"]
+    wall = wall_of(case["wall"], rb, kappa, case["mu"])
+    ls = build(n, u, grid, wall, case["drift"])
+    an = line_analysis(ls, grid, w[None], case["eta"], pieces=True, orbit=False)
+    vals = _values(case, n, grid, rb, rho_q, dp, kappa, an)
+    vals["phi_0"] = float(wall.deriv(y0))
+    right = an["y0"][0] > 0
+    g_edge = an["g_right"][0] if right else an["g_left"][0]
+    vals["phi_edge"] = float(wall.deriv(abs(float(g_edge)))) if an["nonempty"][0] else 0.0
+    return (ls, grid, w, an), vals
+
+
+def _run(ctx, vals, sim, rule=None):
+    ls, grid, w = ctx[:3]
+    rule = sim.rule(float(vals["eta"])) if rule is None else rule
+    return sim.run(ls, grid, rule, jnp.asarray(w), NSTEPS)
+
+
+def _sim_hit(ctx, vals, sim, stmt):
+    tr = _run(ctx, vals, sim)
+    t = int(tr.hit_time)
+    return {
+        "T": float(NSTEPS if t < 0 else t),
+        "censored": float(t < 0),
+        "T_settle": float(tr.settle_time),
+        "never_hit": float(t < 0),
+    }  # a diverged run never enters the basin either
+
+
+def _sim_never(ctx, vals, sim, stmt):
+    out = _sim_hit(ctx, vals, sim, stmt)
+    del out["censored"]  # never entering is what K1R claims: not a censored measurement
+    return out
+
+
+def _sim_settle(ctx, vals, sim, stmt):
+    out = _sim_hit(ctx, vals, sim, stmt)
+    if out["censored"]:
+        out["T"] = -1.0
+    return out
+
+
+# --------------------------------------------------------------------------------------
+# R1: the reduction itself
+# --------------------------------------------------------------------------------------
+_R1 = st.fixed_dictionaries(
+    {
+        **_BASE,
+        "shape": st.sampled_from(((2, 1), (4, 1), (8, 1))),
+        "wall": st.sampled_from(("quadratic", "exp")),
+        "rho_ratio": st.floats(-3.0, 3.0),
+        "drift": st.just(0.0),
+    }
+)
+
+
+def _prepare_r1(case, stmt):
+    n, u, grid, w, rb, rho_q, dp = _common(case)
+    w = w + case["rho_ratio"] * dp * n[0]
+    ls = build(n, u, grid, wall_of(case["wall"], rb, 1.0 + 19 * case["u_kappa"], case["mu"]), 0.0)
+    vals = _values(case, n, grid, rb, rho_q, dp, 1.0 + 19 * case["u_kappa"])
+    return (ls, grid, w), vals
+
+
+def _sim_r1(ctx, vals, sim, stmt):
+    ls, grid, w = ctx
+    n = np.asarray(ls.normals[0], np.float64)
+    step = np.broadcast_to(np.asarray(grid.step, np.float64), n.shape)
+    dp = vals["dp"]
+    x0 = float(n @ w)
+    half = abs(x0) + 3 * dp + vals["r_b"]
+    lam = np.linspace(-half - x0, half - x0, 4096)  # one shape: one compiled quantize per d
+    off = np.broadcast_to(np.asarray(grid.offset, np.float64), n.shape)
+    pts = w[None] + lam[:, None] * n[None]
+    q = off + step * np.round((pts - off) / step)  # UniformGrid's formula (half to even); the engine's
+    # own quantize is what the 400-step run below uses, and its deployed offsets are compared with g
+    g = q @ n
+    dg = np.diff(g)
+    flips = np.abs(np.diff(q, axis=0)) @ np.abs(n)  # each coordinate's change times |n_j| (= its flips)
+    an = line_analysis(ls, grid, w[None], vals["eta"], pieces=True, orbit=False)
+    tr = sim.run(ls, grid, sim.rule(float(vals["eta"])), jnp.asarray(w), NSTEPS, record_path=True)
+    wp, qp = np.asarray(tr.w_path, np.float64), np.asarray(tr.q_path, np.float64)
+    keep = np.all(np.isfinite(wp), 1) & np.all(np.isfinite(qp), 1) & (np.abs((wp - w) @ n) < 1e6)
+    wp, qp = wp[keep], qp[keep]  # a run whose wall blows up (exp wall) is judged on its finite part
+    lam_t = (wp - w) @ n / (n @ n)
+    perp = (wp - w) - lam_t[:, None] * n[None]
+    starts, ends = an["starts"][0], an["ends"][0]
+    inside = (lam_t > starts[0]) & (lam_t < ends[-1])  # the pieces cover the window only
+    k = np.clip(np.searchsorted(ends, lam_t, side="right"), 0, len(starts) - 1)
+    g_t = np.where(inside, an["values"][0][k], qp @ n)
+    return {
+        "mono_viol": float(np.max(-dg)) if dg.size else 0.0,
+        "jump_err": float(np.max(np.abs(dg - flips))) if dg.size else 0.0,
+        "gap_max": float(np.max(np.abs(g - (x0 + lam * (n @ n))))),
+        "line_dev": float(np.max(np.linalg.norm(perp, axis=1) / (1 + np.abs(lam_t)), initial=0.0)),
+        "offset_dev": float(np.max(np.abs(qp @ n - g_t), initial=0.0)),
+    }
+
+
+# --------------------------------------------------------------------------------------
+# K1D: decaying steps
+# --------------------------------------------------------------------------------------
+_DECAY = st.fixed_dictionaries(
+    {
+        **_BASE,
+        "shape": st.sampled_from(((2, 1), (4, 1))),
+        "wall": st.sampled_from(("quadratic", "softplus", "quadratic", "exp")),
+        "drift": st.just(0.0),
+        "t_c": log_uniform(5.0, 200.0),
+        "u_frac": st.floats(-1.0, 1.5),
+    }
+)
+
+
+def _prepare_decay(case, stmt):
+    n, u, grid, w, rb, rho_q, dp = _common(case)
+    unit = build(n, u, grid, wall_of(case["wall"], rb, 1.0, 0.0), 0.0)
+    an = line_analysis(unit, grid, w[None], case["eta"], pieces=True, orbit=False)
+    y0 = abs(float(an["y0"][0]))
+    eta0, tc, mu = case["eta"], case["t_c"], case["mu"]
+    target = 10 ** case["u_frac"] * max(float(an["i_len"][0]), 1e-9)  # eta0 phi'(|y0|), often > |I|: t0 > 0
+    kappa = float(
+        np.clip((target / eta0 - mu * y0) / max(_unit_slope(case["wall"], rb, y0), 1e-12), 1e-3, 1e3)
+    )
+    wall = wall_of(case["wall"], rb, kappa, mu)
+    ls = build(n, u, grid, wall, 0.0)
+    an = line_analysis(ls, grid, w[None], eta0, pieces=True, orbit=False)
+    # phi'(r) <= L r for r >= r_b: quadratic L = mu + kappa, softplus L = mu + kappa / r_b; exp: none (L = 0)
+    lin = {"quadratic": mu + kappa, "softplus": mu + kappa / rb}.get(case["wall"], 0.0)
+    t1 = max(0, int(np.ceil(tc * (eta0 * lin - 1))))
+    etas = eta0 / (1 + np.arange(t1) / tc)
+    x_abs = abs(float(n[0] @ w))
+    r_trap = max((x_abs + dp) * float(np.prod(1 + etas * lin)) - dp, 3 * dp)
+    vals = _values(case, n, grid, rb, rho_q, dp, kappa, an)
+    edges = [abs(float(an["g_right"][0])), abs(float(an["g_left"][0]))]
+    vals.update(
+        {
+            "eta0": eta0,
+            "t_c": tc,
+            "L_lin": lin,
+            "R_trap": r_trap,
+            "phi_R": float(wall.deriv(r_trap + dp)),
+            "phi_0": float(wall.deriv(y0)),
+            "m_edge": min(float(wall.deriv(e)) for e in edges) if an["nonempty"][0] else 0.0,
+        }
+    )
+    return (ls, grid, w, an), vals
+
+
+def _sim_decay(ctx, vals, sim, stmt):
+    rule = L.ste(
+        optimizer=L.sgd(L.schedule(inverse_time, init_value=float(vals["eta0"]), t_c=float(vals["t_c"])))
+    )
+    tr = _run(ctx, vals, sim, rule)
+    t = int(tr.hit_time)
+    return {"T": float(NSTEPS if t < 0 else t), "censored": float(t < 0)}
+
+
+# --------------------------------------------------------------------------------------
+# A1 (any k) and A2 (k = 1, mu > 0): absorption
+# --------------------------------------------------------------------------------------
+_ABS = st.fixed_dictionaries(
+    {**_BASE, "shape": st.sampled_from(((2, 1), (3, 2), (4, 1))), "mu": st.sampled_from((0.0, 0.0, 0.1, 1.0))}
+)
+_ABS1 = st.fixed_dictionaries(
+    {
+        **_BASE,
+        "wall": st.sampled_from(("quadratic", "power", "exp")),
+        "drift": st.just(0.0),
+        "u_mu": _U,
+        "x_off": st.floats(-3.0, 3.0),
+    }
+)
+
+
+def _prepare_abs(case, stmt):
+    k = case["shape"][1]
+    n, u, grid, w, rb, rho_q, dp = _common(case, k)
+    kappa = 0.5 + 19.5 * case["u_kappa"]
+    ls = build(n, u, grid, wall_of(case["wall"], rb, kappa, case["mu"]), case["drift"])
+    return (ls, grid, w), _values(case, n, grid, rb, rho_q, dp, kappa)
+
+
+def _room_abs(an):
+    v, st_, en = an["values"][0], an["starts"][0], an["ends"][0]
+    ka, kb = int(an["ka"][0]), int(an["kb"][0])
+    a, b = float(an["a"][0]), float(an["b"][0])
+    band = np.arange(ka, kb + 1)
+    pos, neg = band[v[band] > 0], band[v[band] < 0]
+    room_p = st_[pos[0]] - a if pos.size else np.inf
+    room_n = b - en[neg[-1]] if neg.size else np.inf
+    return float(min(room_p, room_n))
+
+
+def _prepare_abs1(case, stmt):
+    n, u, grid, w, rb, rho_q, dp = _common(case, reach=0.98)
+    w = w + case["x_off"] * dp * n[0]  # A2 speaks of any start: off the river, so that T > 0
+    rho_q = float(abs(n[0] @ np.asarray(grid.quantize(jnp.asarray(w)))))
+    kappa = 0.5 + 19.5 * case["u_kappa"]
+    unit = build(n, u, grid, wall_of(case["wall"], rb, kappa, 0.0), 0.0)
+    an = line_analysis(unit, grid, w[None], case["eta"], pieces=True, orbit=False)
+    room = _room_abs(an) if an["nonempty"][0] else 0.0
+    frac = _split(case["u_mu"], case["breach"] == "step", (0.05, 0.95), (1.1, 4.0))
+    mu = (
+        float(np.clip(frac * room / (case["eta"] * rb), 1e-4, 50.0))
+        if np.isfinite(room) and room > 0
+        else 0.5
+    )
+    ls = build(n, u, grid, wall_of(case["wall"], rb, kappa, mu), 0.0)
+    vals = _values({**case, "mu": mu}, n, grid, rb, rho_q, dp, kappa)
+    vals["room_abs"] = room if np.isfinite(room) else 1e300
+    return (ls, grid, w), vals
+
+
+_K1_CASES = st.fixed_dictionaries({**_BASE, "drift": st.just(0.0)})
+LINE_SCENARIOS = {
+    "line_reduction": Scenario(_R1, _prepare_r1, _sim_r1),
+    "line_empty": Scenario(
+        st.fixed_dictionaries({**_BASE, "u_rb": st.floats(0.05, 0.95)}),
+        lambda c, s: _prepare_k1(c, s, "broad"),
+        _sim_never,
+    ),
+    "k1_uniform": Scenario(_K1_CASES, lambda c, s: _prepare_k1(c, s, "uniform"), _sim_hit),
+    "k1_piecewise": Scenario(_K1_CASES, lambda c, s: _prepare_k1(c, s, "piecewise"), _sim_hit),
+    "k1_decaying": Scenario(_DECAY, _prepare_decay, _sim_decay),
+    "absorption": Scenario(_ABS, _prepare_abs, _sim_settle),
+    "absorption_k1": Scenario(_ABS1, _prepare_abs1, _sim_settle),
+}
+_ = optax  # schedules are optax-compatible callables
+
+
+# --------------------------------------------------------------------------------------
+# D0: a drift that touches no sharp coordinate
+# --------------------------------------------------------------------------------------
+_D0 = st.fixed_dictionaries({**_BASE, "shape": st.just((4, 1)), "drift": st.sampled_from((0.3, 1.0)),
+                             "overlap": st.sampled_from((False, False, False, True)),
+                             "wall": st.just("quadratic")})
+
+
+def _prepare_d0(case, stmt):
+    rng = np.random.default_rng(case["seed"])
+    n = np.zeros(4)
+    n[:2] = rng.normal(size=2)
+    u = np.zeros(4)
+    u[2:] = rng.normal(size=2)
+    if case["overlap"]:  # the drift direction shares coordinate 0 with n
+        u[0] = 0.5 * np.linalg.norm(u[2:])
+    n /= np.linalg.norm(n)
+    u = u - (u @ n) * n
+    u /= np.linalg.norm(u)
+    steps = case["step"] * np.asarray(case["step_mult"][:4])
+    grid = L.uniform_grid(steps, offset=steps * np.asarray(case["offset_frac"][:4]))
+    rb = 0.5 * float(np.max(np.abs(n) * steps)) * (1.0 + 0.9 * case["u_rb"])
+    cand = (case["s0"] + 0.618 * case["step"] * np.arange(64))[:, None] * u[None]
+    off = np.asarray(grid.offset)
+    y = (off + steps * np.round((cand - off) / steps)) @ n
+    w = cand[int(np.argmax(np.abs(y) > rb))]
+    kappa = 0.5 + 19.5 * case["u_kappa"]
+    wall = wall_of("quadratic", rb, kappa, case["mu"])
+    ls = L.straight_river(n[None], u, wall=wall, river_loss=float(case["drift"]))
+    vals = {"k": 1.0, "d": 4.0, "eta": case["eta"], "r_b": rb, "drift": case["drift"],
+            "disjoint": float(not np.any((np.abs(n) > 0) & (np.abs(u) > 0))), "rho_q": float(abs(y.max()))}
+    return (ls, grid, w), vals
+
+
+def _sim_d0(ctx, vals, sim, stmt):
+    ls, grid, w = ctx
+    rule = sim.rule(float(vals["eta"]))
+    with_drift = sim.run(ls, grid, rule, jnp.asarray(w), NSTEPS)
+    without = sim.run(ls.replace(river_loss=L.ZeroDrift()), grid, rule, jnp.asarray(w), NSTEPS)
+    t1, t0 = int(with_drift.hit_time), int(without.hit_time)
+    return {"T": float(t1), "T_no_drift": float(t0)}
+
+
+LINE_SCENARIOS["drift_free_coords"] = Scenario(_D0, _prepare_d0, _sim_d0)
