@@ -67,8 +67,12 @@ def reduced_landscape(landscape):
 
 def hessian_factors(landscape, w_star) -> tuple[jax.Array, jax.Array]:
     """(P, C) with Hess L(w*) = P^T C P exactly; C = Hess of L_red at z = P w* (batched over rows of w*)."""
+    return _hessian_factors(landscape, jnp.asarray(w_star))
+
+
+@jax.jit
+def _hessian_factors(landscape, w_star):
     red, proj = reduced_landscape(landscape)
-    w_star = jnp.asarray(w_star)
     z = w_star @ proj.T
     hz = jax.hessian(red.loss)
     c = hz(z) if z.ndim == 1 else jax.vmap(hz)(z)
