@@ -123,13 +123,15 @@ def _cells(method, ratio):
     """(corner, half-planes) pieces of the unit square on which ``method`` picks ``corner`` (convex)."""
     half = Fraction(1, 2) if isinstance(ratio, Fraction) else 0.5
     if method in ("rtn", "proxy_min", "min_corner"):
-        for beta in _CORNERS:
+        # min_corner: corners (1, 0) and (0, 1) have the same sigma; one of them stands for both
+        corners = _CORNERS if method != "min_corner" else ((0, 0), (1, 0), (1, 1))
+        for beta in corners:
             if method == "rtn":
                 hp = [((1, 0, half) if beta[0] == 0 else (-1, 0, -half)),
                       ((0, 1, half) if beta[1] == 0 else (0, -1, -half))]
             else:
                 hp = [_prefer(beta, other, ratio if method == "proxy_min" else None)
-                      for other in _CORNERS if other != beta]
+                      for other in corners if other != beta]
             yield beta, hp
         return
     gamma = planar_gamma(ratio)
