@@ -197,7 +197,8 @@ def planar_law(*, lambda_over_mu=(1.0, 3.0, 10.0, 30.0, 100.0, 1000.0), step_ove
     """The planar valley: simulated exit fractions (uniform residuals) next to the exact laws of valley_law.
 
     Variables (dims method, lambda_over_mu, step_over_rb): ``simulated``, ``exact`` (the law at R),
-    ``lo``/``hi`` (95 % Wilson of the simulation); ``limit`` (R -> infinity) for rtn / proxy_min.
+    ``lo``/``hi`` (95 % Wilson of the simulation); ``exact_curve`` on the fine grid ``lambda_fine``;
+    ``rtn_law`` and ``proxy_limit`` (R -> infinity) per step.
     """
     _check(n_points, (seed,), step_over_rb=step_over_rb, lambda_over_mu=lambda_over_mu)
     lams = np.asarray(lambda_over_mu, float)
@@ -225,6 +226,10 @@ def planar_law(*, lambda_over_mu=(1.0, 3.0, 10.0, 30.0, 100.0, 1000.0), step_ove
                 exact[i, b, c] = float(valley_law.exit_probability(rho, name, big_r))
     lo, hi = wilson_interval(np.round(sim * n_points), n_points)
     rhos = np.array([valley_law.planar_rho(basin_radius, r * basin_radius) for r in ratios])
+    fine = np.geomspace(1.0, max(float(lams.max()), 10.0), 61)
+    law = valley_law.exit_probability
+    curve = np.array([[[float(law(rh, name, valley_law.planar_ratio(mu, x * mu, damp))) for rh in rhos]
+                       for x in fine] for name in names])
     ds = xr.Dataset(
         {
             "simulated": (("method", "lambda_over_mu", "step_over_rb"), sim),
@@ -233,10 +238,11 @@ def planar_law(*, lambda_over_mu=(1.0, 3.0, 10.0, 30.0, 100.0, 1000.0), step_ove
             "hi": (("method", "lambda_over_mu", "step_over_rb"), hi),
             "rtn_law": (("step_over_rb",), np.array([valley_law.rtn_exit(r) for r in rhos])),
             "proxy_limit": (("step_over_rb",), np.array([valley_law.proxy_limit_exit(r) for r in rhos])),
+            "exact_curve": (("method", "lambda_fine", "step_over_rb"), curve),
             "ratio_R": (("lambda_over_mu",),
                         np.array([valley_law.planar_ratio(mu, x * mu, damp) for x in lams])),
         },
-        coords={"method": names, "lambda_over_mu": lams, "step_over_rb": ratios},
+        coords={"method": names, "lambda_over_mu": lams, "step_over_rb": ratios, "lambda_fine": fine},
     )
     cfg = dict(lambda_over_mu=lams, step_over_rb=ratios, basin_radius=basin_radius, kappa=kappa, mu=mu,
                damp=damp, n_points=n_points)
