@@ -177,9 +177,8 @@ def plot_valley_failure(ds):
     """Figure 3: (a, b) the planar valley with and without its wall, the same q; (c) the measured failure;
     (d) the exact planar law."""
     with paper_style():
-        fig = plt.figure(figsize=(DOUBLE_COLUMN, 6.3))
-        gs = fig.add_gridspec(2, 2, height_ratios=[1.5, 1.0], hspace=0.45, wspace=0.25, top=0.93, bottom=0.08,
-                              left=0.08, right=0.98)
+        fig = plt.figure(figsize=(DOUBLE_COLUMN, 6.6))
+        gs = fig.add_gridspec(2, 2, height_ratios=[1.25, 1.0])
         top = [fig.add_subplot(gs[0, j]) for j in range(2)]
         bottom = [fig.add_subplot(gs[1, j]) for j in range(2)]
         # one scale for both: the twin's range, so the valley's curvature shows and the wall saturates
@@ -194,8 +193,8 @@ def plot_valley_failure(ds):
                                                              for m, v in same.items())
         top[1].text(0.97, 0.5, note, transform=top[1].transAxes, ha="right", va="center", fontsize=6,
                     bbox=dict(fc="white", ec="0.7", lw=0.4, pad=2.0), zorder=9)
-        top[0].legend(handles=_line_handles(), loc="upper left", bbox_to_anchor=(0.0, -0.16), ncol=3,
-                      fontsize=6, frameon=False, handlelength=1.6, columnspacing=1.0)
+        fig.legend(handles=_line_handles(), loc="outside lower center", ncol=6, fontsize=6.5, frameon=False,
+                   handlelength=1.6, columnspacing=1.2)
         draw_exit_vs_curvature(split_prefixed(ds, "vx_"), bottom[0])
         draw_planar_law(split_prefixed(ds, "pl_"), bottom[1])
         fig.suptitle("Second-order PTQ is blind to the wall: with wall-free curvature it trades rounding "
