@@ -177,13 +177,13 @@ def _prefer(beta, other, ratio):
 def exit_probability(rho, method: str = "proxy_min", ratio=1):
     """P(|sigma| > varrho) for the residual t uniform on the cell: exact area (Fractions in, Fraction out).
 
-    ``method``: one of :data:`METHODS`; ``ratio``: R = (lambda + delta)/(mu + delta) >= 1 (ignored by
-    ``rtn`` and ``min_corner``).
+    ``method``: one of :data:`METHODS`; ``ratio``: R = (lambda + delta)/(mu + delta) > 0 (ignored by
+    ``rtn`` and ``min_corner``; R < 1, lambda < mu, is allowed: the trade then runs the other way).
     """
     if method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}; got {method!r}.")
-    if ratio < 1:
-        raise ValueError(f"ratio must lie in [1, inf) (R = (lambda + delta)/(mu + delta)); got {ratio!r}.")
+    if not ratio > 0:
+        raise ValueError(f"ratio must lie in (0, inf) (R = (lambda + delta)/(mu + delta)); got {ratio!r}.")
     if rho < 0:
         raise ValueError(f"rho must lie in [0, inf); got {rho!r}.")
     total = 0

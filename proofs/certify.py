@@ -148,6 +148,9 @@ CERTIFICATES = {
 }
 
 
+CERTIFICATES.update(__import__("proofs.valley_proof", fromlist=["certificates"]).certificates())  # S2V, S2L
+
+
 def run_certificate(name: str) -> Certificate:
     """Run the certificate ``name`` (ValueError naming the allowed names otherwise)."""
     if name not in CERTIFICATES:

@@ -398,4 +398,5 @@ SCENARIOS = {
     "ste_recovery": Scenario(_STE, lambda c, s: _ste_prepare(c, s, "recovery"), _sim_recovery),
     "ste_conjecture": Scenario(_STE, lambda c, s: _ste_prepare(c, s, "conjecture"), _sim_conjecture),
     "two_cycle": Scenario(_CYCLE, _cycle_prepare, _cycle_simulate),
+    **__import__("proofs.valley_scenarios", fromlist=["scenarios"]).scenarios(),  # S2V, S2L
 }

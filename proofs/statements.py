@@ -296,6 +296,7 @@ S6 = Statement(
 )
 
 STATEMENTS: tuple[Statement, ...] = (S1, S1W, S1G, S2, S2E, S3, S4, S5, S5C, S6)
+STATEMENTS += __import__("proofs.valley", fromlist=["statements"]).statements()  # S2V, S2L (proofs/valley.py)
 
 
 def by_id(sid: str) -> Statement:
@@ -372,6 +373,7 @@ def mutants(st: Statement) -> list[Statement]:
                lambda s: drop_assumption(s, "step_size"),
                lambda s: reverse_conclusion(s, "recovered_in_time")],
         "S5C": [],
+        **__import__("proofs.valley", fromlist=["mutant_table"]).mutant_table(),  # S2V, S2L
         "S6": [lambda s: reverse_assumption(s, "flip_too_big"),
                lambda s: drop_assumption(s, "stay_in_cells")],
     }

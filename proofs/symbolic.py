@@ -343,6 +343,9 @@ STEPS = {
 }
 
 
+STEPS.update(__import__("proofs.valley_proof", fromlist=["steps"]).steps())  # S2V, S2L: proofs/valley_proof
+
+
 def run_step(name: str) -> Step:
     """Run the symbolic step ``name`` (ValueError naming the allowed names otherwise)."""
     if name not in STEPS:
