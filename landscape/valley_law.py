@@ -104,8 +104,9 @@ def _area(poly):
     return abs(tot) / 2
 
 
-def _region_area(halfplanes):
-    poly = list(_SQUARE)
+def _region_area(halfplanes, exact):
+    poly = [tuple(Fraction(v) for v in p) for p in _SQUARE] if exact else [tuple(float(v) for v in p)
+                                                                          for p in _SQUARE]
     for a, b, c in halfplanes:
         poly = _clip(poly, a, b, c)
         if not poly:
@@ -119,9 +120,9 @@ def _exit_pieces(beta, rho):
     return ([(1, 1, s - rho)], [(-1, -1, -s - rho)])  # t1 + t2 <= s - rho  |  t1 + t2 >= s + rho
 
 
-def _cells(method, ratio):
+def _cells(method, ratio, exact):
     """(corner, half-planes) pieces of the unit square on which ``method`` picks ``corner`` (convex)."""
-    half = Fraction(1, 2) if isinstance(ratio, Fraction) else 0.5
+    half = Fraction(1, 2) if exact else 0.5
     if method in ("rtn", "proxy_min", "min_corner"):
         # min_corner: corners (1, 0) and (0, 1) have the same sigma; one of them stands for both
         corners = _CORNERS if method != "min_corner" else ((0, 0), (1, 0), (1, 1))
@@ -175,7 +176,7 @@ def _prefer(beta, other, ratio):
 
 
 def exit_probability(rho, method: str = "proxy_min", ratio=1):
-    """P(|sigma| > varrho) for the residual t uniform on the cell: exact area (Fractions in, Fraction out).
+    """P(|sigma| > varrho) for the residual t uniform on the cell: exact area (int / Fraction in: exact).
 
     ``method``: one of :data:`METHODS`; ``ratio``: R = (lambda + delta)/(mu + delta) > 0 (ignored by
     ``rtn`` and ``min_corner``; R < 1, lambda < mu, is allowed: the trade then runs the other way).
@@ -186,8 +187,9 @@ def exit_probability(rho, method: str = "proxy_min", ratio=1):
         raise ValueError(f"ratio must lie in (0, inf) (R = (lambda + delta)/(mu + delta)); got {ratio!r}.")
     if rho < 0:
         raise ValueError(f"rho must lie in [0, inf); got {rho!r}.")
+    exact = all(isinstance(x, (int, Fraction)) for x in (rho, ratio))
     total = 0
-    for beta, hp in _cells(method, ratio):
+    for beta, hp in _cells(method, ratio, exact):
         for piece in _exit_pieces(beta, rho):
-            total += _region_area(hp + piece)
+            total += _region_area(hp + piece, exact)
     return total

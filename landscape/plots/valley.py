@@ -186,13 +186,12 @@ def plot_valley_failure(ds):
         lam = float(ds.attrs["lambda_over_mu"])
         draw_valley_slice(ds, "loss", top[0], levels=levels,
                           title=f"(a) Planar valley with its wall, $\\lambda/\\mu = {lam:g}$")
-        draw_valley_slice(ds, "loss_free", top[1], levels=levels, title="(b) Wall-free twin, same scale")
-        same = {str(m): float(ds["same_q"].sel(ptq_method=m))
-                for m in ds["ptq_method"].values if m != "oracle"}
-        note = "same $q$ as with the wall:\n" + "\n".join(f"{NAMES[m]}: {100 * v:.0f}%"
-                                                             for m, v in same.items())
-        top[1].text(0.97, 0.5, note, transform=top[1].transAxes, ha="right", va="center", fontsize=6,
-                    bbox=dict(fc="white", ec="0.7", lw=0.4, pad=2.0), zorder=9)
+        same = [(NAMES[str(m)], float(ds["same_q"].sel(ptq_method=m)))
+                for m in ds["ptq_method"].values if m not in ("oracle", "rtn")]
+        note = ", ".join(f"{name} {100 * v:.0f}%" for name, v in same)
+        draw_valley_slice(ds, "loss_free", top[1], levels=levels)
+        top[1].set_title(f"(b) Wall-free twin, same scale; same $q$ as with the wall:\n{note}", loc="left",
+                         fontsize=7.5)
         fig.legend(handles=_line_handles(), loc="outside lower center", ncol=6, fontsize=6.5, frameon=False,
                    handlelength=1.6, columnspacing=1.2)
         draw_exit_vs_curvature(split_prefixed(ds, "vx_"), bottom[0])
