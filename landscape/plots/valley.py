@@ -62,15 +62,21 @@ def draw_valley_slice(ds, var: str = "loss", ax=None, *, levels=None, title=None
         groups.setdefault(xy, []).append(p)
     corners = [(0.97, 0.03, "right", "bottom"), (0.03, 0.03, "left", "bottom"), (0.97, 0.97, "right", "top"),
                (0.03, 0.97, "left", "top")]
-    x_mid = 0.5 * sum(ax.get_xlim())
+    x_mid, y_mid = 0.5 * sum(ax.get_xlim()), 0.5 * sum(ax.get_ylim())
+    taken: list = []
     rb = float(ds.attrs["basin_radius"])
     for (px, py), ms in sorted(groups.items(), key=lambda g: "oracle" in g[1]):
         st = dict(_STYLE.get(ms[0], POINT_STYLE["rtn"]))
         st.pop("label", None)
         ax.scatter(px, py, zorder=6, edgecolors="white", linewidths=0.5, **st)
-        side = [c for c in corners if (c[0] > 0.5) == (px > x_mid)] or corners
-        cx, cy, ha, va = side[0]
-        corners.remove(side[0])
+        # a free corner: first a vertical level not used yet (wide labels never share a level), then the
+        # point's own half, vertically and horizontally
+        used = {c[3] for c in taken}
+        cand = sorted(corners, key=lambda c: (c[3] in used, (c[1] > 0.5) != (py > y_mid),
+                                              (c[0] > 0.5) != (px > x_mid)))
+        cx, cy, ha, va = cand[0]
+        corners.remove(cand[0])
+        taken.append(cand[0])
         rho = float(ds["point_rho"].sel(point=ms[0]))
         where = "inside" if rho <= rb else "outside"
         label = ", ".join(NAMES[m] for m in ms) + f"\n({where}, $\\rho = {rho / rb:.2f}\\,r_b$)"
