@@ -79,7 +79,12 @@ def step_planar_proxy_form():
     ok &= _zero(sp.sqrt(2) * (n.T * eps)[0] / dt - sigma)  # sigma = sqrt2 n.eps / Delta
     # R = 1 (lam = mu): the plane's proxy is (mu + delta) ||eps||^2 there, whose corner minimiser is RTN
     ok &= _zero(rhs.subs(lam, mu) - (mu + dl) * dt**2 * (a**2 + c**2) - dl * dt**2 * r**2)
-    return _step("planar_proxy_form", ok, "symbolic mu, lambda, delta, Delta; the river coordinate decouples")
+    # with delta = c (mu + lam), c = damp / 3: R = (lam + delta)/(mu + delta) increases with lam
+    cc = sp.Symbol("c", positive=True)
+    big_r = (lam + cc * (mu + lam)) / (mu + cc * (mu + lam))
+    ok &= _zero(sp.diff(big_r, lam) * (mu + cc * (mu + lam)) ** 2 - mu * (1 + 2 * cc))
+    return _step("planar_proxy_form", ok, "symbolic mu, lambda, delta, Delta; river coordinate decoupled; "
+                 "dR/dlambda = mu (1 + 2c) / (mu + delta)^2 > 0")
 
 
 def step_planar_gptq_shift():
