@@ -33,7 +33,7 @@ def _round(x, step, offset):
 
 
 def numpy_gptq(h, w, step, offset, damp=0.01):
-    """Textbook GPTQ on one row (Frantar et al. 2023, Alg. 1 without blocks): Cholesky of (H + lambda I)^-1."""
+    """Textbook GPTQ on one row (Frantar et al. 2023, Alg. 1, unblocked): Cholesky of (H + lambda I)^-1."""
     d = w.shape[0]
     hd = h + damp * np.mean(np.diag(h)) * np.eye(d)
     u = np.linalg.cholesky(np.linalg.inv(hd)).T  # upper: U^T U = H^-1
@@ -152,7 +152,7 @@ def test_low_rank_methods_run_at_d_4096_without_a_dense_hessian():
 
 
 def test_valley_twin_blindness_and_the_failure():
-    """Walled vs wall-free twin: identical q for every second-order method; with lambda/mu = 1000 they exit."""
+    """Walled vs wall-free twin: the same q for every second-order method; at lambda/mu = 1000 they exit."""
     v, w, *_ = valley_case(5, 16, 2, 4, 1000.0, n=64)
     free = v.replace(wall=ls.quadratic_wall(0.1, 0.0, 0.1))
     quant = ls.uniform_grid(0.2)
