@@ -75,7 +75,7 @@ def valley_exit(*, dim=16, k=2, ms=(2, 4, 8), lambda_over_mu=(0.0, 1.0, 10.0, 10
     """Exit fraction of every PTQ method and the oracle vs (m, lambda/mu, step/r_b) on random valleys.
 
     Variables (dims method, m, lambda_over_mu, step_over_rb, seed): ``exit_count``, ``exit_fraction``,
-    ``mean_loss`` (walled L(q)), ``same_q_fraction`` (q identical on the wall-free twin),
+    ``mean_loss`` (walled L(q)), ``same_q_fraction`` (q identical on the wall-free twin; NaN for the oracle),
     ``exit_with_corner_inside`` (q outside while the least-rho corner of the cell is inside). Pooled over
     seeds: ``exit_pooled``, ``exit_lo``, ``exit_hi`` (95 % Wilson). Per cell: ``corner_inside_fraction``.
     """
@@ -108,11 +108,12 @@ def valley_exit(*, dim=16, k=2, ms=(2, 4, 8), lambda_over_mu=(0.0, 1.0, 10.0, 10
                     for i, name in enumerate(names):
                         q = _apply(name, walled, quant, w, kq)
                         out, loss = (np.asarray(x) for x in _outside(walled, q))
-                        q_free = _apply(name, free, quant, w, kq)
                         res["exit_count"][i, a, b, c, s] = out.sum()
                         res["mean_loss"][i, a, b, c, s] = loss.mean()
-                        same = np.all(np.asarray(q) == np.asarray(q_free), axis=-1)
-                        res["same_q_fraction"][i, a, b, c, s] = same.mean()
+                        if name != "oracle":  # the oracle reads the loss: no blindness to test
+                            q_free = _apply(name, free, quant, w, kq)
+                            same = np.all(np.asarray(q) == np.asarray(q_free), axis=-1)
+                            res["same_q_fraction"][i, a, b, c, s] = same.mean()
                         res["exit_with_corner_inside"][i, a, b, c, s] = np.mean(out & inside)
     dims = ("method", "m", "lambda_over_mu", "step_over_rb", "seed")
     total = n_points * len(seeds)
