@@ -90,9 +90,8 @@ class ReproduceConfig:
             rtn_dks=((64, 1), (64, 4), (256, 8), (1024, 16)),
             rtn_ratios=tuple(0.25 * i for i in range(2, 17)),
             rtn_points=20000,
-            valley_points=1024,
+            valley_points=512,  # 15 cells of d = 16 with exact enumeration: a few minutes
             valley_lambdas=(0.0, 1.0, 10.0, 100.0, 1000.0),
-            valley_ratios=(1.0, 2.0, 3.0),
             valley_seeds=(0, 1, 2),
             planar_points=10000,
             planar_lambdas=(1.0, 3.0, 10.0, 30.0, 100.0, 1000.0),
