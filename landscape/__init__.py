@@ -21,7 +21,7 @@ from landscape.geometry import (
     straight_river,
     wsd_river_valley,
 )
-from landscape.ptq import adaround, gptq, obq, oracle, ptq_methods, rtn, stochastic_rounding
+from landscape.ptq import adaround, gptq, obq, oracle, proxy_minimizer, ptq_methods, rtn, stochastic_rounding
 from landscape.qat import (
     Optimizer,
     Rule,
@@ -66,6 +66,13 @@ from landscape.quantizers import (
 from landscape.river import Lake, LinearDrift, ZeroDrift
 from landscape.simulate import LossSurface, SaveAt, Trajectory, run, run_batch
 from landscape.simulate.outcomes import recovery_stats, wilson_interval
+from landscape.valley import (
+    ValleyLandscape,
+    axis_aligned_valley,
+    valley_landscape,
+    valley_landscape_3d,
+    with_valley,
+)
 from landscape.walls import Wall, exp_wall, power_wall, quadratic_wall, softplus_wall
 
 __version__ = "0.2.0"
@@ -126,6 +133,7 @@ __all__ = [
     "gptq",
     "obq",
     "oracle",
+    "proxy_minimizer",
     "ptq_methods",
     "rtn",
     "stochastic_rounding",
@@ -176,6 +184,11 @@ __all__ = [
     "run_batch",
     "recovery_stats",
     "wilson_interval",
+    "ValleyLandscape",
+    "axis_aligned_valley",
+    "valley_landscape",
+    "valley_landscape_3d",
+    "with_valley",
     "Wall",
     "exp_wall",
     "power_wall",

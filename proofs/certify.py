@@ -130,6 +130,7 @@ CERTIFICATES = {
 from proofs.certify_recovery import RECOVERY_CERTIFICATES  # noqa: E402
 
 CERTIFICATES.update(RECOVERY_CERTIFICATES)
+CERTIFICATES.update(__import__("proofs.valley_proof", fromlist=["certificates"]).certificates())  # S2V, S2L
 
 
 def run_certificate(name: str) -> Certificate:

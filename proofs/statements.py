@@ -319,6 +319,7 @@ S6 = Statement(
 )
 
 STATEMENTS: tuple[Statement, ...] = (S1, S1W, S1G, S2, S2E, S3, S4, S5, S5C, S6)
+STATEMENTS += __import__("proofs.valley", fromlist=["statements"]).statements()  # S2V, S2L (proofs/valley.py)
 
 
 def by_id(sid: str) -> Statement:
@@ -368,3 +369,4 @@ from proofs.statements_recovery import RECOVERY_MUTANTS, RECOVERY_STATEMENTS  # 
 
 STATEMENTS = STATEMENTS + RECOVERY_STATEMENTS
 MUTANTS.update(RECOVERY_MUTANTS)
+MUTANTS.update(__import__("proofs.valley", fromlist=["mutant_table"]).mutant_table())  # S2V, S2L

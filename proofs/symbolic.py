@@ -342,6 +342,7 @@ STEPS = {
 from proofs.symbolic_recovery import RECOVERY_STEPS  # noqa: E402
 
 STEPS.update(RECOVERY_STEPS)
+STEPS.update(__import__("proofs.valley_proof", fromlist=["steps"]).steps())  # S2V, S2L: proofs/valley_proof
 
 
 def run_step(name: str) -> Step:

@@ -63,7 +63,7 @@ def test_stochastic_rounding_needs_a_key():
 
 
 def test_registry_names():
-    assert set(ptq_methods) == {"rtn", "stochastic", "obq", "gptq", "adaround"}
+    assert set(ptq_methods) == {"rtn", "stochastic", "obq", "gptq", "adaround", "proxy_min"}
     assert all(callable(f) for f in ptq_methods.values())
 
 

@@ -31,7 +31,7 @@ import xarray as xr
 from landscape._checks import LandscapeError, check_int_at_least, check_positive
 from landscape.geometry import random_river, rotated_river_2d
 from landscape.manifest import manifest
-from landscape.ptq import oracle, ptq_methods
+from landscape.ptq import SMALL_DIM_METHODS, oracle, ptq_methods
 from landscape.ptq.hessian import dense_hessian, quadratic_proxy
 from landscape.quantizers import uniform_grid
 from landscape.walls import quadratic_wall
@@ -206,7 +206,7 @@ def compare_methods(*, dim=16, k=2, step_over_rb=(0.5, 1.0, 2.0, 3.0), basin_rad
     """
     _check_common(n_points, seeds, step_over_rb)
     ratios = np.asarray(step_over_rb, dtype=float)
-    names = list(ptq_methods) + ["oracle"]
+    names = [n for n in ptq_methods if dim <= SMALL_DIM_METHODS.get(n, dim)] + ["oracle"]
     shape = (len(names), ratios.size, len(seeds))
     res = {v: np.full(shape, np.nan) for v in ("exit_fraction", "mean_loss", "median_loss", "mean_proxy",
                                                 "same_q_fraction", "exit_with_oracle_inside")}
@@ -253,8 +253,43 @@ def compare_methods(*, dim=16, k=2, step_over_rb=(0.5, 1.0, 2.0, 3.0), basin_rad
     return ds
 
 
-def run_all(quick: bool = False, seed: int = 0) -> dict[str, xr.Dataset]:
-    """All four measurements (quick: small sizes, one seed, seconds); name -> Dataset."""
+def run_all(quick: bool = False, seed: int = 0, family: str = "all", valley: dict | None = None
+            ) -> dict[str, xr.Dataset]:
+    """The measurements (quick: small sizes, one seed, seconds); name -> Dataset.
+
+    ``family``: "river" (the RTN exit laws and the walled/wall-free pair), "valley" (the valley family of
+    :mod:`landscape.experiments.ptq_valley`: exit fractions, STE recovery from GPTQ failures, the planar
+    law) or "all". ``valley``: keyword overrides of :func:`~landscape.experiments.ptq_valley.valley_exit`
+    (e.g. ``dim=4096, ms=(16,), n_points=64``).
+    """
+    if family not in ("river", "valley", "all"):
+        raise LandscapeError(f"family must be 'river', 'valley' or 'all'; got {family!r}.")
+    out = {} if family == "valley" else _river_all(quick, seed)
+    if family != "river":
+        out |= _valley_all(quick, seed, dict(valley or {}))
+    return out
+
+
+def _valley_all(quick: bool, seed: int, overrides: dict) -> dict[str, xr.Dataset]:
+    from landscape.experiments import ptq_valley as pv
+
+    seeds = (seed,) if quick else (seed, seed + 1, seed + 2)
+    if quick:
+        exit_kw = dict(ms=(4,), lambda_over_mu=(0.0, 100.0, 1000.0), step_over_rb=(2.0,), n_points=128,
+                       seeds=seeds)
+        planar_kw = dict(lambda_over_mu=(1.0, 100.0), step_over_rb=(2.0,), n_points=1000, seed=seed)
+        rec_kw = dict(n_points=256, num_steps=300, seed=seed)
+    else:
+        exit_kw, planar_kw, rec_kw = dict(seeds=seeds), dict(seed=seed), dict(seed=seed)
+    exit_kw |= overrides
+    return {
+        "valley_exit": pv.valley_exit(**exit_kw),
+        "valley_planar": pv.planar_law(**planar_kw),
+        "valley_recovery": pv.valley_recovery(**rec_kw),
+    }
+
+
+def _river_all(quick: bool, seed: int) -> dict[str, xr.Dataset]:
     seeds = (seed,) if quick else (seed, seed + 1, seed + 2)
     if quick:
         return {

@@ -14,7 +14,7 @@ import numpy as np
 from landscape.plots.anatomy import POINT_STYLE, draw_landscape_2d
 from landscape.plots.style import COLORS, DOUBLE_COLUMN, OKABE_ITO, paper_style
 
-__all__ = ["plot_rtn_exit", "plot_hessian_blindness"]
+__all__ = ["plot_rtn_exit", "plot_hessian_blindness", "plot_river_blindness"]
 
 _SERIES = [OKABE_ITO[c] for c in ("blue", "vermillion", "green", "purple", "orange")]
 _MARKERS = ["o", "s", "^", "D", "v"]
@@ -80,7 +80,22 @@ def plot_rtn_exit(ds):
 
 
 def plot_hessian_blindness(ds):
-    """Figure 3: walled vs wall-free landscape, identical second-order PTQ choice, oracle; rates."""
+    """Figure 3: walled vs wall-free landscape, identical second-order PTQ choice, oracle; rates.
+
+    A dataset of ``landscape.reproduce.valley_stage`` (the planar valley, with ``vx_`` and ``pl_`` parts)
+    is drawn by :func:`landscape.plots.valley.plot_valley_failure`; one of
+    ``landscape.reproduce.ptq_study.blindness_dataset`` (a 2-D river without valley curvature) by
+    :func:`plot_river_blindness`.
+    """
+    if "vx_exit_pooled" in ds:
+        from landscape.plots.valley import plot_valley_failure  # noqa: PLC0415
+
+        return plot_valley_failure(ds)
+    return plot_river_blindness(ds)
+
+
+def plot_river_blindness(ds):
+    """Walled vs wall-free 2-D river (no valley curvature): the same second-order choice, oracle, rates."""
     with paper_style():
         fig = plt.figure(figsize=(DOUBLE_COLUMN, 2.75))
         gs = fig.add_gridspec(1, 3, width_ratios=[1, 1, 1.15])

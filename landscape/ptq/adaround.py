@@ -26,12 +26,12 @@ import jax.numpy as jnp
 import optax
 
 from landscape._checks import LandscapeError, check_int_at_least, check_positive
-from landscape.geometry import Landscape
 from landscape.ptq.hessian import (
     broadcast_quantizer,
     check_hessian,
     check_w_star,
     hessian_factors,
+    is_landscape_source,
     map_rows,
     psd_part,
 )
@@ -80,7 +80,7 @@ def adaround(source, quantizer, w_star, key=None, *, num_steps=1000, learning_ra
     check_positive("beta", jnp.asarray([b0, b1]))
     if not 0.0 <= float(warmup) < 1.0:
         raise LandscapeError(f"warmup must lie in [0, 1); got {warmup!r}.")
-    is_land = isinstance(source, Landscape)
+    is_land = is_landscape_source(source)
     if is_land:
         w = check_w_star(w_star, source.dim)
     else:

@@ -32,7 +32,6 @@ import jax.numpy as jnp
 import numpy as np
 
 from landscape._checks import LandscapeError, check_int_at_least, is_concrete
-from landscape.geometry import Landscape
 from landscape.ptq.hessian import (
     broadcast_quantizer,
     check_damp,
@@ -40,6 +39,7 @@ from landscape.ptq.hessian import (
     check_w_star,
     damping,
     hessian_factors,
+    is_landscape_source,
     map_rows,
     psd_part,
     take_coord,
@@ -138,7 +138,7 @@ def gptq(source, quantizer, w_star, key=None, *, block_size=128, damp=0.01, on_i
     del key
     check_int_at_least("block_size", block_size, 1)
     check_damp(damp)
-    if isinstance(source, Landscape):
+    if is_landscape_source(source):
         w = check_w_star(w_star, source.dim)
         qb = broadcast_quantizer(quantizer, w.shape)
         return _gptq_landscape(source, qb, w, damp, batch_size)

@@ -4,9 +4,10 @@ A PTQ ``source`` is either a :class:`~landscape.geometry.Landscape` or a user-su
 ``(d, d)`` array ``H`` (e.g. a calibration Hessian :math:`X^\top X`).
 
 * **Landscape source**: the loss depends on ``w`` only through :math:`z = Pw`, where
-  :math:`P = [N; u]` (``(k+1) x d``, orthonormal rows). Hence the exact Hessian is
-  :math:`H = P^\top C P` with :math:`C = \nabla^2_z g(Pw^*)` (``(k+1) x (k+1)``), ``g`` the
-  landscape restricted to the sharp and river coordinates. :func:`hessian_factors` returns
+  :math:`P = [N; u]` (``(k+1) x d``, orthonormal rows), or :math:`P = [N; u; E]` for a landscape
+  with valley curvature (its ``reduced()`` method). Hence the exact Hessian is
+  :math:`H = P^\top C P` with :math:`C = \nabla^2_z g(Pw^*)` (``r x r``, r = rows of P), ``g`` the
+  landscape restricted to those coordinates. :func:`hessian_factors` returns
   ``(P, C)``; nothing of size ``d x d`` is formed, so batches of trained points are cheap.
 * **Array source**: ``H`` is symmetrised and checked (symmetric, finite, positive
   semi-definite within a tolerance) before any tracing; see :func:`check_hessian`.
@@ -27,6 +28,7 @@ from landscape._checks import LandscapeError, check_finite, check_positive, is_c
 from landscape.geometry import Landscape
 
 __all__ = [
+    "is_landscape_source",
     "reduced_landscape",
     "hessian_factors",
     "dense_hessian",
@@ -40,8 +42,21 @@ __all__ = [
 # --------------------------------------------------------------------------------------
 # Landscape sources: H = P^T C P
 # --------------------------------------------------------------------------------------
-def reduced_landscape(landscape: Landscape) -> tuple[Landscape, jax.Array]:
-    """(L_red, P): L(w) = L_red(P w) with P = [N; u] and L_red the same landscape in R^(k+1)."""
+def is_landscape_source(source) -> bool:
+    """Whether a PTQ source is a landscape (exact Hessian from its reduction) rather than a user array H."""
+    return isinstance(source, Landscape) or callable(getattr(source, "reduced", None))
+
+
+def reduced_landscape(landscape):
+    """(L_red, P): L(w) = L_red(P w), P with orthonormal rows, L_red the same landscape in R^(rows of P).
+
+    A landscape that knows its reduction says so through ``landscape.reduced()`` (e.g. a
+    :class:`~landscape.valley.ValleyLandscape`: P = [N; u; E]); a base :class:`Landscape` has
+    P = [N; u] and L_red in R^(k+1).
+    """
+    own = getattr(landscape, "reduced", None)
+    if callable(own):
+        return own()
     k = landscape.k
     dt = landscape.normals.dtype
     eye = jnp.eye(k + 1, dtype=dt)
@@ -50,10 +65,14 @@ def reduced_landscape(landscape: Landscape) -> tuple[Landscape, jax.Array]:
     return red, proj
 
 
-def hessian_factors(landscape: Landscape, w_star) -> tuple[jax.Array, jax.Array]:
+def hessian_factors(landscape, w_star) -> tuple[jax.Array, jax.Array]:
     """(P, C) with Hess L(w*) = P^T C P exactly; C = Hess of L_red at z = P w* (batched over rows of w*)."""
+    return _hessian_factors(landscape, jnp.asarray(w_star))
+
+
+@jax.jit
+def _hessian_factors(landscape, w_star):
     red, proj = reduced_landscape(landscape)
-    w_star = jnp.asarray(w_star)
     z = w_star @ proj.T
     hz = jax.hessian(red.loss)
     c = hz(z) if z.ndim == 1 else jax.vmap(hz)(z)
@@ -69,7 +88,7 @@ def psd_part(c):
 
 def dense_hessian(source, w_star) -> jax.Array:
     """Hess L(w*) as a dense (d, d) array: P^T C P for a Landscape (one point), H itself for an array."""
-    if isinstance(source, Landscape):
+    if is_landscape_source(source):
         proj, c = hessian_factors(source, w_star)
         if c.ndim != 2:
             raise LandscapeError("dense_hessian needs a single point w_star of shape (d,).")
@@ -142,7 +161,7 @@ def check_w_star(w_star, dim: int | None = None):
 
 
 def broadcast_quantizer(quantizer, shape):
-    """The quantizer (flattened from a matrix layout) with every per-coordinate leaf broadcast to ``shape``."""
+    """The quantizer (flattened from a matrix layout), every per-coordinate leaf broadcast to ``shape``."""
     return quantizer.as_flat().broadcast_to(shape)
 
 
@@ -163,7 +182,7 @@ def quadratic_proxy(source, w_star, q):
     """(q - w*)^T H (q - w*), the second-order proxy of L(q) - L(w*) (per row for a 2-D w*)."""
     w_star = jnp.asarray(w_star)
     e = jnp.asarray(q) - w_star
-    if isinstance(source, Landscape):
+    if is_landscape_source(source):
         proj, c = hessian_factors(source, w_star)
         ze = e @ proj.T
         return jnp.einsum("...i,...ij,...j->...", ze, c, ze)

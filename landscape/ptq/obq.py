@@ -32,7 +32,6 @@ import jax
 import jax.numpy as jnp
 
 from landscape._checks import LandscapeError
-from landscape.geometry import Landscape
 from landscape.ptq.hessian import (
     broadcast_quantizer,
     check_damp,
@@ -40,6 +39,7 @@ from landscape.ptq.hessian import (
     check_w_star,
     damping,
     hessian_factors,
+    is_landscape_source,
     map_rows,
     psd_part,
 )
@@ -141,7 +141,7 @@ def obq(source, quantizer, w_star, key=None, *, damp=0.01, order="greedy", on_in
     _check_order(order)
     check_damp(damp)
     seq = order == "sequential"
-    if isinstance(source, Landscape):
+    if is_landscape_source(source):
         w = check_w_star(w_star, source.dim)
         qb = broadcast_quantizer(quantizer, w.shape)
         return _obq_landscape(source, qb, w, damp, seq, batch_size or 256)

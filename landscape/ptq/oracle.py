@@ -25,8 +25,13 @@ import jax
 import jax.numpy as jnp
 
 from landscape._checks import LandscapeError, check_int_at_least
-from landscape.geometry import Landscape
-from landscape.ptq.hessian import broadcast_quantizer, check_w_star, map_rows, reduced_landscape
+from landscape.ptq.hessian import (
+    broadcast_quantizer,
+    check_w_star,
+    is_landscape_source,
+    map_rows,
+    reduced_landscape,
+)
 from landscape.ptq.obq import first_argmin
 
 __all__ = ["OracleResult", "oracle"]
@@ -99,10 +104,10 @@ def oracle(landscape, quantizer, w_star, key=None, *, exact_max_dim=20, max_flip
 
     Returns an :class:`OracleResult` (q, loss = L(q), rho = rho(q), exact, method); for a 2-D
     ``w_star`` each row is an independent trained point. ``max_flips`` (search only) defaults
-    to min(d, 4k + 16).
+    to min(d, 4(k + m) + 16) (m = 0 without valley curvature).
     """
     del key
-    if not isinstance(landscape, Landscape):
+    if not is_landscape_source(landscape):
         raise LandscapeError(
             f"oracle needs a Landscape (it evaluates the true loss); got {type(landscape).__name__}."
         )
@@ -110,7 +115,7 @@ def oracle(landscape, quantizer, w_star, key=None, *, exact_max_dim=20, max_flip
     check_int_at_least("chunk_bits", chunk_bits, 1)
     if exact_max_dim > 30:
         raise LandscapeError(f"exact_max_dim must lie in [1, 30] (2^d corners); got {exact_max_dim}.")
-    d, k = landscape.dim, landscape.k
+    d, k = landscape.dim, landscape.k + getattr(landscape, "m", 0)
     if max_flips is None:
         max_flips = min(d, 4 * k + 16)
     check_int_at_least("max_flips", max_flips, 0)

@@ -30,17 +30,21 @@ class ReproduceConfig:
     rtn_ratios: tuple = (0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 3.5, 4.0)
     rtn_points: int = 2000
     rtn_basin_radius: float = 0.25
-    # figure 3: Hessian blindness
-    blind_theta: float = 0.5
-    blind_step: float = 1.0
-    blind_basin_radius: float = 0.3
-    blind_mu: float = 0.05
-    blind_points: int = 64
-    blind_cases: tuple = ((2, 1),)  # the 2-D example and its rates (panels a, b)
-    blind_dim: int = 16  # panel (c): issue 3's compare_methods on a (d, k) river
-    blind_k: int = 2
-    blind_ratios: tuple = (1.0, 2.0, 3.0)
-    blind_seeds: tuple = (0, 1)
+    # figure 3: Hessian blindness on valleys (wall-free curvature lambda), landscape.valley
+    valley_step: float = 0.2  # grid step; the basin radius below: step / r_b = 2
+    valley_basin_radius: float = 0.1
+    valley_kappa: float = 1e3  # a wall much steeper than the valley, so that the oracle stays inside
+    valley_mu: float = 0.1
+    valley_picture_lambda: float = 100.0  # lambda / mu of panels (a, b), the planar valley
+    valley_points: int = 128  # trained points per cell (panels a-c)
+    valley_dim: int = 16  # panel (c): random valleys, exact oracle and exact proxy minimiser
+    valley_k: int = 2
+    valley_m: int = 4
+    valley_lambdas: tuple = (0.0, 100.0, 1000.0)
+    valley_ratios: tuple = (2.0,)
+    valley_seeds: tuple = (0,)
+    planar_points: int = 2000  # panel (d): the exact planar law against simulation
+    planar_lambdas: tuple = (1.0, 10.0, 100.0, 1000.0)
     # figure 4: one STE trajectory; figure 8: chattering
     learning_rate: float = 0.05
     traj_starts: int = 64
@@ -86,9 +90,11 @@ class ReproduceConfig:
             rtn_dks=((64, 1), (64, 4), (256, 8), (1024, 16)),
             rtn_ratios=tuple(0.25 * i for i in range(2, 17)),
             rtn_points=20000,
-            blind_points=512,
-            blind_ratios=(0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 4.0),
-            blind_seeds=(0, 1, 2),
+            valley_points=512,  # 15 cells of d = 16 with exact enumeration: a few minutes
+            valley_lambdas=(0.0, 1.0, 10.0, 100.0, 1000.0),
+            valley_seeds=(0, 1, 2),
+            planar_points=10000,
+            planar_lambdas=(1.0, 3.0, 10.0, 30.0, 100.0, 1000.0),
             traj_starts=256,
             chatter_steps=10000,
             chatter_starts=512,

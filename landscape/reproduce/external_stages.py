@@ -12,6 +12,7 @@ import numpy as np
 import xarray as xr
 
 from landscape.reproduce.stage import StageResult, require
+from landscape.reproduce.valley_stage import blindness_stage
 
 __all__ = [
     "blindness_stage",
@@ -24,130 +25,6 @@ __all__ = [
 def _r(x, nd=4):
     x = float(x)
     return None if not np.isfinite(x) else round(x, nd)
-
-
-def blindness_stage(cfg, key) -> StageResult:
-    """Figure 3: walled vs wall-free landscape; OBQ/GPTQ/AdaRound pick the same q; the oracle's point.
-
-    Panels (a, b) and the 2-D rates use ``landscape.ptq`` directly; panel (c) is issue 3's
-    ``landscape.experiments.ptq_failure.compare_methods`` on a (d, k) river.
-    """
-    require("landscape.ptq", "ptq_methods", "oracle")
-    compare_methods = require("landscape.experiments.ptq_failure", "compare_methods")
-    from landscape.plots.ptq import plot_hessian_blindness  # noqa: PLC0415
-    from landscape.reproduce.ptq_study import blindness_dataset  # noqa: PLC0415
-
-    ds = blindness_dataset(
-        cfg.blind_cases,
-        cfg.blind_theta,
-        cfg.blind_step,
-        cfg.blind_basin_radius,
-        cfg.kappa,
-        cfg.blind_mu,
-        cfg.blind_points,
-        key,
-        n_mesh=cfg.n_mesh,
-    )
-    cmp = compare_methods(
-        dim=cfg.blind_dim,
-        k=cfg.blind_k,
-        step_over_rb=cfg.blind_ratios,
-        kappa=cfg.kappa,
-        n_points=cfg.blind_points,
-        seeds=tuple(cfg.blind_seeds),
-    )
-    cmp_attrs = {
-        "cmp_dim": cfg.blind_dim,
-        "cmp_k": cfg.blind_k,
-        "cmp_oracle_method": cmp.attrs["oracle_method"],
-        "cmp_source": "landscape.experiments.ptq_failure.compare_methods",
-        "cmp_manifest": cmp.attrs.get("manifest", ""),
-    }
-    cmp = cmp.rename({v: f"cmp_{v}" for v in list(cmp.data_vars) + ["method", "step_over_rb", "seed"]})
-    cmp.attrs = {}
-    ds = ds.merge(cmp)
-    ds.attrs.update(cmp_attrs)
-    per_case = {}
-    for case in ds["case"].values:
-        sub = ds.sel(case=case)
-        per_case[str(case)] = {
-            "exit_rate": {str(m): _r(sub["exit_rate"].sel(ptq_method=m)) for m in ds["ptq_method"].values},
-            "same_q_walled_vs_wallfree": {
-                str(m): _r(sub["same_q"].sel(ptq_method=m))
-                for m in ds["ptq_method"].values
-                if str(m) != "oracle"
-            },
-            "oracle_in_basin_rate": _r(1 - float(sub["exit_rate"].sel(ptq_method="oracle"))),
-            "oracle_exact": bool(sub["oracle_exact"]),
-        }
-    ef = ds["cmp_exit_fraction"].mean("cmp_seed")
-    sq = ds["cmp_same_q_fraction"].mean("cmp_seed")
-    hd = {
-        "dim": cfg.blind_dim,
-        "k": cfg.blind_k,
-        "step_over_rb": [float(x) for x in ds["cmp_step_over_rb"].values],
-        "seeds": list(cfg.blind_seeds),
-        "exit_fraction": {
-            str(m): [_r(v) for v in ef.sel(cmp_method=m).values] for m in ds["cmp_method"].values
-        },
-        "same_q_fraction": {
-            str(m): [_r(v) for v in sq.sel(cmp_method=m).values]
-            for m in ds["cmp_method"].values
-            if str(m) != "oracle"
-        },
-    }
-    c0 = per_case[str(ds["case"].values[0])]
-    nums = {
-        "cases_2d": per_case,
-        "high_dim": hd,
-        "n_points": cfg.blind_points,
-        "basin_radius": cfg.blind_basin_radius,
-        "step": cfg.blind_step,
-        "mu": cfg.blind_mu,
-        "kappa": cfg.kappa,
-        "gptq_exit_2d": c0["exit_rate"]["gptq"],
-        "adaround_exit_2d": c0["exit_rate"]["adaround"],
-        "oracle_in_basin_rate_2d": c0["oracle_in_basin_rate"],
-    }
-    lines = []
-    for case, v in per_case.items():
-        e, sm = v["exit_rate"], v["same_q_walled_vs_wallfree"]
-        lines.append(
-            f"{case} (step / r_b = {cfg.blind_step / cfg.blind_basin_radius:.3g}): "
-            f"exit rates RTN {e['rtn']:.3f}, "
-            f"OBQ {e['obq']:.3f}, GPTQ {e['gptq']:.3f}, AdaRound {e['adaround']:.3f}; identical q with and "
-            f"without the wall for OBQ {100 * sm['obq']:.0f}%, GPTQ {100 * sm['gptq']:.0f}%, AdaRound "
-            f"{100 * sm['adaround']:.0f}% of points; the oracle (best corner of the cell, "
-            f"{'exact' if v['oracle_exact'] else 'search'}) is inside the basin for "
-            f"{100 * v['oracle_in_basin_rate']:.1f}%."
-        )
-    hd_txt = "; ".join(
-        f"step / r_b = {r:g}: "
-        + ", ".join(f"{m} {hd['exit_fraction'][m][i]:.3f}" for m in hd["exit_fraction"])
-        for i, r in enumerate(hd["step_over_rb"])
-    )
-    same_all = min(min(v) for v in hd["same_q_fraction"].values())
-    text = (
-        f"Each trained point on the river is quantized on a walled landscape (kappa = {cfg.kappa}, floor "
-        f"curvature mu = {cfg.blind_mu}) and on its wall-free twin (kappa = 0), which has the same loss, "
-        f"gradient and Hessian at w*; {cfg.blind_points} points per case, methods from `landscape.ptq` "
-        "with the exact Hessian. "
-        + " ".join(lines)
-        + f" Panel (c), issue 3's `compare_methods` on d = {cfg.blind_dim}, "
-        f"k = {cfg.blind_k} (mean over seeds {list(cfg.blind_seeds)}), exit fractions: {hd_txt}. Smallest "
-        f"identical-q fraction over methods and steps: {same_all:.3f}. In high dimension OBQ/GPTQ/AdaRound "
-        "rarely leave the basin: they minimise the proxy (q - w*)^T H (q - w*), and with H = mu N^T N "
-        "inside a flat-bottom basin that proxy is mu ||N (q - w*)||^2, the normal error itself; "
-        "they still return the same q without the wall."
-    )
-    return StageResult(
-        "fig3_hessian_blindness",
-        "Hessian blindness of second-order PTQ",
-        datasets={"fig3_hessian_blindness": ds},
-        figure=plot_hessian_blindness(ds),
-        numbers=nums,
-        narrative=text,
-    )
 
 
 def tightness_stage(cfg, key) -> StageResult:

@@ -173,9 +173,9 @@ def key_numbers_md(fm: dict) -> list:
     p = fm.get("ptq_exit", {})
     if p.get("status") == "ok":
         out.append(
-            f"* 2-D PTQ exit fractions (figure 3): GPTQ {p.get('gptq_exit_2d')}, "
-            f"AdaRound {p.get('adaround_exit_2d')}; "
-            f"oracle in the basin for {p.get('oracle_in_basin_rate_2d')} of trained points."
+            f"* PTQ exit fractions on the planar valley (figure 3): GPTQ {p.get('gptq_exit_planar')}, "
+            f"exact proxy minimiser {p.get('proxy_min_exit_planar')}, RTN {p.get('rtn_exit_planar')}; "
+            f"oracle in the basin for {p.get('oracle_in_basin_rate_planar')} of trained points."
         )
     s = fm.get("ste_recovery", {})
     for name, reg in (s.get("regimes") or {}).items():
