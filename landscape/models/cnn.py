@@ -17,7 +17,7 @@ import numpy as np
 
 from landscape._checks import check_int_at_least
 from landscape.models.data import digits
-from landscape.models.nets import Task, accuracy, cross_entropy, dense_init, train
+from landscape.models.nets import CHECKPOINTS, Task, accuracy, cross_entropy, dense_init, train
 
 __all__ = ["patches", "cnn_apply", "cnn_inputs", "digits_cnn"]
 
@@ -58,8 +58,9 @@ def digits_cnn(seed: int = 0, channels: int = 8, hidden: int = 32, steps: int = 
     data = digits(seed)
     k1, k2 = jax.random.split(jax.random.PRNGKey(seed))
     params = {"dense": dense_init(k1, (9, channels)) + dense_init(k2, (9 * channels, hidden, 10))}
-    params, losses = train(cnn_apply, params, data.x_train, data.y_train, steps=steps,
-                           learning_rate=learning_rate, weight_decay=weight_decay)
+    params, losses, ckpts = train(cnn_apply, params, data.x_train, data.y_train, steps=steps,
+                                  learning_rate=learning_rate, weight_decay=weight_decay,
+                                  checkpoints=tuple(CHECKPOINTS.values()))
     info = {
         "train_loss": float(cross_entropy(cnn_apply(params, data.x_train), data.y_train)),
         "test_loss": float(cross_entropy(cnn_apply(params, data.x_test), data.y_test)),
@@ -72,4 +73,5 @@ def digits_cnn(seed: int = 0, channels: int = 8, hidden: int = 32, steps: int = 
         "n_test": int(data.y_test.shape[0]),
         "final_train_losses": np.asarray(losses[-5:]).tolist(),
     }
-    return Task("digits-cnn", params, cnn_apply, cnn_inputs, data, "accuracy", info)
+    return Task("digits-cnn", params, cnn_apply, cnn_inputs, data, "accuracy", info,
+                checkpoints=dict(zip(CHECKPOINTS, ckpts, strict=True)))

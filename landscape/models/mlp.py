@@ -11,7 +11,7 @@ import numpy as np
 
 from landscape._checks import LandscapeError, check_int_at_least
 from landscape.models.data import digits
-from landscape.models.nets import Task, accuracy, cross_entropy, dense_init, dense_stack, train
+from landscape.models.nets import CHECKPOINTS, Task, accuracy, cross_entropy, dense_init, dense_stack, train
 
 __all__ = ["mlp_apply", "mlp_inputs", "digits_mlp"]
 
@@ -35,8 +35,9 @@ def digits_mlp(seed: int = 0, hidden=(64,), steps: int = 1500, learning_rate: fl
         raise LandscapeError(f"hidden sizes must be >= 1; got {hidden}.")
     data = digits(seed)
     params = {"dense": dense_init(jax.random.PRNGKey(seed), (64, *hidden, 10))}
-    params, losses = train(mlp_apply, params, data.x_train, data.y_train, steps=steps,
-                           learning_rate=learning_rate, weight_decay=weight_decay)
+    params, losses, ckpts = train(mlp_apply, params, data.x_train, data.y_train, steps=steps,
+                                  learning_rate=learning_rate, weight_decay=weight_decay,
+                                  checkpoints=tuple(CHECKPOINTS.values()))
     info = {
         "train_loss": float(cross_entropy(mlp_apply(params, data.x_train), data.y_train)),
         "test_loss": float(cross_entropy(mlp_apply(params, data.x_test), data.y_test)),
@@ -48,4 +49,5 @@ def digits_mlp(seed: int = 0, hidden=(64,), steps: int = 1500, learning_rate: fl
         "n_test": int(data.y_test.shape[0]),
         "final_train_losses": np.asarray(losses[-5:]).tolist(),
     }
-    return Task("digits-mlp", params, mlp_apply, mlp_inputs, data, "accuracy", info)
+    return Task("digits-mlp", params, mlp_apply, mlp_inputs, data, "accuracy", info,
+                checkpoints=dict(zip(CHECKPOINTS, ckpts, strict=True)))
