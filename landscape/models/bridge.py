@@ -126,6 +126,7 @@ def run_bridge(cfg: BridgeConfig) -> dict:
     t0 = time.perf_counter()
     ev = evaluate(cfg, eval_nets, tuned)
     timings["evaluate_s"] = time.perf_counter() - t0
+    timings.update({f"evaluate.{k}": v for k, v in ev["timings"].items()})
     t0 = time.perf_counter()
     blind = {s: _blindness(cfg, n) for s, n in eval_nets.items()}
     timings["blindness_s"] = time.perf_counter() - t0
@@ -165,6 +166,7 @@ def run_bridge(cfg: BridgeConfig) -> dict:
                        "starts": t["starts"], "borrowed_from": t.get("borrowed_from")} for b, t in tuned.items()}
     metric = next(iter(eval_nets.values())).task.metric
     result = {
+        "runs": {**ev["counts"], "tune": sum(len(t["table"]) * len(t["starts"]) for t in tuned.values())},
         "model": cfg.model, "metric": metric, "config": cfg.as_dict(), "rows": rows, "verdicts": verdicts,
         "tuning": tuning, "networks": networks, "timings": timings, "load": load,
         "definitions": definitions(cfg, metric, ev["window"]),

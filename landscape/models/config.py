@@ -29,7 +29,7 @@ MODEL_PRESETS = {
     "char-transformer": {
         "full": dict(train_steps=1200, qat_steps=150, sgd_lrs=(0.3, 1.0), adam_lrs=(3e-4, 1e-3), metric_every=10,
                      n_probe=5, foot_steps=30, max_batch=4, tune_methods=("rtn",), oracle_seeds=1, bits=(4, 3, 2)),
-        "quick": dict(train_steps=600, qat_steps=100, sgd_lrs=(1.0,), adam_lrs=(1e-3,), metric_every=10, n_probe=4,
+        "quick": dict(train_steps=500, qat_steps=100, sgd_lrs=(1.0,), adam_lrs=(1e-3,), metric_every=10, n_probe=4,
                       foot_steps=25, max_batch=4, tune_methods=("rtn",), oracle_seeds=1, bits=(4, 2),
                       grids=("clip",)),
     },

@@ -13,6 +13,7 @@ r"""Sharp directions of a real loss: Hessian-vector products and Lanczos.
 
 from __future__ import annotations
 
+from functools import partial
 from typing import NamedTuple
 
 import jax
@@ -21,7 +22,7 @@ import numpy as np
 
 from landscape._checks import LandscapeError, check_int_at_least
 
-__all__ = ["hvp", "lanczos", "Spectrum", "dense_hessian"]
+__all__ = ["hvp", "lanczos", "Spectrum", "dense_hessian", "top_eigenvalue"]
 
 
 def hvp(loss_fn, w, v):
@@ -110,3 +111,27 @@ def lanczos(loss_fn, w, k: int = 8, num_iter: int = 48, key=None) -> Spectrum:
     lam = jnp.asarray(theta[order], w.dtype)
     res = jnp.linalg.norm(hn - lam[:, None] * normals, axis=1)
     return Spectrum(lam, normals, res, jnp.asarray(a, w.dtype), jnp.asarray(b, w.dtype))
+
+
+@partial(jax.jit, static_argnames=("net_loss", "iters"))
+def _power(net_loss, data, w, key, *, iters):
+    loss = lambda v: net_loss(v, data)  # noqa: E731
+    v = jax.random.normal(key, w.shape, w.dtype)
+    v = v / jnp.linalg.norm(v)
+
+    def body(v, _):
+        hv = hvp(loss, w, v)
+        return hv / jnp.maximum(jnp.linalg.norm(hv), 1e-30), None
+
+    v, _ = jax.lax.scan(body, v, None, length=iters)
+    return jnp.dot(v, hvp(loss, w, v))
+
+
+def top_eigenvalue(net_loss, data, w, key, iters: int = 20) -> float:
+    """lambda_max of the Hessian of net_loss(., data) at w: power iteration on HVPs (the Rayleigh quotient).
+
+    ``net_loss`` is hashable (one compilation per network type); the largest-magnitude eigenvalue is what
+    power iteration finds, which at a trained w* (nearly PSD Hessian) is the top one.
+    """
+    check_int_at_least("iters", iters, 1)
+    return float(_power(net_loss, data, jnp.asarray(w), key, iters=int(iters)))

@@ -15,6 +15,7 @@ puts such a vector back, so every diagnostic of the bridge sees the same loss
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import Any, NamedTuple
 
 import jax
@@ -121,30 +122,30 @@ def train(apply, params, x, y, *, steps: int, learning_rate: float = 1e-2, weigh
     """Full-batch AdamW (cosine) on the cross-entropy in one ``lax.scan``: (params, losses, [checkpoints]).
 
     ``checkpoints``: fractions of the run after which the parameters are also returned (same run).
+    Compiled once per network, shape and step count (data and rates are traced).
     """
     check_int_at_least("steps", steps, 1)
+    marks = checkpoint_steps(steps, checkpoints)
+    p, losses, saved = _train_jit(apply, params, x, y, jnp.float32(learning_rate), jnp.float32(weight_decay),
+                                  steps=steps, marks=marks)
+    return p, losses, unstack(saved, len(marks))
+
+
+@partial(jax.jit, static_argnames=("apply", "steps", "marks"))
+def _train_jit(apply, params, x, y, learning_rate, weight_decay, *, steps, marks):
     tx = optax.adamw(optax.cosine_decay_schedule(learning_rate, steps), weight_decay=weight_decay)
-    marks_t = checkpoint_steps(steps, checkpoints)
-    marks = jnp.asarray(marks_t or (0,), jnp.int32)
+    mk = jnp.asarray(marks or (0,), jnp.int32)
 
-    def loss_fn(p):
-        return cross_entropy(apply(p, x), y)
+    def step(carry, t):
+        p, s, saved = carry
+        loss, g = jax.value_and_grad(lambda q: cross_entropy(apply(q, x), y))(p)
+        u, s = tx.update(g, s, p)
+        p = optax.apply_updates(p, u)
+        return (p, s, save_checkpoints(saved, mk, t, p)), loss
 
-    @jax.jit
-    def run(p):
-        def step(carry, t):
-            p, s, saved = carry
-            loss, g = jax.value_and_grad(loss_fn)(p)
-            u, s = tx.update(g, s, p)
-            p = optax.apply_updates(p, u)
-            return (p, s, save_checkpoints(saved, marks, t, p)), loss
-
-        saved = jax.tree_util.tree_map(lambda a: jnp.repeat(a[None], marks.shape[0], 0), p)
-        (p, _, saved), losses = jax.lax.scan(step, (p, tx.init(p), saved), jnp.arange(steps))
-        return p, losses, saved
-
-    p, losses, saved = run(params)
-    return p, losses, unstack(saved, len(marks_t))
+    saved = jax.tree_util.tree_map(lambda a: jnp.repeat(a[None], mk.shape[0], 0), params)
+    (p, _, saved), losses = jax.lax.scan(step, (params, tx.init(params), saved), jnp.arange(steps))
+    return p, losses, saved
 
 
 def weight_shapes(params):

@@ -19,6 +19,7 @@ r"""The bridge's protocol on one model: train, place PTQ points, tune QAT on tun
 from __future__ import annotations
 
 import dataclasses
+import time
 
 import jax
 import jax.numpy as jnp
@@ -26,7 +27,7 @@ import numpy as np
 
 from landscape.models.band import TAU_GRID, abs_in_band, band_times, rel_in_band, window
 from landscape.models.config import BridgeConfig, build_task
-from landscape.models.hessian import lanczos
+from landscape.models.hessian import top_eigenvalue
 from landscape.models.losses import (
     NetLoss,
     NetMetric,
@@ -75,8 +76,7 @@ def prepare(cfg: BridgeConfig, seed: int) -> Network:
     surface = task_surface(task, cfg.tau)
     loss_star = float(surface.loss_star)
     metric_star = float(values_along(net_metric, te, w[None])[0])
-    spec = lanczos(lambda v: net_loss(v, tr), w, k=1, num_iter=min(12, w.shape[0]), key=jax.random.PRNGKey(seed))
-    lam = float(spec.eigenvalues[0])
+    lam = top_eigenvalue(net_loss, tr, w, jax.random.PRNGKey(seed))
     anchors = {k: flat_weights(p) for k, p in (task.checkpoints or {}).items() if k.startswith("late")}
     anchors["final"] = w
     names = list(anchors)
@@ -260,6 +260,7 @@ def evaluate(cfg: BridgeConfig, nets: dict, tuned: dict) -> dict:
     keys = [(s, b, g, m) for s in nets for b in cfg.bits for g in cfg.grids for m in cfg.methods
             if needs_qat(nets[s], (b, g, m))]
     t = cfg.qat_steps
+    clock = {"geometry_s": 0.0, "metric_path_s": 0.0}
 
     def reduce_ste(spec, traj):
         net = nets[spec.net]
@@ -271,7 +272,9 @@ def evaluate(cfg: BridgeConfig, nets: dict, tuned: dict) -> dict:
         rec["diverged"] = bool(traj.diverge_time >= 0)
         rec["switches"] = int(traj.switches)
         rec["tau_sensitivity"] = {f"{tau:g}": _band_summary(loss, net.loss_star, tau) for tau in TAU_GRID}
+        t0 = time.perf_counter()
         idx, met = _metric_rows(cfg, net, qs, spec.num_steps)
+        clock["metric_path_s"] += time.perf_counter() - t0
         rb = band_times(rel_in_band(met, net.metric_star, net.task.metric))
         rec.update({f"rel_{k}": (v.item() if hasattr(v, "item") else v) for k, v in rb.items()})
         for k in ("rel_hit_time", "rel_settle_time"):
@@ -281,7 +284,9 @@ def evaluate(cfg: BridgeConfig, nets: dict, tuned: dict) -> dict:
         rec["final_loss"], rec["final_metric"] = float(loss[-1]), float(met[-1])
         rec["loss_path_every"] = max(1, spec.num_steps // 100)
         rec["loss_path"] = loss[:: rec["loss_path_every"]].tolist()
+        t0 = time.perf_counter()
         rec.update(_geometry(cfg, net, qs, spec.num_steps))
+        clock["geometry_s"] += time.perf_counter() - t0
         return rec
 
     def reduce_short(spec, traj):
@@ -294,17 +299,24 @@ def evaluate(cfg: BridgeConfig, nets: dict, tuned: dict) -> dict:
                 "rel_in_band_end": bool(rel_in_band(met, net.metric_star, net.task.metric)),
                 "diverged": bool(traj.diverge_time >= 0)}
 
+    t0 = time.perf_counter()
     ste_specs = [RunSpec(k[0], k, k[:3], "ste", tuned[k[1]]["config"], t) for k in keys]
     common = dict(max_batch=cfg.max_batch, batch_loss=batch_loss_of(cfg, nets))
     ste = run_specs(ste_specs, surfaces, starts, quants, paths=True, reduce=reduce_ste, key=jax.random.PRNGKey(1),
                     **common)
+    clock["ste_runs_s"] = time.perf_counter() - t0 - clock["geometry_s"] - clock["metric_path_s"]
+    t0 = time.perf_counter()
     fp_keys = [k for k in keys if k[3] == "rtn"]
     fp_specs = [RunSpec(k[0], k, k[:3], "fp", tuned[k[1]]["config"], t) for k in fp_keys]
     fp = run_specs(fp_specs, surfaces, starts, quants, reduce=reduce_short, key=jax.random.PRNGKey(2), **common)
+    clock["fp_control_s"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
     n_or = len(cfg.eval_seeds) if cfg.oracle_seeds < 0 else cfg.oracle_seeds
     or_keys = [k for k in keys if k[0] in cfg.eval_seeds[:n_or]]
     or_specs = [RunSpec(k[0], k, k[:3], "ste", dataclasses.replace(tuned[k[1]]["config"], schedule="cosine"),
                         cfg.oracle_steps) for k in or_keys]
     oracle = run_specs(or_specs, surfaces, starts, quants, reduce=reduce_short, key=jax.random.PRNGKey(3), **common)
+    clock["oracle_s"] = time.perf_counter() - t0
     return {"ste": dict(zip(keys, ste, strict=True)), "fp": dict(zip(fp_keys, fp, strict=True)),
-            "oracle": dict(zip(or_keys, oracle, strict=True)), "window": window(t)}
+            "oracle": dict(zip(or_keys, oracle, strict=True)), "window": window(t), "timings": clock,
+            "counts": {"ste": len(keys), "fp": len(fp_keys), "oracle": len(or_keys)}}

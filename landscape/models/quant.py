@@ -25,6 +25,8 @@ On the flat vector ``w`` of :mod:`landscape.models.nets` a grid is one
 
 from __future__ import annotations
 
+import functools
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -97,6 +99,12 @@ def rtn_point(params, bits: int, grid: str = "absmax"):
     return weight_quantizer(params, bits, grid).quantize(flat_weights(params))
 
 
+@functools.lru_cache(maxsize=16)
+def _jitted(fn):
+    """One jitted wrapper per function (so repeated GPTQ calls reuse its compilation)."""
+    return jax.jit(fn)
+
+
 def _gptq_fn():
     from landscape.ptq.gptq import gptq
 
@@ -113,7 +121,7 @@ def gptq_point(task, bits: int, grid: str = "absmax", n_calib: int | None = None
     params = task.params if params is None else params
     x = task.data.x_train if n_calib is None else task.data.x_train[:n_calib]
     current = params
-    inputs_fn = jax.jit(task.layer_inputs)
+    inputs_fn = _jitted(task.layer_inputs)
     parts = []
     for i, layer in enumerate(params["dense"]):
         xl = jnp.asarray(inputs_fn(current, x)[i], jnp.float32)

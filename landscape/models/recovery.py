@@ -9,9 +9,9 @@ network's :class:`~landscape.simulate.LossSurface` (full batch on the fit set):
   deployed by RTN: :math:`q_t = Q(w_t)`.
 
 The optimizer is a :class:`QATConfig`: SGD or Adam, constant or cosine-decayed learning rate (decay to 0
-over the run). Runs that share the rule's static parts (kind, optimizer, schedule, steps) are one
+over the run). Runs that share the rule's static parts (kind, optimizer, steps) are one
 ``landscape.run_batch`` call, batched over seeds (the surfaces' ``data``), grids (the quantizers) and
-learning rates (the rules): ``landscape_axis = quantizer_axis = rule_axis = 0``.
+learning rates and schedules (the rules): ``landscape_axis = quantizer_axis = rule_axis = 0``.
 """
 
 from __future__ import annotations
@@ -59,8 +59,11 @@ class QATConfig:
         return dataclasses.asdict(self)
 
 
-def make_rule(kind: str, optimizer: str, schedule: str, learning_rates, num_steps: int, batch_loss=None):
+def make_rule(kind: str, optimizer: str, schedules, learning_rates, num_steps: int, batch_loss=None):
     """The rule ``ste`` or ``fp`` with SGD/Adam and a constant or cosine rate; ``learning_rates`` may be (B,).
+
+    Both schedules are ``optax.cosine_decay_schedule`` with ``alpha`` = 1 (constant) or 0 (cosine decay to
+    0 over ``num_steps``): ``schedules`` (a name or one per run) is traced data, one compiled driver for both.
 
     With ``batch_loss`` (a :class:`~landscape.models.minibatch.MinibatchLoss`) the gradient is a fresh
     minibatch per step (:class:`~landscape.models.minibatch.MinibatchSTE`); otherwise full batch.
@@ -70,8 +73,12 @@ def make_rule(kind: str, optimizer: str, schedule: str, learning_rates, num_step
     if kind not in KINDS:
         raise LandscapeError(f"kind must be one of {KINDS}; got {kind!r}.")
     lr = jnp.asarray(learning_rates, jnp.float32)
-    if schedule == "cosine":
-        lr = ls.schedule(optax.cosine_decay_schedule, init_value=lr, decay_steps=int(num_steps))
+    names = [schedules] * max(1, lr.size) if isinstance(schedules, str) else list(schedules)
+    bad = [s for s in names if s not in SCHEDULES]
+    if bad:
+        raise LandscapeError(f"schedule must be one of {SCHEDULES}; got {bad[0]!r}.")
+    alpha = jnp.asarray([1.0 if s == "constant" else 0.0 for s in names], jnp.float32).reshape(lr.shape)
+    lr = ls.schedule(optax.cosine_decay_schedule, init_value=lr, decay_steps=int(num_steps), alpha=alpha)
     opt = ls.sgd(lr) if optimizer == "sgd" else ls.optimizer(optax.adam, learning_rate=lr)
     if batch_loss is not None:
         from landscape.models.minibatch import MinibatchSTE
@@ -107,14 +114,15 @@ def run_specs(specs, surfaces: dict, starts: dict, quantizers: dict, *, paths: b
     save = SaveAt(every=1, fields=("loss", "in_basin"), paths=paths, extras=False, switches=True)
     groups = defaultdict(list)
     for i, s in enumerate(specs):
-        groups[(s.kind, s.config.optimizer, s.config.schedule, s.num_steps)].append(i)
+        groups[(s.kind, s.config.optimizer, s.num_steps)].append(i)
     out = [None] * len(specs)
-    for (kind, opt, sched, steps), idx in groups.items():
+    for (kind, opt, steps), idx in groups.items():
         for lo in range(0, len(idx), max_batch):
             chunk = idx[lo:lo + max_batch]
             pad = chunk + [chunk[-1]] * (min(max_batch, len(idx)) - len(chunk))  # one shape per group
             sp = [specs[i] for i in pad]
-            rule = make_rule(kind, opt, sched, [s.config.learning_rate for s in sp], steps, batch_loss)
+            rule = make_rule(kind, opt, [s.config.schedule for s in sp], [s.config.learning_rate for s in sp], steps,
+                             batch_loss)
             sub = jax.random.fold_in(jax.random.PRNGKey(0) if key is None else key, lo)
             tr = run_batch(stack([surfaces[s.net] for s in sp]), stack([quantizers[s.quantizer] for s in sp]), rule,
                            jnp.stack([starts[s.start] for s in sp]), steps, save=save, landscape_axis=0,

@@ -19,6 +19,8 @@ Training is minibatch AdamW over random windows of the whole training text (seed
 
 from __future__ import annotations
 
+from functools import partial
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -124,10 +126,11 @@ def char_transformer(seed: int = 0, *, layers: int = 1, width: int = 64, mlp: in
     key = jax.random.PRNGKey(seed)
     k_init, k_train, k_fit = jax.random.split(key, 3)
     params = transformer_init(k_init, vocab, width, layers, mlp, context)
-    common = dict(batch=batch, context=context, learning_rate=learning_rate, weight_decay=weight_decay,
-                  warmup=max(1, steps // 20))
+    common = dict(batch=batch, context=context, warmup=max(1, steps // 20))
     marks = checkpoint_steps(steps, CHECKPOINTS.values())
-    final, losses, saved = _train_run(params, corpus.train, k_train, steps=steps, checkpoints=marks, **common)
+    final, losses, saved = _train_run(params, jnp.asarray(corpus.train), k_train, jnp.float32(weight_decay),
+                                      learning_rate=float(learning_rate), steps=steps, checkpoints=tuple(marks),
+                                      **common)
     ckpts = dict(zip(CHECKPOINTS, unstack(saved, len(marks)), strict=True))
     early = ckpts["early"]
     # fit set: n_fit windows at seeded offsets of the training text; test: the first n_test test windows
@@ -162,29 +165,28 @@ def char_transformer(seed: int = 0, *, layers: int = 1, width: int = 64, mlp: in
                 jnp.asarray(corpus.train))
 
 
-def _train_run(params, ids, key, *, steps, checkpoints, batch, context, learning_rate, weight_decay, warmup):
-    """Minibatch AdamW (warmup-cosine, clip 1) for ``steps`` steps; also the params after each checkpoint step."""
+@partial(jax.jit, static_argnames=("learning_rate", "steps", "checkpoints", "batch", "context", "warmup"))
+def _train_run(params, ids, key, weight_decay, *, learning_rate, steps, checkpoints, batch, context, warmup):
+    """Minibatch AdamW (warmup-cosine, clip 1) for ``steps`` steps; also the params after each checkpoint step.
+
+    Compiled once per shape, rate and step count: the text, the key and the weight decay are traced.
+    """
     sched = optax.warmup_cosine_decay_schedule(0.0, learning_rate, warmup, steps, learning_rate * 0.05)
     tx = optax.chain(optax.clip_by_global_norm(1.0), optax.adamw(sched, weight_decay=weight_decay))
-    ids = jnp.asarray(ids)
     span = ids.shape[0] - context - 1
     marks = jnp.asarray(checkpoints or (0,), jnp.int32)
 
-    @jax.jit
-    def run(p, key):
-        def step(carry, xs):
-            p, s, saved = carry
-            t, k = xs
-            start = jax.random.randint(k, (batch,), 0, span)
-            idx = start[:, None] + jnp.arange(context)[None, :]
-            loss, g = jax.value_and_grad(_lm_loss)(p, ids[idx], ids[idx + 1])
-            u, s = tx.update(g, s, p)
-            p = optax.apply_updates(p, u)
-            return (p, s, save_checkpoints(saved, marks, t, p)), loss
+    def step(carry, xs):
+        p, s, saved = carry
+        t, k = xs
+        start = jax.random.randint(k, (batch,), 0, span)
+        idx = start[:, None] + jnp.arange(context)[None, :]
+        loss, g = jax.value_and_grad(_lm_loss)(p, ids[idx], ids[idx + 1])
+        u, s = tx.update(g, s, p)
+        p = optax.apply_updates(p, u)
+        return (p, s, save_checkpoints(saved, marks, t, p)), loss
 
-        saved = jax.tree_util.tree_map(lambda x: jnp.repeat(x[None], marks.shape[0], 0), p)
-        xs = (jnp.arange(steps), jax.random.split(key, steps))
-        (p, _, saved), losses = jax.lax.scan(step, (p, tx.init(p), saved), xs)
-        return p, losses, saved
-
-    return run(params, key)
+    saved = jax.tree_util.tree_map(lambda x: jnp.repeat(x[None], marks.shape[0], 0), params)
+    xs = (jnp.arange(steps), jax.random.split(key, steps))
+    (p, _, saved), losses = jax.lax.scan(step, (params, tx.init(params), saved), xs)
+    return p, losses, saved
