@@ -28,6 +28,7 @@ def register(app: typer.Typer) -> None:
         tune_seeds: str = typer.Option("", help="comma-separated tuning seeds (default 100,101; quick 100)"),
         tau: float = typer.Option(0.05, help="absolute band on the training loss (nats)"),
         qat_steps: int = typer.Option(0, help="STE-QAT budget T (0: the model's preset)"),
+        train_steps: int = typer.Option(0, help="training steps of every network (0: the model's preset)"),
         json_path: Path = typer.Option(None, "--json", help="write every row, verdict and setting to this file"),
         out: Path = typer.Option(None, help="folder for bridge_<model>.nc and bridge_<model>.png"),
     ) -> None:
@@ -48,6 +49,8 @@ def register(app: typer.Typer) -> None:
             over["tune_seeds"] = _ints(tune_seeds, "tune-seeds")
         if qat_steps:
             over["qat_steps"] = qat_steps
+        if train_steps:
+            over["train_steps"] = train_steps
         try:
             cfgs = [BridgeConfig.preset(m, quick=quick, **over) for m in names]
         except ValueError as err:

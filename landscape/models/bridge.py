@@ -147,6 +147,7 @@ def run_bridge(cfg: BridgeConfig) -> dict:
                     v = group_verdict(grp, band, qat_steps=cfg.qat_steps, window=ev["window"],
                                       oracle_steps=cfg.oracle_steps)
                     v.update(model=cfg.model, bits=b, grid=g, method=m)
+                    v["text"] = f"{cfg.model} {b}-bit {g} {m}, {band} band -- {v['text']}"
                     if band == "abs":
                         v["tau_sensitivity"] = tau_sensitivity(grp, TAU_GRID)
                     run = [r for r in grp if r.get("inward_cos_mean") is not None and r[f"ptq_outside_{band}"]]

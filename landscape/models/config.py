@@ -19,23 +19,26 @@ MODELS = ("digits-mlp", "digits-cnn", "char-transformer", "markov-lm")
 #: per model: settings of the quick and the full preset (BridgeConfig fields; anything else is default)
 MODEL_PRESETS = {
     "digits-mlp": {
-        "full": dict(train_steps=800, qat_steps=300, sgd_lrs=(0.3, 1.0, 3.0), adam_lrs=(3e-3, 1e-2, 3e-2)),
-        "quick": dict(train_steps=500, qat_steps=200, sgd_lrs=(0.3, 1.0, 3.0), adam_lrs=(3e-3, 1e-2, 3e-2)),
+        "full": dict(train_steps=800, qat_steps=300, sgd_lrs=(0.3, 1.0, 3.0), adam_lrs=(3e-3, 1e-2, 3e-2, 1e-1)),
+        "quick": dict(train_steps=500, qat_steps=200, sgd_lrs=(0.3, 1.0), adam_lrs=(1e-2, 3e-2), oracle_seeds=1,
+                      n_probe=5, foot_steps=40),
     },
     "digits-cnn": {
-        "full": dict(train_steps=800, qat_steps=300, sgd_lrs=(0.3, 1.0, 3.0), adam_lrs=(3e-3, 1e-2, 3e-2)),
-        "quick": dict(train_steps=500, qat_steps=200, sgd_lrs=(0.3, 1.0, 3.0), adam_lrs=(3e-3, 1e-2, 3e-2)),
+        "full": dict(train_steps=800, qat_steps=300, sgd_lrs=(0.3, 1.0), adam_lrs=(3e-3, 1e-2, 3e-2, 1e-1)),
+        "quick": dict(train_steps=500, qat_steps=200, sgd_lrs=(0.3, 1.0), adam_lrs=(1e-2, 3e-2), oracle_seeds=1,
+                      n_probe=5, foot_steps=40),
     },
     "char-transformer": {
-        "full": dict(train_steps=1200, qat_steps=150, sgd_lrs=(0.3, 1.0), adam_lrs=(3e-4, 1e-3), metric_every=10,
+        "full": dict(train_steps=1200, qat_steps=150, sgd_lrs=(0.3, 1.0), adam_lrs=(3e-4, 1e-3, 3e-3), metric_every=10,
                      n_probe=5, foot_steps=30, max_batch=4, tune_methods=("rtn",), oracle_seeds=1, bits=(4, 3, 2)),
         "quick": dict(train_steps=500, qat_steps=100, sgd_lrs=(1.0,), adam_lrs=(1e-3,), metric_every=10, n_probe=4,
                       foot_steps=25, max_batch=4, tune_methods=("rtn",), oracle_seeds=1, bits=(4, 2),
                       grids=("clip",)),
     },
     "markov-lm": {
-        "full": dict(train_steps=1000, qat_steps=300, sgd_lrs=(0.3, 1.0, 3.0), adam_lrs=(1e-3, 3e-3, 1e-2)),
-        "quick": dict(train_steps=600, qat_steps=200, sgd_lrs=(0.3, 1.0, 3.0), adam_lrs=(1e-3, 3e-3, 1e-2)),
+        "full": dict(train_steps=1000, qat_steps=300, sgd_lrs=(0.3, 1.0, 3.0), adam_lrs=(3e-3, 1e-2, 3e-2)),
+        "quick": dict(train_steps=600, qat_steps=200, sgd_lrs=(0.3, 1.0), adam_lrs=(1e-2, 3e-2), oracle_seeds=1,
+                      n_probe=5, foot_steps=40),
     },
 }
 
@@ -62,10 +65,10 @@ class BridgeConfig:
     adam_lrs: tuple = (3e-3, 1e-2, 3e-2)
     qat_steps: int = 300
     oracle_factor: int = 4
-    oracle_seeds: int = -1  # how many eval seeds also get the oracle run (-1: all)
+    oracle_seeds: int = 2  # how many eval seeds (the first ones) also get the oracle run (-1: all)
     tau: float = 0.05  # absolute band on the training loss (nats)
-    n_probe: int = 8  # steps of each QAT run where the normal frame is measured
-    foot_steps: int = 80  # descent steps of the foot P(q)
+    n_probe: int = 6  # steps of each QAT run where the normal frame is measured
+    foot_steps: int = 50  # descent steps of the foot P(q)
     metric_every: int = 1  # test metric every m steps (relative band at that resolution)
     train_steps: int = 800
     n_calib: int = 512

@@ -24,7 +24,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-__all__ = ["plot_settle_rates", "plot_blindness", "plot_inward", "plot_loss_paths", "plot_tau_sensitivity",
+__all__ = ["plot_bridge", "plot_settle_rates", "plot_blindness", "plot_inward", "plot_loss_paths", "plot_tau_sensitivity",
            "verdicts_of", "default_group"]
 
 _BITS_COLORS = {2: "tab:red", 3: "tab:orange", 4: "tab:blue", 5: "tab:cyan", 6: "tab:green", 7: "tab:olive",
@@ -41,7 +41,7 @@ def verdicts_of(ds, band: str = "abs") -> list[dict]:
 
 
 def _group_label(v) -> str:
-    return f"{v['bits']}b {v['grid']} {v['method']}"
+    return f"{v['bits']}b {'abs' if v['grid'] == 'absmax' else v['grid']} {v['method']}"
 
 
 def plot_settle_rates(ds, ax=None, *, band: str = "abs"):
@@ -63,11 +63,12 @@ def plot_settle_rates(ds, ax=None, *, band: str = "abs"):
                     label="control: gradient at latent, then RTN" if i == 0 else None)
     ax.axhline(0.5, color="grey", ls=":", lw=1)
     ax.set_xticks(x)
-    ax.set_xticklabels([_group_label(v) for v in vs], rotation=45, ha="right", fontsize=7)
+    ax.set_xticklabels([_group_label(v) for v in vs], rotation=90, fontsize=6)
+    ax.set_xlabel("group: bits, grid, PTQ method", fontsize=7)
     ax.set_ylim(-0.05, 1.05)
     ax.set_ylabel(f"fraction settled ({band} band)")
     seeds = vs[0]["n_seeds"] if vs else 0
-    ax.set_title(f"{ds.attrs.get('model', '')}: groups with PTQ outside, {seeds} seeds each", fontsize=8)
+    ax.set_title(f"{ds.attrs.get('model', '')}: settled where PTQ left the {band} band ({seeds} seeds)", fontsize=8)
     if vs:
         ax.legend(fontsize=6, loc="lower left")
     else:
@@ -145,11 +146,12 @@ def plot_loss_paths(ds, ax=None, *, group=None):
     for i in np.nonzero(sel)[0]:
         y = ds.loss_gap_path.values[i]
         if np.isfinite(y).any():
-            ax.plot(t, np.maximum(y, 1e-5), lw=1, label=f"seed {int(ds.seed.values[i])}")
+            ax.plot(t, y, lw=1, label=f"seed {int(ds.seed.values[i])}")
     steps = int(ds.attrs["qat_steps"])
     ax.axhline(tau, color="grey", ls="--", lw=1, label=f"tau = {tau:g}")
     ax.axvspan(steps - int(np.ceil(0.1 * steps)), steps, color="tab:green", alpha=0.1, label="settling window")
-    ax.set_yscale("log")
+    ax.set_yscale("symlog", linthresh=min(tau / 10, 1e-3))
+    ax.set_ylim(bottom=-tau)
     ax.set_xlabel("STE step t")
     ax.set_ylabel(r"deployed loss gap $L(q_t) - L^*$ (nats)")
     ax.set_title(f"{ds.attrs.get('model', '')}: {b}-bit {g} {m}, every seed", fontsize=8)
@@ -176,3 +178,25 @@ def plot_tau_sensitivity(ds, ax=None):
     if drawn:
         ax.legend(fontsize=5, ncol=2)
     return ax
+
+
+def plot_bridge(ds, fig=None):
+    """The bridge figure: settle rates (both bands), blindness, inward cosines, every seed's path, tau."""
+    fig = plt.figure(figsize=(13, 7.5)) if fig is None else fig
+    axes = fig.subplots(2, 3)
+    plot_settle_rates(ds, axes[0, 0], band="abs")
+    plot_settle_rates(ds, axes[0, 1], band="rel")
+    plot_blindness(ds, axes[0, 2])
+    plot_inward(ds, axes[1, 0])
+    plot_loss_paths(ds, axes[1, 1])
+    plot_tau_sensitivity(ds, axes[1, 2])
+    prefix = f"{ds.attrs.get('model', '')}: "
+    for i, (ax, tag) in enumerate(zip(axes.flat, "abcdef", strict=True)):
+        title = ax.get_title().removeprefix(prefix)
+        ax.set_title("")
+        ax.set_title(f"({tag}) {title}", loc="left", fontsize=7)
+        if i == 1 and ax.get_legend() is not None:  # one legend for the two rate panels
+            ax.get_legend().remove()
+    if fig.get_layout_engine() is None:
+        fig.tight_layout()
+    return fig

@@ -4,16 +4,17 @@ r"""The bridge's protocol on one model: train, place PTQ points, tune QAT on tun
    test metric, the river's anchors (late checkpoints) and the step :math:`\eta_0 = 1/\lambda_{\max}` of
    its foot descent (Lanczos on HVPs at :math:`w^*`).
 2. **PTQ points** -- per (bits, grid, method): RTN and sequentially calibrated GPTQ on the absmax and
-   clip-optimised grids. A start *needs QAT* when its PTQ point is outside the absolute band at the
-   smallest tau of :data:`~landscape.models.band.TAU_GRID` or outside the relative band.
+   clip-optimised grids. An evaluation start *needs QAT* when its PTQ point is outside the absolute band
+   at the smallest tau of :data:`~landscape.models.band.TAU_GRID` or outside the relative band.
 3. **Tuning** (tuning seeds only) -- per bit width, every optimizer setting (SGD / Adam x constant /
-   cosine x the learning-rate grid) runs STE-QAT from every tuning start that needs QAT; the setting
+   cosine x the learning-rate grid) runs STE-QAT from every tuning start outside the absolute band at
+   the smallest tau (the tuning never reads test data); the setting
    that settles (absolute band, tau) on the most starts wins, ties broken by the mean tail fraction in
    band and then by the smaller mean final excess loss. Test data are never used for tuning.
 4. **Evaluation** (evaluation seeds) -- STE-QAT with the tuned setting from every start that needs QAT,
    with paths for the normal frame; the controls (gradient at the latent: full-precision fine-tuning
-   deployed by RTN, from w*, same setting) and the oracle (the same optimizer and rate, cosine-decayed
-   over ``oracle_factor`` x the budget).
+   deployed by RTN, from w*, same setting) and the oracle (from the RTN start of the first
+   ``oracle_seeds`` seeds: the same optimizer and rate, cosine-decayed over ``oracle_factor`` x the budget).
 """
 
 from __future__ import annotations
@@ -151,7 +152,14 @@ def tune(cfg: BridgeConfig, nets: dict) -> dict:
     configs = tuning_configs(cfg)
     out = {}
     for b in cfg.bits:
-        keys = [(s, b, g, m) for s in nets for g in cfg.grids for m in cfg.tune_methods if needs_qat(nets[s], (b, g, m))]
+        # tuning starts (training loss only, no test data): outside the absolute band at tau; if none, at the
+        # smallest tau of TAU_GRID. Each start is scored in the tightest of the two bands it is outside of.
+        cand = [(s, b, g, m) for s in nets for g in cfg.grids for m in cfg.tune_methods]
+        keys = [k for k in cand if ptq_outside(nets[k[0]], k[1:], cfg.tau)[0]]
+        tau_of = dict.fromkeys(keys, cfg.tau)
+        if not keys:
+            keys = [k for k in cand if ptq_outside(nets[k[0]], k[1:], min(TAU_GRID))[0]]
+            tau_of = dict.fromkeys(keys, min(TAU_GRID))
         if not keys:
             out[b] = {"config": None, "table": [], "starts": []}
             continue
@@ -160,7 +168,7 @@ def tune(cfg: BridgeConfig, nets: dict) -> dict:
         def reduce(spec, traj):
             net = nets[spec.net]
             loss = loss_rows(traj)
-            bt = _band_summary(loss, net.loss_star, cfg.tau)
+            bt = _band_summary(loss, net.loss_star, tau_of[spec.start])
             return {"settled": bool(bt["settled"]), "tail": bt["frac_in_band_tail"],
                     "excess": float(max(loss[-1] - net.loss_star, 0.0)) if np.isfinite(loss[-1]) else np.inf,
                     "diverged": bool(traj.diverge_time >= 0)}
@@ -176,7 +184,8 @@ def tune(cfg: BridgeConfig, nets: dict) -> dict:
                           "diverged": sum(x["diverged"] for x in r)})
         best = max(range(len(configs)), key=lambda i: (table[i]["settled"], table[i]["mean_tail"],
                                                        -table[i]["mean_excess"]))
-        out[b] = {"config": configs[best], "table": table, "starts": [list(k) for k in keys]}
+        out[b] = {"config": configs[best], "table": table, "starts": [list(k) for k in keys],
+                  "tau": tau_of[keys[0]]}
     tuned = [b for b in cfg.bits if out[b]["config"] is not None]
     for b in cfg.bits:  # a bit width with nothing to tune borrows the nearest tuned one's setting
         if out[b]["config"] is None:
@@ -312,7 +321,7 @@ def evaluate(cfg: BridgeConfig, nets: dict, tuned: dict) -> dict:
     clock["fp_control_s"] = time.perf_counter() - t0
     t0 = time.perf_counter()
     n_or = len(cfg.eval_seeds) if cfg.oracle_seeds < 0 else cfg.oracle_seeds
-    or_keys = [k for k in keys if k[0] in cfg.eval_seeds[:n_or]]
+    or_keys = [k for k in keys if k[0] in cfg.eval_seeds[:n_or] and k[3] == "rtn"]
     or_specs = [RunSpec(k[0], k, k[:3], "ste", dataclasses.replace(tuned[k[1]]["config"], schedule="cosine"),
                         cfg.oracle_steps) for k in or_keys]
     oracle = run_specs(or_specs, surfaces, starts, quants, reduce=reduce_short, key=jax.random.PRNGKey(3), **common)

@@ -75,7 +75,11 @@ def channel_steps(weight, bits: int, grid: str = "absmax"):
     """Delta_r (rows, 1) of the ``absmax`` or MSE-``clip`` grid (tiny floor for an all-zero row)."""
     check_bits([bits])
     check_grid(grid)
-    weight = jnp.asarray(weight)
+    return _steps(jnp.asarray(weight), int(bits), grid)
+
+
+@functools.partial(jax.jit, static_argnames=("bits", "grid"))
+def _steps(weight, bits, grid):
     absmax = jnp.maximum(jnp.max(jnp.abs(weight), axis=1, keepdims=True), 1e-12)
     base = absmax / (2 ** (bits - 1) - 1)
     if grid == "absmax":

@@ -28,7 +28,14 @@ import optax
 
 from landscape._checks import check_int_at_least
 from landscape.models.data import Split
-from landscape.models.nets import CHECKPOINTS, Task, checkpoint_steps, cross_entropy, save_checkpoints, unstack
+from landscape.models.nets import (
+    CHECKPOINTS,
+    Task,
+    checkpoint_steps,
+    cross_entropy,
+    save_checkpoints,
+    unstack,
+)
 from landscape.models.text import ngram_bits, pydoc_corpus, windows
 
 __all__ = ["transformer_init", "transformer_apply", "transformer_inputs", "char_transformer"]
