@@ -1,4 +1,4 @@
-"""The bridge's mathematics on objects small enough to check exactly: HVP, spectra, bands, grids, feet, verdicts."""
+"""The bridge's mathematics on objects small enough to check exactly: HVP, spectra, bands, grids, feet."""
 
 import jax
 import jax.numpy as jnp
@@ -91,7 +91,9 @@ def test_one_touch_is_not_settled_and_the_times_are_exact():
 
 def test_relative_band_boundaries():
     assert rel_in_band(0.975, 0.98, "accuracy") and not rel_in_band(0.9749, 0.98, "accuracy")
-    assert rel_in_band(2.0 + REL_TOL["bpc"], 2.0, "bpc") and not rel_in_band(2.0 + 1.01 * REL_TOL["bpc"], 2.0, "bpc")
+    assert rel_in_band(2.0 + REL_TOL["bpc"], 2.0, "bpc") and not rel_in_band(
+        2.0 + 1.01 * REL_TOL["bpc"], 2.0, "bpc"
+    )
     assert rel_in_band(1.02 * 5.0, 5.0, "perplexity") and not rel_in_band(1.0201 * 5.0, 5.0, "perplexity")
     assert not rel_in_band(np.nan, 5.0, "perplexity")
     # bpc tolerance is the perplexity ratio 1.02 in bits
@@ -104,8 +106,9 @@ def test_relative_band_boundaries():
 def test_clip_grid_never_has_more_weight_error_than_absmax():
     params = {"dense": dense_init(jax.random.PRNGKey(0), (16, 12, 5))}
     w = flat_weights(params)
-    rows = np.concatenate([np.repeat(np.arange(o), i) + off for (o, i), off in
-                           zip([(12, 16), (5, 12)], (0, 12), strict=True)])  # the output row of each weight
+    rows = np.concatenate(
+        [np.repeat(np.arange(o), i) + off for (o, i), off in zip([(12, 16), (5, 12)], (0, 12), strict=True)]
+    )  # the output row of each weight
     for bits in (2, 4):
         errs = {}
         for grid in ("absmax", "clip"):
@@ -119,7 +122,9 @@ def test_clip_grid_never_has_more_weight_error_than_absmax():
         s_abs = channel_steps(params["dense"][0]["w"], bits, "absmax")
         s_clip = channel_steps(params["dense"][0]["w"], bits, "clip")
         assert np.all(np.asarray(s_clip) <= np.asarray(s_abs) * (1 + 1e-6))
-    assert float(jnp.sum((rtn_point(params, 2, "clip") - w) ** 2)) < float(jnp.sum((rtn_point(params, 2) - w) ** 2))
+    assert float(jnp.sum((rtn_point(params, 2, "clip") - w) ** 2)) < float(
+        jnp.sum((rtn_point(params, 2) - w) ** 2)
+    )
 
 
 def _valley(mu=4.0):
@@ -140,7 +145,9 @@ def test_foot_normal_distance_width_and_inward_cosine_on_a_valley():
         # gradient descent on this valley moves along n only: the foot is q shifted along n to the level set
         s = float(jnp.dot(n, p[0]))
         assert 1 < int(foot.steps[0]) < 60 and abs(s) <= np.sqrt(2 * level / mu) + 1e-12
-        np.testing.assert_allclose(p[0] - s * np.asarray(n), np.asarray(q[0]) - 1.0 * np.asarray(n), atol=1e-12)
+        np.testing.assert_allclose(
+            p[0] - s * np.asarray(n), np.asarray(q[0]) - 1.0 * np.asarray(n), atol=1e-12
+        )
         g = jax.vmap(jax.grad(lambda w: loss(w, 0)))(q)
         assert cosine(-np.asarray(g[:1]), p[:1] - np.asarray(q[:1]))[0] == pytest.approx(1.0)
         # width from the foot along the normal: 0.5 mu ((s + t)^2 - s^2) = tau
@@ -168,7 +175,9 @@ def test_blindness_terms_are_exact_for_a_quadratic_and_see_a_quartic_wall():
             assert rec[f"{name}actual_rise"] == pytest.approx(rec[f"{name}quad_rise"])
         wall = lambda w, _: jnp.sum((w - w0) ** 4)  # noqa: E731  (flat at w0: H = 0, g = 0)
         rec = blindness_terms(wall, 0.0, w0, q, jax.random.PRNGKey(0))[0]
-        assert rec["quad_rise"] == pytest.approx(0.0, abs=1e-12) and rec["actual_rise"] == pytest.approx(np.sum(e**4))
+        assert rec["quad_rise"] == pytest.approx(0.0, abs=1e-12) and rec["actual_rise"] == pytest.approx(
+            np.sum(e**4)
+        )
 
 
 def test_labels_and_group_verdicts_use_the_wilson_interval():
@@ -176,13 +185,23 @@ def test_labels_and_group_verdicts_use_the_wilson_interval():
     assert label_of(2, 2)[0] == "undecided"  # two seeds can never decide
     lo, hi = wilson_interval(5, 5)
     assert label_of(5, 5)[1:] == pytest.approx((float(lo), float(hi)))
-    rows = [{"seed": s, "ptq_outside_abs": s < 4, "settled": s < 3, "hit_time": 3, "ptq_gap": 0.3 if s < 4 else 0.01,
-             "tau_sensitivity": {"0.05": {"settled": s < 3}, "0.2": {"settled": True}}} for s in range(5)]
+    rows = [
+        {
+            "seed": s,
+            "ptq_outside_abs": s < 4,
+            "settled": s < 3,
+            "hit_time": 3,
+            "ptq_gap": 0.3 if s < 4 else 0.01,
+            "tau_sensitivity": {"0.05": {"settled": s < 3}, "0.2": {"settled": True}},
+        }
+        for s in range(5)
+    ]
     v = group_verdict(rows, "abs", qat_steps=100, window=10, oracle_steps=400)
     assert (v["n_outside"], v["k_settled"], v["label"]) == (4, 3, "undecided")
     assert v["outside_seeds"] == [0, 1, 2, 3] and "3/4" in v["text"] and "Wilson 95%" in v["text"]
-    inside = group_verdict([dict(r, ptq_outside_abs=False) for r in rows], "abs", qat_steps=100, window=10,
-                           oracle_steps=400)
+    inside = group_verdict(
+        [dict(r, ptq_outside_abs=False) for r in rows], "abs", qat_steps=100, window=10, oracle_steps=400
+    )
     assert inside["label"] == "ptq-inside"
     sens = {s["tau"]: s for s in tau_sensitivity(rows, (0.05, 0.2, 0.5))}
     assert sens[0.05]["k_settled"] == 3 and sens[0.2]["k_settled"] == 4 and sens[0.5]["label"] == "ptq-inside"

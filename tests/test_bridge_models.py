@@ -29,8 +29,17 @@ from landscape.ptq.gptq import gptq
 from landscape.quantizers import integer_grid
 
 DIGITS_MIN_ACCURACY = 0.95
-ROW_FIELDS = ("fp_metric", "ptq_metric", "qat_metric", "hit_time", "settle_time", "frac_in_band_tail",
-              "inward_cos_mean", "quad_rise", "actual_rise")
+ROW_FIELDS = (
+    "fp_metric",
+    "ptq_metric",
+    "qat_metric",
+    "hit_time",
+    "settle_time",
+    "frac_in_band_tail",
+    "inward_cos_mean",
+    "quad_rise",
+    "actual_rise",
+)
 
 
 @pytest.fixture(scope="module")
@@ -41,7 +50,9 @@ def mlp():
 def test_digits_mlp_beats_its_floor_and_is_reproducible(mlp):
     assert mlp.info["test_accuracy"] >= DIGITS_MIN_ACCURACY
     again = digits_mlp(0, steps=300, weight_decay=0.1)
-    np.testing.assert_array_equal(np.asarray(flat_weights(mlp.params)), np.asarray(flat_weights(again.params)))
+    np.testing.assert_array_equal(
+        np.asarray(flat_weights(mlp.params)), np.asarray(flat_weights(again.params))
+    )
     # the checkpoints come from the same run: the early one is worse on the training loss
     assert set(mlp.checkpoints) == {"early", "late_75", "late_90"}
     loss = NetLoss(mlp.apply)
@@ -81,8 +92,14 @@ def test_batched_qat_equals_single_runs_on_the_driver(mlp):
     specs.append(RunSpec(0, 0, 0, "ste", QATConfig("sgd", "cosine", 1.0), 12))
     out = run_specs(specs, {0: surface}, {0: w}, {0: quant}, max_batch=2)
     for spec, tr in zip(specs[:2], out, strict=False):
-        ref = ls.run(surface, quant, ls.ste(spec.config.learning_rate), w, 12,
-                     save=ls.SaveAt(fields=("loss", "in_basin"), extras=False))
+        ref = ls.run(
+            surface,
+            quant,
+            ls.ste(spec.config.learning_rate),
+            w,
+            12,
+            save=ls.SaveAt(fields=("loss", "in_basin"), extras=False),
+        )
         np.testing.assert_allclose(loss_rows(tr)[:-1], np.asarray(ref.loss), rtol=2e-5, atol=1e-6)
         assert int(tr.hit_time) == int(ref.hit_time) and int(tr.settle_time) == int(ref.settle_time)
     # the cosine schedule decays: its last update is smaller than the constant rate's
@@ -124,8 +141,25 @@ def test_transformer_is_causal_and_exposes_every_quantized_input():
 @pytest.fixture(scope="module")
 def bridge_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("bridge")
-    res = CliRunner().invoke(app, ["bridge", "--model", "digits-mlp", "--quick", "--bits", "2", "--train-steps",
-                                   "150", "--qat-steps", "20", "--json", str(out / "b.json"), "--out", str(out)])
+    res = CliRunner().invoke(
+        app,
+        [
+            "bridge",
+            "--model",
+            "digits-mlp",
+            "--quick",
+            "--bits",
+            "2",
+            "--train-steps",
+            "150",
+            "--qat-steps",
+            "20",
+            "--json",
+            str(out / "b.json"),
+            "--out",
+            str(out),
+        ],
+    )
     doc = json.loads((out / "b.json").read_text()) if (out / "b.json").exists() else None
     return res, doc, out
 
@@ -162,12 +196,17 @@ def test_a_referee_rederives_band_times_and_verdicts_from_the_json(bridge_run):
         gap = np.asarray(row["loss_path"]) - row["fp_loss"]
         bt = band_times(gap <= r["config"]["tau"], steps)
         assert (bt["hit_time"], bt["settle_time"], bool(bt["settled"])) == (
-            row["hit_time"], row["settle_time"], row["settled"])
+            row["hit_time"],
+            row["settle_time"],
+            row["settled"],
+        )
         assert bt["frac_in_band_tail"] == pytest.approx(row["frac_in_band_tail"])
         for tau, s in row["tau_sensitivity"].items():
             assert bool(band_times(gap <= float(tau), steps)["settled"]) == s["settled"]
     for v in r["verdicts"]:
-        grp = [x for x in r["rows"] if (x["bits"], x["grid"], x["method"]) == (v["bits"], v["grid"], v["method"])]
+        grp = [
+            x for x in r["rows"] if (x["bits"], x["grid"], x["method"]) == (v["bits"], v["grid"], v["method"])
+        ]
         out = [x for x in grp if x[f"ptq_outside_{v['band']}"]]
         assert v["n_outside"] == len(out) and v["seeds"] == [x["seed"] for x in grp]
         if out:
@@ -190,7 +229,9 @@ def test_dataset_figures_and_replot(bridge_run):
     assert ds.sizes["run"] == len(r["rows"]) and json.loads(ds.attrs["manifest"])["config"]["quick"]
     fig, axes = plt.subplots(1, 4)
     plot_settle_rates(ds, axes[0])
-    assert len(axes[0].get_xticklabels()) == sum(1 for v in r["verdicts"] if v["band"] == "abs" and v["n_outside"])
+    assert len(axes[0].get_xticklabels()) == sum(
+        1 for v in r["verdicts"] if v["band"] == "abs" and v["n_outside"]
+    )
     plot_blindness(ds, axes[1])
     assert len(axes[1].collections) >= 1
     plot_inward(ds, axes[2])

@@ -20,8 +20,10 @@ def register(app: typer.Typer) -> None:
 
     @app.command("bridge")
     def bridge(
-        model: str = typer.Option("digits-mlp", help="digits-mlp, digits-cnn, char-transformer, markov-lm, "
-                                                      "a comma list of them, or 'all'"),
+        model: str = typer.Option(
+            "digits-mlp",
+            help="digits-mlp, digits-cnn, char-transformer, markov-lm, a comma list of them, or 'all'",
+        ),
         quick: bool = typer.Option(False, "--quick", help="2 evaluation seeds, 1 tuning seed, shorter runs"),
         bits: str = typer.Option("", help="comma-separated bit widths in 2..8 (default: the model's preset)"),
         eval_seeds: str = typer.Option("", help="comma-separated evaluation seeds (default 0..4; quick 0,1)"),
@@ -29,7 +31,9 @@ def register(app: typer.Typer) -> None:
         tau: float = typer.Option(0.05, help="absolute band on the training loss (nats)"),
         qat_steps: int = typer.Option(0, help="STE-QAT budget T (0: the model's preset)"),
         train_steps: int = typer.Option(0, help="training steps of every network (0: the model's preset)"),
-        json_path: Path = typer.Option(None, "--json", help="write every row, verdict and setting to this file"),
+        json_path: Path = typer.Option(
+            None, "--json", help="write every row, verdict and setting to this file"
+        ),
         out: Path = typer.Option(None, help="folder for bridge_<model>.nc and bridge_<model>.png"),
     ) -> None:
         """Train, quantize (RTN/GPTQ x absmax/clip grids), tune STE-QAT on tuning seeds, judge on others."""
@@ -56,6 +60,8 @@ def register(app: typer.Typer) -> None:
         except ValueError as err:
             raise typer.BadParameter(str(err)) from None
         console = Console()
+        if not console.is_terminal:
+            console = Console(width=max(console.width, 150))
         results, t_all = [], time.perf_counter()
         for cfg in cfgs:
             t0 = time.perf_counter()
@@ -64,13 +70,17 @@ def register(app: typer.Typer) -> None:
             res["wall_s"] = time.perf_counter() - t0
             results.append(res)
             _print(console, res)
+            if json_path is not None:  # after every model: a later failure keeps the finished ones
+                doc = {
+                    "models": results,
+                    "wall_s": time.perf_counter() - t_all,
+                    "manifest": manifest({"models": names, "quick": quick, **over}),
+                }
+                write_json(json_path, doc)
+                console.print(f"wrote {json_path} ({len(results)} of {len(cfgs)} models)")
             if out is not None:
                 _write_figures(res, Path(out), console)
         wall = time.perf_counter() - t_all
-        if json_path is not None:
-            doc = {"models": results, "wall_s": wall, "manifest": manifest({"models": names, "quick": quick, **over})}
-            write_json(json_path, doc)
-            console.print(f"wrote {json_path}")
         console.print(f"total wall time {wall:.0f} s")
 
 
@@ -78,34 +88,62 @@ def _print(console, res) -> None:
     from rich.table import Table
 
     net0 = next(v for v in res["networks"].values() if v["role"] == "eval")
-    console.print(f"[bold]{res['model']}[/bold]: dim w = {net0['dim']}; test {res['metric']} of the evaluation "
-                  "seeds: " + ", ".join(f"{s}: {v['metric_star']:.4g}" for s, v in res["networks"].items()
-                                        if v["role"] == "eval"))
+    console.print(
+        f"[bold]{res['model']}[/bold]: dim w = {net0['dim']}; test {res['metric']} of the evaluation "
+        "seeds: "
+        + ", ".join(f"{s}: {v['metric_star']:.4g}" for s, v in res["networks"].items() if v["role"] == "eval")
+    )
     info = net0["info"]
     if "bigram_bpc" in info:
-        console.print(f"  baselines (test): unigram {info['unigram_bpc']:.3f} bpc, bigram {info['bigram_bpc']:.3f} bpc")
+        console.print(
+            f"  baselines (test): unigram {info['unigram_bpc']:.3f} bpc, bigram {info['bigram_bpc']:.3f} bpc"
+        )
     if "optimal_perplexity" in info:
-        console.print(f"  optimal perplexity e^H = {info['optimal_perplexity']:.4g} (seed {next(iter(res['networks']))})")
-    console.print("tuned STE-QAT per bit width: " + "; ".join(
-        f"{b}-bit {t['label']}" + (f" (from {t['borrowed_from']}-bit)" if t.get("borrowed_from") else "")
-        for b, t in res["tuning"].items()))
+        console.print(
+            f"  optimal perplexity e^H = {info['optimal_perplexity']:.4g} "
+            f"(seed {next(iter(res['networks']))})"
+        )
+    console.print(
+        "tuned STE-QAT per bit width: "
+        + "; ".join(
+            f"{b}-bit {t['label']}" + (f" (from {t['borrowed_from']}-bit)" if t.get("borrowed_from") else "")
+            for b, t in res["tuning"].items()
+        )
+    )
     for band in ("abs", "rel"):
         table = Table(title=f"{res['model']}: verdicts, {res['definitions'][band + '_band']}")
-        for col in ("bits", "grid", "ptq", "outside", "settled", "Wilson 95%", "oracle", "control",
-                    "inward cos", "actual/quad", "verdict"):
+        for col in (
+            "bits",
+            "grid",
+            "ptq",
+            "outside",
+            "settled",
+            "Wilson 95%",
+            "oracle",
+            "control",
+            "inward cos",
+            "actual/quad",
+            "verdict",
+        ):
             table.add_column(col, no_wrap=True)
         for v in res["verdicts"]:
             if v["band"] != band:
                 continue
             lo, hi = v.get("wilson_lo"), v.get("wilson_hi")
             ic, rr = v["inward_cos"]["mean"], v["rise_ratio"]["mean"]
-            table.add_row(str(v["bits"]), v["grid"], v["method"], f"{v['n_outside']}/{v['n_seeds']}",
-                          f"{v['k_settled']}/{v['n_outside']}" if v["n_outside"] else "-",
-                          f"[{lo:.2f}, {hi:.2f}]" if lo is not None else "-",
-                          f"{v['oracle_settled']}/{v['n_oracle']}" if v.get("n_oracle") else "-",
-                          f"{v['fp_control_settled']}/{v['n_fp_control']}" if v.get("n_fp_control") else "-",
-                          f"{ic:.2f}" if ic is not None else "-", f"{rr:.3g}" if rr is not None else "-",
-                          v["label"])
+            table.add_row(
+                str(v["bits"]),
+                v["grid"],
+                v["method"],
+                f"{v['n_outside']}/{v['n_seeds']}",
+                f"{v['k_settled']}/{v['n_outside']}" if v["n_outside"] else "-",
+                f"[{lo:.2f}, {hi:.2f}]" if lo is not None else "-",
+                f"{v['oracle_settled']}/{v['n_oracle']}" if v.get("n_oracle") else "-",
+                f"{v['fp_control_settled']}/{v['n_fp_control']}" if v.get("n_fp_control") else "-",
+                f"{ic:.2f}" if ic is not None else "-",
+                f"{rr:.3g}" if rr is not None else "-",
+                v["label"],
+            )
         console.print(table)
     console.print(f"settled = {res['definitions']['settled']}; verdict = {res['definitions']['verdict']}")
     console.print(f"timings {res['timings']}; load average {res['load']}; wall {res['wall_s']:.0f} s")

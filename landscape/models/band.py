@@ -86,6 +86,6 @@ def band_times(in_band, num_steps: int | None = None) -> dict:
         "settle_time": settle.astype(np.int64),
         "settled": (settle >= 0) & (settle <= t_end - w),
         "frac_in_band": b.mean(-1),
-        "frac_in_band_tail": b[..., t_end - w:].mean(-1),
+        "frac_in_band_tail": b[..., t_end - w :].mean(-1),
         "window": w,
     }

@@ -19,26 +19,71 @@ MODELS = ("digits-mlp", "digits-cnn", "char-transformer", "markov-lm")
 #: per model: settings of the quick and the full preset (BridgeConfig fields; anything else is default)
 MODEL_PRESETS = {
     "digits-mlp": {
-        "full": dict(train_steps=800, qat_steps=300, sgd_lrs=(0.3, 1.0, 3.0), adam_lrs=(3e-3, 1e-2, 3e-2, 1e-1)),
-        "quick": dict(train_steps=500, qat_steps=200, sgd_lrs=(0.3, 1.0), adam_lrs=(1e-2, 3e-2), oracle_seeds=1,
-                      n_probe=5, foot_steps=40),
+        "full": dict(
+            train_steps=800, qat_steps=300, sgd_lrs=(0.3, 1.0, 3.0), adam_lrs=(3e-3, 1e-2, 3e-2, 1e-1)
+        ),
+        "quick": dict(
+            train_steps=500,
+            qat_steps=200,
+            sgd_lrs=(0.3, 1.0),
+            adam_lrs=(1e-2, 3e-2),
+            oracle_seeds=1,
+            n_probe=5,
+            foot_steps=40,
+        ),
     },
     "digits-cnn": {
         "full": dict(train_steps=800, qat_steps=300, sgd_lrs=(0.3, 1.0), adam_lrs=(3e-3, 1e-2, 3e-2, 1e-1)),
-        "quick": dict(train_steps=500, qat_steps=200, sgd_lrs=(0.3, 1.0), adam_lrs=(1e-2, 3e-2), oracle_seeds=1,
-                      n_probe=5, foot_steps=40),
+        "quick": dict(
+            train_steps=500,
+            qat_steps=200,
+            sgd_lrs=(0.3, 1.0),
+            adam_lrs=(1e-2, 3e-2),
+            oracle_seeds=1,
+            n_probe=5,
+            foot_steps=40,
+        ),
     },
     "char-transformer": {
-        "full": dict(train_steps=1200, qat_steps=150, sgd_lrs=(0.3, 1.0), adam_lrs=(3e-4, 1e-3, 3e-3), metric_every=10,
-                     n_probe=5, foot_steps=30, max_batch=4, tune_methods=("rtn",), oracle_seeds=1, bits=(4, 3, 2)),
-        "quick": dict(train_steps=500, qat_steps=100, sgd_lrs=(1.0,), adam_lrs=(1e-3,), metric_every=10, n_probe=4,
-                      foot_steps=25, max_batch=4, tune_methods=("rtn",), oracle_seeds=1, bits=(4, 2),
-                      grids=("clip",)),
+        "full": dict(
+            train_steps=1200,
+            qat_steps=150,
+            sgd_lrs=(0.3, 1.0),
+            adam_lrs=(3e-4, 1e-3, 3e-3),
+            metric_every=10,
+            n_probe=5,
+            foot_steps=30,
+            max_batch=4,
+            tune_methods=("rtn",),
+            oracle_seeds=1,
+            bits=(4, 3, 2),
+        ),
+        "quick": dict(
+            train_steps=500,
+            qat_steps=100,
+            sgd_lrs=(1.0,),
+            adam_lrs=(1e-3,),
+            metric_every=10,
+            n_probe=4,
+            foot_steps=25,
+            max_batch=4,
+            tune_methods=("rtn",),
+            oracle_seeds=1,
+            bits=(4, 2),
+            grids=("clip",),
+        ),
     },
     "markov-lm": {
         "full": dict(train_steps=1000, qat_steps=300, sgd_lrs=(0.3, 1.0, 3.0), adam_lrs=(3e-3, 1e-2, 3e-2)),
-        "quick": dict(train_steps=600, qat_steps=200, sgd_lrs=(0.3, 1.0), adam_lrs=(1e-2, 3e-2), oracle_seeds=1,
-                      n_probe=5, foot_steps=40),
+        "quick": dict(
+            train_steps=600,
+            qat_steps=200,
+            sgd_lrs=(0.3, 1.0),
+            adam_lrs=(1e-2, 3e-2),
+            oracle_seeds=1,
+            n_probe=5,
+            foot_steps=40,
+        ),
     },
 }
 
@@ -79,8 +124,13 @@ class BridgeConfig:
         if self.model not in MODELS:
             raise LandscapeError(f"model must be one of {MODELS}; got {self.model!r}.")
         object.__setattr__(self, "bits", check_bits(_tuple(self.bits)))
-        for name, allowed in (("grids", GRIDS), ("methods", METHODS), ("tune_methods", METHODS),
-                              ("optimizers", OPTIMIZERS), ("schedules", SCHEDULES)):
+        for name, allowed in (
+            ("grids", GRIDS),
+            ("methods", METHODS),
+            ("tune_methods", METHODS),
+            ("optimizers", OPTIMIZERS),
+            ("schedules", SCHEDULES),
+        ):
             vals = _tuple(getattr(self, name))
             bad = [v for v in vals if v not in allowed]
             if not vals or bad:
@@ -92,8 +142,10 @@ class BridgeConfig:
                 raise LandscapeError(f"{name} must be distinct integers >= 0; got {vals!r}.")
             object.__setattr__(self, name, vals)
         if set(self.eval_seeds) & set(self.tune_seeds):
-            raise LandscapeError(f"eval_seeds and tune_seeds must be disjoint; both hold "
-                                 f"{sorted(set(self.eval_seeds) & set(self.tune_seeds))}.")
+            raise LandscapeError(
+                f"eval_seeds and tune_seeds must be disjoint; both hold "
+                f"{sorted(set(self.eval_seeds) & set(self.tune_seeds))}."
+            )
         for name in ("sgd_lrs", "adam_lrs"):
             vals = tuple(float(v) for v in _tuple(getattr(self, name)))
             if not vals:
@@ -102,17 +154,27 @@ class BridgeConfig:
                 check_positive(name, v)
             object.__setattr__(self, name, vals)
         check_positive("tau", self.tau)
-        for name, low in (("qat_steps", 10), ("oracle_factor", 1), ("n_probe", 2), ("foot_steps", 1),
-                          ("metric_every", 1), ("train_steps", 1), ("n_calib", 1), ("max_batch", 1),
-                          ("oracle_seeds", -1), ("qat_batch", 1)):
+        for name, low in (
+            ("qat_steps", 10),
+            ("oracle_factor", 1),
+            ("n_probe", 2),
+            ("foot_steps", 1),
+            ("metric_every", 1),
+            ("train_steps", 1),
+            ("n_calib", 1),
+            ("max_batch", 1),
+            ("oracle_seeds", -1),
+            ("qat_batch", 1),
+        ):
             check_int_at_least(name, getattr(self, name), low)
         if self.metric_every > self.qat_steps:
-            raise LandscapeError(f"metric_every must lie in [1, qat_steps = {self.qat_steps}]; "
-                                 f"got {self.metric_every}.")
+            raise LandscapeError(
+                f"metric_every must lie in [1, qat_steps = {self.qat_steps}]; got {self.metric_every}."
+            )
 
     @classmethod
     def preset(cls, model: str = "digits-mlp", quick: bool = False, **overrides) -> BridgeConfig:
-        """The quick (2 eval seeds, 1 tuning seed) or full (5 eval, 2 tuning seeds) configuration of a model."""
+        """The quick (2 eval seeds, 1 tuning seed) or full (5 eval, 2 tuning) configuration of a model."""
         if model not in MODELS:
             raise LandscapeError(f"model must be one of {MODELS}; got {model!r}.")
         base = dict(MODEL_PRESETS[model]["quick" if quick else "full"])

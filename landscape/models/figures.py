@@ -24,11 +24,26 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-__all__ = ["plot_bridge", "plot_settle_rates", "plot_blindness", "plot_inward", "plot_loss_paths", "plot_tau_sensitivity",
-           "verdicts_of", "default_group"]
+__all__ = [
+    "plot_bridge",
+    "plot_settle_rates",
+    "plot_blindness",
+    "plot_inward",
+    "plot_loss_paths",
+    "plot_tau_sensitivity",
+    "verdicts_of",
+    "default_group",
+]
 
-_BITS_COLORS = {2: "tab:red", 3: "tab:orange", 4: "tab:blue", 5: "tab:cyan", 6: "tab:green", 7: "tab:olive",
-                8: "tab:purple"}
+_BITS_COLORS = {
+    2: "tab:red",
+    3: "tab:orange",
+    4: "tab:blue",
+    5: "tab:cyan",
+    6: "tab:green",
+    7: "tab:olive",
+    8: "tab:purple",
+}
 
 
 def _ax(ax, size=(5, 3.5)):
@@ -51,16 +66,41 @@ def plot_settle_rates(ds, ax=None, *, band: str = "abs"):
     x = np.arange(len(vs))
     for i, v in enumerate(vs):
         p = v["k_settled"] / v["n_outside"]
-        ax.errorbar([i], [p], yerr=[[p - v["wilson_lo"]], [v["wilson_hi"] - p]], fmt="o", color="k", capsize=3,
-                    label="STE-QAT settled (Wilson 95%)" if i == 0 else None)
-        ax.annotate(f"{v['k_settled']}/{v['n_outside']}", (i, p), textcoords="offset points", xytext=(5, 4),
-                    fontsize=6)
+        err = [[max(p - v["wilson_lo"], 0.0)], [max(v["wilson_hi"] - p, 0.0)]]  # >= 0 despite round-off
+        ax.errorbar(
+            [i],
+            [p],
+            yerr=err,
+            fmt="o",
+            color="k",
+            capsize=3,
+            label="STE-QAT settled (Wilson 95%)" if i == 0 else None,
+        )
+        ax.annotate(
+            f"{v['k_settled']}/{v['n_outside']}",
+            (i, p),
+            textcoords="offset points",
+            xytext=(5, 4),
+            fontsize=6,
+        )
         if v.get("n_oracle"):
-            ax.plot([i + 0.2], [v["oracle_settled"] / v["n_oracle"]], "^", color="tab:green", ms=5,
-                    label="oracle (long cosine run)" if i == 0 else None)
+            ax.plot(
+                [i + 0.2],
+                [v["oracle_settled"] / v["n_oracle"]],
+                "^",
+                color="tab:green",
+                ms=5,
+                label="oracle (long cosine run)" if i == 0 else None,
+            )
         if v.get("n_fp_control"):
-            ax.plot([i - 0.2], [v["fp_control_settled"] / v["n_fp_control"]], "s", color="tab:grey", ms=5,
-                    label="control: gradient at latent, then RTN" if i == 0 else None)
+            ax.plot(
+                [i - 0.2],
+                [v["fp_control_settled"] / v["n_fp_control"]],
+                "s",
+                color="tab:grey",
+                ms=5,
+                label="control: gradient at latent, then RTN" if i == 0 else None,
+            )
     ax.axhline(0.5, color="grey", ls=":", lw=1)
     ax.set_xticks(x)
     ax.set_xticklabels([_group_label(v) for v in vs], rotation=90, fontsize=6)
@@ -68,7 +108,9 @@ def plot_settle_rates(ds, ax=None, *, band: str = "abs"):
     ax.set_ylim(-0.05, 1.05)
     ax.set_ylabel(f"fraction settled ({band} band)")
     seeds = vs[0]["n_seeds"] if vs else 0
-    ax.set_title(f"{ds.attrs.get('model', '')}: settled where PTQ left the {band} band ({seeds} seeds)", fontsize=8)
+    ax.set_title(
+        f"{ds.attrs.get('model', '')}: settled where PTQ left the {band} band ({seeds} seeds)", fontsize=8
+    )
     if vs:
         ax.legend(fontsize=6, loc="lower left")
     else:
@@ -77,18 +119,26 @@ def plot_settle_rates(ds, ax=None, *, band: str = "abs"):
 
 
 def plot_blindness(ds, ax=None):
-    """Actual rise L(w* + e) - L(w*) against the quadratic model's rise, every PTQ error and seed (log-log)."""
+    """Actual rise L(w* + e) - L(w*) against the quadratic model's, every PTQ error and seed (log-log)."""
     ax = _ax(ax)
     floor = 1e-6
     for b in np.unique(ds.bits.values):
         sel = ds.bits.values == b
         c = _BITS_COLORS.get(int(b), "k")
         q, a = ds.quad_rise.values[sel], ds.actual_rise.values[sel]
-        ax.scatter(np.maximum(q, floor), np.maximum(a, floor), s=14, color=c, label=f"{int(b)}-bit, saturated w*")
+        ax.scatter(
+            np.maximum(q, floor), np.maximum(a, floor), s=14, color=c, label=f"{int(b)}-bit, saturated w*"
+        )
         qe, ae = ds.early_quad_rise.values[sel], ds.early_actual_rise.values[sel]
         if np.isfinite(qe).any():
-            ax.scatter(np.maximum(qe, floor), np.maximum(ae, floor), s=14, facecolors="none", edgecolors=c,
-                       label=f"{int(b)}-bit, early-stopped w*")
+            ax.scatter(
+                np.maximum(qe, floor),
+                np.maximum(ae, floor),
+                s=14,
+                facecolors="none",
+                edgecolors=c,
+                label=f"{int(b)}-bit, early-stopped w*",
+            )
     lim = [floor, max(1.0, float(np.nanmax(ds.actual_rise.values)) * 2)]
     ax.plot(lim, lim, color="grey", ls="--", lw=1, label="actual = quadratic")
     ax.set_xscale("log")
@@ -106,8 +156,13 @@ def plot_inward(ds, ax=None):
     ok = np.isfinite(ds.inward_cos_mean.values)
     for b in np.unique(ds.bits.values[ok]):
         sel = ok & (ds.bits.values == b)
-        ax.scatter(ds.cos_to_wstar_mean.values[sel], ds.inward_cos_mean.values[sel], s=14,
-                   color=_BITS_COLORS.get(int(b), "k"), label=f"{int(b)}-bit ({int(sel.sum())} runs)")
+        ax.scatter(
+            ds.cos_to_wstar_mean.values[sel],
+            ds.inward_cos_mean.values[sel],
+            s=14,
+            color=_BITS_COLORS.get(int(b), "k"),
+            label=f"{int(b)}-bit ({int(sel.sum())} runs)",
+        )
     ax.plot([-1, 1], [-1, 1], color="grey", ls="--", lw=1)
     ax.axhline(0, color="grey", lw=0.5)
     ax.axvline(0, color="grey", lw=0.5)
@@ -149,7 +204,9 @@ def plot_loss_paths(ds, ax=None, *, group=None):
             ax.plot(t, y, lw=1, label=f"seed {int(ds.seed.values[i])}")
     steps = int(ds.attrs["qat_steps"])
     ax.axhline(tau, color="grey", ls="--", lw=1, label=f"tau = {tau:g}")
-    ax.axvspan(steps - int(np.ceil(0.1 * steps)), steps, color="tab:green", alpha=0.1, label="settling window")
+    ax.axvspan(
+        steps - int(np.ceil(0.1 * steps)), steps, color="tab:green", alpha=0.1, label="settling window"
+    )
     ax.set_yscale("symlog", linthresh=min(tau / 10, 1e-3))
     ax.set_ylim(bottom=-tau)
     ax.set_xlabel("STE step t")
@@ -164,11 +221,23 @@ def plot_tau_sensitivity(ds, ax=None):
     ax = _ax(ax)
     drawn = 0
     for v in verdicts_of(ds, "abs"):
-        pts = [(s["tau"], s["k_settled"] / s["n_outside"]) for s in v.get("tau_sensitivity", []) if s["n_outside"]]
+        pts = [
+            (s["tau"], s["k_settled"] / s["n_outside"])
+            for s in v.get("tau_sensitivity", [])
+            if s["n_outside"]
+        ]
         if pts:
             x, y = zip(*pts, strict=True)
-            ax.plot(x, y, marker="o", ms=3, lw=1, color=_BITS_COLORS.get(v["bits"], "k"),
-                    ls="-" if v["method"] == "rtn" else ":", label=_group_label(v))
+            ax.plot(
+                x,
+                y,
+                marker="o",
+                ms=3,
+                lw=1,
+                color=_BITS_COLORS.get(v["bits"], "k"),
+                ls="-" if v["method"] == "rtn" else ":",
+                label=_group_label(v),
+            )
             drawn += 1
     ax.set_xscale("log")
     ax.set_xlabel(r"$\tau$ (nats)")

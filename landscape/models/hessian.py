@@ -74,8 +74,9 @@ def _lanczos_basis(matvec, v0, num_iter: int, key):
         return (basis, beta), (alpha, beta)
 
     keys = jax.random.split(key, num_iter)
-    (basis, _), (alphas, betas) = jax.lax.scan(step, (basis, jnp.zeros((), v0.dtype)),
-                                               (jnp.arange(num_iter), keys))
+    (basis, _), (alphas, betas) = jax.lax.scan(
+        step, (basis, jnp.zeros((), v0.dtype)), (jnp.arange(num_iter), keys)
+    )
     return basis[:num_iter], alphas, betas
 
 

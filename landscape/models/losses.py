@@ -25,15 +25,26 @@ import numpy as np
 from landscape._checks import LandscapeError
 from landscape.models.nets import accuracy, cross_entropy, flat_weights, with_weights
 
-__all__ = ["METRICS", "NetLoss", "NetMetric", "train_data", "test_data", "task_surface", "task_functions",
-           "stack", "metric_of_loss", "values_along", "grads_along"]
+__all__ = [
+    "METRICS",
+    "NetLoss",
+    "NetMetric",
+    "train_data",
+    "test_data",
+    "task_surface",
+    "task_functions",
+    "stack",
+    "metric_of_loss",
+    "values_along",
+    "grads_along",
+]
 
 METRICS = ("accuracy", "bpc", "perplexity")
 
 
 @dataclasses.dataclass(frozen=True)
 class NetLoss:
-    """L(w; data) = mean cross-entropy of ``apply`` with dense weights w (hashable: one compile per network type)."""
+    """L(w; data): mean cross-entropy of ``apply`` at dense weights w (hashable: one compile per network)."""
 
     apply: Callable
 

@@ -107,9 +107,11 @@ def checkpoint_steps(steps: int, fractions) -> tuple[int, ...]:
 
 
 def save_checkpoints(saved, marks, t, p):
-    """In a training scan: store params ``p`` (after step t+1) into row i of ``saved`` where marks[i] == t+1."""
+    """In a training scan: store ``p`` (after step t+1) into row i of ``saved`` where marks[i] == t+1."""
     hit = (t + 1) == marks
-    return jax.tree_util.tree_map(lambda a, x: jnp.where(hit.reshape((-1,) + (1,) * x.ndim), x[None], a), saved, p)
+    return jax.tree_util.tree_map(
+        lambda a, x: jnp.where(hit.reshape((-1,) + (1,) * x.ndim), x[None], a), saved, p
+    )
 
 
 def unstack(saved, n: int) -> list:
@@ -117,8 +119,9 @@ def unstack(saved, n: int) -> list:
     return [jax.tree_util.tree_map(lambda a, i=i: a[i], saved) for i in range(n)]
 
 
-def train(apply, params, x, y, *, steps: int, learning_rate: float = 1e-2, weight_decay: float = 0.0,
-          checkpoints=()):
+def train(
+    apply, params, x, y, *, steps: int, learning_rate: float = 1e-2, weight_decay: float = 0.0, checkpoints=()
+):
     """Full-batch AdamW (cosine) on the cross-entropy in one ``lax.scan``: (params, losses, [checkpoints]).
 
     ``checkpoints``: fractions of the run after which the parameters are also returned (same run).
@@ -126,8 +129,9 @@ def train(apply, params, x, y, *, steps: int, learning_rate: float = 1e-2, weigh
     """
     check_int_at_least("steps", steps, 1)
     marks = checkpoint_steps(steps, checkpoints)
-    p, losses, saved = _train_jit(apply, params, x, y, jnp.float32(learning_rate), jnp.float32(weight_decay),
-                                  steps=steps, marks=marks)
+    p, losses, saved = _train_jit(
+        apply, params, x, y, jnp.float32(learning_rate), jnp.float32(weight_decay), steps=steps, marks=marks
+    )
     return p, losses, unstack(saved, len(marks))
 
 
@@ -166,6 +170,7 @@ def with_weights(params, w):
         raise LandscapeError(f"w must have shape ({sum(sizes)},) (the dense weights); got {w.shape}.")
     cuts = np.cumsum(sizes)[:-1]
     parts = jnp.split(w, cuts)
-    dense = [dict(layer, w=part.reshape(s))
-             for layer, part, s in zip(params["dense"], parts, shapes, strict=True)]
+    dense = [
+        dict(layer, w=part.reshape(s)) for layer, part, s in zip(params["dense"], parts, shapes, strict=True)
+    ]
     return dict(params, dense=dense)

@@ -84,7 +84,9 @@ def prepare(cfg: BridgeConfig, seed: int) -> Network:
     a = jnp.stack([anchors[k] for k in names])
     gaps = values_along(net_loss, tr, a) - loss_star
     # barriers along the river's anchors: late_75 -> late_90 -> final
-    seg = barrier(net_loss, a[:-1], a[1:], stack([tr] * (len(names) - 1))) - loss_star if len(names) > 1 else []
+    seg = (
+        barrier(net_loss, a[:-1], a[1:], stack([tr] * (len(names) - 1))) - loss_star if len(names) > 1 else []
+    )
     quantizers, points = {}, {}
     for b in cfg.bits:
         for g in cfg.grids:
@@ -95,11 +97,23 @@ def prepare(cfg: BridgeConfig, seed: int) -> Network:
     qs = jnp.stack([points[k] for k in keys])
     pl = values_along(net_loss, tr, qs)
     pm = values_along(net_metric, te, qs)
-    return Network(seed, task, w, loss_star, metric_star, surface, 1.0 / max(lam, 1e-8), lam,
-                   anchors, dict(zip(names, gaps.tolist(), strict=True)),
-                   {f"{names[i]}->{names[i + 1]}": float(v) for i, v in enumerate(seg)},
-                   quantizers, points, dict(zip(keys, pl.tolist(), strict=True)),
-                   dict(zip(keys, pm.tolist(), strict=True)))
+    return Network(
+        seed,
+        task,
+        w,
+        loss_star,
+        metric_star,
+        surface,
+        1.0 / max(lam, 1e-8),
+        lam,
+        anchors,
+        dict(zip(names, gaps.tolist(), strict=True)),
+        {f"{names[i]}->{names[i + 1]}": float(v) for i, v in enumerate(seg)},
+        quantizers,
+        points,
+        dict(zip(keys, pl.tolist(), strict=True)),
+        dict(zip(keys, pm.tolist(), strict=True)),
+    )
 
 
 def ptq_outside(net: Network, key, tau: float) -> tuple[bool, bool]:
@@ -117,8 +131,12 @@ def needs_qat(net: Network, key) -> bool:
 
 def tuning_configs(cfg: BridgeConfig) -> list[QATConfig]:
     """Every optimizer setting of the tuning grid."""
-    return [QATConfig(o, s, lr) for o in cfg.optimizers for s in cfg.schedules
-            for lr in (cfg.sgd_lrs if o == "sgd" else cfg.adam_lrs)]
+    return [
+        QATConfig(o, s, lr)
+        for o in cfg.optimizers
+        for s in cfg.schedules
+        for lr in (cfg.sgd_lrs if o == "sgd" else cfg.adam_lrs)
+    ]
 
 
 def _tables(nets: dict):
@@ -132,7 +150,7 @@ def _tables(nets: dict):
 
 
 def batch_loss_of(cfg: BridgeConfig, nets: dict):
-    """The minibatch loss of QAT for a network trained on a stream (the transformer), else None (full batch)."""
+    """The minibatch loss of QAT for a network trained on a stream (the transformer), else None."""
     task = next(iter(nets.values())).task
     if getattr(task, "stream", None) is None:
         return None
@@ -165,27 +183,51 @@ def tune(cfg: BridgeConfig, nets: dict) -> dict:
             continue
         specs = [RunSpec(k[0], k, k[:3], "ste", c, cfg.qat_steps) for c in configs for k in keys]
 
-        def reduce(spec, traj):
+        def reduce(spec, traj, tau_of=tau_of):
             net = nets[spec.net]
             loss = loss_rows(traj)
             bt = _band_summary(loss, net.loss_star, tau_of[spec.start])
-            return {"settled": bool(bt["settled"]), "tail": bt["frac_in_band_tail"],
-                    "excess": float(max(loss[-1] - net.loss_star, 0.0)) if np.isfinite(loss[-1]) else np.inf,
-                    "diverged": bool(traj.diverge_time >= 0)}
+            return {
+                "settled": bool(bt["settled"]),
+                "tail": bt["frac_in_band_tail"],
+                "excess": float(max(loss[-1] - net.loss_star, 0.0)) if np.isfinite(loss[-1]) else np.inf,
+                "diverged": bool(traj.diverge_time >= 0),
+            }
 
-        res = run_specs(specs, surfaces, starts, quants, max_batch=cfg.max_batch, reduce=reduce,
-                        batch_loss=batch_loss_of(cfg, nets), key=jax.random.PRNGKey(b))
+        res = run_specs(
+            specs,
+            surfaces,
+            starts,
+            quants,
+            max_batch=cfg.max_batch,
+            reduce=reduce,
+            batch_loss=batch_loss_of(cfg, nets),
+            key=jax.random.PRNGKey(b),
+        )
         table = []
         for i, c in enumerate(configs):
-            r = res[i * len(keys):(i + 1) * len(keys)]
-            table.append({**c.as_dict(), "label": c.label, "n": len(r), "settled": sum(x["settled"] for x in r),
-                          "mean_tail": float(np.mean([x["tail"] for x in r])),
-                          "mean_excess": float(np.mean([x["excess"] for x in r])),
-                          "diverged": sum(x["diverged"] for x in r)})
-        best = max(range(len(configs)), key=lambda i: (table[i]["settled"], table[i]["mean_tail"],
-                                                       -table[i]["mean_excess"]))
-        out[b] = {"config": configs[best], "table": table, "starts": [list(k) for k in keys],
-                  "tau": tau_of[keys[0]]}
+            r = res[i * len(keys) : (i + 1) * len(keys)]
+            table.append(
+                {
+                    **c.as_dict(),
+                    "label": c.label,
+                    "n": len(r),
+                    "settled": sum(x["settled"] for x in r),
+                    "mean_tail": float(np.mean([x["tail"] for x in r])),
+                    "mean_excess": float(np.mean([x["excess"] for x in r])),
+                    "diverged": sum(x["diverged"] for x in r),
+                }
+            )
+        best = max(
+            range(len(configs)),
+            key=lambda i: (table[i]["settled"], table[i]["mean_tail"], -table[i]["mean_excess"]),
+        )
+        out[b] = {
+            "config": configs[best],
+            "table": table,
+            "starts": [list(k) for k in keys],
+            "tau": tau_of[keys[0]],
+        }
     tuned = [b for b in cfg.bits if out[b]["config"] is not None]
     for b in cfg.bits:  # a bit width with nothing to tune borrows the nearest tuned one's setting
         if out[b]["config"] is None:
@@ -209,7 +251,9 @@ def _geometry(cfg, net: Network, qs: np.ndarray, num_steps: int) -> dict:
     pts = np.concatenate([qs[t_probe], qs[-1:]])  # the probes and the final point
     n = pts.shape[0]
     data = stack([tr] * n)
-    foot = project(net_loss, jnp.asarray(pts), data, net.loss_star, cfg.tau, eta0=net.eta0, steps=cfg.foot_steps)
+    foot = project(
+        net_loss, jnp.asarray(pts), data, net.loss_star, cfg.tau, eta0=net.eta0, steps=cfg.foot_steps
+    )
     feet = np.asarray(foot.point)
     to_foot = feet - pts
     rho = np.linalg.norm(to_foot, axis=1)
@@ -225,8 +269,9 @@ def _geometry(cfg, net: Network, qs: np.ndarray, num_steps: int) -> dict:
     width, censored = np.nan, False
     if rho[0] > 0:
         nrm = to_foot[0] / rho[0] * -1.0  # from the foot towards q
-        r, cens = width_along(net_loss, jnp.asarray(feet[:1]), jnp.asarray(nrm[None]), stack([tr]), cfg.tau,
-                              4.0 * rho[0])
+        r, cens = width_along(
+            net_loss, jnp.asarray(feet[:1]), jnp.asarray(nrm[None]), stack([tr]), cfg.tau, 4.0 * rho[0]
+        )
         width, censored = float(r[0]), bool(cens[0])
     anchors = np.stack([np.asarray(a) for a in net.anchors.values()])
     ends = feet[[0, -1]]
@@ -266,8 +311,14 @@ def _metric_rows(cfg, net: Network, qs: np.ndarray, num_steps: int):
 def evaluate(cfg: BridgeConfig, nets: dict, tuned: dict) -> dict:
     """STE-QAT, the full-precision control and the oracle on the evaluation seeds; one record per run."""
     surfaces, starts, quants = _tables(nets)
-    keys = [(s, b, g, m) for s in nets for b in cfg.bits for g in cfg.grids for m in cfg.methods
-            if needs_qat(nets[s], (b, g, m))]
+    keys = [
+        (s, b, g, m)
+        for s in nets
+        for b in cfg.bits
+        for g in cfg.grids
+        for m in cfg.methods
+        if needs_qat(nets[s], (b, g, m))
+    ]
     t = cfg.qat_steps
     clock = {"geometry_s": 0.0, "metric_path_s": 0.0}
 
@@ -302,30 +353,61 @@ def evaluate(cfg: BridgeConfig, nets: dict, tuned: dict) -> dict:
         net = nets[spec.net]
         loss = loss_rows(traj)
         bt = _band_summary(loss, net.loss_star, cfg.tau)
-        met = values_along(NetMetric(net.task.apply, net.task.metric), test_data(net.task),
-                           np.asarray(traj.final_q)[None])[0]
-        return {**{f"abs_{k}": v for k, v in bt.items()}, "final_loss": float(loss[-1]), "final_metric": float(met),
-                "rel_in_band_end": bool(rel_in_band(met, net.metric_star, net.task.metric)),
-                "diverged": bool(traj.diverge_time >= 0)}
+        met = values_along(
+            NetMetric(net.task.apply, net.task.metric), test_data(net.task), np.asarray(traj.final_q)[None]
+        )[0]
+        return {
+            **{f"abs_{k}": v for k, v in bt.items()},
+            "final_loss": float(loss[-1]),
+            "final_metric": float(met),
+            "rel_in_band_end": bool(rel_in_band(met, net.metric_star, net.task.metric)),
+            "diverged": bool(traj.diverge_time >= 0),
+        }
 
     t0 = time.perf_counter()
     ste_specs = [RunSpec(k[0], k, k[:3], "ste", tuned[k[1]]["config"], t) for k in keys]
     common = dict(max_batch=cfg.max_batch, batch_loss=batch_loss_of(cfg, nets))
-    ste = run_specs(ste_specs, surfaces, starts, quants, paths=True, reduce=reduce_ste, key=jax.random.PRNGKey(1),
-                    **common)
+    ste = run_specs(
+        ste_specs,
+        surfaces,
+        starts,
+        quants,
+        paths=True,
+        reduce=reduce_ste,
+        key=jax.random.PRNGKey(1),
+        **common,
+    )
     clock["ste_runs_s"] = time.perf_counter() - t0 - clock["geometry_s"] - clock["metric_path_s"]
     t0 = time.perf_counter()
     fp_keys = [k for k in keys if k[3] == "rtn"]
     fp_specs = [RunSpec(k[0], k, k[:3], "fp", tuned[k[1]]["config"], t) for k in fp_keys]
-    fp = run_specs(fp_specs, surfaces, starts, quants, reduce=reduce_short, key=jax.random.PRNGKey(2), **common)
+    fp = run_specs(
+        fp_specs, surfaces, starts, quants, reduce=reduce_short, key=jax.random.PRNGKey(2), **common
+    )
     clock["fp_control_s"] = time.perf_counter() - t0
     t0 = time.perf_counter()
     n_or = len(cfg.eval_seeds) if cfg.oracle_seeds < 0 else cfg.oracle_seeds
     or_keys = [k for k in keys if k[0] in cfg.eval_seeds[:n_or] and k[3] == "rtn"]
-    or_specs = [RunSpec(k[0], k, k[:3], "ste", dataclasses.replace(tuned[k[1]]["config"], schedule="cosine"),
-                        cfg.oracle_steps) for k in or_keys]
-    oracle = run_specs(or_specs, surfaces, starts, quants, reduce=reduce_short, key=jax.random.PRNGKey(3), **common)
+    or_specs = [
+        RunSpec(
+            k[0],
+            k,
+            k[:3],
+            "ste",
+            dataclasses.replace(tuned[k[1]]["config"], schedule="cosine"),
+            cfg.oracle_steps,
+        )
+        for k in or_keys
+    ]
+    oracle = run_specs(
+        or_specs, surfaces, starts, quants, reduce=reduce_short, key=jax.random.PRNGKey(3), **common
+    )
     clock["oracle_s"] = time.perf_counter() - t0
-    return {"ste": dict(zip(keys, ste, strict=True)), "fp": dict(zip(fp_keys, fp, strict=True)),
-            "oracle": dict(zip(or_keys, oracle, strict=True)), "window": window(t), "timings": clock,
-            "counts": {"ste": len(keys), "fp": len(fp_keys), "oracle": len(or_keys)}}
+    return {
+        "ste": dict(zip(keys, ste, strict=True)),
+        "fp": dict(zip(fp_keys, fp, strict=True)),
+        "oracle": dict(zip(or_keys, oracle, strict=True)),
+        "window": window(t),
+        "timings": clock,
+        "counts": {"ste": len(keys), "fp": len(fp_keys), "oracle": len(or_keys)},
+    }

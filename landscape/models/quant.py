@@ -35,8 +35,19 @@ from landscape._checks import LandscapeError
 from landscape.models.nets import flat_weights
 from landscape.quantizers import integer_grid
 
-__all__ = ["ALLOWED_BITS", "GRIDS", "METHODS", "CLIP_ALPHAS", "check_bits", "check_grid", "channel_steps",
-           "weight_quantizer", "rtn_point", "gptq_point", "ptq_point"]
+__all__ = [
+    "ALLOWED_BITS",
+    "GRIDS",
+    "METHODS",
+    "CLIP_ALPHAS",
+    "check_bits",
+    "check_grid",
+    "channel_steps",
+    "weight_quantizer",
+    "rtn_point",
+    "gptq_point",
+    "ptq_point",
+]
 
 ALLOWED_BITS = (2, 3, 4, 5, 6, 7, 8)
 GRIDS = ("absmax", "clip")
@@ -93,8 +104,10 @@ def _steps(weight, bits, grid):
 
 def weight_quantizer(params, bits: int, grid: str = "absmax"):
     """The per-channel INT-b grid on the flat dense weights w: a UniformGrid with step (dim,)."""
-    steps = [jnp.broadcast_to(channel_steps(layer["w"], bits, grid), layer["w"].shape).reshape(-1)
-             for layer in params["dense"]]
+    steps = [
+        jnp.broadcast_to(channel_steps(layer["w"], bits, grid), layer["w"].shape).reshape(-1)
+        for layer in params["dense"]
+    ]
     return integer_grid(bits, np.asarray(jnp.concatenate(steps)))
 
 
@@ -115,8 +128,15 @@ def _gptq_fn():
     return gptq
 
 
-def gptq_point(task, bits: int, grid: str = "absmax", n_calib: int | None = None, damp: float = 0.01,
-               block_size: int = 128, params=None):
+def gptq_point(
+    task,
+    bits: int,
+    grid: str = "absmax",
+    n_calib: int | None = None,
+    damp: float = 0.01,
+    block_size: int = 128,
+    params=None,
+):
     """GPTQ layer by layer, each layer calibrated through the quantized layers before it; flat q.
 
     ``params``: the network to quantize (default ``task.params``; e.g. an early checkpoint).

@@ -99,11 +99,22 @@ class RunSpec:
     num_steps: int
 
 
-def run_specs(specs, surfaces: dict, starts: dict, quantizers: dict, *, paths: bool = False,
-              max_batch: int = 16, reduce=None, batch_loss=None, key=None) -> list:
+def run_specs(
+    specs,
+    surfaces: dict,
+    starts: dict,
+    quantizers: dict,
+    *,
+    paths: bool = False,
+    max_batch: int = 16,
+    reduce=None,
+    batch_loss=None,
+    key=None,
+) -> list:
     """Run every spec on the driver, batched by the rule's static parts; ``reduce(spec, traj)`` per spec.
 
-    ``surfaces[net]``, ``starts[start]``, ``quantizers[quantizer]`` are looked up per spec; ``max_batch`` bounds
+    ``surfaces[net]``, ``starts[start]``, ``quantizers[quantizer]`` are looked up per spec; ``max_batch``
+    bounds
     the runs per driver call (the path memory is ``2 (T+1) d`` floats per run when ``paths``). ``reduce``
     (default: keep the numpy Trajectory) runs right after each driver call, so paths need not be kept.
     ``batch_loss``: minibatch gradients (a language model's stream); ``key`` seeds their batches.
@@ -118,15 +129,30 @@ def run_specs(specs, surfaces: dict, starts: dict, quantizers: dict, *, paths: b
     out = [None] * len(specs)
     for (kind, opt, steps), idx in groups.items():
         for lo in range(0, len(idx), max_batch):
-            chunk = idx[lo:lo + max_batch]
+            chunk = idx[lo : lo + max_batch]
             pad = chunk + [chunk[-1]] * (min(max_batch, len(idx)) - len(chunk))  # one shape per group
             sp = [specs[i] for i in pad]
-            rule = make_rule(kind, opt, [s.config.schedule for s in sp], [s.config.learning_rate for s in sp], steps,
-                             batch_loss)
+            rule = make_rule(
+                kind,
+                opt,
+                [s.config.schedule for s in sp],
+                [s.config.learning_rate for s in sp],
+                steps,
+                batch_loss,
+            )
             sub = jax.random.fold_in(jax.random.PRNGKey(0) if key is None else key, lo)
-            tr = run_batch(stack([surfaces[s.net] for s in sp]), stack([quantizers[s.quantizer] for s in sp]), rule,
-                           jnp.stack([starts[s.start] for s in sp]), steps, save=save, landscape_axis=0,
-                           quantizer_axis=0, rule_axis=0, key=sub)
+            tr = run_batch(
+                stack([surfaces[s.net] for s in sp]),
+                stack([quantizers[s.quantizer] for s in sp]),
+                rule,
+                jnp.stack([starts[s.start] for s in sp]),
+                steps,
+                save=save,
+                landscape_axis=0,
+                quantizer_axis=0,
+                rule_axis=0,
+                key=sub,
+            )
             tr = jax.tree_util.tree_map(np.asarray, tr)
             for j, i in enumerate(chunk):
                 out[i] = tr[j] if reduce is None else reduce(specs[i], tr[j])

@@ -1,4 +1,4 @@
-r"""The river of a trained network and the normal frame of a point: foot, normal distance, width, inward cosine.
+r"""The river of a trained network and the normal frame of a point: foot, normal distance, width, cosine.
 
 * **River** -- the connected low-loss set around :math:`w^*`: points :math:`p` with
   :math:`L(p) - L^* \le \varepsilon_R` (the river level, :math:`\varepsilon_R = \tau/4`) joined to the
@@ -70,15 +70,24 @@ def _descent(net_loss, q, data, level, eta0, steps: int, momentum: float):
 
 @partial(jax.jit, static_argnames=("net_loss", "steps", "momentum"))
 def _project(net_loss, q, data, level, eta0, *, steps, momentum):
-    return jax.vmap(lambda qq, dd, lv, e: _descent(net_loss, qq, dd, lv, e, steps, momentum))(q, data, level, eta0)
+    return jax.vmap(lambda qq, dd, lv, e: _descent(net_loss, qq, dd, lv, e, steps, momentum))(
+        q, data, level, eta0
+    )
 
 
 def project(net_loss, q, data, loss_star, tau, *, eta0, steps: int = 40, momentum: float = 0.0) -> Foot:
     """P(q) for points q (B, d), each with its network's data (leaves (B, ...)): descent to L* + tau/4."""
     b = q.shape[0]
     level = jnp.broadcast_to(jnp.asarray(loss_star) + RIVER_LEVEL_FRACTION * jnp.asarray(tau), (b,))
-    return _project(net_loss, q, data, level, jnp.broadcast_to(jnp.asarray(eta0, q.dtype), (b,)), steps=int(steps),
-                    momentum=float(momentum))
+    return _project(
+        net_loss,
+        q,
+        data,
+        level,
+        jnp.broadcast_to(jnp.asarray(eta0, q.dtype), (b,)),
+        steps=int(steps),
+        momentum=float(momentum),
+    )
 
 
 def cosine(a, b):
@@ -113,7 +122,7 @@ def _widths(net_loss, feet, normals, data, tau, t_max, *, num, bisect):
 
 
 def width_along(net_loss, feet, normals, data, tau, t_max, *, num: int = 24, bisect: int = 20):
-    """r_b (B,): the first t > 0 with L(P + t n) - L(P) > tau along unit normals n; (widths, censored at t_max)."""
+    """r_b (B,): first t > 0 with L(P + t n) - L(P) > tau along unit normals n; (widths, censored at t_max)."""
     b = feet.shape[0]
     tau = jnp.broadcast_to(jnp.asarray(tau, feet.dtype), (b,))
     t_max = jnp.broadcast_to(jnp.asarray(t_max, feet.dtype), (b,))
@@ -132,5 +141,5 @@ def _barriers(net_loss, a, b, data, *, num):
 
 
 def barrier(net_loss, a, b, data, num: int = 11):
-    """max over each segment [a_i, b_i] of L (num points, ends included), shape (B,); subtract L* for the barrier."""
+    """max of L over each segment [a_i, b_i] (num points, ends included), (B,); minus L*: the barrier."""
     return np.asarray(_barriers(net_loss, a, b, data, num=int(num)), np.float64)

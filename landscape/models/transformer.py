@@ -59,7 +59,7 @@ def transformer_init(key, vocab: int, width: int = 64, layers: int = 1, mlp: int
     dense, ln = [], []
     std = 0.02
     for i in range(layers):
-        k = keys[3 + 6 * i: 9 + 6 * i]
+        k = keys[3 + 6 * i : 9 + 6 * i]
         shapes = [(width, width)] * 4 + [(mlp, width), (width, mlp)]
         for j, (kk, s) in enumerate(zip(k, shapes, strict=True)):
             scale = std / np.sqrt(2 * layers) if j in (3, 5) else std  # residual projections (GPT-2)
@@ -72,7 +72,10 @@ def transformer_init(key, vocab: int, width: int = 64, layers: int = 1, mlp: int
         "pos": jax.random.normal(keys[1], (context, width), jnp.float32) * std,
         "dense": dense,
         "ln": ln,
-        "head": {"w": jax.random.normal(keys[2], (vocab, width), jnp.float32) * std, "b": jnp.zeros((vocab,))},
+        "head": {
+            "w": jax.random.normal(keys[2], (vocab, width), jnp.float32) * std,
+            "b": jnp.zeros((vocab,)),
+        },
     }
 
 
@@ -85,7 +88,7 @@ def _forward(params, x, heads: int, collect: bool):
     inputs = []
     n_layers = len(params["dense"]) // 6
     for i in range(n_layers):
-        wq, wk, wv, wo, w1, w2 = params["dense"][6 * i: 6 * i + 6]
+        wq, wk, wv, wo, w1, w2 = params["dense"][6 * i : 6 * i + 6]
         u = _ln(params["ln"][2 * i], h)
         q, k, v = (_lin(m, u).reshape(n, c, heads, dh) for m in (wq, wk, wv))
         att = jnp.einsum("nqhd,nkhd->nhqk", q, k) / np.sqrt(dh)
@@ -96,7 +99,11 @@ def _forward(params, x, heads: int, collect: bool):
         g = jax.nn.gelu(_lin(w1, u2))
         h = h + _lin(w2, g)
         if collect:
-            inputs += [u.reshape(-1, d)] * 3 + [o.reshape(-1, d), u2.reshape(-1, d), g.reshape(-1, g.shape[-1])]
+            inputs += [u.reshape(-1, d)] * 3 + [
+                o.reshape(-1, d),
+                u2.reshape(-1, d),
+                g.reshape(-1, g.shape[-1]),
+            ]
     logits = _lin(params["head"], _ln(params["ln"][-1], h))
     return logits, inputs
 
@@ -116,17 +123,36 @@ def _lm_loss(params, x, y):
     return cross_entropy(transformer_apply(params, x), y.reshape(-1))
 
 
-def char_transformer(seed: int = 0, *, layers: int = 1, width: int = 64, mlp: int = 128, context: int = 64,
-                     steps: int = 1500, batch: int = 32, learning_rate: float = 3e-3, weight_decay: float = 0.01,
-                     n_fit: int = 32, n_test: int = 256) -> Task:
+def char_transformer(
+    seed: int = 0,
+    *,
+    layers: int = 1,
+    width: int = 64,
+    mlp: int = 128,
+    context: int = 64,
+    steps: int = 1500,
+    batch: int = 32,
+    learning_rate: float = 3e-3,
+    weight_decay: float = 0.01,
+    n_fit: int = 32,
+    n_test: int = 256,
+) -> Task:
     """Train the character transformer (seeded init and batches); Task with the fit set and test windows.
 
     ``n_fit`` training windows define the bridge's loss L(w); ``n_test`` held-out windows give bits per char.
     ``Task.checkpoints`` holds the same run's parameters at :data:`~landscape.models.nets.CHECKPOINTS`.
     """
     check_int_at_least("seed", seed, 0)
-    for name, v in (("layers", layers), ("width", width), ("mlp", mlp), ("context", context), ("steps", steps),
-                    ("batch", batch), ("n_fit", n_fit), ("n_test", n_test)):
+    for name, v in (
+        ("layers", layers),
+        ("width", width),
+        ("mlp", mlp),
+        ("context", context),
+        ("steps", steps),
+        ("batch", batch),
+        ("n_fit", n_fit),
+        ("n_test", n_test),
+    ):
         check_int_at_least(name, v, 1)
     corpus = pydoc_corpus()
     vocab = len(corpus.vocab)
@@ -135,9 +161,16 @@ def char_transformer(seed: int = 0, *, layers: int = 1, width: int = 64, mlp: in
     params = transformer_init(k_init, vocab, width, layers, mlp, context)
     common = dict(batch=batch, context=context, warmup=max(1, steps // 20))
     marks = checkpoint_steps(steps, CHECKPOINTS.values())
-    final, losses, saved = _train_run(params, jnp.asarray(corpus.train), k_train, jnp.float32(weight_decay),
-                                      learning_rate=float(learning_rate), steps=steps, checkpoints=tuple(marks),
-                                      **common)
+    final, losses, saved = _train_run(
+        params,
+        jnp.asarray(corpus.train),
+        k_train,
+        jnp.float32(weight_decay),
+        learning_rate=float(learning_rate),
+        steps=steps,
+        checkpoints=tuple(marks),
+        **common,
+    )
     ckpts = dict(zip(CHECKPOINTS, unstack(saved, len(marks)), strict=True))
     early = ckpts["early"]
     # fit set: n_fit windows at seeded offsets of the training text; test: the first n_test test windows
@@ -146,7 +179,9 @@ def char_transformer(seed: int = 0, *, layers: int = 1, width: int = 64, mlp: in
     idx = starts[:, None] + np.arange(context)[None, :]
     x_fit, y_fit = corpus.train[idx], corpus.train[idx + 1]
     x_te, y_te = windows(corpus.test, context, n_test)
-    data = Split(jnp.asarray(x_fit), jnp.asarray(y_fit.reshape(-1)), jnp.asarray(x_te), jnp.asarray(y_te.reshape(-1)))
+    data = Split(
+        jnp.asarray(x_fit), jnp.asarray(y_fit.reshape(-1)), jnp.asarray(x_te), jnp.asarray(y_te.reshape(-1))
+    )
     base = ngram_bits(corpus.train, corpus.test, vocab)
 
     def bpc(p, x, y):
@@ -164,17 +199,32 @@ def char_transformer(seed: int = 0, *, layers: int = 1, width: int = 64, mlp: in
         "n_train_chars": int(len(corpus.train)),
         "n_test_chars_scored": int(data.y_test.shape[0]),
         "n_fit_chars": int(data.y_train.shape[0]),
-        "layers": layers, "width": width, "mlp": mlp, "context": context, "heads": 4,
-        "train_steps": steps, "batch": batch, "checkpoint_steps": list(marks),
+        "layers": layers,
+        "width": width,
+        "mlp": mlp,
+        "context": context,
+        "heads": 4,
+        "train_steps": steps,
+        "batch": batch,
+        "checkpoint_steps": list(marks),
         "final_train_losses": np.asarray(losses[-5:]).tolist(),
     }
-    return Task("char-transformer", final, transformer_apply, transformer_inputs, data, "bpc", info, ckpts,
-                jnp.asarray(corpus.train))
+    return Task(
+        "char-transformer",
+        final,
+        transformer_apply,
+        transformer_inputs,
+        data,
+        "bpc",
+        info,
+        ckpts,
+        jnp.asarray(corpus.train),
+    )
 
 
 @partial(jax.jit, static_argnames=("learning_rate", "steps", "checkpoints", "batch", "context", "warmup"))
 def _train_run(params, ids, key, weight_decay, *, learning_rate, steps, checkpoints, batch, context, warmup):
-    """Minibatch AdamW (warmup-cosine, clip 1) for ``steps`` steps; also the params after each checkpoint step.
+    """Minibatch AdamW (warmup-cosine, clip 1) for ``steps`` steps; also the params at each checkpoint step.
 
     Compiled once per shape, rate and step count: the text, the key and the weight decay are traced.
     """

@@ -38,8 +38,12 @@ def bootstrap_mean(values, n_boot: int = 2000, confidence: float = 0.95, seed: i
     rng = np.random.default_rng(seed)
     means = rng.choice(v, size=(n_boot, v.size), replace=True).mean(1)
     a = (1 - confidence) / 2
-    return {"mean": float(v.mean()), "lo": float(np.quantile(means, a)), "hi": float(np.quantile(means, 1 - a)),
-            "n": int(v.size)}
+    return {
+        "mean": float(v.mean()),
+        "lo": float(np.quantile(means, a)),
+        "hi": float(np.quantile(means, 1 - a)),
+        "n": int(v.size),
+    }
 
 
 def _count(rows, flag):
@@ -51,12 +55,23 @@ def group_verdict(rows: list[dict], band: str, *, qat_steps: int, window: int, o
     seeds = [r["seed"] for r in rows]
     out_rows = [r for r in rows if r[f"ptq_outside_{band}"]]
     n, n_out = len(rows), len(out_rows)
-    base = {"band": band, "n_seeds": n, "seeds": seeds, "n_outside": n_out,
-            "outside_seeds": [r["seed"] for r in out_rows]}
+    base = {
+        "band": band,
+        "n_seeds": n,
+        "seeds": seeds,
+        "n_outside": n_out,
+        "outside_seeds": [r["seed"] for r in out_rows],
+    }
     if n_out == 0:
-        return {**base, "label": "ptq-inside", "k_settled": 0, "wilson_lo": None, "wilson_hi": None,
-                "text": f"ptq-inside: PTQ inside the {band} band on all {n} seeds {seeds}: nothing to recover "
-                        f"(the claim is not tested here)"}
+        return {
+            **base,
+            "label": "ptq-inside",
+            "k_settled": 0,
+            "wilson_lo": None,
+            "wilson_hi": None,
+            "text": f"ptq-inside: PTQ inside the {band} band on all {n} seeds {seeds}: nothing to recover "
+            f"(the claim is not tested here)",
+        }
     settled = "settled" if band == "abs" else "rel_settled"
     k = _count(out_rows, settled)
     label, lo, hi = label_of(k, n_out)
@@ -66,17 +81,30 @@ def group_verdict(rows: list[dict], band: str, *, qat_steps: int, window: int, o
     kf = _count(fpc, "fp_control_settled" if band == "abs" else "fp_control_rel_in_band_end")
     hits = [r["hit_time"] if band == "abs" else r["rel_hit_time"] for r in out_rows]
     touched = sum(1 for h in hits if h is not None and h >= 0)
-    text = (f"{label}: PTQ outside the {band} band on {n_out}/{n} seeds; STE-QAT settled (in band for the last "
-            f"{window} of {qat_steps} steps and at the end) on {k}/{n_out}, Wilson 95% [{lo:.2f}, {hi:.2f}]; "
-            f"touched the band at least once on {touched}/{n_out}; seeds {base['outside_seeds']}")
+    text = (
+        f"{label}: PTQ outside the {band} band on {n_out}/{n} seeds; STE-QAT settled (in band for the last "
+        f"{window} of {qat_steps} steps and at the end) on {k}/{n_out}, Wilson 95% [{lo:.2f}, {hi:.2f}]; "
+        f"touched the band at least once on {touched}/{n_out}; seeds {base['outside_seeds']}"
+    )
     if orc:
         text += f"; oracle ({oracle_steps} steps, cosine) settled on {ko}/{len(orc)}"
     if fpc:
-        text += f"; control (gradient at the latent, then RTN) {'settled' if band == 'abs' else 'in band at the end'}"
+        what = "settled" if band == "abs" else "in band at the end"
+        text += f"; control (gradient at the latent, then RTN) {what}"
         text += f" on {kf}/{len(fpc)}"
-    return {**base, "label": label, "k_settled": k, "wilson_lo": lo, "wilson_hi": hi, "k_touched": touched,
-            "oracle_settled": ko if orc else None, "n_oracle": len(orc),
-            "fp_control_settled": kf if fpc else None, "n_fp_control": len(fpc), "text": text}
+    return {
+        **base,
+        "label": label,
+        "k_settled": k,
+        "wilson_lo": lo,
+        "wilson_hi": hi,
+        "k_touched": touched,
+        "oracle_settled": ko if orc else None,
+        "n_oracle": len(orc),
+        "fp_control_settled": kf if fpc else None,
+        "n_fp_control": len(fpc),
+        "text": text,
+    }
 
 
 def tau_sensitivity(rows: list[dict], taus) -> list[dict]:
@@ -86,15 +114,32 @@ def tau_sensitivity(rows: list[dict], taus) -> list[dict]:
         key = f"{tau:g}"
         outside = [r for r in rows if r["ptq_gap"] > tau]
         if not outside:
-            out.append({"tau": tau, "n_outside": 0, "k_settled": 0, "label": "ptq-inside",
-                        "wilson_lo": None, "wilson_hi": None})
+            out.append(
+                {
+                    "tau": tau,
+                    "n_outside": 0,
+                    "k_settled": 0,
+                    "label": "ptq-inside",
+                    "wilson_lo": None,
+                    "wilson_hi": None,
+                }
+            )
             continue
         run = [r for r in outside if r.get("tau_sensitivity")]
         k = sum(1 for r in run if r["tau_sensitivity"][key]["settled"])
         n_out = len(outside)
         label, lo, hi = label_of(k, n_out)
-        out.append({"tau": tau, "n_outside": n_out, "k_settled": k, "n_qat": len(run), "label": label,
-                    "wilson_lo": lo, "wilson_hi": hi})
+        out.append(
+            {
+                "tau": tau,
+                "n_outside": n_out,
+                "k_settled": k,
+                "n_qat": len(run),
+                "label": label,
+                "wilson_lo": lo,
+                "wilson_hi": hi,
+            }
+        )
     return out
 
 
