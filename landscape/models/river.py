@@ -122,7 +122,7 @@ def _widths(net_loss, feet, normals, data, tau, t_max, *, num, bisect):
 
 
 def width_along(net_loss, feet, normals, data, tau, t_max, *, num: int = 24, bisect: int = 20):
-    """r_b (B,): first t > 0 with L(P + t n) - L(P) > tau along unit normals n; (widths, censored at t_max)."""
+    """r_b (B,): first t > 0 with L(P + t n) - L(P) > tau along unit normals n: (widths, censored)."""
     b = feet.shape[0]
     tau = jnp.broadcast_to(jnp.asarray(tau, feet.dtype), (b,))
     t_max = jnp.broadcast_to(jnp.asarray(t_max, feet.dtype), (b,))

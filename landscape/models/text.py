@@ -70,7 +70,7 @@ def ngram_bits(train: np.ndarray, test: np.ndarray, vocab_size: int, alpha: floa
 
 
 def windows(ids: np.ndarray, context: int, count: int | None = None, stride: int | None = None):
-    """(x, y) of non-overlapping windows x = ids[s:s+context], y = ids[s+1:s+context+1]; the first ``count``."""
+    """(x, y) of non-overlapping windows x = ids[s:s+context], y = ids[s+1:s+context+1]; first ``count``."""
     check_int_at_least("context", context, 1)
     stride = context if stride is None else stride
     starts = np.arange(0, len(ids) - context - 1, stride)
