@@ -9,7 +9,7 @@ from landscape._checks import LandscapeError
 from landscape.models.band import REL_TOL, abs_in_band, band_times, rel_in_band, window
 from landscape.models.blindness import blindness_terms
 from landscape.models.config import BridgeConfig
-from landscape.models.hessian import dense_hessian, hvp, lanczos, top_eigenvalue
+from landscape.models.hessian import dense_hessian, hvp, top_eigenvalue
 from landscape.models.nets import cross_entropy, dense_init, dense_stack, flat_weights, with_weights
 from landscape.models.quant import channel_steps, check_bits, rtn_point, weight_quantizer
 from landscape.models.river import barrier, cosine, project, width_along
@@ -43,27 +43,16 @@ def test_hvp_matches_central_finite_differences_float64():
         np.testing.assert_allclose(np.asarray(hd), np.asarray(hv), atol=1e-10)
 
 
-def test_lanczos_and_power_iteration_match_the_dense_spectrum():
+def test_power_iteration_matches_the_dense_spectrum_and_rejects_bad_iters():
     with jax.enable_x64(True):
         loss, w0 = _tiny_loss()
-        h = np.asarray(jax.jit(lambda w: dense_hessian(loss, w))(w0))
-        evals = np.linalg.eigvalsh(h)
-        spec = lanczos(loss, w0, k=3, num_iter=30, key=jax.random.PRNGKey(1))
-        np.testing.assert_allclose(np.asarray(spec.eigenvalues), evals[::-1][:3], rtol=1e-9, atol=1e-9)
-        n = np.asarray(spec.normals)
-        np.testing.assert_allclose(n @ n.T, np.eye(3), atol=1e-10)
+        evals = np.linalg.eigvalsh(np.asarray(jax.jit(lambda w: dense_hessian(loss, w))(w0)))
         # power iteration finds the largest-magnitude eigenvalue (the top one when the Hessian is ~PSD)
         target = evals[np.argmax(np.abs(evals))]
         lam = top_eigenvalue(lambda w, _: loss(w), 0.0, w0, jax.random.PRNGKey(0), iters=200)
         assert abs(lam - target) < 1e-6 * abs(target)
-
-
-def test_lanczos_rejects_bad_arguments():
-    loss = lambda w: jnp.sum(w**2)  # noqa: E731
-    with pytest.raises(LandscapeError, match="num_iter"):
-        lanczos(loss, jnp.zeros(5), k=2, num_iter=6)
-    with pytest.raises(LandscapeError, match="flat vector"):
-        lanczos(loss, jnp.zeros((2, 3)), k=1, num_iter=2)
+    with pytest.raises(LandscapeError, match="iters"):
+        top_eigenvalue(lambda w, _: jnp.sum(w**2), 0.0, jnp.zeros(3), jax.random.PRNGKey(0), iters=0)
 
 
 def test_one_touch_is_not_settled_and_the_times_are_exact():
