@@ -163,7 +163,7 @@ def _row(cfg, net, key, ev, blind) -> dict:
                 "oracle_hit_time": orc["abs_hit_time"],
                 "oracle_final_gap": orc["final_loss"] - net.loss_star,
                 "oracle_metric": orc["final_metric"],
-                "oracle_rel_settled": orc["rel_in_band_end"] and orc["abs_settled"],
+                "oracle_rel_in_band_end": orc["rel_in_band_end"],
             }
         )
     bl = blind[key]

@@ -76,7 +76,7 @@ def group_verdict(rows: list[dict], band: str, *, qat_steps: int, window: int, o
     k = _count(out_rows, settled)
     label, lo, hi = label_of(k, n_out)
     orc = [r for r in out_rows if r.get("oracle_settled") is not None]
-    ko = _count(orc, "oracle_settled" if band == "abs" else "oracle_rel_settled")
+    ko = _count(orc, "oracle_settled" if band == "abs" else "oracle_rel_in_band_end")
     fpc = [r for r in out_rows if r.get("fp_control_settled") is not None]
     kf = _count(fpc, "fp_control_settled" if band == "abs" else "fp_control_rel_in_band_end")
     hits = [r["hit_time"] if band == "abs" else r["rel_hit_time"] for r in out_rows]
@@ -87,7 +87,8 @@ def group_verdict(rows: list[dict], band: str, *, qat_steps: int, window: int, o
         f"touched the band at least once on {touched}/{n_out}; seeds {base['outside_seeds']}"
     )
     if orc:
-        text += f"; oracle ({oracle_steps} steps, cosine) settled on {ko}/{len(orc)}"
+        what = "settled" if band == "abs" else "in band at the end"
+        text += f"; oracle ({oracle_steps} steps, cosine) {what} on {ko}/{len(orc)}"
     if fpc:
         what = "settled" if band == "abs" else "in band at the end"
         text += f"; control (gradient at the latent, then RTN) {what}"
