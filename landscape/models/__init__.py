@@ -1,4 +1,11 @@
-"""The real-model bridge: the river / basin diagnostics of the analytic model on small trained networks.
+"""The real-model bridge: the river / band / STE-QAT protocol of the analytic model on small trained networks.
 
-See docs/bridge.md.
+``run_bridge(BridgeConfig.preset("digits-mlp" | "digits-cnn" | "char-transformer" | "markov-lm", quick=...))``
+returns a JSON-ready dict (rows per model, bits, grid, PTQ method and seed; verdicts over seeds with Wilson
+intervals); ``to_dataset`` turns it into the Dataset that ``landscape.models.figures`` draws. See docs/bridge.md.
 """
+
+from landscape.models.bridge import run_bridge, to_dataset
+from landscape.models.config import MODELS, BridgeConfig, build_task
+
+__all__ = ["MODELS", "BridgeConfig", "build_task", "run_bridge", "to_dataset"]
