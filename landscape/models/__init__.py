@@ -2,7 +2,8 @@
 
 ``run_bridge(BridgeConfig.preset("digits-mlp" | "digits-cnn" | "char-transformer" | "markov-lm", quick=...))``
 returns a JSON-ready dict (rows per model, bits, grid, PTQ method and seed; verdicts over seeds with Wilson
-intervals); ``to_dataset`` turns it into the Dataset that ``landscape.models.figures`` draws. See docs/bridge.md.
+intervals); ``to_dataset`` turns it into the Dataset that ``landscape.models.figures`` draws.
+See docs/bridge.md.
 """
 
 from landscape.models.bridge import run_bridge, to_dataset
