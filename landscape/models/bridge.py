@@ -240,6 +240,7 @@ def run_bridge(cfg: BridgeConfig) -> dict:
             "label": t["config"].label,
             "table": t["table"],
             "starts": t["starts"],
+            "tau": t.get("tau"),
             "borrowed_from": t.get("borrowed_from"),
         }
         for b, t in tuned.items()
