@@ -194,6 +194,9 @@ def test_labels_and_group_verdicts_use_the_wilson_interval():
     assert inside["label"] == "ptq-inside"
     sens = {s["tau"]: s for s in tau_sensitivity(rows, (0.05, 0.2, 0.5))}
     assert sens[0.05]["k_settled"] == 3 and sens[0.2]["k_settled"] == 4 and sens[0.5]["label"] == "ptq-inside"
+    # a start outside at tau whose QAT was not run is unknown, not a failure
+    sens = tau_sensitivity([dict(r, tau_sensitivity=None) for r in rows], (0.05,))
+    assert sens[0]["n_outside"] == 4 and sens[0]["n_qat"] == 0 and sens[0]["label"] == "not-run"
 
 
 def test_bad_configs_name_the_argument_and_range():

@@ -88,7 +88,7 @@ def _row(cfg, net, key, ev, blind) -> dict:
         "ptq_metric": net.ptq_metric[key],
         "ptq_outside_abs": out_abs,
         "ptq_outside_rel": out_rel,
-        "qat_run": needs_qat(net, key),
+        "qat_run": needs_qat(net, key, cfg.qat_floor),
     }
     sk = (s, *key)
     rec = ev["ste"].get(sk)
@@ -286,7 +286,7 @@ def definitions(cfg: BridgeConfig, metric: str, win: int) -> dict:
         "abs_band": f"L_fit(q) - L_fit(w*) <= tau = {cfg.tau} nats (training / fit loss)",
         "rel_band": rel + f" (evaluated every {cfg.metric_every} steps)",
         "settled": f"in the band for the last {win} of {cfg.qat_steps} steps (10%) and at the end",
-        "needs_qat": f"PTQ outside the absolute band at tau = {min(TAU_GRID)} or outside the relative band",
+        "needs_qat": f"PTQ outside the absolute band at tau = {cfg.qat_floor} or outside the relative band",
         "river": "points within tau/4 of L* joined to the late checkpoints (late_75, late_90, final)",
         "foot": "P(q): safeguarded gradient descent from q (eta0 = 1/lambda_max(w*), "
         f"<= {cfg.foot_steps} steps) "

@@ -112,6 +112,9 @@ class BridgeConfig:
     oracle_factor: int = 4
     oracle_seeds: int = 2  # how many eval seeds (the first ones) also get the oracle run (-1: all)
     tau: float = 0.05  # absolute band on the training loss (nats)
+    qat_floor: float = (
+        0.01  # QAT runs from starts outside the absolute band at this tau (or the relative band)
+    )
     n_probe: int = 6  # steps of each QAT run where the normal frame is measured
     foot_steps: int = 50  # descent steps of the foot P(q)
     metric_every: int = 1  # test metric every m steps (relative band at that resolution)
@@ -154,6 +157,7 @@ class BridgeConfig:
                 check_positive(name, v)
             object.__setattr__(self, name, vals)
         check_positive("tau", self.tau)
+        check_positive("qat_floor", self.qat_floor)
         for name, low in (
             ("qat_steps", 10),
             ("oracle_factor", 1),

@@ -217,14 +217,12 @@ def plot_loss_paths(ds, ax=None, *, group=None):
 
 
 def plot_tau_sensitivity(ds, ax=None):
-    """Settled fraction among the seeds outside the band, against tau, per group."""
+    """Settled fraction among the QAT runs of the seeds outside the band at tau, against tau, per group."""
     ax = _ax(ax)
     drawn = 0
     for v in verdicts_of(ds, "abs"):
         pts = [
-            (s["tau"], s["k_settled"] / s["n_outside"])
-            for s in v.get("tau_sensitivity", [])
-            if s["n_outside"]
+            (s["tau"], s["k_settled"] / s["n_qat"]) for s in v.get("tau_sensitivity", []) if s.get("n_qat")
         ]
         if pts:
             x, y = zip(*pts, strict=True)

@@ -123,9 +123,9 @@ def ptq_outside(net: Network, key, tau: float) -> tuple[bool, bool]:
     return bool(gap > tau), rel
 
 
-def needs_qat(net: Network, key) -> bool:
-    """Outside the absolute band at the smallest tau of TAU_GRID, or outside the relative band."""
-    out_abs, out_rel = ptq_outside(net, key, min(TAU_GRID))
+def needs_qat(net: Network, key, floor: float = min(TAU_GRID)) -> bool:
+    """Outside the absolute band at ``floor`` (default the smallest tau of TAU_GRID), or outside the relative one."""
+    out_abs, out_rel = ptq_outside(net, key, floor)
     return out_abs or out_rel
 
 
@@ -317,7 +317,7 @@ def evaluate(cfg: BridgeConfig, nets: dict, tuned: dict) -> dict:
         for b in cfg.bits
         for g in cfg.grids
         for m in cfg.methods
-        if needs_qat(nets[s], (b, g, m))
+        if needs_qat(nets[s], (b, g, m), cfg.qat_floor)
     ]
     t = cfg.qat_steps
     clock = {"geometry_s": 0.0, "metric_path_s": 0.0}

@@ -109,7 +109,7 @@ def group_verdict(rows: list[dict], band: str, *, qat_steps: int, window: int, o
 
 
 def tau_sensitivity(rows: list[dict], taus) -> list[dict]:
-    """The absolute-band verdict of a group at each tau (PTQ outside at tau; settled at tau)."""
+    """The absolute-band verdict of a group at each tau (PTQ outside at tau; settled at tau, among the runs)."""
     out = []
     for tau in taus:
         key = f"{tau:g}"
@@ -126,10 +126,12 @@ def tau_sensitivity(rows: list[dict], taus) -> list[dict]:
                 }
             )
             continue
+        # starts outside at tau whose QAT was not run (their PTQ gap is below the QAT floor) are unknown:
+        # the label is over the runs only, and n_qat < n_outside says so
         run = [r for r in outside if r.get("tau_sensitivity")]
         k = sum(1 for r in run if r["tau_sensitivity"][key]["settled"])
         n_out = len(outside)
-        label, lo, hi = label_of(k, n_out)
+        label, lo, hi = label_of(k, len(run)) if run else ("not-run", None, None)
         out.append(
             {
                 "tau": tau,
