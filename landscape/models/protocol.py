@@ -124,7 +124,7 @@ def ptq_outside(net: Network, key, tau: float) -> tuple[bool, bool]:
 
 
 def needs_qat(net: Network, key, floor: float = min(TAU_GRID)) -> bool:
-    """Outside the absolute band at ``floor`` (default the smallest tau of TAU_GRID), or outside the relative one."""
+    """Outside the absolute band at ``floor`` (default: the smallest tau of TAU_GRID) or the relative band."""
     out_abs, out_rel = ptq_outside(net, key, floor)
     return out_abs or out_rel
 

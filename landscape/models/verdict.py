@@ -109,7 +109,7 @@ def group_verdict(rows: list[dict], band: str, *, qat_steps: int, window: int, o
 
 
 def tau_sensitivity(rows: list[dict], taus) -> list[dict]:
-    """The absolute-band verdict of a group at each tau (PTQ outside at tau; settled at tau, among the runs)."""
+    """The absolute-band verdict of a group at each tau (PTQ outside at tau; settled at tau, among runs)."""
     out = []
     for tau in taus:
         key = f"{tau:g}"
