@@ -19,69 +19,40 @@ MODELS = ("digits-mlp", "digits-cnn", "char-transformer", "markov-lm")
 #: per model: settings of the quick and the full preset (BridgeConfig fields; anything else is default)
 MODEL_PRESETS = {
     "digits-mlp": {
-        "full": dict(
-            train_steps=800, qat_steps=300, sgd_lrs=(0.3, 1.0, 3.0), adam_lrs=(3e-3, 1e-2, 3e-2, 1e-1)
-        ),
+        "full": dict(train_steps=800, qat_steps=300, sgd_lrs=(0.3, 1.0, 3.0), adam_lrs=(3e-3, 1e-2, 3e-2, 1e-1)),
         "quick": dict(
-            train_steps=500,
-            qat_steps=200,
-            sgd_lrs=(0.3, 1.0),
-            adam_lrs=(1e-2, 3e-2),
-            oracle_seeds=1,
-            n_probe=5,
+            train_steps=500, qat_steps=200, sgd_lrs=(0.3, 1.0), adam_lrs=(1e-2, 3e-2), oracle_seeds=1, n_probe=5,
             foot_steps=40,
         ),
     },
+    # a forward-backward pass costs about 5x the MLP's: shorter runs, RTN-only tuning, one oracle seed
     "digits-cnn": {
-        "full": dict(train_steps=800, qat_steps=300, sgd_lrs=(0.3, 1.0), adam_lrs=(3e-3, 1e-2, 3e-2, 1e-1)),
+        "full": dict(
+            train_steps=800, qat_steps=200, sgd_lrs=(1.0,), adam_lrs=(3e-3, 1e-2, 3e-2), tune_methods=("rtn",),
+            oracle_seeds=1, n_probe=5, foot_steps=40,
+        ),
         "quick": dict(
-            train_steps=500,
-            qat_steps=200,
-            sgd_lrs=(0.3, 1.0),
-            adam_lrs=(1e-2, 3e-2),
-            oracle_seeds=1,
-            n_probe=5,
-            foot_steps=40,
+            train_steps=500, qat_steps=150, sgd_lrs=(1.0,), adam_lrs=(3e-3, 3e-2), tune_methods=("rtn",),
+            oracle_seeds=1, n_probe=4, foot_steps=30,
         ),
     },
+    # one tuning seed, RTN-only tuning and QAT only where PTQ leaves the band at tau (not at 0.01)
     "char-transformer": {
         "full": dict(
-            train_steps=1200,
-            qat_steps=150,
-            sgd_lrs=(0.3, 1.0),
-            adam_lrs=(3e-4, 1e-3, 3e-3),
-            metric_every=10,
-            n_probe=5,
-            foot_steps=30,
-            max_batch=4,
-            tune_methods=("rtn",),
-            oracle_seeds=1,
-            bits=(4, 3, 2),
+            train_steps=1000, qat_steps=100, sgd_lrs=(1.0,), adam_lrs=(1e-3, 3e-3), metric_every=10, n_probe=4,
+            foot_steps=20, max_batch=8, tune_methods=("rtn",), tune_seeds=(100,), oracle_seeds=1,
+            qat_floor=0.05, bits=(4, 3, 2),
         ),
         "quick": dict(
-            train_steps=500,
-            qat_steps=100,
-            sgd_lrs=(1.0,),
-            adam_lrs=(1e-3,),
-            metric_every=10,
-            n_probe=4,
-            foot_steps=25,
-            max_batch=4,
-            tune_methods=("rtn",),
-            oracle_seeds=1,
-            bits=(4, 2),
+            train_steps=500, qat_steps=100, sgd_lrs=(1.0,), adam_lrs=(1e-3,), metric_every=10, n_probe=4,
+            foot_steps=20, max_batch=8, tune_methods=("rtn",), oracle_seeds=1, qat_floor=0.05, bits=(4, 2),
             grids=("clip",),
         ),
     },
     "markov-lm": {
         "full": dict(train_steps=1000, qat_steps=300, sgd_lrs=(0.3, 1.0, 3.0), adam_lrs=(3e-3, 1e-2, 3e-2)),
         "quick": dict(
-            train_steps=600,
-            qat_steps=200,
-            sgd_lrs=(0.3, 1.0),
-            adam_lrs=(1e-2, 3e-2),
-            oracle_seeds=1,
-            n_probe=5,
+            train_steps=600, qat_steps=200, sgd_lrs=(0.3, 1.0), adam_lrs=(1e-2, 3e-2), oracle_seeds=1, n_probe=5,
             foot_steps=40,
         ),
     },

@@ -135,7 +135,7 @@ def char_transformer(
     learning_rate: float = 3e-3,
     weight_decay: float = 0.01,
     n_fit: int = 32,
-    n_test: int = 256,
+    n_test: int = 128,
 ) -> Task:
     """Train the character transformer (seeded init and batches); Task with the fit set and test windows.
 
