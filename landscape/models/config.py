@@ -88,7 +88,7 @@ MODEL_PRESETS = {
             grids=("clip",),
         ),
     },
-    # 20 480 training tokens per full-batch step (about 3x the digits MLP's cost): a smaller tuning grid
+    # the control: 48 sequences x 128 = 6144 training tokens per full-batch step (about the MLP's cost)
     "markov-lm": {
         "full": dict(
             train_steps=1000,
@@ -241,5 +241,5 @@ def build_task(model: str, seed: int, train_steps: int):
     if model == "markov-lm":
         from landscape.models.lm import markov_lm
 
-        return markov_lm(seed, n_train=160, steps=train_steps, weight_decay=1e-2)
+        return markov_lm(seed, n_train=48, steps=train_steps, weight_decay=1e-2)
     raise LandscapeError(f"model must be one of {MODELS}; got {model!r}.")
