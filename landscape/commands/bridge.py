@@ -1,4 +1,4 @@
-"""``landscape bridge``: the basin-crossing diagnostics on a small trained network."""
+"""``landscape bridge``: the river / basin protocol on small trained networks, verdicts over seeds."""
 
 from __future__ import annotations
 
@@ -8,100 +8,159 @@ from pathlib import Path
 import typer
 
 
+def _ints(text: str, name: str) -> list[int]:
+    try:
+        return [int(b) for b in text.split(",") if b.strip()]
+    except ValueError:
+        raise typer.BadParameter(f"{name} must be comma-separated integers; got {text!r}.") from None
+
+
 def register(app: typer.Typer) -> None:
     """Add the ``bridge`` subcommand to the CLI."""
 
     @app.command("bridge")
     def bridge(
-        model: str = typer.Option("digits-mlp", help="digits-mlp, digits-cnn or markov-lm"),
-        bits: str = typer.Option("2,3,4,8", help="comma-separated bit widths in 2..8"),
-        quick: bool = typer.Option(False, "--quick", help="small run: k=4, 24 Lanczos steps, 300 QAT steps"),
-        seed: int = typer.Option(0, help="seed of data, init, Lanczos"),
-        tau: float = typer.Option(0.05, help="loss-rise threshold (nats) defining the basin"),
-        k: int = typer.Option(0, help="sharp directions (0: 4 quick, 8 full)"),
-        qat_steps: int = typer.Option(0, help="STE-QAT steps (0: 300 quick, 600 full)"),
-        qat_lr: float = typer.Option(0.0, help="STE-SGD learning rate (0: the model's default)"),
-        out: Path = typer.Option(None, help="folder for bridge_<model>.nc and figures"),
+        model: str = typer.Option(
+            "digits-mlp",
+            help="digits-mlp, digits-cnn, char-transformer, markov-lm, a comma list of them, or 'all'",
+        ),
+        quick: bool = typer.Option(False, "--quick", help="2 evaluation seeds, 1 tuning seed, shorter runs"),
+        bits: str = typer.Option("", help="comma-separated bit widths in 2..8 (default: the model's preset)"),
+        eval_seeds: str = typer.Option("", help="comma-separated evaluation seeds (default 0..4; quick 0,1)"),
+        tune_seeds: str = typer.Option("", help="comma-separated tuning seeds (default 100,101; quick 100)"),
+        tau: float = typer.Option(0.05, help="absolute band on the training loss (nats)"),
+        qat_steps: int = typer.Option(0, help="STE-QAT budget T (0: the model's preset)"),
+        train_steps: int = typer.Option(0, help="training steps of every network (0: the model's preset)"),
+        json_path: Path = typer.Option(
+            None, "--json", help="write every row, verdict and setting to this file"
+        ),
+        out: Path = typer.Option(None, help="folder for bridge_<model>.nc and bridge_<model>.png"),
         force: bool = typer.Option(False, "--force", help="write into a non-empty --out of other content"),
     ) -> None:
-        """Train, find sharp directions, place RTN/GPTQ points, run STE-QAT, print verdicts per bit width."""
-        import json
+        """Train, quantize (RTN/GPTQ x absmax/clip grids), tune STE-QAT on tuning seeds, judge on others."""
+        from landscape.commands._common import check_out_dir, check_out_file, out_console, say_reuse, working
+        from landscape.manifest import manifest, write_json
+        from landscape.models.bridge import run_bridge
+        from landscape.models.config import MODELS, BridgeConfig
 
-        from rich.table import Table
-
-        from landscape.commands._common import check_out_dir, out_console, say_reuse, working
-
-        from landscape.models.bridge import BridgeConfig, run_bridge, summary_rows
-
+        names = list(MODELS) if model == "all" else [m.strip() for m in model.split(",") if m.strip()]
+        over = {"tau": tau}
+        if bits:
+            over["bits"] = _ints(bits, "bits")
+        if eval_seeds:
+            over["eval_seeds"] = _ints(eval_seeds, "eval-seeds")
+        if tune_seeds:
+            over["tune_seeds"] = _ints(tune_seeds, "tune-seeds")
+        if qat_steps:
+            over["qat_steps"] = qat_steps
+        if train_steps:
+            over["train_steps"] = train_steps
         try:
-            bit_list = [int(b) for b in bits.split(",") if b.strip()]
-        except ValueError:
-            msg = f"bits must be comma-separated integers in 2..8; got {bits!r}."
-            raise typer.BadParameter(msg) from None
-        try:
-            extra = {"k": k} if k else {}
-            extra.update({"qat_steps": qat_steps} if qat_steps else {})
-            cfg = BridgeConfig.preset(model, quick=quick, bits=bit_list, seed=seed, tau=tau, qat_lr=qat_lr,
-                                      **extra)
+            cfgs = [BridgeConfig.preset(m, quick=quick, **over) for m in names]
         except ValueError as err:
             raise typer.BadParameter(str(err)) from None
-        state = check_out_dir(out, force=force, own=("bridge_*",)) if out is not None else "new"
+        check_out_file(json_path, "--json")
+        if out is not None:
+            say_reuse(check_out_dir(out, force=force, own=("bridge_*",)), out, "bridge output")
         console = out_console()
-        if out is not None:
-            say_reuse(state, out, "bridge output")
-        t0 = time.perf_counter()
-        with working(f"bridge: {model} ({'quick' if quick else 'full'})"):
-            ds = run_bridge(cfg)
-        wall = time.perf_counter() - t0
-        info = json.loads(ds.attrs["task_info"])
-        metric = ds.attrs["metric"]
-        console.print(f"[bold]{model}[/bold]: dim w = {ds.attrs['dim']}, train loss L* = "
-                      f"{ds.attrs['loss_star']:.4f}, test {metric} = {ds.attrs['metric_star']:.4f}"
-                      + (f" (optimal {info['optimal_perplexity']:.4f})" if metric == "perplexity" else ""))
-        console.print("top eigenvalues: " + ", ".join(f"{x:.4g}" for x in ds.eigenvalue.values))
-        console.print(f"basin widths r-/r+ (tau = {cfg.tau:g}): " + ", ".join(
-            f"{a:.3g}/{b:.3g}" for a, b in zip(ds.width_minus.values, ds.width_plus.values, strict=False)))
-        console.print(f"in basin: {ds.attrs['in_basin_definition']}")
-        console.print(f"prediction: {ds.attrs['prediction']}")
-        table = Table(title=f"bridge {model}: per bit width")
-        short = "acc" if metric == "accuracy" else "ppl"
-        for col in ("bits", "ptq", "grid/basin", "PTQ dL", f"PTQ {short}", "rho", "in", "QAT back",
-                    "tail in", f"QAT {short}", "verdict"):
+        results, t_all = [], time.perf_counter()
+        for cfg in cfgs:
+            t0 = time.perf_counter()
+            with working(f"bridge: {cfg.model} ({'quick' if quick else 'full'})"):
+                res = run_bridge(cfg)
+            res["wall_s"] = time.perf_counter() - t0
+            results.append(res)
+            _print(console, res)
+            if json_path is not None:  # after every model: a later failure keeps the finished ones
+                doc = {
+                    "models": results,
+                    "wall_s": time.perf_counter() - t_all,
+                    "manifest": manifest({"models": names, "quick": quick, **over}),
+                }
+                write_json(json_path, doc)
+                console.print(f"wrote {json_path} ({len(results)} of {len(cfgs)} models)")
+            if out is not None:
+                _write_figures(res, Path(out), console)
+        wall = time.perf_counter() - t_all
+        console.print(f"total wall time {wall:.0f} s")
+
+
+def _print(console, res) -> None:
+    from rich.table import Table
+
+    net0 = next(v for v in res["networks"].values() if v["role"] == "eval")
+    console.print(
+        f"[bold]{res['model']}[/bold]: dim w = {net0['dim']}; test {res['metric']} of the evaluation "
+        "seeds: "
+        + ", ".join(f"{s}: {v['metric_star']:.4g}" for s, v in res["networks"].items() if v["role"] == "eval")
+    )
+    info = net0["info"]
+    if "bigram_bpc" in info:
+        console.print(
+            f"  baselines (test): unigram {info['unigram_bpc']:.3f} bpc, bigram {info['bigram_bpc']:.3f} bpc"
+        )
+    if "optimal_perplexity" in info:
+        console.print(
+            f"  optimal perplexity e^H = {info['optimal_perplexity']:.4g} "
+            f"(seed {next(iter(res['networks']))})"
+        )
+    console.print(
+        "tuned STE-QAT per bit width: "
+        + "; ".join(
+            f"{b}-bit {t['label']}" + (f" (from {t['borrowed_from']}-bit)" if t.get("borrowed_from") else "")
+            for b, t in res["tuning"].items()
+        )
+    )
+    for band in ("abs", "rel"):
+        table = Table(title=f"{res['model']}: verdicts, {res['definitions'][band + '_band']}")
+        for col in (
+            "bits",
+            "grid",
+            "ptq",
+            "outside",
+            "settled",
+            "Wilson 95%",
+            "oracle",
+            "control",
+            "inward cos",
+            "actual/quad",
+            "verdict",
+        ):
             table.add_column(col, no_wrap=True)
-        rows = summary_rows(ds)
-        for r in rows:
-            table.add_row(str(r["bits"]), r["ptq"], f"{r['grid_to_basin']:.3g}",
-                          f"{r['ptq_loss'] - ds.attrs['loss_star']:.3g}", f"{r['ptq_metric']:.4g}",
-                          f"{r['ptq_rho']:.3g}", "yes" if r["ptq_in_basin"] else "no",
-                          str(r["hit_time"]) if r["hit_time"] >= 0 else "never",
-                          f"{r['qat_tail_in_basin']:.2f}", f"{r['qat_final_metric']:.4g}",
-                          r["verdict"].split(":")[0])
+        for v in res["verdicts"]:
+            if v["band"] != band:
+                continue
+            lo, hi = v.get("wilson_lo"), v.get("wilson_hi")
+            ic, rr = v["inward_cos"]["mean"], v["rise_ratio"]["mean"]
+            table.add_row(
+                str(v["bits"]),
+                v["grid"],
+                v["method"],
+                f"{v['n_outside']}/{v['n_seeds']}",
+                f"{v['k_settled']}/{v['n_outside']}" if v["n_outside"] else "-",
+                f"[{lo:.2f}, {hi:.2f}]" if lo is not None else "-",
+                f"{v['oracle_settled']}/{v['n_oracle']}" if v.get("n_oracle") else "-",
+                f"{v['fp_control_settled']}/{v['n_fp_control']}" if v.get("n_fp_control") else "-",
+                f"{ic:.2f}" if ic is not None else "-",
+                f"{rr:.3g}" if rr is not None else "-",
+                v["label"],
+            )
         console.print(table)
-        console.print("grid/basin = ||sigma_i / r_i||; PTQ dL = L(q) - L*; rho = ||v_i / r_i|| (sharp offset "
-                      "in basin widths); QAT back = first STE step with L(q_t) - L* <= tau; "
-                      "tail in = fraction of the last 10% of QAT steps in the basin")
-        for r in rows:
-            sel = ds.sel(bits=r["bits"], ptq=r["ptq"])
-            d_loss = r["ptq_loss"] - ds.attrs["loss_star"]
-            quad = (f"quadratic model: top-{ds.sizes['direction']} {float(sel.ptq_quad_sharp):.3g}, "
-                    f"full Hessian {float(sel.ptq_quad_full):.3g}")
-            head = f"  {r['bits']}-bit {r['ptq']}: {r['verdict']}"
-            console.print(f"{head}  [dim](dL = {d_loss:.3g}; {quad})[/dim]")
-        console.print(f"wall time {wall:.1f} s; phases {ds.attrs['timings']}")
-        if out is not None:
-            import matplotlib.pyplot as plt
+    console.print(f"settled = {res['definitions']['settled']}; verdict = {res['definitions']['verdict']}")
+    console.print(f"timings {res['timings']}; load average {res['load']}; wall {res['wall_s']:.0f} s")
 
-            from landscape.manifest import load_manifest, save_dataset
-            from landscape.models.figures import plot_profile_grid, plot_qat
 
-            Path(out).mkdir(parents=True, exist_ok=True)
-            path = save_dataset(ds, Path(out) / f"bridge_{model}.nc", load_manifest(ds))
-            fig = plot_profile_grid(ds)
-            fig.savefig(Path(out) / f"bridge_{model}_profiles.png", dpi=120)
-            plt.close(fig)
-            fig, ax = plt.subplots(figsize=(6, 4))
-            plot_qat(ds, ax)
-            fig.tight_layout()
-            fig.savefig(Path(out) / f"bridge_{model}_qat.png", dpi=120)
-            plt.close(fig)
-            console.print(f"wrote {path} and figures in {out}")
+def _write_figures(res, out: Path, console) -> None:
+    import matplotlib.pyplot as plt
+
+    from landscape.manifest import save_dataset
+    from landscape.models.bridge import to_dataset
+    from landscape.models.figures import plot_bridge
+
+    out.mkdir(parents=True, exist_ok=True)
+    ds = to_dataset(res)
+    path = save_dataset(ds, out / f"bridge_{res['model']}.nc", res["manifest"])
+    fig = plot_bridge(ds)
+    fig.savefig(out / f"bridge_{res['model']}.png", dpi=120)
+    plt.close(fig)
+    console.print(f"wrote {path} and bridge_{res['model']}.png")

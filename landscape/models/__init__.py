@@ -1,12 +1,12 @@
-"""The real-model bridge: the basin-crossing diagnostics on small vision and language networks.
+"""The real-model bridge: the river / band / STE-QAT protocol of the analytic model on small trained networks.
 
-``run_bridge(BridgeConfig.preset("digits-mlp" | "digits-cnn" | "markov-lm", quick=...))`` returns
-one xarray Dataset (sharp directions, basin widths, RTN/GPTQ points, STE-QAT re-entry, verdicts);
-``landscape.models.figures`` draws it. See docs/bridge.md.
+``run_bridge(BridgeConfig.preset("digits-mlp" | "digits-cnn" | "char-transformer" | "markov-lm", quick=...))``
+returns a JSON-ready dict (rows per model, bits, grid, PTQ method and seed; verdicts over seeds with Wilson
+intervals); ``to_dataset`` turns it into the Dataset that ``landscape.models.figures`` draws.
+See docs/bridge.md.
 """
 
-from landscape.models.bridge import MODELS, BridgeConfig, build_task, run_bridge, summary_rows, verdict
-from landscape.models.hessian import Spectrum, hvp, lanczos
+from landscape.models.bridge import run_bridge, to_dataset
+from landscape.models.config import MODELS, BridgeConfig, build_task
 
-__all__ = ["MODELS", "BridgeConfig", "build_task", "run_bridge", "summary_rows", "verdict", "Spectrum",
-           "hvp", "lanczos"]
+__all__ = ["MODELS", "BridgeConfig", "build_task", "run_bridge", "to_dataset"]

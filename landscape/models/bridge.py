@@ -1,289 +1,380 @@
-r"""The bridge: the basin-crossing diagnostics of the analytic model on a trained network.
+r"""The bridge on one model: the protocol's records joined into rows, verdicts over seeds, and a Dataset.
 
-:func:`run_bridge` trains a model (seeded), finds its top-k sharp directions (Lanczos on
-HVPs of the training loss over the dense weights ``w``), measures the basin widths
-:math:`r_i^\pm` along each (loss rise :math:`\tau`), places the per-channel INT-b RTN and
-GPTQ points, runs STE-QAT from each, and returns one ``xarray.Dataset`` with the manifest.
+:func:`run_bridge` returns a JSON-ready dict:
 
-Definitions (one for PTQ and QAT): a deployed point q is **in the basin** when
-:math:`L(q) - L(w^*) \le \tau` on the training set. The grid is **comparable to the
-basin** when :math:`g = \lVert(\sigma_i/\bar r_i)_i\rVert \ge 1`, with
-:math:`\sigma_i` the RMS sharp offset of uniform rounding noise
-(:func:`landscape.models.quant.grid_geometry`) and :math:`\bar r_i = (r_i^- + r_i^+)/2`:
-the RMS normalised sharp offset that rounding produces is then at least one basin width.
-**The paper's prediction** (per bit width and PTQ method): if :math:`g \ge 1`, PTQ lands
-outside the basin and STE-QAT re-enters it within the step budget; if :math:`g < 1`,
-PTQ lands inside. :func:`verdict` says which parts held.
+* ``rows`` -- one per (model, bits, grid, PTQ method, evaluation seed): ``fp_metric``, ``ptq_metric``,
+  ``qat_metric``, ``hit_time``, ``settle_time``, ``settled``, ``frac_in_band_tail``, ``inward_cos_mean``,
+  ``quad_rise``, ``actual_rise`` (and the rest: see docs/bridge.md);
+* ``verdicts`` -- one per (bits, grid, method) and band, with seeds, counts and the Wilson interval,
+  and the absolute band's sensitivity to tau over 0.01 ... 0.2;
+* ``tuning`` (the chosen setting per bit width and every setting's score), ``networks`` (per seed: the
+  trained metric, the river's anchors), ``timings``, ``load`` (the machine's load average), ``manifest``.
+
+:func:`to_dataset` turns it into an ``xarray.Dataset`` (dimension ``run``; verdicts in the attrs) for the
+figures and ``landscape reproduce``.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import json
+import os
 import time
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 import xarray as xr
 
-from landscape._checks import LandscapeError, check_int_at_least, check_positive
 from landscape.manifest import manifest
-from landscape.models.basin import basin_rho, basin_widths, in_basin, profiles, sharp_offset
-from landscape.models.hessian import hvp, lanczos
+from landscape.models.band import REL_TOL, TAU_GRID
+from landscape.models.blindness import blindness_terms
+from landscape.models.config import BridgeConfig
+from landscape.models.losses import NetLoss, NetMetric, test_data, train_data, values_along
 from landscape.models.nets import flat_weights
-from landscape.models.quant import (
-    check_bits,
-    gptq_available,
-    gptq_point,
-    grid_geometry,
-    rtn_point,
-    weight_quantizer,
-)
-from landscape.models.recovery import ste_recovery, task_losses
+from landscape.models.protocol import evaluate, needs_qat, prepare, ptq_outside, tune
+from landscape.models.quant import ptq_point
+from landscape.models.verdict import bootstrap_mean, group_verdict, tau_sensitivity
 
-__all__ = ["MODELS", "BridgeConfig", "build_task", "run_bridge", "verdict", "summary_rows"]
-
-MODELS = ("digits-mlp", "digits-cnn", "markov-lm")
-# STE-SGD learning rates, chosen on seed 0 (larger ones chatter)
-QAT_LR = {"digits-mlp": 1.0, "digits-cnn": 1.0, "markov-lm": 0.03}
+__all__ = ["run_bridge", "to_dataset", "ROW_SCALARS"]
 
 
-@dataclasses.dataclass(frozen=True)
-class BridgeConfig:
-    """Everything that determines a bridge run (same config + seed -> same numbers)."""
-
-    model: str = "digits-mlp"
-    bits: tuple = (8, 4, 3, 2)
-    seed: int = 0
-    quick: bool = False
-    k: int = 8  # sharp directions
-    num_iter: int = 48  # Lanczos steps
-    tau: float = 0.05  # loss-rise threshold of the basin (nats)
-    profile_points: int = 81
-    qat_steps: int = 600
-    qat_lr: float = 0.0  # STE-SGD learning rate; 0: the model's default (digits 1.0, markov-lm 0.03)
-    n_calib: int = 512  # GPTQ calibration inputs (first n of the training set)
-    train_steps: int = 0  # 0: the model's default (quick or full)
-
-    def __post_init__(self):
-        if self.model not in MODELS:
-            raise LandscapeError(f"model must be one of {MODELS}; got {self.model!r}.")
-        object.__setattr__(self, "bits", check_bits(self.bits))
-        check_int_at_least("seed", self.seed, 0)
-        check_int_at_least("k", self.k, 1)
-        check_int_at_least("num_iter", self.num_iter, self.k)
-        check_positive("tau", self.tau)
-        check_int_at_least("profile_points", self.profile_points, 5)
-        check_int_at_least("qat_steps", self.qat_steps, 1)
-        check_positive("qat_lr", self.qat_lr, allow_zero=True)
-        check_int_at_least("n_calib", self.n_calib, 1)
-        check_int_at_least("train_steps", self.train_steps, 0)
-
-    @classmethod
-    def preset(cls, model: str = "digits-mlp", quick: bool = False, **overrides) -> BridgeConfig:
-        """The quick (about a minute on 2 cores for 4 bit widths) or full configuration."""
-        base = dict(k=4, num_iter=24, profile_points=41, qat_steps=300) if quick else {}
-        if "k" in overrides and "num_iter" not in overrides:
-            base["num_iter"] = max(base.get("num_iter", cls.num_iter), 3 * overrides["k"])
-        return cls(model=model, quick=quick, **{**base, **overrides})
+def _load() -> list[float]:
+    try:
+        return [round(x, 2) for x in os.getloadavg()]
+    except OSError:  # pragma: no cover
+        return []
 
 
-def build_task(cfg: BridgeConfig):
-    """Train the configured model (seeded); quick mode trains less and on less data."""
-    if cfg.model == "digits-mlp":
-        from landscape.models.mlp import digits_mlp
-
-        steps = cfg.train_steps or (500 if cfg.quick else 800)
-        return digits_mlp(cfg.seed, steps=steps, weight_decay=0.1)
-    if cfg.model == "digits-cnn":
-        from landscape.models.cnn import digits_cnn
-
-        steps = cfg.train_steps or (500 if cfg.quick else 800)
-        return digits_cnn(cfg.seed, steps=steps, weight_decay=0.1)
-    from landscape.models.lm import markov_lm
-
-    steps = cfg.train_steps or (600 if cfg.quick else 1000)
-    return markov_lm(cfg.seed, n_train=160 if cfg.quick else 320, steps=steps, weight_decay=1e-2)
-
-
-def _widths(loss_fn, w_star, normals, tau, lam):
-    """Basin widths, widening the search range (x4, twice) for directions still censored."""
-    t_max = 3.0 * np.sqrt(2.0 * tau / np.maximum(np.asarray(lam, np.float64), 1e-8))
-    for _ in range(3):
-        wd = basin_widths(loss_fn, w_star, normals, tau, jnp.asarray(t_max, w_star.dtype))
-        cens = np.asarray(wd.censored_minus) | np.asarray(wd.censored_plus)
-        if not cens.any():
-            break
-        t_max = np.where(cens, 4.0 * t_max, t_max)
-    return wd
-
-
-def verdict(predicted_outside: bool, ptq_inside: bool, hit_time: int, qat_steps: int,
-            tail: float | None = None) -> str:
-    """The paper's prediction, checked (see the module docstring); ``tail``: in-basin fraction at the end."""
-    stay = f" (in basin {tail:.0%} of the last 10% of steps)" if tail is not None and hit_time >= 0 else ""
-    if predicted_outside:
-        if ptq_inside:
-            return "failed: PTQ inside although grid >= basin"
-        if hit_time >= 0:
-            return f"held: PTQ outside, QAT back at step {hit_time}{stay}"
-        return f"failed: PTQ outside but QAT not back in {qat_steps} steps"
-    if ptq_inside:
-        return "held: fine grid, PTQ inside"
-    back = f", QAT back at step {hit_time}{stay}" if hit_time >= 0 else f", QAT not back in {qat_steps} steps"
-    return "failed: PTQ outside although grid < basin" + back
-
-
-def run_bridge(cfg: BridgeConfig, task=None) -> xr.Dataset:
-    """All diagnostics of the bridge for one model as an xarray Dataset (manifest in attrs)."""
-    timings = {}
-    t0 = time.perf_counter()
-    task = build_task(cfg) if task is None else task
-    timings["train_s"] = time.perf_counter() - t0
-
-    train_loss, test_metric = task_losses(task)
-    w_star = flat_weights(task.params)
-    loss_star = float(train_loss(w_star))
-    metric_star = float(test_metric(w_star))
-
-    t0 = time.perf_counter()
-    spec = lanczos(train_loss, w_star, k=cfg.k, num_iter=min(cfg.num_iter, w_star.shape[0]),
-                   key=jax.random.PRNGKey(cfg.seed))
-    lam, normals = np.asarray(spec.eigenvalues, np.float64), spec.normals
-    timings["lanczos_s"] = time.perf_counter() - t0
-
-    t0 = time.perf_counter()
-    widths = _widths(train_loss, w_star, normals, cfg.tau, lam)
-    r_minus, r_plus = np.asarray(widths.minus, np.float64), np.asarray(widths.plus, np.float64)
-    timings["widths_s"] = time.perf_counter() - t0
-
-    methods = ["rtn", "gptq"] if gptq_available() else ["rtn"]
-    nb, nm, k = len(cfg.bits), len(methods), cfg.k
-    points, quantizers = {}, {}
-    t0 = time.perf_counter()
-    for b in cfg.bits:
-        quantizers[b] = weight_quantizer(task.params, b)
-        points[(b, "rtn")] = rtn_point(task.params, b)
-        if "gptq" in methods:
-            points[(b, "gptq")] = gptq_point(task, b, n_calib=cfg.n_calib)
-    timings["ptq_s"] = time.perf_counter() - t0
-
-    shape_bm = (nb, nm)
-    ptq = {n: np.full(shape_bm, np.nan) for n in ("loss", "metric", "rho", "quad_sharp", "quad_full")}
-    ptq_offset = np.full((nb, nm, k), np.nan)
-    ptq_in = np.zeros(shape_bm, bool)
-    sigma, max_flip = np.zeros((nb, k)), np.zeros((nb, k))
-    hvp_j = jax.jit(lambda w, v: hvp(train_loss, w, v))
-    for i, b in enumerate(cfg.bits):
-        sigma[i], max_flip[i] = grid_geometry(normals, quantizers[b].step)
-        for j, m in enumerate(methods):
-            q = points[(b, m)]
-            v = sharp_offset(normals, q, w_star)
-            e = q - w_star
-            ptq["loss"][i, j] = float(train_loss(q))
-            ptq["metric"][i, j] = float(test_metric(q))
-            ptq["rho"][i, j] = float(basin_rho(v, widths))
-            ptq["quad_sharp"][i, j] = float(0.5 * np.sum(lam * np.asarray(v, np.float64) ** 2))
-            ptq["quad_full"][i, j] = float(0.5 * jnp.dot(e, hvp_j(w_star, e)))
-            ptq_offset[i, j] = np.asarray(v)
-            ptq_in[i, j] = bool(in_basin(ptq["loss"][i, j], loss_star, cfg.tau))
-    r_bar = 0.5 * (r_minus + r_plus)
-    grid_to_basin = np.linalg.norm(sigma / r_bar[None, :], axis=1)
-
-    # profiles wide enough to show every PTQ point
-    t_max = np.maximum(2.0 * np.maximum(r_minus, r_plus), 1.15 * np.nanmax(np.abs(ptq_offset), axis=(0, 1)))
-    prof_t, prof_rise = profiles(train_loss, w_star, normals, jnp.asarray(t_max, w_star.dtype),
-                                 num=cfg.profile_points)
-
-    t0 = time.perf_counter()
-    qat_lr = cfg.qat_lr or QAT_LR[cfg.model]
-    n_t = cfg.qat_steps + 1
-    qat = {n: np.full((nb, nm, n_t), np.nan) for n in ("loss", "metric", "rho")}
-    qat_offset = np.full((nb, nm, n_t, k), np.nan)
-    qat_in = np.zeros((nb, nm, n_t), bool)
-    hit = np.full(shape_bm, -1, np.int64)
-    verdicts = np.empty(shape_bm, dtype=object)
-    for i, b in enumerate(cfg.bits):
-        for j, m in enumerate(methods):
-            w0 = w_star if m == "rtn" else points[(b, m)]
-            rec = ste_recovery(task, quantizers[b], w0, w_star, normals, cfg.tau, num_steps=cfg.qat_steps,
-                               learning_rate=qat_lr)
-            qat["loss"][i, j], qat["metric"][i, j] = np.asarray(rec.loss), np.asarray(rec.metric)
-            qat_offset[i, j] = np.asarray(rec.offset)
-            qat["rho"][i, j] = np.asarray(basin_rho(rec.offset, widths))
-            qat_in[i, j] = np.asarray(rec.in_basin)
-            hit[i, j] = int(rec.hit_time)
-            tail = float(np.mean(qat_in[i, j, -max(1, n_t // 10):]))
-            verdicts[i, j] = verdict(bool(grid_to_basin[i] >= 1.0), bool(ptq_in[i, j]), int(hit[i, j]),
-                                     cfg.qat_steps, tail)
-    timings["qat_s"] = time.perf_counter() - t0
-
-    bm, bmd = ("bits", "ptq"), ("bits", "ptq", "direction")
-    ds = xr.Dataset(
-        {
-            "eigenvalue": ("direction", lam),
-            "ritz_residual": ("direction", np.asarray(spec.residuals, np.float64)),
-            "width_minus": ("direction", r_minus),
-            "width_plus": ("direction", r_plus),
-            "censored_minus": ("direction", np.asarray(widths.censored_minus)),
-            "censored_plus": ("direction", np.asarray(widths.censored_plus)),
-            "width_quadratic": ("direction", np.sqrt(2.0 * cfg.tau / np.maximum(lam, 1e-12))),
-            "profile_t": (("direction", "point"), np.asarray(prof_t, np.float64)),
-            "profile_rise": (("direction", "point"), np.asarray(prof_rise, np.float64)),
-            "grid_sigma": (("bits", "direction"), sigma),
-            "grid_max_flip": (("bits", "direction"), max_flip),
-            "grid_to_basin": ("bits", grid_to_basin),
-            "predicted_outside": ("bits", grid_to_basin >= 1.0),
-            "ptq_loss": (bm, ptq["loss"]),
-            "ptq_metric": (bm, ptq["metric"]),
-            "ptq_offset": (bmd, ptq_offset),
-            "ptq_rho": (bm, ptq["rho"]),
-            "ptq_in_basin": (bm, ptq_in),
-            "ptq_quad_sharp": (bm, ptq["quad_sharp"]),
-            "ptq_quad_full": (bm, ptq["quad_full"]),
-            "qat_loss": (("bits", "ptq", "step"), qat["loss"]),
-            "qat_metric": (("bits", "ptq", "step"), qat["metric"]),
-            "qat_rho": (("bits", "ptq", "step"), qat["rho"]),
-            "qat_offset": (("bits", "ptq", "step", "direction"), qat_offset),
-            "qat_in_basin": (("bits", "ptq", "step"), qat_in),
-            "hit_time": (bm, hit),
-            "verdict": (bm, verdicts.astype(str)),
-        },
-        coords={"bits": list(cfg.bits), "ptq": methods, "direction": np.arange(k),
-                "point": np.arange(cfg.profile_points), "step": np.arange(n_t)},
+def _blindness(cfg, net) -> dict:
+    """Saturated and early-stopped w*: the blindness terms of every PTQ error (bits, grid, method)."""
+    task = net.task
+    keys = list(net.points)
+    loss = NetLoss(task.apply)
+    sat = blindness_terms(
+        loss,
+        train_data(task),
+        net.w_star,
+        np.stack([net.points[k] for k in keys]),
+        jax.random.PRNGKey(1000 + net.seed),
     )
-    ds.attrs.update(
-        model=task.name, metric=task.metric, loss_star=loss_star, metric_star=metric_star, tau=cfg.tau,
-        dim=int(w_star.shape[0]),
-        in_basin_definition=f"L_train(q) - L_train(w*) <= tau = {cfg.tau} nats (PTQ and QAT alike)",
-        prediction=("grid_to_basin = ||sigma_i / mean(r_i-, r_i+)|| >= 1 -> PTQ outside the basin and "
-                    "STE-QAT back inside within qat_steps; < 1 -> PTQ inside"),
-        quantizer="per-channel (per output row) symmetric INT-b, step = absmax/(2^(b-1)-1); dense weights "
-                  "only (biases and embeddings full precision)",
-        qat=(f"STE with plain SGD, learning rate {qat_lr}, full batch, {cfg.qat_steps} steps; "
-             "rtn start: latent w*; gptq start: latent = the GPTQ point"),
-        gptq="landscape.ptq.gptq with H_l = X_l^T X_l / n" if "gptq" in methods else "unavailable",
-        task_info=json.dumps(task.info), timings=json.dumps(timings),
-    )
-    ds.attrs["manifest"] = json.dumps(manifest(dataclasses.asdict(cfg), cfg.seed))
-    return ds
+    out = {k: {"saturated": r} for k, r in zip(keys, sat, strict=True)}
+    early = (task.checkpoints or {}).get("early")
+    if early is not None:
+        w_e = flat_weights(early)
+        qs = np.stack([ptq_point(task, b, g, m, params=early, n_calib=cfg.n_calib) for b, g, m in keys])
+        ear = blindness_terms(loss, train_data(task, early), w_e, qs, jax.random.PRNGKey(2000 + net.seed))
+        m_e = float(
+            values_along(NetMetric(task.apply, task.metric), test_data(task, early), np.asarray(w_e)[None])[0]
+        )
+        for k, r in zip(keys, ear, strict=True):
+            out[k]["early"] = {**r, "fp_metric": m_e}
+    return out
 
 
-def summary_rows(ds: xr.Dataset) -> list[dict]:
-    """One row per (bits, ptq method): PTQ loss/metric/rho/in-basin, QAT hit and tail in basin, verdict."""
+def _row(cfg, net, key, ev, blind) -> dict:
+    b, g, m = key
+    s = net.seed
+    gap = net.ptq_loss[key] - net.loss_star
+    out_abs, out_rel = ptq_outside(net, key, cfg.tau)
+    row = {
+        "model": cfg.model,
+        "bits": b,
+        "grid": g,
+        "method": m,
+        "seed": s,
+        "fp_loss": net.loss_star,
+        "fp_metric": net.metric_star,
+        "ptq_loss": net.ptq_loss[key],
+        "ptq_gap": gap,
+        "ptq_metric": net.ptq_metric[key],
+        "ptq_outside_abs": out_abs,
+        "ptq_outside_rel": out_rel,
+        "qat_run": needs_qat(net, key, cfg.qat_floor),
+    }
+    sk = (s, *key)
+    rec = ev["ste"].get(sk)
+    if rec is not None:
+        row.update(
+            {
+                "qat_loss": rec["final_loss"],
+                "qat_metric": rec["final_metric"],
+                "hit_time": rec["abs_hit_time"],
+                "settle_time": rec["abs_settle_time"],
+                "settled": rec["abs_settled"],
+                "frac_in_band": rec["abs_frac_in_band"],
+                "frac_in_band_tail": rec["abs_frac_in_band_tail"],
+                "rel_hit_time": rec["rel_hit_time"],
+                "rel_settle_time": rec["rel_settle_time"],
+                "rel_settled": rec["rel_settled"],
+                "rel_frac_in_band_tail": rec["rel_frac_in_band_tail"],
+                "driver_agrees": rec["driver_hit_time"] == rec["abs_hit_time"]
+                and rec["driver_settle_time"] == rec["abs_settle_time"],
+                "diverged": rec["diverged"],
+                "switches": rec["switches"],
+                "tau_sensitivity": {
+                    k: {"settled": bool(v["settled"]), "hit_time": int(v["hit_time"])}
+                    for k, v in rec["tau_sensitivity"].items()
+                },
+            }
+        )
+        for k in (
+            "inward_cos_mean",
+            "cos_to_wstar_mean",
+            "rho_ptq",
+            "width_ptq",
+            "width_censored",
+            "outside_geometric",
+            "rho_end",
+            "foot_reached_end",
+            "barrier_ptq_foot",
+            "barrier_end_foot",
+            "dist_wstar_start",
+            "dist_wstar_end",
+            "probe_steps",
+            "inward_cos",
+            "cos_to_wstar",
+            "step_normal",
+            "step_norm",
+            "rho",
+            "foot_reached",
+            "foot_gap",
+            "loss_path",
+            "loss_path_every",
+            "metric_steps",
+            "metric_path",
+        ):
+            row[k] = rec[k]
+        sn = [x for x in rec["step_normal"] if x is not None and np.isfinite(x)]
+        row["step_normal_mean"] = float(np.mean(sn)) if sn else None
+    fp = ev["fp"].get(sk)
+    if fp is not None:
+        row.update(
+            {
+                "fp_control_settled": fp["abs_settled"],
+                "fp_control_metric": fp["final_metric"],
+                "fp_control_final_gap": fp["final_loss"] - net.loss_star,
+                "fp_control_rel_in_band_end": fp["rel_in_band_end"],
+            }
+        )
+    orc = ev["oracle"].get(sk)
+    if orc is not None:
+        row.update(
+            {
+                "oracle_settled": orc["abs_settled"],
+                "oracle_hit_time": orc["abs_hit_time"],
+                "oracle_final_gap": orc["final_loss"] - net.loss_star,
+                "oracle_metric": orc["final_metric"],
+                "oracle_rel_in_band_end": orc["rel_in_band_end"],
+            }
+        )
+    bl = blind[key]
+    for k, v in bl["saturated"].items():
+        row[k] = v
+    for k, v in bl.get("early", {}).items():
+        row[f"early_{k}"] = v
+    return row
+
+
+def run_bridge(cfg: BridgeConfig) -> dict:
+    """Every measurement and verdict of the bridge for one model (see the module docstring)."""
+    timings, load = {}, {"start": _load()}
+    t0 = time.perf_counter()
+    tune_nets = {s: prepare(cfg, s) for s in cfg.tune_seeds}
+    eval_nets = {s: prepare(cfg, s) for s in cfg.eval_seeds}
+    timings["train_and_ptq_s"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    tuned = tune(cfg, tune_nets)
+    timings["tune_s"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    ev = evaluate(cfg, eval_nets, tuned)
+    timings["evaluate_s"] = time.perf_counter() - t0
+    timings.update({f"evaluate.{k}": v for k, v in ev["timings"].items()})
+    t0 = time.perf_counter()
+    blind = {s: _blindness(cfg, n) for s, n in eval_nets.items()}
+    timings["blindness_s"] = time.perf_counter() - t0
     rows = []
-    for b in ds.bits.values:
-        for m in ds.ptq.values:
-            sel = ds.sel(bits=b, ptq=m)
-            rows.append({
-                "bits": int(b), "ptq": str(m),
-                "grid_to_basin": float(ds.grid_to_basin.sel(bits=b)),
-                "ptq_loss": float(sel.ptq_loss), "ptq_metric": float(sel.ptq_metric),
-                "ptq_rho": float(sel.ptq_rho), "ptq_in_basin": bool(sel.ptq_in_basin),
-                "hit_time": int(sel.hit_time),
-                "qat_tail_in_basin": float(sel.qat_in_basin[-max(1, ds.sizes["step"] // 10):].mean()),
-                "qat_final_loss": float(sel.qat_loss[-1]), "qat_final_metric": float(sel.qat_metric[-1]),
-                "verdict": str(sel.verdict.values),
-            })
-    return rows
+    for b in cfg.bits:
+        for g in cfg.grids:
+            for m in cfg.methods:
+                for s, net in eval_nets.items():
+                    row = _row(cfg, net, (b, g, m), ev, blind[s])
+                    row.update({f"qat_{k}": v for k, v in tuned[b]["config"].as_dict().items()})
+                    rows.append(row)
+    verdicts = []
+    for b in cfg.bits:
+        for g in cfg.grids:
+            for m in cfg.methods:
+                grp = [r for r in rows if (r["bits"], r["grid"], r["method"]) == (b, g, m)]
+                for band in ("abs", "rel"):
+                    v = group_verdict(
+                        grp, band, qat_steps=cfg.qat_steps, window=ev["window"], oracle_steps=cfg.oracle_steps
+                    )
+                    v.update(model=cfg.model, bits=b, grid=g, method=m)
+                    v["text"] = f"{cfg.model} {b}-bit {g} {m}, {band} band -- {v['text']}"
+                    if band == "abs":
+                        v["tau_sensitivity"] = tau_sensitivity(grp, TAU_GRID)
+                    run = [
+                        r for r in grp if r.get("inward_cos_mean") is not None and r[f"ptq_outside_{band}"]
+                    ]
+                    v["inward_cos"] = bootstrap_mean([r["inward_cos_mean"] for r in run])
+                    v["cos_to_wstar"] = bootstrap_mean([r["cos_to_wstar_mean"] for r in run])
+                    v["rise_ratio"] = bootstrap_mean([r["ratio"] for r in grp])
+                    verdicts.append(v)
+    load["end"] = _load()
+    networks = {}
+    for s, net in {**tune_nets, **eval_nets}.items():
+        info = {k: v for k, v in net.task.info.items() if not k.startswith("final_train")}
+        networks[str(s)] = {
+            "role": "tune" if s in tune_nets else "eval",
+            "loss_star": net.loss_star,
+            "metric_star": net.metric_star,
+            "lambda_max": net.lam_max,
+            "eta0_foot": net.eta0,
+            "anchor_gaps": net.anchor_gaps,
+            "anchor_barriers": net.anchor_barriers,
+            "dim": int(net.w_star.shape[0]),
+            "info": info,
+        }
+    tuning = {
+        str(b): {
+            "config": t["config"].as_dict(),
+            "label": t["config"].label,
+            "table": t["table"],
+            "starts": t["starts"],
+            "tau": t.get("tau"),
+            "borrowed_from": t.get("borrowed_from"),
+        }
+        for b, t in tuned.items()
+    }
+    metric = next(iter(eval_nets.values())).task.metric
+    result = {
+        "runs": {**ev["counts"], "tune": sum(len(t["table"]) * len(t["starts"]) for t in tuned.values())},
+        "model": cfg.model,
+        "metric": metric,
+        "config": cfg.as_dict(),
+        "rows": rows,
+        "verdicts": verdicts,
+        "tuning": tuning,
+        "networks": networks,
+        "timings": timings,
+        "load": load,
+        "definitions": definitions(cfg, metric, ev["window"]),
+        "manifest": manifest(cfg.as_dict(), cfg.eval_seeds[0]),
+    }
+    return json.loads(json.dumps(result, default=_jsonable))
+
+
+def _jsonable(x):
+    if isinstance(x, (np.bool_,)):
+        return bool(x)
+    if isinstance(x, np.integer):
+        return int(x)
+    if isinstance(x, np.floating):
+        return None if not np.isfinite(x) else float(x)
+    if isinstance(x, np.ndarray):
+        return x.tolist()
+    raise TypeError(f"not JSON-serialisable: {type(x).__name__}")
+
+
+def definitions(cfg: BridgeConfig, metric: str, win: int) -> dict:
+    """The definitions the numbers of a run use, in words (stored with the results)."""
+    rel = {
+        "accuracy": f"test accuracy >= accuracy(w*) - {REL_TOL['accuracy']}",
+        "bpc": f"test bits per char <= bpc(w*) + log2(1.02) = bpc(w*) + {REL_TOL['bpc']:.5f}",
+        "perplexity": f"test perplexity <= {REL_TOL['perplexity']} x perplexity(w*)",
+    }[metric]
+    return {
+        "abs_band": f"L_fit(q) - L_fit(w*) <= tau = {cfg.tau} nats (training / fit loss)",
+        "rel_band": rel + f" (evaluated every {cfg.metric_every} steps)",
+        "settled": f"in the band for the last {win} of {cfg.qat_steps} steps (10%) and at the end",
+        "needs_qat": f"PTQ outside the absolute band at tau = {cfg.qat_floor} or outside the relative band",
+        "river": "points within tau/4 of L* joined to the late checkpoints (late_75, late_90, final)",
+        "foot": "P(q): safeguarded gradient descent from q (eta0 = 1/lambda_max(w*), "
+        f"<= {cfg.foot_steps} steps) "
+        "stopped at L <= L* + tau/4",
+        "inward_cos": "c_t = cos(-grad L(q_t), P(q_t) - q_t), mean over the probe steps off the river",
+        "step_normal": "(q_{t+1} - q_t) . (P(q_t) - q_t) / ||P(q_t) - q_t|| (positive: inward)",
+        "width_ptq": "first t > 0 with L(P(q0) + t n) - L(P(q0)) > tau along n = (q0 - P(q0))/||q0 - P(q0)||",
+        "quad_rise": "g.e + e^T H e / 2 at w* for the PTQ error e = q - w* (HVP)",
+        "verdict": "held / failed / undecided: the Wilson 95% interval of the settled fraction among the "
+        "seeds "
+        "whose PTQ point is outside lies above / below / across 1/2",
+    }
+
+
+#: the per-run scalars kept in the Dataset
+ROW_SCALARS = (
+    "bits",
+    "seed",
+    "fp_metric",
+    "ptq_metric",
+    "qat_metric",
+    "ptq_gap",
+    "ptq_outside_abs",
+    "ptq_outside_rel",
+    "qat_run",
+    "hit_time",
+    "settle_time",
+    "settled",
+    "frac_in_band",
+    "frac_in_band_tail",
+    "rel_settled",
+    "rel_frac_in_band_tail",
+    "inward_cos_mean",
+    "cos_to_wstar_mean",
+    "step_normal_mean",
+    "rho_ptq",
+    "width_ptq",
+    "rho_end",
+    "dist_wstar_start",
+    "dist_wstar_end",
+    "grad_term",
+    "hess_term",
+    "quad_rise",
+    "actual_rise",
+    "ratio",
+    "random_sign_actual_rise",
+    "random_dir_actual_rise",
+    "early_grad_term",
+    "early_hess_term",
+    "early_quad_rise",
+    "early_actual_rise",
+    "early_ratio",
+    "fp_control_settled",
+    "fp_control_final_gap",
+    "oracle_settled",
+    "oracle_final_gap",
+    "qat_learning_rate",
+)
+
+
+def to_dataset(result: dict) -> xr.Dataset:
+    """The rows as an xarray Dataset over ``run`` (plus the loss paths over ``t``); verdicts in the attrs."""
+    rows = result["rows"]
+    n = len(rows)
+    data = {}
+    for k in ROW_SCALARS:
+        vals = [r.get(k) for r in rows]
+        data[k] = ("run", np.asarray([np.nan if v is None else float(v) for v in vals], np.float64))
+    for k in ("grid", "method", "qat_optimizer", "qat_schedule"):
+        data[k] = ("run", np.asarray([str(r.get(k, "")) for r in rows]))
+    paths = [r.get("loss_path") or [] for r in rows]
+    width = max([len(p) for p in paths] + [1])
+    lp = np.full((n, width), np.nan)
+    for i, p in enumerate(paths):
+        lp[i, : len(p)] = np.asarray([np.nan if v is None else v for v in p], np.float64)
+    data["loss_gap_path"] = (("run", "t"), lp - np.asarray([r["fp_loss"] for r in rows], np.float64)[:, None])
+    every = next((r["loss_path_every"] for r in rows if r.get("loss_path_every")), 1)
+    ds = xr.Dataset(data, coords={"run": np.arange(n), "t": np.arange(width) * every})
+    ds.attrs.update(
+        model=result["model"],
+        metric=result["metric"],
+        tau=result["config"]["tau"],
+        qat_steps=result["config"]["qat_steps"],
+        verdicts=json.dumps(result["verdicts"]),
+        tuning=json.dumps(result["tuning"]),
+        definitions=json.dumps(result["definitions"]),
+        networks=json.dumps(result["networks"]),
+        timings=json.dumps(result["timings"]),
+        manifest=json.dumps(result["manifest"]),
+    )
+    return ds

@@ -17,7 +17,7 @@ import numpy as np
 
 from landscape._checks import check_int_at_least
 from landscape.models.data import digits
-from landscape.models.nets import Task, accuracy, cross_entropy, dense_init, train
+from landscape.models.nets import CHECKPOINTS, Task, accuracy, cross_entropy, dense_init, train
 
 __all__ = ["patches", "cnn_apply", "cnn_inputs", "digits_cnn"]
 
@@ -25,7 +25,7 @@ __all__ = ["patches", "cnn_apply", "cnn_inputs", "digits_cnn"]
 def patches(x):
     """im2col: (n, 64) images -> (n, 36, 9), the 3x3 patches at the 6x6 valid positions."""
     img = x.reshape(-1, 8, 8)
-    cols = [img[:, i:i + 6, j:j + 6] for i in range(3) for j in range(3)]
+    cols = [img[:, i : i + 6, j : j + 6] for i in range(3) for j in range(3)]
     return jnp.stack(cols, axis=-1).reshape(img.shape[0], 36, 9)
 
 
@@ -49,8 +49,14 @@ def cnn_inputs(params, x):
     return _forward(params, x)[1]
 
 
-def digits_cnn(seed: int = 0, channels: int = 8, hidden: int = 32, steps: int = 800,
-               learning_rate: float = 1e-2, weight_decay: float = 0.1) -> Task:
+def digits_cnn(
+    seed: int = 0,
+    channels: int = 8,
+    hidden: int = 32,
+    steps: int = 800,
+    learning_rate: float = 1e-2,
+    weight_decay: float = 0.1,
+) -> Task:
     """Train the digits CNN (conv 3x3 x channels, pool, dense hidden, 10); Task with test accuracy."""
     check_int_at_least("seed", seed, 0)
     check_int_at_least("channels", channels, 1)
@@ -58,8 +64,16 @@ def digits_cnn(seed: int = 0, channels: int = 8, hidden: int = 32, steps: int = 
     data = digits(seed)
     k1, k2 = jax.random.split(jax.random.PRNGKey(seed))
     params = {"dense": dense_init(k1, (9, channels)) + dense_init(k2, (9 * channels, hidden, 10))}
-    params, losses = train(cnn_apply, params, data.x_train, data.y_train, steps=steps,
-                           learning_rate=learning_rate, weight_decay=weight_decay)
+    params, losses, ckpts = train(
+        cnn_apply,
+        params,
+        data.x_train,
+        data.y_train,
+        steps=steps,
+        learning_rate=learning_rate,
+        weight_decay=weight_decay,
+        checkpoints=tuple(CHECKPOINTS.values()),
+    )
     info = {
         "train_loss": float(cross_entropy(cnn_apply(params, data.x_train), data.y_train)),
         "test_loss": float(cross_entropy(cnn_apply(params, data.x_test), data.y_test)),
@@ -72,4 +86,13 @@ def digits_cnn(seed: int = 0, channels: int = 8, hidden: int = 32, steps: int = 
         "n_test": int(data.y_test.shape[0]),
         "final_train_losses": np.asarray(losses[-5:]).tolist(),
     }
-    return Task("digits-cnn", params, cnn_apply, cnn_inputs, data, "accuracy", info)
+    return Task(
+        "digits-cnn",
+        params,
+        cnn_apply,
+        cnn_inputs,
+        data,
+        "accuracy",
+        info,
+        checkpoints=dict(zip(CHECKPOINTS, ckpts, strict=True)),
+    )

@@ -112,8 +112,9 @@ def _windows(seqs, order: int):
     return ctx, nxt
 
 
-def markov_language(chain: MarkovChain, key, n_train: int = 160, n_test: int = 64,
-                    seq_len: int = 128) -> Split:
+def markov_language(
+    chain: MarkovChain, key, n_train: int = 160, n_test: int = 64, seq_len: int = 128
+) -> Split:
     """Next-token split of the chain: x = the ``order`` previous tokens, y = the next token."""
     for name, val in (("n_train", n_train), ("n_test", n_test), ("seq_len", seq_len)):
         check_int_at_least(name, val, 1)

@@ -1,14 +1,21 @@
-"""Figures of the bridge, drawn from the Dataset of :func:`landscape.models.bridge.run_bridge`.
+"""Figures of the bridge, drawn from the Dataset of :func:`landscape.models.bridge.to_dataset` (all seeds).
 
-* :func:`plot_profiles` -- the loss profile L(w* + t n_i) - L* along one sharp direction,
-  the threshold tau and the basin widths, with every PTQ point marked at its offset v_i;
-* :func:`plot_profile_grid` -- the same for every sharp direction, one panel each;
-* :func:`plot_qat` -- STE-QAT re-entry curves: the deployed loss rise L(q_t) - L* per step
-  (log scale), one curve per bit width and PTQ start, tau dashed, first step back marked;
-* :func:`plot_qat_rho` -- the sharp-subspace distance rho(q_t) in units of basin widths.
+Every function is Axes-level (``ax=None`` makes one, the Axes is returned) and labels itself from the data:
+
+* :func:`plot_settle_rates` -- per (bits, grid, method) group where PTQ left the band: the fraction of
+  seeds on which STE-QAT settled, with its Wilson 95 % interval, next to the oracle's and the
+  full-precision control's fractions;
+* :func:`plot_blindness` -- actual loss rise against the quadratic model's (g.e + e^T H e / 2) for every PTQ
+  error, at the saturated and the early-stopped w*, with random errors of the same norm;
+* :func:`plot_inward` -- per QAT run: the inward cosine c = cos(-grad L(q), P(q) - q) against the cosine
+  towards w*;
+* :func:`plot_loss_paths` -- the deployed loss gap of every seed of one group, with tau and the window;
+* :func:`plot_tau_sensitivity` -- the settled fraction against tau (0.01 ... 0.2) per group.
 """
 
 from __future__ import annotations
+
+import json
 
 import matplotlib
 
@@ -17,82 +24,246 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-__all__ = ["plot_profiles", "plot_profile_grid", "plot_qat", "plot_qat_rho"]
+__all__ = [
+    "plot_bridge",
+    "plot_settle_rates",
+    "plot_blindness",
+    "plot_inward",
+    "plot_loss_paths",
+    "plot_tau_sensitivity",
+    "verdicts_of",
+    "default_group",
+]
 
-_MARK = {"rtn": "o", "gptq": "s"}
+_BITS_COLORS = {
+    2: "tab:red",
+    3: "tab:orange",
+    4: "tab:blue",
+    5: "tab:cyan",
+    6: "tab:green",
+    7: "tab:olive",
+    8: "tab:purple",
+}
 
 
-def _ax(ax):
-    return plt.subplots(figsize=(5, 3.5))[1] if ax is None else ax
+def _ax(ax, size=(5, 3.5)):
+    return plt.subplots(figsize=size)[1] if ax is None else ax
 
 
-def plot_profiles(ds, ax=None, *, direction: int = 0):
-    """Loss rise along sharp direction ``direction`` with tau, r_i^{+-} and the PTQ points marked."""
-    ax = _ax(ax)
-    if not 0 <= direction < ds.sizes["direction"]:
-        raise ValueError(f"direction must lie in [0, {ds.sizes['direction'] - 1}]; got {direction}.")
-    p = ds.isel(direction=direction)
-    t, rise = p.profile_t.values, p.profile_rise.values
-    ax.plot(t, rise, color="k", lw=1.5, label=f"profile, lambda = {float(p.eigenvalue):.3g}")
-    tau = float(ds.attrs["tau"])
-    ax.axhline(tau, color="grey", ls="--", lw=1, label=f"tau = {tau:g}")
-    ax.axvspan(-float(p.width_minus), float(p.width_plus), color="tab:green", alpha=0.12, label="basin")
-    colors = plt.cm.viridis(np.linspace(0, 0.9, ds.sizes["bits"]))
-    for c, b in zip(colors, ds.bits.values, strict=False):
-        for m in ds.ptq.values:
-            v = float(p.ptq_offset.sel(bits=b, ptq=m))
-            ax.plot([v], [np.interp(v, t, rise)], _MARK.get(str(m), "^"), color=c, ms=6, mec="k",
-                    label=f"{m} {int(b)}-bit")
-    ax.set_xlabel(f"t along sharp direction n_{direction}")
-    ax.set_ylabel("L(w* + t n) - L*")
-    ax.set_title(f"{ds.attrs.get('model', '')}: loss profile, direction {direction}")
-    ax.legend(fontsize=6, ncol=2)
+def verdicts_of(ds, band: str = "abs") -> list[dict]:
+    """The verdicts of one band stored in the Dataset's attrs."""
+    return [v for v in json.loads(ds.attrs["verdicts"]) if v["band"] == band]
+
+
+def _group_label(v) -> str:
+    return f"{v['bits']}b {'abs' if v['grid'] == 'absmax' else v['grid']} {v['method']}"
+
+
+def plot_settle_rates(ds, ax=None, *, band: str = "abs"):
+    """Settled fraction (Wilson 95%) per group where PTQ left the band; oracle and FP control beside it."""
+    ax = _ax(ax, (6, 3.5))
+    vs = [v for v in verdicts_of(ds, band) if v["n_outside"] > 0]
+    x = np.arange(len(vs))
+    for i, v in enumerate(vs):
+        p = v["k_settled"] / v["n_outside"]
+        err = [[max(p - v["wilson_lo"], 0.0)], [max(v["wilson_hi"] - p, 0.0)]]  # >= 0 despite round-off
+        ax.errorbar(
+            [i],
+            [p],
+            yerr=err,
+            fmt="o",
+            color="k",
+            capsize=3,
+            label="STE-QAT settled (Wilson 95%)" if i == 0 else None,
+        )
+        ax.annotate(
+            f"{v['k_settled']}/{v['n_outside']}",
+            (i, p),
+            textcoords="offset points",
+            xytext=(5, 4),
+            fontsize=6,
+        )
+        if v.get("n_oracle"):
+            ax.plot(
+                [i + 0.2],
+                [v["oracle_settled"] / v["n_oracle"]],
+                "^",
+                color="tab:green",
+                ms=5,
+                label="oracle (long cosine run)" if i == 0 else None,
+            )
+        if v.get("n_fp_control"):
+            ax.plot(
+                [i - 0.2],
+                [v["fp_control_settled"] / v["n_fp_control"]],
+                "s",
+                color="tab:grey",
+                ms=5,
+                label="control: gradient at latent, then RTN" if i == 0 else None,
+            )
+    ax.axhline(0.5, color="grey", ls=":", lw=1)
+    ax.set_xticks(x)
+    ax.set_xticklabels([_group_label(v) for v in vs], rotation=90, fontsize=6)
+    ax.set_xlabel("group: bits, grid, PTQ method", fontsize=7)
+    ax.set_ylim(-0.05, 1.05)
+    ax.set_ylabel(f"fraction settled ({band} band)")
+    seeds = vs[0]["n_seeds"] if vs else 0
+    ax.set_title(
+        f"{ds.attrs.get('model', '')}: settled where PTQ left the {band} band ({seeds} seeds)", fontsize=8
+    )
+    if vs:
+        ax.legend(fontsize=6, loc="lower left")
+    else:
+        ax.text(0.5, 0.5, "PTQ inside the band everywhere", transform=ax.transAxes, ha="center")
     return ax
 
 
-def plot_profile_grid(ds, fig=None, *, max_directions: int = 4):
-    """One :func:`plot_profiles` panel per sharp direction (at most ``max_directions``)."""
-    n = min(ds.sizes["direction"], max_directions)
-    fig = plt.figure(figsize=(4.5 * n, 3.6)) if fig is None else fig
-    axes = fig.subplots(1, n, squeeze=False)[0]
-    for i, ax in enumerate(axes):
-        plot_profiles(ds, ax, direction=i)
-    fig.tight_layout()
-    return fig
-
-
-def plot_qat(ds, ax=None):
-    """STE-QAT re-entry: L(q_t) - L* per step for each bit width and PTQ start, tau and hits marked."""
+def plot_blindness(ds, ax=None):
+    """Actual rise L(w* + e) - L(w*) against the quadratic model's, every PTQ error and seed (log-log)."""
     ax = _ax(ax)
-    tau, step = float(ds.attrs["tau"]), ds.step.values
-    colors = plt.cm.viridis(np.linspace(0, 0.9, ds.sizes["bits"]))
-    for c, b in zip(colors, ds.bits.values, strict=False):
-        for m in ds.ptq.values:
-            sel = ds.sel(bits=b, ptq=m)
-            rise = np.maximum(sel.qat_loss.values - float(ds.attrs["loss_star"]), 1e-6)
-            ax.plot(step, rise, color=c, ls="-" if m == "rtn" else ":", lw=1.2, label=f"{m} {int(b)}-bit")
-            h = int(sel.hit_time)
-            if h >= 0:
-                ax.plot([h], [rise[h]], "*", color=c, ms=9, mec="k")
-    ax.axhline(tau, color="grey", ls="--", lw=1, label=f"tau = {tau:g}")
+    floor = 1e-6
+    for b in np.unique(ds.bits.values):
+        sel = ds.bits.values == b
+        c = _BITS_COLORS.get(int(b), "k")
+        q, a = ds.quad_rise.values[sel], ds.actual_rise.values[sel]
+        ax.scatter(
+            np.maximum(q, floor), np.maximum(a, floor), s=14, color=c, label=f"{int(b)}-bit, saturated w*"
+        )
+        qe, ae = ds.early_quad_rise.values[sel], ds.early_actual_rise.values[sel]
+        if np.isfinite(qe).any():
+            ax.scatter(
+                np.maximum(qe, floor),
+                np.maximum(ae, floor),
+                s=14,
+                facecolors="none",
+                edgecolors=c,
+                label=f"{int(b)}-bit, early-stopped w*",
+            )
+    lim = [floor, max(1.0, float(np.nanmax(ds.actual_rise.values)) * 2)]
+    ax.plot(lim, lim, color="grey", ls="--", lw=1, label="actual = quadratic")
+    ax.set_xscale("log")
     ax.set_yscale("log")
-    ax.set_xlabel("STE step t")
-    ax.set_ylabel("L(Q(w_t)) - L*")
-    ax.set_title(f"{ds.attrs.get('model', '')}: QAT re-entry (star: first step in basin)")
-    ax.legend(fontsize=6, ncol=2)
+    ax.set_xlabel(r"quadratic model $g\cdot e + e^\top H e/2$ (nats)")
+    ax.set_ylabel(r"actual rise $L(w^*+e) - L(w^*)$ (nats)")
+    ax.set_title(f"{ds.attrs.get('model', '')}: Hessian blindness", fontsize=8)
+    ax.legend(fontsize=5, ncol=2)
     return ax
 
 
-def plot_qat_rho(ds, ax=None):
-    """rho(q_t) = ||v_i / r_i|| per STE step: the sharp-subspace offset in units of basin widths."""
+def plot_inward(ds, ax=None):
+    """Per QAT run: mean inward cosine (towards the foot P(q)) against the mean cosine towards w*."""
     ax = _ax(ax)
-    colors = plt.cm.viridis(np.linspace(0, 0.9, ds.sizes["bits"]))
-    for c, b in zip(colors, ds.bits.values, strict=False):
-        for m in ds.ptq.values:
-            ax.plot(ds.step.values, ds.qat_rho.sel(bits=b, ptq=m).values, color=c,
-                    ls="-" if m == "rtn" else ":", lw=1.2, label=f"{m} {int(b)}-bit")
-    ax.axhline(1.0, color="grey", ls="--", lw=1, label="rho = 1 (basin widths)")
-    ax.set_xlabel("STE step t")
-    ax.set_ylabel("rho(Q(w_t))")
-    ax.legend(fontsize=6, ncol=2)
+    ok = np.isfinite(ds.inward_cos_mean.values)
+    for b in np.unique(ds.bits.values[ok]):
+        sel = ok & (ds.bits.values == b)
+        ax.scatter(
+            ds.cos_to_wstar_mean.values[sel],
+            ds.inward_cos_mean.values[sel],
+            s=14,
+            color=_BITS_COLORS.get(int(b), "k"),
+            label=f"{int(b)}-bit ({int(sel.sum())} runs)",
+        )
+    ax.plot([-1, 1], [-1, 1], color="grey", ls="--", lw=1)
+    ax.axhline(0, color="grey", lw=0.5)
+    ax.axvline(0, color="grey", lw=0.5)
+    ax.set_xlim(-0.2, 1.05)
+    ax.set_ylim(-0.2, 1.05)
+    ax.set_xlabel(r"$\cos(-\nabla L(q_t),\ w^* - q_t)$ (mean)")
+    ax.set_ylabel(r"$\cos(-\nabla L(q_t),\ P(q_t) - q_t)$ (mean)")
+    ax.set_title(f"{ds.attrs.get('model', '')}: where the STE step points", fontsize=8)
+    if ok.any():
+        ax.legend(fontsize=6)
     return ax
+
+
+def default_group(ds):
+    """(bits, grid, method) with the most seeds outside the band, lowest bits first."""
+    vs = [v for v in verdicts_of(ds, "abs") if v["n_outside"] > 0]
+    if not vs:
+        return None
+    v = max(vs, key=lambda v: (v["n_outside"], -v["bits"], v["grid"] == "absmax"))
+    return v["bits"], v["grid"], v["method"]
+
+
+def plot_loss_paths(ds, ax=None, *, group=None):
+    """The deployed loss gap L(q_t) - L* of every seed of one group (default: :func:`default_group`)."""
+    ax = _ax(ax)
+    group = default_group(ds) if group is None else group
+    tau = float(ds.attrs["tau"])
+    if group is None:
+        ax.text(0.5, 0.5, "no QAT run: PTQ inside the band everywhere", transform=ax.transAxes, ha="center")
+        ax.set_xlabel("STE step t")
+        ax.set_ylabel(r"$L(q_t) - L^*$ (nats)")
+        return ax
+    b, g, m = group
+    sel = (ds.bits.values == b) & (ds.grid.values == g) & (ds.method.values == m)
+    t = ds.t.values
+    for i in np.nonzero(sel)[0]:
+        y = ds.loss_gap_path.values[i]
+        if np.isfinite(y).any():
+            ax.plot(t, y, lw=1, label=f"seed {int(ds.seed.values[i])}")
+    steps = int(ds.attrs["qat_steps"])
+    ax.axhline(tau, color="grey", ls="--", lw=1, label=f"tau = {tau:g}")
+    ax.axvspan(
+        steps - int(np.ceil(0.1 * steps)), steps, color="tab:green", alpha=0.1, label="settling window"
+    )
+    ax.set_yscale("symlog", linthresh=min(tau / 10, 1e-3))
+    ax.set_ylim(bottom=-tau)
+    ax.set_xlabel("STE step t")
+    ax.set_ylabel(r"deployed loss gap $L(q_t) - L^*$ (nats)")
+    ax.set_title(f"{ds.attrs.get('model', '')}: {b}-bit {g} {m}, every seed", fontsize=8)
+    ax.legend(fontsize=6)
+    return ax
+
+
+def plot_tau_sensitivity(ds, ax=None):
+    """Settled fraction among the QAT runs of the seeds outside the band at tau, against tau, per group."""
+    ax = _ax(ax)
+    drawn = 0
+    for v in verdicts_of(ds, "abs"):
+        pts = [
+            (s["tau"], s["k_settled"] / s["n_qat"]) for s in v.get("tau_sensitivity", []) if s.get("n_qat")
+        ]
+        if pts:
+            x, y = zip(*pts, strict=True)
+            ax.plot(
+                x,
+                y,
+                marker="o",
+                ms=3,
+                lw=1,
+                color=_BITS_COLORS.get(v["bits"], "k"),
+                ls="-" if v["method"] == "rtn" else ":",
+                label=_group_label(v),
+            )
+            drawn += 1
+    ax.set_xscale("log")
+    ax.set_xlabel(r"$\tau$ (nats)")
+    ax.set_ylabel("fraction settled")
+    ax.set_ylim(-0.05, 1.05)
+    ax.set_title(f"{ds.attrs.get('model', '')}: verdict against tau", fontsize=8)
+    if drawn:
+        ax.legend(fontsize=5, ncol=2)
+    return ax
+
+
+def plot_bridge(ds, fig=None):
+    """The bridge figure: settle rates (both bands), blindness, inward cosines, every seed's path, tau."""
+    fig = plt.figure(figsize=(13, 7.5)) if fig is None else fig
+    axes = fig.subplots(2, 3)
+    plot_settle_rates(ds, axes[0, 0], band="abs")
+    plot_settle_rates(ds, axes[0, 1], band="rel")
+    plot_blindness(ds, axes[0, 2])
+    plot_inward(ds, axes[1, 0])
+    plot_loss_paths(ds, axes[1, 1])
+    plot_tau_sensitivity(ds, axes[1, 2])
+    prefix = f"{ds.attrs.get('model', '')}: "
+    for i, (ax, tag) in enumerate(zip(axes.flat, "abcdef", strict=True)):
+        title = ax.get_title().removeprefix(prefix)
+        ax.set_title("")
+        ax.set_title(f"({tag}) {title}", loc="left", fontsize=7)
+        if i == 1 and ax.get_legend() is not None:  # one legend for the two rate panels
+            ax.get_legend().remove()
+    if fig.get_layout_engine() is None:
+        fig.tight_layout()
+    return fig

@@ -15,7 +15,7 @@ import numpy as np
 
 from landscape._checks import LandscapeError, check_int_at_least
 from landscape.models.data import entropy_rate, markov_chain, markov_language
-from landscape.models.nets import Task, cross_entropy, dense_init, dense_stack, train
+from landscape.models.nets import CHECKPOINTS, Task, cross_entropy, dense_init, dense_stack, train
 
 __all__ = ["lm_apply", "lm_inputs", "markov_lm"]
 
@@ -34,9 +34,18 @@ def lm_inputs(params, x):
     return dense_stack(params["dense"], _embed(params, x), collect=True)[1]
 
 
-def markov_lm(seed: int = 0, vocab: int = 12, order: int = 2, embed: int = 8, hidden=(64,),
-              n_train: int = 160, seq_len: int = 128, steps: int = 1500, learning_rate: float = 1e-2,
-              weight_decay: float = 1e-4) -> Task:
+def markov_lm(
+    seed: int = 0,
+    vocab: int = 12,
+    order: int = 2,
+    embed: int = 8,
+    hidden=(64,),
+    n_train: int = 160,
+    seq_len: int = 128,
+    steps: int = 1500,
+    learning_rate: float = 1e-2,
+    weight_decay: float = 1e-4,
+) -> Task:
     """Train the MLP LM on the seeded Markov language; the Task records perplexities and e^H."""
     check_int_at_least("seed", seed, 0)
     check_int_at_least("embed", embed, 1)
@@ -50,8 +59,16 @@ def markov_lm(seed: int = 0, vocab: int = 12, order: int = 2, embed: int = 8, hi
         "embed": jax.random.normal(k_e, (vocab, embed), jnp.float32),
         "dense": dense_init(k_d, (order * embed, *hidden, vocab)),
     }
-    params, losses = train(lm_apply, params, data.x_train, data.y_train, steps=steps,
-                           learning_rate=learning_rate, weight_decay=weight_decay)
+    params, losses, ckpts = train(
+        lm_apply,
+        params,
+        data.x_train,
+        data.y_train,
+        steps=steps,
+        learning_rate=learning_rate,
+        weight_decay=weight_decay,
+        checkpoints=tuple(CHECKPOINTS.values()),
+    )
     h = entropy_rate(chain)
     train_loss = float(cross_entropy(lm_apply(params, data.x_train), data.y_train))
     test_loss = float(cross_entropy(lm_apply(params, data.x_test), data.y_test))
@@ -72,4 +89,13 @@ def markov_lm(seed: int = 0, vocab: int = 12, order: int = 2, embed: int = 8, hi
         "n_test": int(data.y_test.shape[0]),
         "final_train_losses": np.asarray(losses[-5:]).tolist(),
     }
-    return Task("markov-lm", params, lm_apply, lm_inputs, data, "perplexity", info)
+    return Task(
+        "markov-lm",
+        params,
+        lm_apply,
+        lm_inputs,
+        data,
+        "perplexity",
+        info,
+        checkpoints=dict(zip(CHECKPOINTS, ckpts, strict=True)),
+    )

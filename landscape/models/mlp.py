@@ -11,7 +11,7 @@ import numpy as np
 
 from landscape._checks import LandscapeError, check_int_at_least
 from landscape.models.data import digits
-from landscape.models.nets import Task, accuracy, cross_entropy, dense_init, dense_stack, train
+from landscape.models.nets import CHECKPOINTS, Task, accuracy, cross_entropy, dense_init, dense_stack, train
 
 __all__ = ["mlp_apply", "mlp_inputs", "digits_mlp"]
 
@@ -26,8 +26,9 @@ def mlp_inputs(params, x):
     return dense_stack(params["dense"], x, collect=True)[1]
 
 
-def digits_mlp(seed: int = 0, hidden=(64,), steps: int = 1500, learning_rate: float = 1e-2,
-               weight_decay: float = 1e-4) -> Task:
+def digits_mlp(
+    seed: int = 0, hidden=(64,), steps: int = 1500, learning_rate: float = 1e-2, weight_decay: float = 1e-4
+) -> Task:
     """Train the digits MLP 64 -> hidden -> 10; the Task records train loss and test accuracy."""
     check_int_at_least("seed", seed, 0)
     hidden = tuple(int(h) for h in hidden)
@@ -35,8 +36,16 @@ def digits_mlp(seed: int = 0, hidden=(64,), steps: int = 1500, learning_rate: fl
         raise LandscapeError(f"hidden sizes must be >= 1; got {hidden}.")
     data = digits(seed)
     params = {"dense": dense_init(jax.random.PRNGKey(seed), (64, *hidden, 10))}
-    params, losses = train(mlp_apply, params, data.x_train, data.y_train, steps=steps,
-                           learning_rate=learning_rate, weight_decay=weight_decay)
+    params, losses, ckpts = train(
+        mlp_apply,
+        params,
+        data.x_train,
+        data.y_train,
+        steps=steps,
+        learning_rate=learning_rate,
+        weight_decay=weight_decay,
+        checkpoints=tuple(CHECKPOINTS.values()),
+    )
     info = {
         "train_loss": float(cross_entropy(mlp_apply(params, data.x_train), data.y_train)),
         "test_loss": float(cross_entropy(mlp_apply(params, data.x_test), data.y_test)),
@@ -48,4 +57,13 @@ def digits_mlp(seed: int = 0, hidden=(64,), steps: int = 1500, learning_rate: fl
         "n_test": int(data.y_test.shape[0]),
         "final_train_losses": np.asarray(losses[-5:]).tolist(),
     }
-    return Task("digits-mlp", params, mlp_apply, mlp_inputs, data, "accuracy", info)
+    return Task(
+        "digits-mlp",
+        params,
+        mlp_apply,
+        mlp_inputs,
+        data,
+        "accuracy",
+        info,
+        checkpoints=dict(zip(CHECKPOINTS, ckpts, strict=True)),
+    )

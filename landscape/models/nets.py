@@ -15,6 +15,7 @@ puts such a vector back, so every diagnostic of the bridge sees the same loss
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import Any, NamedTuple
 
 import jax
@@ -25,16 +26,24 @@ import optax
 from landscape._checks import LandscapeError, check_int_at_least
 
 __all__ = [
+    "CHECKPOINTS",
     "Task",
     "dense_init",
     "dense_stack",
     "cross_entropy",
     "accuracy",
     "train",
+    "checkpoint_steps",
+    "save_checkpoints",
+    "unstack",
     "flat_weights",
     "with_weights",
     "weight_shapes",
 ]
+
+
+#: checkpoints of every training run (fractions of its steps): the early-stopped w* and the river anchors
+CHECKPOINTS = {"early": 0.25, "late_75": 0.75, "late_90": 0.9}
 
 
 class Task(NamedTuple):
@@ -42,7 +51,9 @@ class Task(NamedTuple):
 
     ``apply(params, x) -> logits``; ``layer_inputs(params, x) -> [X_l]`` the inputs
     (n, in_l) that reach dense layer l (for GPTQ's calibration Hessian X^T X);
-    ``metric`` is "accuracy" (classifier) or "perplexity" (language model).
+    ``metric`` is "accuracy" (classifier), "bpc" (bits per character) or "perplexity";
+    ``checkpoints``: earlier parameters of the same training run (the early-stopped ``w*`` and the late
+    checkpoints that anchor the river).
     """
 
     name: str
@@ -52,6 +63,8 @@ class Task(NamedTuple):
     data: Any  # landscape.models.data.Split
     metric: str
     info: dict
+    checkpoints: dict | None = None  # name -> params of the same training run ("early", "late_75", ...)
+    stream: Any = None  # a language model's training token stream (minibatch QAT), or None (full batch)
 
 
 def dense_init(key, sizes, scale: float = 1.0):
@@ -88,26 +101,55 @@ def accuracy(logits, y):
     return jnp.mean(jnp.argmax(logits, axis=-1) == y)
 
 
-def train(apply, params, x, y, *, steps: int, learning_rate: float = 1e-2, weight_decay: float = 0.0):
-    """Full-batch AdamW on the cross-entropy, ``steps`` steps in one ``lax.scan``; (params, losses)."""
+def checkpoint_steps(steps: int, fractions) -> tuple[int, ...]:
+    """The training steps (1..steps) after which the checkpoints at ``fractions`` of the run are taken."""
+    return tuple(min(steps, max(1, int(round(f * steps)))) for f in fractions)
+
+
+def save_checkpoints(saved, marks, t, p):
+    """In a training scan: store ``p`` (after step t+1) into row i of ``saved`` where marks[i] == t+1."""
+    hit = (t + 1) == marks
+    return jax.tree_util.tree_map(
+        lambda a, x: jnp.where(hit.reshape((-1,) + (1,) * x.ndim), x[None], a), saved, p
+    )
+
+
+def unstack(saved, n: int) -> list:
+    """Rows 0..n-1 of a stacked pytree as a list of pytrees."""
+    return [jax.tree_util.tree_map(lambda a, i=i: a[i], saved) for i in range(n)]
+
+
+def train(
+    apply, params, x, y, *, steps: int, learning_rate: float = 1e-2, weight_decay: float = 0.0, checkpoints=()
+):
+    """Full-batch AdamW (cosine) on the cross-entropy in one ``lax.scan``: (params, losses, [checkpoints]).
+
+    ``checkpoints``: fractions of the run after which the parameters are also returned (same run).
+    Compiled once per network, shape and step count (data and rates are traced).
+    """
     check_int_at_least("steps", steps, 1)
+    marks = checkpoint_steps(steps, checkpoints)
+    p, losses, saved = _train_jit(
+        apply, params, x, y, jnp.float32(learning_rate), jnp.float32(weight_decay), steps=steps, marks=marks
+    )
+    return p, losses, unstack(saved, len(marks))
+
+
+@partial(jax.jit, static_argnames=("apply", "steps", "marks"))
+def _train_jit(apply, params, x, y, learning_rate, weight_decay, *, steps, marks):
     tx = optax.adamw(optax.cosine_decay_schedule(learning_rate, steps), weight_decay=weight_decay)
+    mk = jnp.asarray(marks or (0,), jnp.int32)
 
-    def loss_fn(p):
-        return cross_entropy(apply(p, x), y)
+    def step(carry, t):
+        p, s, saved = carry
+        loss, g = jax.value_and_grad(lambda q: cross_entropy(apply(q, x), y))(p)
+        u, s = tx.update(g, s, p)
+        p = optax.apply_updates(p, u)
+        return (p, s, save_checkpoints(saved, mk, t, p)), loss
 
-    @jax.jit
-    def run(p):
-        def step(carry, _):
-            p, s = carry
-            loss, g = jax.value_and_grad(loss_fn)(p)
-            u, s = tx.update(g, s, p)
-            return (optax.apply_updates(p, u), s), loss
-
-        (p, _), losses = jax.lax.scan(step, (p, tx.init(p)), None, length=steps)
-        return p, losses
-
-    return run(params)
+    saved = jax.tree_util.tree_map(lambda a: jnp.repeat(a[None], mk.shape[0], 0), params)
+    (p, _, saved), losses = jax.lax.scan(step, (params, tx.init(params), saved), jnp.arange(steps))
+    return p, losses, saved
 
 
 def weight_shapes(params):
@@ -128,6 +170,7 @@ def with_weights(params, w):
         raise LandscapeError(f"w must have shape ({sum(sizes)},) (the dense weights); got {w.shape}.")
     cuts = np.cumsum(sizes)[:-1]
     parts = jnp.split(w, cuts)
-    dense = [dict(layer, w=part.reshape(s))
-             for layer, part, s in zip(params["dense"], parts, shapes, strict=True)]
+    dense = [
+        dict(layer, w=part.reshape(s)) for layer, part, s in zip(params["dense"], parts, shapes, strict=True)
+    ]
     return dict(params, dense=dense)

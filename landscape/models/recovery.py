@@ -1,83 +1,175 @@
-r"""STE-QAT on a real network, from a PTQ point, with per-step diagnostics.
+r"""STE-QAT (and its full-precision control) on real networks, batched on the engine's one driver.
 
-Latent weights start at :math:`w_0` (``w*`` for the RTN start, so that
-:math:`Q(w_0)` is the RTN point; the GPTQ point itself for the GPTQ start, which lies on
-the grid so that :math:`Q(w_0)` is the GPTQ point) and follow the engine's STE rule
-(:func:`landscape.qat.ste`), full batch, plain SGD by default (the theory's rule; any optax
-optimizer can be passed):
+A run starts from a latent :math:`w_0` (``w*`` for the RTN start, so that :math:`Q(w_0)` is the RTN
+point; the GPTQ point itself for the GPTQ start) and follows a rule of :mod:`landscape.qat` on the
+network's :class:`~landscape.simulate.LossSurface` (full batch on the fit set):
 
-.. math::  w_{t+1} = w_t - \eta\,\nabla L(Q(w_t)).
+* ``ste`` -- :math:`w_{t+1} = w_t + \mathrm{opt}(\nabla L(Q(w_t)))`, the gradient at the deployed point;
+* ``fp`` -- the control with the gradient at the latent, :math:`\nabla L(w_t)` (full-precision fine-tuning),
+  deployed by RTN: :math:`q_t = Q(w_t)`.
 
-Recorded for :math:`t = 0..T` (row t: the deployed point :math:`q_t = Q(w_t)` before
-update t): the training loss :math:`L(q_t)`, the test accuracy or perplexity, the sharp
-offset :math:`v_t = N(q_t - w^*)`, and ``in_basin`` :math:`L(q_t) - L^* \le \tau`;
-``hit_time`` is the first t with ``in_basin`` (-1 if never within T steps).
+The optimizer is a :class:`QATConfig`: SGD or Adam, constant or cosine-decayed learning rate (decay to 0
+over the run). Runs that share the rule's static parts (kind, optimizer, steps) are one
+``landscape.run_batch`` call, batched over seeds (the surfaces' ``data``), grids (the quantizers) and
+learning rates and schedules (the rules): ``landscape_axis = quantizer_axis = rule_axis = 0``.
 """
 
 from __future__ import annotations
 
-from typing import NamedTuple
+import dataclasses
+from collections import defaultdict
 
 import jax
 import jax.numpy as jnp
+import numpy as np
+import optax
 
-from landscape._checks import check_int_at_least, check_positive
-from landscape.models.basin import in_basin, sharp_offset
-from landscape.models.nets import accuracy, cross_entropy, with_weights
-from landscape.qat import ste
+from landscape._checks import LandscapeError, check_int_at_least, check_positive
+from landscape.models.losses import stack
 
-__all__ = ["QATRecord", "ste_recovery", "task_losses"]
+__all__ = ["OPTIMIZERS", "SCHEDULES", "KINDS", "QATConfig", "make_rule", "RunSpec", "run_specs"]
 
-
-class QATRecord(NamedTuple):
-    """Per step t = 0..T: loss (train, deployed), test metric, sharp offset (T+1, k), in_basin; hit_time."""
-
-    loss: jax.Array
-    metric: jax.Array
-    offset: jax.Array
-    in_basin: jax.Array
-    hit_time: jax.Array
-    final_w: jax.Array
+OPTIMIZERS = ("sgd", "adam")
+SCHEDULES = ("constant", "cosine")
+KINDS = ("ste", "fp")
 
 
-def task_losses(task):
-    """(train_loss(w), test_metric(w)) as functions of the flat dense weights w."""
-    d = task.data
+@dataclasses.dataclass(frozen=True)
+class QATConfig:
+    """One optimizer setting of the protocol: optimizer, schedule and (initial) learning rate."""
 
-    def train_loss(w):
-        return cross_entropy(task.apply(with_weights(task.params, w), d.x_train), d.y_train)
+    optimizer: str = "sgd"
+    schedule: str = "constant"
+    learning_rate: float = 0.1
 
-    def test_metric(w):
-        logits = task.apply(with_weights(task.params, w), d.x_test)
-        if task.metric == "accuracy":
-            return accuracy(logits, d.y_test)
-        return jnp.exp(cross_entropy(logits, d.y_test))
+    def __post_init__(self):
+        if self.optimizer not in OPTIMIZERS:
+            raise LandscapeError(f"optimizer must be one of {OPTIMIZERS}; got {self.optimizer!r}.")
+        if self.schedule not in SCHEDULES:
+            raise LandscapeError(f"schedule must be one of {SCHEDULES}; got {self.schedule!r}.")
+        check_positive("learning_rate", self.learning_rate)
 
-    return train_loss, test_metric
+    @property
+    def label(self) -> str:
+        """e.g. ``sgd-cosine lr=1``."""
+        return f"{self.optimizer}-{self.schedule} lr={self.learning_rate:g}"
+
+    def as_dict(self) -> dict:
+        """JSON-ready fields."""
+        return dataclasses.asdict(self)
 
 
-def ste_recovery(task, quantizer, w0, w_star, normals, tau, *, num_steps: int = 300,
-                 learning_rate: float = 0.1, optimizer=None, rule=None) -> QATRecord:
-    """Run STE-QAT (or ``rule``) from latent w0 for num_steps steps on the engine's driver.
+def make_rule(kind: str, optimizer: str, schedules, learning_rates, num_steps: int, batch_loss=None):
+    """The rule ``ste`` or ``fp`` with SGD/Adam and a constant or cosine rate; ``learning_rates`` may be (B,).
 
-    The network's training loss is a :class:`landscape.LossSurface` (basin: L(q) - L* <= tau); the driver
-    records the deployed path, from which the test metric and the sharp offset are evaluated.
+    Both schedules are ``optax.cosine_decay_schedule`` with ``alpha`` = 1 (constant) or 0 (cosine decay to
+    0 over ``num_steps``): ``schedules`` (a name or one per run) is traced data, one compiled driver for both.
+
+    With ``batch_loss`` (a :class:`~landscape.models.minibatch.MinibatchLoss`) the gradient is a fresh
+    minibatch per step (:class:`~landscape.models.minibatch.MinibatchSTE`); otherwise full batch.
     """
-    from landscape.simulate import LossSurface, SaveAt, run
+    import landscape as ls
 
-    check_int_at_least("num_steps", num_steps, 1)
-    check_positive("tau", tau)
-    rule = ste(learning_rate, optimizer=optimizer) if rule is None else rule
-    train_loss, test_metric = task_losses(task)
-    w0 = jnp.asarray(w0)
-    loss_star = train_loss(jnp.asarray(w_star))
-    surface = LossSurface(train_loss, int(w0.shape[-1]), loss_star, jnp.asarray(tau, loss_star.dtype))
-    save = SaveAt(every=1, fields=("loss", "in_basin"), paths=True, extras=False, switches=False)
-    tr = run(surface, quantizer, rule, w0, num_steps, save=save)
-    qs = jnp.concatenate([tr.q_path, tr.final_q[None]])
-    loss = jnp.concatenate([tr.loss, tr.final_loss[None]])
-    metric = jax.lax.map(test_metric, qs)
-    offset = jax.vmap(lambda q: sharp_offset(normals, q, w_star))(qs)
-    inside = in_basin(loss, loss_star, tau)
-    hit = jnp.where(jnp.any(inside), jnp.argmax(inside), -1)
-    return QATRecord(loss, metric, offset, inside, hit, tr.final_w)
+    if kind not in KINDS:
+        raise LandscapeError(f"kind must be one of {KINDS}; got {kind!r}.")
+    lr = jnp.asarray(learning_rates, jnp.float32)
+    names = [schedules] * max(1, lr.size) if isinstance(schedules, str) else list(schedules)
+    bad = [s for s in names if s not in SCHEDULES]
+    if bad:
+        raise LandscapeError(f"schedule must be one of {SCHEDULES}; got {bad[0]!r}.")
+    alpha = jnp.asarray([1.0 if s == "constant" else 0.0 for s in names], jnp.float32).reshape(lr.shape)
+    lr = ls.schedule(optax.cosine_decay_schedule, init_value=lr, decay_steps=int(num_steps), alpha=alpha)
+    opt = ls.sgd(lr) if optimizer == "sgd" else ls.optimizer(optax.adam, learning_rate=lr)
+    if batch_loss is not None:
+        from landscape.models.minibatch import MinibatchSTE
+
+        return MinibatchSTE(opt, batch_loss, kind == "fp")
+    return ls.ste(optimizer=opt) if kind == "ste" else ls.full_precision(optimizer=opt)
+
+
+@dataclasses.dataclass(frozen=True)
+class RunSpec:
+    """One run: keys of its network surface, start ``w0`` and quantizer; its rule (kind, config, steps)."""
+
+    net: object
+    start: object
+    quantizer: object
+    kind: str
+    config: QATConfig
+    num_steps: int
+
+
+def run_specs(
+    specs,
+    surfaces: dict,
+    starts: dict,
+    quantizers: dict,
+    *,
+    paths: bool = False,
+    max_batch: int = 16,
+    reduce=None,
+    batch_loss=None,
+    key=None,
+) -> list:
+    """Run every spec on the driver, batched by the rule's static parts; ``reduce(spec, traj)`` per spec.
+
+    ``surfaces[net]``, ``starts[start]``, ``quantizers[quantizer]`` are looked up per spec; ``max_batch``
+    bounds
+    the runs per driver call (the path memory is ``2 (T+1) d`` floats per run when ``paths``). ``reduce``
+    (default: keep the numpy Trajectory) runs right after each driver call, so paths need not be kept.
+    ``batch_loss``: minibatch gradients (a language model's stream); ``key`` seeds their batches.
+    """
+    from landscape.simulate import SaveAt, run_batch
+
+    check_int_at_least("max_batch", max_batch, 1)
+    save = SaveAt(every=1, fields=("loss", "in_basin"), paths=paths, extras=False, switches=True)
+    groups = defaultdict(list)
+    for i, s in enumerate(specs):
+        groups[(s.kind, s.config.optimizer, s.num_steps)].append(i)
+    out = [None] * len(specs)
+    for (kind, opt, steps), idx in groups.items():
+        for lo in range(0, len(idx), max_batch):
+            chunk = idx[lo : lo + max_batch]
+            pad = chunk + [chunk[-1]] * (min(max_batch, len(idx)) - len(chunk))  # one shape per group
+            sp = [specs[i] for i in pad]
+            rule = make_rule(
+                kind,
+                opt,
+                [s.config.schedule for s in sp],
+                [s.config.learning_rate for s in sp],
+                steps,
+                batch_loss,
+            )
+            sub = jax.random.fold_in(jax.random.PRNGKey(0) if key is None else key, lo)
+            tr = run_batch(
+                stack([surfaces[s.net] for s in sp]),
+                stack([quantizers[s.quantizer] for s in sp]),
+                rule,
+                jnp.stack([starts[s.start] for s in sp]),
+                steps,
+                save=save,
+                landscape_axis=0,
+                quantizer_axis=0,
+                rule_axis=0,
+                key=sub,
+            )
+            tr = jax.tree_util.tree_map(np.asarray, tr)
+            for j, i in enumerate(chunk):
+                out[i] = tr[j] if reduce is None else reduce(specs[i], tr[j])
+            del tr
+    return out
+
+
+def loss_rows(traj) -> np.ndarray:
+    """L(q_t) for t = 0..T (the recorded rows and the final point)."""
+    return np.concatenate([np.asarray(traj.loss), np.asarray(traj.final_loss)[None]])
+
+
+def q_rows(traj) -> np.ndarray:
+    """q_t for t = 0..T (needs ``paths``)."""
+    if traj.q_path is None:
+        raise LandscapeError("the run recorded no paths; pass paths=True to run_specs.")
+    return np.concatenate([np.asarray(traj.q_path), np.asarray(traj.final_q)[None]])
+
+
+__all__ += ["loss_rows", "q_rows"]

@@ -6,8 +6,6 @@ the area is absent the stage raises :class:`~landscape.reproduce.stage.Missing`.
 
 from __future__ import annotations
 
-import json
-
 import numpy as np
 import xarray as xr
 
@@ -179,58 +177,69 @@ def rules_stage(cfg, key) -> StageResult:
 
 
 def plot_bridge(ds):
-    """The bridge figure: (a) loss along the sharpest direction with PTQ points, (b) STE-QAT re-entry.
+    """The bridge figure (issue 14): settle rates with Wilson intervals, blindness, inward cosines, all seeds.
 
-    Both panels are drawn by issue 8's ``landscape.models.figures`` in the shared style.
+    Drawn by ``landscape.models.figures.plot_bridge`` from the stage's Dataset, in the shared style.
     """
     import matplotlib.pyplot as plt  # noqa: PLC0415
 
-    from landscape.models.figures import plot_profiles, plot_qat  # noqa: PLC0415
+    from landscape.models.figures import plot_bridge as draw  # noqa: PLC0415
     from landscape.plots.style import DOUBLE_COLUMN, paper_style  # noqa: PLC0415
 
     with paper_style():
-        fig, axes = plt.subplots(1, 2, figsize=(DOUBLE_COLUMN, 3.6))
-        plot_profiles(ds, ax=axes[0])
-        plot_qat(ds, ax=axes[1])
-        for a in axes:
-            a.set_title("")  # replaced by the panel titles below
-            if a.get_legend() is not None:  # below the panel, clear of the curves
-                a.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=3, fontsize=6.5)
-        axes[0].set_xlabel(r"offset $t$ along the sharpest direction $n_0$")
-        axes[0].set_ylabel(r"loss rise $L(w^\star + t\,n_0) - L^\star$ (nats)")
-        axes[1].set_xlabel(r"STE step $t$")
-        axes[1].set_ylabel(r"deployed loss rise $L(Q(w_t)) - L^\star$ (nats)")
-        axes[0].set_title("(a) Loss along the sharpest direction", loc="left")
-        axes[1].set_title("(b) STE-QAT from the PTQ points", loc="left")
-        fig.suptitle(f"The bridge: {ds.attrs.get('model', 'model')}, per-channel integer grids", fontsize=9)
+        fig = plt.figure(figsize=(DOUBLE_COLUMN, 0.8 * DOUBLE_COLUMN))
+        draw(ds, fig)
+        fig.suptitle(f"The bridge: {ds.attrs.get('model', 'model')}, per-channel integer grids, every seed",
+                     fontsize=9)
     return fig
 
 
+#: in ``reproduce --quick`` the stage also shrinks the tuning grid and the oracle (unless overridden)
+_STAGE_QUICK = {"sgd_lrs": (1.0,), "adam_lrs": (3e-2,), "oracle_factor": 2, "n_probe": 4, "foot_steps": 30}
+
+
 def bridge_stage(cfg, key) -> StageResult:
-    """Figures of the real-model bridge (issue 8): loss profiles with PTQ points, and QAT re-entry."""
-    BridgeConfig, run_bridge, summary_rows = require(
-        "landscape.models.bridge", "BridgeConfig", "run_bridge", "summary_rows"
-    )
-    require("landscape.models.figures", "plot_profiles", "plot_qat")
+    """The real-model bridge (issue 14): verdicts over seeds with Wilson intervals, and the bridge figure.
+
+    ``cfg.bridge_overrides`` are fields of ``landscape.models.config.BridgeConfig``; keys of the issue-8
+    bridge that no longer exist (``k``, ``profile_points``) are ignored and listed in the numbers.
+    """
+    BridgeConfig = require("landscape.models.config", "BridgeConfig")
+    run_bridge, to_dataset = require("landscape.models.bridge", "run_bridge", "to_dataset")
+    require("landscape.models.figures", "plot_bridge")
+    import dataclasses  # noqa: PLC0415
+
+    fields = {f.name for f in dataclasses.fields(BridgeConfig)}
     over = dict(cfg.bridge_overrides)
-    bcfg = BridgeConfig.preset(cfg.bridge_model, quick=True, seed=cfg.seed, **over)
-    ds = run_bridge(bcfg)
-    rows = json.loads(json.dumps(summary_rows(ds), default=float))
+    ignored = sorted(k for k in over if k not in fields)
+    over = {k: v for k, v in over.items() if k in fields}
+    quick = bool(getattr(cfg, "quick", True))
+    extra = {k: v for k, v in _STAGE_QUICK.items() if k not in over} if quick else {}
+    bcfg = BridgeConfig.preset(cfg.bridge_model, quick=quick, **extra, **over)
+    res = run_bridge(bcfg)
+    ds = to_dataset(res)
+    verdicts = [
+        {k: v[k] for k in ("bits", "grid", "method", "band", "label", "n_seeds", "n_outside", "k_settled",
+                           "wilson_lo", "wilson_hi", "seeds")}
+        for v in res["verdicts"]
+    ]
     nums = {
         "model": cfg.bridge_model,
-        "config": {k: (list(v) if isinstance(v, tuple) else v) for k, v in over.items()},
-        "rows": rows,
+        "config": bcfg.as_dict(),
+        "ignored_overrides": ignored,
+        "verdicts": verdicts,
+        "tuning": {b: t["label"] for b, t in res["tuning"].items()},
+        "timings": res["timings"],
+        "load": res["load"],
     }
-    lines = [
-        f"{r['bits']}-bit {r['ptq'].upper()}: grid/basin {r['grid_to_basin']:.2f}, PTQ "
-        f"{'inside' if r['ptq_in_basin'] else 'outside'} the basin, QAT hit time {r['hit_time']} -- "
-        f"{r['verdict']}"
-        for r in rows
-    ]
+    tested = [v for v in res["verdicts"] if v["band"] == "abs" and v["n_outside"] > 0]
     text = (
-        f"Real-model bridge (issue 8, `landscape.models.bridge.run_bridge`, {cfg.bridge_model}, "
-        "quick preset "
-        f"with {over or 'no overrides'}): " + "; ".join(lines) + "."
+        f"Real-model bridge (issue 14, `landscape.models.bridge.run_bridge`, {cfg.bridge_model}, "
+        f"{len(bcfg.eval_seeds)} evaluation seeds {list(bcfg.eval_seeds)}, STE-QAT tuned on seeds "
+        f"{list(bcfg.tune_seeds)}; absolute band {res['definitions']['abs_band']}; settled = "
+        f"{res['definitions']['settled']}): "
+        + ("; ".join(v["text"] for v in tested) if tested else "PTQ inside the band everywhere")
+        + "."
     )
     return StageResult(
         "bridge",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
+from typing import Any
 
 import jax
 import jax.numpy as jnp
@@ -28,14 +29,20 @@ class LossSurface:
     loss_star: jax.Array = 0.0
     tau: jax.Array = jnp.inf
     basin_fn: Callable | None = dataclasses.field(default=None, metadata={"static": True})
+    #: optional pytree of arrays (traced leaves): when given, the loss is ``loss_fn(w, data)``, so networks
+    #: that differ only in data or frozen parameters share one compiled driver (and batch over ``data``)
+    data: Any = None
+
+    def _loss(self, w):
+        return self.loss_fn(w) if self.data is None else self.loss_fn(w, self.data)
 
     def loss(self, w):
         """L(w)."""
-        return self.loss_fn(w)
+        return self._loss(w)
 
     def grad(self, w):
         """grad L(w) by autodiff."""
-        return jax.grad(self.loss_fn)(w)
+        return jax.grad(self._loss)(w)
 
     def in_basin(self, w):
         """The basin test of w (``basin_fn(loss, w)``, default L(w) - L* <= tau)."""
@@ -43,7 +50,7 @@ class LossSurface:
 
     def probe(self, w):
         """(L(w), grad L(w), L(w) - L*, in basin) in one forward-backward pass."""
-        loss, g = jax.value_and_grad(self.loss_fn)(w)
+        loss, g = jax.value_and_grad(self._loss)(w)
         gap = loss - self.loss_star
         inside = self.basin_fn(loss, w) if self.basin_fn is not None else gap <= self.tau
         return Probe(loss, g, gap, inside & jnp.isfinite(loss))
