@@ -84,7 +84,9 @@ def implementations(prob: dict, steps: int, *, torch: bool = True) -> dict:
 
     impls = {
         "engine": engine(SUMMARY),
-        "engine, SaveAt.summary(switches=True, loss_at_hit=True)": engine(ls.SaveAt.summary(switches=True, loss_at_hit=True)),
+        "engine, SaveAt.summary(switches=True, loss_at_hit=True)": engine(
+            ls.SaveAt.summary(switches=True, loss_at_hit=True)
+        ),
         "hand JAX kernel, one call": hand(plain, 1),
         f"hand JAX kernel, engine's execution ({n} part(s))": hand(tuned, n),
         "NumPy (careful)": lambda: peers2d.numpy_peer(w0, steps, c),

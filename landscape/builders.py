@@ -85,7 +85,8 @@ class Builder:
         unknown = set(values) - set(self.params)
         if unknown:
             raise LandscapeError(
-                f"{self.name} takes {', '.join(self.params) or 'no parameters'}; got unknown {sorted(unknown)}."
+                f"{self.name} takes {', '.join(self.params) or 'no parameters'}; "
+                f"got unknown {sorted(unknown)}."
             )
         kw = {n: p.default for n, p in self.params.items() if p.default is not None}
         kw.update(values)

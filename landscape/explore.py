@@ -1,7 +1,7 @@
 """An interactive explorer: sliders for theta, step / r_b, kappa, eta and the start; contours, RTN, STE, T.
 
 >>> ex = landscape.explore()          # in Jupyter: displays the sliders and the figure   # doctest: +SKIP
->>> ex.set(theta=0.4, step_ratio=3.0) # headless: set values, then read ex.numbers / ex.figure   # doctest: +SKIP
+>>> ex.set(theta=0.4, step_ratio=3.0) # headless: then read ex.numbers / ex.figure   # doctest: +SKIP
 
 Every redraw reuses the compiled programs: the landscape, grid and rule are pytrees whose numbers are
 traced leaves, so a new slider value runs the same executables (``ex.last_seconds`` is the redraw time).
@@ -183,5 +183,5 @@ class Explorer:
 
 
 def explore(**kwargs) -> Explorer:
-    """An :class:`Explorer` (in Jupyter it displays its sliders and figure): theta, step / r_b, kappa, eta, start."""
+    """An :class:`Explorer` (in Jupyter: sliders and figure) over theta, step / r_b, kappa, eta, start."""
     return Explorer(**kwargs)

@@ -44,7 +44,7 @@ __all__ = [
 
 
 def _safe_norm(sq):
-    """sqrt(sq) with a zero gradient (not NaN) at sq = 0; NaN stays NaN (a diverged point is never in the basin)."""
+    """sqrt(sq) with a zero gradient (not NaN) at sq = 0; NaN stays NaN (a diverged point is never inside)."""
     pos = sq > 0
     return jnp.where(pos, jnp.sqrt(jnp.where(pos, sq, 1.0)), 0.0 * sq)
 

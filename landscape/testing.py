@@ -199,7 +199,7 @@ DEFAULT_RULES = ("ste", "clipped_ste", "ef", "noise", "proxconnect", "binaryconn
 
 @st.composite
 def rules(draw, *, names=DEFAULT_RULES, learning_rate=(1e-3, 0.5), optimizers=("sgd", "adam")):
-    """A QAT rule of the registry (``names``) with a learning rate in ``learning_rate`` and an optax optimizer.
+    """A QAT rule of the registry (``names``), a learning rate in ``learning_rate`` and an optax optimizer.
 
     Shrinks to the first name with plain SGD.
     """
@@ -213,7 +213,7 @@ def rules(draw, *, names=DEFAULT_RULES, learning_rate=(1e-3, 0.5), optimizers=("
 
 
 def points_near(landscape, seed: int, n: int = 8, scale: float = 2.0):
-    """n points near the river (river points plus Gaussian offsets of size ``scale``), for example-based tests."""
+    """n points near the river (river points plus Gaussian offsets of size ``scale``), for example tests."""
     rng = np.random.default_rng(seed)
     base = np.asarray(landscape.sample_river(jax.random.PRNGKey(seed), n, s_range=(-5, 5)))
     return base + scale * rng.standard_normal(base.shape)

@@ -35,7 +35,7 @@ __all__ = [
 
 
 class Wall:
-    """The wall interface: :math:`\\phi = \\mu\\rho^2/2 + \\psi(\\rho)` with :math:`\\psi = 0` (or tiny) in the basin.
+    """The wall interface: :math:`\\phi = \\mu\\rho^2/2 + \\psi(\\rho)`, :math:`\\psi \\approx 0` inside.
 
     Subclasses give ``excess`` (:math:`\\psi`), ``excess_deriv`` (:math:`\\psi'`) and, when
     :math:`\\psi''(0) \\ne 0`, ``excess_curvature_at_0``; the rest (value, slope, ``deriv_over_rho``,
@@ -72,7 +72,9 @@ class Wall:
                 parts.append(f"{f.name}={float(v):g}")
             except (TypeError, ValueError):
                 shape = getattr(v, "shape", None)
-                parts.append(f"{f.name}={getattr(v, 'dtype', '')}{list(shape)}" if shape is not None else f"{f.name}=?")
+                parts.append(
+                    f"{f.name}={getattr(v, 'dtype', '')}{list(shape)}" if shape is not None else f"{f.name}=?"
+                )
         return f"{type(self).__name__}({', '.join(parts)})"
 
     def _repr_pretty_(self, p, cycle):  # IPython
@@ -263,5 +265,5 @@ def exp_wall(basin_radius=0.25, kappa=10.0, mu=0.0, tau=None) -> ExpWall:
     return ExpWall(_f(basin_radius), _f(kappa), _f(mu), _f(tau))
 
 
-for _cls in (QuadraticWall, SoftplusWall, PowerWall, ExpWall):  # short reprs (the dataclass ones print Arrays)
+for _cls in (QuadraticWall, SoftplusWall, PowerWall, ExpWall):  # short reprs (dataclass ones print Arrays)
     _cls.__repr__ = Wall.__repr__

@@ -23,7 +23,7 @@ def test_readme_python_example_runs(capsys):
 
 
 def test_readme_new_user_example_runs():
-    """The second block: a meander river, a 4-bit per-group grid, STE with Adam, a plot, a sweep, the explorer."""
+    """The second block: a meander river, a 4-bit per-group grid, STE with Adam, a plot, a sweep, explore."""
     import matplotlib.pyplot as plt
 
     code = re.findall(r"```python\n(.*?)```", README, re.S)[1]

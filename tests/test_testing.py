@@ -1,4 +1,4 @@
-"""landscape.testing: the public strategies draw what they say, shrink to the simplest case, and run in float64."""
+"""landscape.testing: the public strategies draw what they say, shrink to the simplest case, use float64."""
 
 from __future__ import annotations
 

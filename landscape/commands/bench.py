@@ -42,9 +42,8 @@ def register(app: typer.Typer) -> None:
         from rich.console import Console
         from rich.table import Table
 
-        from landscape.manifest import manifest, write_json
-
         from landscape.commands._common import check_out_file, out_console
+        from landscape.manifest import manifest, write_json
 
         check_out_file(json_file, "--json")
         err = Console(stderr=True)

@@ -65,7 +65,8 @@ def register(app: typer.Typer) -> None:
             f"(max flip/r_b = {a['max_flip_over_rb']:.3g}, step/r_b = {a['step_over_rb']:.3g})"
         )
         table = Table(title=title)
-        cols = ("rule", "P(recover) [95% Wilson]", "P(diverged)", "median T", "T 90%", "P(chatter)", "P(stall)", "median switches")
+        cols = ("rule", "P(recover) [95% Wilson]", "P(diverged)", "median T", "T 90%", "P(chatter)",
+                "P(stall)", "median switches")
         for col in cols:
             table.add_column(col, justify="left" if col == "rule" else "right")
         rows = []
@@ -101,8 +102,8 @@ def register(app: typer.Typer) -> None:
             f"{cfg.num_steps} steps. T = first t with Q(w_t) in the basin, over recovered starts; "
             f"chatter = recurrent cycle of >= 2 grid points over the last {cfg.window} steps, "
             "never in the basin; "
-            f"stall = one grid point over that window, never in the basin. Diverged runs (non-finite) are never "
-            "counted as recovered."
+            "stall = one grid point over that window, never in the basin. Diverged runs (non-finite) are "
+            "never counted as recovered."
         )
         if out is not None:
             out.mkdir(parents=True, exist_ok=True)

@@ -68,7 +68,7 @@ def register(app: typer.Typer) -> None:
 
 
 def _print_summary(ds, out) -> None:
-    """The sweep's result in numbers: PTQ exits, and per rule the outcomes counted apart (Wilson intervals)."""
+    """The sweep's result in numbers: PTQ exits, and per rule the outcomes counted apart (Wilson)."""
     import json
 
     from landscape.commands._common import out_console
@@ -105,7 +105,8 @@ def _print_summary(ds, out) -> None:
         n, rec, cen, div = (int(sub[v]) for v in ("n", "recovered", "censored", "diverged"))
         p, lo, hi = (float(sub[v]) for v in ("p_recovered", "p_lo", "p_hi"))
         con.print(
-            f"{name}: among the {n:,} PTQ failures, recovered {rec:,} ({p:.4f}, 95% Wilson [{lo:.4f}, {hi:.4f}]), "
+            f"{name}: among the {n:,} PTQ failures, recovered {rec:,} "
+            f"({p:.4f}, 95% Wilson [{lo:.4f}, {hi:.4f}]), "
             f"never entered within num_steps {cen:,}, diverged {div:,}",
             soft_wrap=True,
         )

@@ -118,7 +118,7 @@ class Frame:
         return pts[inside]
 
     def grid_points(self, quantizer, xlim, ylim, max_points: int = 4000) -> np.ndarray:
-        """The grid points of ``quantizer`` inside the extent (weights frame; any per-coordinate quantizer)."""
+        """The grid points of ``quantizer`` inside the extent (weights frame; per-coordinate quantizers)."""
         if self.name != "weights" or quantizer is None:
             return np.zeros((0, 2))
         axes = []

@@ -1,7 +1,7 @@
 r"""A phase diagram from a sweep: recovery probability (or median T) over two swept axes.
 
->>> ds = landscape.sweep(..., learning_rate=[0.01, 0.05, 0.2], step=[0.2, 0.4, 0.8], starts=64)  # doctest: +SKIP
->>> landscape.plot.phase_diagram(ds, x="step", y="learning_rate")                                # doctest: +SKIP
+>>> ds = landscape.sweep(..., learning_rate=[0.01, 0.05, 0.2], step=[0.2, 0.4, 0.8])  # doctest: +SKIP
+>>> landscape.plot.phase_diagram(ds, x="step", y="learning_rate")                     # doctest: +SKIP
 
 The Dataset is summarised with :func:`landscape.sweep.summarize` (recovered / censored / diverged
 counted apart among the starts whose PTQ point left the basin, Wilson intervals); a cell without a PTQ

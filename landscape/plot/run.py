@@ -192,7 +192,7 @@ def deployed_loss(traj, *, ax=None, max_steps=None, marks: bool = True, **kwargs
 
 
 def run_title(ds) -> str:
-    """A title from the run: who ran (rule and optimizer), what happened, and the grid's flip size vs 2 r_b."""
+    """A title from the run: who ran (rule, optimizer), what happened, and the grid's flip size vs 2 r_b."""
     who = ds.attrs.get("run_label") or ds.attrs.get("rule_label") or "the rule"
     what = outcome_text(
         ds.attrs["hit_time"],

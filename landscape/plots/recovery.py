@@ -3,8 +3,8 @@
 * :func:`plot_phase_diagram` draws ``landscape.reproduce.phase_study.phase_dataset`` (it lives in
   :mod:`landscape.plots.phase`, with the Axes-level :func:`~landscape.plots.phase.phase_panel`).
 * :func:`plot_tightness` draws a dataset with ``T`` and ``T_max`` per case (dim ``case``).
-* :func:`plot_rules` draws a dataset with ``recovery_prob``, its Wilson interval ``recovery_lo``/``recovery_hi`` and
-  ``median_T``, ``T_lo``, ``T_hi`` per ``rule`` and ``scenario``.
+* :func:`plot_rules` draws a dataset with ``recovery_prob``, its Wilson interval
+  ``recovery_lo``/``recovery_hi`` and ``median_T``, ``T_lo``, ``T_hi`` per ``rule`` and ``scenario``.
 """
 
 from __future__ import annotations

@@ -26,7 +26,7 @@ MANTISSA_BITS = {jnp.dtype("float32"): 24, jnp.dtype("float64"): 53}
 
 
 def max_exact_bits(signed: bool = True, dtype=None) -> int:
-    """The largest b whose b-bit integer codes the float dtype holds exactly (float32: 25 signed, 24 unsigned)."""
+    """The largest b whose b-bit integer codes the dtype holds exactly (float32: 25 signed, 24 unsigned)."""
     dt = jnp.dtype(jnp.result_type(float) if dtype is None else dtype)
     p = MANTISSA_BITS.get(dt, 24)
     return p + 1 if signed else p
@@ -126,7 +126,8 @@ class UniformGrid(Quantizer):
             if not ok or (len(target) == 1 and len(vs) == 1 and vs[0] not in (1, dim)):
                 raise LandscapeError(
                     f"quantizer.{field} has shape {vs}, which does not broadcast to the weights' shape "
-                    f"{tuple(target)}; need a scalar, one entry per coordinate, or per channel on a matrix layout."
+                    f"{tuple(target)}; need a scalar, one entry per coordinate, or per channel on a matrix "
+                    "layout."
                 )
 
     @property
@@ -165,8 +166,9 @@ def _check_bits(bits: int, signed: bool) -> None:
     if bits > top:
         kind = "signed" if signed else "unsigned"
         raise LandscapeError(
-            f"bits must lie in [{2 if signed else 1}, {top}] for a {kind} grid in {dt}; got {bits}: its integer "
-            f"codes would exceed 2^{MANTISSA_BITS.get(dt, 24)}, beyond which {dt} cannot hold every integer. "
+            f"bits must lie in [{2 if signed else 1}, {top}] for a {kind} grid in {dt}; got {bits}: its "
+            f"integer codes would exceed 2^{MANTISSA_BITS.get(dt, 24)}, beyond which {dt} cannot hold every "
+            "integer. "
             "Enable float64 (jax.config.update('jax_enable_x64', True)) for wider grids."
         )
 
@@ -181,7 +183,9 @@ def integer_grid(bits: int, step, *, signed: bool = True, offset=0.0, shape=None
     check_finite("offset", offset)
     if signed:
         if bits < 2:
-            raise LandscapeError("bits must be >= 2 for a signed integer grid; got 1 (use binary() for 1 bit).")
+            raise LandscapeError(
+                "bits must be >= 2 for a signed integer grid; got 1 (use binary() for 1 bit)."
+            )
         lo, hi = -(2 ** (bits - 1)), 2 ** (bits - 1) - 1
     else:
         lo, hi = 0, 2**bits - 1
@@ -213,7 +217,9 @@ def per_group(steps, group_size: int, dim: int):
     return _f(np.repeat(steps, group_size))
 
 
-def per_channel_grid(steps, shape, *, axis: int = 0, bits: int | None = None, signed: bool = True) -> UniformGrid:
+def per_channel_grid(
+    steps, shape, *, axis: int = 0, bits: int | None = None, signed: bool = True
+) -> UniformGrid:
     """A per-channel grid on a weight matrix of ``shape``: one step per index of ``axis``.
 
     ``bits`` None gives the unbounded grid; an int gives the b-bit integer grid. ``run``, every PTQ
@@ -232,7 +238,9 @@ def per_channel_grid(steps, shape, *, axis: int = 0, bits: int | None = None, si
     return integer_grid(bits, step, signed=signed, shape=shape)
 
 
-def per_group_grid(steps, shape, group_size: int, *, bits: int | None = None, signed: bool = True) -> UniformGrid:
+def per_group_grid(
+    steps, shape, group_size: int, *, bits: int | None = None, signed: bool = True
+) -> UniformGrid:
     """A per-group grid on a weight matrix of ``shape``: groups of ``group_size`` along each row.
 
     ``steps`` has shape (rows, cols // group_size).

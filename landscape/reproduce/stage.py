@@ -62,7 +62,7 @@ class Stage:
     * ``compute(cfg, key) -> {name: Dataset}`` (the first one is the figure's);
     * ``figure(ds) -> Figure`` from :mod:`landscape.plot` (or None);
     * ``numbers(cfg, datasets) -> dict`` (JSON-ready; every number computed from the datasets);
-    * ``template`` -- the narrative, ``str.format``-ed with the numbers (relations such as ">" are numbers too);
+    * ``template`` -- the narrative, ``str.format``-ed with the numbers (relations such as ">" are numbers);
     * ``legacy(cfg, key) -> StageResult`` -- a stage still written as one function (wrapped as it is).
     """
 

@@ -89,11 +89,12 @@ ANATOMY = Stage(
     _anatomy,
     anatomy_figure,
     _anatomy_numbers,
-    "A 2-D river at angle theta = {theta} rad inside a valley with a flat basin of radius r_b = {basin_radius} "
-    "and quadratic walls (kappa = {kappa}), quantized on the grid {step} Z^2. The trained point w* lies on the "
-    "river (rho = {rho[trained]:.3g}); round-to-nearest moves it to rho = {rho[rtn]:.3f} {rel_rtn} r_b "
-    "(loss {loss[rtn]:.3g}), while the best corner of the same rounding cell ({oracle_source}) has rho = "
-    "{rho[oracle]:.3f} {rel_oracle} r_b (loss {loss[oracle]:.3g}). Here delta_perp = {delta_perp:.3f} {rel_dp} r_b.",
+    "A 2-D river at angle theta = {theta} rad inside a valley with a flat basin of radius r_b = "
+    "{basin_radius} and quadratic walls (kappa = {kappa}), quantized on the grid {step} Z^2. The trained "
+    "point w* lies on the river (rho = {rho[trained]:.3g}); round-to-nearest moves it to rho = "
+    "{rho[rtn]:.3f} {rel_rtn} r_b (loss {loss[rtn]:.3g}), while the best corner of the same rounding cell "
+    "({oracle_source}) has rho = {rho[oracle]:.3f} {rel_oracle} r_b (loss {loss[oracle]:.3g}). Here "
+    "delta_perp = {delta_perp:.3f} {rel_dp} r_b.",
 )
 
 
@@ -139,14 +140,14 @@ RTN_EXIT = Stage(
     _rtn,
     rtn_exit_figure,
     _rtn_numbers,
-    "RTN exit fraction over {n_points_per_cell} trained points per cell, spread along the river, against the closed "
-    "form. In 2-D ({n_thetas} angles x {n_ratios} step ratios) the simulation and the exact law "
-    "({closed_form_source_2d}) differ by at most {agreement_2d[max_abs_diff]:.4f}; every cell within the stated "
-    "error ({agreement_2d[stated_error]}): {within} (largest |diff| / tolerance = "
-    "{agreement_2d[max_diff_over_tolerance]:.2f}). In high dimension the Gaussian limit P(chi2_k > 12 r_b^2 / "
-    "Delta^2) is within {max_abs_diff_hd_vs_gaussian} of the simulation (an approximation; no error bound is "
-    "claimed). Intervals in the figure are Wilson 95% intervals. (Angles with a rational slope, such as pi/4, "
-    "are avoided: their residuals do not equidistribute along the river.)",
+    "RTN exit fraction over {n_points_per_cell} trained points per cell, spread along the river, against the "
+    "closed form. In 2-D ({n_thetas} angles x {n_ratios} step ratios) the simulation and the exact law "
+    "({closed_form_source_2d}) differ by at most {agreement_2d[max_abs_diff]:.4f}; every cell within the "
+    "stated error ({agreement_2d[stated_error]}): {within} (largest |diff| / tolerance = "
+    "{agreement_2d[max_diff_over_tolerance]:.2f}). In high dimension the Gaussian limit P(chi2_k > 12 r_b^2 "
+    "/ Delta^2) is within {max_abs_diff_hd_vs_gaussian} of the simulation (an approximation; no error bound "
+    "is claimed). Intervals in the figure are Wilson 95% intervals. (Angles with a rational slope, such as "
+    "pi/4, are avoided: their residuals do not equidistribute along the river.)",
 )
 
 
@@ -227,12 +228,12 @@ TRAJECTORY = Stage(
     _trajectory,
     lambda ds: run_figure(ds),
     _traj_numbers,
-    "{rule_label} ({optimizer}) from an RTN-failed trained point on the landscape of figure 1, where max_j f_j / "
-    "r_b = {max_flip_size_over_rb} {rel_flip} 2. The example shown (an upper-quartile T of the batch) first enters "
-    "the basin at T = {example_T} (-1: never) and stays from T_settle = {example_settle}. Over {batch[n]} RTN-failed "
-    "starts, {batch[recovered]} enter the basin within {batch_steps} steps ({pct:.1f}%, Wilson 95% "
-    "[{batch[recovery_lo]}, {batch[recovery_hi]}]; median T = {batch[median_T]}, max T = {batch[max_T]}); "
-    "{batch[censored]} never enter, {batch[diverged]} diverge.",
+    "{rule_label} ({optimizer}) from an RTN-failed trained point on the landscape of figure 1, where max_j "
+    "f_j / r_b = {max_flip_size_over_rb} {rel_flip} 2. The example shown (an upper-quartile T of the batch) "
+    "first enters the basin at T = {example_T} (-1: never) and stays from T_settle = {example_settle}. Over "
+    "{batch[n]} RTN-failed starts, {batch[recovered]} enter the basin within {batch_steps} steps "
+    "({pct:.1f}%, Wilson 95% [{batch[recovery_lo]}, {batch[recovery_hi]}]; median T = {batch[median_T]}, max "
+    "T = {batch[max_T]}); {batch[censored]} never enter, {batch[diverged]} diverge.",
 )
 
 
@@ -296,11 +297,11 @@ CHATTER = Stage(
     _chatter,
     lambda ds: run_figure(ds, max_steps=60),
     _chatter_numbers,
-    "The counter-case: a 2-D river at theta = {theta} rad with r_b = {basin_radius} and grid step 1, so max_j f_j / "
-    "r_b = {max_flip_size_over_rb} {rel_flip} 2. Of {batch[n]} RTN-failed starts, {batch[censored]} never enter the "
-    "basin in {num_steps} STE steps and {batch[diverged]} diverge; {chat_pct} are detected as chattering "
-    "({detector}). The example visits {n_cycle} distinct grid points in its last 64 steps "
-    "({example_switches_200_steps} cell switches in 200 steps).",
+    "The counter-case: a 2-D river at theta = {theta} rad with r_b = {basin_radius} and grid step 1, so "
+    "max_j f_j / r_b = {max_flip_size_over_rb} {rel_flip} 2. Of {batch[n]} RTN-failed starts, "
+    "{batch[censored]} never enter the basin in {num_steps} STE steps and {batch[diverged]} diverge; "
+    "{chat_pct} are detected as chattering ({detector}). The example visits {n_cycle} distinct grid points "
+    "in its last 64 steps ({example_switches_200_steps} cell switches in 200 steps).",
 )
 
 
@@ -342,9 +343,9 @@ TIGHTNESS = Stage(
     _tightness,
     _plot_tightness,
     _tight_numbers,
-    "Statement {statement} of the proof layer ({title}): {applicable_cases} applicable cases drawn by its own "
-    "hypothesis strategy (derandomized), simulated by `proofs.falsify.check_case`. Violations (T > T_max): "
-    "{violations}. Largest T / T_max = {max_T_over_T_max}, median {median_T_over_T_max}.",
+    "Statement {statement} of the proof layer ({title}): {applicable_cases} applicable cases drawn by its "
+    "own hypothesis strategy (derandomized), simulated by `proofs.falsify.check_case`. Violations (T > "
+    "T_max): {violations}. Largest T / T_max = {max_T_over_T_max}, median {median_T_over_T_max}.",
 )
 
 
@@ -398,9 +399,9 @@ RULES = Stage(
     _rules,
     _plot_rules,
     _rules_numbers,
-    "The rules ({rules}) from the same RTN-failed starts of a 2-D case (max f > 2 r_b) and a high-dimensional one "
-    "(landscape.experiments.recovery.recovery_experiment); recovered, never-entered and diverged runs are counted "
-    "apart. {lines}",
+    "The rules ({rules}) from the same RTN-failed starts of a 2-D case (max f > 2 r_b) and a "
+    "high-dimensional one (landscape.experiments.recovery.recovery_experiment); recovered, never-entered and "
+    "diverged runs are counted apart. {lines}",
 )
 
 

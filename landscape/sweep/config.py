@@ -353,7 +353,7 @@ class SweepConfig(_Model):
     qat: QATSection = Field(default_factory=QATSection)
 
     def to_spec(self):
-        """The same sweep as :func:`landscape.sweep` arguments, resolved (:class:`~landscape.sweep.spec.SweepSpec`)."""
+        """The same sweep as :func:`landscape.sweep` arguments, resolved (a ``SweepSpec``)."""
         from landscape.sweep.spec import make_spec  # noqa: PLC0415
 
         def one(axis):

@@ -105,8 +105,8 @@ def build_banks(spec, grid: Grid, static: dict) -> tuple[dict, dict]:
         struct = {_structure(x) for x in items}
         if len(struct) > 1:
             raise LandscapeError(
-                f"the {role} part ({part.label}) changes structure along {', '.join(names)} in a way the sweep "
-                "could not group; sweep that parameter in separate calls."
+                f"the {role} part ({part.label}) changes structure along {', '.join(names)} in a way the "
+                "sweep could not group; sweep that parameter in separate calls."
             )
         banks[role] = jax.tree_util.tree_map(lambda *xs: jnp.stack([jnp.asarray(x) for x in xs]), *items)
         axes[role] = names

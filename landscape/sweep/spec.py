@@ -36,7 +36,7 @@ def linspace(start: float, stop: float, num: int) -> Axis:
 
 
 def logspace(start_exp: float, stop_exp: float, num: int) -> Axis:
-    """An axis of ``num`` values from 10**start_exp to 10**stop_exp, log-spaced (as :func:`numpy.logspace`)."""
+    """An axis of ``num`` log-spaced values from 10**start_exp to 10**stop_exp (:func:`numpy.logspace`)."""
     return Axis(values=tuple(float(v) for v in np.logspace(start_exp, stop_exp, int(num))), swept=True)
 
 
@@ -245,7 +245,7 @@ def make_spec(
     name: str = "sweep",
     **params,
 ) -> SweepSpec:
-    """Resolve a sweep description (see :func:`landscape.sweep`) into a :class:`SweepSpec`, checking it all."""
+    """Resolve a sweep description (:func:`landscape.sweep`) into a :class:`SweepSpec`, checking it all."""
     from landscape.qat import Optimizer  # noqa: PLC0415
 
     if isinstance(seeds, bool) or not isinstance(seeds, (int, list, tuple, np.ndarray)):

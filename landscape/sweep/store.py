@@ -183,8 +183,6 @@ class SweepStore:
             seconds += sec
             for n, v in vals.items():
                 flat[n][chunk.start : chunk.stop] = v
-        dims = grid.dims
-        shape = tuple(len(grid.axes[d]) for d in dims)
         return assemble_dataset(grid, flat), seconds
 
 
