@@ -34,8 +34,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 import landscape as L
-from landscape.plots import draw_landscape_2d, paper_style, plot_anatomy
-from landscape.reproduce.studies import anatomy_dataset, mesh_2d
+from landscape.plot import anatomy_figure, contours, paper_style
+from landscape.reproduce.studies import anatomy_dataset
 
 QUICK = os.environ.get("LANDSCAPE_QUICK", "0") == "1"
 N_MESH = 81 if QUICK else 201
@@ -76,7 +76,7 @@ with paper_style():
 
 # %%
 ds = anatomy_dataset(0.5, 1.0, 0.45, 10.0, jax.random.PRNGKey(0), n_mesh=N_MESH)
-fig = plot_anatomy(ds)
+fig = anatomy_figure(ds)
 print("rho of w*, RTN, best corner:", ds["point_rho"].values.round(3), " r_b =", ds.attrs["basin_radius"])
 print(f"delta_perp = {ds.attrs['delta_perp']:.3f}, max flip size = {ds.attrs['max_flip_size']:.3f}")
 assert ds["point_rho"].sel(point="rtn") > ds.attrs["basin_radius"]
@@ -87,10 +87,9 @@ assert ds["point_rho"].sel(point="rtn") > ds.attrs["basin_radius"]
 
 # %%
 wsd = L.wsd_river_valley(valley_width=0.25, kappa=10.0, amplitude=0.5, omega=0.5, drift=0.1)
-mesh = mesh_2d(wsd, (0.0, 0.0), 4.0, N_MESH).assign_attrs(basin_radius=0.25, step=0.5, offset=0.0)
 with paper_style():
     fig, ax = plt.subplots(figsize=(3.5, 3.2))
-    draw_landscape_2d(ax, mesh, fig=fig)
+    contours(wsd, L.uniform_grid(0.5), ax=ax, center=(0.0, 0.0), half_width=4.0, n=N_MESH, colorbar=True)
     ax.set_title("Meandering river with drift", loc="left")
 
 # %% [markdown]

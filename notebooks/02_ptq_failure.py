@@ -29,7 +29,7 @@ import jax.numpy as jnp
 import numpy as np
 
 import landscape as L
-from landscape.plots import plot_hessian_blindness, plot_rtn_exit
+from landscape.plot import plot_hessian_blindness, rtn_exit_figure
 from landscape.reproduce.ptq_study import blindness_dataset
 from landscape.reproduce.rtn_study import agreement, rtn_exit_dataset
 
@@ -46,7 +46,7 @@ N_POINTS = 1000 if QUICK else 20000
 ds = rtn_exit_dataset(
     (0.1, 0.4, 0.7), ((64, 1), (64, 4)), np.linspace(0.5, 4.0, 8), N_POINTS, jax.random.PRNGKey(0)
 )
-fig = plot_rtn_exit(ds)
+fig = rtn_exit_figure(ds)
 agree = agreement(ds)
 print(agree)
 assert agree["agree"], "simulated and exact RTN exit fractions disagree beyond the stated error"

@@ -30,10 +30,10 @@ import numpy as np
 
 import landscape as L
 from landscape.chatter import chatter_monitor, chatters
-from landscape.plots import plot_phase_diagram, plot_trajectory
+from landscape.plot import plot_phase_diagram, run_figure
 from landscape.qat import default_rules
 from landscape.reproduce.phase_study import phase_dataset
-from landscape.reproduce.studies import rotated_case, rtn_failed_starts, trajectory_dataset
+from landscape.reproduce.studies import rotated_case, rtn_failed_starts
 
 QUICK = os.environ.get("LANDSCAPE_QUICK", "0") == "1"
 N_STARTS = 32 if QUICK else 512
@@ -49,10 +49,10 @@ tr = L.run_batch(ls, qz, L.ste(0.05), starts, 500)
 hit = np.asarray(tr.hit_time)
 print(f"recovered: {np.mean(hit >= 0):.3f}, median T = {np.median(hit[hit >= 0])}")
 i = int(np.argsort(hit)[len(hit) // 2])
-ds = trajectory_dataset(
-    ls, qz, L.ste(0.05), starts[i], max(30, 2 * int(hit[i]) + 10), key=jax.random.PRNGKey(1)
-)
-fig = plot_trajectory(ds)
+rule = L.ste(0.05)
+num_steps = max(30, 2 * int(hit[i]) + 10)
+one = L.run(ls, qz, rule, starts[i], num_steps, key=jax.random.PRNGKey(1), record_path=True)
+fig = run_figure(one, ls, qz, rule)
 
 # %% [markdown]
 # ## Chattering (max $f_j > 2 r_b$)
@@ -69,10 +69,8 @@ print(
 )
 never = np.flatnonzero(np.asarray(tr2.hit_time) < 0)
 if never.size:
-    fig = plot_trajectory(
-        trajectory_dataset(ls2, qz2, L.ste(0.05), starts2[never[0]], 120, key=jax.random.PRNGKey(3)),
-        max_steps_shown=60,
-    )
+    one = L.run(ls2, qz2, L.ste(0.05), starts2[never[0]], 120, key=jax.random.PRNGKey(3), record_path=True)
+    fig = run_figure(one, ls2, qz2, L.ste(0.05), max_steps=60)
 
 # %% [markdown]
 # ## The phase diagram

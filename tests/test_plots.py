@@ -8,10 +8,10 @@ import matplotlib.image as mpimg
 import numpy as np
 import pytest
 
+import landscape as L
+from landscape.plot import anatomy_figure, run_figure
+from landscape.plot.lint import text_overlaps, unlabelled_axes
 from landscape.plots import style
-from landscape.plots.anatomy import plot_anatomy
-from landscape.plots.lint import text_overlaps, unlabelled_axes
-from landscape.plots.trajectory import plot_trajectory
 from landscape.reproduce import studies
 
 OKABE_ITO_HEX = {"#000000", "#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7"}
@@ -48,7 +48,7 @@ def anatomy_ds():
 
 def test_save_figure_writes_vector_pdf_and_300dpi_png(tmp_path, anatomy_ds):
     """save_figure writes a PDF and a 300-dpi PNG that is not blank."""
-    fig = plot_anatomy(anatomy_ds)
+    fig = anatomy_figure(anatomy_ds)
     width_in = fig.get_size_inches()[0]
     paths = style.save_figure(fig, tmp_path, "anat")
     pdf = paths["pdf"].read_bytes()
@@ -69,16 +69,15 @@ def test_anatomy_points(anatomy_ds):
 
 def test_anatomy_and_trajectory_figures_are_readable(anatomy_ds):
     """Labelled axes, titles, and no overlapping text in figures 1 and 4."""
-    fig = plot_anatomy(anatomy_ds)
+    fig = anatomy_figure(anatomy_ds)
     assert not unlabelled_axes(fig)
     assert not text_overlaps(fig)
     ls, qz = studies.rotated_case(0.5, 1.0, 0.45)
     w0 = studies.rtn_failed_starts(ls, qz, jax.random.PRNGKey(1), 1)[0]
-    import landscape as L
-
-    ds = studies.trajectory_dataset(ls, qz, L.ste(0.05), w0, 40, key=jax.random.PRNGKey(0), n_mesh=41)
-    assert ds.attrs["hit_time"] >= 0  # compatible grid: STE re-enters the basin
-    fig = plot_trajectory(ds)
+    rule = L.ste(0.05)
+    tr = L.run(ls, qz, rule, w0, 40, key=jax.random.PRNGKey(0), record_path=True)
+    assert int(tr.hit_time) >= 0 and not bool(tr.diverged)  # compatible grid: STE re-enters the basin
+    fig = run_figure(tr, ls, qz, rule, n=41)
     assert not unlabelled_axes(fig)
     assert not text_overlaps(fig)
     assert all(ax.get_title(loc="left") for ax in fig.axes)

@@ -1,8 +1,5 @@
-"""Figures 2 and 3: the RTN exit law, and Hessian blindness of second-order PTQ.
+"""Figure 3: Hessian blindness of second-order PTQ (figure 2 is :func:`landscape.plot.rtn_exit_figure`).
 
-* :func:`plot_rtn_exit` draws ``landscape.reproduce.rtn_study.rtn_exit_dataset``:
-  simulated exit fractions with binomial error bars (markers) over the closed forms
-  (lines), (a) 2-D rivers at several angles, (b) random rivers of several (d, k).
 * :func:`plot_hessian_blindness` draws ``landscape.reproduce.ptq_study.blindness_dataset``.
 """
 
@@ -14,69 +11,8 @@ import numpy as np
 from landscape.plots.anatomy import POINT_STYLE, draw_landscape_2d
 from landscape.plots.style import COLORS, DOUBLE_COLUMN, OKABE_ITO, paper_style
 
-__all__ = ["plot_rtn_exit", "plot_hessian_blindness", "plot_river_blindness"]
+__all__ = ["plot_hessian_blindness", "plot_river_blindness"]
 
-_SERIES = [OKABE_ITO[c] for c in ("blue", "vermillion", "green", "purple", "orange")]
-_MARKERS = ["o", "s", "^", "D", "v"]
-
-
-def _series_panel(ax, x, xf, curves, sims, ses, labels):
-    """One panel of figure 2: a closed-form curve per series, simulation markers with 2-SE bars."""
-    for i, label in enumerate(labels):
-        c = _SERIES[i % len(_SERIES)]
-        ax.plot(xf, curves[i], color=c, lw=1.1)
-        ax.errorbar(
-            x, sims[i], yerr=2 * ses[i], fmt=_MARKERS[i % 5], color=c, ms=3.5, capsize=1.5,
-            elinewidth=0.8, mfc="white", mew=0.9, label=label,
-        )
-    ax.set_xlabel(r"grid step / basin radius, $\Delta / r_b$")
-
-
-def plot_rtn_exit(ds):
-    """Figure 2: RTN exit probability vs step / r_b, simulation (error bars) over closed form."""
-    x = ds["ratio"].values
-    n = int(ds.attrs["n_points"])
-    with paper_style():
-        fig, axes = plt.subplots(1, 2, figsize=(DOUBLE_COLUMN, 3.1), sharey=True)
-        xf = ds["ratio_fine"].values
-        thetas = ds["theta"].values
-        _series_panel(
-            axes[0], x, xf, ds["closed_form_2d_curve"].values, ds["sim_exit_2d"].values,
-            ds["se_exit_2d"].values, [rf"$\theta = {th:.2f}$ rad" for th in thetas],
-        )
-        axes[0].set_title(r"(a) $d = 2$, $k = 1$: simulation vs exact law", loc="left")
-        axes[0].set_ylabel(r"RTN exit fraction $P(\rho(Q(w^\star)) > r_b)$")
-        axes[0].legend(
-            loc="upper center",
-            bbox_to_anchor=(0.5, -0.2),
-            ncol=3,
-            title="markers: simulation $\\pm 2$ SE; lines: exact law",
-            title_fontsize=7,
-        )
-        dk = zip(ds["d"].values, ds["k"].values, strict=True)
-        dks = [rf"$d = {int(d)}$, $k = {int(k)}$" for d, k in dk]
-        _series_panel(
-            axes[1], x, xf, ds["gaussian_limit_hd_curve"].values, ds["sim_exit_hd"].values,
-            ds["se_exit_hd"].values, dks,
-        )
-        axes[1].set_title(r"(b) High dimension: simulation vs Gaussian limit", loc="left")
-        axes[1].legend(
-            loc="upper center",
-            bbox_to_anchor=(0.5, -0.2),
-            ncol=min(4, ds.sizes["dk"]),
-            title="markers: simulation $\\pm 2$ SE; lines: $P(\\chi^2_k > 12 r_b^2/\\Delta^2)$",
-            title_fontsize=7,
-        )
-        for a in axes:
-            a.set_ylim(-0.02, 1.02)
-            a.set_xlim(x.min() - 0.1, x.max() + 0.1)
-            a.grid(alpha=0.25, lw=0.5)
-        fig.suptitle(
-            f"RTN leaves the basin once the grid step exceeds the basin width "
-            f"({n} trained points per marker)",
-            fontsize=9,
-        )
-    return fig
 
 
 def plot_hessian_blindness(ds):

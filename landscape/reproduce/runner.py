@@ -24,10 +24,10 @@ import jax
 
 from landscape.manifest import manifest, save_dataset, write_json
 from landscape.reproduce import check_stage as cs
-from landscape.reproduce import engine_stages as es
 from landscape.reproduce import external_stages as xs
 from landscape.reproduce import stages as st
 from landscape.reproduce.config import ReproduceConfig
+from landscape.reproduce.phase_stage import phase_stage
 from landscape.reproduce.report import figures_of_merit, science_language, write_report
 from landscape.reproduce.schema import SUMMARY_SCHEMA, validate_summary
 from landscape.reproduce.stage import Missing, Skipped, Stage, StageResult
@@ -40,7 +40,7 @@ STAGES = [
     st.RTN_EXIT,
     Stage("fig3_hessian_blindness", "Hessian blindness of second-order PTQ", legacy=xs.blindness_stage),
     st.TRAJECTORY,
-    Stage("fig5_phase_diagram", "Recovery phase diagram of STE", legacy=es.phase_stage),
+    Stage("fig5_phase_diagram", "Recovery phase diagram of STE", legacy=phase_stage),
     st.TIGHTNESS,
     st.RULES,
     st.CHATTER,
