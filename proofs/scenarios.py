@@ -20,8 +20,7 @@ import numpy as np
 import sympy as sp
 from hypothesis import strategies as st
 
-from landscape import geometry, quantizers, walls
-from proofs import symbolic
+from landscape import geometry, laws, quantizers, walls
 from proofs.core import Scenario
 
 __all__ = ["Scenario", "SCENARIOS", "NSTEPS", "ETAS"]
@@ -104,9 +103,9 @@ def _rtn_prepare(case, stmt):
     a = hw * np.abs(n[0]) * np.asarray(grid.step) if k == 1 else np.zeros(d)
     values = {"k": float(k), "d": float(d), "n": 4000.0, "z": 5.0, "r_b": rb, "dp": dp}
     if k == 1:
-        values["P_exit"] = symbolic.exit_probability(a, rb)
+        values["P_exit"] = laws.rtn_exit_probability(a, rb)
         values["sigma_x"] = float(np.sqrt(np.sum(a**2) / 3))
-        values["be_sum"] = symbolic.berry_esseen_sum(a)
+        values["be_sum"] = laws.berry_esseen_sum(a)
     return (ls, grid), values
 
 
