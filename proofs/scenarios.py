@@ -12,8 +12,6 @@ jitted driver compiles a bounded number of times.
 
 from __future__ import annotations
 
-import itertools
-
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -146,8 +144,7 @@ def _second_order_q(w, g, h, grid, lam=1e-3):
     w = np.asarray(w)
     down, up = (np.asarray(x) for x in grid.neighbors(jnp.asarray(w)))
     best, best_q = np.inf, None
-    for bits in itertools.product([0, 1], repeat=w.shape[0]):
-        q = np.where(np.array(bits, bool), up, down)
+    for q in np.concatenate(list(quantizers.cell_corners(down, up))):  # itertools.product order
         e = q - w
         val = g @ e + 0.5 * e @ (h + lam * np.eye(w.shape[0])) @ e
         if val < best - 1e-15:
@@ -209,9 +206,7 @@ def _corner_prepare(case, stmt):
 def _corner_simulate(ctx, values, sim, stmt):
     ls, grid, w = ctx
     down, up = (np.asarray(x) for x in grid.neighbors(jnp.asarray(w)))
-    d = w.shape[0]
-    bits = np.array(list(itertools.product([0, 1], repeat=d)), bool)
-    qs = np.where(bits, up[None], down[None])
+    qs = np.concatenate(list(quantizers.cell_corners(down, up)))
     rho = np.asarray(jax.vmap(ls.rho)(jnp.asarray(qs)))
     return {"min_rho_corner": float(np.min(rho))}
 

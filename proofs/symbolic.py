@@ -40,7 +40,7 @@ def irwin_hall_cdf(b, y):
     r"""F(y) = P(sum_j U_j <= y), U_j ~ U[0, b_j]: (1/(m! prod b)) sum_S (-1)^|S| (y - b_S)_+^m."""
     m = len(b)
     total = 0
-    for subset in itertools.product([0, 1], repeat=m):
+    for subset in itertools.product([0, 1], repeat=m):  # subsets S of inclusion-exclusion (symbolic)
         bs = sum(bj for bj, take in zip(b, subset, strict=False) if take)
         total += (-1) ** sum(subset) * _tp(y - bs, m)
     return total / (sp.factorial(m) * sp.prod(b))
@@ -310,7 +310,7 @@ def step_random_rounding_variance() -> Step:
     y = sp.symbols("y1:4", positive=True)
     a = [sp.Matrix(sp.symbols(f"a{j}1:{j}3", real=True)) for j in range(1, 4)]
     total = 0
-    for eps in itertools.product([0, 1], repeat=3):
+    for eps in itertools.product([0, 1], repeat=3):  # Bernoulli outcomes of an expectation (symbolic)
         prob = sp.prod([yj if ej else 1 - yj for yj, ej in zip(y, eps, strict=False)])
         vec = sum((aj * (ej - yj) for aj, ej, yj in zip(a, eps, y, strict=False)), sp.zeros(2, 1))
         total += prob * (vec.T * vec)[0]

@@ -12,6 +12,7 @@ import numpy as np
 import xarray as xr
 
 import landscape as L
+from landscape.ptq import oracle
 
 
 @jax.jit
@@ -84,29 +85,9 @@ def mesh_2d(landscape, center, half_width: float, n: int = 161) -> xr.Dataset:
 
 
 def best_grid_point(landscape, quantizer, w_star):
-    """(q, source): the lowest-loss corner of w*'s rounding cell; w_star (d,) or a batch (n, d).
-
-    Uses ``landscape.ptq.oracle`` when that module exists (issue 3); otherwise enumerates
-    the 2^d corners (floor/ceil per coordinate; exact, for small d only).
-    """
-    w_star = np.asarray(w_star, np.float32)
-    try:
-        from landscape.ptq import oracle  # noqa: PLC0415
-    except ImportError:
-        oracle = None
-    if oracle is not None:
-        res = oracle(landscape, quantizer, jnp.asarray(w_star))
-        return np.asarray(res.q), "landscape.ptq.oracle, " + res.method
-    w2 = np.atleast_2d(w_star)
-    down, up = (np.asarray(v) for v in quantizer.neighbors(jnp.asarray(w2)))
-    d = w2.shape[1]
-    if d > 16:
-        raise ValueError(f"corner enumeration needs d <= 16; got d = {d}.")
-    bits = ((np.arange(2**d)[:, None] >> np.arange(d)) & 1).astype(bool)  # (2^d, d)
-    corners = np.where(bits[None], up[:, None, :], down[:, None, :])  # (n, 2^d, d)
-    losses = np.asarray(jax.vmap(jax.vmap(landscape.loss))(jnp.asarray(corners, jnp.float32)))
-    best = corners[np.arange(w2.shape[0]), np.argmin(losses, 1)]
-    return (best if w_star.ndim == 2 else best[0]), "enumeration of the 2^d cell corners"
+    """(q, source): the lowest-loss corner of w*'s rounding cell (landscape.ptq.oracle); (d,) or (n, d)."""
+    res = oracle(landscape, quantizer, jnp.asarray(np.asarray(w_star, np.float32)))
+    return np.asarray(res.q), "landscape.ptq.oracle, " + res.method
 
 
 def anatomy_dataset(theta, step, basin_radius, kappa, key, *, n_mesh=161, half_width=None) -> xr.Dataset:
