@@ -18,6 +18,7 @@ from landscape.plots.trajectory import plot_trajectory
 from landscape.reproduce import rtn_study, studies
 from landscape.reproduce.phase_study import THEOREMS, phase_dataset
 from landscape.reproduce.stage import StageResult
+from landscape.simulate.outcomes import recovery_summary
 
 __all__ = ["anatomy_stage", "rtn_exit_stage", "trajectory_stage", "phase_stage", "chatter_stage"]
 
@@ -106,19 +107,8 @@ def rtn_exit_stage(cfg, key) -> StageResult:
 
 
 def _batch_stats(hit, div):
-    """Recovered / diverged counts of runs with hit times ``hit`` and divergence times ``div``."""
-    st = L.recovery_stats(hit_time=hit, diverge_time=div)
-    hit = np.asarray(hit)
-    ok = (hit >= 0) & (np.asarray(div) < 0)
-    return {
-        "n": st.n,
-        "recovery_prob": _f(st.p_recovered, 4),
-        "recovery_lo": _f(st.p_lo, 4),
-        "recovery_hi": _f(st.p_hi, 4),
-        "diverged": st.diverged,
-        "median_T": float(np.median(hit[ok])) if ok.any() else None,
-        "max_T": int(hit[ok].max()) if ok.any() else None,
-    }
+    """Recovered / censored / diverged counts, Wilson interval and T: landscape.simulate.outcomes."""
+    return recovery_summary(hit, div, digits=4)
 
 
 def trajectory_stage(cfg, key) -> StageResult:
