@@ -11,6 +11,7 @@ import jax
 import numpy as np
 
 import landscape as L
+from landscape.chatter import cycle_points
 from landscape.plots.anatomy import plot_anatomy
 from landscape.plots.phase import plot_phase_diagram
 from landscape.plots.ptq import plot_rtn_exit
@@ -255,7 +256,7 @@ def chatter_stage(cfg, key) -> StageResult:
         cand = never[:16]
         tp = L.run_batch(ls, qz, rule, starts[cand], 200, key=k2, record_path=True)
         q = np.asarray(tp.q_path)
-        n_dist = np.array([studies.last_cycle(q[i]).shape[0] for i in range(len(cand))])
+        n_dist = np.array([cycle_points(q[i]).shape[0] for i in range(len(cand))])
         score = 10.0 * (n_dist == 2) + np.asarray(tp.rho_q).min(1) / cfg.chatter_basin_radius
         pick = int(cand[int(np.argmax(score))])
     ds = studies.trajectory_dataset(ls, qz, rule, starts[pick], 200, key=k2, n_mesh=cfg.n_mesh)

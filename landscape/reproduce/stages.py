@@ -14,6 +14,7 @@ import numpy as np
 import xarray as xr
 
 import landscape as L
+from landscape.chatter import cycle_points
 from landscape.plot import anatomy_figure, compare, rtn_exit_figure, run_figure, run_view
 from landscape.plot.frame import frame_for
 from landscape.reproduce import rtn_study, studies
@@ -145,7 +146,7 @@ def _run_stage_data(ls, qz, rule, starts, batch_steps, pick, n_steps, key, cfg, 
     i = pick(np.asarray(tr_b.hit_time), np.asarray(tr_b.switches))
     tr = L.run(ls, qz, rule, jnp.asarray(starts[i]), n_steps, key=key, record_path=True)
     ds = run_view(tr, ls, qz, rule, n=cfg.n_mesh, num_steps=n_steps)
-    cyc = studies.last_cycle(np.asarray(tr.q_path))
+    cyc = cycle_points(np.asarray(tr.q_path))
     ds = ds.assign(
         batch_hit_time=(
             ("start",),

@@ -12,6 +12,7 @@ import numpy as np
 import xarray as xr
 
 import landscape as L
+from landscape.chatter import cycle_points
 from landscape.ptq import oracle
 
 
@@ -54,7 +55,6 @@ __all__ = [
     "anatomy_dataset",
     "rtn_failed_starts",
     "trajectory_dataset",
-    "last_cycle",
 ]
 
 
@@ -146,12 +146,6 @@ def rtn_failed_starts(
     return w[:n]
 
 
-def last_cycle(q_path, window: int = 64):
-    """The distinct deployed points visited in the last ``window`` recorded steps (rows)."""
-    tail = np.asarray(q_path)[-window:]
-    return np.unique(np.round(tail, 6), axis=0)
-
-
 def trajectory_dataset(
     landscape, quantizer, rule, w0, num_steps, *, key, half_width=None, n_mesh=121
 ) -> xr.Dataset:
@@ -164,7 +158,7 @@ def trajectory_dataset(
     step = float(np.max(np.asarray(quantizer.step)))
     hw = max(0.5 * span + 0.8 * step, 1.2 * step) if half_width is None else half_width
     ds = mesh_2d(landscape, center, hw, n_mesh)
-    cyc = last_cycle(q)
+    cyc = cycle_points(q)
     q_or, source = best_grid_point(landscape, quantizer, np.asarray(w0))
     ds = ds.assign(
         w_path=(("t", "xy"), w),
