@@ -20,6 +20,12 @@ chattering too.
   trajectory's extras; the monitored rule trains exactly as the rule it wraps. A cycle larger
   than ``slots`` reads as :math:`m = 0` (conservative). :func:`chatters` reads :math:`m` at the
   last recorded row and requires ``hit_time = -1`` (never in the basin, so neither is the cycle).
+* :func:`cycle_points` -- the distinct deployed points of the last window (what a figure draws).
+* :class:`Recurrence` -- the period of an exact orbit: the first state equal to an earlier one, for
+  hashable exact states (``landscape.reduction.exact_orbit`` runs it on Fractions). The float 2-cycle
+  test inside ``landscape.reduction``'s jitted ``lax.while_loop`` (``lambda_t == lambda_{t-2} !=
+  lambda_{t-1}``) stays there: a traced loop keeps O(1) state and cannot carry this table; it only
+  nominates candidates, which :class:`Recurrence` then decides exactly.
 """
 
 from __future__ import annotations
@@ -35,7 +41,7 @@ from landscape._checks import LandscapeError, check_int_at_least
 from landscape.qat.base import Rule, rule_value, static_field
 
 __all__ = ["CycleReport", "detect_cycle", "chatter_monitor", "ChatterMonitor", "chatters", "cycle_size",
-           "hash_points"]
+           "hash_points", "cycle_points", "Recurrence"]
 
 
 class CycleReport(NamedTuple):
@@ -90,6 +96,28 @@ def _detect(q, in_basin, window):
     m = jnp.where(jnp.all(seen_before, -1), distinct, 0).astype(jnp.int32)
     outside = ~jnp.any(in_basin[..., n - window :], -1)
     return CycleReport(m, (m >= 2) & outside)
+
+
+def cycle_points(q_path, window: int = 64) -> np.ndarray:
+    """The distinct deployed points (m, d) of the last ``window`` rows of q_path (exact equality, -0 = +0)."""
+    check_int_at_least("window", window, 1)
+    tail = np.asarray(q_path)[-window:]
+    return np.unique(tail + 0.0, axis=0)
+
+
+class Recurrence:
+    """First recurrence of an exact orbit: ``visit(state, t)`` -> (t0, period) when state was seen at t0."""
+
+    def __init__(self):
+        self._seen = {}
+
+    def visit(self, state, t: int):
+        """(t0, t - t0) if ``state`` (hashable, exact) was visited at step t0 < t; else record it, None."""
+        if state in self._seen:
+            t0 = self._seen[state]
+            return t0, t - t0
+        self._seen[state] = t
+        return None
 
 
 class _MonitorState(NamedTuple):

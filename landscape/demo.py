@@ -20,6 +20,7 @@ from landscape.geometry import random_river, rotated_river_2d
 from landscape.qat import ste
 from landscape.quantizers import delta_perp, flip_size, uniform_grid
 from landscape.simulate import run, run_batch
+from landscape.simulate.outcomes import recovery_stats
 from landscape.walls import quadratic_wall
 
 __all__ = ["DemoConfig", "CaseResult", "run_case", "run_demo", "plot_demo"]
@@ -66,7 +67,7 @@ def run_case(name, landscape, quantizer, cfg: DemoConfig, key, spread=0.0):
     q = quantizer.quantize(w_star)
     exits = ~jax.vmap(landscape.in_basin)(q)
     failed = np.asarray(w_star)[np.asarray(exits)]
-    hit = np.array([], dtype=int)
+    hit = div = np.array([], dtype=int)
     if failed.shape[0]:
         tr = run_batch(
             landscape,
@@ -77,16 +78,16 @@ def run_case(name, landscape, quantizer, cfg: DemoConfig, key, spread=0.0):
             key=k_run,
             record_every=cfg.num_steps,
         )
-        hit = np.asarray(tr.hit_time)
-    rec = hit >= 0
+        hit, div = np.asarray(tr.hit_time), np.asarray(tr.diverge_time)
+    st = recovery_stats(hit_time=hit, diverge_time=div)  # a diverged run is never a recovery
     dp = delta_perp(quantizer, landscape.normals)
     res = CaseResult(
         name=name,
         n_points=cfg.n_points,
         rtn_exit_fraction=float(np.mean(np.asarray(exits))),
         n_failed=int(failed.shape[0]),
-        ste_recovery_fraction=float(rec.mean()) if hit.size else float("nan"),
-        median_hit_time=float(np.median(hit[rec])) if rec.any() else float("nan"),
+        ste_recovery_fraction=st.p_recovered,
+        median_hit_time=st.median_T,
         delta_perp=dp.value,
         delta_perp_exact=dp.exact,
         max_flip_size=float(np.max(flip_size(quantizer, landscape.normals))),

@@ -59,6 +59,7 @@ def rtn_exit_probability(half_widths, r, dps: int = 50) -> float:
 
         def cdf(y):
             tot = mpmath.mpf(0)
+            # subsets S of the summands in the inclusion-exclusion sum (not the corners of a rounding cell)
             for subset in itertools.product([0, 1], repeat=m):
                 bs = sum((bj for bj, t in zip(b, subset, strict=False) if t), mpmath.mpf(0))
                 tot += (-1) ** sum(subset) * max(mpmath.mpf(0), y - bs) ** m

@@ -24,6 +24,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from landscape.chatter import Recurrence
+
 __all__ = [
     "LineReduction",
     "line_pieces",
@@ -159,6 +161,8 @@ def _orbit_one(red: LineReduction, moves, r_b, budget, tol):
         mg = jnp.minimum(mg, gap(lam, k))
         hit = jnp.abs(values[k]) <= r_b
         out = (lam <= red.lam_lo) | (lam >= red.lam_hi)
+        # a float 2-cycle: a candidate only (O(1) state in a traced loop); exact_orbit decides it with
+        # landscape.chatter.Recurrence in rational arithmetic
         cyc = (t >= 2) & (lam == lam_prev2) & (lam != lam_prev)
         code = jnp.where(hit, 0, jnp.where(out, 2, jnp.where(cyc, 4, code)))
         stop = code >= 0
@@ -247,7 +251,7 @@ def exact_orbit(n, c0, w0, step, offset, r_b, eta, slope, max_steps: int):
     c0, rb, eta = F(float(c0)), F(float(r_b)), F(float(eta))
     live = [j for j in range(len(n)) if n[j] != 0]  # coordinates off the support of n never matter
     lam = F(0)
-    seen = {}
+    recurrence = Recurrence()
     for t in range(max_steps + 1):
         y = -c0
         for j in live:
@@ -255,9 +259,9 @@ def exact_orbit(n, c0, w0, step, offset, r_b, eta, slope, max_steps: int):
             y += n[j] * (of[j] + st[j] * _round_half_even((wj - of[j]) / st[j]))
         if abs(y) <= rb:
             return "hit", t
-        if lam in seen:
-            return "cycle", (seen[lam], t - seen[lam])
-        seen[lam] = t
+        cycle = recurrence.visit(lam, t)
+        if cycle is not None:
+            return "cycle", cycle
         sgn = 1 if y > 0 else -1
         lam = lam - eta * slope(abs(y)) * sgn
     return "budget", max_steps

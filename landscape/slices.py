@@ -22,6 +22,8 @@ import itertools
 
 import numpy as np
 
+from landscape.quantizers.cells import cell_corners
+
 __all__ = [
     "polytope_vertices",
     "slice_meets_boxes",
@@ -49,6 +51,8 @@ def polytope_vertices(a, lo, hi, tol=1e-9):
         sub = a[list(js)]
         if abs(np.linalg.det(sub)) < 1e-12:
             continue
+        # lower or upper face of each of the k active constraints: a vertex of the slice polytope, not a
+        # corner of a rounding cell (cells.cell_corners enumerates those)
         for side in itertools.product((0, 1), repeat=k):
             rows.append(js)
             sides.append(side)
@@ -122,8 +126,7 @@ def _delta_perp_bound(n, step):
         return float(np.sum(np.abs(n[0]) * h))
     if d <= 16:
         best = 0.0
-        for bits in itertools.product((-1.0, 1.0), repeat=d):
-            e = np.asarray(bits) * h
+        for e in np.concatenate(list(cell_corners(-h, h))):
             best = max(best, float(np.sum((n @ e) ** 2)))
         return float(np.sqrt(best))
     return float(min(np.linalg.norm(np.abs(n) @ h), np.linalg.norm(h)))

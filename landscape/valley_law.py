@@ -44,6 +44,8 @@ __all__ = ["METHODS", "planar_ratio", "planar_gamma", "planar_rho", "exit_probab
            "proxy_limit_exit"]
 
 METHODS = ("rtn", "proxy_min", "gptq", "obq", "min_corner")
+# the four corners beta of the planar unit cell as the cases of an exact piecewise integral (Fractions,
+# 2-D only); numerical corner enumeration of a grid cell lives in landscape.quantizers.cells
 _CORNERS = tuple(product((0, 1), repeat=2))
 _SQUARE = ((0, 0), (1, 0), (1, 1), (0, 1))
 

@@ -27,7 +27,7 @@ import os
 
 import numpy as np
 
-from proofs import symbolic
+from landscape import laws
 from proofs.falsify import attack
 from proofs.statements import STATEMENTS, by_id, scale_constant
 
@@ -55,7 +55,7 @@ theta, step, rb, n = 0.4, 1.0, 0.3, (2000 if QUICK else 50000)
 ls = L.rotated_river_2d(theta, wall=L.quadratic_wall(rb, 10.0))
 w = ls.sample_river(jax.random.PRNGKey(0), n, s_range=(-1000.0, 1000.0))
 sim = float(np.mean(~np.asarray(jax.vmap(ls.in_basin)(L.uniform_grid(step).quantize(w)))))
-exact = symbolic.exit_probability([abs(np.sin(theta)) * step / 2, abs(np.cos(theta)) * step / 2], rb)
+exact = laws.rtn_exit_probability([abs(np.sin(theta)) * step / 2, abs(np.cos(theta)) * step / 2], rb)
 se = np.sqrt(exact * (1 - exact) / n)
 print(
     f"simulated {sim:.4f}, exact {exact:.4f}, "

@@ -82,12 +82,12 @@ def _be_branch_and_bound(m: int, c_be: float = 0.56, pad: float = 1e-30, max_box
     """
     from mpmath import erfc, mp, mpf, sqrt
 
-    from proofs.symbolic import exit_probability
+    from landscape.laws import rtn_exit_probability
 
     with mp.workdps(40):
         sigma = sqrt(mpf(m) / 3)
         bound = 2 * mpf(c_be) * (mpf(m) / 4) / sigma**3
-        p = lambda r: mpf(exit_probability([1.0] * m, float(r), dps=40)) if r < m else mpf(0)  # noqa: E731
+        p = lambda r: mpf(rtn_exit_probability([1.0] * m, float(r), dps=40)) if r < m else mpf(0)  # noqa: E731
         g = lambda r: erfc(r / (sqrt(2) * sigma))  # noqa: E731
         if g(mpf(m)) + pad > bound:
             return False, 0

@@ -12,16 +12,13 @@ jitted driver compiles a bounded number of times.
 
 from __future__ import annotations
 
-import itertools
-
 import jax
 import jax.numpy as jnp
 import numpy as np
 import sympy as sp
 from hypothesis import strategies as st
 
-from landscape import geometry, quantizers, walls
-from proofs import symbolic
+from landscape import geometry, laws, quantizers, walls
 from proofs.core import Scenario
 
 __all__ = ["Scenario", "SCENARIOS", "NSTEPS", "ETAS"]
@@ -104,9 +101,9 @@ def _rtn_prepare(case, stmt):
     a = hw * np.abs(n[0]) * np.asarray(grid.step) if k == 1 else np.zeros(d)
     values = {"k": float(k), "d": float(d), "n": 4000.0, "z": 5.0, "r_b": rb, "dp": dp}
     if k == 1:
-        values["P_exit"] = symbolic.exit_probability(a, rb)
+        values["P_exit"] = laws.rtn_exit_probability(a, rb)
         values["sigma_x"] = float(np.sqrt(np.sum(a**2) / 3))
-        values["be_sum"] = symbolic.berry_esseen_sum(a)
+        values["be_sum"] = laws.berry_esseen_sum(a)
     return (ls, grid), values
 
 
@@ -147,8 +144,7 @@ def _second_order_q(w, g, h, grid, lam=1e-3):
     w = np.asarray(w)
     down, up = (np.asarray(x) for x in grid.neighbors(jnp.asarray(w)))
     best, best_q = np.inf, None
-    for bits in itertools.product([0, 1], repeat=w.shape[0]):
-        q = np.where(np.array(bits, bool), up, down)
+    for q in np.concatenate(list(quantizers.cell_corners(down, up))):  # itertools.product order
         e = q - w
         val = g @ e + 0.5 * e @ (h + lam * np.eye(w.shape[0])) @ e
         if val < best - 1e-15:
@@ -210,9 +206,7 @@ def _corner_prepare(case, stmt):
 def _corner_simulate(ctx, values, sim, stmt):
     ls, grid, w = ctx
     down, up = (np.asarray(x) for x in grid.neighbors(jnp.asarray(w)))
-    d = w.shape[0]
-    bits = np.array(list(itertools.product([0, 1], repeat=d)), bool)
-    qs = np.where(bits, up[None], down[None])
+    qs = np.concatenate(list(quantizers.cell_corners(down, up)))
     rho = np.asarray(jax.vmap(ls.rho)(jnp.asarray(qs)))
     return {"min_rho_corner": float(np.min(rho))}
 

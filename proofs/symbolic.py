@@ -5,22 +5,23 @@ the names used in :mod:`proofs.statements` (``Statement.proof``) to these functi
 ``docs/theory.md`` cites each step by its name. Inequalities over the reals live in
 :mod:`proofs.certify` (z3); here are the identities, derivatives and integrals.
 
-The closed form of statement 1 is also built here: :func:`irwin_hall_cdf` (sympy) and
-:func:`exit_probability` (mpmath, 50 digits), the law of ``n.e`` for ``e`` uniform on the cell.
+The closed form of statement 1 is derived here (:func:`irwin_hall_cdf`, sympy); the functions the
+engine, the figures and the attacks evaluate live once in :mod:`landscape.laws`
+(``rtn_exit_probability``, ``rtn_exit_probability_2d``, ``gaussian_exit``, ``berry_esseen_sum``), and
+the steps ``irwin_hall_exit_prob`` and ``uniform_moments`` compare those very functions with the
+derivation, so a wrong law there fails ``landscape check``.
 """
 
 from __future__ import annotations
 
 import itertools
-import math
 
-import mpmath
 import sympy as sp
 
+from landscape import laws
 from proofs.core import Step
 
-__all__ = ["Step", "STEPS", "run_step", "irwin_hall_cdf", "exit_probability", "gaussian_exit",
-           "berry_esseen_sum"]
+__all__ = ["Step", "STEPS", "run_step", "irwin_hall_cdf"]
 
 
 def _zero(expr) -> bool:
@@ -39,42 +40,10 @@ def irwin_hall_cdf(b, y):
     r"""F(y) = P(sum_j U_j <= y), U_j ~ U[0, b_j]: (1/(m! prod b)) sum_S (-1)^|S| (y - b_S)_+^m."""
     m = len(b)
     total = 0
-    for subset in itertools.product([0, 1], repeat=m):
+    for subset in itertools.product([0, 1], repeat=m):  # subsets S of inclusion-exclusion (symbolic)
         bs = sum(bj for bj, take in zip(b, subset, strict=False) if take)
         total += (-1) ** sum(subset) * _tp(y - bs, m)
     return total / (sp.factorial(m) * sp.prod(b))
-
-
-def exit_probability(half_widths, r, dps: int = 50) -> float:
-    r"""P(|sum_j X_j| > r), X_j ~ U[-a_j, a_j] independent: the weighted Irwin-Hall law (mpmath)."""
-    a = [mpmath.mpf(float(x)) for x in half_widths if float(x) > 0]
-    if not a:
-        return 0.0
-    with mpmath.workdps(dps):
-        m = len(a)
-        b = [2 * x for x in a]
-        big_a = sum(a)
-        r = mpmath.mpf(float(r))
-
-        def cdf(y):
-            tot = mpmath.mpf(0)
-            for subset in itertools.product([0, 1], repeat=m):
-                bs = sum((bj for bj, t in zip(b, subset, strict=False) if t), mpmath.mpf(0))
-                tot += (-1) ** sum(subset) * max(mpmath.mpf(0), y - bs) ** m
-            return tot / (mpmath.factorial(m) * mpmath.fprod(b))
-
-        return float(min(1, max(0, 1 - cdf(big_a + r) + cdf(big_a - r))))
-
-
-def gaussian_exit(half_widths, r) -> float:
-    """2 (1 - Phi(r / sigma)), sigma^2 = sum_j a_j^2 / 3: the Gaussian limit of the exit law."""
-    s2 = sum(float(a) ** 2 / 3 for a in half_widths)
-    return math.erfc(float(r) / math.sqrt(2 * s2))
-
-
-def berry_esseen_sum(half_widths) -> float:
-    """sum_j E|X_j|^3 = sum_j a_j^3 / 4 for X_j ~ U[-a_j, a_j]."""
-    return sum(abs(float(a)) ** 3 / 4 for a in half_widths)
 
 
 def step_irwin_hall_lemma() -> Step:
@@ -141,9 +110,47 @@ def step_irwin_hall_exit_prob() -> Step:
     big_a = sum(b) / 2
     for r0 in [sp.Rational(k, 17) for k in range(0, 12)]:
         ok &= sp.simplify(f3.subs(y, big_a + r0) + f3.subs(y, big_a - r0) - 1) == 0
+    n_law = _laws_match_derivation()
+    ok &= n_law > 0
     return Step("irwin_hall_exit_prob", bool(ok),
                 "m = 2 closed form equals the exact convolution at 33 rational points (3+ per piece, "
-                "degree 2: identity); m = 3 symmetry F(A+r) + F(A-r) = 1")
+                "degree 2: identity); m = 3 symmetry F(A+r) + F(A-r) = 1; landscape.laws."
+                f"rtn_exit_probability (m = 1..4) and rtn_exit_probability_2d equal 1 - F(A+r) + F(A-r) "
+                f"at {n_law} rational points of every piece to 1e-12")
+
+
+def _exact_exit(a, r):
+    """1 - F(A + r) + F(A - r) from the derived closed form, exactly (rational half-widths a, radius r)."""
+    b = [2 * x for x in a]
+    y = sp.Symbol("y", real=True)
+    f = irwin_hall_cdf(b, y)
+    big_a = sum(a)
+    return sp.Max(0, sp.Min(1, 1 - f.subs(y, big_a + r) + f.subs(y, big_a - r)))
+
+
+def _laws_match_derivation(tol: float = 1e-12) -> int:
+    """Points where landscape.laws' exit laws equal the derivation (0 if one differs by more than tol)."""
+    q = sp.Rational
+    cases = [[q(2, 5)], [q(1, 3), q(3, 4)], [q(1, 5), q(1, 2), q(2, 3)], [q(1, 7), q(1, 4), q(1, 3), q(2, 5)]]
+    count = 0
+    for a in cases:
+        top = sum(a)
+        for r in [top * q(j, 9) for j in range(0, 11)]:  # every piece, and beyond the support
+            exact = float(_exact_exit(a, r))
+            if abs(laws.rtn_exit_probability([float(x) for x in a], float(r)) - exact) > tol:
+                return 0
+            count += 1
+    # 2-D: n = (-sin theta, cos theta) with rational sin, cos (Pythagorean triples) and theta = 0
+    for sn, cs in ((q(3, 5), q(4, 5)), (q(5, 13), q(12, 13)), (q(0), q(1))):
+        theta = float(sp.atan2(sn, cs))
+        step = q(1, 2)
+        a = [x * step / 2 for x in (sn, cs) if x != 0]
+        for r in [sum(a) * q(j, 9) for j in range(1, 11)]:
+            exact = float(_exact_exit(a, r))
+            if abs(laws.rtn_exit_probability_2d(theta, float(step), float(r)) - exact) > tol:
+                return 0
+            count += 1
+    return count
 
 
 def step_uniform_moments() -> Step:
@@ -151,8 +158,21 @@ def step_uniform_moments() -> Step:
     a, x = sp.symbols("a x", positive=True)
     ok = sp.integrate(x / (2 * a), (x, -a, a)) == 0
     ok &= _zero(sp.integrate(x**2 / (2 * a), (x, -a, a)) - a**2 / 3)
-    ok &= _zero(2 * sp.integrate(x**3 / (2 * a), (x, 0, a)) - a**3 / 4)
-    return Step("uniform_moments", bool(ok), "moments of U[-a, a]")
+    third = 2 * sp.integrate(x**3 / (2 * a), (x, 0, a))
+    ok &= _zero(third - a**3 / 4)
+    # landscape.laws evaluates these moments: berry_esseen_sum = sum E|X_j|^3 and gaussian_exit =
+    # erfc(r / (sqrt 2 sigma)), sigma^2 = sum E X_j^2, compared with the derived moments at rational points
+    second = sp.integrate(x**2 / (2 * a), (x, -a, a))
+    q = sp.Rational
+    for hw in ([q(1, 3)], [q(1, 5), q(1, 2), q(2, 3)], [q(1, 10)] * 6 + [q(3, 7)]):
+        be = sum(third.subs(a, h) for h in hw)
+        ok &= abs(laws.berry_esseen_sum([float(h) for h in hw]) - float(be)) <= 1e-12 * float(be)
+        sigma = sp.sqrt(sum(second.subs(a, h) for h in hw))
+        for r in (q(0), q(1, 8), q(1, 2), q(3, 2)):
+            gauss = sp.erfc(r / (sp.sqrt(2) * sigma)).evalf(30)
+            ok &= abs(laws.gaussian_exit([float(h) for h in hw], float(r)) - float(gauss)) <= 1e-12
+    return Step("uniform_moments", bool(ok), "moments of U[-a, a]; landscape.laws.berry_esseen_sum and "
+                "gaussian_exit equal the derived sum E|X_j|^3 and erfc(r/(sqrt2 sigma)) at rational points")
 
 
 def step_berry_esseen_cited() -> Step:
@@ -290,7 +310,7 @@ def step_random_rounding_variance() -> Step:
     y = sp.symbols("y1:4", positive=True)
     a = [sp.Matrix(sp.symbols(f"a{j}1:{j}3", real=True)) for j in range(1, 4)]
     total = 0
-    for eps in itertools.product([0, 1], repeat=3):
+    for eps in itertools.product([0, 1], repeat=3):  # Bernoulli outcomes of an expectation (symbolic)
         prob = sp.prod([yj if ej else 1 - yj for yj, ej in zip(y, eps, strict=False)])
         vec = sum((aj * (ej - yj) for aj, ej, yj in zip(a, eps, y, strict=False)), sp.zeros(2, 1))
         total += prob * (vec.T * vec)[0]

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 import landscape as L
+from landscape.chatter import cycle_points
 from landscape.plot import anatomy_figure, run_figure
 from landscape.plot.lint import text_overlaps, unlabelled_axes
 from landscape.plots import style
@@ -83,8 +84,8 @@ def test_anatomy_and_trajectory_figures_are_readable(anatomy_ds):
     assert all(ax.get_title(loc="left") for ax in fig.axes)
 
 
-def test_last_cycle_finds_a_planted_two_cycle():
-    """last_cycle returns exactly the points of a planted 2-cycle."""
+def test_cycle_points_finds_a_planted_two_cycle():
+    """chatter.cycle_points (the figures' cycle) returns exactly the points of a planted 2-cycle."""
     q = np.array([[0.0, 0.0], [1.0, 0.0]] * 50)
-    cyc = studies.last_cycle(q, window=10)
+    cyc = cycle_points(q, window=10)
     assert cyc.shape == (2, 2)

@@ -11,7 +11,7 @@ import sympy as sp
 import z3
 from typer.testing import CliRunner
 
-from landscape import qat
+from landscape import laws, qat
 from landscape.cli import app
 from proofs import certify, symbolic
 from proofs.falsify import Simulator, attack, check_case, load_counterexample, replay, save_counterexample
@@ -68,14 +68,14 @@ def test_berry_esseen_branch_and_bound_can_fail():
 
 def test_exit_probability_special_cases():
     # one summand: P(|U[-a, a]| > r) = 1 - r / a
-    assert symbolic.exit_probability([0.4], 0.1) == pytest.approx(0.75, abs=1e-12)
+    assert laws.rtn_exit_probability([0.4], 0.1) == pytest.approx(0.75, abs=1e-12)
     # two equal summands: triangle law on [-2a, 2a]: P(|X| > r) = (2a - r)^2 / (4 a^2)
-    assert symbolic.exit_probability([0.5, 0.5], 0.3) == pytest.approx((1 - 0.3) ** 2, abs=1e-12)
-    assert symbolic.exit_probability([0.2, 0.3], 0.6) == 0.0
+    assert laws.rtn_exit_probability([0.5, 0.5], 0.3) == pytest.approx((1 - 0.3) ** 2, abs=1e-12)
+    assert laws.rtn_exit_probability([0.2, 0.3], 0.6) == 0.0
     rng = np.random.default_rng(0)
     a = np.array([0.1, 0.25, 0.05])
     x = (rng.uniform(-1, 1, (200_000, 3)) * a).sum(1)
-    assert symbolic.exit_probability(a, 0.15) == pytest.approx(np.mean(np.abs(x) > 0.15), abs=0.005)
+    assert laws.rtn_exit_probability(a, 0.15) == pytest.approx(np.mean(np.abs(x) > 0.15), abs=0.005)
 
 
 # --------------------------------------------------------------------------------------

@@ -14,7 +14,8 @@ from typer.testing import CliRunner
 
 import landscape as ls
 from landscape.cli import app
-from landscape.experiments.ptq_failure import rtn_exit_probability_2d, rtn_exit_vs_theta
+from landscape.experiments.ptq_failure import rtn_exit_vs_theta
+from landscape.laws import rtn_exit_probability_2d
 from landscape.ptq import HESSIAN_METHODS, ptq_methods
 
 
@@ -74,9 +75,9 @@ def test_rtn_exit_probability_2d_matches_monte_carlo(theta, ratio):
     e = rng.uniform(-ratio / 2, ratio / 2, size=(n, 2))  # units of r_b
     x = np.abs(-math.sin(theta) * e[:, 0] + math.cos(theta) * e[:, 1])
     p_mc = np.mean(x > 1.0)
-    p = rtn_exit_probability_2d(theta, ratio)
+    p = rtn_exit_probability_2d(theta, ratio, 1.0)
     assert abs(p - p_mc) <= 5 * math.sqrt(max(p * (1 - p), 1e-6) / n)
-    assert rtn_exit_probability_2d(0.3, 1.0) == 0.0  # delta_perp = (sin + cos)/2 < 1: never exits
+    assert rtn_exit_probability_2d(0.3, 1.0, 1.0) == 0.0  # delta_perp = (sin + cos)/2 < 1: never exits
 
 
 def test_rtn_exit_along_the_river_equidistributes():

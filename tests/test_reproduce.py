@@ -12,10 +12,11 @@ import xarray as xr
 from typer.testing import CliRunner
 
 from landscape.cli import app
+from landscape.laws import rtn_exit_probability_2d
 from landscape.plots.lint import text_overlaps, unlabelled_axes
 from landscape.reproduce import SUMMARY_SCHEMA, validate_summary
 from landscape.reproduce.figures import FIGURES, replot
-from landscape.reproduce.rtn_study import agreement, exit_prob_2d, rtn_exit_dataset
+from landscape.reproduce.rtn_study import agreement, rtn_exit_dataset
 
 ENGINE_FIGURES = [
     "fig1_anatomy",
@@ -101,7 +102,7 @@ def test_rtn_exit_simulated_agrees_with_closed_form(run):
     # the closed form is the exact law, independently recomputed
     for i, th in enumerate(fm["thetas"]):
         for j, r in enumerate(fm["ratios"]):
-            assert cf[i, j] == pytest.approx(exit_prob_2d(th, r * 0.25, 0.25), abs=1e-4)
+            assert cf[i, j] == pytest.approx(rtn_exit_probability_2d(th, r * 0.25, 0.25), abs=1e-4)
     # and the numbers in summary.json are those of the dataset behind the figure
     ds = xr.open_dataset(out / "results" / "fig2_rtn_exit.nc", engine="h5netcdf")
     np.testing.assert_allclose(ds["sim_exit_2d"].values, sim, atol=1e-4)
@@ -135,7 +136,7 @@ def test_report_mentions_every_stage_and_status(run):
         elif st["status"] != "ok":
             assert st["status"].upper() in text
     if summary["stages"]["proofs"]["status"] == "ok":
-        assert "| id | statement | status |" in text
+        assert "| id | statement | regime | status |" in text
 
 
 @pytest.mark.slow

@@ -9,7 +9,7 @@ git commit) in ``attrs["manifest"]`` (see :func:`landscape.manifest.save_dataset
 * :func:`rtn_exit_vs_theta` -- the same in 2-D as a function of the river's angle
   :math:`\theta`, next to a Monte-Carlo of the rounding residual
   :math:`e \sim U[-\Delta/2, \Delta/2]^2` and the closed form
-  :func:`rtn_exit_probability_2d`; dims ``(theta, seed)``.
+  ``landscape.laws.rtn_exit_probability_2d``; dims ``(theta, seed)``.
 * :func:`rtn_exit_vs_dk` -- in high dimension, dims ``(d, k, seed)``.
 * :func:`compare_methods` -- Hessian blindness and deployed loss: the walled landscape and
   its wall-free twin (``quadratic_wall(r_b, kappa=0, mu)``: identical inside the basin);
@@ -28,6 +28,7 @@ import jax.numpy as jnp
 import numpy as np
 import xarray as xr
 
+from landscape import laws
 from landscape._checks import LandscapeError, check_int_at_least, check_positive
 from landscape.geometry import random_river, rotated_river_2d
 from landscape.manifest import manifest
@@ -37,34 +38,12 @@ from landscape.quantizers import uniform_grid
 from landscape.walls import quadratic_wall
 
 __all__ = [
-    "rtn_exit_probability_2d",
     "rtn_exit_vs_step",
     "rtn_exit_vs_theta",
     "rtn_exit_vs_dk",
     "compare_methods",
     "run_all",
 ]
-
-
-def rtn_exit_probability_2d(theta: float, step_over_rb: float) -> float:
-    r"""P(|n . e| > r_b) for e ~ U[-Delta/2, Delta/2]^2, n = (-sin theta, cos theta): the 2-D RTN exit rate.
-
-    :math:`X = n\cdot e` is the sum of :math:`U[-A, A]` and :math:`U[-B, B]`,
-    :math:`A \le B` the two of :math:`|\sin\theta|\Delta/2, |\cos\theta|\Delta/2` (a trapezoid
-    density); with :math:`r = r_b`: :math:`P(|X| > r) = 0` for :math:`r \ge A + B`,
-    :math:`(A+B-r)^2/(4AB)` for :math:`B - A \le r < A + B`, and :math:`1 - r/B` for
-    :math:`r < B - A`.
-    """
-    check_positive("step_over_rb", step_over_rb)
-    a = abs(math.sin(theta)) * step_over_rb / 2.0  # in units of r_b
-    b = abs(math.cos(theta)) * step_over_rb / 2.0
-    a, b = min(a, b), max(a, b)
-    r = 1.0
-    if r >= a + b:
-        return 0.0
-    if r >= b - a:
-        return (a + b - r) ** 2 / (4.0 * a * b)
-    return 1.0 - r / b
 
 
 def _manifest_json(config: dict, seeds) -> str:
@@ -133,7 +112,8 @@ def rtn_exit_vs_theta(*, thetas=None, step_over_rb=2.5, basin_radius=0.1, n_poin
             w = land.sample_river(kw, n_points, s_range=(-s_extent * step, s_extent * step))
             sim[i, j] = float(_rtn_exit(land, uniform_grid(step), w))
             mc[i, j] = float(jnp.mean(jnp.abs(e @ land.normals[0]) > basin_radius))
-    closed = np.array([rtn_exit_probability_2d(float(t), step_over_rb) for t in thetas])
+    # the exact law in units of r_b (step = step_over_rb, r_b = 1)
+    closed = np.array([laws.rtn_exit_probability_2d(float(t), step_over_rb, 1.0) for t in thetas])
     ds = xr.Dataset(
         {
             "exit_fraction": (("theta", "seed"), sim),

@@ -167,7 +167,7 @@ def valley_recovery(*, dim=16, k=2, m=4, lambda_over_mu=1000.0, step_over_rb=2.0
         raise LandscapeError(
             f"{ptq} left no trained point outside the basin; raise lambda_over_mu or step_over_rb.")
     traj = run_batch(land, quant, ste(learning_rate), q[failed], num_steps, key=jax.random.key(seed + 1),
-                     save=SaveAt.summary())
+                     save=SaveAt.summary(switches=True))
     st = recovery_stats(traj)
     ds = xr.Dataset(
         {

@@ -55,6 +55,7 @@ from landscape._checks import LandscapeError, check_int_at_least, check_positive
 from landscape.chatter import chatter_monitor, chatters, cycle_size
 from landscape.manifest import manifest
 from landscape.qat.registry import default_rules
+from landscape.simulate.outcomes import OUTCOME_CODES, outcomes, wilson_interval
 from landscape.walls import quadratic_wall
 
 __all__ = [
@@ -264,7 +265,8 @@ def recovery_experiment(cfg: RecoveryConfig, rules: dict | None = None) -> xr.Da
         coords={"rule": names, "start": np.arange(cfg.n_points), "path": path_idx, "t": t_rec},
     )
     ds["diverged"] = ds["diverge_time"] >= 0
-    ds["recovered"] = (ds["hit_time"] >= 0) & ~ds["diverged"]
+    code = xr.apply_ufunc(outcomes, ds["hit_time"], ds["diverge_time"])
+    ds["recovered"] = code == OUTCOME_CODES["recovered"]
     keys = sorted({k for n in names for k in trajs[n].extras if k != "cycle_size"})
     for k in keys:  # rule extras at the last recorded row (e.g. LSQ's learned step), NaN for other rules
         nan = np.full(cfg.n_points, np.nan)
@@ -292,8 +294,6 @@ def summarize(ds: xr.Dataset) -> xr.Dataset:
     a recurrent cycle of >= 2 grid points over the last ``window`` steps and T = -1; p_stall: fraction
     never recovered whose q_t stayed on one grid point over that window.
     """
-    from landscape.simulate.outcomes import outcomes, wilson_interval
-
     f = ds["failed"].values.astype(bool)
     ht = ds["hit_time"].values[:, f]
     code = outcomes(ht, ds["diverge_time"].values[:, f])

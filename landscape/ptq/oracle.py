@@ -8,7 +8,9 @@ of them; OBQ and GPTQ can leave the box through their error feedback.
 
 * ``d <= exact_max_dim`` (20): **exact** -- every corner is evaluated; the loss uses the
   reduced landscape :math:`L(q) = L_{\mathrm{red}}(Pq)` (see :mod:`landscape.ptq.hessian`),
-  corners are scanned in chunks of ``2^chunk_bits``; the first minimiser is returned.
+  corners are scanned in chunks of ``2^chunk_bits`` in the code order of
+  :func:`landscape.quantizers.cells.corner_code_bits` (the one home of corner enumeration); the first
+  minimiser is returned.
 * larger ``d``: a **search, not a proof of optimality** -- start from RTN and apply up to
   ``max_flips`` best-improvement coordinate flips (:math:`q_j` to the other corner); each
   flip moves :math:`Pq` by :math:`(q'_j - q_j)p_j`, so all ``d`` candidate flips are scored in
@@ -33,6 +35,7 @@ from landscape.ptq.hessian import (
     reduced_landscape,
 )
 from landscape.ptq.obq import first_argmin
+from landscape.quantizers.cells import corner_code_bits
 
 __all__ = ["OracleResult", "oracle"]
 
@@ -56,11 +59,11 @@ def _enumerate(red, proj, down, up, chunk_bits):
     dz = (up - down)[:, None] * proj.T  # (d, r): change of Pq when coordinate j goes up
     cb = min(chunk_bits, d)
     n_chunks = 1 << (d - cb)
-    low = ((jnp.arange(1 << cb)[:, None] >> jnp.arange(cb)) & 1).astype(down.dtype)  # (2^cb, cb)
+    low = corner_code_bits(jnp.arange(1 << cb), cb, down.dtype)  # (2^cb, cb)
     loss_fn = jax.vmap(red.loss)
 
     def chunk(best, hi):
-        hbits = ((hi >> jnp.arange(d - cb)) & 1).astype(down.dtype)
+        hbits = corner_code_bits(hi, d - cb, down.dtype)
         zc = z0 + hbits @ dz[cb:] + low @ dz[:cb]
         vals = loss_fn(zc)
         i = first_argmin(vals)
@@ -70,7 +73,7 @@ def _enumerate(red, proj, down, up, chunk_bits):
 
     init = (jnp.asarray(jnp.inf, down.dtype), jnp.asarray(0, jnp.int32))
     (_, code), _ = jax.lax.scan(chunk, init, jnp.arange(n_chunks, dtype=jnp.int32))
-    bits = ((code >> jnp.arange(d)) & 1).astype(bool)
+    bits = corner_code_bits(code, d)
     return jnp.where(bits, up, down)
 
 

@@ -3,7 +3,11 @@ cell corners (one home for corner enumeration).
 
 * :func:`delta_perp` -- :math:`\delta_\perp = \max_{e \in \text{cell}} \lVert N e\rVert`;
 * :func:`flip_size` -- :math:`f_j = \Delta_j \lVert N_{:,j}\rVert`;
-* :func:`corner_bits` / :func:`cell_corners` -- the :math:`2^d` corners of a box, chunked.
+* :func:`corner_bits` / :func:`cell_corners` -- the :math:`2^d` corners of a box, chunked (NumPy; rows in
+  lexicographic order, coordinate 0 most significant: the order of ``itertools.product``);
+* :func:`corner_code_bits` -- the corner of an integer code inside a jitted scan (bit ``j`` of the code
+  picks ``up_j``, coordinate 0 least significant: the order of :func:`landscape.ptq.oracle`, whose first
+  minimiser among tied corners the figures report, so its order is kept).
 """
 
 from __future__ import annotations
@@ -11,11 +15,13 @@ from __future__ import annotations
 import itertools
 from typing import NamedTuple
 
+import jax.numpy as jnp
 import numpy as np
 
 from landscape._checks import LandscapeError, check_orthonormal_rows
 
-__all__ = ["DeltaPerp", "delta_perp", "flip_size", "corner_bits", "cell_corners", "MAX_ENUMERATE"]
+__all__ = ["DeltaPerp", "delta_perp", "flip_size", "corner_bits", "cell_corners", "corner_code_bits",
+           "MAX_ENUMERATE"]
 
 MAX_ENUMERATE = 20
 
@@ -43,6 +49,12 @@ def cell_corners(down, up, chunk_bits: int = 12):
     down, up = np.asarray(down), np.asarray(up)
     for bits in corner_bits(down.shape[-1], chunk_bits):
         yield np.where(bits, up, down)
+
+
+def corner_code_bits(codes, d: int, dtype=bool):
+    """Bits (..., d) of integer corner codes (bit j of a code = coordinate j picks up_j); jit-safe."""
+    codes = jnp.asarray(codes)
+    return ((codes[..., None] >> jnp.arange(d, dtype=codes.dtype)) & 1).astype(dtype)
 
 
 def _normals(normals, dim_hint=None):

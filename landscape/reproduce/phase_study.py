@@ -22,7 +22,7 @@ import xarray as xr
 
 import landscape as L
 from landscape.river import ConstantCenter
-from landscape.simulate.outcomes import outcomes
+from landscape.simulate.outcomes import OUTCOME_CODES, outcomes
 
 __all__ = ["alpha_normal", "phase_dataset", "delta_perp_alpha", "certificate_record", "THEOREMS"]
 
@@ -277,7 +277,7 @@ def certificate_record(hit, div, cert, num_steps, valid=None) -> dict:
     theorem = np.asarray(cert.theorem).reshape(-1)
     tb = np.asarray(cert.t_bound).reshape(-1)
     ok = np.ones(hit.shape, bool) if valid is None else np.asarray(valid, bool).reshape(-1)
-    rec = (hit >= 0) & (div < 0) & ok
+    rec = (outcomes(hit, div) == OUTCOME_CODES["recovered"]) & ok
     cer = (verdict == "certified") & ok
     late = cer & (((hit >= 0) & (hit > tb)) | (div >= 0) | ((hit < 0) & (tb <= num_steps)))
     unver = cer & (hit < 0) & (div < 0) & (tb > num_steps)

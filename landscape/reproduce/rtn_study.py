@@ -4,17 +4,17 @@ For trained points spread along a straight river the rounding residual
 :math:`e = Q(w^\star) - w^\star` equidistributes on the cell :math:`[-\Delta/2, \Delta/2]^d`,
 and RTN leaves the basin with probability :math:`P(\lVert N e\rVert > r_b)`.
 
-The exact 2-D law comes from the proof layer (``proofs.symbolic.exit_probability``, the
-weighted Irwin--Hall law) when it is installed; otherwise, and for the curves, from the
-textbook laws below:
+The laws live in :mod:`landscape.laws` (one home, verified by the proof layer's step
+``irwin_hall_exit_prob``):
 
-* ``exact_2d`` -- (used when ``proofs.symbolic`` is absent; the curves of the figure use it
-  too, it equals the proof layer's law) :math:`d = 2`, :math:`k = 1`: :math:`n\cdot e = aU_1 + bU_2` has a
-  trapezoidal density; with :math:`A \le B` the half-widths :math:`|n_j|\Delta/2`,
-  :math:`P(|n\cdot e| > r) = 1 - r/B` for :math:`r \le B-A`,
-  :math:`(A+B-r)^2/(4AB)` for :math:`B-A \le r \le A+B`, 0 beyond.
-* ``gaussian_limit`` -- large d: :math:`N e \approx \mathcal N(0, \Delta^2/12\, I_k)`, so
-  :math:`P \approx P(\chi^2_k > 12 r_b^2/\Delta^2)` (an approximation, no error bound).
+* the exact 2-D law -- the weighted Irwin--Hall law ``landscape.laws.rtn_exit_probability`` (mpmath) for
+  the cells, and its closed form ``landscape.laws.rtn_exit_probability_2d`` for the curves:
+  :math:`d = 2`, :math:`k = 1`: :math:`n\cdot e = aU_1 + bU_2` has a trapezoidal density; with
+  :math:`A \le B` the half-widths :math:`|n_j|\Delta/2`, :math:`P(|n\cdot e| > r) = 1 - r/B` for
+  :math:`r \le B-A`, :math:`(A+B-r)^2/(4AB)` for :math:`B-A \le r \le A+B`, 0 beyond.
+* the Gaussian limit -- large d: :math:`N e \approx \mathcal N(0, \Delta^2/12\, I_k)`, so
+  :math:`P \approx P(\chi^2_k > 12 r_b^2/\Delta^2)` (``landscape.laws.chi2_exit``; an approximation, no
+  error bound).
 """
 
 from __future__ import annotations
@@ -23,28 +23,12 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import xarray as xr
-from scipy import stats
 
 import landscape as L
+from landscape import laws
 from landscape.reproduce.studies import _rtn_outside, sample_river
 
-__all__ = ["exit_prob_2d", "exit_prob_gaussian", "simulate_rtn_exit", "rtn_exit_dataset", "agreement"]
-
-
-def exit_prob_2d(theta: float, step: float, basin_radius: float) -> float:
-    """P(|n.e| > r_b) for e uniform on [-step/2, step/2]^2 and n = (-sin theta, cos theta), exactly."""
-    a, b = sorted((abs(np.sin(theta)) * step / 2, abs(np.cos(theta)) * step / 2))
-    r = float(basin_radius)
-    if r >= a + b:
-        return 0.0
-    if a == 0.0 or r <= b - a:
-        return float(1.0 - r / b)
-    return float((a + b - r) ** 2 / (4 * a * b))
-
-
-def exit_prob_gaussian(k: int, step: float, basin_radius: float) -> float:
-    """Gaussian-limit P(||N e|| > r_b) ~ P(chi^2_k > 12 r_b^2 / step^2) (large d, approximate)."""
-    return float(stats.chi2.sf(12.0 * basin_radius**2 / step**2, k))
+__all__ = ["simulate_rtn_exit", "rtn_exit_dataset", "agreement"]
 
 
 def simulate_rtn_exit(landscape, quantizer, key, n: int, *, spread: float | None = None):
@@ -66,17 +50,13 @@ def simulate_rtn_exit(landscape, quantizer, key, n: int, *, spread: float | None
 
 
 def exact_law_2d():
-    """(fn(theta, step, r_b) -> P, source): the proof layer's Irwin-Hall law if present, else ours."""
-    try:
-        from proofs.symbolic import exit_probability  # noqa: PLC0415
-    except ImportError:
-        return exit_prob_2d, "exact trapezoidal law (landscape.reproduce.rtn_study.exit_prob_2d)"
+    """(fn(theta, step, r_b) -> P, source): the exact weighted Irwin-Hall law of landscape.laws in 2-D."""
 
     def fn(theta, step, basin_radius):
-        h = [abs(np.sin(theta)) * step / 2, abs(np.cos(theta)) * step / 2]
-        return exit_probability(h, basin_radius)
+        return laws.rtn_exit_probability(laws.normal_half_widths([-np.sin(theta), np.cos(theta)], step),
+                                         basin_radius)
 
-    return fn, "exact weighted Irwin-Hall law (proofs.symbolic.exit_probability)"
+    return fn, "exact weighted Irwin-Hall law (landscape.laws.rtn_exit_probability)"
 
 
 def rtn_exit_dataset(thetas, dks, ratios, n_points: int, key, basin_radius: float = 0.25) -> xr.Dataset:
@@ -103,7 +83,7 @@ def rtn_exit_dataset(thetas, dks, ratios, n_points: int, key, basin_radius: floa
         for j, r in enumerate(ratios):
             qz = L.uniform_grid(r * basin_radius)
             simh[i, j], _ = simulate_rtn_exit(ls, qz, jax.random.fold_in(kh, i * 1000 + j), n_points)
-            cfh[i, j] = exit_prob_gaussian(int(k), r * basin_radius, basin_radius)
+            cfh[i, j] = laws.chi2_exit(int(k), r * basin_radius, basin_radius)
             dp[i, j] = L.delta_perp(qz, ls.normals).value / basin_radius
     se2 = np.sqrt(np.clip(sim2 * (1 - sim2), 0, None) / n_points)
     seh = np.sqrt(np.clip(simh * (1 - simh), 0, None) / n_points)
@@ -120,7 +100,8 @@ def rtn_exit_dataset(thetas, dks, ratios, n_points: int, key, basin_radius: floa
             "closed_form_2d_curve": (
                 ("theta", "ratio_fine"),
                 np.array(
-                    [[exit_prob_2d(float(th), r * basin_radius, basin_radius) for r in fine] for th in thetas]
+                    [[laws.rtn_exit_probability_2d(float(th), r * basin_radius, basin_radius) for r in fine]
+                     for th in thetas]
                 ),
                 {"long_name": "exact law on a fine grid (trapezoidal closed form)"},
             ),
@@ -128,7 +109,7 @@ def rtn_exit_dataset(thetas, dks, ratios, n_points: int, key, basin_radius: floa
                 ("dk", "ratio_fine"),
                 np.array(
                     [
-                        [exit_prob_gaussian(int(k), r * basin_radius, basin_radius) for r in fine]
+                        [laws.chi2_exit(int(k), r * basin_radius, basin_radius) for r in fine]
                         for _, k in dks
                     ]
                 ),

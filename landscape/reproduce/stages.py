@@ -14,10 +14,12 @@ import numpy as np
 import xarray as xr
 
 import landscape as L
+from landscape.chatter import cycle_points
 from landscape.plot import anatomy_figure, compare, rtn_exit_figure, run_figure, run_view
 from landscape.plot.frame import frame_for
 from landscape.reproduce import rtn_study, studies
 from landscape.reproduce.stage import Stage, require
+from landscape.simulate.outcomes import recovery_summary
 
 __all__ = ["ANATOMY", "RTN_EXIT", "TRAJECTORY", "CHATTER", "TIGHTNESS", "RULES"]
 
@@ -28,21 +30,8 @@ def _f(x, nd=3):
 
 
 def _batch_stats(hit, div):
-    """Recovered / censored / diverged counts with the Wilson interval, and T over the recovered runs."""
-    st = L.recovery_stats(hit_time=hit, diverge_time=div)
-    hit = np.asarray(hit)
-    ok = (hit >= 0) & (np.asarray(div) < 0)
-    return {
-        "n": st.n,
-        "recovered": st.recovered,
-        "censored": st.censored,
-        "diverged": st.diverged,
-        "recovery_prob": _f(st.p_recovered, 4),
-        "recovery_lo": _f(st.p_lo, 4),
-        "recovery_hi": _f(st.p_hi, 4),
-        "median_T": float(np.median(hit[ok])) if ok.any() else None,
-        "max_T": int(hit[ok].max()) if ok.any() else None,
-    }
+    """Recovered / censored / diverged counts, Wilson interval and T: landscape.simulate.outcomes."""
+    return recovery_summary(hit, div, digits=4)
 
 
 # -- figure 1 ---------------------------------------------------------------------------------------
@@ -158,7 +147,7 @@ def _run_stage_data(ls, qz, rule, starts, batch_steps, pick, n_steps, key, cfg, 
     i = pick(np.asarray(tr_b.hit_time), np.asarray(tr_b.switches))
     tr = L.run(ls, qz, rule, jnp.asarray(starts[i]), n_steps, key=key, record_path=True)
     ds = run_view(tr, ls, qz, rule, n=cfg.n_mesh, num_steps=n_steps)
-    cyc = studies.last_cycle(np.asarray(tr.q_path))
+    cyc = cycle_points(np.asarray(tr.q_path))
     ds = ds.assign(
         batch_hit_time=(
             ("start",),

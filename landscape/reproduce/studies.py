@@ -1,7 +1,7 @@
-"""Data behind the engine-only figures (1, 4, 8): 2-D landscapes, meshes, STE trajectories.
+"""Data behind the engine-only figures (1, 4, 8): 2-D landscapes, meshes, RTN-failed starts.
 
-Every function is deterministic given its arguments (PRNG keys are explicit) and returns
-an ``xarray.Dataset`` that the matching function of :mod:`landscape.plots` draws.
+Every function is deterministic given its arguments (PRNG keys are explicit); the datasets are
+drawn by :mod:`landscape.plot` (runs are drawn from their :class:`~landscape.Trajectory`).
 """
 
 from __future__ import annotations
@@ -12,6 +12,8 @@ import numpy as np
 import xarray as xr
 
 import landscape as L
+from landscape._checks import LandscapeError
+from landscape.ptq import oracle
 
 
 @jax.jit
@@ -52,8 +54,6 @@ __all__ = [
     "best_grid_point",
     "anatomy_dataset",
     "rtn_failed_starts",
-    "trajectory_dataset",
-    "last_cycle",
 ]
 
 
@@ -84,29 +84,9 @@ def mesh_2d(landscape, center, half_width: float, n: int = 161) -> xr.Dataset:
 
 
 def best_grid_point(landscape, quantizer, w_star):
-    """(q, source): the lowest-loss corner of w*'s rounding cell; w_star (d,) or a batch (n, d).
-
-    Uses ``landscape.ptq.oracle`` when that module exists (issue 3); otherwise enumerates
-    the 2^d corners (floor/ceil per coordinate; exact, for small d only).
-    """
-    w_star = np.asarray(w_star, np.float32)
-    try:
-        from landscape.ptq import oracle  # noqa: PLC0415
-    except ImportError:
-        oracle = None
-    if oracle is not None:
-        res = oracle(landscape, quantizer, jnp.asarray(w_star))
-        return np.asarray(res.q), "landscape.ptq.oracle, " + res.method
-    w2 = np.atleast_2d(w_star)
-    down, up = (np.asarray(v) for v in quantizer.neighbors(jnp.asarray(w2)))
-    d = w2.shape[1]
-    if d > 16:
-        raise ValueError(f"corner enumeration needs d <= 16; got d = {d}.")
-    bits = ((np.arange(2**d)[:, None] >> np.arange(d)) & 1).astype(bool)  # (2^d, d)
-    corners = np.where(bits[None], up[:, None, :], down[:, None, :])  # (n, 2^d, d)
-    losses = np.asarray(jax.vmap(jax.vmap(landscape.loss))(jnp.asarray(corners, jnp.float32)))
-    best = corners[np.arange(w2.shape[0]), np.argmin(losses, 1)]
-    return (best if w_star.ndim == 2 else best[0]), "enumeration of the 2^d cell corners"
+    """(q, source): the lowest-loss corner of w*'s rounding cell (landscape.ptq.oracle); (d,) or (n, d)."""
+    res = oracle(landscape, quantizer, jnp.asarray(np.asarray(w_star, np.float32)))
+    return np.asarray(res.q), "landscape.ptq.oracle, " + res.method
 
 
 def anatomy_dataset(theta, step, basin_radius, kappa, key, *, n_mesh=161, half_width=None) -> xr.Dataset:
@@ -161,55 +141,5 @@ def rtn_failed_starts(
         best, _ = best_grid_point(landscape, quantizer, w)
         w = w[np.asarray(_inside(landscape, jnp.asarray(best, jnp.float32)))]
     if w.shape[0] < n:
-        raise ValueError(f"only {w.shape[0]} of {pool} river points satisfy the request; need {n}.")
+        raise LandscapeError(f"only {w.shape[0]} of {pool} river points satisfy the request; need {n}.")
     return w[:n]
-
-
-def last_cycle(q_path, window: int = 64):
-    """The distinct deployed points visited in the last ``window`` recorded steps (rows)."""
-    tail = np.asarray(q_path)[-window:]
-    return np.unique(np.round(tail, 6), axis=0)
-
-
-def trajectory_dataset(
-    landscape, quantizer, rule, w0, num_steps, *, key, half_width=None, n_mesh=121
-) -> xr.Dataset:
-    """One recorded run of ``rule`` from w0 (2-D), with the mesh around its path (figures 4, 8)."""
-    tr = L.run(landscape, quantizer, rule, jnp.asarray(w0, jnp.float32), num_steps, key=key, record_path=True)
-    w, q = np.asarray(tr.w_path), np.asarray(tr.q_path)
-    both = np.concatenate([w, q])
-    center = 0.5 * (both.min(0) + both.max(0))
-    span = float(np.max(both.max(0) - both.min(0)))
-    step = float(np.max(np.asarray(quantizer.step)))
-    hw = max(0.5 * span + 0.8 * step, 1.2 * step) if half_width is None else half_width
-    ds = mesh_2d(landscape, center, hw, n_mesh)
-    cyc = last_cycle(q)
-    q_or, source = best_grid_point(landscape, quantizer, np.asarray(w0))
-    ds = ds.assign(
-        w_path=(("t", "xy"), w),
-        q_path=(("t", "xy"), q),
-        rho_w=(("t",), np.asarray(tr.rho_w)),
-        rho_q=(("t",), np.asarray(tr.rho_q)),
-        loss_q=(("t",), np.asarray(tr.loss)),
-        in_basin=(("t",), np.asarray(tr.in_basin)),
-        inward=(("t",), np.asarray(tr.inward)),
-        cycle_points=(("cycle", "xy"), cyc),
-    ).assign_coords(t=np.asarray(tr.t), xy=["w1", "w2"])
-    ds.attrs.update(
-        hit_time=int(tr.hit_time),
-        switches=int(tr.switches),
-        final_rho_q=float(tr.final_rho_q),
-        basin_radius=float(landscape.basin_radius),
-        step=step,
-        offset=0.0,
-        rule=rule.name,
-        num_steps=int(num_steps),
-        n_cycle_points=int(cyc.shape[0]),
-        oracle_x=float(q_or[0]),
-        oracle_y=float(q_or[1]),
-        oracle_source=source,
-        oracle_in_basin=int(landscape.in_basin(jnp.asarray(q_or, jnp.float32))),
-        delta_perp=float(L.delta_perp(quantizer, landscape.normals).value),
-        max_flip_size=float(np.max(L.flip_size(quantizer, landscape.normals))),
-    )
-    return ds

@@ -6,7 +6,8 @@ r"""Outcomes of runs, counted apart: recovered, censored by the horizon, diverge
 * **censored** -- finite throughout and never in the basin within ``num_steps``: the horizon, not the
   dynamics, ended the measurement.
 
-:func:`recovery_stats` gives the counts, the recovery probability among the *finite* runs and among all
+:func:`recovery_summary` is the same as a JSON-ready dict (the reports' numbers). :func:`recovery_stats` gives
+the counts, the recovery probability among the *finite* runs and among all
 runs, each with a Wilson score interval, and the quantiles of :math:`T` over the recovered runs.
 """
 
@@ -19,7 +20,9 @@ from scipy import stats as _st
 
 from landscape._checks import LandscapeError
 
-__all__ = ["RecoveryStats", "outcomes", "recovery_stats", "wilson_interval", "OUTCOME_CODES"]
+__all__ = [
+    "RecoveryStats", "outcomes", "recovery_stats", "recovery_summary", "wilson_interval", "OUTCOME_CODES",
+]
 
 #: integer codes of :func:`outcomes`
 OUTCOME_CODES = {"recovered": 0, "censored": 1, "diverged": 2}
@@ -101,3 +104,26 @@ def recovery_stats(
         float(np.median(t)) if t.size else float("nan"),
         float(np.quantile(t, 0.9)) if t.size else float("nan"),
     )
+
+
+def _rounded(x, digits):
+    x = float(x)
+    return None if not np.isfinite(x) else float(np.round(x, digits))
+
+
+def recovery_summary(hit_time, diverge_time, digits: int = 4) -> dict:
+    """recovery_stats as a JSON-ready dict: counts, recovery_prob [lo, hi] (rounded), median and max T."""
+    st = recovery_stats(hit_time=hit_time, diverge_time=diverge_time)
+    hit = np.asarray(hit_time).reshape(-1)
+    t = hit[outcomes(hit, np.asarray(diverge_time).reshape(-1)) == OUTCOME_CODES["recovered"]]
+    return {
+        "n": st.n,
+        "recovered": st.recovered,
+        "censored": st.censored,
+        "diverged": st.diverged,
+        "recovery_prob": _rounded(st.p_recovered, digits),
+        "recovery_lo": _rounded(st.p_lo, digits),
+        "recovery_hi": _rounded(st.p_hi, digits),
+        "median_T": st.median_T if t.size else None,
+        "max_T": int(t.max()) if t.size else None,
+    }
