@@ -37,7 +37,6 @@ def test_callers_hold_the_single_homes():
     assert phase_study.outcomes is outcomes.outcomes and exp_recovery.outcomes is outcomes.outcomes
     assert exp_recovery.wilson_interval is outcomes.wilson_interval
     assert stages.cycle_points is chatter.cycle_points
-    assert studies.cycle_points is chatter.cycle_points
     assert reduction.Recurrence is chatter.Recurrence
 
 
