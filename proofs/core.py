@@ -37,6 +37,7 @@ __all__ = [
     "replace",
     "wall_of",
     "log_uniform",
+    "statement_constant",
 ]
 
 #: which starts a statement speaks to
@@ -207,6 +208,12 @@ def wall_of(kind: str, rb: float, kappa: float, mu: float):
     if kind == "power":
         return walls.power_wall(rb, kappa, mu, power=4.0)
     return walls.exp_wall(rb, kappa, mu)
+
+
+def statement_constant(stmt, name: str, default: float) -> float:
+    """The float value of the statement's constant ``name`` (``default`` when it has none)."""
+    expr = stmt.constants.get(name)
+    return default if expr is None else float(sp.sympify(expr))
 
 
 def log_uniform(lo, hi):

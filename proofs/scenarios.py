@@ -15,11 +15,10 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 import numpy as np
-import sympy as sp
 from hypothesis import strategies as st
 
 from landscape import geometry, laws, quantizers, walls
-from proofs.core import Scenario
+from proofs.core import Scenario, log_uniform, statement_constant, wall_of
 
 __all__ = ["Scenario", "SCENARIOS", "NSTEPS", "ETAS"]
 
@@ -29,29 +28,10 @@ SHAPES = ((2, 1), (3, 2), (4, 1))
 WALLS = ("quadratic", "softplus", "power", "exp")
 
 
-def _logu(lo, hi):
-    return st.floats(np.log(lo), np.log(hi)).map(lambda x: float(np.exp(x)))
-
-
-def _wall(kind: str, rb: float, kappa: float, mu: float):
-    if kind == "quadratic":
-        return walls.quadratic_wall(rb, kappa, mu)
-    if kind == "softplus":
-        return walls.softplus_wall(rb, kappa, mu)
-    if kind == "power":
-        return walls.power_wall(rb, kappa, mu, power=4.0)
-    return walls.exp_wall(rb, kappa, mu)
-
-
-def _const(stmt, name, default):
-    expr = stmt.constants.get(name)
-    return default if expr is None else float(sp.sympify(expr))
-
-
 _GEOM = {
     "shape": st.sampled_from(SHAPES),
     "seed": st.integers(0, 2**16),
-    "step": _logu(0.05, 1.0),
+    "step": log_uniform(0.05, 1.0),
     "step_mult": st.lists(st.floats(0.5, 2.0), min_size=12, max_size=12),
     "offset_frac": st.lists(st.floats(0.0, 1.0), min_size=12, max_size=12),
     "s0": st.floats(-20.0, 20.0),
@@ -63,7 +43,7 @@ _GEOM = {
 def _geometry(case, rb, wall_kind="quadratic", kappa=1.0, mu=0.0, drift=0.0):
     """Landscape, grid and the sharp unit direction for a case (float64 inside enable_x64)."""
     d, k = case["shape"]
-    wall = _wall(wall_kind, rb, kappa, mu)
+    wall = wall_of(wall_kind, rb, kappa, mu)
     if case.get("axis", False):
         ls = geometry.axis_aligned_river(d, k, wall=wall, river_loss=float(drift))
     else:
@@ -97,7 +77,7 @@ def _rtn_prepare(case, stmt):
     ls, grid, n, _, _ = _geometry(case, 1.0)
     dp = _dp(grid, n)
     rb = case["rb_ratio"] * dp
-    hw = _const(stmt, "hw", 0.5)
+    hw = statement_constant(stmt, "hw", 0.5)
     a = hw * np.abs(n[0]) * np.asarray(grid.step) if k == 1 else np.zeros(d)
     values = {"k": float(k), "d": float(d), "n": 4000.0, "z": 5.0, "r_b": rb, "dp": dp}
     if k == 1:
@@ -130,7 +110,7 @@ def _rtn_prepare_seeded(case, stmt):
 # --------------------------------------------------------------------------------------
 _BLIND = st.fixed_dictionaries({
     **_GEOM, "shape": st.sampled_from(((3, 1), (4, 2))), "wall": st.sampled_from(WALLS),
-    "rb": st.floats(0.1, 1.0), "kappa": _logu(0.5, 20.0), "mu": st.sampled_from((0.0, 0.1, 1.0)),
+    "rb": st.floats(0.1, 1.0), "kappa": log_uniform(0.5, 20.0), "mu": st.sampled_from((0.0, 0.1, 1.0)),
     "drift": st.sampled_from((0.0, 0.3)), "rho_ratio": st.floats(0.0, 1.5),
 })
 
@@ -236,7 +216,7 @@ def _split(u, out, inside, outside):
 
 def _unit_slope(kind, rb, mu, rho):
     """(phi'(rho) at kappa = 1, mu = 0; mu rho): phi' = mu rho + kappa psi_1'(rho) for every wall here."""
-    return float(_wall(kind, rb, 1.0, 0.0).deriv(rho)), float(mu * rho)
+    return float(wall_of(kind, rb, 1.0, 0.0).deriv(rho)), float(mu * rho)
 
 
 def _ste_prepare(case, stmt, mode):

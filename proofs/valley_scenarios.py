@@ -18,12 +18,12 @@ import math
 
 import jax
 import numpy as np
-import sympy as sp
 from hypothesis import strategies as st
 
 from landscape import quantizers, valley_law, walls
 from landscape.ptq import gptq, obq, oracle, proxy_minimizer
 from landscape.valley import valley_landscape, valley_landscape_3d
+from proofs.core import statement_constant
 
 __all__ = ["scenarios", "N_PLANAR"]
 
@@ -32,11 +32,6 @@ N_PLANAR = 2000  # trained points per planar case
 
 def _logu(lo, hi):
     return st.floats(math.log(lo), math.log(hi)).map(lambda x: float(math.exp(x)))
-
-
-def _const(stmt, name, default):
-    expr = stmt.constants.get(name)
-    return default if expr is None else float(sp.sympify(expr))
 
 
 _PLANAR = st.fixed_dictionaries({
@@ -53,7 +48,7 @@ def _planar_prepare(case, stmt):
     mu, rb, damp = case["mu"], case["rb"], case["damp"]
     lam = case["lam_over_mu"] * mu
     step = case["step_over_rb"] * rb
-    rho_v = _const(stmt, "rho_factor", math.sqrt(2.0)) * rb / step
+    rho_v = statement_constant(stmt, "rho_factor", math.sqrt(2.0)) * rb / step
     ratio = valley_law.planar_ratio(mu, lam, damp)
     values = {"rho_v": rho_v, "R": ratio, "lam": lam, "mu": mu, "n": float(N_PLANAR), "z": 5.0}
     for name, key in (("proxy_min", "P_prox"), ("gptq", "P_gptq"), ("obq", "P_obq")):
