@@ -30,6 +30,7 @@ import jax.numpy as jnp
 import numpy as np
 
 import landscape as ls
+from benchmarks.timing import time_interleaved
 
 __all__ = ["stream", "bench_bandwidth", "hand_highd"]
 
@@ -123,17 +124,8 @@ def bench_bandwidth(d: int, k: int, steps: int, stream_n: int, repeats: int = 3)
         return jax.block_until_ready((tr.final_w, tr.hit_time))
 
     impls = {"engine": engine, "hand kernel": lambda: jax.block_until_ready(hand(p, n, w0)[:2])}
-    first, outs = {}, {}
-    for name, fn in impls.items():
-        t0 = time.perf_counter()
-        outs[name] = fn()
-        first[name] = time.perf_counter() - t0
-    warm = {name: [] for name in impls}
-    for _ in range(repeats):
-        for name, fn in impls.items():
-            t0 = time.perf_counter()
-            fn()
-            warm[name].append((time.perf_counter() - t0) / steps)
+    first, warm, outs = time_interleaved(impls, repeats)
+    warm = {name: [t / steps for t in ts] for name, ts in warm.items()}  # seconds per step
     floor_bytes = 4 * d * (k + 2)
     floor_s = floor_bytes / st["best"]
     rows = {}

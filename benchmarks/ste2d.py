@@ -27,6 +27,7 @@ import numpy as np
 
 import landscape as ls
 from benchmarks import peers2d
+from benchmarks.timing import time_interleaved
 from landscape.simulate import parallel
 
 __all__ = ["PARAMS", "problem", "implementations", "agreement", "bench_ste2d", "time_interleaved", "best_of"]
@@ -135,22 +136,6 @@ def best_of(rows: dict, prefix: str) -> tuple[str, dict] | None:
 def agreement(ref: dict, out: dict) -> dict:
     """Per summary: the number of trajectories on which ``out`` differs from ``ref`` (0 = identical)."""
     return {f: int(np.sum(np.asarray(ref[f]) != np.asarray(out[f]))) for f in peers2d.FIELDS}
-
-
-def time_interleaved(impls: dict, repeats: int) -> tuple[dict, dict]:
-    """(first-call seconds, {name: [warm seconds per round]}) with the rounds interleaved."""
-    first, outs = {}, {}
-    for name, fn in impls.items():
-        t0 = time.perf_counter()
-        outs[name] = fn()
-        first[name] = time.perf_counter() - t0
-    warm = {name: [] for name in impls}
-    for _ in range(repeats):
-        for name, fn in impls.items():
-            t0 = time.perf_counter()
-            fn()
-            warm[name].append(time.perf_counter() - t0)
-    return first, warm, outs
 
 
 def _recompile_check(prob: dict, steps: int) -> dict:
