@@ -218,16 +218,21 @@ def _k1_core(nb, c0, w, step, off, lo, hi, wall, eta, rb, tol, budget, *, m, pie
     red = reduction.line_pieces_traced(nb, c0, w, step, off, r_cert, lo, hi, m)
     vals = red.values
     moves = eta * wall.deriv(jnp.abs(vals)) * jnp.sign(vals)
-    th = _k1_theorems(red, moves, tol)
+    orbit = reduction.line_orbit_traced(red, moves, r_cert, budget, tol)
+    return _k1_record(red, moves, rb, tol, pieces, orbit.code, orbit.hit_time, jnp)
+
+
+def _k1_record(red, moves, rb, tol, pieces, code, t_orb, xp):
+    """The per-start record of the k = 1 analysis (``xp``: jnp when traced, np otherwise)."""
+    vals = red.values
+    th = _k1_theorems(red, moves, tol, xp=xp)
     if not pieces:
         th = {k: v for k, v in th.items() if k not in ("on", "room", "size", "starts", "ends")}
     else:
         th["values"] = vals
-    far = jnp.min(jnp.abs(vals), 1) > rb + tol  # robustly empty I
-    orbit = reduction.line_orbit_traced(red, moves, r_cert, budget, tol)
     return dict(
         **th,
-        far=far,
+        far=xp.min(xp.abs(vals), 1) > rb + tol,  # robustly empty I
         nonempty=red.nonempty,
         clipped=red.clipped,
         a=red.a,
@@ -235,8 +240,8 @@ def _k1_core(nb, c0, w, step, off, lo, hi, wall, eta, rb, tol, budget, *, m, pie
         ka=red.ka,
         kb=red.kb,
         y0=red.y0,
-        code=orbit.code,
-        t_orb=orbit.hit_time,
+        code=code,
+        t_orb=t_orb,
     )
 
 
@@ -268,24 +273,7 @@ def _k1_analysis(n, c0, step, off, wall, eta, w, budget, pieces=False, orbit=Tru
             red = reduction.LineReduction(*(np.asarray(x) for x in red))
             vals = red.values
             moves = eta * np.asarray(wall64.deriv(jnp.asarray(np.abs(vals)))) * np.sign(vals)
-            th = _k1_theorems(red, moves, tol, xp=np)
-            if not pieces:
-                th = {k: v for k, v in th.items() if k not in ("on", "room", "size", "starts", "ends")}
-            else:
-                th["values"] = vals
-            out = dict(
-                **th,
-                far=np.min(np.abs(vals), 1) > rb + tol,
-                nonempty=red.nonempty,
-                clipped=red.clipped,
-                a=red.a,
-                b=red.b,
-                ka=red.ka,
-                kb=red.kb,
-                y0=red.y0,
-                code=np.full(b_n, -1),
-                t_orb=np.full(b_n, -1),
-            )
+            out = _k1_record(red, moves, rb, tol, pieces, np.full(b_n, -1), np.full(b_n, -1), np)
         else:
             out = _k1_core(
                 *args,
