@@ -18,8 +18,11 @@ import dataclasses
 from collections.abc import Mapping
 from typing import Any, NamedTuple
 
-import numpy as np
 import sympy as sp
+
+# one home for the strategies and builders of a case: the proof layer draws from landscape.testing
+from landscape.testing.cases import log_uniform
+from landscape.testing.cases import wall_named as wall_of
 
 __all__ = [
     "Statement",
@@ -197,27 +200,7 @@ def replace(st: Statement, what: str, **fields) -> Statement:
 # --------------------------------------------------------------------------------------
 # small helpers of the scenarios
 # --------------------------------------------------------------------------------------
-def wall_of(kind: str, rb: float, kappa: float, mu: float):
-    """The wall family ``kind`` ("quadratic", "softplus", "power" (p = 4), "exp") with these parameters."""
-    from landscape import walls
-
-    if kind == "quadratic":
-        return walls.quadratic_wall(rb, kappa, mu)
-    if kind == "softplus":
-        return walls.softplus_wall(rb, kappa, mu)
-    if kind == "power":
-        return walls.power_wall(rb, kappa, mu, power=4.0)
-    return walls.exp_wall(rb, kappa, mu)
-
-
 def statement_constant(stmt, name: str, default: float) -> float:
     """The float value of the statement's constant ``name`` (``default`` when it has none)."""
     expr = stmt.constants.get(name)
     return default if expr is None else float(sp.sympify(expr))
-
-
-def log_uniform(lo, hi):
-    """A hypothesis strategy: exp(U(log lo, log hi))."""
-    from hypothesis import strategies as st
-
-    return st.floats(np.log(lo), np.log(hi)).map(lambda x: float(np.exp(x)))

@@ -17,47 +17,26 @@ import jax.numpy as jnp
 import numpy as np
 from hypothesis import strategies as st
 
-from landscape import geometry, laws, quantizers, walls
-from proofs.core import Scenario, log_uniform, statement_constant, wall_of
+from landscape import geometry, laws, quantizers, testing, walls
+from proofs.core import Scenario, statement_constant, wall_of
 
 __all__ = ["Scenario", "SCENARIOS", "NSTEPS", "ETAS"]
 
 NSTEPS = 400  # horizon of every STE run (hit times beyond it are censored)
 ETAS = (0.1, 0.5)  # learning rates drawn by the STE attacks
 SHAPES = ((2, 1), (3, 2), (4, 1))
-WALLS = ("quadratic", "softplus", "power", "exp")
+WALLS = testing.WALL_FAMILIES
 
 
-_GEOM = {
-    "shape": st.sampled_from(SHAPES),
-    "seed": st.integers(0, 2**16),
-    "step": log_uniform(0.05, 1.0),
-    "step_mult": st.lists(st.floats(0.5, 2.0), min_size=12, max_size=12),
-    "offset_frac": st.lists(st.floats(0.0, 1.0), min_size=12, max_size=12),
-    "s0": st.floats(-20.0, 20.0),
-    "dir_seed": st.integers(0, 2**16),
-    "flat": st.floats(0.0, 3.0),
-}
+_GEOM = testing.case_fields(SHAPES, step=(0.05, 1.0), size=12)
 
 
 def _geometry(case, rb, wall_kind="quadratic", kappa=1.0, mu=0.0, drift=0.0):
-    """Landscape, grid and the sharp unit direction for a case (float64 inside enable_x64)."""
-    d, k = case["shape"]
-    wall = wall_of(wall_kind, rb, kappa, mu)
-    if case.get("axis", False):
-        ls = geometry.axis_aligned_river(d, k, wall=wall, river_loss=float(drift))
-    else:
-        ls = geometry.random_river(jax.random.PRNGKey(case["seed"]), d, k, wall=wall, river_loss=float(drift))
-    steps = case["step"] * np.asarray(case["step_mult"][:d])
-    grid = quantizers.uniform_grid(steps, offset=steps * np.asarray(case["offset_frac"][:d]))
-    rng = np.random.default_rng(case["dir_seed"])
-    direc = rng.normal(size=k)
-    direc /= np.linalg.norm(direc)
-    flat = rng.normal(size=d)
-    n, u = np.asarray(ls.normals), np.asarray(ls.river_dir)
-    flat = flat - n.T @ (n @ flat) - u * (u @ flat)
-    base = case["s0"] * u + case["flat"] * case["step"] * flat
-    return ls, grid, n, direc, base
+    """Landscape, grid, normals, the sharp unit direction and the trained point of a case (float64)."""
+    ls = testing.case_landscape(case, wall=wall_of(wall_kind, rb, kappa, mu), drift=drift)
+    grid = testing.case_grid(case)
+    base, direc = testing.case_start(case, ls, direction=True)
+    return ls, grid, np.asarray(ls.normals), direc, base
 
 
 def _dp(grid, n) -> float:
@@ -109,8 +88,8 @@ def _rtn_prepare_seeded(case, stmt):
 # S2: Hessian blindness; S2E: an in-basin corner
 # --------------------------------------------------------------------------------------
 _BLIND = st.fixed_dictionaries({
-    **_GEOM, "shape": st.sampled_from(((3, 1), (4, 2))), "wall": st.sampled_from(WALLS),
-    "rb": st.floats(0.1, 1.0), "kappa": log_uniform(0.5, 20.0), "mu": st.sampled_from((0.0, 0.1, 1.0)),
+    **_GEOM, "shape": st.sampled_from(((3, 1), (4, 2))),
+    **testing.wall_fields(basin_radius=(0.1, 1.0), kappa=(0.5, 20.0), mu=(0.0, 0.1, 1.0)),
     "drift": st.sampled_from((0.0, 0.3)), "rho_ratio": st.floats(0.0, 1.5),
 })
 
@@ -166,11 +145,9 @@ def _blind_simulate(ctx, values, sim, stmt):
 
 
 _CORNER = st.fixed_dictionaries({
-    **_GEOM, "shape": st.sampled_from(((2, 1), (3, 1), (4, 2), (6, 3), (8, 2))),
+    **testing.case_fields(((2, 1), (3, 1), (4, 2), (6, 3), (8, 2)), step=(0.05, 1.0), size=12, ties=True),
     "rho_ratio": st.floats(0.0, 1.0),
     "axis": st.booleans(),
-    "offset_frac": st.lists(st.sampled_from((0.5, 0.25, 0.0)) | st.floats(0.0, 1.0),
-                            min_size=12, max_size=12),
 })
 
 
@@ -196,7 +173,7 @@ def _corner_simulate(ctx, values, sim, stmt):
 # --------------------------------------------------------------------------------------
 _U = st.floats(0.0, 1.0)
 _STE = st.fixed_dictionaries({
-    **_GEOM, "wall": st.sampled_from(WALLS), "mu": st.sampled_from((0.0, 0.1)),
+    **_GEOM, **testing.wall_fields(mu=(0.0, 0.1)),
     "drift": st.sampled_from((0.0, 0.3)), "eta": st.sampled_from(ETAS),
     "u_rb": _U, "u_rho": _U, "u_kappa": _U, "u_sigma": _U, "gamma_frac": st.sampled_from((0.0, 0.1, 0.4)),
     "breach": st.sampled_from(("none", "rb", "rho", "kappa")),

@@ -10,13 +10,13 @@ in five. The engine (float64) measures ``T`` and ``T_settle``.
 
 from __future__ import annotations
 
-import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
 from hypothesis import strategies as st
 
 import landscape as L
+from landscape import testing
 from landscape.certify import line_analysis
 from proofs.core import Scenario, log_uniform, wall_of
 
@@ -24,7 +24,6 @@ __all__ = ["LINE_SCENARIOS", "inverse_time"]
 
 NSTEPS = 400
 ETAS = (0.1, 0.5)
-WALLS = ("quadratic", "softplus", "power", "exp")
 FLAT = {"quadratic": 1.0, "power": 1.0, "exp": 1.0, "softplus": 0.0}
 _U = st.floats(0.0, 1.0)
 
@@ -40,17 +39,9 @@ def _split(u, out, inside, outside):
 
 
 _BASE = {
-    "shape": st.sampled_from(((2, 1), (4, 1))),
-    "seed": st.integers(0, 2**16),
-    "step": log_uniform(0.1, 1.0),
-    "step_mult": st.lists(st.floats(0.5, 2.0), min_size=8, max_size=8),
-    "offset_frac": st.lists(st.floats(0.0, 1.0), min_size=8, max_size=8),
-    "s0": st.floats(-20.0, 20.0),
-    "dir_seed": st.integers(0, 2**16),
-    "flat": st.floats(0.0, 3.0),
+    **testing.case_fields(((2, 1), (4, 1)), step=(0.1, 1.0), size=8),
     "u_rb": st.floats(0.05, 0.95),
-    "wall": st.sampled_from(WALLS),
-    "mu": st.sampled_from((0.0, 0.1)),
+    **testing.wall_fields(mu=(0.0, 0.1)),
     "drift": st.sampled_from((0.0, 0.0, 0.3)),
     "eta": st.sampled_from(ETAS),
     "u_kappa": _U,
@@ -60,14 +51,9 @@ _BASE = {
 
 def river_start(case, k=1):
     """(normals, river_dir, grid, trained point w* on the river) of a case."""
-    d = case["shape"][0]
-    ls = L.random_river(jax.random.PRNGKey(case["seed"]), d, k)
-    steps = case["step"] * np.asarray(case["step_mult"][:d])
-    grid = L.uniform_grid(steps, offset=steps * np.asarray(case["offset_frac"][:d]))
+    ls = testing.case_landscape(case, k=k)
     n, u = np.asarray(ls.normals, np.float64), np.asarray(ls.river_dir, np.float64)
-    flat = np.random.default_rng(case["dir_seed"]).normal(size=d)
-    flat = flat - n.T @ (n @ flat) - u * (u @ flat)
-    return n, u, grid, case["s0"] * u + case["flat"] * case["step"] * flat
+    return n, u, testing.case_grid(case), testing.case_start(case, ls)[0]
 
 
 def build(n, u, grid, wall, drift):
@@ -406,8 +392,8 @@ def _prepare_d0(case, stmt):
     n /= np.linalg.norm(n)
     u = u - (u @ n) * n
     u /= np.linalg.norm(u)
-    steps = case["step"] * np.asarray(case["step_mult"][:4])
-    grid = L.uniform_grid(steps, offset=steps * np.asarray(case["offset_frac"][:4]))
+    steps = testing.case_steps(case, 4)[0]
+    grid = testing.case_grid(case, 4)
     rb = 0.5 * float(np.max(np.abs(n) * steps)) * (1.0 + 0.9 * case["u_rb"])
     cand = (case["s0"] + 0.618 * case["step"] * np.arange(64))[:, None] * u[None]
     off = np.asarray(grid.offset)

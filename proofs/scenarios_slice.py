@@ -16,15 +16,14 @@ from __future__ import annotations
 
 import itertools
 
-import jax
 import jax.numpy as jnp
 import numpy as np
 from hypothesis import strategies as st
 
 import landscape as L
-from landscape import reduction, slices
+from landscape import reduction, slices, testing
 from landscape.certify import line_analysis
-from proofs.core import Scenario, log_uniform, wall_of
+from proofs.core import Scenario, wall_of
 
 __all__ = ["SLICE_SCENARIOS", "slice_gap_start"]
 
@@ -38,11 +37,10 @@ def _split(u, out, inside, outside):
 
 
 def _geometry(case):
-    d, k = case["shape"]
-    ls = L.random_river(jax.random.PRNGKey(case["seed"]), d, k)
-    steps = case["step"] * np.asarray(case["step_mult"][:d])
-    grid = L.uniform_grid(steps, offset=steps * np.asarray(case["offset_frac"][:d]))
-    return np.asarray(ls.normals, np.float64), np.asarray(ls.river_dir, np.float64), grid, steps
+    ls = testing.case_landscape(case)
+    steps = testing.case_steps(case)[0]
+    n, u = np.asarray(ls.normals, np.float64), np.asarray(ls.river_dir, np.float64)
+    return n, u, testing.case_grid(case), steps
 
 
 def _arrays(grid, d):
@@ -53,12 +51,9 @@ def _arrays(grid, d):
 
 
 _SLICE = {
-    "shape": st.sampled_from(((3, 2), (4, 2), (4, 3), (5, 2))),
-    "seed": st.integers(0, 2**16),
-    "step": log_uniform(0.2, 1.0),
-    "step_mult": st.lists(st.floats(0.5, 2.0), min_size=6, max_size=6),
-    "offset_frac": st.lists(st.floats(0.0, 1.0), min_size=6, max_size=6),
-    "s0": st.floats(-20.0, 20.0),
+    **testing.river_fields(((3, 2), (4, 2), (4, 3), (5, 2))),
+    **testing.grid_fields(step=(0.2, 1.0), size=6),
+    "s0": testing.start_fields()["s0"],
     "x_frac": st.lists(st.floats(-2.0, 2.0), min_size=3, max_size=3),
 }
 

@@ -20,7 +20,7 @@ import jax
 import numpy as np
 from hypothesis import strategies as st
 
-from landscape import quantizers, valley_law, walls
+from landscape import quantizers, testing, valley_law, walls
 from landscape.ptq import gptq, obq, oracle, proxy_minimizer
 from landscape.valley import valley_landscape, valley_landscape_3d
 from proofs.core import statement_constant
@@ -30,9 +30,7 @@ __all__ = ["scenarios", "N_PLANAR"]
 N_PLANAR = 2000  # trained points per planar case
 
 
-def _logu(lo, hi):
-    return st.floats(math.log(lo), math.log(hi)).map(lambda x: float(math.exp(x)))
-
+_logu = testing.log_uniform
 
 _PLANAR = st.fixed_dictionaries({
     "seed": st.integers(0, 2**16),
@@ -83,14 +81,11 @@ def _planar_simulate(ctx, values, sim, stmt):
 
 
 _TRADE = st.fixed_dictionaries({
-    "shape": st.sampled_from(((4, 1, 2), (6, 2, 2), (8, 2, 4), (10, 3, 5))),
-    "seed": st.integers(0, 2**16),
+    **testing.river_fields(((4, 1, 2), (6, 2, 2), (8, 2, 4), (10, 3, 5))),
     "mu": _logu(0.02, 1.0),
     "lam1": _logu(1e-3, 1e4),
     "lam2": _logu(1e-3, 1e4),
-    "step": _logu(0.05, 1.0),
-    "step_mult": st.lists(st.floats(0.5, 2.0), min_size=10, max_size=10),
-    "offset_frac": st.lists(st.floats(0.0, 1.0), min_size=10, max_size=10),
+    **testing.grid_fields(step=(0.05, 1.0), size=10),
     "floor": st.floats(-2.0, 2.0),
     "spread": st.floats(0.0, 3.0),
 })
@@ -103,8 +98,7 @@ def _trade_prepare(case, stmt):
 
 def _trade_simulate(case, values, sim, stmt):
     d, k, m = case["shape"]
-    steps = case["step"] * np.asarray(case["step_mult"][:d])
-    grid = quantizers.uniform_grid(steps, offset=steps * np.asarray(case["offset_frac"][:d]))
+    grid = testing.case_grid(case)
     key = jax.random.PRNGKey(case["seed"])
     wall = walls.quadratic_wall(1.0, 10.0, values["mu"])
 

@@ -24,6 +24,12 @@ Example (a property test; run it with pytest)::
 * :func:`trained_points` -- points on the river of a landscape (and spread in its flat directions);
 * :func:`rtn_failed_starts` -- trained points whose round-to-nearest point is outside the basin;
 * :func:`rules` -- QAT rules of the registry with a learning rate and an optax optimizer.
+
+Cases (:mod:`landscape.testing.cases`): the same objects drawn as plain, JSON-ready parameter dicts, for
+counterexamples that must be saved and replayed (the proof layer draws from these): :func:`cases`,
+the field groups :func:`river_fields`, :func:`grid_fields`, :func:`start_fields`, :func:`wall_fields`,
+and the builders :func:`case_landscape`, :func:`case_steps`, :func:`case_grid`, :func:`case_start`,
+:func:`wall_named`.
 """
 
 from __future__ import annotations
@@ -33,6 +39,21 @@ import numpy as np
 from hypothesis import strategies as st
 
 import landscape as _ls
+from landscape.testing.cases import (
+    WALL_FAMILIES,
+    case_fields,
+    case_grid,
+    case_landscape,
+    case_start,
+    case_steps,
+    cases,
+    grid_fields,
+    log_uniform,
+    river_fields,
+    start_fields,
+    wall_fields,
+    wall_named,
+)
 
 __all__ = [
     "walls",
@@ -44,9 +65,20 @@ __all__ = [
     "points_near",
     "WALL_FAMILIES",
     "QUANTIZER_KINDS",
+    "cases",
+    "case_fields",
+    "river_fields",
+    "grid_fields",
+    "start_fields",
+    "wall_fields",
+    "log_uniform",
+    "wall_named",
+    "case_landscape",
+    "case_steps",
+    "case_grid",
+    "case_start",
 ]
 
-WALL_FAMILIES = ("quadratic", "softplus", "power", "exp")
 QUANTIZER_KINDS = ("uniform", "integer", "nf4", "fp4", "log2", "ternary", "binary")
 
 
@@ -77,15 +109,10 @@ def walls(
     kap = draw(st.floats(*_range("kappa", kappa), allow_nan=False))
     m = draw(st.sampled_from(tuple(mu)))
     family = draw(st.sampled_from(tuple(families)))
-    if family == "quadratic":
-        return _ls.quadratic_wall(rb, kap, m)
-    if family == "softplus":
-        return _ls.softplus_wall(rb, kap, m)
-    if family == "power":
-        return _ls.power_wall(rb, kap, m, power=draw(st.sampled_from(tuple(powers))))
-    if family == "exp":
-        return _ls.exp_wall(rb, kap, m)
-    raise ValueError(f"families must be among {WALL_FAMILIES}; got {family!r}.")
+    if family not in WALL_FAMILIES:
+        raise ValueError(f"families must be among {WALL_FAMILIES}; got {family!r}.")
+    power = draw(st.sampled_from(tuple(powers))) if family == "power" else 4.0
+    return wall_named(family, rb, kap, m, power=power)
 
 
 @st.composite
