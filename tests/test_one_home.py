@@ -12,7 +12,8 @@ from landscape import chatter, laws, reduction
 from landscape.experiments import ptq_failure
 from landscape.experiments import recovery as exp_recovery
 from landscape.quantizers import cells
-from landscape.reproduce import phase_stage, phase_study, rtn_study, stages, studies
+from landscape.reproduce import phase_study, rtn_study, studies
+from landscape.reproduce.stages import common, phase, runs
 from landscape.simulate import outcomes
 from proofs import certify, scenarios, symbolic
 
@@ -32,11 +33,11 @@ def test_callers_hold_the_single_homes():
     assert oracle_mod.corner_code_bits is cells.corner_code_bits
     assert scenarios.quantizers.cell_corners is cells.cell_corners
     assert studies.oracle is __import__("landscape.ptq", fromlist=["oracle"]).oracle
-    assert stages.recovery_summary is outcomes.recovery_summary
-    assert phase_stage._batch_stats is stages._batch_stats  # figure 5 counts with the same summary
+    assert common.recovery_summary is outcomes.recovery_summary
+    assert phase.batch_stats is runs.batch_stats is common.batch_stats  # figures 4, 5, 8: the same summary
     assert phase_study.outcomes is outcomes.outcomes and exp_recovery.outcomes is outcomes.outcomes
     assert exp_recovery.wilson_interval is outcomes.wilson_interval
-    assert stages.cycle_points is chatter.cycle_points
+    assert runs.cycle_points is chatter.cycle_points
     assert reduction.Recurrence is chatter.Recurrence
 
 

@@ -26,7 +26,7 @@ from landscape.plots.valley import (
 )
 from landscape.reproduce.figures import replot
 from landscape.reproduce.ptq_study import valley_twin_dataset
-from landscape.reproduce.valley_stage import _prefixed
+from landscape.reproduce.stages.valley import prefixed, unprefixed
 from proofs import valley_scenarios
 from proofs.falsify import attack, check_case
 from proofs.statements import by_id, mutants
@@ -119,9 +119,17 @@ def fig3_data():
     vx = ptq_valley.valley_exit(dim=6, k=1, ms=(2,), lambda_over_mu=(0.0, 100.0), step_over_rb=(2.0,),
                                 n_points=32, seeds=(0,))
     pl = ptq_valley.planar_law(lambda_over_mu=(1.0, 100.0), step_over_rb=(2.0,), n_points=500)
-    ds = twin.merge(_prefixed(vx, "vx_")).merge(_prefixed(pl, "pl_"))
-    ds.attrs = {**twin.attrs, **_prefixed(vx, "vx_").attrs, **_prefixed(pl, "pl_").attrs}
+    ds = twin.merge(prefixed(vx, "vx_")).merge(prefixed(pl, "pl_"))
+    ds.attrs = {**twin.attrs, **prefixed(vx, "vx_").attrs, **prefixed(pl, "pl_").attrs}
     return twin, vx, pl, ds
+
+
+def test_figure3_parts_come_back_from_the_merged_dataset(fig3_data):
+    """The stage's numbers read panels (c) and (d) from the one saved Dataset: unprefixed gives them back."""
+    twin, vx, pl, ds = fig3_data
+    xr.testing.assert_identical(unprefixed(ds, "vx_"), vx)
+    xr.testing.assert_identical(unprefixed(ds, "pl_"), pl)
+    assert not any(str(v).startswith(("vx_", "pl_")) for v in unprefixed(ds, "vx_").variables)
 
 
 def test_figure3_functions_are_axes_level_and_labelled(fig3_data, tmp_path):

@@ -2,21 +2,32 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import re
 
 import jax
 import matplotlib.image as mpimg
+import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 import xarray as xr
 from typer.testing import CliRunner
 
+import landscape.plot
+import landscape.plots.style
 from landscape.cli import app
 from landscape.laws import rtn_exit_probability_2d
+from landscape.manifest import _jsonable
 from landscape.plots.lint import text_overlaps, unlabelled_axes
 from landscape.reproduce import SUMMARY_SCHEMA, validate_summary
+from landscape.reproduce.config import ReproduceConfig
 from landscape.reproduce.figures import FIGURES, replot
+from landscape.reproduce.report import science_language
 from landscape.reproduce.rtn_study import agreement, rtn_exit_dataset
+from landscape.reproduce.runner import STAGES
+from landscape.reproduce.stage import Stage
+from landscape.reproduce.stages.proofs import check_dataset
 
 ENGINE_FIGURES = [
     "fig1_anatomy",
@@ -27,18 +38,32 @@ ENGINE_FIGURES = [
 ]
 
 
+#: the inputs the runner hands to the stages that name them (``Stage.inputs``)
+RUNNER_INPUTS = {"pending"}
+
+
 @pytest.fixture(scope="module")
 def run(tmp_path_factory):
+    """The quick run, and the number of axes of each figure as the stage drew it (recorded as it is saved)."""
     out = tmp_path_factory.mktemp("reproduce")
-    result = CliRunner().invoke(app, ["reproduce", "--quick", "--out", str(out), "--no-progress"])
+    drawn = {}
+    save = landscape.plots.style.save_figure
+
+    def recording_save(fig, folder, name, **kw):
+        drawn[name] = len(fig.axes)
+        return save(fig, folder, name, **kw)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(landscape.plots.style, "save_figure", recording_save)
+        result = CliRunner().invoke(app, ["reproduce", "--quick", "--out", str(out), "--no-progress"])
     summary = json.loads((out / "summary.json").read_text()) if (out / "summary.json").exists() else None
-    return out, result, summary
+    return out, result, summary, drawn
 
 
 @pytest.mark.slow
 def test_exit_code_and_stage_statuses(run):
     """The command succeeds and, in a full checkout, every stage (figures, proofs, bridge) is ok."""
-    out, result, summary = run
+    out, result, summary, _ = run
     assert result.exit_code == 0, result.output
     assert summary["ok"] is True
     for key in ENGINE_FIGURES:
@@ -51,7 +76,7 @@ def test_exit_code_and_stage_statuses(run):
 @pytest.mark.slow
 def test_every_listed_file_exists_and_opens(run):
     """Each ok figure: vector PDF, non-blank 300-dpi PNG naming its commit, netCDF with the manifest."""
-    out, _, summary = run
+    out, _, summary, _ = run
     assert (out / "report.md").is_file() and (out / "summary.schema.json").is_file()
     for key in FIGURES:
         st = summary["stages"][key]
@@ -77,7 +102,7 @@ def test_summary_validates_against_the_shipped_schema(run):
     """summary.json validates against summary.schema.json (the file) and SUMMARY_SCHEMA (the code)."""
     import jsonschema
 
-    out, _, summary = run
+    out, _, summary, _ = run
     schema = json.loads((out / "summary.schema.json").read_text())
     assert schema == json.loads(json.dumps(SUMMARY_SCHEMA))
     jsonschema.Draft202012Validator(schema).validate(summary)
@@ -91,7 +116,7 @@ def test_summary_validates_against_the_shipped_schema(run):
 @pytest.mark.slow
 def test_rtn_exit_simulated_agrees_with_closed_form(run):
     """Every 2-D cell: |simulated - exact| <= 4 binomial SEs of the exact p + 1/n, recomputed here."""
-    out, _, summary = run
+    out, _, summary, _ = run
     fm = summary["figures_of_merit"]["rtn_exit"]
     assert fm["status"] == "ok"
     sim, cf = np.array(fm["simulated_2d"]), np.array(fm["closed_form_2d"])
@@ -112,7 +137,7 @@ def test_rtn_exit_simulated_agrees_with_closed_form(run):
 @pytest.mark.slow
 def test_figures_of_merit_tell_the_story(run):
     """RTN fails, STE recovers where a theorem certifies it (no false certificate), and chatters in 2-D."""
-    _, _, summary = run
+    _, _, summary, _ = run
     fm = summary["figures_of_merit"]
     reg = fm["ste_recovery"]["regimes"]["certified by a theorem (K1, K1P, S5)"]
     assert reg["n"] > 0 and reg["recovery_prob"] >= 0.9
@@ -127,7 +152,7 @@ def test_figures_of_merit_tell_the_story(run):
 @pytest.mark.slow
 def test_report_mentions_every_stage_and_status(run):
     """report.md has a section per stage, links each PNG, and marks missing parts."""
-    out, _, summary = run
+    out, _, summary, _ = run
     text = (out / "report.md").read_text()
     for st in summary["stages"].values():
         assert st["title"] in text
@@ -142,7 +167,7 @@ def test_report_mentions_every_stage_and_status(run):
 @pytest.mark.slow
 def test_saved_figures_redraw_without_overlapping_text(run):
     """Every figure redrawn from its netCDF has labelled axes, titles, and no overlapping text."""
-    out, _, summary = run
+    out, _, summary, _ = run
     for key in FIGURES:
         if summary["stages"][key]["status"] != "ok":
             continue
@@ -159,3 +184,79 @@ def test_rtn_study_is_reproducible():
     np.testing.assert_array_equal(a["sim_exit_2d"].values, b["sim_exit_2d"].values)
     np.testing.assert_array_equal(a["sim_exit_hd"].values, b["sim_exit_hd"].values)
     assert agreement(a)["n_cells"] == 2
+
+
+def test_every_stage_is_data():
+    """Each stage is a Stage: key and title once, compute, numbers, a template, a figure of landscape.plot."""
+    keys = [s.key for s in STAGES]
+    assert len(set(keys)) == len(keys) == 10
+    assert "legacy" not in {f.name for f in dataclasses.fields(Stage)}
+    for s in STAGES:
+        assert isinstance(s, Stage) and s.title.strip(), s.key
+        assert callable(s.compute) and callable(s.numbers) and s.template.strip(), s.key
+        assert set(s.inputs) <= RUNNER_INPUTS, s.key
+        assert not re.search(r"\bissue \d", s.template), s.key  # the language of the science only
+        if s.figure is not None:  # drawn by a function that landscape.plot exports under its own name
+            assert getattr(landscape.plot, s.figure.__name__) is s.figure, s.key
+    assert [s.key for s in STAGES if s.figure is None] == ["proofs"]
+    assert [s.key for s in STAGES if s.inputs] == ["proofs"]
+
+
+def test_replot_draws_with_the_stage_figure():
+    """FIGURES is derived from STAGES: the figure of every key is its stage's very function."""
+    assert FIGURES == {s.key: s.figure for s in STAGES if s.figure is not None}
+    for s in STAGES:
+        if s.figure is not None:
+            assert FIGURES[s.key] is s.figure
+    with pytest.raises(KeyError, match="unknown figure"):
+        replot("proofs", ".")
+
+
+@pytest.mark.slow
+def test_templates_format_with_the_saved_numbers(run):
+    """Each stage's text is its template formatted with the numbers of summary.json (no missing key)."""
+    out, _, summary, _ = run
+    text = (out / "report.md").read_text()
+    assert not re.search(r"\bissue \d", text)
+    for s in STAGES:
+        st = summary["stages"][s.key]
+        assert st["status"] == "ok", (s.key, st["reason"])
+        narrative = science_language(s.template.format_map(s.words(st["numbers"])))
+        assert len(narrative) > 80 and narrative in text, s.key
+
+
+def _saved_datasets(out, files):
+    dss = {}
+    for label, rel in files.items():
+        if label.startswith("results/"):
+            name, path = label.removeprefix("results/"), out / rel
+            if path.suffix == ".json":
+                dss[name] = check_dataset(json.loads(path.read_text()), source_file=path)
+            else:
+                dss[name] = xr.load_dataset(path, engine="h5netcdf")
+    return dss
+
+
+@pytest.mark.slow
+def test_numbers_come_from_the_saved_datasets(run):
+    """Each stage's numbers, recomputed from the files it saved alone, are those of summary.json."""
+    out, _, summary, _ = run
+    cfg = ReproduceConfig.quick_config(0)
+    for s in STAGES:
+        st = summary["stages"][s.key]
+        dss = _saved_datasets(out, st["files"])
+        assert dss, s.key
+        if s.figure is not None:  # the figure's dataset is the first, results/<key>.nc (what replot reads)
+            assert next(iter(dss)) == s.key, s.key
+        assert json.loads(json.dumps(_jsonable(s.numbers(cfg, dss)))) == st["numbers"], s.key
+
+
+@pytest.mark.slow
+def test_replot_has_the_axes_the_stage_drew(run):
+    """A figure redrawn from its netCDF has as many axes as the stage's figure had when it was saved."""
+    out, _, summary, drawn = run
+    assert set(drawn) == set(FIGURES)
+    for key in FIGURES:
+        fig = replot(key, out / "results")
+        assert len(fig.axes) == drawn[key] > 0, key
+        plt.close(fig)

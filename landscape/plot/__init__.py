@@ -18,8 +18,10 @@ the two numbers it compares).
 * :func:`path`, :func:`distance`, :func:`deployed_loss`, :func:`run_figure` -- one run;
 * :func:`phase_diagram` -- a sweep Dataset over two axes;
 * :func:`landscape_view`, :func:`run_view` -- what a figure shows, as a Dataset (saved with results);
-* the paper figures: :func:`anatomy_figure`, :func:`rtn_exit_figure`, and those of
-  :mod:`landscape.plots` (Hessian blindness, phase diagram, tightness, rules) re-exported here;
+* the paper figures: :func:`anatomy_figure`, :func:`rtn_exit_figure`, :func:`chattering_figure`,
+  :func:`rules_figure`, :func:`bridge_figure` (:mod:`landscape.plot.paper`), and those of
+  :mod:`landscape.plots` (:func:`plot_valley_failure`, :func:`plot_phase_diagram`, :func:`plot_tightness`,
+  ...) re-exported here;
 * :mod:`~landscape.plot.style` (one paper style, :func:`save_figure`), :mod:`~landscape.plot.lint`.
 """
 
@@ -29,6 +31,7 @@ from landscape.plot.figures import anatomy_figure, rtn_exit_figure, valley_surfa
 from landscape.plot.frame import FRAMES, Frame, frame_for
 from landscape.plot.labels import compare, optimizer_label, outcome_text, rule_label, run_label
 from landscape.plot.lint import text_overlaps, unlabelled_axes
+from landscape.plot.paper import bridge_figure, chattering_figure, rules_figure
 from landscape.plot.phase import phase_diagram
 from landscape.plot.run import deployed_loss, distance, mark_times, path, run_figure, run_title
 from landscape.plot.style import COLORS, DOUBLE_COLUMN, OKABE_ITO, SINGLE_COLUMN, paper_style, save_figure
@@ -39,7 +42,8 @@ def __getattr__(name):
     """The figure functions of :mod:`landscape.plots` and :mod:`landscape.models.figures`, re-exported."""
     legacy = {
         "plot_hessian_blindness": "landscape.plots.ptq",
-        "plot_phase_diagram": "landscape.plots.recovery",
+        "plot_valley_failure": "landscape.plots.valley",
+        "plot_phase_diagram": "landscape.plots.phase",
         "plot_tightness": "landscape.plots.recovery",
         "plot_rules": "landscape.plots.recovery",
         "plot_profiles": "landscape.models.figures",
@@ -73,6 +77,9 @@ __all__ = [
     "anatomy_figure",
     "rtn_exit_figure",
     "valley_surface",
+    "chattering_figure",
+    "rules_figure",
+    "bridge_figure",
     "Frame",
     "frame_for",
     "FRAMES",

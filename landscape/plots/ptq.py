@@ -18,7 +18,7 @@ __all__ = ["plot_hessian_blindness", "plot_river_blindness"]
 def plot_hessian_blindness(ds):
     """Figure 3: walled vs wall-free landscape, identical second-order PTQ choice, oracle; rates.
 
-    A dataset of ``landscape.reproduce.valley_stage`` (the planar valley, with ``vx_`` and ``pl_`` parts)
+    A dataset of ``landscape.reproduce.stages.valley`` (the planar valley, with ``vx_`` and ``pl_`` parts)
     is drawn by :func:`landscape.plots.valley.plot_valley_failure`; one of
     ``landscape.reproduce.ptq_study.blindness_dataset`` (a 2-D river without valley curvature) by
     :func:`plot_river_blindness`.

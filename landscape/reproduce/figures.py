@@ -1,4 +1,8 @@
-"""Redraw any figure of ``landscape reproduce`` from its saved dataset (``results/<key>.nc``)."""
+"""Redraw any figure of ``landscape reproduce`` from its saved dataset (``results/<key>.nc``).
+
+:data:`FIGURES` is derived from :data:`landscape.reproduce.runner.STAGES`: the figure of a key is the very
+function its stage draws with, so a redrawn figure is the figure of the report.
+"""
 
 from __future__ import annotations
 
@@ -6,29 +10,12 @@ from pathlib import Path
 
 import xarray as xr
 
-from landscape.plot import anatomy_figure, rtn_exit_figure, run_figure
-from landscape.plots.ptq import plot_hessian_blindness
-from landscape.plots.recovery import plot_phase_diagram, plot_rules, plot_tightness
+from landscape.reproduce.runner import STAGES
 
 __all__ = ["FIGURES", "replot"]
 
-FIGURES = {
-    "fig1_anatomy": anatomy_figure,
-    "fig2_rtn_exit": rtn_exit_figure,
-    "fig3_hessian_blindness": plot_hessian_blindness,
-    "fig4_ste_trajectory": run_figure,
-    "fig5_phase_diagram": plot_phase_diagram,
-    "fig6_tightness": plot_tightness,
-    "fig7_rules": lambda ds: plot_rules(ds, interval_label="10-90%"),
-    "fig8_chattering": lambda ds: run_figure(ds, max_steps=60),
-    "bridge": lambda ds: _plot_bridge(ds),
-}
-
-
-def _plot_bridge(ds):
-    from landscape.reproduce.external_stages import plot_bridge  # noqa: PLC0415
-
-    return plot_bridge(ds)
+#: stage key -> the stage's figure function (of the stage's first Dataset)
+FIGURES = {s.key: s.figure for s in STAGES if s.figure is not None}
 
 
 def replot(key: str, source):

@@ -23,39 +23,42 @@ from pathlib import Path
 import jax
 
 from landscape.manifest import manifest, save_dataset, write_json
-from landscape.reproduce import check_stage as cs
-from landscape.reproduce import external_stages as xs
+from landscape.reproduce import pending_check as pc
 from landscape.reproduce import stages as st
 from landscape.reproduce.config import ReproduceConfig
-from landscape.reproduce.phase_stage import phase_stage
 from landscape.reproduce.report import figures_of_merit, science_language, write_report
 from landscape.reproduce.schema import SUMMARY_SCHEMA, validate_summary
 from landscape.reproduce.stage import Missing, Skipped, Stage, StageResult
+from landscape.reproduce.stages.common import with_units
 
 __all__ = ["STAGES", "STAGE_KEYS", "reproduce", "run_stage"]
 
-#: the stages in the order of report.md; each key and title is written here once
+#: the stages in the order of report.md (each key and title is written once, in its Stage)
 STAGES = [
     st.ANATOMY,
     st.RTN_EXIT,
-    Stage("fig3_hessian_blindness", "Hessian blindness of second-order PTQ", legacy=xs.blindness_stage),
+    st.BLINDNESS,
     st.TRAJECTORY,
-    Stage("fig5_phase_diagram", "Recovery phase diagram of STE", legacy=phase_stage),
+    st.PHASE,
     st.TIGHTNESS,
     st.RULES,
     st.CHATTER,
-    Stage("proofs", "Proof table (landscape check)", legacy=cs.proofs_stage),
-    Stage("bridge", "Real-model bridge", legacy=xs.bridge_stage),
+    st.PROOFS,
+    st.BRIDGE,
 ]
 STAGE_KEYS = tuple(s.key for s in STAGES)
 
 
-def run_stage(stage: Stage, cfg: ReproduceConfig, prng, **kw) -> StageResult:
-    """Run one stage, turning a missing input module or an exception into a recorded status."""
+def run_stage(stage: Stage, cfg: ReproduceConfig, prng, **inputs) -> StageResult:
+    """Run one stage, turning a missing input module or an exception into a recorded status.
+
+    ``inputs`` are the runner's inputs (e.g. ``pending``, the proof check already started); the stage
+    receives those it names in ``stage.inputs``.
+    """
     key, title = stage.key, stage.title
     t0 = time.perf_counter()
     try:
-        res = stage.run(cfg, prng, **kw)
+        res = stage.run(cfg, prng, **inputs)
         res.narrative = science_language(res.narrative)
     except Skipped as exc:
         res = StageResult(key, title, status="skipped", reason=str(exc))
@@ -69,11 +72,18 @@ def run_stage(stage: Stage, cfg: ReproduceConfig, prng, **kw) -> StageResult:
 
 
 def _save(res: StageResult, out: Path, man: dict) -> None:
+    """Save each dataset as results/<name>.nc and the figure as figures/<key>.pdf, .png; list them in files.
+
+    A dataset read from a file that another process wrote (``attrs["source_file"]``, e.g. the proof check's
+    JSON) is listed as that file, not saved again.
+    """
     from landscape.plots.style import save_figure  # noqa: PLC0415
-    from landscape.reproduce.stages import _units  # noqa: PLC0415
 
     for name, ds in res.datasets.items():
-        path = save_dataset(_units(ds), out / "results" / f"{name}.nc", dict(man, stage=res.key))
+        if "source_file" in ds.attrs:
+            path = Path(ds.attrs["source_file"])
+        else:
+            path = save_dataset(with_units(ds), out / "results" / f"{name}.nc", dict(man, stage=res.key))
         res.files[f"results/{name}"] = str(path.relative_to(out))
     if res.figure is not None:
         prov = json.dumps({k: man[k] for k in ("git_commit", "seed", "created", "command") if k in man})
@@ -83,7 +93,7 @@ def _save(res: StageResult, out: Path, man: dict) -> None:
             res.files[kind] = str(Path(p).relative_to(out))
 
 
-def _run_all(results, cfg, root, only, progress, pending, out: Path, man: dict) -> None:
+def _run_all(results, cfg, root, only, progress, inputs: dict, out: Path, man: dict) -> None:
     """Run every stage in order (with a progress bar), saving each stage's files as it ends."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn  # noqa: PLC0415
 
@@ -101,8 +111,7 @@ def _run_all(results, cfg, root, only, progress, pending, out: Path, man: dict) 
             if only is not None and stage.key not in only:
                 res = StageResult(stage.key, stage.title, status="missing", reason="not requested (--only)")
             else:
-                kw = {"pending": pending} if stage.key == "proofs" else {}
-                res = run_stage(stage, cfg, jax.random.fold_in(root, i), **kw)
+                res = run_stage(stage, cfg, jax.random.fold_in(root, i), **inputs)
                 if res.status == "ok":
                     _save(res, out, man)
             results.append(res)
@@ -123,11 +132,11 @@ def reproduce(out_dir, *, quick: bool = True, seed: int = 0, only=None, progress
     results: list[StageResult] = []
     t0 = time.perf_counter()
     pending = None
-    if (only is None or "proofs" in only) and cs.check_registered():
+    if (only is None or "proofs" in only) and pc.check_registered():
         # the proof layer's check runs in its own process, overlapping with the figures
-        pending = cs.PendingCheck(out / "results" / "proofs_check.json", quick=cfg.check_quick)
+        pending = pc.PendingCheck(out / "results" / "proofs_check.json", quick=cfg.check_quick)
     try:
-        _run_all(results, cfg, root, only, progress, pending, out, man)
+        _run_all(results, cfg, root, only, progress, {"pending": pending}, out, man)
     finally:
         if pending is not None:
             pending.close()

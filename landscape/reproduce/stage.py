@@ -59,29 +59,34 @@ class StageResult:
 class Stage:
     """One stage of the study as data: key, title, its datasets, its figure, its numbers and its text.
 
-    * ``compute(cfg, key) -> {name: Dataset}`` (the first one is the figure's);
+    * ``compute(cfg, key, **inputs) -> {name: Dataset}`` (the first one is the figure's); ``inputs`` are
+      the runner's inputs named in ``inputs`` (e.g. ``("pending",)``: the proof check already started);
     * ``figure(ds) -> Figure`` from :mod:`landscape.plot` (or None);
     * ``numbers(cfg, datasets) -> dict`` (JSON-ready; every number computed from the datasets);
-    * ``template`` -- the narrative, ``str.format``-ed with the numbers (relations such as ">" are numbers);
-    * ``legacy(cfg, key) -> StageResult`` -- a stage still written as one function (wrapped as it is).
+    * ``phrases(numbers) -> dict`` -- words the template needs that are not numbers (a joined list, a
+      yes/NO), computed from the numbers only and not stored in summary.json;
+    * ``template`` -- the narrative, ``str.format``-ed with the numbers and phrases (relations such as ">"
+      are numbers);
+    * ``table(numbers) -> str`` -- a markdown table under the narrative (or None).
     """
 
     key: str
     title: str
-    compute: Any = None
+    compute: Any
     figure: Any = None
     numbers: Any = None
     template: str = ""
     table: Any = None
-    legacy: Any = None
+    phrases: Any = None
+    inputs: tuple = ()
 
-    def run(self, cfg, key, **kw) -> StageResult:
-        """The stage's result: compute, number, narrate, draw (or the wrapped function's result)."""
-        if self.legacy is not None:
-            res = self.legacy(cfg, key, **kw)
-            res.key, res.title = self.key, self.title
-            return res
-        datasets = self.compute(cfg, key)
+    def words(self, nums: dict) -> dict:
+        """What the template is formatted with: the numbers, and the phrases computed from them."""
+        return {**nums, **(self.phrases(nums) if self.phrases is not None else {})}
+
+    def run(self, cfg, key, **inputs) -> StageResult:
+        """The stage's result: compute, number, narrate, draw."""
+        datasets = self.compute(cfg, key, **{k: inputs[k] for k in self.inputs})
         nums = self.numbers(cfg, datasets) if self.numbers is not None else {}
         main = next(iter(datasets.values())) if datasets else None
         return StageResult(
@@ -90,6 +95,6 @@ class Stage:
             datasets=datasets,
             figure=self.figure(main) if self.figure is not None and main is not None else None,
             numbers=nums,
-            narrative=self.template.format_map(nums) if self.template else "",
+            narrative=self.template.format_map(self.words(nums)) if self.template else "",
             table_md=self.table(nums) if self.table is not None else "",
         )

@@ -1,0 +1,166 @@
+"""Figures 4 and 8 as stages: one STE run in the landscape.plot view, re-entering the basin or chattering."""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+import landscape as L
+from landscape.chatter import cycle_points
+from landscape.plot import chattering_figure, compare, run_figure, run_view
+from landscape.reproduce import studies
+from landscape.reproduce.stage import Stage
+from landscape.reproduce.stages.common import batch_stats, rounded
+
+__all__ = ["TRAJECTORY", "CHATTER"]
+
+
+def _run_stage_data(ls, qz, rule, starts, batch_steps, pick, n_steps, key, cfg, name):
+    """A batch of runs from ``starts`` and one of them (``pick``) with its path, as one Dataset."""
+    tr_b = L.run_batch(ls, qz, rule, starts, batch_steps, key=key, record_every=batch_steps)
+    i = pick(np.asarray(tr_b.hit_time), np.asarray(tr_b.switches))
+    tr = L.run(ls, qz, rule, jnp.asarray(starts[i]), n_steps, key=key, record_path=True)
+    ds = run_view(tr, ls, qz, rule, n=cfg.n_mesh, num_steps=n_steps)
+    cyc = cycle_points(np.asarray(tr.q_path))
+    ds = ds.assign(
+        batch_hit_time=(
+            ("start",),
+            np.asarray(tr_b.hit_time),
+            {"long_name": "T of each start (-1: never)", "units": "steps"},
+        ),
+        batch_diverge_time=(
+            ("start",),
+            np.asarray(tr_b.diverge_time),
+            {"long_name": "divergence step of each start (-1: never)", "units": "steps"},
+        ),
+        batch_switches=(("start",), np.asarray(tr_b.switches), {"long_name": "cell switches", "units": "1"}),
+        cycle_points=(
+            ("cycle", "xy"),
+            cyc,
+            {"long_name": "distinct deployed points of the last 64 steps", "units": "weight units"},
+        ),
+    )
+    ds.attrs.update(
+        batch_steps=int(batch_steps), learning_rate=float(cfg.learning_rate), example_start=int(i)
+    )
+    return {name: ds}
+
+
+def _pick_upper_quartile(hit, switches):
+    order = np.argsort(np.where(hit >= 0, hit, np.iinfo(np.int32).max))
+    return int(order[int(0.75 * (hit >= 0).sum())]) if (hit >= 0).any() else 0
+
+
+def _trajectory(cfg, key):
+    ls, qz = studies.rotated_case(cfg.anatomy_theta, cfg.anatomy_step, cfg.anatomy_basin_radius, cfg.kappa)
+    k1, k2 = jax.random.split(key)
+    starts = studies.rtn_failed_starts(ls, qz, k1, cfg.traj_starts)
+    rule = L.ste(cfg.learning_rate)
+    tr_b = L.run_batch(ls, qz, rule, starts, 500, key=k2, record_every=500)
+    i = _pick_upper_quartile(np.asarray(tr_b.hit_time), None)
+    n_steps = int(max(2 * max(int(tr_b.hit_time[i]), 1) + 10, 30))
+    return _run_stage_data(ls, qz, rule, starts, 500, lambda h, s: i, n_steps, k2, cfg, "fig4_ste_trajectory")
+
+
+def _traj_numbers(cfg, dss):
+    ds = next(iter(dss.values()))
+    rb = ds.attrs["basin_radius"]
+    stats = batch_stats(ds["batch_hit_time"].values, ds["batch_diverge_time"].values)
+    fr = ds.attrs["max_flip_size"] / rb
+    return {
+        "example_T": int(ds.attrs["hit_time"]),
+        "example_settle": int(ds.attrs["settle_time"]),
+        "batch": stats,
+        "learning_rate": cfg.learning_rate,
+        "max_flip_size_over_rb": rounded(fr),
+        "delta_perp_over_rb": rounded(ds.attrs["delta_perp"] / rb),
+        "rel_flip": compare(fr, 2.0),
+        "batch_steps": int(ds.attrs["batch_steps"]),
+        "rule_label": ds.attrs.get("rule_label", ""),
+        "optimizer": ds.attrs.get("optimizer", ""),
+        "pct": 100 * (stats["recovery_prob"] or 0.0),
+    }
+
+
+TRAJECTORY = Stage(
+    "fig4_ste_trajectory",
+    "An STE trajectory re-enters the basin",
+    _trajectory,
+    run_figure,
+    _traj_numbers,
+    "{rule_label} ({optimizer}) from an RTN-failed trained point on the landscape of figure 1, where max_j "
+    "f_j / r_b = {max_flip_size_over_rb} {rel_flip} 2. The example shown (an upper-quartile T of the batch) "
+    "first enters the basin at T = {example_T} (-1: never) and stays from T_settle = {example_settle}. Over "
+    "{batch[n]} RTN-failed starts, {batch[recovered]} enter the basin within {batch_steps} steps "
+    "({pct:.1f}%, Wilson 95% [{batch[recovery_lo]}, {batch[recovery_hi]}]; median T = {batch[median_T]}, max "
+    "T = {batch[max_T]}); {batch[censored]} never enter, {batch[diverged]} diverge.",
+)
+
+
+def _chatter(cfg, key):
+    ls, qz = studies.rotated_case(cfg.chatter_theta, 1.0, cfg.chatter_basin_radius, cfg.kappa)
+    k1, k2 = jax.random.split(key)
+    starts = studies.rtn_failed_starts(ls, qz, k1, cfg.chatter_starts)
+    rule = L.ste(cfg.learning_rate)
+
+    def pick(hit, switches):
+        never = np.flatnonzero(hit < 0)
+        return int(never[0]) if never.size else int(np.argmax(switches))
+
+    dss = _run_stage_data(ls, qz, rule, starts, cfg.chatter_steps, pick, 200, k2, cfg, "fig8_chattering")
+    ds = dss["fig8_chattering"]
+    try:
+        from landscape.chatter import chatter_monitor, chatters  # noqa: PLC0415
+
+        tr = L.run_batch(
+            ls,
+            qz,
+            chatter_monitor(rule),
+            starts,
+            cfg.chatter_steps,
+            key=k2,
+            record_every=cfg.chatter_steps // 10,
+        )
+        ds["batch_chatters"] = (
+            ("start",),
+            np.asarray(chatters(tr)).astype(np.int8),
+            {"long_name": "recurrent cycle of >= 2 grid points outside the basin", "units": "1"},
+        )
+    except ImportError:
+        pass
+    return dss
+
+
+def _chatter_numbers(cfg, dss):
+    nums = _traj_numbers(cfg, dss)
+    ds = dss["fig8_chattering"]
+    b = nums["batch"]
+    chat = float(ds["batch_chatters"].values.mean()) if "batch_chatters" in ds else None
+    nums.update(
+        theta=cfg.chatter_theta,
+        basin_radius=cfg.chatter_basin_radius,
+        num_steps=cfg.chatter_steps,
+        never_in_basin_fraction=rounded((b["censored"] + b["diverged"]) / b["n"], 4) if b["n"] else None,
+        chatter_fraction=None if chat is None else rounded(chat, 4),
+        detector="landscape.chatter.chatters (recurrent cycle of size >= 2 outside the basin)",
+        example_cycle_points=ds["cycle_points"].values.tolist(),
+        n_cycle=int(ds.sizes["cycle"]),
+        example_switches_200_steps=int(ds.attrs["switches"]),
+        chat_pct="n/a" if chat is None else f"{100 * chat:.1f}%",
+    )
+    return nums
+
+
+CHATTER = Stage(
+    "fig8_chattering",
+    "Chattering: STE cycles outside the basin when max f > 2 r_b",
+    _chatter,
+    chattering_figure,
+    _chatter_numbers,
+    "The counter-case: a 2-D river at theta = {theta} rad with r_b = {basin_radius} and grid step 1, so "
+    "max_j f_j / r_b = {max_flip_size_over_rb} {rel_flip} 2. Of {batch[n]} RTN-failed starts, "
+    "{batch[censored]} never enter the basin in {num_steps} STE steps and {batch[diverged]} diverge; "
+    "{chat_pct} are detected as chattering ({detector}). The example visits {n_cycle} distinct grid points "
+    "in its last 64 steps ({example_switches_200_steps} cell switches in 200 steps).",
+)
