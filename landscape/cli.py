@@ -36,3 +36,7 @@ for _info in sorted(pkgutil.iter_modules(_commands.__path__), key=lambda m: m.na
 def main() -> None:  # pragma: no cover - console entry
     """Entry point of the console script."""
     app()
+
+
+if __name__ == "__main__":  # pragma: no cover - ``python -m landscape.cli``
+    main()

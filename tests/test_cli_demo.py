@@ -19,3 +19,15 @@ def test_demo_command_writes_figure_and_results(tmp_path):
     assert 0.0 < two_d["rtn_exit_fraction"] < 1.0
     assert high_d["rtn_exit_fraction"] > 0.5 and high_d["ste_recovery_fraction"] > 0.9
     assert two_d["max_flip_size"] > 2 * two_d["basin_radius"] > high_d["max_flip_size"]
+
+
+def test_python_dash_m_runs_the_same_commands():
+    """``python -m landscape`` and ``python -m landscape.cli`` list the console script's commands."""
+    import subprocess  # noqa: PLC0415
+    import sys  # noqa: PLC0415
+
+    for module in ("landscape", "landscape.cli"):
+        cmd = [sys.executable, "-m", module, "--help"]
+        out = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+        assert out.returncode == 0, out.stderr
+        assert "reproduce" in out.stdout and "check" in out.stdout
