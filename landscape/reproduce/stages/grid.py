@@ -99,7 +99,6 @@ def _rtn_numbers(cfg, dss):
         "n_points_per_cell": cfg.rtn_points,
         "n_thetas": len(cfg.rtn_thetas),
         "n_ratios": len(cfg.rtn_ratios),
-        "within": "yes" if agree["agree"] else "NO",
     }
 
 
@@ -117,4 +116,5 @@ RTN_EXIT = Stage(
     "/ Delta^2) is within {max_abs_diff_hd_vs_gaussian} of the simulation (an approximation; no error bound "
     "is claimed). Intervals in the figure are Wilson 95% intervals. (Angles with a rational slope, such as "
     "pi/4, are avoided: their residuals do not equidistribute along the river.)",
+    phrases=lambda nums: {"within": "yes" if nums["agreement_2d"]["agree"] else "NO"},
 )

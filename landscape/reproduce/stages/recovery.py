@@ -142,15 +142,20 @@ def _rules_numbers(cfg, dss):
             for r in ds["rule"].values
         }
         scen[str(sc)] = row | {"n_failed": int(ds["n_failed"].sel(scenario=sc))}
+    rules = ", ".join(cfg.rules_subset) if cfg.rules_subset else "every rule of landscape.qat.default_rules"
+    return {"scenarios": scen, "rules": rules}
+
+
+def _rules_phrases(nums):
+    """One sentence per scenario on STE, from the scenario's numbers."""
     lines = [
         f"{sc} ({v['n_failed']} RTN-failed starts): STE recovers with probability {v['ste']['p_recover']} "
         f"(Wilson 95% [{v['ste']['p_recover_lo']}, {v['ste']['p_recover_hi']}], median T = "
         f"{v['ste']['median_T']}, chattering {v['ste']['p_chatter']}, diverged {v['ste']['p_diverged']})."
-        for sc, v in scen.items()
+        for sc, v in nums["scenarios"].items()
         if "ste" in v
     ]
-    rules = ", ".join(cfg.rules_subset) if cfg.rules_subset else "every rule of landscape.qat.default_rules"
-    return {"scenarios": scen, "rules": rules, "lines": " ".join(lines)}
+    return {"lines": " ".join(lines)}
 
 
 RULES = Stage(
@@ -162,4 +167,5 @@ RULES = Stage(
     "The rules ({rules}) from the same RTN-failed starts of a 2-D case (max f > 2 r_b) and a "
     "high-dimensional one (landscape.experiments.recovery.recovery_experiment); recovered, never-entered and "
     "diverged runs are counted apart. {lines}",
+    phrases=_rules_phrases,
 )

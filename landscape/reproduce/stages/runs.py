@@ -7,7 +7,7 @@ import jax.numpy as jnp
 import numpy as np
 
 import landscape as L
-from landscape.chatter import cycle_points
+from landscape.chatter import chatter_monitor, chatters, cycle_points
 from landscape.plot import chattering_figure, compare, run_figure, run_view
 from landscape.reproduce import studies
 from landscape.reproduce.stage import Stage
@@ -110,25 +110,14 @@ def _chatter(cfg, key):
 
     dss = _run_stage_data(ls, qz, rule, starts, cfg.chatter_steps, pick, 200, k2, cfg, "fig8_chattering")
     ds = dss["fig8_chattering"]
-    try:
-        from landscape.chatter import chatter_monitor, chatters  # noqa: PLC0415
-
-        tr = L.run_batch(
-            ls,
-            qz,
-            chatter_monitor(rule),
-            starts,
-            cfg.chatter_steps,
-            key=k2,
-            record_every=cfg.chatter_steps // 10,
-        )
-        ds["batch_chatters"] = (
-            ("start",),
-            np.asarray(chatters(tr)).astype(np.int8),
-            {"long_name": "recurrent cycle of >= 2 grid points outside the basin", "units": "1"},
-        )
-    except ImportError:
-        pass
+    tr = L.run_batch(
+        ls, qz, chatter_monitor(rule), starts, cfg.chatter_steps, key=k2, record_every=cfg.chatter_steps // 10
+    )
+    ds["batch_chatters"] = (
+        ("start",),
+        np.asarray(chatters(tr)).astype(np.int8),
+        {"long_name": "recurrent cycle of >= 2 grid points outside the basin", "units": "1"},
+    )
     return dss
 
 
@@ -147,7 +136,6 @@ def _chatter_numbers(cfg, dss):
         example_cycle_points=ds["cycle_points"].values.tolist(),
         n_cycle=int(ds.sizes["cycle"]),
         example_switches_200_steps=int(ds.attrs["switches"]),
-        chat_pct="n/a" if chat is None else f"{100 * chat:.1f}%",
     )
     return nums
 
@@ -163,4 +151,7 @@ CHATTER = Stage(
     "{batch[censored]} never enter the basin in {num_steps} STE steps and {batch[diverged]} diverge; "
     "{chat_pct} are detected as chattering ({detector}). The example visits {n_cycle} distinct grid points "
     "in its last 64 steps ({example_switches_200_steps} cell switches in 200 steps).",
+    phrases=lambda nums: {
+        "chat_pct": "n/a" if nums["chatter_fraction"] is None else f"{100 * nums['chatter_fraction']:.1f}%"
+    },
 )
