@@ -112,9 +112,19 @@ def case_fields(shapes, *, step=(0.05, 1.0), size=12, s_range=(-20.0, 20.0), spr
     }
 
 
-def cases(shapes=((2, 1), (3, 2), (4, 1)), *, step=(0.05, 1.0), size: int = 12, ties: bool = False, **extra):
-    """A river case (a dict): :func:`case_fields` plus ``extra`` fields (name=strategy) of your own."""
-    return st.fixed_dictionaries({**case_fields(shapes, step=step, size=size, ties=ties), **extra})
+def cases(
+    shapes=((2, 1), (3, 2), (4, 1)),
+    *,
+    step=(0.05, 1.0),
+    size: int = 12,
+    s_range=(-20.0, 20.0),
+    spread=(0.0, 3.0),
+    ties: bool = False,
+    **extra,
+):
+    """A river case (a dict): :func:`case_fields` (same keywords) plus ``extra`` fields (name=strategy)."""
+    fields = case_fields(shapes, step=step, size=size, s_range=s_range, spread=spread, ties=ties)
+    return st.fixed_dictionaries({**fields, **extra})
 
 
 def wall_named(kind: str, basin_radius: float, kappa: float, mu: float = 0.0, *, power: float = 4.0):
