@@ -2,7 +2,9 @@ r"""Hypothesis strategies named after the objects they draw, for property tests 
 
 Each strategy takes keyword bounds and shrinks towards the simplest case (the smallest dimension, the
 first wall family, the flattest wall, the point on the river at s = 0). Everything is built by the
-engine's own constructors, in the default float dtype: float64 when ``jax_enable_x64`` is on.
+engine's own constructors, in the default float dtype at draw time: float64 when ``jax_enable_x64`` is on
+globally. A test that switches to float64 only inside ``with jax.enable_x64(True):`` should draw a
+:func:`cases` dict and build its objects inside that block (a wall drawn outside holds float32 numbers).
 
 Example (a property test; run it with pytest)::
 
