@@ -37,6 +37,8 @@ import jax
 import numpy as np
 from hypothesis import strategies as st
 
+from landscape.builders import WALLS
+
 __all__ = [
     "WALL_FAMILIES",
     "log_uniform",
@@ -53,7 +55,8 @@ __all__ = [
     "case_start",
 ]
 
-WALL_FAMILIES = ("quadratic", "softplus", "power", "exp")
+#: the wall families, in the order of the one registry of names (shrinking goes to the first)
+WALL_FAMILIES = tuple(WALLS)
 
 
 def log_uniform(lo, hi):
@@ -128,18 +131,14 @@ def cases(
 
 
 def wall_named(kind: str, basin_radius: float, kappa: float, mu: float = 0.0, *, power: float = 4.0):
-    """The wall of family ``kind`` (quadratic, softplus, power (exponent ``power``), exp): r_b, kappa, mu."""
-    from landscape import walls  # noqa: PLC0415
+    """The wall of family ``kind`` (quadratic, softplus, power (exponent ``power``), exp): r_b, kappa, mu.
 
-    if kind == "quadratic":
-        return walls.quadratic_wall(basin_radius, kappa, mu)
-    if kind == "softplus":
-        return walls.softplus_wall(basin_radius, kappa, mu)
-    if kind == "power":
-        return walls.power_wall(basin_radius, kappa, mu, power=power)
-    if kind == "exp":
-        return walls.exp_wall(basin_radius, kappa, mu)
-    raise ValueError(f"kind must be one of {WALL_FAMILIES}; got {kind!r}.")
+    Built by the one registry of wall names, :data:`landscape.builders.WALLS`.
+    """
+    if kind not in WALL_FAMILIES:
+        raise ValueError(f"kind must be one of {WALL_FAMILIES}; got {kind!r}.")
+    extra = {"power": power} if kind == "power" else {}
+    return WALLS[kind].build(basin_radius=basin_radius, kappa=kappa, mu=mu, **extra)
 
 
 def case_landscape(case, *, wall=None, drift: float = 0.0, k: int | None = None):
