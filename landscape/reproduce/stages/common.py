@@ -7,13 +7,18 @@ import xarray as xr
 
 from landscape.simulate.outcomes import recovery_summary
 
-__all__ = ["rounded", "batch_stats", "with_units", "recovery_summary"]
+__all__ = ["rounded", "percent", "batch_stats", "with_units", "recovery_summary"]
 
 
 def rounded(x, nd=3):
     """``x`` rounded to ``nd`` decimals as a float (None when not finite), for summary.json."""
     x = float(x)
     return None if not np.isfinite(x) else float(np.round(x, nd))
+
+
+def percent(x) -> str:
+    """A fraction as a percentage with one decimal ("n/a" when it is None), for a template's text."""
+    return "n/a" if x is None else f"{100 * x:.1f}%"
 
 
 def batch_stats(hit, div):

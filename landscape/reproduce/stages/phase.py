@@ -11,7 +11,7 @@ import numpy as np
 from landscape.plot import plot_phase_diagram
 from landscape.reproduce.phase_study import THEOREMS, phase_dataset
 from landscape.reproduce.stage import Stage
-from landscape.reproduce.stages.common import batch_stats, rounded
+from landscape.reproduce.stages.common import batch_stats, percent, rounded
 
 __all__ = ["PHASE"]
 
@@ -69,13 +69,10 @@ def _phase_numbers(cfg, dss):
     }
 
 
-def _pct(x):
-    return "n/a" if x is None else f"{100 * x:.1f}%"
-
-
 def _phase_phrases(nums):
     cert = nums["certificate"]
-    return {"coverage_pct": _pct(cert["coverage"]), "coverage_theorems_pct": _pct(cert["coverage_theorems"])}
+    return {"coverage_pct": percent(cert["coverage"]),
+            "coverage_theorems_pct": percent(cert["coverage_theorems"])}
 
 
 PHASE = Stage(

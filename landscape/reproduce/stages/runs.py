@@ -11,7 +11,7 @@ from landscape.chatter import chatter_monitor, chatters, cycle_points
 from landscape.plot import chattering_figure, compare, run_figure, run_view
 from landscape.reproduce import studies
 from landscape.reproduce.stage import Stage
-from landscape.reproduce.stages.common import batch_stats, rounded
+from landscape.reproduce.stages.common import batch_stats, percent, rounded
 
 __all__ = ["TRAJECTORY", "CHATTER"]
 
@@ -151,7 +151,5 @@ CHATTER = Stage(
     "{batch[censored]} never enter the basin in {num_steps} STE steps and {batch[diverged]} diverge; "
     "{chat_pct} are detected as chattering ({detector}). The example visits {n_cycle} distinct grid points "
     "in its last 64 steps ({example_switches_200_steps} cell switches in 200 steps).",
-    phrases=lambda nums: {
-        "chat_pct": "n/a" if nums["chatter_fraction"] is None else f"{100 * nums['chatter_fraction']:.1f}%"
-    },
+    phrases=lambda nums: {"chat_pct": percent(nums["chatter_fraction"])},
 )
