@@ -29,18 +29,9 @@ class PendingCheck:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.path.unlink(missing_ok=True)
-        cmd = [
-            sys.executable,
-            "-c",
-            "from landscape.cli import app; app()",
-            "check",
-            "--json",
-            str(self.path),
-        ]
-        if quick:
-            cmd.insert(4, "--quick")
-        self.cmd = cmd
-        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.cmd = [sys.executable, "-m", "landscape", "check", *(["--quick"] if quick else []), "--json",
+                    str(self.path)]
+        self.proc = subprocess.Popen(self.cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
     def result(self, timeout: float = 1800.0) -> dict:
         """Wait for the subprocess and return the parsed JSON (raise with its stderr if none was written)."""
