@@ -22,7 +22,7 @@ from landscape.testing import case_landscape, case_start, cases
 
 def twin_pair(seed, dim, k, rb=0.2, mu=0.3):
     walled = ls.random_river(jax.random.key(seed), dim, k, wall=ls.quadratic_wall(rb, 25.0, mu))
-    return walled, walled.replace(wall=ls.quadratic_wall(rb, 0.0, mu))
+    return walled, twin_of(walled)
 
 
 def twin_of(land):
