@@ -8,7 +8,7 @@ through them (20 %, offset up to 2 delta_perp). Cases are grouped by (d, wall, e
 landscapes, so each group compiles once.
 
 Each start gets ``landscape.certify_recovery``'s verdict *before* the simulation; then the engine runs it
-in float64 for ``horizon`` steps. Reported (:func:`landscape.reproduce.phase_study.certificate_record`):
+in float64 for ``horizon`` steps. Reported (:func:`landscape.studies.phase_study.certificate_record`):
 
 * ``false_certificates`` -- certified, but the run diverged, entered after ``t_bound``, or did not enter
   although ``t_bound`` was within the horizon (must be 0);
@@ -38,7 +38,7 @@ import jax.numpy as jnp
 import numpy as np
 
 import landscape as L
-from landscape.reproduce.phase_study import certificate_record
+from landscape.studies.phase_study import certificate_record
 
 __all__ = ["draw_group", "run", "main"]
 

@@ -7,10 +7,9 @@ whose deployed points Q(w_t) should re-enter the basin.
 """
 
 # the PTQ suite, the rivals of STE and chattering detection (submodules and their main names)
-from landscape import chatter, ptq, qat, simulate
-from landscape._checks import LandscapeError
+from landscape import ptq, qat, simulate
+from landscape._errors import LandscapeError
 from landscape.certify import RecoveryCertificate, certify_recovery
-from landscape.chatter import ChatterMonitor, chatter_monitor, detect_cycle
 from landscape.geometry import (
     Landscape,
     arc_river,
@@ -21,6 +20,15 @@ from landscape.geometry import (
     straight_river,
     wsd_river_valley,
 )
+from landscape.geometry.river import Lake, LinearDrift, ZeroDrift
+from landscape.geometry.valley import (
+    ValleyLandscape,
+    axis_aligned_valley,
+    valley_landscape,
+    valley_landscape_3d,
+    with_valley,
+)
+from landscape.geometry.walls import Wall, exp_wall, power_wall, quadratic_wall, softplus_wall
 from landscape.ptq import adaround, gptq, obq, oracle, proxy_minimizer, ptq_methods, rtn, stochastic_rounding
 from landscape.qat import (
     Optimizer,
@@ -63,17 +71,9 @@ from landscape.quantizers import (
     ternary,
     uniform_grid,
 )
-from landscape.river import Lake, LinearDrift, ZeroDrift
-from landscape.simulate import LossSurface, SaveAt, Trajectory, run, run_batch
+from landscape.simulate import LossSurface, SaveAt, Trajectory, chatter, run, run_batch
+from landscape.simulate.chatter import ChatterMonitor, chatter_monitor, detect_cycle
 from landscape.simulate.outcomes import recovery_stats, wilson_interval
-from landscape.valley import (
-    ValleyLandscape,
-    axis_aligned_valley,
-    valley_landscape,
-    valley_landscape_3d,
-    with_valley,
-)
-from landscape.walls import Wall, exp_wall, power_wall, quadratic_wall, softplus_wall
 
 __version__ = "0.2.0"
 
@@ -82,7 +82,7 @@ _LAZY = {
     "plot": ("landscape.plot", None),
     "sweep": ("landscape.sweep", None),
     "testing": ("landscape.testing", None),
-    "builders": ("landscape.builders", None),
+    "builders": ("landscape.registry", None),
     "explore": ("landscape.explore", "explore"),
     "linspace": ("landscape.sweep.spec", "linspace"),
     "logspace": ("landscape.sweep.spec", "logspace"),

@@ -33,7 +33,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from landscape import reduction, slices
-from landscape._checks import LandscapeError
+from landscape._errors import LandscapeError
 
 __all__ = ["RecoveryCertificate", "certify_recovery", "line_analysis", "VERDICTS"]
 
@@ -81,10 +81,9 @@ def _learning_rate(rule):
 def _landscape_case(landscape, quantizer, b_n=1, landscape_axis=None, quantizer_axis=None):
     """Per-row arrays of a covered case, or (None, why): normals (B, k, d), c0 (B, k), step and offset
     (B, d), drift slope (B,), river_dir (B, d); the wall (one, shared by the rows)."""
-    from landscape import walls
-    from landscape.geometry import Landscape
+    from landscape.geometry import Landscape, walls
+    from landscape.geometry.river import ConstantCenter, LinearDrift, ZeroDrift
     from landscape.quantizers.uniform import UniformGrid
-    from landscape.river import ConstantCenter, LinearDrift, ZeroDrift
 
     if not isinstance(landscape, Landscape) or not isinstance(landscape.center, ConstantCenter):
         return None, "landscape: the theorems cover straight rivers (constant centre)"

@@ -24,7 +24,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from landscape.chatter import Recurrence
+from landscape.simulate.chatter import Recurrence
 
 __all__ = [
     "LineReduction",
@@ -162,7 +162,7 @@ def _orbit_one(red: LineReduction, moves, r_b, budget, tol):
         hit = jnp.abs(values[k]) <= r_b
         out = (lam <= red.lam_lo) | (lam >= red.lam_hi)
         # a float 2-cycle: a candidate only (O(1) state in a traced loop); exact_orbit decides it with
-        # landscape.chatter.Recurrence in rational arithmetic
+        # landscape.simulate.chatter.Recurrence in rational arithmetic
         cyc = (t >= 2) & (lam == lam_prev2) & (lam != lam_prev)
         code = jnp.where(hit, 0, jnp.where(out, 2, jnp.where(cyc, 4, code)))
         stop = code >= 0
@@ -206,7 +206,7 @@ def rational_slope(wall):
     """
     from fractions import Fraction
 
-    from landscape import walls as _walls
+    from landscape.geometry import walls as _walls
 
     name = type(wall).__name__
     rb = Fraction(float(np.asarray(wall.basin_radius)))

@@ -35,7 +35,7 @@ import numpy as np
 
 import landscape as L
 from landscape.plot import anatomy_figure, contours, paper_style
-from landscape.reproduce.studies import anatomy_dataset
+from landscape.studies.figures_data import anatomy_dataset
 
 QUICK = os.environ.get("LANDSCAPE_QUICK", "0") == "1"
 N_MESH = 81 if QUICK else 201

@@ -30,8 +30,8 @@ import numpy as np
 
 import landscape as L
 from landscape.plot import plot_hessian_blindness, rtn_exit_figure
-from landscape.reproduce.ptq_study import blindness_dataset
-from landscape.reproduce.rtn_study import agreement, rtn_exit_dataset
+from landscape.studies.ptq_study import blindness_dataset
+from landscape.studies.rtn_study import agreement, rtn_exit_dataset
 
 QUICK = os.environ.get("LANDSCAPE_QUICK", "0") == "1"
 N_POINTS = 1000 if QUICK else 20000

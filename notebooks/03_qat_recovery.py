@@ -29,11 +29,11 @@ import jax
 import numpy as np
 
 import landscape as L
-from landscape.chatter import chatter_monitor, chatters
 from landscape.plot import plot_phase_diagram, run_figure
 from landscape.qat import default_rules
-from landscape.reproduce.phase_study import phase_dataset
-from landscape.reproduce.studies import rotated_case, rtn_failed_starts
+from landscape.simulate.chatter import chatter_monitor, chatters
+from landscape.studies.figures_data import rotated_case, rtn_failed_starts
+from landscape.studies.phase_study import phase_dataset
 
 QUICK = os.environ.get("LANDSCAPE_QUICK", "0") == "1"
 N_STARTS = 32 if QUICK else 512

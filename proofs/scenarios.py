@@ -17,7 +17,8 @@ import jax.numpy as jnp
 import numpy as np
 from hypothesis import strategies as st
 
-from landscape import geometry, laws, quantizers, testing, walls
+from landscape import geometry, laws, quantizers, testing
+from landscape.geometry import walls
 from proofs.core import Scenario, statement_constant, wall_of
 
 __all__ = ["Scenario", "SCENARIOS", "NSTEPS", "ETAS"]

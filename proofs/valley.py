@@ -9,7 +9,7 @@ then does (``docs/theory.md``, section S2V):
   the corners of :math:`w^*`'s cell has :math:`\lVert N e_\lambda\rVert` non-decreasing and
   :math:`\lVert E e_\lambda\rVert` non-increasing in :math:`\lambda`; at :math:`\lambda = 0` it is a
   least-:math:`\rho` corner. The more wall-free curvature, the larger the error the wall judges.
-* **S2V** (constructive, exact): on the planar valley (:mod:`landscape.valley_law`) with
+* **S2V** (constructive, exact): on the planar valley (:mod:`landscape.laws.valley`) with
   :math:`\lambda \ge \mu`, the exact proxy minimiser, GPTQ and OBQ put every trained point at least
   as far from the river as RTN does; with equidistributed residuals their exit probabilities are exact laws
   :math:`P_m(\varrho, R)`, non-decreasing in :math:`R` up to :math:`(1 - \varrho)_+` for the proxy

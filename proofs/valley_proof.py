@@ -4,7 +4,7 @@ Registered (one line each) in :data:`proofs.symbolic.STEPS` via :func:`steps` an
 :data:`proofs.certify.CERTIFICATES` via :func:`certificates`; the ``Step`` / ``Certificate`` types and
 ``prove`` are imported lazily so that those modules can import this one.
 
-Notation of the planar valley (:mod:`landscape.valley_law`): residual :math:`t \in [0,1]^2` of the cell,
+Notation of the planar valley (:mod:`landscape.laws.valley`): residual :math:`t \in [0,1]^2` of the cell,
 corner bits :math:`\beta`, :math:`\sigma = \beta_1 + \beta_2 - t_1 - t_2`,
 :math:`\tau = \beta_1 - \beta_2 - t_1 + t_2`, :math:`T = t_1 + t_2`, :math:`D = t_1 - t_2`,
 :math:`\varrho = \sqrt2 r_b/\Delta`.
@@ -170,9 +170,9 @@ def step_planar_gptq_limit_law():
 
 
 def step_planar_law_exact():
-    """landscape.valley_law in exact rationals: RTN = (1 - rho)^2, R = 1 gives RTN for every rule, least-rho
+    """landscape.laws.valley in exact rationals: RTN = (1 - rho)^2, R = 1 gives RTN for every rule, least-rho
     corner = (1 - 2 rho)_+, large R approaches both limits, and P is non-decreasing in R on a grid."""
-    from landscape.valley_law import exit_probability as law
+    from landscape.laws.valley import exit_probability as law
 
     ok = True
     rhos = [Fraction(i, 8) for i in range(0, 11)]

@@ -3,7 +3,7 @@
 * ``planar_valley`` (S2V): the planar valley with random mu, lambda/mu (both sides of 1, so that the
   assumption lambda >= mu can be breached), damping, r_b and Delta; 2000 trained points with uniform grid
   offsets; the engine's RTN, exact proxy minimiser, GPTQ and OBQ, and the least-rho corner (the oracle of
-  the wall alone). The exact laws are evaluated in ``prepare`` from :mod:`landscape.valley_law` with the
+  the wall alone). The exact laws are evaluated in ``prepare`` from :mod:`landscape.laws.valley` with the
   statement's ``rho_factor``, so a mutant of that constant changes the prediction.
 * ``valley_trade`` (S2L): a random valley at two curvatures lambda1, lambda2 (drawn in either order) and at
   0; one trained point on the floor, a grid with random per-coordinate steps and offsets; the undamped exact
@@ -20,9 +20,11 @@ import jax
 import numpy as np
 from hypothesis import strategies as st
 
-from landscape import quantizers, testing, valley_law, walls
+from landscape import quantizers, testing
+from landscape.geometry import walls
+from landscape.geometry.valley import valley_landscape, valley_landscape_3d
+from landscape.laws import valley as valley_law
 from landscape.ptq import gptq, obq, oracle, proxy_minimizer
-from landscape.valley import valley_landscape, valley_landscape_3d
 from proofs.core import statement_constant
 
 __all__ = ["scenarios", "N_PLANAR"]

@@ -5,7 +5,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from landscape._checks import LandscapeError
+from landscape._errors import LandscapeError
 from landscape.models.band import REL_TOL, abs_in_band, band_times, rel_in_band, window
 from landscape.models.blindness import blindness_terms
 from landscape.models.config import BridgeConfig

@@ -11,7 +11,7 @@ import pytest
 import landscape as L
 from landscape import reduction, slices
 from landscape.certify import VERDICTS, line_analysis
-from landscape.reproduce.phase_study import certificate_record
+from landscape.studies.phase_study import certificate_record
 
 HORIZON = 1000
 

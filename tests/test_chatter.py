@@ -10,8 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import landscape as L
-from landscape.chatter import chatter_monitor, chatters, cycle_size, detect_cycle, hash_points
 from landscape.qat import Rule, error_feedback, rule_value, ste
+from landscape.simulate.chatter import chatter_monitor, chatters, cycle_size, detect_cycle, hash_points
 
 
 def _planted(points, transient, reps):

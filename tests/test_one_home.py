@@ -8,13 +8,13 @@ import importlib
 
 import numpy as np
 
-from landscape import chatter, laws, reduction
-from landscape.experiments import ptq_failure
-from landscape.experiments import recovery as exp_recovery
+from landscape import laws, reduction
 from landscape.quantizers import cells
-from landscape.reproduce import phase_study, rtn_study, studies
 from landscape.reproduce.stages import common, phase, runs
-from landscape.simulate import outcomes
+from landscape.simulate import chatter, outcomes
+from landscape.studies import figures_data as studies
+from landscape.studies import phase_study, ptq_failure, rtn_study
+from landscape.studies import recovery as exp_recovery
 from proofs import certify, scenarios, symbolic
 
 

@@ -9,7 +9,7 @@ import jax.numpy as jnp
 import numpy as np
 
 import landscape as L
-from landscape.experiments.oscillation import two_cycle_case, two_cycle_outcomes
+from landscape.studies.oscillation import two_cycle_case, two_cycle_outcomes
 
 
 def test_dampening_gradient_is_ste_plus_pull_to_the_grid_point():

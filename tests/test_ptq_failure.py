@@ -14,9 +14,9 @@ from typer.testing import CliRunner
 
 import landscape as ls
 from landscape.cli import app
-from landscape.experiments.ptq_failure import rtn_exit_vs_theta
 from landscape.laws import rtn_exit_probability_2d
 from landscape.ptq import HESSIAN_METHODS, ptq_methods
+from landscape.studies.ptq_failure import rtn_exit_vs_theta
 from landscape.testing import case_landscape, case_start, cases
 
 

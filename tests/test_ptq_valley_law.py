@@ -14,9 +14,8 @@ import xarray as xr
 from typer.testing import CliRunner
 
 import landscape as ls
-from landscape import valley_law
 from landscape.cli import app
-from landscape.experiments import ptq_valley
+from landscape.laws import valley as valley_law
 from landscape.plots.lint import text_overlaps, unlabelled_axes
 from landscape.plots.valley import (
     draw_exit_vs_curvature,
@@ -25,8 +24,9 @@ from landscape.plots.valley import (
     plot_valley_failure,
 )
 from landscape.reproduce.figures import replot
-from landscape.reproduce.ptq_study import valley_twin_dataset
 from landscape.reproduce.stages.valley import prefixed, unprefixed
+from landscape.studies import ptq_valley
+from landscape.studies.ptq_study import valley_twin_dataset
 from proofs import valley_scenarios
 from proofs.falsify import attack, check_case
 from proofs.statements import by_id, mutants

@@ -12,7 +12,9 @@ from typer.testing import CliRunner
 
 import landscape as L
 from landscape.cli import app
-from landscape.experiments.recovery import (
+from landscape.manifest import load_manifest, save_dataset
+from landscape.qat import full_precision, ste
+from landscape.studies.recovery import (
     highdim_case,
     make_case,
     ptq_starts,
@@ -20,8 +22,6 @@ from landscape.experiments.recovery import (
     rotated2d_case,
     sweep,
 )
-from landscape.manifest import load_manifest, save_dataset
-from landscape.qat import full_precision, ste
 
 TINY = highdim_case(dim=32, k=2, n_points=40, num_steps=40, window=10, record_every=4, n_paths=4)
 

@@ -24,10 +24,10 @@ from landscape.reproduce import SUMMARY_SCHEMA, validate_summary
 from landscape.reproduce.config import ReproduceConfig
 from landscape.reproduce.figures import FIGURES, replot
 from landscape.reproduce.report import science_language
-from landscape.reproduce.rtn_study import agreement, rtn_exit_dataset
 from landscape.reproduce.runner import STAGES
 from landscape.reproduce.stage import Stage
 from landscape.reproduce.stages.proofs import check_dataset
+from landscape.studies.rtn_study import agreement, rtn_exit_dataset
 
 ENGINE_FIGURES = [
     "fig1_anatomy",

@@ -8,10 +8,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import landscape as ls
+from landscape.geometry.valley import ValleyLandscape
 from landscape.ptq import dense_hessian, hessian_factors, quadratic_proxy
 from landscape.ptq.hessian import reduced_landscape
 from landscape.testing import wall_named
-from landscape.valley import ValleyLandscape
 
 _hess = jax.jit(lambda land, x: land.hessian(x))
 

@@ -22,8 +22,8 @@ def register(app: typer.Typer) -> None:
         from rich.table import Table
 
         from landscape.commands._common import check_out_dir, out_console, say_reuse, working
-        from landscape.demo import DemoConfig, plot_demo, run_demo
         from landscape.manifest import manifest, write_json
+        from landscape.studies.demo import DemoConfig, plot_demo, run_demo
 
         state = check_out_dir(out, force=force, own=("demo.png", "demo.json"))
         console = out_console()

@@ -32,8 +32,8 @@ def register(app: typer.Typer) -> None:
         from rich.table import Table
 
         from landscape.commands._common import check_out_dir, fail, out_console, say_reuse, working
-        from landscape.experiments.ptq_failure import run_all
         from landscape.manifest import load_manifest, save_dataset
+        from landscape.studies.ptq_failure import run_all
 
         if family not in ("river", "valley", "all"):
             fail(f"--family must be one of river, valley, all; got {family!r}.")

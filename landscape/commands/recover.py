@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-CASES = ("rotated_2d", "random_river")  #: landscape.builders family names (older names: rotated2d, highdim)
+CASES = ("rotated_2d", "random_river")  #: landscape.registry family names (older names: rotated2d, highdim)
 
 
 def _fmt(x, spec="g") -> str:
@@ -36,11 +36,11 @@ def register(app: typer.Typer) -> None:
         """Recovery probability and median first hitting time T of every QAT rule on one case."""
         from rich.table import Table
 
-        from landscape._checks import LandscapeError
-        from landscape.builders import CASE_ALIASES
+        from landscape._errors import LandscapeError
         from landscape.commands._common import check_out_dir, out_console, say_reuse, working
-        from landscape.experiments.recovery import highdim_case, recovery_experiment, rotated2d_case
         from landscape.manifest import load_manifest, save_dataset, write_json
+        from landscape.registry import CASE_ALIASES
+        from landscape.studies.recovery import highdim_case, recovery_experiment, rotated2d_case
 
         case = CASE_ALIASES.get(case, case)
         if case not in CASES:

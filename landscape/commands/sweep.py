@@ -29,7 +29,7 @@ def register(app: typer.Typer) -> None:
         force: bool = typer.Option(False, "--force", help="Write into a non-empty --out of other content."),
     ) -> None:
         """Expand the grid, run it in vmapped, jitted, device-sharded chunks; write DIR/result.nc."""
-        from landscape._checks import LandscapeError
+        from landscape._errors import LandscapeError
         from landscape.commands._common import check_out_dir
         from landscape.sweep import load_config, process_settings, run_sweep
         from landscape.sweep.distributed import initialize, shutdown

@@ -26,7 +26,7 @@ import math
 
 import numpy as np
 
-from landscape._checks import LandscapeError
+from landscape._errors import LandscapeError
 
 __all__ = ["REL_TOL", "TAU_GRID", "WINDOW_FRACTION", "window", "rel_in_band", "abs_in_band", "band_times"]
 

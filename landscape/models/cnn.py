@@ -15,7 +15,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from landscape._checks import check_int_at_least
+from landscape._errors import check_int_at_least
 from landscape.models.data import digits
 from landscape.models.nets import CHECKPOINTS, Task, accuracy, cross_entropy, dense_init, train
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from landscape._checks import LandscapeError, check_int_at_least, check_positive
+from landscape._errors import LandscapeError, check_int_at_least, check_positive
 from landscape.models.quant import GRIDS, METHODS, check_bits
 from landscape.models.recovery import OPTIMIZERS, SCHEDULES
 

@@ -18,7 +18,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from landscape._checks import LandscapeError, check_int_at_least, check_positive
+from landscape._errors import LandscapeError, check_int_at_least, check_positive
 
 __all__ = ["Split", "MarkovChain", "digits", "markov_chain", "entropy_rate", "markov_language"]
 

@@ -14,7 +14,7 @@ from functools import partial
 import jax
 import jax.numpy as jnp
 
-from landscape._checks import check_int_at_least
+from landscape._errors import check_int_at_least
 
 __all__ = ["hvp", "dense_hessian", "top_eigenvalue"]
 

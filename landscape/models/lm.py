@@ -13,7 +13,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from landscape._checks import LandscapeError, check_int_at_least
+from landscape._errors import LandscapeError, check_int_at_least
 from landscape.models.data import entropy_rate, markov_chain, markov_language
 from landscape.models.nets import CHECKPOINTS, Task, cross_entropy, dense_init, dense_stack, train
 

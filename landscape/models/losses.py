@@ -22,7 +22,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from landscape._checks import LandscapeError
+from landscape._errors import LandscapeError
 from landscape.models.nets import accuracy, cross_entropy, flat_weights, with_weights
 
 __all__ = [

@@ -9,7 +9,7 @@ from __future__ import annotations
 import jax
 import numpy as np
 
-from landscape._checks import LandscapeError, check_int_at_least
+from landscape._errors import LandscapeError, check_int_at_least
 from landscape.models.data import digits
 from landscape.models.nets import CHECKPOINTS, Task, accuracy, cross_entropy, dense_init, dense_stack, train
 

@@ -31,7 +31,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from landscape._checks import LandscapeError
+from landscape._errors import LandscapeError
 from landscape.models.nets import flat_weights
 from landscape.quantizers import integer_grid
 

@@ -24,7 +24,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from landscape._checks import LandscapeError, check_int_at_least, check_positive
+from landscape._errors import LandscapeError, check_int_at_least, check_positive
 from landscape.models.losses import stack
 
 __all__ = ["OPTIMIZERS", "SCHEDULES", "KINDS", "QATConfig", "make_rule", "RunSpec", "run_specs"]

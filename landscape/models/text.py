@@ -19,7 +19,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from landscape._checks import check_int_at_least, check_positive
+from landscape._errors import check_int_at_least, check_positive
 
 __all__ = ["Corpus", "pydoc_corpus", "ngram_bits", "windows"]
 

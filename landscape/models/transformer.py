@@ -26,7 +26,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from landscape._checks import check_int_at_least
+from landscape._errors import check_int_at_least
 from landscape.models.data import Split
 from landscape.models.nets import (
     CHECKPOINTS,

@@ -14,7 +14,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.colors import LogNorm, Normalize
 
-from landscape._checks import LandscapeError
+from landscape._errors import LandscapeError
 from landscape.plot.style import OKABE_ITO
 
 __all__ = ["phase_diagram", "VALUE_LABELS"]

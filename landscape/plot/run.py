@@ -16,7 +16,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.lines import Line2D
 
-from landscape._checks import LandscapeError
+from landscape._errors import LandscapeError
 from landscape.plot.contours import contours, legend_handles
 from landscape.plot.labels import inequality, outcome_text, run_label
 from landscape.plot.style import COLORS, DOUBLE_COLUMN, OKABE_ITO, paper_style

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
-from landscape._checks import LandscapeError
+from landscape._errors import LandscapeError
 from landscape.plot.frame import evaluate, frame_for
 from landscape.plot.labels import optimizer_label, rule_label, run_label
 

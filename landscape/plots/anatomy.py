@@ -1,7 +1,7 @@
 """Contours of a 2-D mesh dataset with river, basin edge and grid, and the point styles of the PTQ figures.
 
 Figure 1 itself is :func:`landscape.plot.anatomy_figure`. :func:`draw_landscape_2d` draws an
-``xarray.Dataset`` made by ``landscape.reproduce.studies.anatomy_dataset`` or ``mesh_2d`` (or any
+``xarray.Dataset`` made by ``landscape.studies.figures_data.anatomy_dataset`` or ``mesh_2d`` (or any
 dataset with the same variables); it serves the river-blindness panels of figure 3:
 
 * coords ``x``, ``y`` (the mesh) and ``s`` (river samples);

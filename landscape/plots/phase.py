@@ -1,7 +1,7 @@
 """Figure 5: the dense phase diagram of STE recovery from RTN-failed points, with what is proved drawn on it.
 
 * :func:`phase_panel` (Axes-level: ``ax=None`` draws on a new figure, returns the Axes) colours the cells of
-  ``landscape.reproduce.phase_study.phase_dataset`` over (step / r_b, max flip / r_b) by one variable and
+  ``landscape.studies.phase_study.phase_dataset`` over (step / r_b, max flip / r_b) by one variable and
   draws the *proved region* (hatched: at least :data:`PROVED_LEVEL` of the cell's RTN-failed starts
   certified in advance by a theorem: K1, K1P or S5), the *refuted region* (at least half the starts
   refuted: an empty band or an exact cycle), the

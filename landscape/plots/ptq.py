@@ -1,6 +1,6 @@
 """Figure 3: Hessian blindness of second-order PTQ (figure 2 is :func:`landscape.plot.rtn_exit_figure`).
 
-* :func:`plot_hessian_blindness` draws ``landscape.reproduce.ptq_study.blindness_dataset``.
+* :func:`plot_hessian_blindness` draws ``landscape.studies.ptq_study.blindness_dataset``.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ def plot_hessian_blindness(ds):
 
     A dataset of ``landscape.reproduce.stages.valley`` (the planar valley, with ``vx_`` and ``pl_`` parts)
     is drawn by :func:`landscape.plots.valley.plot_valley_failure`; one of
-    ``landscape.reproduce.ptq_study.blindness_dataset`` (a 2-D river without valley curvature) by
+    ``landscape.studies.ptq_study.blindness_dataset`` (a 2-D river without valley curvature) by
     :func:`plot_river_blindness`.
     """
     if "vx_exit_pooled" in ds:

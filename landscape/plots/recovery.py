@@ -1,6 +1,6 @@
 """Figures 5, 6 and 7: STE recovery phase diagram, T against T_max, and the rule comparison.
 
-* :func:`plot_phase_diagram` draws ``landscape.reproduce.phase_study.phase_dataset`` (it lives in
+* :func:`plot_phase_diagram` draws ``landscape.studies.phase_study.phase_dataset`` (it lives in
   :mod:`landscape.plots.phase`, with the Axes-level :func:`~landscape.plots.phase.phase_panel`).
 * :func:`plot_tightness` draws a dataset with ``T`` and ``T_max`` per case (dim ``case``).
 * :func:`plot_rules` draws a dataset with ``recovery_prob``, its Wilson interval

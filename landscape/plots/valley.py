@@ -2,12 +2,12 @@
 
 Axes-level functions (``ax=None`` draws on a new figure; each returns its Axes; labels come from the data):
 
-* :func:`draw_valley_slice` -- one landscape of ``landscape.reproduce.ptq_study.valley_twin_dataset`` in
+* :func:`draw_valley_slice` -- one landscape of ``landscape.studies.ptq_study.valley_twin_dataset`` in
   the (w1, w2) plane: loss contours, the basin edge, the river (rho = 0) and the valley floor, the grid,
   w* and every method's q (methods on the same point are grouped in one label);
-* :func:`draw_exit_vs_curvature` -- ``landscape.experiments.ptq_valley.valley_exit``: exit fraction vs
+* :func:`draw_exit_vs_curvature` -- ``landscape.studies.ptq_valley.valley_exit``: exit fraction vs
   lambda/mu per method, 95 % Wilson intervals;
-* :func:`draw_planar_law` -- ``landscape.experiments.ptq_valley.planar_law``: the exact laws (lines) and
+* :func:`draw_planar_law` -- ``landscape.studies.ptq_valley.planar_law``: the exact laws (lines) and
   the simulation (markers, 95 % Wilson intervals) vs lambda/mu.
 
 :func:`plot_valley_failure` composes the four panels of figure 3 from one merged dataset (prefixes

@@ -2,7 +2,7 @@ r"""Post-training quantization: maps a trained point :math:`w^*` to a grid point
 
 Every method has the signature ``method(source, quantizer, w_star, key=None, **options) -> q``
 where ``source`` is a :class:`~landscape.geometry.Landscape` or a
-:class:`~landscape.valley.ValleyLandscape` (the Hessian is its exact Hessian at each row of
+:class:`~landscape.geometry.valley.ValleyLandscape` (the Hessian is its exact Hessian at each row of
 ``w_star``, through low-rank factors) or a ``(d, d)`` array ``H`` shared by the rows of a 2-D
 ``w_star`` (the layer setting of GPTQ). See ``docs/ptq.md`` for the objective each one
 minimises.

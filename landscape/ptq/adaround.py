@@ -25,7 +25,7 @@ import jax
 import jax.numpy as jnp
 import optax
 
-from landscape._checks import LandscapeError, check_int_at_least, check_positive
+from landscape._errors import LandscapeError, check_int_at_least, check_positive
 from landscape.ptq.hessian import (
     broadcast_quantizer,
     check_hessian,

@@ -31,7 +31,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from landscape._checks import LandscapeError, check_int_at_least, is_concrete
+from landscape._errors import LandscapeError, check_int_at_least, is_concrete
 from landscape.ptq.hessian import (
     broadcast_quantizer,
     check_damp,

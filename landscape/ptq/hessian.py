@@ -24,7 +24,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from landscape._checks import LandscapeError, check_finite, check_positive, is_concrete
+from landscape._errors import LandscapeError, check_finite, check_positive, is_concrete
 from landscape.geometry import Landscape
 
 __all__ = [
@@ -51,7 +51,7 @@ def reduced_landscape(landscape):
     """(L_red, P): L(w) = L_red(P w), P with orthonormal rows, L_red the same landscape in R^(rows of P).
 
     A landscape that knows its reduction says so through ``landscape.reduced()`` (e.g. a
-    :class:`~landscape.valley.ValleyLandscape`: P = [N; u; E]); a base :class:`Landscape` has
+    :class:`~landscape.geometry.valley.ValleyLandscape`: P = [N; u; E]); a base :class:`Landscape` has
     P = [N; u] and L_red in R^(k+1).
     """
     own = getattr(landscape, "reduced", None)

@@ -31,7 +31,7 @@ from functools import partial
 import jax
 import jax.numpy as jnp
 
-from landscape._checks import LandscapeError
+from landscape._errors import LandscapeError
 from landscape.ptq.hessian import (
     broadcast_quantizer,
     check_damp,

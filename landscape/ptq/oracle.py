@@ -26,7 +26,7 @@ from functools import partial
 import jax
 import jax.numpy as jnp
 
-from landscape._checks import LandscapeError, check_int_at_least
+from landscape._errors import LandscapeError, check_int_at_least
 from landscape.ptq.hessian import (
     broadcast_quantizer,
     check_w_star,

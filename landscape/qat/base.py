@@ -19,12 +19,13 @@ a new learning rate or clip range reuses the compiled driver.
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, ClassVar, NamedTuple
+from typing import Any, ClassVar
 
 import jax
 import numpy as np
 
-from landscape._checks import LandscapeError, is_concrete
+from landscape._errors import LandscapeError, is_concrete
+from landscape.geometry.probe import Probe
 from landscape.qat.optim import Optimizer, StaticOptimizer, as_optimizer, sgd
 
 __all__ = ["Rule", "rule_value", "static_field", "hyper_field", "Probe"]
@@ -72,15 +73,6 @@ def rule_value(cls):
 
     cls.__post_init__ = __post_init__
     return jax.tree_util.register_dataclass(cls)
-
-
-class Probe(NamedTuple):
-    """(loss, grad, rho, in_basin) of a point: what the driver computes once per step at q_t."""
-
-    loss: Any
-    grad: Any
-    rho: Any
-    in_basin: Any
 
 
 class Rule:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
-from landscape._checks import LandscapeError, check_positive, is_concrete
+from landscape._errors import LandscapeError, check_positive, is_concrete
 from landscape.qat.base import Rule, hyper_field, probe_of, rule_value
 from landscape.qat.optim import as_optimizer
 

@@ -25,7 +25,7 @@ import jax
 import numpy as np
 import optax
 
-from landscape._checks import LandscapeError, is_concrete
+from landscape._errors import LandscapeError, is_concrete
 
 __all__ = ["Optimizer", "Schedule", "StaticOptimizer", "as_optimizer", "sgd", "schedule", "optimizer"]
 

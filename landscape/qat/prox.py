@@ -14,7 +14,7 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 
-from landscape._checks import check_positive, is_concrete
+from landscape._errors import check_positive, is_concrete
 from landscape.qat.base import Rule, hyper_field, rule_value
 from landscape.qat.optim import as_optimizer
 

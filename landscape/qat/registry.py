@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from landscape._checks import LandscapeError
+from landscape._errors import LandscapeError
 from landscape.qat.base import Rule
 from landscape.qat.feedback import error_feedback, noise_injection
 from landscape.qat.lsq import lsq

@@ -12,7 +12,7 @@ updates :math:`w_{t+1} = w_t + \mathrm{tx}(g_t)` (:math:`-\eta g_t` for SGD):
 
 from __future__ import annotations
 
-from landscape._checks import check_positive, is_concrete
+from landscape._errors import check_positive, is_concrete
 from landscape.qat.base import Rule, hyper_field, probe_of, rule_value
 from landscape.qat.optim import as_optimizer
 

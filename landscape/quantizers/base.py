@@ -18,7 +18,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from landscape._checks import LandscapeError
+from landscape._errors import LandscapeError
 
 __all__ = ["Quantizer"]
 

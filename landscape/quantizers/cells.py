@@ -18,7 +18,7 @@ from typing import NamedTuple
 import jax.numpy as jnp
 import numpy as np
 
-from landscape._checks import LandscapeError, check_orthonormal_rows
+from landscape._errors import LandscapeError, check_orthonormal_rows
 
 __all__ = ["DeltaPerp", "delta_perp", "flip_size", "corner_bits", "cell_corners", "corner_code_bits",
            "MAX_ENUMERATE"]

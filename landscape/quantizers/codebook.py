@@ -10,7 +10,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from landscape._checks import LandscapeError, check_finite, check_int_at_least, check_positive
+from landscape._errors import LandscapeError, check_finite, check_int_at_least, check_positive
 from landscape.quantizers.base import Quantizer
 
 __all__ = [

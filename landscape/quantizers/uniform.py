@@ -15,7 +15,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from landscape._checks import LandscapeError, check_finite, check_int_at_least, check_positive, is_concrete
+from landscape._errors import LandscapeError, check_finite, check_int_at_least, check_positive, is_concrete
 from landscape.quantizers.base import Quantizer
 
 __all__ = ["UniformGrid", "uniform_grid", "integer_grid", "per_channel", "per_group",

@@ -30,7 +30,7 @@ class ReproduceConfig:
     rtn_ratios: tuple = (0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 3.5, 4.0)
     rtn_points: int = 2000
     rtn_basin_radius: float = 0.25
-    # figure 3: Hessian blindness on valleys (wall-free curvature lambda), landscape.valley
+    # figure 3: Hessian blindness on valleys (wall-free curvature lambda), landscape.geometry.valley
     valley_step: float = 0.2  # grid step; the basin radius below: step / r_b = 2
     valley_basin_radius: float = 0.1
     valley_kappa: float = 1e3  # a wall much steeper than the valley, so that the oracle stays inside

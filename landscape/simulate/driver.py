@@ -22,7 +22,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from landscape._checks import LandscapeError, check_finite, check_int_at_least, is_concrete
+from landscape._errors import LandscapeError, check_finite, check_int_at_least, is_concrete
 from landscape.geometry import SMALL_DIM
 from landscape.qat.base import Rule
 from landscape.simulate import parallel, xla

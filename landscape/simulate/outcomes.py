@@ -18,7 +18,7 @@ from typing import NamedTuple
 import numpy as np
 from scipy import stats as _st
 
-from landscape._checks import LandscapeError
+from landscape._errors import LandscapeError
 
 __all__ = [
     "RecoveryStats", "outcomes", "recovery_stats", "recovery_summary", "wilson_interval", "OUTCOME_CODES",

@@ -30,7 +30,7 @@ from typing import Any
 import jax
 import numpy as np
 
-from landscape._checks import LandscapeError, check_int_at_least
+from landscape._errors import LandscapeError, check_int_at_least
 
 __all__ = ["SaveAt", "Trajectory", "ROW_FIELDS"]
 

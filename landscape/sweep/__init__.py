@@ -58,12 +58,12 @@ def sweep(
 ):
     """Run a sweep and return its ``xarray.Dataset`` (one dimension per axis, plus ``seed`` and ``start``).
 
-    * ``landscape``: a family name of :data:`landscape.builders.FAMILIES` (``"rotated_2d"``,
+    * ``landscape``: a family name of :data:`landscape.registry.FAMILIES` (``"rotated_2d"``,
       ``"random_river"``, ``"meander"``, ...), a callable returning a Landscape (called with the
       parameters it names, and ``key`` from the seed if it takes one), or a Landscape;
-    * ``wall``: a name of :data:`landscape.builders.WALLS`, a callable, a Wall, or None (the landscape's
+    * ``wall``: a name of :data:`landscape.registry.WALLS`, a callable, a Wall, or None (the landscape's
       own); by default the quadratic wall when the landscape is a family name or a wall parameter is given;
-    * ``quantizer``: a name of :data:`landscape.builders.QUANTIZERS`, a callable or a quantizer;
+    * ``quantizer``: a name of :data:`landscape.registry.QUANTIZERS`, a callable or a quantizer;
     * ``ptq``: a method of ``landscape.ptq.ptq_methods`` (QAT starts at w* for RTN, at q0 otherwise);
     * ``rule``: a rule name (``landscape.qat.RULES``), a callable or a Rule; ``optimizer``: an optax
       factory (``optax.adam``), its name, or a ``landscape.optimizer(...)`` value;

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from landscape._checks import check_int_at_least
+from landscape._errors import check_int_at_least
 
 __all__ = ["micro_batch_size"]
 

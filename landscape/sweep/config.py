@@ -43,7 +43,7 @@ from typing import Annotated, Any
 import numpy as np
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 
-from landscape._checks import LandscapeError
+from landscape._errors import LandscapeError
 from landscape.sweep.rules import available_rules, get_rule
 
 __all__ = [
@@ -220,7 +220,7 @@ class _Section(_Model):
 
 
 class LandscapeSection(_Section):
-    """[landscape]: family (a name of landscape.builders.FAMILIES) and its parameters; s_range, spread."""
+    """[landscape]: family (a name of landscape.registry.FAMILIES) and its parameters; s_range, spread."""
 
     family: str
     s_range: tuple[float, float] = (-50.0, 50.0)
@@ -228,7 +228,7 @@ class LandscapeSection(_Section):
 
     @model_validator(mode="after")
     def _check(self):
-        from landscape.builders import CASE_ALIASES, FAMILIES  # noqa: PLC0415
+        from landscape.registry import CASE_ALIASES, FAMILIES  # noqa: PLC0415
 
         fam = CASE_ALIASES.get(self.family, self.family)
         if fam not in FAMILIES:
@@ -254,13 +254,13 @@ class LandscapeSection(_Section):
 
 
 class WallSection(_Section):
-    """[wall]: the valley profile phi (a name of landscape.builders.WALLS) and its parameters."""
+    """[wall]: the valley profile phi (a name of landscape.registry.WALLS) and its parameters."""
 
     profile: str = "quadratic"
 
     @model_validator(mode="after")
     def _check(self):
-        from landscape.builders import WALLS  # noqa: PLC0415
+        from landscape.registry import WALLS  # noqa: PLC0415
 
         if self.profile not in WALLS:
             raise ValueError(
@@ -271,13 +271,13 @@ class WallSection(_Section):
 
 
 class QuantizerSection(_Section):
-    """[quantizer]: kind (a name of landscape.builders.QUANTIZERS) and its parameters."""
+    """[quantizer]: kind (a name of landscape.registry.QUANTIZERS) and its parameters."""
 
     kind: str = "uniform"
 
     @model_validator(mode="after")
     def _check(self):
-        from landscape.builders import QUANTIZERS  # noqa: PLC0415
+        from landscape.registry import QUANTIZERS  # noqa: PLC0415
 
         if self.kind not in QUANTIZERS:
             raise ValueError(
@@ -296,7 +296,7 @@ class PTQSection(_Model):
 
     @model_validator(mode="after")
     def _check(self):
-        from landscape.builders import PTQ  # noqa: PLC0415
+        from landscape.registry import PTQ  # noqa: PLC0415
 
         for m in self.rule.values:
             if m not in PTQ:
@@ -315,7 +315,7 @@ class QATSection(_Model):
 
     @model_validator(mode="after")
     def _rules(self):
-        from landscape.builders import get_optimizer_factory  # noqa: PLC0415
+        from landscape.registry import get_optimizer_factory  # noqa: PLC0415
 
         _check_range("learning_rate", self.learning_rate, 0, open_low=True)
         _check_range("num_steps", self.num_steps, 1)

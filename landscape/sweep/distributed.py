@@ -13,7 +13,7 @@ from __future__ import annotations
 import dataclasses
 import os
 
-from landscape._checks import LandscapeError
+from landscape._errors import LandscapeError
 
 __all__ = ["ProcessSettings", "process_settings", "initialize", "barrier"]
 

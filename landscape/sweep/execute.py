@@ -31,7 +31,7 @@ import numpy as np
 from jax.sharding import Mesh, NamedSharding
 from jax.sharding import PartitionSpec as P
 
-from landscape._checks import LandscapeError
+from landscape._errors import LandscapeError
 from landscape.simulate import SaveAt, run
 from landscape.sweep.blocked import micro_batch_size
 from landscape.sweep.grid import Chunk, Grid

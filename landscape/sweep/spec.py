@@ -1,7 +1,7 @@
 r"""What a sweep computes, resolved: the parts of a case, the value of every parameter, the axes.
 
 A **case** is (landscape, wall, quantizer, PTQ method, rule with its optimizer, seed, trained start).
-Each *part* is built by a registry name (:mod:`landscape.builders`, :data:`landscape.qat.RULES`), a
+Each *part* is built by a registry name (:mod:`landscape.registry`, :data:`landscape.qat.RULES`), a
 callable taking some of the parameters by name, or a fixed value. A parameter given as a list, a
 NumPy array or :func:`linspace` / :func:`logspace` is an **axis** (a dimension of the result); a scalar
 is fixed. Each parameter is routed to the parts whose constructor takes it (by name); one that no part
@@ -21,8 +21,8 @@ from typing import Any
 import jax
 import numpy as np
 
-from landscape import builders as B
-from landscape._checks import LandscapeError
+from landscape import registry as B
+from landscape._errors import LandscapeError
 from landscape.sweep.config import Axis
 
 __all__ = ["linspace", "logspace", "Part", "SweepSpec", "make_spec", "RESERVED"]

@@ -188,7 +188,7 @@ class SweepStore:
 
 def coord_attrs(name: str) -> dict:
     """long_name and units of a sweep parameter (from the builders' registry)."""
-    from landscape.builders import PARAM_INFO  # noqa: PLC0415
+    from landscape.registry import PARAM_INFO  # noqa: PLC0415
 
     long, units = PARAM_INFO.get(name, (name.replace("_", " "), "1"))
     if name in ("rule", "optimizer", "ptq"):

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
-from landscape._checks import LandscapeError
+from landscape._errors import LandscapeError
 from landscape.simulate.outcomes import OUTCOME_CODES, outcomes, wilson_interval
 
 __all__ = ["summarize"]

@@ -232,7 +232,7 @@ def rules(draw, *, names=DEFAULT_RULES, learning_rate=(1e-3, 0.5), optimizers=("
 
     Shrinks to the first name with plain SGD.
     """
-    from landscape.builders import get_optimizer_factory  # noqa: PLC0415
+    from landscape.registry import get_optimizer_factory  # noqa: PLC0415
 
     name = draw(st.sampled_from(tuple(names)))
     lr = draw(st.floats(*_range("learning_rate", learning_rate), allow_nan=False))

@@ -37,7 +37,7 @@ import jax
 import numpy as np
 from hypothesis import strategies as st
 
-from landscape.builders import WALLS
+from landscape.registry import WALLS
 
 __all__ = [
     "WALL_FAMILIES",
@@ -133,7 +133,7 @@ def cases(
 def wall_named(kind: str, basin_radius: float, kappa: float, mu: float = 0.0, *, power: float = 4.0):
     """The wall of family ``kind`` (quadratic, softplus, power (exponent ``power``), exp): r_b, kappa, mu.
 
-    Built by the one registry of wall names, :data:`landscape.builders.WALLS`.
+    Built by the one registry of wall names, :data:`landscape.registry.WALLS`.
     """
     if kind not in WALL_FAMILIES:
         raise ValueError(f"kind must be one of {WALL_FAMILIES}; got {kind!r}.")

@@ -7,9 +7,10 @@ import numpy as np
 import landscape as L
 from landscape.plot import anatomy_figure, compare, rtn_exit_figure
 from landscape.plot.frame import frame_for
-from landscape.reproduce import rtn_study, studies
 from landscape.reproduce.stage import Stage
 from landscape.reproduce.stages.common import rounded, with_units
+from landscape.studies import figures_data as studies
+from landscape.studies import rtn_study
 
 __all__ = ["ANATOMY", "RTN_EXIT"]
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 import numpy as np
 
 from landscape.plot import plot_phase_diagram
-from landscape.reproduce.phase_study import THEOREMS, phase_dataset
 from landscape.reproduce.stage import Stage
 from landscape.reproduce.stages.common import batch_stats, percent, rounded
+from landscape.studies.phase_study import THEOREMS, phase_dataset
 
 __all__ = ["PHASE"]
 

@@ -1,7 +1,7 @@
 """Figures 6 and 7 as stages: measured T against the proof layer's T_max, and the QAT rules compared.
 
 Both read other areas of the project through their public functions (the proof layer's statement S5 and
-its case strategy; ``landscape.experiments.recovery``); when an area is absent the stage raises
+its case strategy; ``landscape.studies.recovery``); when an area is absent the stage raises
 :class:`~landscape.reproduce.stage.Missing`.
 """
 
@@ -92,7 +92,7 @@ _RULE_VARS = ["p_recover", "p_recover_lo", "p_recover_hi", "p_diverged", "T_q10"
 
 def _rules(cfg, key):
     """Recovery probability, T and outcomes per QAT rule on a 2-D and a high-dimensional case."""
-    rec = require("landscape.experiments.recovery")
+    rec = require("landscape.studies.recovery")
     default_rules = require("landscape.qat", "default_rules")
     cases = {
         "2-D, max f > 2 r_b": rec.rotated2d_case(n_points=cfg.rules_starts, seed=cfg.seed),
@@ -112,7 +112,7 @@ def _rules(cfg, key):
                 s[f"{a}_attr"] = (("scenario",), [float(ds.attrs[a])])
         parts.append(s)
     ds = xr.concat(parts, dim="scenario")
-    ds.attrs.update(source="landscape.experiments.recovery.recovery_experiment", T_interval="10-90%")
+    ds.attrs.update(source="landscape.studies.recovery.recovery_experiment", T_interval="10-90%")
     ds = ds.assign(
         {
             "recovery_prob": ds["p_recover"],
@@ -165,7 +165,7 @@ RULES = Stage(
     rules_figure,
     _rules_numbers,
     "The rules ({rules}) from the same RTN-failed starts of a 2-D case (max f > 2 r_b) and a "
-    "high-dimensional one (landscape.experiments.recovery.recovery_experiment); recovered, never-entered and "
+    "high-dimensional one (landscape.studies.recovery.recovery_experiment); recovered, never-entered and "
     "diverged runs are counted apart. {lines}",
     phrases=_rules_phrases,
 )

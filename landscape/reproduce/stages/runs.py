@@ -7,11 +7,11 @@ import jax.numpy as jnp
 import numpy as np
 
 import landscape as L
-from landscape.chatter import chatter_monitor, chatters, cycle_points
 from landscape.plot import chattering_figure, compare, run_figure, run_view
-from landscape.reproduce import studies
 from landscape.reproduce.stage import Stage
 from landscape.reproduce.stages.common import batch_stats, percent, rounded
+from landscape.simulate.chatter import chatter_monitor, chatters, cycle_points
+from landscape.studies import figures_data as studies
 
 __all__ = ["TRAJECTORY", "CHATTER"]
 
@@ -132,7 +132,7 @@ def _chatter_numbers(cfg, dss):
         num_steps=cfg.chatter_steps,
         never_in_basin_fraction=rounded((b["censored"] + b["diverged"]) / b["n"], 4) if b["n"] else None,
         chatter_fraction=None if chat is None else rounded(chat, 4),
-        detector="landscape.chatter.chatters (recurrent cycle of size >= 2 outside the basin)",
+        detector="landscape.simulate.chatter.chatters (recurrent cycle of size >= 2 outside the basin)",
         example_cycle_points=ds["cycle_points"].values.tolist(),
         n_cycle=int(ds.sizes["cycle"]),
         example_switches_200_steps=int(ds.attrs["switches"]),

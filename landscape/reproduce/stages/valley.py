@@ -1,10 +1,10 @@
 """Figure 3 as a stage: Hessian blindness, and the geometric failure of second-order PTQ on valleys.
 
-Panels (a, b): the planar valley (``landscape.valley.valley_landscape_3d``) with and without its wall;
+Panels (a, b): the planar valley (``geometry.valley.valley_landscape_3d``) with and without its wall;
 every second-order method returns the same ``q`` on both (the blindness), and with wall-free curvature
 ``lambda`` it returns a point outside the basin where RTN and the oracle are inside. Panel (c):
-``landscape.experiments.ptq_valley.valley_exit`` on random valleys. Panel (d): the exact planar law of
-``landscape.valley_law`` against simulation (``planar_law``). The three parts are one Dataset, the parts
+``landscape.studies.ptq_valley.valley_exit`` on random valleys. Panel (d): the exact planar law of
+``landscape.laws.valley`` against simulation (``planar_law``). The three parts are one Dataset, the parts
 (c) and (d) under the prefixes ``vx_`` and ``pl_`` (:func:`prefixed`, :func:`unprefixed`).
 """
 
@@ -46,8 +46,8 @@ def unprefixed(ds, prefix):
 def _blindness(cfg, key):
     """The planar twin, the random valleys' exit fractions and the planar law, merged into one Dataset."""
     require("landscape.ptq", "ptq_methods", "oracle", "proxy_minimizer")
-    valley_exit, planar_law = require("landscape.experiments.ptq_valley", "valley_exit", "planar_law")
-    from landscape.reproduce.ptq_study import valley_twin_dataset  # noqa: PLC0415
+    valley_exit, planar_law = require("landscape.studies.ptq_valley", "valley_exit", "planar_law")
+    from landscape.studies.ptq_study import valley_twin_dataset  # noqa: PLC0415
 
     rb, mu, kappa = cfg.valley_basin_radius, cfg.valley_mu, cfg.valley_kappa
     twin = valley_twin_dataset(cfg.valley_step, rb, kappa, mu, cfg.valley_picture_lambda, cfg.valley_points,
@@ -159,7 +159,7 @@ BLINDNESS = Stage(
     "lambda/mu = {separated}. Second-order PTQ does not rarely leave the basin once the Hessian at w* has "
     "curvature where no wall is: the proxy trades rounding error out of the curved directions into the "
     "cheap-looking walled ones. Panel (d): on the planar valley the exit probability of each method is an "
-    "exact law (exact polygon areas, landscape.valley_law); RTN's is (1 - rho)^2 = {planar_law[rtn_law]}, "
+    "exact law (exact polygon areas, landscape.laws.valley); RTN's is (1 - rho)^2 = {planar_law[rtn_law]}, "
     "the exact proxy minimiser's tends to 1 - rho = {planar_law[proxy_limit]} as lambda/mu grows "
     "(statement S2V of docs/theory.md), while a corner of the cell inside the basin always exists.",
     phrases=_blindness_phrases,

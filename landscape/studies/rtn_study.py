@@ -26,7 +26,7 @@ import xarray as xr
 
 import landscape as L
 from landscape import laws
-from landscape.reproduce.studies import _rtn_outside, sample_river
+from landscape.studies.figures_data import _rtn_outside, sample_river
 
 __all__ = ["simulate_rtn_exit", "rtn_exit_dataset", "agreement"]
 

@@ -6,7 +6,7 @@ parameters, each with a kind (float / int), a default, an allowed range, a long 
 a bad value is refused before any work with the parameter, its value and the range.
 
 ```python
-import landscape.builders as b
+import landscape.registry as b
 sorted(b.FAMILIES)            # anisotropic_river, arc, axis_aligned, meander, random_river, ...
 land = b.FAMILIES["rotated_2d"].build(theta=0.3)
 ```
@@ -21,8 +21,9 @@ from collections.abc import Callable
 import jax
 import numpy as np
 
-from landscape import geometry, quantizers, walls
-from landscape._checks import LandscapeError
+from landscape import geometry, quantizers
+from landscape._errors import LandscapeError
+from landscape.geometry import walls
 
 __all__ = [
     "Param",

@@ -6,7 +6,7 @@ Two measurements, on the rules :func:`landscape.oscillation_dampening` and
 * :func:`two_cycle_case` -- the exact 2-cycle of statement S6 (``docs/theory.md``): a 2-D river at angle
   theta whose centre sits half a cell off the grid, a wall slope chosen so that one STE step carries the
   latent from one outside grid point to the other and back; STE chatters forever.
-* :func:`oscillation_study` -- the recovery experiments (:mod:`landscape.experiments.recovery`, the 2-D
+* :func:`oscillation_study` -- the recovery experiments (:mod:`landscape.studies.recovery`, the 2-D
   ``rotated2d`` case with max flip > 2 r_b where STE chatters, and the ``highdim`` case where STE recovers),
   every rule wrapped by the chattering monitor; recovered, settled, chattering, stalled and diverged runs
   counted apart.
@@ -18,8 +18,8 @@ import numpy as np
 import xarray as xr
 
 import landscape as L
-from landscape.chatter import chatter_monitor, chatters
-from landscape.experiments import recovery as rec
+from landscape.simulate.chatter import chatter_monitor, chatters
+from landscape.studies import recovery as rec
 
 __all__ = ["two_cycle_case", "nagel_rules", "two_cycle_outcomes", "oscillation_study"]
 

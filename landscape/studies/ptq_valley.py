@@ -2,7 +2,7 @@ r"""The geometric failure of second-order PTQ on valleys with wall-free curvatur
 
 Three measurements, each an ``xarray.Dataset`` with the manifest in ``attrs["manifest"]``:
 
-* :func:`valley_exit` -- on :func:`landscape.valley.valley_landscape` (random N, u, E; Hessian at
+* :func:`valley_exit` -- on :func:`landscape.geometry.valley.valley_landscape` (random N, u, E; Hessian at
   :math:`w^*` equal to :math:`\mu N^\top N + \lambda E^\top E`), the exit fraction
   :math:`P(\rho(q) > r_b)` of every PTQ method (RTN, stochastic rounding, OBQ, GPTQ, AdaRound, the
   exact proxy minimiser for ``d <= 20``) and of the oracle, against
@@ -13,7 +13,7 @@ Three measurements, each an ``xarray.Dataset`` with the manifest in ``attrs["man
 * :func:`valley_recovery` -- STE from the starts that GPTQ put outside the basin (the latent starts at
   the GPTQ point, so that ``Q(w_0) = q_gptq``), with :func:`landscape.run_batch`; outcomes counted by
   :func:`landscape.simulate.outcomes.recovery_stats` (recovered / censored / diverged apart).
-* :func:`planar_law` -- the planar valley of :mod:`landscape.valley_law`: simulated exit fractions
+* :func:`planar_law` -- the planar valley of :mod:`landscape.laws.valley`: simulated exit fractions
   (trained points with uniformly random grid offsets, so the residual is uniform on the cell) next to
   the exact laws, against ``lambda_over_mu`` and ``step_over_rb``.
 """
@@ -29,15 +29,15 @@ import jax.numpy as jnp
 import numpy as np
 import xarray as xr
 
-from landscape import valley_law
-from landscape._checks import LandscapeError, check_int_at_least, check_positive
+from landscape._errors import LandscapeError, check_int_at_least, check_positive
+from landscape.geometry.valley import valley_landscape, valley_landscape_3d
+from landscape.geometry.walls import quadratic_wall
+from landscape.laws import valley as valley_law
 from landscape.manifest import manifest
 from landscape.ptq import SMALL_DIM_METHODS, oracle, ptq_methods
 from landscape.quantizers import uniform_grid
 from landscape.simulate import SaveAt, run_batch
 from landscape.simulate.outcomes import recovery_stats, wilson_interval
-from landscape.valley import valley_landscape, valley_landscape_3d
-from landscape.walls import quadratic_wall
 
 __all__ = ["VALLEY_METHODS", "valley_methods", "valley_exit", "valley_recovery", "planar_law"]
 

@@ -9,7 +9,7 @@ rate :math:`\eta` (plain SGD) and a number of steps. :func:`recovery_experiment`
 2. applies PTQ (``"rtn"``, ``"gptq"`` or any ``fn(landscape, quantizer, w_stars) -> q``) and marks
    the *failed* points, :math:`\rho(q) > r_b`;
 3. runs every rule from every sampled point (fixed batch shape, so one compilation serves every
-   cell of a sweep), each wrapped by :func:`landscape.chatter.chatter_monitor`;
+   cell of a sweep), each wrapped by :func:`landscape.simulate.chatter.chatter_monitor`;
 4. returns an ``xarray.Dataset`` (dims ``rule``, ``start``, ``t``) whose statistics are taken over
    the failed starts only, with the manifest in ``attrs``.
 
@@ -51,12 +51,12 @@ import numpy as np
 import xarray as xr
 
 from landscape import geometry, quantizers, simulate
-from landscape._checks import LandscapeError, check_int_at_least, check_positive
-from landscape.chatter import chatter_monitor, chatters, cycle_size
+from landscape._errors import LandscapeError, check_int_at_least, check_positive
+from landscape.geometry.walls import quadratic_wall
 from landscape.manifest import manifest
 from landscape.qat.registry import default_rules
+from landscape.simulate.chatter import chatter_monitor, chatters, cycle_size
 from landscape.simulate.outcomes import OUTCOME_CODES, outcomes, wilson_interval
-from landscape.walls import quadratic_wall
 
 __all__ = [
     "RecoveryConfig",

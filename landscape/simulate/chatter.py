@@ -37,7 +37,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from landscape._checks import LandscapeError, check_int_at_least
+from landscape._errors import LandscapeError, check_int_at_least
 from landscape.qat.base import Rule, rule_value, static_field
 
 __all__ = ["CycleReport", "detect_cycle", "chatter_monitor", "ChatterMonitor", "chatters", "cycle_size",

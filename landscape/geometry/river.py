@@ -22,7 +22,7 @@ import dataclasses
 import jax
 import jax.numpy as jnp
 
-from landscape._checks import LandscapeError, check_finite, check_positive
+from landscape._errors import LandscapeError, check_finite, check_positive
 
 __all__ = [
     "ConstantCenter",

@@ -18,7 +18,7 @@ import dataclasses
 import jax
 import jax.numpy as jnp
 
-from landscape._checks import LandscapeError, check_positive
+from landscape._errors import LandscapeError, check_positive
 
 __all__ = [
     "Wall",

@@ -17,7 +17,7 @@ import xarray as xr
 
 import landscape as L
 from landscape.reproduce.stage import require
-from landscape.reproduce.studies import _inside, _loss_rho, mesh_2d, sample_river
+from landscape.studies.figures_data import _inside, _loss_rho, mesh_2d, sample_river
 
 __all__ = ["blindness_dataset", "METHODS"]
 

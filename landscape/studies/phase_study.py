@@ -21,7 +21,7 @@ import numpy as np
 import xarray as xr
 
 import landscape as L
-from landscape.river import ConstantCenter
+from landscape.geometry.river import ConstantCenter
 from landscape.simulate.outcomes import OUTCOME_CODES, outcomes
 
 __all__ = ["alpha_normal", "phase_dataset", "delta_perp_alpha", "certificate_record", "THEOREMS"]

@@ -12,7 +12,7 @@ import numpy as np
 import xarray as xr
 
 import landscape as L
-from landscape._checks import LandscapeError
+from landscape._errors import LandscapeError
 from landscape.ptq import oracle
 
 

@@ -21,7 +21,7 @@ import mpmath
 import numpy as np
 from scipy import stats
 
-from landscape._checks import LandscapeError, check_positive
+from landscape._errors import LandscapeError, check_positive
 
 __all__ = [
     "rtn_exit_probability",

@@ -1,6 +1,6 @@
 r"""Exact exit laws of PTQ on the planar valley (statement S2V of ``docs/theory.md``).
 
-The **planar valley** is :func:`landscape.valley.valley_landscape_3d` at :math:`\theta = \pi/4`: in
+The **planar valley** is :func:`landscape.geometry.valley.valley_landscape_3d` at :math:`\theta = \pi/4`: in
 the :math:`(w_1, w_2)` plane the walled normal is :math:`n = (1, 1)/\sqrt2` and the wall-free curved
 direction :math:`e = (-1, 1)/\sqrt2`, the diagonals of the grid's square cells (step :math:`\Delta`
 on both coordinates); :math:`u = e_3`. For a trained point on the river and the valley floor write

@@ -29,13 +29,13 @@ import numpy as np
 import xarray as xr
 
 from landscape import laws
-from landscape._checks import LandscapeError, check_int_at_least, check_positive
+from landscape._errors import LandscapeError, check_int_at_least, check_positive
 from landscape.geometry import random_river, rotated_river_2d
+from landscape.geometry.walls import quadratic_wall
 from landscape.manifest import manifest
 from landscape.ptq import SMALL_DIM_METHODS, oracle, ptq_methods
 from landscape.ptq.hessian import dense_hessian, quadratic_proxy
 from landscape.quantizers import uniform_grid
-from landscape.walls import quadratic_wall
 
 __all__ = [
     "rtn_exit_vs_step",
@@ -238,8 +238,8 @@ def run_all(quick: bool = False, seed: int = 0, family: str = "all", valley: dic
     """The measurements (quick: small sizes, one seed, seconds); name -> Dataset.
 
     ``family``: "river" (the RTN exit laws and the walled/wall-free pair), "valley" (the valley family of
-    :mod:`landscape.experiments.ptq_valley`: exit fractions, STE recovery from GPTQ failures, the planar
-    law) or "all". ``valley``: keyword overrides of :func:`~landscape.experiments.ptq_valley.valley_exit`
+    :mod:`landscape.studies.ptq_valley`: exit fractions, STE recovery from GPTQ failures, the planar
+    law) or "all". ``valley``: keyword overrides of :func:`~landscape.studies.ptq_valley.valley_exit`
     (e.g. ``dim=4096, ms=(16,), n_points=64``).
     """
     if family not in ("river", "valley", "all"):
@@ -251,7 +251,7 @@ def run_all(quick: bool = False, seed: int = 0, family: str = "all", valley: dic
 
 
 def _valley_all(quick: bool, seed: int, overrides: dict) -> dict[str, xr.Dataset]:
-    from landscape.experiments import ptq_valley as pv
+    from landscape.studies import ptq_valley as pv
 
     seeds = (seed,) if quick else (seed, seed + 1, seed + 2)
     if quick:

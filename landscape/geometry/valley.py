@@ -22,8 +22,10 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from landscape._checks import LandscapeError, check_finite, check_int_at_least, check_positive, check_shape
-from landscape.geometry import Landscape, matvec, rmatvec, straight_river
+from landscape._errors import LandscapeError, check_finite, check_int_at_least, check_positive, check_shape
+from landscape.geometry.families import straight_river
+from landscape.geometry.landscape import Landscape, matvec, rmatvec
+from landscape.geometry.probe import Probe
 
 __all__ = [
     "ValleyLandscape",
@@ -117,8 +119,6 @@ class ValleyLandscape:
 
     def probe(self, w):
         """(L(w), grad L(w), rho(w), rho(w) <= r_b); closed-form gradient: base + E^T (lambda (E w - b))."""
-        from landscape.qat.base import Probe  # the probe type lives with the rule contract
-
         p = self.base.probe(w)
         r = self.valley_residual(w)
         lr = self.valley_curvature * r
@@ -253,7 +253,7 @@ def valley_landscape_3d(theta: float = np.pi / 4, wall=None, curvature=1.0, *, o
                         river_loss=None) -> ValleyLandscape:
     """d = 3: walled n = (cos t, sin t, 0), curved e = (-sin t, cos t, 0), u = e_3 (picture: the w1-w2 plane).
 
-    At theta = pi/4 this is the planar valley of :mod:`landscape.valley_law` (n and e along the diagonals of
+    At theta = pi/4 this is the planar valley of :mod:`landscape.laws.valley` (n and e along the diagonals of
     the grid's cells in the (w1, w2) plane).
     """
     check_finite("theta", theta)

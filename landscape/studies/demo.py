@@ -17,11 +17,11 @@ import jax.numpy as jnp
 import numpy as np
 
 from landscape.geometry import random_river, rotated_river_2d
+from landscape.geometry.walls import quadratic_wall
 from landscape.qat import ste
 from landscape.quantizers import delta_perp, flip_size, uniform_grid
 from landscape.simulate import run, run_batch
 from landscape.simulate.outcomes import recovery_stats
-from landscape.walls import quadratic_wall
 
 __all__ = ["DemoConfig", "CaseResult", "run_case", "run_demo", "plot_demo"]
 

@@ -1,1 +1,0 @@
-"""Experiments: measured quantities of the theory, returned as xarray Datasets with a manifest."""
