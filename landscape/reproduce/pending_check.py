@@ -6,6 +6,7 @@ run in their own process while the figures are drawn, and the stage reads the JS
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import subprocess
 import sys
@@ -15,11 +16,8 @@ __all__ = ["check_registered", "PendingCheck"]
 
 
 def check_registered() -> bool:
-    """Whether the ``landscape check`` command (the proof layer's checker) is registered in the CLI."""
-    from landscape.cli import app  # noqa: PLC0415
-
-    names = {c.name or (c.callback.__name__ if c.callback else "") for c in app.registered_commands}
-    return "check" in names
+    """Whether the proof layer (the ``proofs`` package behind ``landscape check``) can be imported."""
+    return importlib.util.find_spec("proofs") is not None
 
 
 class PendingCheck:

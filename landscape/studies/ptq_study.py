@@ -16,7 +16,8 @@ import numpy as np
 import xarray as xr
 
 import landscape as L
-from landscape.reproduce.stage import require
+from landscape.ptq import oracle as ptq_oracle
+from landscape.ptq import ptq_methods
 from landscape.studies.figures_data import _inside, _loss_rho, mesh_2d, sample_river
 
 __all__ = ["blindness_dataset", "METHODS"]
@@ -38,8 +39,7 @@ def blindness_dataset(
     cases, theta, step, basin_radius, kappa, mu, n_points, key, *, n_mesh=121
 ) -> xr.Dataset:
     """Exit rates and identical-choice rates of each PTQ method, walled vs wall-free, per (d, k) case."""
-    ptq = require("landscape.ptq", "ptq_methods", "oracle")
-    methods, oracle = ptq
+    methods, oracle = ptq_methods, ptq_oracle
     qz = L.uniform_grid(step)
     labels, exit_rate, same, n_ok = [], [], [], []
     example = None
@@ -135,8 +135,7 @@ def _planar(basin_radius, kappa, mu, lam, center=None, offset=0.0):
 
 
 def _methods_on(land, quant, w, key):
-    methods = require("landscape.ptq", "ptq_methods")
-    qs = {m: np.asarray(methods[m](land, quant, w, key=key)) for m in VALLEY_METHODS}
+    qs = {m: np.asarray(ptq_methods[m](land, quant, w, key=key)) for m in VALLEY_METHODS}
     qs["oracle"] = np.asarray(L.oracle(land, quant, w).q)
     return qs
 
