@@ -54,7 +54,7 @@ from landscape import geometry, quantizers, simulate
 from landscape._errors import LandscapeError, check_int_at_least, check_positive
 from landscape.geometry.walls import quadratic_wall
 from landscape.manifest import manifest
-from landscape.qat.registry import default_rules
+from landscape.registry import default_rules
 from landscape.simulate.chatter import chatter_monitor, chatters, cycle_size
 from landscape.simulate.outcomes import OUTCOME_CODES, outcomes, wilson_interval
 
@@ -354,7 +354,7 @@ def sweep(base: RecoveryConfig, axis: str, values, rules: Callable | None = None
 
     ``axis`` in SWEEP_AXES: step_over_rb (Delta / r_b), flip_over_rb (max_j f_j / r_b, by scaling
     Delta), kappa, learning_rate, drift, dim, k. ``rules(learning_rate) -> {name: Rule}``
-    (default :func:`~landscape.qat.default_rules`). Also records per cell the PTQ failure rate,
+    (default :func:`~landscape.registry.default_rules`). Also records per cell the PTQ failure rate,
     max flip/r_b and step/r_b.
     """
     if axis not in SWEEP_AXES:

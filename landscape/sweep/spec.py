@@ -1,7 +1,7 @@
 r"""What a sweep computes, resolved: the parts of a case, the value of every parameter, the axes.
 
 A **case** is (landscape, wall, quantizer, PTQ method, rule with its optimizer, seed, trained start).
-Each *part* is built by a registry name (:mod:`landscape.registry`, :data:`landscape.qat.RULES`), a
+Each *part* is built by a registry name (:mod:`landscape.registry`, :data:`landscape.registry.RULES`), a
 callable taking some of the parameters by name, or a fixed value. A parameter given as a list, a
 NumPy array or :func:`linspace` / :func:`logspace` is an **axis** (a dimension of the result); a scalar
 is fixed. Each parameter is routed to the parts whose constructor takes it (by name); one that no part
@@ -146,8 +146,9 @@ def _optimizer_hyper(names) -> set:
 
 def _rule_part(rule, optimizer, rule_names, opt_values) -> Part:
     """The rule part: by registry name (with learning_rate, optimizer, options), a callable, or a Rule."""
-    from landscape.qat import Optimizer, Rule, get_rule  # noqa: PLC0415
-    from landscape.qat.registry import _ALIASES, RULES  # noqa: PLC0415
+    from landscape.qat import Optimizer, Rule  # noqa: PLC0415
+    from landscape.registry import RULE_ALIASES as _ALIASES  # noqa: PLC0415
+    from landscape.registry import RULES, get_rule  # noqa: PLC0415
 
     if isinstance(rule, Rule):
 
