@@ -251,13 +251,14 @@ RULES = {
 }  # fmt: skip
 #: other spellings of rule names (the factories' names)
 RULE_ALIASES = {
-    "full_precision": "fp", "ptq_ste": "ptq+ste", "prox_connect": "proxconnect", "binary_connect": "binaryconnect",
-    "error_feedback": "ef", "noise_injection": "noise", "oscillation_dampening": "dampen",
-    "iterative_freezing": "freeze",
+    "full_precision": "fp", "ptq_ste": "ptq+ste", "prox_connect": "proxconnect",
+    "binary_connect": "binaryconnect", "error_feedback": "ef", "noise_injection": "noise",
+    "oscillation_dampening": "dampen", "iterative_freezing": "freeze",
 }  # fmt: skip
 #: the rows of the recovery tables (:func:`default_rules`)
 RULE_NAMES = (
-    "fp", "ste", "clipped_ste", "lsq", "proxconnect", "binaryconnect", "ef", "ef(beta=0.5)", "noise", "ptq+ste"
+    "fp", "ste", "clipped_ste", "lsq", "proxconnect", "binaryconnect", "ef", "ef(beta=0.5)", "noise",
+    "ptq+ste",
 )  # fmt: skip
 
 

@@ -142,7 +142,7 @@ def _rules_numbers(cfg, dss):
             for r in ds["rule"].values
         }
         scen[str(sc)] = row | {"n_failed": int(ds["n_failed"].sel(scenario=sc))}
-    rules = ", ".join(cfg.rules_subset) if cfg.rules_subset else "every rule of landscape.registry.default_rules"
+    rules = ", ".join(cfg.rules_subset) if cfg.rules_subset else "every rule of landscape.default_rules"
     return {"scenarios": scen, "rules": rules}
 
 
