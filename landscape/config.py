@@ -159,18 +159,19 @@ def _scalars(value):
         yield value
 
 
-def _message(err: ValidationError, owner: str) -> str:
+def _message(err: ValidationError, owner: type) -> str:
     lines = []
     for e in err.errors():
-        key = ".".join(str(p) for p in e["loc"]) or "(top level)"
+        key = ".".join(str(p) for p in e["loc"])
         msg = e["msg"].removeprefix("Value error, ")
         if e["type"] == "extra_forbidden":
-            lines.append(f"{owner} takes no parameter {key!r} (got {e.get('input')!r}).")
-        elif e["type"] == "value_error":
-            lines.append(msg if msg.startswith(key.split(".")[-1]) else f"{key}: {msg}")
+            allowed = ", ".join(owner.model_fields)
+            lines.append(f"unknown parameter {key!r} (got {e.get('input')!r}); it takes {allowed}.")
+        elif e["type"] == "value_error":  # a record's or a validator's message names the field itself
+            lines.append(msg)
         else:
-            lines.append(f"{key}: {msg.lower()}; got {e.get('input')!r}.")
-    return f"{owner}: " + " ".join(lines)
+            lines.append(f"{key or 'input'}: {msg[:1].lower() + msg[1:]}; got {e.get('input')!r}.")
+    return f"{owner.__name__}: " + " ".join(lines)
 
 
 class Record(BaseModel):
@@ -182,7 +183,7 @@ class Record(BaseModel):
         try:
             super().__init__(**data)
         except ValidationError as err:
-            raise LandscapeError(_message(err, type(self).__name__)) from None
+            raise LandscapeError(_message(err, type(self))) from None
 
     @model_validator(mode="after")
     def _check_records(self):
