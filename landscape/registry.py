@@ -168,9 +168,9 @@ _WALL = {"basin_radius": 0.25, "kappa": 10.0, "mu": 0.0}
 #: ``theorems_cover``, ``rational_slope()``)
 WALLS = {
     "quadratic": _b("quadratic", walls.quadratic_wall, _WALL, "flat-bottom quadratic wall"),
-    "softplus": _b("softplus", walls.softplus_wall, _WALL, "smooth softplus wall (tau = r_b / 10)"),
+    "softplus": _b("softplus", walls.softplus_wall, {**_WALL, "tau": None}, "smooth softplus wall"),
     "power": _b("power", walls.power_wall, {**_WALL, "power": 4.0}, "flat-bottom power wall"),
-    "exp": _b("exp", walls.exp_wall, _WALL, "flat-bottom exponential wall (tau = r_b)"),
+    "exp": _b("exp", walls.exp_wall, {**_WALL, "tau": None}, "flat-bottom exponential wall"),
 }
 
 #: river losses ell(s): name -> Builder (the families above set the river's shape c(s))

@@ -293,7 +293,7 @@ def make_spec(
         if isinstance(s, bool) or not isinstance(s, int) or s < 1:
             raise LandscapeError(f"num_steps must be an integer >= 1 (or a list of them); got {s!r}.")
 
-    wall_params = {"basin_radius", "kappa", "mu", "power", "tau"}
+    wall_params = {n for b in B.WALLS.values() for n in b.params}  # every registered wall's parameters
     if isinstance(wall, str) and wall == "default":
         wall = "quadratic" if (isinstance(landscape, str) or wall_params & set(params)) else None
     parts = {"landscape": _landscape_part(landscape)}
@@ -336,11 +336,11 @@ def make_spec(
 def _check_ranges(parts, values) -> None:
     """Each value of a registry part's parameter checked against its range (before any work)."""
     regs = {"landscape": B.FAMILIES, "wall": B.WALLS, "quantizer": B.QUANTIZERS}
-    for role, p in parts.items():
-        reg = regs.get(role)
-        if reg is None or p.label not in reg:
-            continue
-        for n, prm in reg[p.label].params.items():
+    entries = [(regs[r][p.label], True) for r, p in parts.items() if r in regs and p.label in regs[r]]
+    names = [B.RULE_ALIASES.get(n, n) for n in (values["rule"].values if "rule" in values else ())]
+    entries += [(B.RULES[n], False) for n in names if n in B.RULES]
+    for entry, strict in entries:  # rules too: learning_rate and each numeric option against its record
+        for n, prm in entry.params.items():
             if n in values:
                 for v in values[n].values:
-                    prm.check(n, v)
+                    (prm.check if strict else prm.check_concrete)(n, v)
