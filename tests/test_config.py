@@ -23,7 +23,7 @@ def test_a_record_field_is_checked_with_the_registrys_message():
     assert Case().kappa == 10.0 and Case(num_steps=3).num_steps == 3
     with pytest.raises(L.LandscapeError, match=r"Case: kappa must lie in \[0, inf\]; got -1.0"):
         Case(kappa=-1.0)
-    with pytest.raises(L.LandscapeError, match=r"step must lie in \(0, inf\]; got 0.0"):
+    with pytest.raises(L.LandscapeError, match=r"Case: steps must lie in \(0, inf\]; got 0.0"):
         Case(steps=(0.1, 0.0))  # every element of a tuple field
     with pytest.raises(L.LandscapeError, match="num_steps must lie in"):
         Case(num_steps=0)
@@ -93,3 +93,20 @@ def test_recover_takes_the_learning_rate_and_optimizer(tmp_path):
     assert man["config"]["case"] == "rotated_2d"
     bad = CliRunner().invoke(app, ["recover", "--case", "rotated_2d", "--optimizer", "adamx"])
     assert bad.exit_code != 0 and "optimizer" in bad.output
+
+
+def test_reproduce_config_composes_stage_records_and_keeps_the_flat_manifest():
+    from landscape.reproduce.config import AnatomyStage, ReproduceConfig
+
+    q, f = ReproduceConfig.quick_config(0), ReproduceConfig.full_config(0)
+    assert isinstance(q.anatomy, AnatomyStage) and q.anatomy_theta == q.anatomy.theta == 0.5
+    assert q.rtn_dks == ((64, 1), (64, 4), (256, 8)) and f.rtn.dks[-1] == (1024, 16)
+    flat = q.as_dict()  # the manifest's config: the former dataclass's flat keys, in its order
+    assert list(flat)[:5] == ["quick", "seed", "anatomy_theta", "anatomy_step", "anatomy_basin_radius"]
+    assert len(flat) == 44 and flat["check_quick"] is True and flat["bridge_model"] == "digits-mlp"
+    assert ReproduceConfig(**flat) == q  # the flat names construct the same record
+    assert f.replace(seed=1).as_dict() == {**f.as_dict(), "seed": 1}
+    with pytest.raises(L.LandscapeError, match=r"basin_radius must lie in \(0, inf\]; got 0.0"):
+        ReproduceConfig(chatter_basin_radius=0.0)
+    with pytest.raises(L.LandscapeError, match="unknown parameter 'thta'"):
+        ReproduceConfig(anatomy_thta=0.1)
