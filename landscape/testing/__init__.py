@@ -41,7 +41,7 @@ import numpy as np
 from hypothesis import strategies as st
 
 import landscape as _ls
-from landscape.registry import QUANTIZERS
+from landscape.registry import QUANTIZERS, WALLS
 from landscape.testing.cases import (
     WALL_FAMILIES,
     case_fields,
@@ -117,7 +117,7 @@ def walls(
     family = draw(st.sampled_from(tuple(families)))
     if family not in WALL_FAMILIES:
         raise ValueError(f"families must be among {WALL_FAMILIES}; got {family!r}.")
-    power = draw(st.sampled_from(tuple(powers))) if family == "power" else 4.0
+    power = draw(st.sampled_from(tuple(powers))) if "power" in WALLS[family].params else 4.0
     return wall_named(family, rb, kap, m, power=power)
 
 
