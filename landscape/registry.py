@@ -43,6 +43,13 @@ __all__ = [
 ]  # fmt: skip
 
 
+class _FnSignature:
+    """The signature of a Builder's function (None on the class, so the class keeps its own)."""
+
+    def __get__(self, obj, owner=None):
+        return None if obj is None else inspect.signature(obj.fn)
+
+
 @dataclasses.dataclass(frozen=True)
 class Builder:
     """A named constructor and its parameters (``keyed``: it also takes a PRNG ``key`` from the seed).
@@ -62,9 +69,7 @@ class Builder:
     def __call__(self, *args, **kwargs):
         return self.fn(*args, **kwargs)
 
-    @property
-    def __signature__(self):
-        return inspect.signature(self.fn)
+    __signature__ = _FnSignature()  # inspect.signature(builder) is the function's (the sweep reads it)
 
     def check(self, values: dict, *, allowed=()) -> None:
         """Raise LandscapeError for an unknown name or a concrete value out of its range."""
