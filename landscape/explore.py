@@ -15,6 +15,7 @@ import jax.numpy as jnp
 import numpy as np
 
 import landscape as L
+from landscape.config import Record, field
 from landscape.plot.contours import contours, points
 from landscape.plot.frame import evaluate
 from landscape.plot.labels import compare, outcome_text
@@ -22,14 +23,24 @@ from landscape.plot.style import COLORS, paper_style
 
 __all__ = ["Explorer", "explore"]
 
-DEFAULTS = {"theta": 0.5, "step_ratio": 2.5, "kappa": 10.0, "learning_rate": 0.05, "start": 0.3}
-RANGES = {
-    "theta": (0.0, 1.5, 0.01),
-    "step_ratio": (0.5, 6.0, 0.05),
-    "kappa": (0.5, 50.0, 0.5),
-    "learning_rate": (0.005, 0.5, 0.005),
-    "start": (0.0, 1.0, 0.01),
-}
+
+
+class ExploreValues(Record):
+    """The explorer's values: each a record of the registry (its allowed range) and a slider window."""
+
+    theta: float = field("theta", 0.5, slider=(0.0, 1.5, 0.01))
+    step_ratio: float = field(
+        "step_ratio", 2.5, low=0, open_low=True, long_name="grid step / r_b", slider=(0.5, 6.0, 0.05)
+    )
+    kappa: float = field("kappa", 10.0, slider=(0.5, 50.0, 0.5))
+    learning_rate: float = field("learning_rate", 0.05, slider=(0.005, 0.5, 0.005))
+    start: float = field(
+        "start", 0.3, kind="float", low=0, high=1, long_name="start s / step", slider=(0.0, 1.0, 0.01)
+    )
+
+
+DEFAULTS = ExploreValues().as_dict()
+RANGES = ExploreValues.sliders()
 LABELS = {
     "theta": "theta (rad)",
     "step_ratio": "step / r_b",
@@ -50,7 +61,7 @@ class Explorer:
         bad = set(values) - set(DEFAULTS)
         if bad:
             raise L.LandscapeError(f"explore takes {', '.join(DEFAULTS)}; got unknown {sorted(bad)}.")
-        self.values.update(values)
+        self.values = ExploreValues(**{**self.values, **values}).as_dict()
         import matplotlib.figure  # noqa: PLC0415
 
         with paper_style():
@@ -77,7 +88,7 @@ class Explorer:
         bad = set(values) - set(DEFAULTS)
         if bad:
             raise L.LandscapeError(f"explore takes {', '.join(DEFAULTS)}; got unknown {sorted(bad)}.")
-        self.values.update({k: float(v) for k, v in values.items()})
+        self.values = ExploreValues(**{**self.values, **{k: float(v) for k, v in values.items()}}).as_dict()
         for k, v in values.items():
             if k in self.sliders and self.sliders[k].value != v:
                 self.sliders[k].value = v  # the observer redraws

@@ -1,94 +1,91 @@
-"""One registry of names: landscape families, walls, quantizers, PTQ methods and optax optimizers.
+"""One registry of named things: landscape families, walls, rivers, quantizers, PTQ methods, QAT rules,
+optax optimizers and schedules, each with its parameters' ranges.
 
-The CLI, the TOML sweeps and :func:`landscape.sweep` use these names and nothing else (rules have their
-own registry, :data:`landscape.qat.RULES`). Each entry is a :class:`Builder`: a function and its
-parameters, each with a kind (float / int), a default, an allowed range, a long name and units, so that
-a bad value is refused before any work with the parameter, its value and the range.
+The CLI, the TOML and Python sweeps, the explorer, the configs (:mod:`landscape.config`) and
+:mod:`landscape.testing` use these names and nothing else. Each entry is a :class:`Builder`: a function
+and its parameters, each a :class:`Param` record (kind, default, allowed range, long name, units), so a bad
+value is refused before any work with the parameter, its value and the range. The records shared by
+several entries (``basin_radius``, ``kappa``, ``step``, ``learning_rate``, ...) live once, in
+:data:`landscape.config.RECORDS`. Adding a wall, a rule or a PTQ method is one file plus one
+:func:`register` call (``docs/extending.md``).
 
 ```python
-import landscape.registry as b
-sorted(b.FAMILIES)            # anisotropic_river, arc, axis_aligned, meander, random_river, ...
-land = b.FAMILIES["rotated_2d"].build(theta=0.3)
+import landscape.registry as r
+sorted(r.FAMILIES)            # anisotropic_river, arc, axis_aligned, meander, random_river, ...
+land = r.FAMILIES["rotated_2d"].build(theta=0.3)
+rule = r.get_rule("ste", learning_rate=0.1)
 ```
+
+This module sits above geometry, quantizers, ptq and qat; nothing in those imports it.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import math
+import inspect
 from collections.abc import Callable
 
 import jax
 import numpy as np
 
-from landscape import geometry, quantizers
+from landscape import geometry, ptq, quantizers
+from landscape import qat as _qat
 from landscape._errors import LandscapeError
+from landscape.config import PARAM_INFO, RECORDS, Param, params_of, record
+from landscape.geometry import river as _river
 from landscape.geometry import walls
 
 __all__ = [
-    "Param",
-    "Builder",
-    "FAMILIES",
-    "WALLS",
-    "QUANTIZERS",
-    "PTQ",
-    "OPTIMIZERS",
-    "CASE_ALIASES",
-    "family",
-    "get_optimizer_factory",
-    "PARAM_INFO",
-]
+    "Param", "Builder", "RECORDS", "record", "params_of", "PARAM_INFO", "FAMILIES", "WALLS", "RIVERS",
+    "QUANTIZERS", "PTQ", "RULES", "RULE_ALIASES", "RULE_NAMES", "OPTIMIZERS", "SCHEDULES", "REGISTRIES",
+    "CASE_ALIASES", "register", "lookup", "family", "get_optimizer_factory", "register_rule", "get_rule",
+    "available_rules", "default_rules",
+]  # fmt: skip
 
 
-@dataclasses.dataclass(frozen=True)
-class Param:
-    """One parameter of a builder: kind ("float" or "int"), default, range [low, high], meaning, units."""
+class _FnSignature:
+    """The signature of a Builder's function (None on the class, so the class keeps its own)."""
 
-    kind: str = "float"
-    default: float | int | None = None
-    low: float | None = None
-    high: float | None = None
-    open_low: bool = False
-    long_name: str = ""
-    units: str = "1"
-
-    def check(self, name: str, value) -> None:
-        """Raise LandscapeError unless value is of the right kind and in range."""
-        if self.kind == "int":
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-                raise LandscapeError(f"{name} must be an integer; got {value!r}.")
-        elif isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-            raise LandscapeError(f"{name} must be a number; got {value!r}.")
-        v = float(value)
-        if not math.isfinite(v):
-            raise LandscapeError(f"{name} must be finite; got {value!r}.")
-        lo_bad = self.low is not None and (v <= self.low if self.open_low else v < self.low)
-        hi_bad = self.high is not None and v > self.high
-        if lo_bad or hi_bad:
-            lo = "-inf" if self.low is None else f"{self.low:g}"
-            hi = "inf" if self.high is None else f"{self.high:g}"
-            left = "(" if self.open_low or self.low is None else "["
-            raise LandscapeError(f"{name} must lie in {left}{lo}, {hi}]; got {value!r}.")
+    def __get__(self, obj, owner=None):
+        return None if obj is None else inspect.signature(obj.fn)
 
 
 @dataclasses.dataclass(frozen=True)
 class Builder:
-    """A named constructor and its parameters (``keyed``: it also takes a PRNG ``key`` from the seed)."""
+    """A named constructor and its parameters (``keyed``: it also takes a PRNG ``key`` from the seed).
+
+    Calling a Builder calls its function unchanged (a rule's factory, an optax optimizer, ...);
+    :meth:`build` fills in defaults and checks every value first. ``attrs`` holds what code switches on
+    (e.g. a PTQ method's ``max_dim``).
+    """
 
     name: str
     fn: Callable
     params: dict
     doc: str = ""
     keyed: bool = False
+    attrs: dict = dataclasses.field(default_factory=dict, compare=False)
 
-    def build(self, key=None, **values):
-        """Call the constructor with defaults filled in (checking every value first)."""
-        unknown = set(values) - set(self.params)
+    def __call__(self, *args, **kwargs):
+        return self.fn(*args, **kwargs)
+
+    __signature__ = _FnSignature()  # inspect.signature(builder) is the function's (the sweep reads it)
+
+    def check(self, values: dict, *, allowed=()) -> None:
+        """Raise LandscapeError for an unknown name or a concrete value out of its range."""
+        unknown = set(values) - set(self.params) - set(allowed)
         if unknown:
             raise LandscapeError(
                 f"{self.name} takes {', '.join(self.params) or 'no parameters'}; "
                 f"got unknown {sorted(unknown)}."
             )
+        for n, v in values.items():
+            if n in self.params:
+                self.params[n].check_concrete(n, v)
+
+    def build(self, key=None, **values):
+        """Call the constructor with defaults filled in (checking every value first)."""
+        self.check(values)
         kw = {n: p.default for n, p in self.params.items() if p.default is not None}
         kw.update(values)
         for n, v in kw.items():
@@ -97,43 +94,6 @@ class Builder:
         if self.keyed:
             kw["key"] = jax.random.PRNGKey(0) if key is None else key
         return self.fn(**kw)
-
-
-def _f(default=None, low=None, high=None, open_low=False, long_name="", units="1"):
-    return Param("float", default, low, high, open_low, long_name, units)
-
-
-def _i(default=None, low=None, high=None, long_name=""):
-    return Param("int", default, low, high, False, long_name, "1")
-
-
-#: meaning and units of every parameter name used by the registries and the sweeps
-PARAM_INFO = {
-    "theta": ("river angle theta", "rad"),
-    "dim": ("parameter dimension d", "1"),
-    "k": ("number of sharp directions k", "1"),
-    "basin_radius": ("basin radius r_b", "weight units"),
-    "kappa": ("wall slope kappa", "loss per weight unit^2"),
-    "mu": ("floor curvature mu", "loss per weight unit^2"),
-    "step": ("grid step Delta", "weight units"),
-    "offset": ("grid offset", "weight units"),
-    "scale": ("codebook scale", "weight units"),
-    "learning_rate": ("learning rate eta", "1"),
-    "num_steps": ("QAT steps", "steps"),
-    "amplitude": ("meander amplitude", "weight units"),
-    "omega": ("meander frequency omega", "rad per weight unit"),
-    "radius": ("arc radius", "weight units"),
-    "drift": ("river loss drift", "loss per weight unit"),
-    "ratio": ("anisotropy a_k / a_1", "1"),
-    "bits": ("bits b", "1"),
-    "seed": ("seed", "1"),
-    "start": ("index of the trained start w* on the river", "1"),
-}
-
-
-def _p(name, kind="float", default=None, low=None, high=None, open_low=False):
-    long, units = PARAM_INFO.get(name, (name, "1"))
-    return Param(kind, default, low, high, open_low, long, units)
 
 
 def _meander(dim=2, k=1, amplitude=0.5, omega=0.5, phase=0.0):
@@ -162,96 +122,72 @@ def _wsd(amplitude=0.5, omega=0.5, drift=0.1):
     return geometry.wsd_river_valley(amplitude=amplitude, omega=omega, drift=drift)
 
 
-_DIM = _p("dim", "int", 2, 2)
-_K = _p("k", "int", 1, 1)
+def _b(name, fn, params, doc="", **kw):
+    return Builder(
+        name, fn, {n: p if isinstance(p, Param) else record(n, p) for n, p in params.items()}, doc, **kw
+    )
+
+
+_DIM, _K = record("dim", 2), record("k", 1)
 
 #: landscape families: name -> Builder (the wall is set apart, see WALLS)
 FAMILIES = {
-    "rotated_2d": Builder(
-        "rotated_2d",
-        geometry.rotated_river_2d,
-        {"theta": _p("theta", default=0.3)},
-        "2-D straight river at angle theta",
+    "rotated_2d": _b(
+        "rotated_2d", geometry.rotated_river_2d, {"theta": 0.3}, "2-D straight river at angle theta"
     ),
-    "random_river": Builder(
+    "random_river": _b(
         "random_river",
         geometry.random_river,
-        {"dim": _p("dim", "int", 256, 2), "k": _p("k", "int", 4, 1)},
+        {"dim": 256, "k": 4},
         "straight river with random orthonormal N (k x d) and u",
         keyed=True,
     ),
-    "axis_aligned": Builder(
+    "axis_aligned": _b(
         "axis_aligned",
         geometry.axis_aligned_river,
-        {"dim": _p("dim", "int", 16, 2), "k": _p("k", "int", 1, 1)},
+        {"dim": 16, "k": 1},
         "straight river with N = (e_1..e_k), u = e_{k+1}",
     ),
-    "meander": Builder(
+    "meander": _b(
         "meander",
         _meander,
-        {
-            "dim": _DIM,
-            "k": _K,
-            "amplitude": _p("amplitude", default=0.5),
-            "omega": _p("omega", default=0.5),
-            "phase": _p("phase", default=0.0),
-        },
+        {"dim": _DIM, "k": _K, "amplitude": 0.5, "omega": 0.5, "phase": 0.0},
         "curved river c(s) = amplitude sin(omega s + phase)",
     ),
-    "arc": Builder(
-        "arc",
-        _arc,
-        {"dim": _DIM, "k": _K, "radius": _p("radius", default=5.0, low=0, open_low=True)},
-        "river along a circular arc",
-    ),
-    "anisotropic_river": Builder(
+    "arc": _b("arc", _arc, {"dim": _DIM, "k": _K, "radius": 5.0}, "river along a circular arc"),
+    "anisotropic_river": _b(
         "anisotropic_river",
         _aniso,
-        {
-            "dim": _p("dim", "int", 16, 2),
-            "k": _p("k", "int", 2, 1),
-            "ratio": _p("ratio", default=3.0, low=0, open_low=True),
-        },
+        {"dim": 16, "k": 2, "ratio": 3.0},
         "random straight river, basin radii r_b a_i with a_i from 1 to ratio",
         keyed=True,
     ),
-    "wsd": Builder(
-        "wsd",
-        _wsd,
-        {
-            "amplitude": _p("amplitude", default=0.5),
-            "omega": _p("omega", default=0.5),
-            "drift": _p("drift", default=0.1),
-        },
-        "2-D meandering river valley (WSD toy)",
+    "wsd": _b(
+        "wsd", _wsd, {"amplitude": 0.5, "omega": 0.5, "drift": 0.1}, "2-D meandering river valley (WSD toy)"
     ),
 }
 
-_RB = _p("basin_radius", default=0.25, low=0, open_low=True)
-_KAPPA = _p("kappa", default=10.0, low=0)
-_MU = _p("mu", default=0.0, low=0)
+_WALL = {"basin_radius": 0.25, "kappa": 10.0, "mu": 0.0}
 
-#: wall profiles phi: name -> Builder
+#: wall profiles phi: name -> Builder (what code switches on is an attribute of the Wall: ``flat_bottom``,
+#: ``theorems_cover``, ``rational_slope()``)
 WALLS = {
-    "quadratic": Builder(
-        "quadratic", walls.quadratic_wall, {"basin_radius": _RB, "kappa": _KAPPA, "mu": _MU}
-    ),
-    "softplus": Builder("softplus", walls.softplus_wall, {"basin_radius": _RB, "kappa": _KAPPA, "mu": _MU}),
-    "power": Builder(
-        "power",
-        walls.power_wall,
-        {
-            "basin_radius": _RB,
-            "kappa": _KAPPA,
-            "mu": _MU,
-            "power": _p("power", default=4.0, low=1, open_low=True),
-        },
-    ),
-    "exp": Builder("exp", walls.exp_wall, {"basin_radius": _RB, "kappa": _KAPPA, "mu": _MU}),
+    "quadratic": _b("quadratic", walls.quadratic_wall, _WALL, "flat-bottom quadratic wall"),
+    "softplus": _b("softplus", walls.softplus_wall, {**_WALL, "tau": None}, "smooth softplus wall"),
+    "power": _b("power", walls.power_wall, {**_WALL, "power": 4.0}, "flat-bottom power wall"),
+    "exp": _b("exp", walls.exp_wall, {**_WALL, "tau": None}, "flat-bottom exponential wall"),
 }
 
-_STEP = _p("step", default=0.5, low=0, open_low=True)
-_SCALE = _p("scale", default=1.0, low=0, open_low=True)
+#: river losses ell(s): name -> Builder (the families above set the river's shape c(s))
+RIVERS = {
+    "none": _b("none", _river.ZeroDrift, {}, "ell(s) = 0"),
+    "drift": _b(
+        "drift", lambda rate=0.1: _river.LinearDrift(walls._f(rate)), {"rate": 0.1}, "ell(s) = -rate s"
+    ),
+    "lake": _b(
+        "lake", _river.Lake.make, {"rate": 1.0, "s0": 0.0, "width": 1.0}, "ell(s) = c w log cosh((s-s0)/w)"
+    ),
+}
 
 
 def _per_group(step=0.5, rows=4, cols=16, group_size=8, bits=4):
@@ -262,54 +198,151 @@ def _per_group(step=0.5, rows=4, cols=16, group_size=8, bits=4):
     )
 
 
+_STEP, _SCALE = record("step", 0.5), {"scale": 1.0}
+
 #: quantizers: name -> Builder
 QUANTIZERS = {
-    "uniform": Builder(
-        "uniform",
-        quantizers.uniform_grid,
-        {"step": _STEP, "offset": _p("offset", default=0.0)},
-        "unbounded grid offset + step Z",
+    "uniform": _b(
+        "uniform", quantizers.uniform_grid, {"step": _STEP, "offset": 0.0}, "unbounded grid offset + step Z"
     ),
-    "integer": Builder(
+    "integer": _b(
         "integer",
         quantizers.integer_grid,
-        {"bits": _p("bits", "int", 4, 2, 25), "step": _STEP, "offset": _p("offset", default=0.0)},
+        {"bits": 4, "step": _STEP, "offset": 0.0},
         "b-bit signed integer grid",
     ),
-    "per_group": Builder(
+    "per_group": _b(
         "per_group",
         _per_group,
-        {
-            "step": _STEP,
-            "rows": _p("rows", "int", 4, 1),
-            "cols": _p("cols", "int", 16, 1),
-            "group_size": _p("group_size", "int", 8, 1),
-            "bits": _p("bits", "int", 4, 2, 25),
-        },
+        {"step": _STEP, "rows": 4, "cols": 16, "group_size": 8, "bits": 4},
         "b-bit per-group grid on a (rows, cols) weight matrix (d = rows * cols)",
     ),
-    "nf4": Builder("nf4", quantizers.nf4, {"scale": _SCALE}, "NF4 codebook"),
-    "fp4": Builder("fp4", quantizers.fp4_e2m1, {"scale": _SCALE}, "FP4 E2M1 codebook"),
-    "log2": Builder("log2", quantizers.log2_codebook, {"scale": _SCALE}, "log2 codebook"),
-    "ternary": Builder("ternary", quantizers.ternary, {"scale": _SCALE}, "ternary {-s, 0, s}"),
-    "binary": Builder("binary", quantizers.binary, {"scale": _SCALE}, "binary {-s, s}"),
+    "nf4": _b("nf4", quantizers.nf4, _SCALE, "NF4 codebook"),
+    "fp4": _b("fp4", quantizers.fp4_e2m1, _SCALE, "FP4 E2M1 codebook"),
+    "log2": _b("log2", quantizers.log2_codebook, _SCALE, "log2 codebook"),
+    "ternary": _b("ternary", quantizers.ternary, _SCALE, "ternary {-s, 0, s}"),
+    "binary": _b("binary", quantizers.binary, _SCALE, "binary {-s, s}"),
+}
+
+#: PTQ methods fn(source, quantizer, w_star, key) -> q: name -> Builder, derived from
+#: ``landscape.ptq.ptq_methods``; attrs: ``max_dim`` (exact enumeration), ``hessian`` (second order)
+PTQ = {
+    n: Builder(
+        n,
+        fn,
+        params_of(fn),
+        (fn.__doc__ or "").strip().split("\n")[0],
+        attrs={"max_dim": ptq.SMALL_DIM_METHODS.get(n), "hessian": n in ptq.HESSIAN_METHODS},
+    )
+    for n, fn in ptq.ptq_methods.items()
 }
 
 
-def _ptq():
-    from landscape.ptq import ptq_methods  # noqa: PLC0415
+def _rule(name, fn):
+    return Builder(
+        name, fn, {"learning_rate": record("learning_rate", 0.05), **params_of(fn)}, fn.__doc__ or ""
+    )
 
-    return dict(ptq_methods)
+
+#: QAT rules: name -> Builder of ``factory(learning_rate=..., optimizer=..., **options) -> Rule``
+RULES = {
+    n: _rule(n, fn)
+    for n, fn in {
+        "fp": _qat.full_precision, "ste": _qat.ste, "clipped_ste": _qat.clipped_ste, "lsq": _qat.lsq,
+        "proxconnect": _qat.prox_connect, "binaryconnect": _qat.binary_connect, "ef": _qat.error_feedback,
+        "noise": _qat.noise_injection, "ptq+ste": _qat.ptq_ste, "dampen": _qat.oscillation_dampening,
+        "freeze": _qat.iterative_freezing,
+    }.items()
+}  # fmt: skip
+#: other spellings of rule names (the factories' names)
+RULE_ALIASES = {
+    "full_precision": "fp", "ptq_ste": "ptq+ste", "prox_connect": "proxconnect",
+    "binary_connect": "binaryconnect", "error_feedback": "ef", "noise_injection": "noise",
+    "oscillation_dampening": "dampen", "iterative_freezing": "freeze",
+}  # fmt: skip
+#: the rows of the recovery tables (:func:`default_rules`)
+RULE_NAMES = (
+    "fp", "ste", "clipped_ste", "lsq", "proxconnect", "binaryconnect", "ef", "ef(beta=0.5)", "noise",
+    "ptq+ste",
+)  # fmt: skip
 
 
-#: PTQ method names (``landscape.ptq.ptq_methods``)
-PTQ = ("rtn", "stochastic", "obq", "gptq", "adaround")
+def _optax(name, **params):
+    import optax  # noqa: PLC0415
 
-#: optax optimizer names accepted by sweeps and the CLI (any other optax factory works from Python)
-OPTIMIZERS = ("sgd", "adam", "adamw", "rmsprop", "adagrad", "lion", "nadam", "lamb", "sign_sgd")
+    fn = getattr(optax, name)
+    return _b(name, fn, params, f"optax.{name}")
+
+
+_LR = {"learning_rate": record("learning_rate", 0.05)}
+
+#: optax optimizers accepted by sweeps and the CLI by name: name -> Builder (any optax factory works from
+#: Python, and :func:`get_optimizer_factory` takes any optax name)
+OPTIMIZERS = {
+    n: _optax(n, **_LR)
+    for n in ("sgd", "adam", "adamw", "rmsprop", "adagrad", "lion", "nadam", "lamb", "sign_sgd")
+}
+
+_V, _T = record("init_value", 0.05, low=0), record("decay_steps", 100, kind="int", low=1)
+#: optax schedules (values of :func:`landscape.schedule`): name -> Builder
+SCHEDULES = {
+    "constant": _optax("constant_schedule", value=_V),
+    "linear": _optax(
+        "linear_schedule", init_value=_V, end_value=record("end_value", 0.0, low=0), transition_steps=_T
+    ),
+    "cosine_decay": _optax(
+        "cosine_decay_schedule", init_value=_V, decay_steps=_T, alpha=record("alpha", 0.0, low=0, high=1)
+    ),
+    "exponential_decay": _optax(
+        "exponential_decay",
+        init_value=_V,
+        transition_steps=_T,
+        decay_rate=record("decay_rate", 0.5, low=0, open_low=True),
+    ),
+}
+
+#: every registry by kind (the first argument of :func:`register` and :func:`lookup`)
+REGISTRIES = {
+    "family": FAMILIES, "wall": WALLS, "river": RIVERS, "quantizer": QUANTIZERS, "ptq": PTQ, "rule": RULES,
+    "optimizer": OPTIMIZERS, "schedule": SCHEDULES,
+}  # fmt: skip
 
 #: the CLI's older case names, mapped to registry names
 CASE_ALIASES = {"rotated2d": "rotated_2d", "highdim": "random_river"}
+
+
+def register(
+    kind: str, name: str, fn: Callable, params: dict | None = None, doc: str = "", **attrs
+) -> Builder:
+    """Register ``fn`` under ``name`` in the registry of ``kind`` (a key of :data:`REGISTRIES`).
+
+    ``params``: name -> :class:`Param` or a default value (the shared :data:`RECORDS` range is used);
+    None reads the keyword defaults of ``fn``'s signature. A rule also takes ``learning_rate``.
+    """
+    if kind not in REGISTRIES:
+        raise LandscapeError(f"kind must be one of {', '.join(REGISTRIES)}; got {kind!r}.")
+    if not isinstance(name, str) or not name:
+        raise LandscapeError(f"name must be a non-empty string; got {name!r}.")
+    if not callable(fn):
+        raise LandscapeError(f"fn for {kind} {name!r} must be callable; got {fn!r}.")
+    prm = params_of(fn) if params is None else params
+    if kind == "rule":
+        prm = {"learning_rate": record("learning_rate", 0.05), **prm}
+    keyed = "key" in inspect.signature(fn).parameters and kind in ("family", "quantizer", "wall")
+    entry = _b(name, fn, prm, doc or (fn.__doc__ or "").strip().split("\n")[0], keyed=keyed, attrs=attrs)
+    REGISTRIES[kind][name] = entry
+    return entry
+
+
+def lookup(kind: str, name: str) -> Builder:
+    """The entry ``name`` of the registry of ``kind`` (older family and rule names are mapped)."""
+    if kind not in REGISTRIES:
+        raise LandscapeError(f"kind must be one of {', '.join(REGISTRIES)}; got {kind!r}.")
+    reg = REGISTRIES[kind]
+    key = {"family": CASE_ALIASES, "rule": RULE_ALIASES}.get(kind, {}).get(name, name)
+    if key not in reg:
+        raise LandscapeError(f"{kind} must be one of {', '.join(sorted(reg))}; got {name!r}.")
+    return reg[key]
 
 
 def family(name: str) -> Builder:
@@ -322,6 +355,8 @@ def family(name: str) -> Builder:
 
 def get_optimizer_factory(name: str):
     """The optax factory called ``name`` (``optax.<name>``); one of :data:`OPTIMIZERS` from a TOML file."""
+    if name in OPTIMIZERS:
+        return OPTIMIZERS[name].fn
     import optax  # noqa: PLC0415
 
     fn = getattr(optax, str(name), None)
@@ -330,3 +365,46 @@ def get_optimizer_factory(name: str):
             f"optimizer must name an optax optimizer, e.g. {', '.join(OPTIMIZERS)}; got {name!r}."
         )
     return fn
+
+
+def register_rule(name: str, factory: Callable, params: dict | None = None) -> None:
+    """Register ``factory(learning_rate=..., optimizer=..., **options) -> Rule`` under ``name``."""
+    if not callable(factory):
+        raise LandscapeError(f"factory for rule {name!r} must be callable; got {factory!r}.")
+    register("rule", name, factory, params)
+
+
+def available_rules() -> list[str]:
+    """The rule names (and aliases) a sweep, the CLI or :func:`get_rule` accept."""
+    return sorted(set(RULES) | set(RULE_ALIASES))
+
+
+def get_rule(name: str, learning_rate=0.05, optimizer=None, **options) -> _qat.Rule:
+    """The rule called ``name``, built with ``learning_rate`` (or ``optimizer``) and its ``options``."""
+    entry = RULES.get(RULE_ALIASES.get(name, name))
+    if entry is None:
+        raise LandscapeError(f"rule must be one of {', '.join(available_rules())}; got {name!r}.")
+    entry.check({"learning_rate": learning_rate, **options})
+    rule = entry.fn(learning_rate=learning_rate, optimizer=optimizer, **options)
+    if not isinstance(rule, _qat.Rule):
+        raise LandscapeError(f"rule factory {name!r} returned {type(rule).__name__}, not a landscape Rule.")
+    return rule
+
+
+def default_rules(learning_rate=0.05, optimizer=None, *, clip=None, mu_rate=0.1, noise_scale=1.0) -> dict:
+    """{label: Rule} for every rule of the recovery tables, all under one optimizer (equal eta)."""
+    kw = {"learning_rate": learning_rate, "optimizer": optimizer}
+    opts = {
+        "clipped_ste": {"clip": clip},
+        "proxconnect": {"mu_rate": mu_rate},
+        "noise": {"scale": noise_scale},
+    }
+    out = {}
+    for label in RULE_NAMES:
+        name, beta = ("ef", 0.5) if label == "ef(beta=0.5)" else (label, 1.0 if label == "ef" else None)
+        extra = {"beta": beta} if beta is not None else opts.get(name, {})
+        out[label] = RULES[name].fn(**kw, **extra)
+    labels = tuple(r.label if r.name != "proxconnect" else r.name for r in out.values())
+    if labels != RULE_NAMES:
+        raise AssertionError(f"default_rules labels {labels} != {RULE_NAMES}")
+    return out

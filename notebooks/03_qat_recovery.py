@@ -30,7 +30,7 @@ import numpy as np
 
 import landscape as L
 from landscape.plot import plot_phase_diagram, run_figure
-from landscape.qat import default_rules
+from landscape.registry import default_rules
 from landscape.simulate.chatter import chatter_monitor, chatters
 from landscape.studies.figures_data import rotated_case, rtn_failed_starts
 from landscape.studies.phase_study import phase_dataset

@@ -14,7 +14,6 @@ import landscape as L
 from landscape.qat import (
     binary_connect,
     clipped_ste,
-    default_rules,
     error_feedback,
     full_precision,
     lsq,
@@ -24,6 +23,7 @@ from landscape.qat import (
     ptq_ste,
     ste,
 )
+from landscape.registry import default_rules
 
 # The 1-D case: d = 2, N = e1, u = e2, L(w) = kappa/2 (|w1| - r_b)_+^2 with kappa = 1, r_b = 0.25,
 # grid step 1, SGD with eta = 0.5, start w = (1.2, 0). Only w1 moves (dL/dw2 = 0).

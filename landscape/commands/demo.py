@@ -54,7 +54,7 @@ def register(app: typer.Typer) -> None:
             out / "demo.json",
             {
                 "results": [dataclasses.asdict(r) for r in results],
-                "manifest": manifest(dataclasses.asdict(cfg), cfg.seed),
+                "manifest": manifest(cfg.as_dict(), cfg.seed),
             },
         )
         console.print(f"wrote {fig} and {out / 'demo.json'}")

@@ -7,8 +7,6 @@ from pathlib import Path
 
 import typer
 
-CASES = ("rotated_2d", "random_river")  #: landscape.registry family names (older names: rotated2d, highdim)
-
 
 def _fmt(x, spec="g") -> str:
     return "-" if x is None or (isinstance(x, float) and math.isnan(x)) else format(x, spec)
@@ -28,6 +26,15 @@ def register(app: typer.Typer) -> None:
         ),
         ptq: str = typer.Option("rtn", "--ptq", help="PTQ whose failed points are the starts: rtn or gptq."),
         seed: int = typer.Option(0, "--seed", help="PRNG seed (landscape, trained points, noise)."),
+        learning_rate: float | None = typer.Option(
+            None, "--learning-rate", "--lr",
+            help="Learning rate eta of every rule (default: the case's, 0.05).",
+        ),
+        optimizer: str = typer.Option(
+            "sgd", "--optimizer",
+            help="optax optimizer of every rule, a name of landscape.registry.OPTIMIZERS "
+            "(sgd, adam, adamw, rmsprop, lion, ...).",
+        ),
         n_points: int | None = typer.Option(
             None, "--n-points", min=1, help="Trained points (overrides --quick)."
         ),
@@ -39,21 +46,18 @@ def register(app: typer.Typer) -> None:
         from landscape._errors import LandscapeError
         from landscape.commands._common import check_out_dir, out_console, say_reuse, working
         from landscape.manifest import load_manifest, save_dataset, write_json
-        from landscape.registry import CASE_ALIASES
-        from landscape.studies.recovery import highdim_case, recovery_experiment, rotated2d_case
+        from landscape.studies.recovery import case_config, recovery_experiment
 
-        case = CASE_ALIASES.get(case, case)
-        if case not in CASES:
-            raise typer.BadParameter(f"--case must be one of {', '.join(CASES)}; got {case!r}.")
         if ptq not in ("rtn", "gptq"):
             raise typer.BadParameter(f"--ptq must be rtn or gptq; got {ptq!r}.")
         n = n_points if n_points is not None else (200 if quick else 2000)
-        make = rotated2d_case if case == "rotated_2d" else highdim_case
-        state = check_out_dir(out, force=force, own=("recovery_*.nc", "recovery_*.json")) if out else "new"
-        try:
-            cfg = make(n_points=n, ptq=ptq, seed=seed)
+        lr = {} if learning_rate is None else {"learning_rate": learning_rate}
+        try:  # the case name is translated once, by the config
+            cfg = case_config(case, n_points=n, ptq=ptq, seed=seed, optimizer=optimizer, **lr)
         except LandscapeError as err:
             raise typer.BadParameter(str(err)) from err
+        case = cfg.case
+        state = check_out_dir(out, force=force, own=("recovery_*.nc", "recovery_*.json")) if out else "new"
         console = out_console()
         if out is not None:
             say_reuse(state, out, "recover output")
@@ -97,7 +101,8 @@ def register(app: typer.Typer) -> None:
             )
         console.print(table)
         console.print(
-            f"eta = {cfg.learning_rate} (SGD), kappa = {cfg.kappa}, r_b = {cfg.basin_radius}, "
+            f"eta = {cfg.learning_rate} ({'SGD' if cfg.optimizer == 'sgd' else cfg.optimizer}), "
+            f"kappa = {cfg.kappa}, r_b = {cfg.basin_radius}, "
             f"step = {cfg.step}, "
             f"{cfg.num_steps} steps. T = first t with Q(w_t) in the basin, over recovered starts; "
             f"chatter = recurrent cycle of >= 2 grid points over the last {cfg.window} steps, "

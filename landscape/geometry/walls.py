@@ -14,9 +14,12 @@ batched with ``vmap``.
 from __future__ import annotations
 
 import dataclasses
+from fractions import Fraction
+from typing import ClassVar
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from landscape._errors import LandscapeError, check_positive
 
@@ -44,6 +47,15 @@ class Wall:
 
     basin_radius: jax.Array
     mu: jax.Array
+
+    #: psi = 0 exactly on [0, r_b] (the basin floor is mu rho^2 / 2, nothing else)
+    flat_bottom: ClassVar[bool] = False
+    #: the recovery theorems (landscape.certify) cover this profile: wall_slope is a proved lower bound
+    theorems_cover: ClassVar[bool] = False
+
+    def rational_slope(self):
+        """phi'(r) as an exact function of a Fraction r, or None when the slope is not rational."""
+        return None
 
     def excess(self, rho):  # pragma: no cover - abstract
         """psi(rho), the wall proper."""
@@ -108,8 +120,14 @@ def _relu(x):
     return jnp.maximum(x, 0.0)
 
 
+def _fractions(*xs):
+    return tuple(Fraction(float(np.asarray(x))) for x in xs)
+
+
 class FlatBottomWall(Wall):
     """A wall with psi = 0 on [0, r_b] exactly: phi'(rho)/rho = mu + psi'(rho)/max(rho, r_b), no branch."""
+
+    flat_bottom: ClassVar[bool] = True
 
     def deriv_over_rho(self, rho):
         """mu + psi'(rho) / max(rho, r_b) (psi' vanishes below r_b, and r_b > 0)."""
@@ -134,9 +152,16 @@ class QuadraticWall(FlatBottomWall):
         """psi(rho) = kappa/2 (rho - r_b)_+^2."""
         return 0.5 * self.kappa * _relu(rho - self.basin_radius) ** 2
 
+    theorems_cover: ClassVar[bool] = True
+
     def excess_deriv(self, rho):
         """psi'(rho) = kappa (rho - r_b)_+."""
         return self.kappa * _relu(rho - self.basin_radius)
+
+    def rational_slope(self):
+        """phi'(r) = mu r + kappa (r - r_b)_+ in exact rationals."""
+        mu, kappa, rb = _fractions(self.mu, self.kappa, self.basin_radius)
+        return lambda r: mu * r + kappa * max(r - rb, Fraction(0))
 
 
 @jax.tree_util.register_dataclass
@@ -154,6 +179,8 @@ class SoftplusWall(Wall):
     kappa: jax.Array
     mu: jax.Array
     tau: jax.Array
+
+    theorems_cover: ClassVar[bool] = True
 
     def excess(self, rho):
         """psi(rho), the even softplus wall."""
@@ -194,9 +221,19 @@ class PowerWall(FlatBottomWall):
         """psi(rho) = kappa/p (rho - r_b)_+^p."""
         return self.kappa / self.power * _relu(rho - self.basin_radius) ** self.power
 
+    theorems_cover: ClassVar[bool] = True
+
     def excess_deriv(self, rho):
         """psi'(rho) = kappa (rho - r_b)_+^(p-1)."""
         return self.kappa * _relu(rho - self.basin_radius) ** (self.power - 1)
+
+    def rational_slope(self):
+        """phi'(r) = mu r + kappa (r - r_b)_+^(p-1) in exact rationals (integer p only, else None)."""
+        p = float(np.asarray(self.power))
+        if p != int(p) or p < 2:
+            return None
+        mu, kappa, rb = _fractions(self.mu, self.kappa, self.basin_radius)
+        return lambda r: mu * r + kappa * max(r - rb, Fraction(0)) ** (int(p) - 1)
 
 
 @jax.tree_util.register_dataclass
@@ -211,6 +248,8 @@ class ExpWall(FlatBottomWall):
     kappa: jax.Array
     mu: jax.Array
     tau: jax.Array
+
+    theorems_cover: ClassVar[bool] = True
 
     def excess(self, rho):
         """psi(rho) = kappa tau (exp(x/tau) - 1 - x/tau)."""

@@ -6,9 +6,10 @@ tuned on; ``eval_seeds``, disjoint from them, train the networks the verdicts ar
 
 from __future__ import annotations
 
-import dataclasses
+from pydantic import model_validator
 
-from landscape._errors import LandscapeError, check_int_at_least, check_positive
+from landscape._errors import LandscapeError, check_int_at_least
+from landscape.config import Record, field
 from landscape.models.quant import GRIDS, METHODS, check_bits
 from landscape.models.recovery import OPTIMIZERS, SCHEDULES
 
@@ -118,8 +119,11 @@ def _tuple(x):
     return tuple(x) if isinstance(x, (list, tuple)) else (x,)
 
 
-@dataclasses.dataclass(frozen=True)
-class BridgeConfig:
+def _n(name, default, low, long_name=""):
+    return field(name, default, kind="int", low=low, long_name=long_name or name)
+
+
+class BridgeConfig(Record):
     """Everything that determines a bridge run of one model (see docs/bridge.md for each field)."""
 
     model: str = "digits-mlp"
@@ -127,32 +131,38 @@ class BridgeConfig:
     bits: tuple = (8, 4, 3, 2)
     grids: tuple = GRIDS
     methods: tuple = METHODS
-    eval_seeds: tuple = (0, 1, 2, 3, 4)
-    tune_seeds: tuple = (100, 101)
+    eval_seeds: tuple = field("seed", (0, 1, 2, 3, 4))
+    tune_seeds: tuple = field("seed", (100, 101))
     tune_methods: tuple = METHODS
     optimizers: tuple = OPTIMIZERS
     schedules: tuple = SCHEDULES
-    sgd_lrs: tuple = (0.3, 1.0, 3.0)
-    adam_lrs: tuple = (3e-3, 1e-2, 3e-2)
-    qat_steps: int = 300
-    oracle_factor: int = 4
-    oracle_seeds: int = 2  # how many eval seeds (the first ones) also get the oracle run (-1: all)
-    tau: float = 0.05  # absolute band on the training loss (nats)
-    qat_floor: float = (
-        0.01  # QAT runs from starts outside the absolute band at this tau (or the relative band)
+    sgd_lrs: tuple = field("learning_rate", (0.3, 1.0, 3.0))
+    adam_lrs: tuple = field("learning_rate", (3e-3, 1e-2, 3e-2))
+    qat_steps: int = _n("num_steps", 300, 10)
+    oracle_factor: int = _n("oracle_factor", 4, 1)
+    oracle_seeds: int = _n("oracle_seeds", 2, -1)  # eval seeds (the first ones) with the oracle run (-1: all)
+    tau: float = field("tau", 0.05, long_name="absolute band on the training loss", units="nats")
+    qat_floor: float = field(  # QAT runs from starts outside the absolute band at this tau (or relative band)
+        "qat_floor", 0.01, low=0, open_low=True, long_name="QAT floor", units="nats"
     )
-    n_probe: int = 6  # steps of each QAT run where the normal frame is measured
-    foot_steps: int = 50  # descent steps of the foot P(q)
-    metric_every: int = 1  # test metric every m steps (relative band at that resolution)
-    train_steps: int = 800
-    n_calib: int = 512
-    max_batch: int = 16  # runs per driver call
-    qat_batch: int = 16  # minibatch windows per QAT step (models trained on a stream: the transformer)
+    n_probe: int = _n("n_probe", 6, 2)  # steps of each QAT run where the normal frame is measured
+    foot_steps: int = _n("foot_steps", 50, 1)  # descent steps of the foot P(q)
+    metric_every: int = _n("metric_every", 1, 1)  # test metric every m steps (relative band resolution)
+    train_steps: int = _n("train_steps", 800, 1)
+    n_calib: int = _n("n_calib", 512, 1)
+    max_batch: int = _n("max_batch", 16, 1)  # runs per driver call
+    qat_batch: int = _n("qat_batch", 16, 1)  # minibatch windows per QAT step (models trained on a stream)
 
-    def __post_init__(self):
-        if self.model not in MODELS:
-            raise LandscapeError(f"model must be one of {MODELS}; got {self.model!r}.")
-        object.__setattr__(self, "bits", check_bits(_tuple(self.bits)))
+    @model_validator(mode="before")
+    @classmethod
+    def _normalize(cls, data):
+        if not isinstance(data, dict):
+            return data
+        data = dict(data)
+        if data.get("model", "digits-mlp") not in MODELS:
+            raise LandscapeError(f"model must be one of {MODELS}; got {data['model']!r}.")
+        if "bits" in data:
+            data["bits"] = check_bits(_tuple(data["bits"]))
         for name, allowed in (
             ("grids", GRIDS),
             ("methods", METHODS),
@@ -160,47 +170,38 @@ class BridgeConfig:
             ("optimizers", OPTIMIZERS),
             ("schedules", SCHEDULES),
         ):
-            vals = _tuple(getattr(self, name))
-            bad = [v for v in vals if v not in allowed]
-            if not vals or bad:
-                raise LandscapeError(f"{name} must be a non-empty subset of {allowed}; got {vals!r}.")
-            object.__setattr__(self, name, vals)
+            if name in data:
+                vals = _tuple(data[name])
+                bad = [v for v in vals if v not in allowed]
+                if not vals or bad:
+                    raise LandscapeError(f"{name} must be a non-empty subset of {allowed}; got {vals!r}.")
+                data[name] = vals
         for name in ("eval_seeds", "tune_seeds"):
-            vals = tuple(int(s) for s in _tuple(getattr(self, name)))
-            if not vals or any(s < 0 for s in vals) or len(set(vals)) != len(vals):
-                raise LandscapeError(f"{name} must be distinct integers >= 0; got {vals!r}.")
-            object.__setattr__(self, name, vals)
+            if name in data:
+                vals = tuple(int(s) for s in _tuple(data[name]))
+                if not vals or any(s < 0 for s in vals) or len(set(vals)) != len(vals):
+                    raise LandscapeError(f"{name} must be distinct integers >= 0; got {vals!r}.")
+                data[name] = vals
+        for name in ("sgd_lrs", "adam_lrs"):
+            if name in data:
+                vals = tuple(float(v) for v in _tuple(data[name]))
+                if not vals:
+                    raise LandscapeError(f"{name} must name at least one learning rate in (0, inf).")
+                data[name] = vals
+        return data
+
+    @model_validator(mode="after")
+    def _check(self):
         if set(self.eval_seeds) & set(self.tune_seeds):
             raise LandscapeError(
                 f"eval_seeds and tune_seeds must be disjoint; both hold "
                 f"{sorted(set(self.eval_seeds) & set(self.tune_seeds))}."
             )
-        for name in ("sgd_lrs", "adam_lrs"):
-            vals = tuple(float(v) for v in _tuple(getattr(self, name)))
-            if not vals:
-                raise LandscapeError(f"{name} must name at least one learning rate in (0, inf).")
-            for v in vals:
-                check_positive(name, v)
-            object.__setattr__(self, name, vals)
-        check_positive("tau", self.tau)
-        check_positive("qat_floor", self.qat_floor)
-        for name, low in (
-            ("qat_steps", 10),
-            ("oracle_factor", 1),
-            ("n_probe", 2),
-            ("foot_steps", 1),
-            ("metric_every", 1),
-            ("train_steps", 1),
-            ("n_calib", 1),
-            ("max_batch", 1),
-            ("oracle_seeds", -1),
-            ("qat_batch", 1),
-        ):
-            check_int_at_least(name, getattr(self, name), low)
         if self.metric_every > self.qat_steps:
             raise LandscapeError(
                 f"metric_every must lie in [1, qat_steps = {self.qat_steps}]; got {self.metric_every}."
             )
+        return self
 
     @classmethod
     def preset(cls, model: str = "digits-mlp", quick: bool = False, **overrides) -> BridgeConfig:
@@ -220,7 +221,7 @@ class BridgeConfig:
 
     def as_dict(self) -> dict:
         """JSON-ready fields."""
-        return {k: (list(v) if isinstance(v, tuple) else v) for k, v in dataclasses.asdict(self).items()}
+        return {k: (list(v) if isinstance(v, tuple) else v) for k, v in self.model_dump().items()}
 
 
 def build_task(model: str, seed: int, train_steps: int):

@@ -26,7 +26,6 @@ from landscape.qat.oscillation import (
     oscillation_dampening,
 )
 from landscape.qat.prox import ProxConnect, prox_connect
-from landscape.qat.registry import RULE_NAMES, RULES, available_rules, default_rules, get_rule, register_rule
 from landscape.qat.ste import (
     PTQSTE,
     STE,
@@ -79,10 +78,4 @@ __all__ = [
     "lsq_quantize",
     "oscillation_dampening",
     "iterative_freezing",
-    "RULES",
-    "RULE_NAMES",
-    "register_rule",
-    "get_rule",
-    "available_rules",
-    "default_rules",
 ]

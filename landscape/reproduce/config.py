@@ -1,79 +1,176 @@
-"""The default study of ``landscape reproduce``: every parameter in one frozen dataclass.
+"""The default study of ``landscape reproduce``: one record per stage, composed into :class:`ReproduceConfig`.
 
-``ReproduceConfig.quick()`` is sized for a 2-core laptop (under 3 minutes) and
-``ReproduceConfig.full()`` for the paper (under 30 minutes); both are plain data, so
+Every stage's parameters are a :class:`~landscape.config.Record` (pydantic, each field checked against
+the registry's record of that name: ``basin_radius`` in (0, inf], ``kappa`` in [0, inf], ...), and
+:class:`ReproduceConfig` composes them with the shared ``seed``, ``kappa``, ``learning_rate`` and
+``n_mesh``. The older flat names (``anatomy_theta``, ``rtn_dks``, ``check_quick``, ...) still read and
+construct: ``<stage>_<field>`` is ``cfg.<stage>.<field>``, and :meth:`ReproduceConfig.as_dict` (the
+manifest's config) is the flat dict, key for key the one of the former dataclass.
+
+``ReproduceConfig.quick_config()`` is sized for a 2-core laptop (under 3 minutes) and
+``ReproduceConfig.full_config()`` for the paper (under 30 minutes); both are plain data, so
 the config stored in every manifest says exactly what produced a number.
 """
 
 from __future__ import annotations
 
-import dataclasses
+from pydantic import model_validator
 
-__all__ = ["ReproduceConfig"]
+from landscape.config import Record, field
+
+__all__ = [
+    "ReproduceConfig", "AnatomyStage", "RTNStage", "ValleyStage", "PlanarStage", "TrajStage", "ChatterStage",
+    "PhaseStage", "RulesStage", "TightStage", "CheckStage", "BridgeStage",
+]  # fmt: skip
 
 
-@dataclasses.dataclass(frozen=True)
-class ReproduceConfig:
-    """Parameters of the default study (see each figure's section of report.md)."""
+def _n(name, default, low=1, long_name=""):
+    return field(name, default, kind="int", low=low, long_name=long_name or name)
+
+
+class AnatomyStage(Record):
+    """Figure 1: anatomy of a 2-D rotated river."""
+
+    theta: float = field("theta", 0.5)
+    step: float = field("step", 1.0)
+    basin_radius: float = field("basin_radius", 0.45)
+
+
+class RTNStage(Record):
+    """Figure 2: the RTN exit law."""
+
+    thetas: tuple = field("theta", (0.1, 0.4, 0.7))
+    dks: tuple = field("dk", ((64, 1), (64, 4), (256, 8)), kind="int", low=1, long_name="(d, k) pairs")
+    ratios: tuple = field("ratio", (0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 3.5, 4.0), long_name="step / r_b")
+    points: int = _n("points", 2000)
+    basin_radius: float = field("basin_radius", 0.25)
+
+
+class ValleyStage(Record):
+    """Figure 3: Hessian blindness on valleys (wall-free curvature lambda), landscape.geometry.valley."""
+
+    step: float = field("step", 0.2)  # grid step; the basin radius below: step / r_b = 2
+    basin_radius: float = field("basin_radius", 0.1)
+    kappa: float = field("kappa", 1e3)  # a wall much steeper than the valley, so that the oracle stays inside
+    mu: float = field("mu", 0.1)
+    picture_lambda: float = field("valley_curvature", 100.0, low=0)  # lambda / mu of panels (a, b)
+    points: int = _n("points", 128)  # trained points per cell (panels a-c)
+    dim: int = field("dim", 16)  # panel (c): random valleys, exact oracle and exact proxy minimiser
+    k: int = field("k", 2)
+    m: int = _n("m", 4, long_name="valley directions m")
+    lambdas: tuple = field("valley_curvature", (0.0, 100.0, 1000.0), low=0)
+    ratios: tuple = field("ratio", (2.0,))
+    seeds: tuple = field("seed", (0,))
+
+
+class PlanarStage(Record):
+    """Figure 3 (d): the exact planar law against simulation."""
+
+    points: int = _n("points", 2000)
+    lambdas: tuple = field("valley_curvature", (1.0, 10.0, 100.0, 1000.0), low=0)
+
+
+class TrajStage(Record):
+    """Figure 4: one STE trajectory."""
+
+    starts: int = _n("starts", 64)
+
+
+class ChatterStage(Record):
+    """Figure 8: chattering."""
+
+    theta: float = field("theta", 0.6)
+    basin_radius: float = field("basin_radius", 0.3)
+    steps: int = field("num_steps", 2000)
+    starts: int = _n("starts", 64)
+
+
+class PhaseStage(Record):
+    """Figure 5: phase diagram (d-dim, k = 1, normal with one large coordinate alpha), 40 x 40 cells."""
+
+    dim: int = field("dim", 16)
+    step_ratios: tuple = field(
+        "ratio", tuple(round(0.5 + 3.5 * i / 39, 6) for i in range(40)), long_name="step / r_b"
+    )
+    alphas: tuple = field("alpha", tuple(round(0.25 + 0.75 * i / 39, 6) for i in range(40)), low=0, high=1)
+    starts: int = _n("starts", 4)  # RTN-failed starts per cell (the full run: 500)
+    steps: int = field("num_steps", 300)
+
+
+class RulesStage(Record):
+    """Figure 7: rule comparison (``subset`` = () runs every rule of landscape.default_rules)."""
+
+    starts: int = _n("starts", 128)
+    dim: int = field("dim", 64)
+    subset: tuple = ("fp", "ste", "clipped_ste", "lsq", "proxconnect", "ef", "noise")
+
+
+class TightStage(Record):
+    """Figure 6: tightness of T_max (cases drawn by the proof layer's strategy)."""
+
+    cases: int = _n("cases", 80)
+
+
+class CheckStage(Record):
+    """The proof table: ``landscape check`` quick or full."""
 
     quick: bool = True
-    seed: int = 0
-    # figure 1: anatomy (2-D rotated river)
-    anatomy_theta: float = 0.5
-    anatomy_step: float = 1.0
-    anatomy_basin_radius: float = 0.45
-    kappa: float = 10.0
-    n_mesh: int = 121
-    # figure 2: RTN exit law
-    rtn_thetas: tuple = (0.1, 0.4, 0.7)
-    rtn_dks: tuple = ((64, 1), (64, 4), (256, 8))
-    rtn_ratios: tuple = (0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 3.5, 4.0)
-    rtn_points: int = 2000
-    rtn_basin_radius: float = 0.25
-    # figure 3: Hessian blindness on valleys (wall-free curvature lambda), landscape.geometry.valley
-    valley_step: float = 0.2  # grid step; the basin radius below: step / r_b = 2
-    valley_basin_radius: float = 0.1
-    valley_kappa: float = 1e3  # a wall much steeper than the valley, so that the oracle stays inside
-    valley_mu: float = 0.1
-    valley_picture_lambda: float = 100.0  # lambda / mu of panels (a, b), the planar valley
-    valley_points: int = 128  # trained points per cell (panels a-c)
-    valley_dim: int = 16  # panel (c): random valleys, exact oracle and exact proxy minimiser
-    valley_k: int = 2
-    valley_m: int = 4
-    valley_lambdas: tuple = (0.0, 100.0, 1000.0)
-    valley_ratios: tuple = (2.0,)
-    valley_seeds: tuple = (0,)
-    planar_points: int = 2000  # panel (d): the exact planar law against simulation
-    planar_lambdas: tuple = (1.0, 10.0, 100.0, 1000.0)
-    # figure 4: one STE trajectory; figure 8: chattering
-    learning_rate: float = 0.05
-    traj_starts: int = 64
-    chatter_theta: float = 0.6
-    chatter_basin_radius: float = 0.3
-    chatter_steps: int = 2000
-    chatter_starts: int = 64
-    # figure 5: phase diagram (d-dim, k = 1, normal with one large coordinate alpha), 40 x 40 cells
-    phase_dim: int = 16
-    phase_step_ratios: tuple = tuple(round(0.5 + 3.5 * i / 39, 6) for i in range(40))
-    phase_alphas: tuple = tuple(round(0.25 + 0.75 * i / 39, 6) for i in range(40))
-    phase_starts: int = 4  # RTN-failed starts per cell (the full run: 500)
-    phase_steps: int = 300
-    # figure 7: rule comparison
-    rules_starts: int = 128
-    rules_dim: int = 64
-    rules_subset: tuple = ("fp", "ste", "clipped_ste", "lsq", "proxconnect", "ef", "noise")  # () = all
-    # figure 6: tightness of T_max (cases drawn by the proof layer's strategy)
-    tight_cases: int = 80
-    # proof table / bridge
-    check_quick: bool = True
-    bridge_model: str = "digits-mlp"
-    bridge_overrides: tuple = (
-        ("bits", (4, 2)),
-        ("k", 2),
-        ("train_steps", 200),
-        ("qat_steps", 100),
-        ("profile_points", 21),
-    )
+
+
+class BridgeStage(Record):
+    """The real-network bridge: the model and BridgeConfig overrides."""
+
+    model: str = "digits-mlp"
+    overrides: tuple = (
+        ("bits", (4, 2)), ("k", 2), ("train_steps", 200), ("qat_steps", 100), ("profile_points", 21)
+    )  # fmt: skip
+
+
+class ReproduceConfig(Record):
+    """Parameters of the default study (see each figure's section of report.md), one record per stage."""
+
+    quick: bool = True
+    seed: int = field("seed", 0)
+    anatomy: AnatomyStage = AnatomyStage()
+    kappa: float = field("kappa", 10.0)
+    n_mesh: int = _n("n_mesh", 121, low=2, long_name="mesh points per axis")
+    rtn: RTNStage = RTNStage()
+    valley: ValleyStage = ValleyStage()
+    planar: PlanarStage = PlanarStage()
+    learning_rate: float = field("learning_rate", 0.05)
+    traj: TrajStage = TrajStage()
+    chatter: ChatterStage = ChatterStage()
+    phase: PhaseStage = PhaseStage()
+    rules: RulesStage = RulesStage()
+    tight: TightStage = TightStage()
+    check: CheckStage = CheckStage()
+    bridge: BridgeStage = BridgeStage()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _nest_flat_names(cls, data):
+        """``anatomy_theta=0.4`` is ``anatomy={"theta": 0.4}`` (the flat names of the former dataclass)."""
+        if not isinstance(data, dict):
+            return data
+        out, flat = {}, {}
+        for key, value in data.items():
+            stage, _, name = key.partition("_")
+            sub = cls.model_fields.get(stage)
+            if key not in cls.model_fields and name and sub is not None and isinstance(sub.default, Record):
+                flat.setdefault(stage, {})[name] = value
+            else:
+                out[key] = value
+        for stage, values in flat.items():
+            given = out.get(stage, {})
+            out[stage] = {**(given.as_dict() if isinstance(given, Record) else given), **values}
+        return out
+
+    def __getattr__(self, name):
+        stage, _, rest = name.partition("_")
+        fields = type(self).model_fields
+        if rest and stage in fields and isinstance(fields[stage].default, Record):
+            return getattr(getattr(self, stage), rest)
+        return super().__getattr__(name)
 
     @classmethod
     def quick_config(cls, seed: int = 0) -> ReproduceConfig:
@@ -109,5 +206,12 @@ class ReproduceConfig:
         )
 
     def as_dict(self) -> dict:
-        """The config as a JSON-ready dict (for manifests)."""
-        return dataclasses.asdict(self)
+        """The config as a JSON-ready flat dict (for manifests): ``<stage>_<field>`` keys, as before."""
+        out = {}
+        for name in type(self).model_fields:
+            value = getattr(self, name)
+            if isinstance(value, Record):
+                out.update({f"{name}_{k}": v for k, v in value.as_dict().items()})
+            else:
+                out[name] = value
+        return out

@@ -16,6 +16,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from landscape.config import Record, field
 from landscape.geometry import random_river, rotated_river_2d
 from landscape.geometry.walls import quadratic_wall
 from landscape.qat import ste
@@ -26,22 +27,21 @@ from landscape.simulate.outcomes import recovery_stats
 __all__ = ["DemoConfig", "CaseResult", "run_case", "run_demo", "plot_demo"]
 
 
-@dataclasses.dataclass(frozen=True)
-class DemoConfig:
+class DemoConfig(Record):
     """Parameters of the demo (all lengths in the units of the grid step)."""
 
-    seed: int = 0
-    step: float = 1.0
-    basin_radius: float = 0.3
-    kappa: float = 10.0
-    learning_rate: float = 0.05
-    theta: float = 0.3
-    dim: int = 256
-    k: int = 4
-    n_points: int = 2000
-    num_steps: int = 500
-    s_range: tuple = (-50.0, 50.0)
-    spread: float = 3.0
+    seed: int = field("seed", 0)
+    step: float = field("step", 1.0)
+    basin_radius: float = field("basin_radius", 0.3)
+    kappa: float = field("kappa", 10.0)
+    learning_rate: float = field("learning_rate", 0.05)
+    theta: float = field("theta", 0.3)
+    dim: int = field("dim", 256)
+    k: int = field("k", 4)
+    n_points: int = field("n_points", 2000, kind="int", low=1, long_name="trained points")
+    num_steps: int = field("num_steps", 500)
+    s_range: tuple[float, float] = (-50.0, 50.0)
+    spread: float = field("spread", 3.0, low=0, long_name="spread across the basin floor", units="steps")
 
 
 @dataclasses.dataclass

@@ -41,7 +41,7 @@ from landscape.simulate.outcomes import recovery_stats, wilson_interval
 
 __all__ = ["VALLEY_METHODS", "valley_methods", "valley_exit", "valley_recovery", "planar_law"]
 
-VALLEY_METHODS = ("rtn", "stochastic", "obq", "gptq", "adaround", "proxy_min", "oracle")
+VALLEY_METHODS = (*ptq_methods, "oracle")  # every PTQ method (the registry derives its list from the same)
 
 
 def valley_methods(dim: int) -> list[str]:

@@ -3,7 +3,8 @@ r"""Recovery of PTQ-failed points by QAT rules: first hitting times, chattering,
 A *case* (:class:`RecoveryConfig`) fixes a landscape (a 2-D rotated river or a random straight
 river with k sharp directions in d dimensions, quadratic wall of slope ``kappa`` beyond
 ``basin_radius`` :math:`r_b`, river drift), a uniform grid of step :math:`\Delta`, a learning
-rate :math:`\eta` (plain SGD) and a number of steps. :func:`recovery_experiment`:
+rate :math:`\eta` (plain SGD unless ``optimizer`` names another optax optimizer) and a number of
+steps. :func:`recovery_experiment`:
 
 1. samples ``n_points`` trained points :math:`w^*` on the river (:math:`s \sim U(s\_range)`);
 2. applies PTQ (``"rtn"``, ``"gptq"`` or any ``fn(landscape, quantizer, w_stars) -> q``) and marks
@@ -23,15 +24,15 @@ The baseline ``ptq+ste`` starts at :math:`Q(w_0)`, i.e. the PTQ point itself in 
 **Default cases** (:func:`rotated2d_case`, :func:`highdim_case`; measured at seed 0 with 2000
 trained points on a 2-core CPU, ``landscape recover --case ...``):
 
-* ``rotated2d``: theta = 0.3, Delta = 0.2, r_b = 0.05, kappa = 10, eta = 0.05, 1000 steps. The flip
-  sizes are Delta sin(theta) = 0.059 = 1.2 r_b and Delta cos(theta) = 0.191 = 3.8 r_b, so
-  max flip_size > 2 r_b. RTN fails for 860 / 2000 points; from those, STE enters the basin for
-  8.1 % and chatters (recurrent cycle of 2-3 grid points outside the basin) for 91.9 %.
-* ``highdim``: d = 256, k = 4 (random N, PRNGKey(seed)), Delta = 0.1, r_b = 0.03, kappa = 10,
-  eta = 0.05, 200 steps: max flip_size = 0.78 r_b < 2 r_b and r_b < Delta sqrt(k/12) = 0.058
-  (RTN's typical normal error). RTN fails for 1460 / 2000 points; STE recovers 99.9 % of them,
-  median T = 4 steps (90 % quantile 14): a few steps, faster than the "few dozen" of the
-  prototype of DESIGN.md section 2.
+* ``rotated_2d`` (older name ``rotated2d``): theta = 0.3, Delta = 0.2, r_b = 0.05, kappa = 10, eta = 0.05,
+  1000 steps. The flip sizes are Delta sin(theta) = 0.059 = 1.2 r_b and Delta cos(theta) = 0.191 = 3.8
+  r_b, so max flip_size > 2 r_b. RTN fails for 860 / 2000 points; from those, STE enters the basin for 8.1
+  % and chatters (recurrent cycle of 2-3 grid points outside the basin) for 91.9 %.
+* ``random_river`` (older name ``highdim``): d = 256, k = 4 (random N, PRNGKey(seed)), Delta = 0.1, r_b =
+  0.03, kappa = 10, eta = 0.05, 200 steps: max flip_size = 0.78 r_b < 2 r_b and r_b < Delta sqrt(k/12) =
+  0.058 (RTN's typical normal error). RTN fails for 1460 / 2000 points; STE recovers 99.9 % of them,
+  median T = 4 steps (90 % quantile 14): a few steps, faster than the "few dozen" of the prototype of
+  DESIGN.md section 2.
 
 **Recovered** means :math:`T \ge 0`: some :math:`q_t`, :math:`0 \le t \le` ``num_steps``, lies in the
 basin (for LSQ, :math:`q_t` is on the grid of its learned step). Median and quantiles of :math:`T`
@@ -40,25 +41,30 @@ are over the recovered failed starts (NaN when none recovered).
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import warnings
 from collections.abc import Callable
+from typing import Any
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 import xarray as xr
+from pydantic import field_validator, model_validator
 
-from landscape import geometry, quantizers, simulate
-from landscape._errors import LandscapeError, check_int_at_least, check_positive
+from landscape import geometry, qat, quantizers, simulate
+from landscape._errors import LandscapeError
+from landscape.config import Record, field
 from landscape.geometry.walls import quadratic_wall
 from landscape.manifest import manifest
-from landscape.qat.registry import default_rules
+from landscape.registry import CASE_ALIASES, OPTIMIZERS, default_rules, get_optimizer_factory
 from landscape.simulate.chatter import chatter_monitor, chatters, cycle_size
 from landscape.simulate.outcomes import OUTCOME_CODES, outcomes, wilson_interval
 
 __all__ = [
+    "CASE_NAMES",
+    "case_name",
+    "case_config",
     "RecoveryConfig",
     "rotated2d_case",
     "highdim_case",
@@ -73,40 +79,57 @@ __all__ = [
 ]
 
 
-@dataclasses.dataclass(frozen=True)
-class RecoveryConfig:
+#: the default cases by landscape family name (``landscape recover --case``; older names in CASE_ALIASES)
+CASE_NAMES = ("rotated_2d", "random_river")
+
+
+def case_name(case: str) -> str:
+    """The registry family name of a recovery case (the one translation of the older names)."""
+    name = CASE_ALIASES.get(case, case)
+    if name not in CASE_NAMES:
+        raise LandscapeError(
+            f"case must be one of {', '.join(CASE_NAMES)} (or the older rotated2d, highdim); got {case!r}."
+        )
+    return name
+
+
+class RecoveryConfig(Record):
     """One recovery case: landscape, grid, PTQ, optimizer and run sizes (see the module docstring)."""
 
-    case: str = "highdim"  # "rotated2d" or "highdim"
-    dim: int = 256
-    k: int = 4
-    theta: float = 0.3  # river angle of the rotated 2-D case (radians)
-    step: float = 0.1  # Delta
-    basin_radius: float = 0.03  # r_b
-    kappa: float = 10.0  # wall slope (quadratic wall curvature)
-    drift: float = 0.0  # ell(s) = -drift * s
-    learning_rate: float = 0.05  # eta (SGD)
-    num_steps: int = 200
-    n_points: int = 1000
-    s_range: tuple = (-5.0, 5.0)
-    ptq: str = "rtn"
-    bits: int | None = None  # None: unbounded grid; b: signed b-bit integer grid
-    window: int = 50  # chatter_monitor window (steps)
-    n_paths: int = 16  # starts whose rho/inward paths are kept
-    record_every: int = 4
-    seed: int = 0
+    case: str = "random_river"  # "rotated_2d" or "random_river" (older names: "rotated2d", "highdim")
+    dim: int = field("dim", 256)
+    k: int = field("k", 4)
+    theta: float = field("theta", 0.3)  # river angle of the rotated 2-D case (radians)
+    step: float = field("step", 0.1)  # Delta
+    basin_radius: float = field("basin_radius", 0.03)  # r_b
+    kappa: float = field("kappa", 10.0)  # wall slope (quadratic wall curvature)
+    drift: float = field("drift", 0.0)  # ell(s) = -drift * s
+    learning_rate: float = field("learning_rate", 0.05)  # eta
+    optimizer: str = "sgd"  # an optax optimizer name of landscape.registry.OPTIMIZERS
+    num_steps: int = field("num_steps", 200)
+    n_points: int = field("n_points", 1000, kind="int", low=1, long_name="trained points")
+    s_range: tuple[float, float] = (-5.0, 5.0)
+    ptq: Any = "rtn"  # "rtn", "gptq" or fn(landscape, quantizer, w_stars) -> q
+    bits: int | None = field("bits", None)  # None: unbounded grid; b: signed b-bit integer grid
+    window: int = field("window", 50, kind="int", low=1, long_name="chatter window")  # steps
+    n_paths: int = field("n_paths", 16, kind="int", low=0, long_name="kept paths")
+    record_every: int = field("record_every", 4, kind="int", low=1, long_name="recording stride")
+    seed: int = field("seed", 0)
 
-    def __post_init__(self):
-        if self.case not in ("rotated2d", "highdim"):
-            raise LandscapeError(f"case must be 'rotated2d' or 'highdim'; got {self.case!r}.")
-        for name in ("step", "basin_radius", "learning_rate"):
-            check_positive(name, getattr(self, name))
-        check_positive("kappa", self.kappa, allow_zero=True)
-        check_int_at_least("num_steps", self.num_steps, 1)
-        check_int_at_least("n_points", self.n_points, 1)
-        check_int_at_least("window", self.window, 1)
-        check_int_at_least("record_every", self.record_every, 1)
-        check_int_at_least("n_paths", self.n_paths, 0)
+    @field_validator("case", mode="before")
+    @classmethod
+    def _case(cls, case):
+        return case_name(case)
+
+    @field_validator("optimizer")
+    @classmethod
+    def _optimizer(cls, name):
+        if name not in OPTIMIZERS:
+            raise LandscapeError(f"optimizer must be one of {', '.join(OPTIMIZERS)}; got {name!r}.")
+        return name
+
+    @model_validator(mode="after")
+    def _check(self):
         if self.num_steps % self.record_every:
             raise LandscapeError(
                 f"record_every must divide num_steps; got {self.record_every} and {self.num_steps}."
@@ -115,14 +138,15 @@ class RecoveryConfig:
             raise LandscapeError(
                 f"window must lie in [1, num_steps - 1]; got {self.window} (num_steps {self.num_steps})."
             )
-        if self.case == "highdim":
-            check_int_at_least("dim", self.dim, 2)
-            if not 1 <= self.k < self.dim:
-                raise LandscapeError(f"k must lie in [1, dim - 1] = [1, {self.dim - 1}]; got {self.k}.")
+        if self.case == "random_river" and not 1 <= self.k < self.dim:
+            raise LandscapeError(f"k must lie in [1, dim - 1] = [1, {self.dim - 1}]; got {self.k}.")
+        return self
 
-    def replace(self, **changes) -> RecoveryConfig:
-        """A copy with some fields changed (validated again)."""
-        return dataclasses.replace(self, **changes)
+    def rule_optimizer(self):
+        """The optimizer the rules run under: None for SGD (a rule's default), else the optax one at eta."""
+        if self.optimizer == "sgd":
+            return None
+        return qat.optimizer(get_optimizer_factory(self.optimizer), learning_rate=self.learning_rate)
 
 
 def rotated2d_case(**changes) -> RecoveryConfig:
@@ -130,33 +154,27 @@ def rotated2d_case(**changes) -> RecoveryConfig:
 
     flip sizes Delta |sin theta| = 0.059 and Delta cos theta = 0.191 = 3.8 r_b; 1000 steps, window 200.
     """
-    base = RecoveryConfig(
-        case="rotated2d",
-        dim=2,
-        k=1,
-        theta=0.3,
-        step=0.2,
-        basin_radius=0.05,
-        kappa=10.0,
-        learning_rate=0.05,
-        num_steps=1000,
-        window=200,
-        record_every=10,
-    )
-    return base.replace(**changes)
+    base = dict(case="rotated_2d", dim=2, k=1, theta=0.3, step=0.2, basin_radius=0.05, kappa=10.0,
+                learning_rate=0.05, num_steps=1000, window=200, record_every=10)  # fmt: skip
+    return RecoveryConfig(**{**base, **changes})
 
 
 def highdim_case(**changes) -> RecoveryConfig:
     """d = 256, k = 4: Delta = 0.1, r_b = 0.03 (max flip_size about 0.78 r_b < 2 r_b, and r_b below
     RTN's typical normal error Delta sqrt(k/12) = 0.058), kappa = 10, eta = 0.05, 200 steps, window 50."""
-    return RecoveryConfig(case="highdim", **changes)
+    return RecoveryConfig(**{"case": "random_river", **changes})
+
+
+def case_config(case: str, **changes) -> RecoveryConfig:
+    """The default recovery case called ``case`` (:data:`CASE_NAMES`; older names accepted), with changes."""
+    return {"rotated_2d": rotated2d_case, "random_river": highdim_case}[case_name(case)](**changes)
 
 
 def make_case(cfg: RecoveryConfig):
     """(landscape, quantizer): rotated_river_2d(theta) or random_river(PRNGKey(seed), d, k), and the grid."""
     wall = quadratic_wall(cfg.basin_radius, cfg.kappa)
     kw = {"wall": wall, "river_loss": float(cfg.drift)}
-    if cfg.case == "rotated2d":
+    if cfg.case == "rotated_2d":
         ls = geometry.rotated_river_2d(cfg.theta, **kw)
     else:
         ls = geometry.random_river(jax.random.PRNGKey(cfg.seed), cfg.dim, cfg.k, **kw)
@@ -229,7 +247,7 @@ def recovery_experiment(cfg: RecoveryConfig, rules: dict | None = None) -> xr.Da
     LSQ; NaN for other rules) (rule, start); rho_w, rho_q, inward, loss paths (rule, path, t) for the
     first ``n_paths`` failed starts; failed, rho_ptq (start); and the :func:`summarize` variables.
     """
-    rules = default_rules(cfg.learning_rate) if rules is None else rules
+    rules = default_rules(cfg.learning_rate, cfg.rule_optimizer()) if rules is None else rules
     ls, qz = make_case(cfg)
     k_start, k_run = jax.random.split(jax.random.PRNGKey(cfg.seed + 1))
     st = ptq_starts(ls, qz, k_start, cfg.n_points, cfg.ptq, cfg.s_range)
@@ -276,7 +294,7 @@ def recovery_experiment(cfg: RecoveryConfig, rules: dict | None = None) -> xr.Da
     ds.attrs.update(_geometry_attrs(ls, qz, cfg))
     ds.attrs["ptq_failure_rate"] = float(failed.mean())
     ds.attrs["n_failed"] = int(failed.sum())
-    ds.attrs["manifest"] = _manifest_json(dataclasses.asdict(cfg), cfg.seed, rules=names)
+    ds.attrs["manifest"] = _manifest_json(cfg.as_dict(), cfg.seed, rules=names)
     return ds
 
 
@@ -341,8 +359,8 @@ def _cell_config(base: RecoveryConfig, axis: str, value) -> RecoveryConfig:
         col = float(np.max(np.linalg.norm(np.asarray(ls.normals, np.float64), axis=0)))
         return base.replace(step=float(value) * base.basin_radius / col)
     if axis in ("dim", "k"):
-        if base.case != "highdim":
-            raise LandscapeError(f"axis {axis!r} needs the 'highdim' case; got {base.case!r}.")
+        if base.case != "random_river":
+            raise LandscapeError(f"axis {axis!r} needs the 'random_river' case; got {base.case!r}.")
         return base.replace(**{axis: int(value)})
     if axis in ("kappa", "learning_rate", "drift"):
         return base.replace(**{axis: float(value)})
@@ -354,7 +372,7 @@ def sweep(base: RecoveryConfig, axis: str, values, rules: Callable | None = None
 
     ``axis`` in SWEEP_AXES: step_over_rb (Delta / r_b), flip_over_rb (max_j f_j / r_b, by scaling
     Delta), kappa, learning_rate, drift, dim, k. ``rules(learning_rate) -> {name: Rule}``
-    (default :func:`~landscape.qat.default_rules`). Also records per cell the PTQ failure rate,
+    (default :func:`~landscape.registry.default_rules`). Also records per cell the PTQ failure rate,
     max flip/r_b and step/r_b.
     """
     if axis not in SWEEP_AXES:
@@ -374,6 +392,6 @@ def sweep(base: RecoveryConfig, axis: str, values, rules: Callable | None = None
     out = xr.concat(cells, dim=axis).assign_coords({axis: np.asarray(values)})
     for k2, v2 in extra.items():
         out[k2] = ((axis,), np.asarray(v2, float))
-    cfg = dict(dataclasses.asdict(base), sweep_axis=axis, sweep_values=[float(v) for v in values])
+    cfg = dict(base.as_dict(), sweep_axis=axis, sweep_values=[float(v) for v in values])
     out.attrs["manifest"] = _manifest_json(cfg, base.seed, rules=list(out["rule"].values))
     return out

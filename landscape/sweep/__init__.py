@@ -65,7 +65,7 @@ def sweep(
       own); by default the quadratic wall when the landscape is a family name or a wall parameter is given;
     * ``quantizer``: a name of :data:`landscape.registry.QUANTIZERS`, a callable or a quantizer;
     * ``ptq``: a method of ``landscape.ptq.ptq_methods`` (QAT starts at w* for RTN, at q0 otherwise);
-    * ``rule``: a rule name (``landscape.qat.RULES``), a callable or a Rule; ``optimizer``: an optax
+    * ``rule``: a rule name (``landscape.registry.RULES``), a callable or a Rule; ``optimizer``: an optax
       factory (``optax.adam``), its name, or a ``landscape.optimizer(...)`` value;
     * ``**params``: every other parameter, routed by name to the parts that take it (``theta``,
       ``basin_radius``, ``step``, ``learning_rate``, ``clip``...); a list / array / :func:`linspace` /

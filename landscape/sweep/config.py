@@ -315,10 +315,11 @@ class QATSection(_Model):
 
     @model_validator(mode="after")
     def _rules(self):
-        from landscape.registry import get_optimizer_factory  # noqa: PLC0415
+        from landscape.registry import RECORDS, get_optimizer_factory  # noqa: PLC0415
 
-        _check_range("learning_rate", self.learning_rate, 0, open_low=True)
-        _check_range("num_steps", self.num_steps, 1)
+        for key in ("learning_rate", "num_steps"):  # the ranges of the shared records
+            prm = RECORDS[key]
+            _check_range(key, getattr(self, key), prm.low, prm.high, open_low=prm.open_low)
         for name in self.optimizer.values:
             try:
                 get_optimizer_factory(name)

@@ -1,5 +1,5 @@
-"""The sweep's rule names are the project's one registry (:mod:`landscape.qat.registry`)."""
+"""The sweep's rule names are the project's one registry (:mod:`landscape.registry`)."""
 
-from landscape.qat.registry import available_rules, get_rule, register_rule
+from landscape.registry import available_rules, get_rule, register_rule
 
 __all__ = ["register_rule", "get_rule", "available_rules"]

@@ -1,7 +1,7 @@
 r"""What a sweep computes, resolved: the parts of a case, the value of every parameter, the axes.
 
 A **case** is (landscape, wall, quantizer, PTQ method, rule with its optimizer, seed, trained start).
-Each *part* is built by a registry name (:mod:`landscape.registry`, :data:`landscape.qat.RULES`), a
+Each *part* is built by a registry name (:mod:`landscape.registry`, :data:`landscape.registry.RULES`), a
 callable taking some of the parameters by name, or a fixed value. A parameter given as a list, a
 NumPy array or :func:`linspace` / :func:`logspace` is an **axis** (a dimension of the result); a scalar
 is fixed. Each parameter is routed to the parts whose constructor takes it (by name); one that no part
@@ -146,8 +146,9 @@ def _optimizer_hyper(names) -> set:
 
 def _rule_part(rule, optimizer, rule_names, opt_values) -> Part:
     """The rule part: by registry name (with learning_rate, optimizer, options), a callable, or a Rule."""
-    from landscape.qat import Optimizer, Rule, get_rule  # noqa: PLC0415
-    from landscape.qat.registry import _ALIASES, RULES  # noqa: PLC0415
+    from landscape.qat import Optimizer, Rule  # noqa: PLC0415
+    from landscape.registry import RULE_ALIASES as _ALIASES  # noqa: PLC0415
+    from landscape.registry import RULES, get_rule  # noqa: PLC0415
 
     if isinstance(rule, Rule):
 
@@ -292,7 +293,7 @@ def make_spec(
         if isinstance(s, bool) or not isinstance(s, int) or s < 1:
             raise LandscapeError(f"num_steps must be an integer >= 1 (or a list of them); got {s!r}.")
 
-    wall_params = {"basin_radius", "kappa", "mu", "power", "tau"}
+    wall_params = {n for b in B.WALLS.values() for n in b.params}  # every registered wall's parameters
     if isinstance(wall, str) and wall == "default":
         wall = "quadratic" if (isinstance(landscape, str) or wall_params & set(params)) else None
     parts = {"landscape": _landscape_part(landscape)}
@@ -335,11 +336,11 @@ def make_spec(
 def _check_ranges(parts, values) -> None:
     """Each value of a registry part's parameter checked against its range (before any work)."""
     regs = {"landscape": B.FAMILIES, "wall": B.WALLS, "quantizer": B.QUANTIZERS}
-    for role, p in parts.items():
-        reg = regs.get(role)
-        if reg is None or p.label not in reg:
-            continue
-        for n, prm in reg[p.label].params.items():
+    entries = [(regs[r][p.label], True) for r, p in parts.items() if r in regs and p.label in regs[r]]
+    names = [B.RULE_ALIASES.get(n, n) for n in (values["rule"].values if "rule" in values else ())]
+    entries += [(B.RULES[n], False) for n in names if n in B.RULES]
+    for entry, strict in entries:  # rules too: learning_rate and each numeric option against its record
+        for n, prm in entry.params.items():
             if n in values:
                 for v in values[n].values:
-                    prm.check(n, v)
+                    (prm.check if strict else prm.check_concrete)(n, v)

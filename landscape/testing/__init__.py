@@ -41,6 +41,7 @@ import numpy as np
 from hypothesis import strategies as st
 
 import landscape as _ls
+from landscape.registry import QUANTIZERS, WALLS
 from landscape.testing.cases import (
     WALL_FAMILIES,
     case_fields,
@@ -81,7 +82,10 @@ __all__ = [
     "case_start",
 ]
 
-QUANTIZER_KINDS = ("uniform", "integer", "nf4", "fp4", "log2", "ternary", "binary")
+#: the grids and the codebooks of one ``scale`` in the one registry (per-group grids need a matrix shape)
+QUANTIZER_KINDS = tuple(
+    n for n, b in QUANTIZERS.items() if n in ("uniform", "integer") or set(b.params) == {"scale"}
+)
 
 
 def _range(name, value, lo_ok=None):
@@ -113,7 +117,7 @@ def walls(
     family = draw(st.sampled_from(tuple(families)))
     if family not in WALL_FAMILIES:
         raise ValueError(f"families must be among {WALL_FAMILIES}; got {family!r}.")
-    power = draw(st.sampled_from(tuple(powers))) if family == "power" else 4.0
+    power = draw(st.sampled_from(tuple(powers))) if "power" in WALLS[family].params else 4.0
     return wall_named(family, rb, kap, m, power=power)
 
 
@@ -172,16 +176,9 @@ def quantizers(draw, *, dim=None, kinds=("uniform",), step=(0.05, 2.0), offset=T
             return _ls.uniform_grid(s, offset=off)
         b = draw(st.integers(*(int(x) for x in _range("bits", bits))))
         return _ls.integer_grid(b, s, offset=off)
-    makers = {
-        "nf4": _ls.nf4,
-        "fp4": _ls.fp4_e2m1,
-        "log2": _ls.log2_codebook,
-        "ternary": _ls.ternary,
-        "binary": _ls.binary,
-    }
-    if kind not in makers:
+    if kind not in QUANTIZER_KINDS:
         raise ValueError(f"kinds must be among {QUANTIZER_KINDS}; got {kind!r}.")
-    return makers[kind](s)
+    return QUANTIZERS[kind].build(scale=s)  # a codebook of the registry, at scale s
 
 
 def _river_point(landscape, s, flat):

@@ -137,7 +137,7 @@ def wall_named(kind: str, basin_radius: float, kappa: float, mu: float = 0.0, *,
     """
     if kind not in WALL_FAMILIES:
         raise ValueError(f"kind must be one of {WALL_FAMILIES}; got {kind!r}.")
-    extra = {"power": power} if kind == "power" else {}
+    extra = {"power": power} if "power" in WALLS[kind].params else {}
     return WALLS[kind].build(basin_radius=basin_radius, kappa=kappa, mu=mu, **extra)
 
 

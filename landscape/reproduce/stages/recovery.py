@@ -93,7 +93,7 @@ _RULE_VARS = ["p_recover", "p_recover_lo", "p_recover_hi", "p_diverged", "T_q10"
 def _rules(cfg, key):
     """Recovery probability, T and outcomes per QAT rule on a 2-D and a high-dimensional case."""
     rec = require("landscape.studies.recovery")
-    default_rules = require("landscape.qat", "default_rules")
+    default_rules = require("landscape.registry", "default_rules")
     cases = {
         "2-D, max f > 2 r_b": rec.rotated2d_case(n_points=cfg.rules_starts, seed=cfg.seed),
         f"d={cfg.rules_dim}, k=4, max f < 2 r_b": rec.highdim_case(
@@ -142,7 +142,7 @@ def _rules_numbers(cfg, dss):
             for r in ds["rule"].values
         }
         scen[str(sc)] = row | {"n_failed": int(ds["n_failed"].sel(scenario=sc))}
-    rules = ", ".join(cfg.rules_subset) if cfg.rules_subset else "every rule of landscape.qat.default_rules"
+    rules = ", ".join(cfg.rules_subset) if cfg.rules_subset else "every rule of landscape.default_rules"
     return {"scenarios": scen, "rules": rules}
 
 
