@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import landscape as L
-from landscape.qat import Rule, error_feedback, rule_value, ste
+from landscape.qat import Rule, error_feedback, ste
 from landscape.simulate.chatter import chatter_monitor, chatters, cycle_size, detect_cycle, hash_points
 
 
@@ -55,7 +55,6 @@ def test_offline_detector_counts_the_points_of_any_planted_cycle(m, transient, d
     assert int(rep.cycle_size) == m and bool(rep.chatters)
 
 
-@rule_value
 class _Planted(Rule):
     """A planted 2-cycle through the driver: on the unit grid, g = +1 at Q(w) = 1 and -1 at Q(w) = 0,
     so SGD(1) sends w = 0.2 -> 1.2 -> 0.2 -> ... and q alternates between (0, 0) and (1, 0)."""

@@ -172,7 +172,6 @@ def test_user_edit_recovery_bound_ten_times_smaller_is_caught():
     assert cex["values"]["T"] > cex["values"]["T_max"]
 
 
-@qat.rule_value
 class _BiasedSTE(qat.STE):
     """STE whose gradient carries a constant bias: a simulator the attacks must catch."""
 

@@ -2,6 +2,10 @@ r"""Landscape families: straight, random, axis-aligned, rotated, meander, arc an
 
 Each constructor returns a :class:`~landscape.geometry.landscape.Landscape` (DESIGN.md section 2): the
 sharp directions ``normals`` N, the river direction u, the centre c(s), the wall phi and the drift ell(s).
+
+Constructors are traceable: given concrete numbers they validate them (float64 NumPy, then cast); given
+traced ones (inside ``jax.vmap``, ``jax.jit`` or ``jax.grad``) they build the same landscape in JAX
+arithmetic, unchecked, so ``jax.vmap(rotated_river_2d)(thetas)`` is a batch of landscapes.
 """
 
 from __future__ import annotations
@@ -17,7 +21,9 @@ from landscape._errors import (
     check_orthonormal_rows,
     check_positive,
     check_shape,
+    is_concrete,
 )
+from landscape._typing import ArrayLike
 from landscape.geometry.landscape import Landscape
 from landscape.geometry.river import ArcCenter, ConstantCenter, Lake, LinearDrift, MeanderCenter, ZeroDrift
 from landscape.geometry.walls import quadratic_wall
@@ -33,12 +39,12 @@ __all__ = [
 ]
 
 
-def _complement_dir(normals: np.ndarray) -> np.ndarray:
-    """A unit vector orthogonal to the rows of ``normals`` (deterministic)."""
+def _complement_dir(normals, xp=np):
+    """A unit vector orthogonal to the rows of ``normals`` (deterministic; xp = jnp for traced ones)."""
     k, d = normals.shape
     if k >= d:
         raise LandscapeError(f"normals has k = {k} rows in d = {d}: need k < d for a river direction.")
-    q, _ = np.linalg.qr(np.concatenate([normals.T, np.eye(d)], axis=1))
+    q, _ = xp.linalg.qr(xp.concatenate([normals.T, xp.eye(d, dtype=normals.dtype)], axis=1))
     return q[:, k]
 
 
@@ -52,6 +58,13 @@ def straight_river(
     aniso=None,
 ) -> Landscape:
     """A straight river: N (k x d, orthonormal rows), u orthogonal to N, centre c0."""
+    if not is_concrete(normals) or (river_dir is not None and not is_concrete(river_dir)):
+        normals = jnp.asarray(normals, jnp.result_type(float))  # traced: built in JAX, not validated
+        check_shape("normals", normals, (None, None))
+        river_dir = _complement_dir(normals, jnp) if river_dir is None else jnp.asarray(river_dir)
+        if center is None or not callable(center):
+            center = ConstantCenter.make(normals.shape[0], center)
+        return _assemble(normals, river_dir, center, wall, river_loss, aniso)
     normals_np = np.asarray(normals, dtype=np.float64)
     check_orthonormal_rows("normals", normals_np)
     k, d = normals_np.shape
@@ -82,7 +95,8 @@ def _assemble(normals, river_dir, center, wall, river_loss, aniso) -> Landscape:
         river_loss = LinearDrift(jnp.asarray(float(river_loss)))
     if aniso is None:
         aniso = np.ones(k)
-    aniso = np.asarray(aniso, dtype=np.float64)
+    if is_concrete(aniso):
+        aniso = np.asarray(aniso, dtype=np.float64)
     check_shape("aniso", aniso, (k,))
     check_positive("aniso", aniso)
     dt = jnp.result_type(float)
@@ -117,9 +131,13 @@ def axis_aligned_river(dim: int, k: int, **kwargs) -> Landscape:
     return straight_river(eye[:k], eye[k], **kwargs)
 
 
-def rotated_river_2d(theta: float, **kwargs) -> Landscape:
-    """2-D straight river at angle theta: u = (cos t, sin t), n = (-sin t, cos t)."""
+def rotated_river_2d(theta: ArrayLike, **kwargs) -> Landscape:
+    """2-D straight river at angle theta: u = (cos t, sin t), n = (-sin t, cos t) (traceable in theta)."""
     check_finite("theta", theta)
+    if not is_concrete(theta):
+        t = jnp.asarray(theta, jnp.result_type(float))
+        c, s = jnp.cos(t), jnp.sin(t)
+        return straight_river(jnp.stack([-s, c])[None, :], jnp.stack([c, s]), **kwargs)
     t = float(theta)
     u = np.array([np.cos(t), np.sin(t)])
     n = np.array([[-np.sin(t), np.cos(t)]])
@@ -128,14 +146,15 @@ def rotated_river_2d(theta: float, **kwargs) -> Landscape:
 
 def meander_river(normals, river_dir=None, *, amplitude, omega, phase=0.0, **kwargs) -> Landscape:
     """Curved river with c(s) = amplitude * sin(omega s + phase)."""
-    normals = np.asarray(normals, dtype=np.float64)
-    center = MeanderCenter.make(np.broadcast_to(amplitude, (normals.shape[0],)), omega, phase)
+    normals = np.asarray(normals, dtype=np.float64) if is_concrete(normals) else jnp.asarray(normals)
+    bcast = np.broadcast_to if is_concrete(amplitude) else jnp.broadcast_to
+    center = MeanderCenter.make(bcast(amplitude, (normals.shape[0],)), omega, phase)
     return straight_river(normals, river_dir, center=center, **kwargs)
 
 
 def arc_river(normals, river_dir=None, *, radius, direction=None, **kwargs) -> Landscape:
     """Curved river along a circular arc of the given radius (bending along ``direction``)."""
-    normals = np.asarray(normals, dtype=np.float64)
+    normals = np.asarray(normals, dtype=np.float64) if is_concrete(normals) else jnp.asarray(normals)
     k = normals.shape[0]
     direction = np.eye(k)[0] if direction is None else direction
     return straight_river(normals, river_dir, center=ArcCenter.make(radius, direction), **kwargs)
@@ -152,7 +171,8 @@ def wsd_river_valley(
     functional form of the paper's toy is not reproduced; this keeps its structure
     (a sharp "hill" direction and a slowly descending "river" direction).
     """
-    river_loss = LinearDrift(jnp.asarray(float(drift))) if lake_at is None else Lake.make(drift, lake_at, 1.0)
+    drift = float(drift) if is_concrete(drift) else drift
+    river_loss = LinearDrift(jnp.asarray(drift)) if lake_at is None else Lake.make(drift, lake_at, 1.0)
     return meander_river(
         np.array([[0.0, 1.0]]),
         np.array([1.0, 0.0]),

@@ -6,7 +6,7 @@ sharp directions, ``river_dir`` :math:`u \perp N` the direction of travel,
 ``rho`` :math:`\rho = \lVert \mathrm{diag}(1/a)\,v\rVert` (``a = 1`` unless the basin is
 anisotropic), basin :math:`\rho \le r_b`.
 
-A :class:`Landscape` is a pytree; its methods are pure JAX functions of ``w`` (shape
+A :class:`Landscape` is an equinox Module (a pytree); its methods are pure JAX functions of ``w`` (shape
 ``(d,)``), so they can be ``jit``-ed, differentiated and ``vmap``-ed over points or over
 batches of landscapes.
 """
@@ -14,7 +14,7 @@ batches of landscapes.
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
+from collections.abc import Callable
 
 import jax
 import jax.numpy as jnp
@@ -25,7 +25,9 @@ from landscape._errors import (
     check_int_at_least,
     check_positive,
 )
+from landscape._typing import Normals, Scalars, Value, Vector, Vectors
 from landscape.geometry.probe import Probe
+from landscape.geometry.walls import Wall
 
 __all__ = ["Landscape", "Probe", "matvec", "rmatvec", "vdot", "sumsq", "SMALL_DIM"]
 
@@ -97,17 +99,15 @@ def sumsq(v):
     return jnp.sum(v * v, axis=-1)
 
 
-@jax.tree_util.register_dataclass
-@dataclasses.dataclass(frozen=True)
-class Landscape:
-    """L(w) = ell(s) + phi(rho(w)): a river inside a valley with a basin of radius r_b."""
+class Landscape(Value):
+    """L(w) = ell(s) + phi(rho(w)): a river inside a valley with a basin of radius r_b (an equinox Module)."""
 
-    normals: jax.Array  # (k, d) orthonormal rows: N
-    river_dir: jax.Array  # (d,) unit, orthogonal to the rows of N: u
-    center: Any  # c(s) -> (k,)
-    wall: Any  # phi
-    river_loss: Any  # ell(s)
-    aniso: jax.Array  # (k,) relative radii a_i (basin radii r_b * a_i)
+    normals: Normals  # (k, d) orthonormal rows: N
+    river_dir: Vector  # (d,) unit, orthogonal to the rows of N: u
+    center: Callable[[Scalars], Vectors]  # c(s) -> (k,)
+    wall: Wall  # phi
+    river_loss: Callable[[Scalars], Scalars]  # ell(s)
+    aniso: Vectors  # (k,) relative radii a_i (basin radii r_b * a_i)
 
     # -- sizes ---------------------------------------------------------------------------
     @property

@@ -1,6 +1,6 @@
 r"""The river: its centre :math:`c(s)` in the sharp coordinates and its loss :math:`\ell(s)`.
 
-Centres (``center(s) -> (k,)``):
+Centres and drifts are equinox Modules (their numbers are leaves). Centres (``center(s) -> (k,)``):
 
 * :class:`ConstantCenter` -- a straight river, :math:`c(s) = c_0`;
 * :class:`MeanderCenter` -- :math:`c(s) = A \sin(\omega s + \varphi)` (one amplitude per sharp
@@ -17,12 +17,10 @@ River losses (``river_loss(s) -> scalar``): :class:`ZeroDrift` (:math:`\ell = 0`
 
 from __future__ import annotations
 
-import dataclasses
-
-import jax
 import jax.numpy as jnp
 
-from landscape._errors import LandscapeError, check_finite, check_positive
+from landscape._errors import LandscapeError, check_finite, check_positive, is_concrete
+from landscape._typing import Scalars, Value
 
 __all__ = [
     "ConstantCenter",
@@ -38,12 +36,10 @@ def _f(x):
     return jnp.asarray(x, dtype=jnp.result_type(float))
 
 
-@jax.tree_util.register_dataclass
-@dataclasses.dataclass(frozen=True)
-class ConstantCenter:
+class ConstantCenter(Value):
     """c(s) = c0: a straight river."""
 
-    c0: jax.Array
+    c0: Scalars
     constant = True  # c'(s) = 0: the landscape skips the curvature term of its gradient
 
     def __call__(self, s):
@@ -64,14 +60,12 @@ class ConstantCenter:
         return cls(_f(c0))
 
 
-@jax.tree_util.register_dataclass
-@dataclasses.dataclass(frozen=True)
-class MeanderCenter:
+class MeanderCenter(Value):
     """c(s) = amplitude * sin(omega s + phase): a meandering river."""
 
-    amplitude: jax.Array
-    omega: jax.Array
-    phase: jax.Array
+    amplitude: Scalars
+    omega: Scalars
+    phase: Scalars
 
     constant = False
 
@@ -91,13 +85,11 @@ class MeanderCenter:
         return cls(jnp.atleast_1d(_f(amplitude)), _f(omega), _f(phase))
 
 
-@jax.tree_util.register_dataclass
-@dataclasses.dataclass(frozen=True)
-class ArcCenter:
+class ArcCenter(Value):
     """c(s) = direction * (R - sqrt(R^2 - s^2)): a circular arc of radius R."""
 
-    radius: jax.Array
-    direction: jax.Array
+    radius: Scalars
+    direction: Scalars
 
     constant = False
 
@@ -120,15 +112,13 @@ class ArcCenter:
         check_positive("radius", radius)
         direction = jnp.atleast_1d(_f(direction))
         check_finite("direction", direction)
-        n = float(jnp.linalg.norm(direction))
+        n = float(jnp.linalg.norm(direction)) if is_concrete(direction) else 1.0
         if abs(n - 1.0) > 1e-5:
             raise LandscapeError(f"direction must be a unit vector; got norm {n:.6g}.")
         return cls(_f(radius), direction)
 
 
-@jax.tree_util.register_dataclass
-@dataclasses.dataclass(frozen=True)
-class ZeroDrift:
+class ZeroDrift(Value):
     """ell(s) = 0: a river without drift."""
 
     zero = True  # ell' = 0: the landscape skips the drift term of its gradient
@@ -142,12 +132,10 @@ class ZeroDrift:
         return jnp.zeros_like(s)
 
 
-@jax.tree_util.register_dataclass
-@dataclasses.dataclass(frozen=True)
-class LinearDrift:
+class LinearDrift(Value):
     """ell(s) = -c s: the river descends at rate c in the direction of travel."""
 
-    rate: jax.Array
+    rate: Scalars
 
     zero = False
 
@@ -160,14 +148,12 @@ class LinearDrift:
         return -self.rate + jnp.zeros_like(s)
 
 
-@jax.tree_util.register_dataclass
-@dataclasses.dataclass(frozen=True)
-class Lake:
+class Lake(Value):
     """ell(s) = c w log cosh((s - s0)/w): drift c far from the lake, a minimum at s0."""
 
-    rate: jax.Array
-    s0: jax.Array
-    width: jax.Array
+    rate: Scalars
+    s0: Scalars
+    width: Scalars
 
     def __call__(self, s):
         """ell(s) = rate * width * log cosh((s - s0) / width)."""

@@ -23,6 +23,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from landscape._errors import LandscapeError, check_finite, check_int_at_least, check_positive, check_shape
+from landscape._typing import Normals, Value, Vectors
 from landscape.geometry.families import straight_river
 from landscape.geometry.landscape import Landscape, matvec, rmatvec
 from landscape.geometry.probe import Probe
@@ -36,15 +37,13 @@ __all__ = [
 ]
 
 
-@jax.tree_util.register_dataclass
-@dataclasses.dataclass(frozen=True)
-class ValleyLandscape:
+class ValleyLandscape(Value):
     """L(w) = base L(w) + 1/2 sum_i lambda_i (e_i . w - b_i)^2: wall-free curvature along E."""
 
     base: Landscape
-    valley_dirs: jax.Array  # (m, d) orthonormal rows, orthogonal to N and u: E
-    valley_curvature: jax.Array  # (m,) lambda_i >= 0
-    valley_offset: jax.Array  # (m,) b_i: the valley floor E w = b
+    valley_dirs: Normals  # (m, d) orthonormal rows, orthogonal to N and u: E
+    valley_curvature: Vectors  # (m,) lambda_i >= 0
+    valley_offset: Vectors  # (m,) b_i: the valley floor E w = b
 
     # -- sizes and the base's geometry (delegated) ---------------------------------------
     @property

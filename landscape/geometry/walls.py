@@ -7,21 +7,21 @@ Each wall states its basin radius ``basin_radius`` (:math:`r_b`), its flatness
 (:math:`\sup_{\rho\le r_b}\phi(\rho)`), and a lower bound ``wall_slope(rho)`` on
 :math:`\phi'(\rho)` valid for :math:`\rho \ge r_b`.
 
-Walls are pytrees (their parameters are leaves), so landscapes built from them can be
-batched with ``vmap``.
+Walls are equinox Modules (their parameters are leaves), so landscapes built from them can be
+batched with ``vmap``: ``jax.vmap(lambda r: quadratic_wall(r, kappa))(radii)`` is a batch of walls.
 """
-
-from __future__ import annotations
 
 import dataclasses
 from fractions import Fraction
 from typing import ClassVar
 
+import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
 
-from landscape._errors import LandscapeError, check_positive
+from landscape._errors import LandscapeError, check_positive, is_concrete
+from landscape._typing import ArrayLike, Scalars, Value
 
 __all__ = [
     "Wall",
@@ -37,7 +37,7 @@ __all__ = [
 ]
 
 
-class Wall:
+class Wall(Value):
     """The wall interface: :math:`\\phi = \\mu\\rho^2/2 + \\psi(\\rho)`, :math:`\\psi \\approx 0` inside.
 
     Subclasses give ``excess`` (:math:`\\psi`), ``excess_deriv`` (:math:`\\psi'`) and, when
@@ -45,8 +45,8 @@ class Wall:
     flatness, ``wall_slope``) follows.
     """
 
-    basin_radius: jax.Array
-    mu: jax.Array
+    basin_radius: eqx.AbstractVar[Scalars]
+    mu: eqx.AbstractVar[Scalars]
 
     #: psi = 0 exactly on [0, r_b] (the basin floor is mu rho^2 / 2, nothing else)
     flat_bottom: ClassVar[bool] = False
@@ -135,8 +135,6 @@ class FlatBottomWall(Wall):
         return self.mu + self.excess_deriv(rho) / jnp.maximum(rho, self.basin_radius)
 
 
-@jax.tree_util.register_dataclass
-@dataclasses.dataclass(frozen=True)
 class QuadraticWall(FlatBottomWall):
     r"""Flat-bottom quadratic: :math:`\phi = \tfrac{\mu}{2}\rho^2 + \tfrac{\kappa}{2}(\rho-r_b)_+^2`.
 
@@ -144,9 +142,9 @@ class QuadraticWall(FlatBottomWall):
     the wall's curvature is ``kappa``.
     """
 
-    basin_radius: jax.Array
-    kappa: jax.Array
-    mu: jax.Array
+    basin_radius: Scalars
+    kappa: Scalars
+    mu: Scalars
 
     def excess(self, rho):
         """psi(rho) = kappa/2 (rho - r_b)_+^2."""
@@ -164,8 +162,6 @@ class QuadraticWall(FlatBottomWall):
         return lambda r: mu * r + kappa * max(r - rb, Fraction(0))
 
 
-@jax.tree_util.register_dataclass
-@dataclasses.dataclass(frozen=True)
 class SoftplusWall(Wall):
     r"""Smooth wall of asymptotic slope ``kappa`` and softness ``tau``.
 
@@ -175,10 +171,10 @@ class SoftplusWall(Wall):
     For :math:`\rho \ge r_b`: :math:`\phi'(\rho) \ge \mu\rho + \kappa(\tfrac12 - \sigma(-2r_b/\tau))`.
     """
 
-    basin_radius: jax.Array
-    kappa: jax.Array
-    mu: jax.Array
-    tau: jax.Array
+    basin_radius: Scalars
+    kappa: Scalars
+    mu: Scalars
+    tau: Scalars
 
     theorems_cover: ClassVar[bool] = True
 
@@ -204,18 +200,16 @@ class SoftplusWall(Wall):
         return self.mu * rho + self.kappa * (0.5 - jax.nn.sigmoid(-2 * self.basin_radius / self.tau))
 
 
-@jax.tree_util.register_dataclass
-@dataclasses.dataclass(frozen=True)
 class PowerWall(FlatBottomWall):
     r"""Steep power wall: :math:`\psi = \tfrac{\kappa}{p}(\rho - r_b)_+^p`, ``p >= 2``.
 
     :math:`\phi'(\rho) = \mu\rho + \kappa(\rho-r_b)_+^{p-1}` exactly.
     """
 
-    basin_radius: jax.Array
-    kappa: jax.Array
-    mu: jax.Array
-    power: jax.Array
+    basin_radius: Scalars
+    kappa: Scalars
+    mu: Scalars
+    power: Scalars
 
     def excess(self, rho):
         """psi(rho) = kappa/p (rho - r_b)_+^p."""
@@ -236,18 +230,16 @@ class PowerWall(FlatBottomWall):
         return lambda r: mu * r + kappa * max(r - rb, Fraction(0)) ** (int(p) - 1)
 
 
-@jax.tree_util.register_dataclass
-@dataclasses.dataclass(frozen=True)
 class ExpWall(FlatBottomWall):
     r"""Exponential wall: :math:`\psi = \kappa\tau(e^{x/\tau} - 1 - x/\tau)`, :math:`x = (\rho-r_b)_+`.
 
     :math:`\phi'(\rho) = \mu\rho + \kappa(e^{x/\tau} - 1)` exactly (C^1 at the basin edge).
     """
 
-    basin_radius: jax.Array
-    kappa: jax.Array
-    mu: jax.Array
-    tau: jax.Array
+    basin_radius: Scalars
+    kappa: Scalars
+    mu: Scalars
+    tau: Scalars
 
     theorems_cover: ClassVar[bool] = True
 
@@ -266,7 +258,9 @@ def _f(x):
     return jnp.asarray(x, dtype=jnp.result_type(float))
 
 
-def quadratic_wall(basin_radius=0.25, kappa=10.0, mu=0.0) -> QuadraticWall:
+def quadratic_wall(
+    basin_radius: ArrayLike = 0.25, kappa: ArrayLike = 10.0, mu: ArrayLike = 0.0
+) -> QuadraticWall:
     """Flat-bottom quadratic wall phi = mu/2 rho^2 + kappa/2 (rho - r_b)_+^2 (kappa = 0: no wall)."""
     check_positive("basin_radius", basin_radius)
     check_positive("kappa", kappa, allow_zero=True)
@@ -274,7 +268,9 @@ def quadratic_wall(basin_radius=0.25, kappa=10.0, mu=0.0) -> QuadraticWall:
     return QuadraticWall(_f(basin_radius), _f(kappa), _f(mu))
 
 
-def softplus_wall(basin_radius=0.25, kappa=10.0, mu=0.0, tau=None) -> SoftplusWall:
+def softplus_wall(
+    basin_radius: ArrayLike = 0.25, kappa: ArrayLike = 10.0, mu: ArrayLike = 0.0, tau: ArrayLike | None = None
+) -> SoftplusWall:
     """Smooth softplus wall of asymptotic slope kappa; tau defaults to r_b / 10."""
     check_positive("basin_radius", basin_radius)
     check_positive("kappa", kappa)
@@ -284,17 +280,21 @@ def softplus_wall(basin_radius=0.25, kappa=10.0, mu=0.0, tau=None) -> SoftplusWa
     return SoftplusWall(_f(basin_radius), _f(kappa), _f(mu), _f(tau))
 
 
-def power_wall(basin_radius=0.25, kappa=10.0, mu=0.0, power=4.0) -> PowerWall:
+def power_wall(
+    basin_radius: ArrayLike = 0.25, kappa: ArrayLike = 10.0, mu: ArrayLike = 0.0, power: ArrayLike = 4.0
+) -> PowerWall:
     """Power wall phi = mu/2 rho^2 + kappa/p (rho - r_b)_+^p with p >= 2."""
     check_positive("basin_radius", basin_radius)
     check_positive("kappa", kappa)
     check_positive("mu", mu, allow_zero=True)
-    if not float(power) >= 2.0:
+    if is_concrete(power) and not float(power) >= 2.0:
         raise LandscapeError(f"power must lie in [2, inf); got {power!r}.")
     return PowerWall(_f(basin_radius), _f(kappa), _f(mu), _f(power))
 
 
-def exp_wall(basin_radius=0.25, kappa=10.0, mu=0.0, tau=None) -> ExpWall:
+def exp_wall(
+    basin_radius: ArrayLike = 0.25, kappa: ArrayLike = 10.0, mu: ArrayLike = 0.0, tau: ArrayLike | None = None
+) -> ExpWall:
     """Exponential wall phi = mu/2 rho^2 + kappa tau (e^{x/tau} - 1 - x/tau); tau defaults to r_b."""
     check_positive("basin_radius", basin_radius)
     check_positive("kappa", kappa)
@@ -302,7 +302,3 @@ def exp_wall(basin_radius=0.25, kappa=10.0, mu=0.0, tau=None) -> ExpWall:
     tau = basin_radius if tau is None else tau
     check_positive("tau", tau)
     return ExpWall(_f(basin_radius), _f(kappa), _f(mu), _f(tau))
-
-
-for _cls in (QuadraticWall, SoftplusWall, PowerWall, ExpWall):  # short reprs (dataclass ones print Arrays)
-    _cls.__repr__ = Wall.__repr__

@@ -23,7 +23,7 @@ import jax
 import jax.numpy as jnp
 
 from landscape.models.nets import cross_entropy, with_weights
-from landscape.qat.base import Rule, rule_value, static_field
+from landscape.qat.base import Rule, static_field
 
 __all__ = ["MinibatchLoss", "MinibatchSTE"]
 
@@ -45,7 +45,6 @@ class MinibatchLoss:
         return cross_entropy(self.apply(p, ids[idx]), ids[idx + 1].reshape(-1))
 
 
-@rule_value
 class MinibatchSTE(Rule):
     """STE (or, ``at_latent``, full-precision fine-tuning) on a fresh minibatch per step; deployed Q(w)."""
 

@@ -1,4 +1,4 @@
-r"""QAT rules as values: frozen dataclasses whose hyperparameters are traced pytree leaves.
+r"""QAT rules as values: equinox Modules whose hyperparameters are traced pytree leaves.
 
 Each rule keeps a latent :math:`w_t`, deploys a grid point :math:`q_t` and feeds a gradient to any optax
 optimizer held as a value (:class:`Optimizer`; schedules as :class:`Schedule`). Equal rules compare and
@@ -6,7 +6,7 @@ hash equal, and a new learning rate reuses the compiled driver. See :mod:`landsc
 contract and each module for its rules.
 """
 
-from landscape.qat.base import Probe, Rule, hyper_field, probe_of, rule_value, static_field
+from landscape.qat.base import Probe, Rule, hyper_field, probe_of, static_field
 from landscape.qat.feedback import ErrorFeedback, NoiseInjection, error_feedback, noise_injection
 from landscape.qat.lsq import LSQ, lsq, lsq_grad_scale, lsq_quantize
 from landscape.qat.optim import (
@@ -42,7 +42,6 @@ from landscape.qat.ste import (
 __all__ = [
     "Rule",
     "Probe",
-    "rule_value",
     "hyper_field",
     "static_field",
     "probe_of",

@@ -1,4 +1,4 @@
-r"""The rule contract: a QAT rule is a *value* (a frozen dataclass and a pytree).
+r"""The rule contract: a QAT rule is a *value* (an equinox Module: a frozen dataclass and a pytree).
 
 One step of the driver, for any rule and any optax optimizer (``rule.optimizer``):
 
@@ -11,34 +11,42 @@ with parameters :math:`\theta` (a dict holding at least the latent ``"w"``) and 
 (:meth:`landscape.geometry.Landscape.probe`: loss, gradient, :math:`\rho`, basin test) and hands the
 probe to ``gradient``, so STE-like rules reuse :math:`\nabla L(q_t)` instead of recomputing it.
 
-A rule's numeric hyperparameters are dataclass fields and pytree leaves (traced by ``jit``); its
-structure (class, integer options) is static. Hence ``ste(0.05) == ste(0.05)``, both hash equal, and
-a new learning rate or clip range reuses the compiled driver.
-"""
+A rule's numeric hyperparameters are fields and pytree leaves (traced by ``jit``); its structure (class,
+integer options: ``eqx.field(static=True)``) is static. Hence ``ste(0.05) == ste(0.05)``, both hash
+equal, and a new learning rate or clip range reuses the compiled driver. A new rule is a subclass::
 
-from __future__ import annotations
+    class MyRule(Rule):
+        name = "mine"
+        optimizer: object = None
+        strength: float = 0.1                       # traced
+        order: int = eqx.field(default=2, static=True)  # compiled in
+
+        def gradient(self, landscape, params, state, quantizer, key, probe=None): ...
+"""
 
 import dataclasses
 from typing import Any, ClassVar
 
+import equinox as eqx
 import jax
 import numpy as np
 
 from landscape._errors import LandscapeError, is_concrete
+from landscape._typing import Value
 from landscape.geometry.probe import Probe
 from landscape.qat.optim import Optimizer, StaticOptimizer, as_optimizer, sgd
 
-__all__ = ["Rule", "rule_value", "static_field", "hyper_field", "Probe"]
+__all__ = ["Rule", "static_field", "hyper_field", "Probe"]
 
 
 def static_field(default=dataclasses.MISSING, **kw):
     """A rule field that is static (part of the compiled program): integers, flags, nested structure."""
-    return dataclasses.field(default=default, metadata={"static": True}, **kw)
+    return eqx.field(default=default, static=True, **kw)
 
 
 def hyper_field(default=dataclasses.MISSING, **kw):
     """A numeric hyperparameter: a traced pytree leaf (a new value reuses the compiled driver)."""
-    return dataclasses.field(default=default, **kw)
+    return eqx.field(default=default, **kw)
 
 
 def _canon(value):
@@ -55,31 +63,12 @@ def _canon(value):
     return value
 
 
-def rule_value(cls):
-    """Class decorator: a frozen dataclass registered as a pytree (fields traced unless ``static_field``)."""
-    cls = dataclasses.dataclass(frozen=True, repr=False)(cls)
-
-    orig_post = getattr(cls, "__post_init__", None)
-
-    def __post_init__(self):
-        for f in dataclasses.fields(self):
-            v = getattr(self, f.name)
-            if f.name == "optimizer":
-                object.__setattr__(self, f.name, as_optimizer(v))
-            elif not f.metadata.get("static", False):
-                object.__setattr__(self, f.name, _canon(v))
-        if orig_post is not None:
-            orig_post(self)
-
-    cls.__post_init__ = __post_init__
-    return jax.tree_util.register_dataclass(cls)
-
-
-class Rule:
+class Rule(Value):
     """Base of every QAT rule: latent ``params["w"]``, deployed point Q(w), optimizer ``self.optimizer``.
 
-    Subclasses are decorated with :func:`rule_value` and override :meth:`gradient` (and, when they
-    carry more parameters or state, :meth:`init`, :meth:`deploy`, :meth:`extras`).
+    Subclasses (equinox Modules) declare ``optimizer: object = None`` and their hyperparameters as fields,
+    override :meth:`gradient` (and, when they carry more parameters or state, :meth:`init`, :meth:`deploy`,
+    :meth:`extras`) and check their arguments in ``__check_init__``.
     """
 
     name: ClassVar[str] = "rule"
@@ -89,7 +78,16 @@ class Rule:
     #: (False: the driver's probe is only for recording)
     uses_probe: ClassVar[bool] = True
 
-    optimizer: Any
+    optimizer: eqx.AbstractVar[Any]
+
+    def __post_init__(self):
+        """The optimizer as a value (``None``: sgd(0.05)); concrete scalars as Python floats (hash equal)."""
+        for f in dataclasses.fields(self):
+            v = getattr(self, f.name)
+            if f.name == "optimizer":
+                object.__setattr__(self, f.name, as_optimizer(v))
+            elif not f.metadata.get("static", False):
+                object.__setattr__(self, f.name, _canon(v))
 
     # -- the contract ------------------------------------------------------------------------
     def init(self, w0, quantizer):

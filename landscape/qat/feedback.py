@@ -19,7 +19,7 @@ import jax
 import optax
 
 from landscape._errors import LandscapeError, check_positive, is_concrete
-from landscape.qat.base import Rule, hyper_field, probe_of, rule_value
+from landscape.qat.base import Rule, hyper_field, probe_of
 from landscape.qat.optim import as_optimizer
 
 __all__ = ["ErrorFeedback", "NoiseInjection", "error_feedback", "noise_injection"]
@@ -38,7 +38,6 @@ def _with_feedback(inner: optax.GradientTransformation) -> optax.GradientTransfo
     return optax.GradientTransformation(init, update)
 
 
-@rule_value
 class ErrorFeedback(Rule):
     """Error feedback: y <- y + tx(grad L(Q(y))) - (1 - beta)(y - Q(y)); deployed point Q(y)."""
 
@@ -46,7 +45,7 @@ class ErrorFeedback(Rule):
     optimizer: object = None
     beta: float = hyper_field(1.0)
 
-    def __post_init__(self):
+    def __check_init__(self):
         if is_concrete(self.beta) and not 0.0 <= float(self.beta) <= 1.0:
             raise LandscapeError(f"beta must lie in [0, 1]; got {self.beta!r}.")
 
@@ -62,7 +61,6 @@ class ErrorFeedback(Rule):
         return _with_feedback(self.optimizer.build())
 
 
-@rule_value
 class NoiseInjection(Rule):
     """Noise injection: w <- w - eta grad L(w + eps), eps_j ~ U(-scale h_j, scale h_j); deploys Q(w)."""
 
@@ -72,7 +70,7 @@ class NoiseInjection(Rule):
     optimizer: object = None
     scale: float = hyper_field(1.0)
 
-    def __post_init__(self):
+    def __check_init__(self):
         if is_concrete(self.scale):
             check_positive("scale", self.scale)
 

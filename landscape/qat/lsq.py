@@ -16,7 +16,7 @@ import jax
 import jax.numpy as jnp
 
 from landscape._errors import LandscapeError, check_positive, is_concrete
-from landscape.qat.base import Rule, hyper_field, probe_of, rule_value
+from landscape.qat.base import Rule, hyper_field, probe_of
 from landscape.qat.optim import as_optimizer
 
 __all__ = ["LSQ", "lsq", "lsq_grad_scale", "lsq_quantize"]
@@ -42,7 +42,6 @@ def lsq_grad_scale(quantizer, dim: int):
     return 1.0 / jnp.sqrt(n_w * qp)
 
 
-@rule_value
 class LSQ(Rule):
     """LSQ: (w, s) <- (w, s) - eta (dL/dw, g dL/ds) at q(w, s); the step s is learned.
 
@@ -54,7 +53,7 @@ class LSQ(Rule):
     optimizer: object = None
     grad_scale: float | None = hyper_field(None)
 
-    def __post_init__(self):
+    def __check_init__(self):
         if self.grad_scale is not None and is_concrete(self.grad_scale):
             check_positive("grad_scale", self.grad_scale)
 

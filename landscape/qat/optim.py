@@ -1,4 +1,5 @@
-r"""Optax optimizers and schedules as *values*: equal settings compare and hash equal, numbers are traced.
+r"""Optax optimizers and schedules as *values* (equinox Modules): equal settings compare and hash equal,
+numbers are traced.
 
 An optax ``GradientTransformation`` is a pair of closures, so two ``optax.sgd(0.05)`` objects are
 different objects and a jitted driver that took them as static arguments would compile once per
@@ -20,8 +21,9 @@ compared by identity (reuse the same object to avoid recompiling).
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
-import jax
+import equinox as eqx
 import numpy as np
 import optax
 
@@ -32,7 +34,7 @@ __all__ = ["Optimizer", "Schedule", "StaticOptimizer", "as_optimizer", "sgd", "s
 
 def _canonical(name: str, value):
     """Concrete numbers as Python floats (hashable, compared by value); tracers and arrays as they are."""
-    if isinstance(value, bool) or value is None or isinstance(value, (str, _FactoryValue)) or callable(value):
+    if isinstance(value, bool) or value is None or isinstance(value, (str, _Factory)) or callable(value):
         return value
     if isinstance(value, (int, np.integer)):
         return int(value)
@@ -51,29 +53,32 @@ def _is_leaf_value(value) -> bool:
     return True
 
 
-class _FactoryValue:
-    """A factory and its keyword arguments: a hashable value, flattened into traced floats + static rest."""
+class _Factory(eqx.Module):
+    """A factory and its keyword arguments as an equinox Module: the factory and the names and values of the
+    static hyperparameters are static fields (the structure); the float ones are leaves (traced)."""
 
-    __slots__ = ("factory", "hyper")
+    factory: Callable = eqx.field(static=True)
+    names: tuple = eqx.field(static=True)  # the names of the traced hyperparameters, sorted
+    values: tuple  # their values: floats, arrays, tracers or Schedules (leaves)
+    fixed: tuple = eqx.field(static=True)  # (name, value) of the static ones: ints, bools, strings, callables
 
     def __init__(self, factory: Callable, /, **hyper):
         if not callable(factory):
             raise LandscapeError(f"factory must be callable (e.g. optax.adam); got {factory!r}.")
-        object.__setattr__(self, "factory", factory)
-        object.__setattr__(self, "hyper", tuple(sorted((k, _canonical(k, v)) for k, v in hyper.items())))
+        items = sorted((k, _canonical(k, v)) for k, v in hyper.items())
+        self.factory = factory
+        self.names = tuple(k for k, v in items if _is_leaf_value(v))
+        self.values = tuple(v for _, v in items if _is_leaf_value(v))
+        self.fixed = tuple((k, v) for k, v in items if not _is_leaf_value(v))
 
-    def __setattr__(self, name, value):
-        raise AttributeError(f"{type(self).__name__} is immutable")
+    @property
+    def hyper(self) -> tuple:
+        """Every hyperparameter as sorted (name, value) pairs."""
+        return tuple(sorted((*zip(self.names, self.values, strict=True), *self.fixed), key=lambda kv: kv[0]))
 
     def kwargs(self) -> dict:
         """The keyword arguments, with nested schedules built into callables."""
         return {k: (v.build() if isinstance(v, Schedule) else v) for k, v in self.hyper}
-
-    def __eq__(self, other):
-        return type(self) is type(other) and self.factory is other.factory and self.hyper == other.hyper
-
-    def __hash__(self):
-        return hash((type(self).__name__, self.factory, self.hyper))
 
     def __repr__(self):
         fn = (
@@ -95,46 +100,27 @@ class _FactoryValue:
         """The hyperparameter ``name`` (e.g. ``"learning_rate"``)."""
         return dict(self.hyper).get(name, default)
 
-    # -- pytree ----------------------------------------------------------------------------
-    def _flatten(self):
-        leaves = tuple(v for _, v in self.hyper if _is_leaf_value(v))
-        meta = tuple((k, None if _is_leaf_value(v) else v, _is_leaf_value(v)) for k, v in self.hyper)
-        return leaves, (self.factory, meta)
-
-    @classmethod
-    def _unflatten(cls, aux, leaves):
-        factory, meta = aux
-        it = iter(leaves)
-        obj = object.__new__(cls)
-        object.__setattr__(obj, "factory", factory)
-        object.__setattr__(obj, "hyper", tuple((k, next(it) if is_leaf else v) for k, v, is_leaf in meta))
-        return obj
-
 
 def _short(v) -> str:
     if isinstance(v, float):
         return f"{v:g}"
-    if isinstance(v, _FactoryValue):
+    if isinstance(v, _Factory):
         return repr(v)
     if hasattr(v, "shape"):
         return f"{getattr(v, 'dtype', '')}{list(v.shape)}"
     return repr(v)
 
 
-class Schedule(_FactoryValue):
+class Schedule(_Factory):
     """An optax schedule as a value, e.g. ``Schedule(optax.cosine_decay_schedule, init_value=0.1, ...)``."""
-
-    __slots__ = ()
 
     def build(self) -> Callable:
         """The optax schedule ``step -> value``."""
         return self.factory(**self.kwargs())
 
 
-class Optimizer(_FactoryValue):
+class Optimizer(_Factory):
     """An optax optimizer as a value: ``Optimizer(optax.adam, learning_rate=1e-3)``."""
-
-    __slots__ = ()
 
     def build(self) -> optax.GradientTransformation:
         """The optax ``GradientTransformation`` (built inside the traced function: floats are traced)."""
@@ -152,13 +138,10 @@ class Optimizer(_FactoryValue):
         return self.get("learning_rate")
 
 
-class StaticOptimizer:
+class StaticOptimizer(eqx.Module):
     """A raw optax ``GradientTransformation``: static, compared by identity (no hyperparameter is traced)."""
 
-    __slots__ = ("tx",)
-
-    def __init__(self, tx: optax.GradientTransformation):
-        object.__setattr__(self, "tx", tx)
+    tx: Any = eqx.field(static=True)
 
     def build(self) -> optax.GradientTransformation:
         """The wrapped transformation."""
@@ -174,11 +157,6 @@ class StaticOptimizer:
         return "StaticOptimizer(<optax.GradientTransformation>)"
 
     learning_rate = None
-
-
-for _cls in (Schedule, Optimizer):
-    jax.tree_util.register_pytree_node(_cls, lambda x: x._flatten(), _cls._unflatten)
-jax.tree_util.register_pytree_node(StaticOptimizer, lambda x: ((), x.tx), lambda tx, _: StaticOptimizer(tx))
 
 
 def _check_learning_rate(learning_rate) -> None:

@@ -25,7 +25,7 @@ import jax
 import jax.numpy as jnp
 
 from landscape._errors import LandscapeError, check_positive, is_concrete
-from landscape.qat.base import Rule, hyper_field, probe_of, rule_value
+from landscape.qat.base import Rule, hyper_field, probe_of
 from landscape.qat.optim import as_optimizer
 
 __all__ = [
@@ -37,7 +37,6 @@ __all__ = [
 ]
 
 
-@rule_value
 class OscillationDampening(Rule):
     """STE with the dampening penalty strength * ||Q(w) - w||^2 (Q(w) held constant)."""
 
@@ -45,7 +44,7 @@ class OscillationDampening(Rule):
     optimizer: object = None
     strength: float = hyper_field(0.1)
 
-    def __post_init__(self):
+    def __check_init__(self):
         if is_concrete(self.strength):
             check_positive("strength", self.strength, allow_zero=True)
 
@@ -68,7 +67,6 @@ class FreezeState(NamedTuple):
     frozen_q: jax.Array  # their frozen grid values
 
 
-@rule_value
 class IterativeFreezing(Rule):
     """STE with oscillation tracking; weights whose oscillation EMA exceeds ``threshold`` are frozen."""
 
@@ -77,7 +75,7 @@ class IterativeFreezing(Rule):
     threshold: float = hyper_field(0.02)
     momentum: float = hyper_field(0.01)
 
-    def __post_init__(self):
+    def __check_init__(self):
         if is_concrete(self.threshold):
             check_positive("threshold", self.threshold)
         if is_concrete(self.momentum) and not 0.0 < float(self.momentum) <= 1.0:

@@ -15,7 +15,7 @@ import jax
 import jax.numpy as jnp
 
 from landscape._errors import check_positive, is_concrete
-from landscape.qat.base import Rule, hyper_field, rule_value
+from landscape.qat.base import Rule, hyper_field
 from landscape.qat.optim import as_optimizer
 
 __all__ = ["ProxConnect", "prox_connect"]
@@ -28,7 +28,6 @@ class ProxState(NamedTuple):
     mu: jax.Array
 
 
-@rule_value
 class ProxConnect(Rule):
     """ProxConnect: w <- w - eta grad L(theta), theta = (w + mu_t Q(w)) / (1 + mu_t), mu_t = mu0 + mu_rate t.
 
@@ -41,7 +40,7 @@ class ProxConnect(Rule):
     mu0: float = hyper_field(0.0)
     mu_rate: float = hyper_field(0.1)
 
-    def __post_init__(self):
+    def __check_init__(self):
         for n in ("mu0", "mu_rate"):
             if is_concrete(getattr(self, n)):
                 check_positive(n, getattr(self, n), allow_zero=True)

@@ -13,7 +13,7 @@ updates :math:`w_{t+1} = w_t + \mathrm{tx}(g_t)` (:math:`-\eta g_t` for SGD):
 from __future__ import annotations
 
 from landscape._errors import check_positive, is_concrete
-from landscape.qat.base import Rule, hyper_field, probe_of, rule_value
+from landscape.qat.base import Rule, hyper_field, probe_of
 from landscape.qat.optim import as_optimizer
 
 __all__ = [
@@ -34,7 +34,6 @@ def _probe_grad(landscape, q, probe):
     return (probe_of(landscape, q) if probe is None else probe).grad
 
 
-@rule_value
 class FullPrecision(Rule):
     """Full-precision gradient descent: w <- w - eta grad L(w); deployed point Q(w) (RTN of the iterate)."""
 
@@ -47,7 +46,6 @@ class FullPrecision(Rule):
         return {"w": landscape.grad(params["w"])}, state
 
 
-@rule_value
 class STE(Rule):
     """Straight-through estimator: w <- w - eta grad L(Q(w)); deployed point Q(w)."""
 
@@ -59,14 +57,12 @@ class STE(Rule):
         return {"w": _probe_grad(landscape, quantizer.quantize(params["w"]), probe)}, state
 
 
-@rule_value
 class BinaryConnect(STE):
     """BinaryConnect: w <- w - eta grad L(Q(w)), the mu = inf limit of ProxConnect (updates equal STE's)."""
 
     name = "binaryconnect"
 
 
-@rule_value
 class PTQSTE(STE):
     """PTQ initialisation then STE: latent w_0 = Q(w0) (the PTQ point), then w <- w - eta grad L(Q(w))."""
 
@@ -77,7 +73,6 @@ class PTQSTE(STE):
         return {"w": quantizer.quantize(w0)}, ()
 
 
-@rule_value
 class ClippedSTE(Rule):
     """Clipped STE: w <- w - eta grad L(Q(w)) * 1[lo <= w <= hi]; deployed point Q(w).
 
@@ -89,7 +84,7 @@ class ClippedSTE(Rule):
     optimizer: object = None
     clip: float | None = hyper_field(None)
 
-    def __post_init__(self):
+    def __check_init__(self):
         if self.clip is not None and is_concrete(self.clip):
             check_positive("clip", self.clip)
 

@@ -1,4 +1,4 @@
-r"""The quantizer interface: every quantizer is a pytree with the same methods, whatever its grid.
+r"""The quantizer interface: every quantizer is an equinox Module with the same methods, whatever its grid.
 
 A quantizer acts on flat parameter vectors ``w`` of length ``d`` (the landscape's coordinates) or on
 batches ``(..., d)``. A quantizer built for a weight *matrix* carries its ``shape`` (e.g. ``(rows, cols)``)
@@ -8,25 +8,29 @@ implement the element-wise maths on arrays in the weight layout (``_index``, ``_
 ``_neighbors``, ``_half_width``) and :meth:`clip_range`; the public methods add the reshaping.
 """
 
-from __future__ import annotations
-
 import dataclasses
 import math
 from typing import ClassVar
 
+import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
 
 from landscape._errors import LandscapeError
+from landscape._typing import Value
 
 __all__ = ["Quantizer"]
 
 
-class Quantizer:
-    """Base of every quantizer: Q, its cells, its neighbours, its local spacing and its clip range."""
+class Quantizer(Value):
+    """Base of every quantizer: Q, its cells, its neighbours, its local spacing and its clip range.
 
-    shape: tuple | None = None  # the weight layout (None: flat vectors)
+    Numbers (steps, offsets, code bounds, scales) are leaves, so ``jax.vmap`` over a grid step builds a batch
+    of grids; the layout ``shape`` is static (``eqx.field(static=True)``).
+    """
+
+    shape: eqx.AbstractVar[tuple | None]  # the weight layout (None: flat vectors)
     #: the leaves that hold one value per coordinate (broadcast, indexed and vmapped per coordinate)
     coord_fields: ClassVar[tuple] = ()
 

@@ -4,13 +4,12 @@ binary). Ties go to the lower level. ``scale`` broadcasts against the weights in
 
 from __future__ import annotations
 
-import dataclasses
-
-import jax
+import equinox as eqx
 import jax.numpy as jnp
 import numpy as np
 
 from landscape._errors import LandscapeError, check_finite, check_int_at_least, check_positive
+from landscape._typing import ArrayLike, Levels, Scalars
 from landscape.quantizers.base import Quantizer
 
 __all__ = [
@@ -54,15 +53,13 @@ def _f(x):
     return jnp.asarray(x, dtype=jnp.result_type(float))
 
 
-@jax.tree_util.register_dataclass
-@dataclasses.dataclass(frozen=True)
 class Codebook(Quantizer):
     """Q(w) = scale * levels[argmin_i |w/scale - levels_i|], levels sorted ascending."""
 
     coord_fields = ("scale",)
-    levels: jax.Array  # (m,) sorted
-    scale: jax.Array  # broadcastable to w
-    shape: tuple | None = dataclasses.field(default=None, metadata={"static": True})
+    levels: Levels  # (m,) sorted
+    scale: Scalars  # broadcastable to w
+    shape: tuple | None = eqx.field(default=None, static=True)
 
     @property
     def midpoints(self):
@@ -124,7 +121,7 @@ class Codebook(Quantizer):
         return f"Codebook({self.levels.shape[0]} levels in [{lo:g}, {hi:g}], scale={sc}{lay})"
 
 
-def codebook(levels, scale=1.0, *, shape=None) -> Codebook:
+def codebook(levels: ArrayLike, scale: ArrayLike = 1.0, *, shape: tuple | None = None) -> Codebook:
     """Nearest-level codebook quantizer on scale * levels (levels are sorted and deduplicated)."""
     levels = np.unique(np.asarray(levels, dtype=np.float64))
     check_finite("levels", levels)

@@ -11,11 +11,12 @@ from __future__ import annotations
 import dataclasses
 import math
 
-import jax
+import equinox as eqx
 import jax.numpy as jnp
 import numpy as np
 
 from landscape._errors import LandscapeError, check_finite, check_int_at_least, check_positive, is_concrete
+from landscape._typing import ArrayLike, Scalars
 from landscape.quantizers.base import Quantizer
 
 __all__ = ["UniformGrid", "uniform_grid", "integer_grid", "per_channel", "per_group",
@@ -45,20 +46,18 @@ def _layout(shape):
     return shape
 
 
-@jax.tree_util.register_dataclass
-@dataclasses.dataclass(frozen=True)
 class UniformGrid(Quantizer):
     """Q(w) = offset + step * clip(round((w - offset) / step), qmin, qmax)."""
 
     coord_fields = ("step", "offset", "qmin", "qmax")
-    step: jax.Array
-    offset: jax.Array
-    qmin: jax.Array
-    qmax: jax.Array
-    shape: tuple | None = dataclasses.field(default=None, metadata={"static": True})
+    step: Scalars
+    offset: Scalars
+    qmin: Scalars
+    qmax: Scalars
+    shape: tuple | None = eqx.field(default=None, static=True)
     #: compiled-in structure, set only by :meth:`specialized` from concrete values (False: the general maths)
-    unbounded: bool = dataclasses.field(default=False, metadata={"static": True}, repr=False, compare=False)
-    zero_offset: bool = dataclasses.field(default=False, metadata={"static": True}, repr=False, compare=False)
+    unbounded: bool = eqx.field(default=False, static=True, repr=False, compare=False)
+    zero_offset: bool = eqx.field(default=False, static=True, repr=False, compare=False)
 
     def _index(self, w):
         x = w if self.zero_offset else w - self.offset
@@ -152,7 +151,7 @@ class UniformGrid(Quantizer):
         return f"UniformGrid(step={arr(self.step)}, offset={arr(self.offset)}, {rng}{lay})"
 
 
-def uniform_grid(step, offset=0.0, *, shape=None) -> UniformGrid:
+def uniform_grid(step: ArrayLike, offset: ArrayLike = 0.0, *, shape: tuple | None = None) -> UniformGrid:
     """Unbounded uniform grid offset + step * Z (the analytic model's quantizer)."""
     check_positive("step", step)
     check_finite("offset", offset)
@@ -173,7 +172,9 @@ def _check_bits(bits: int, signed: bool) -> None:
         )
 
 
-def integer_grid(bits: int, step, *, signed: bool = True, offset=0.0, shape=None) -> UniformGrid:
+def integer_grid(
+    bits: int, step: ArrayLike, *, signed: bool = True, offset: ArrayLike = 0.0, shape: tuple | None = None
+) -> UniformGrid:
     """b-bit integer grid: codes in [-2^(b-1), 2^(b-1) - 1] (signed) or [0, 2^b - 1].
 
     The codes must be exact floats: ``bits`` <= 25 signed / 24 unsigned in float32 (54 / 53 in float64).

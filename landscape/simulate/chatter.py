@@ -38,7 +38,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from landscape._errors import LandscapeError, check_int_at_least
-from landscape.qat.base import Rule, rule_value, static_field
+from landscape.qat.base import Rule, static_field
 
 __all__ = ["CycleReport", "detect_cycle", "chatter_monitor", "ChatterMonitor", "chatters", "cycle_size",
            "hash_points", "cycle_points", "Recurrence"]
@@ -136,7 +136,6 @@ def _cycle_size(state: _MonitorState, window: int):
     return jnp.where(jnp.any(new) | (start < 0), 0, jnp.sum(in_win)).astype(jnp.int32)
 
 
-@rule_value
 class ChatterMonitor(Rule):
     """``rule``, plus on-the-fly recurrent-cycle detection of q_t, recorded as extras["cycle_size"].
 
@@ -148,7 +147,7 @@ class ChatterMonitor(Rule):
     window: int = static_field(100)
     slots: int = static_field(16)
 
-    def __post_init__(self):
+    def __check_init__(self):
         if not isinstance(self.rule, Rule):
             raise LandscapeError(f"rule must be a landscape Rule; got {type(self.rule).__name__}.")
         check_int_at_least("window", self.window, 1)

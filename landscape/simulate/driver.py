@@ -156,7 +156,12 @@ def compiled_count() -> int:
     return sum(f._cache_size() for f in (_run_one_fast, _run_one_plain, _run_many, _run_many_plain))
 
 
-def _jitted(fast, plain):
+def _jitted(fast, plain, args):
+    """The driver's jitted program: with the host's compiler options at the top level; without them when a
+    leaf of ``args`` is traced (inside a user's grad, vmap or jit: XLA takes compiler options only on a
+    top-level jit), or where this XLA lacks them."""
+    if not all(is_concrete(x) for x in jax.tree_util.tree_leaves(args)):
+        return plain
     return fast if xla.compiler_options() == xla.OPTIONS else plain
 
 
@@ -217,7 +222,7 @@ def run(landscape, quantizer, rule, w0, num_steps: int, *, key=None, save: SaveA
     quantizer = _specialized(quantizer)
     if not is_concrete(w0) or not is_concrete(key):  # inside a user's jit/vmap: trace inline
         return _trajectory(landscape, quantizer, rule, w0, key, num_steps=num_steps, save=save, unroll=unroll)
-    run_one = _jitted(_run_one_fast, _run_one_plain)
+    run_one = _jitted(_run_one_fast, _run_one_plain, (landscape, quantizer, rule))
     return run_one(landscape, quantizer, rule, w0, key, num_steps=num_steps, save=save, unroll=unroll)
 
 
@@ -271,7 +276,7 @@ def run_batch(landscape, quantizer, rule, w0s, num_steps: int, *, key=None, save
     b = w0s.shape[0]
     leaves = jax.tree_util.tree_leaves((args, w0s, keys))
     n = 1 if devices is not None else parallel.parts_for(b, threads, leaves)
-    run_many = _jitted(_run_many, _run_many_plain)
+    run_many = _jitted(_run_many, _run_many_plain, leaves)
     if n == 1:
         return run_many(*call_args(batch), **static)
     padded, size = parallel.pad_batch(batch, n)

@@ -27,10 +27,12 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
+import equinox as eqx
 import jax
 import numpy as np
 
 from landscape._errors import LandscapeError, check_int_at_least
+from landscape._typing import Array, Bool, Float, Int
 
 __all__ = ["SaveAt", "Trajectory", "ROW_FIELDS"]
 
@@ -44,9 +46,9 @@ ROW_FIELDS = {
 }
 
 
-@dataclasses.dataclass(frozen=True)
-class SaveAt:
-    """The recording spec of a run (hashable, static): which rows, how often, which summaries.
+class SaveAt(eqx.Module):
+    """The recording spec of a run (an equinox Module whose fields are all static: hashable): which rows, how
+    often, which summaries.
 
     * ``every`` -- keep a row every m-th step (m must divide num_steps); ``None``: no rows, summaries only;
     * ``fields`` -- the per-row scalars (a subset of ``loss, rho_q, in_basin, rho_w, inward``);
@@ -56,12 +58,12 @@ class SaveAt:
     Hit, settle and divergence times are always computed (a few scalar operations per step).
     """
 
-    every: int | None = 1
-    fields: tuple = ("loss", "rho_w", "rho_q", "in_basin", "inward")
-    paths: bool = False
-    extras: bool = True
-    switches: bool = True
-    loss_at_hit: bool = True
+    every: int | None = eqx.field(default=1, static=True)
+    fields: tuple = eqx.field(default=("loss", "rho_w", "rho_q", "in_basin", "inward"), static=True)
+    paths: bool = eqx.field(default=False, static=True)
+    extras: bool = eqx.field(default=True, static=True)
+    switches: bool = eqx.field(default=True, static=True)
+    loss_at_hit: bool = eqx.field(default=True, static=True)
 
     def __post_init__(self):
         if self.every is not None:
@@ -71,6 +73,9 @@ class SaveAt:
         if bad:
             raise LandscapeError(f"SaveAt.fields must be among {', '.join(ROW_FIELDS)}; got {bad}.")
         object.__setattr__(self, "fields", fields)
+
+    def __repr__(self):
+        return f"SaveAt({', '.join(f'{f.name}={getattr(self, f.name)!r}' for f in dataclasses.fields(self))})"
 
     @classmethod
     def summary(cls, *, switches: bool = False, loss_at_hit: bool = False, **kw) -> SaveAt:
@@ -116,30 +121,43 @@ def _describe(x) -> str:
     return f"<{len(leaves)} leaves>" if leaves else repr(x)
 
 
+#: shapes of the recorded fields: ``*batch`` leading batch axes (none for one run), ``rows`` recorded rows
+Steps = Int[Array, "*batch rows"]
+Rows = Float[Array, "*batch rows"]
+RowFlags = Bool[Array, "*batch rows"]
+Paths = Float[Array, "*batch rows d"]
+Times = Int[Array, "*batch"]
+Values = Float[Array, "*batch"]
+Point = Float[Array, "*batch d"]
+
+
 @jax.tree_util.register_dataclass
 @dataclasses.dataclass(frozen=True, repr=False)
 class Trajectory:
-    """What one run (or a batch of runs: leading axes) records; see the module docstring."""
+    """What one run (or a batch of runs: leading axes) records; see the module docstring.
 
-    t: Any
-    loss: Any
-    rho_w: Any
-    rho_q: Any
-    in_basin: Any
-    inward: Any
-    extras: Any
-    w_path: Any
-    q_path: Any
-    hit_time: Any
-    settle_time: Any
-    diverge_time: Any
-    switches: Any
-    loss_at_hit: Any
-    final_w: Any
-    final_q: Any
-    final_loss: Any
-    final_rho_q: Any
-    final_params: Any
+    A field that the :class:`SaveAt` did not ask for is ``None`` (``extras``: ``{}``).
+    """
+
+    t: Steps | None
+    loss: Rows | None
+    rho_w: Rows | None
+    rho_q: Rows | None
+    in_basin: RowFlags | None
+    inward: Rows | None
+    extras: dict[str, Rows]
+    w_path: Paths | None
+    q_path: Paths | None
+    hit_time: Times
+    settle_time: Times
+    diverge_time: Times
+    switches: Times | None
+    loss_at_hit: Values | None
+    final_w: Point
+    final_q: Point
+    final_loss: Values
+    final_rho_q: Values
+    final_params: dict[str, Any]
 
     @property
     def diverged(self):
