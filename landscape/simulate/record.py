@@ -85,7 +85,8 @@ class SaveAt:
         times = tuple(self.times)
         bad = [t for t in times if t not in TIMES]
         if bad or not times:
-            raise LandscapeError(f"SaveAt.times must be a non-empty subset of {', '.join(TIMES)}; got {times}.")
+            raise LandscapeError(
+                f"SaveAt.times must be a non-empty subset of {', '.join(TIMES)}; got {times}.")
         if self.loss_at_hit and "hit" not in times:
             raise LandscapeError("SaveAt(loss_at_hit=True) needs 'hit' in SaveAt.times.")
         object.__setattr__(self, "times", tuple(t for t in TIMES if t in times))
