@@ -232,7 +232,8 @@ def run(landscape, quantizer, rule, w0, num_steps: int, *, key=None, save: SaveA
 
     ``save`` is the recording spec (:class:`SaveAt`; default for one start: a row every step, no paths,
     which plots want); ``record_every`` and ``record_path`` are shortcuts for ``SaveAt(every=..., paths=...)``.
-    ``key`` drives stochastic rules (default ``PRNGKey(0)``). ``unroll`` unrolls the step loop (2-4 helps small problems on CPU).
+    ``key`` drives stochastic rules (default ``PRNGKey(0)``). ``unroll`` unrolls the step loop (2-4 helps
+    small problems on CPU).
     Pure and jit/vmap friendly: under ``vmap`` or ``jit`` validation of traced values is skipped.
     """
     save = _save_spec(save, record_every, record_path)
