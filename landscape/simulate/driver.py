@@ -231,7 +231,7 @@ def run(landscape, quantizer, rule, w0, num_steps: int, *, key=None, save: SaveA
     """Run ``rule`` for ``num_steps`` steps from one start ``w0`` (shape (d,), or the quantizer's layout).
 
     ``save`` is the recording spec (:class:`SaveAt`; default for one start: a row every step, no paths,
-    which plots want); ``record_every`` and ``record_path`` are shortcuts for ``SaveAt(every=..., paths=...)``.
+    which plots want); ``record_every`` and ``record_path`` = ``SaveAt(every=..., paths=...)``.
     ``key`` drives stochastic rules (default ``PRNGKey(0)``). ``unroll`` unrolls the step loop (2-4 helps
     small problems on CPU).
     Pure and jit/vmap friendly: under ``vmap`` or ``jit`` validation of traced values is skipped.
