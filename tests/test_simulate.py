@@ -183,3 +183,24 @@ def test_run_batch_takes_one_key_per_start_and_warns_for_large_rows(monkeypatch)
     monkeypatch.setattr(driver, "ROWS_WARN_BYTES", 1000)
     with pytest.warns(ResourceWarning, match="GiB"):
         ls.run_batch(land, grid, rule, starts, 20, record_every=1)
+
+
+def test_the_persistent_compilation_cache_is_on_and_its_variable_moves_or_disables_it(monkeypatch, tmp_path):
+    from landscape.simulate import cache
+
+    assert jax.config.jax_compilation_cache_dir  # on after `import landscape` (the tests use it too)
+    monkeypatch.setenv(cache.ENV, str(tmp_path / "c"))
+    assert cache.cache_dir() == tmp_path / "c"
+    for off in ("0", "off", "", "no"):
+        monkeypatch.setenv(cache.ENV, off)
+        assert cache.cache_dir() is None
+    monkeypatch.delenv(cache.ENV)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    assert cache.cache_dir() == tmp_path / "landscape" / "jax"
+
+
+def test_no_cpu_compiler_option_reaches_another_backend(monkeypatch):
+    from landscape.simulate import xla
+
+    monkeypatch.setattr(jax, "default_backend", lambda: "gpu")
+    assert xla.compiler_options() == {}
