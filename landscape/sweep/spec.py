@@ -23,9 +23,9 @@ import numpy as np
 
 from landscape import builders as B
 from landscape._checks import LandscapeError
-from landscape.sweep.config import Axis
+from landscape.sweep.axes import Axis
 
-__all__ = ["linspace", "logspace", "Part", "SweepSpec", "make_spec", "RESERVED"]
+__all__ = ["linspace", "logspace", "Part", "SweepSpec", "make_spec", "spec_from_config", "RESERVED"]
 
 RESERVED = ("seeds", "starts", "num_steps", "ptq", "s_range", "spread", "chunk_size", "name")
 
@@ -343,3 +343,31 @@ def _check_ranges(parts, values) -> None:
             if n in values:
                 for v in values[n].values:
                     prm.check(n, v)
+
+
+def spec_from_config(cfg) -> SweepSpec:
+    """The sweep of a validated TOML config (:class:`~landscape.sweep.config.SweepConfig`), resolved."""
+
+    def one(axis):
+        return list(axis.values) if axis.swept else axis.values[0]
+
+    # options of several rules share one namespace; each rule takes only its own names
+    opts = {k: v for o in cfg.qat.options.values() for k, v in o.items()}
+    params = {**cfg.landscape.params(), **cfg.wall.params(), **cfg.quantizer.params(), **opts}
+    return make_spec(
+        landscape=cfg.landscape.family,
+        wall=cfg.wall.profile,
+        quantizer=cfg.quantizer.kind,
+        rule=one(cfg.qat.rule),
+        optimizer=one(cfg.qat.optimizer),
+        ptq=one(cfg.ptq.rule),
+        num_steps=cfg.qat.num_steps,
+        seeds=list(cfg.sweep.seed_values),
+        starts=cfg.sweep.starts,
+        s_range=cfg.landscape.s_range,
+        spread=cfg.landscape.spread,
+        chunk_size=cfg.sweep.chunk_size,
+        name=cfg.sweep.name,
+        learning_rate=cfg.qat.learning_rate,
+        **params,
+    )
