@@ -16,7 +16,7 @@ from landscape.sweep import RESULT_NAME, make_spec, run_sweep
 
 
 def _spec():
-    """8 chunks of 64 cases, each a few tenths of a second of 2-D STE: long enough to kill a worker mid-way."""
+    """8 chunks of 64 cases, each tenths of a second of 2-D STE: long enough to kill a worker mid-way."""
     return make_spec(landscape="rotated_2d", theta=ls.sweep.linspace(0.1, 0.7, 8), basin_radius=0.2, step=0.5,
                      rule="ste", seeds=1, starts=64, num_steps=4000, chunk_size=64, name="killed")
 
