@@ -70,3 +70,18 @@ def test_resume_computes_only_the_missing_chunks(tmp_path, capsys):
     xr.testing.assert_equal(again.load(), full)
     with pytest.raises(ls.LandscapeError, match="holds results of a different sweep"):
         run_sweep(make_spec(landscape="rotated_2d", theta=0.2, starts=8, num_steps=51), out, progress=False)
+
+
+def test_a_sweep_records_every_parameter_it_used_and_warns_about_a_clipped_range():
+    with pytest.warns(UserWarning, match=r"clip range \[-1\.2, 0\.9\]"):
+        spec = make_spec(landscape="rotated_2d", quantizer="integer", bits=3, step=0.3, starts=4, num_steps=5)
+    ds = run_sweep(spec, None, progress=False)
+    # defaults nobody passed: the family's theta, the wall's radius, slope and floor, the grid's offset, the
+    # rule's learning rate -- in the coordinates and the manifest
+    for name, value in {"theta": 0.3, "basin_radius": 0.25, "kappa": 10.0, "mu": 0.0, "offset": 0.0,
+                        "learning_rate": 0.05}.items():
+        assert float(ds[name]) == pytest.approx(value)
+        assert __import__("json").loads(ds.attrs["manifest"])["config"]["values"][name] == value
+    assert ds.hit_time.attrs["units"] == "steps"
+    h = ds.hit_time.values
+    assert float(ds.hit_time.mean()) == pytest.approx(np.nanmean(h))  # NaN (never) is not averaged as -1

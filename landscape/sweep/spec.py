@@ -24,8 +24,12 @@ import numpy as np
 from landscape import builders as B
 from landscape._checks import LandscapeError
 from landscape.sweep.axes import Axis
+from landscape.sweep.registry_checks import check_ranges, record_defaults, warn_clipped
 
 __all__ = ["linspace", "logspace", "Part", "SweepSpec", "make_spec", "spec_from_config", "RESERVED"]
+
+#: the learning rate of a rule named without one
+DEFAULT_LEARNING_RATE = 0.05
 
 RESERVED = ("seeds", "starts", "num_steps", "ptq", "s_range", "spread", "chunk_size", "name")
 
@@ -176,7 +180,7 @@ def _rule_part(rule, optimizer, rule_names, opt_values) -> Part:
 
     def make(v, key, options=frozenset(options), hyper=frozenset(hyper)):
         name = v.get("rule", rule if isinstance(rule, str) else "ste")
-        lr = v.get("learning_rate", 0.05)
+        lr = v.get("learning_rate", DEFAULT_LEARNING_RATE)
         opt = v.get("optimizer", optimizer)
         if isinstance(opt, Optimizer):
             o = opt.replace(learning_rate=lr) if "learning_rate" in v else opt
@@ -316,7 +320,9 @@ def make_spec(
     if unknown:
         accepts = "; ".join(f"{r} ({p.label}): {', '.join(p.params) or 'none'}" for r, p in parts.items())
         raise LandscapeError(f"no part of the sweep takes the parameter(s) {unknown}. Accepted: {accepts}.")
-    _check_ranges(parts, values)
+    check_ranges(parts, values)
+    record_defaults(parts, values, DEFAULT_LEARNING_RATE)
+    warn_clipped(parts, values, (lo, hi), seed_vals[0])
     desc = {
         "name": name,
         "parts": {r: p.label for r, p in parts.items()},
@@ -330,19 +336,6 @@ def make_spec(
     return SweepSpec(
         name, parts, values, seed_vals, int(starts), (lo, hi), float(spread), int(chunk_size), desc
     )
-
-
-def _check_ranges(parts, values) -> None:
-    """Each value of a registry part's parameter checked against its range (before any work)."""
-    regs = {"landscape": B.FAMILIES, "wall": B.WALLS, "quantizer": B.QUANTIZERS}
-    for role, p in parts.items():
-        reg = regs.get(role)
-        if reg is None or p.label not in reg:
-            continue
-        for n, prm in reg[p.label].params.items():
-            if n in values:
-                for v in values[n].values:
-                    prm.check(n, v)
 
 
 def spec_from_config(cfg) -> SweepSpec:
