@@ -57,7 +57,7 @@ def warn_clipped(parts, values, s_range, seed) -> None:
         warnings.warn(
             f"s_range = [{s_range[0]:g}, {s_range[1]:g}] places trained points up to |s| = {reach:g} along "
             f"the river, beyond the grid's clip range [{rng[0]:.4g}, {rng[1]:.4g}] (weight units): far "
-            "points are clipped by the quantizer. Pass s_range within the clip range to keep them on the grid.",
+            "points are clipped by the quantizer. Pass s_range within the clip range to keep them.",
             UserWarning, stacklevel=3)
 
 
