@@ -76,11 +76,15 @@ def _fmt(x, unit=""):
 
 #: 2-D peers shown in the summary (row name prefix -> target for peer time / engine time)
 PEER_TARGETS = (
+    ("hand JAX kernel, one call", ">= 1 (the default at least as fast)"),
+    ("hand JAX kernel, hit times only, one call", "(report)"),
     ("hand JAX kernel, engine's execution", ">= 0.67 (ours within 1.5x of the bound)"),
-    ("hand JAX kernel, one call", "(the kernel as a user calls it)"),
+    ("NumPy, hit times only", ">= 4"),
     ("NumPy (careful)", ">= 10"),
     ("torch.compile", ">= 1"),
     ("PyTorch eager", "(report)"),
+    ("engine, record_every=num_steps", "<= 1.1 (no more than the default)"),
+    ("engine, hit times only", "<= 1 (hit times cost only hit times)"),
     ("engine, SaveAt.summary(switches=True, loss_at_hit=True)", "(cost of the switch counter and L(q_T))"),
 )
 
@@ -96,7 +100,7 @@ def summary_rows(report: dict) -> list[tuple[str, str, str, str, str]]:
         impls = s["implementations"]
         eng = impls["engine"]
         size = f"{s['batch']:,} x {s['steps']} steps"
-        rows.append((f"2-D STE engine ({size}): first call (compile + run) | warm",
+        rows.append((f"2-D STE, run_batch as the README calls it ({size}): first call (compile + run) | warm",
                      _fmt(eng["first_s"], " s"), _fmt(eng["warm_min_s"], " s"), "", ""))
         for prefix, target in PEER_TARGETS:
             best = best_of(impls, prefix)
@@ -106,6 +110,13 @@ def summary_rows(report: dict) -> list[tuple[str, str, str, str, str]]:
             name, row = best
             rows.append((f"  vs {name}", _fmt(eng["warm_min_s"], " s"), _fmt(row["warm_min_s"], " s"),
                          _fmt(row["ratio_to_engine"]), target))
+        fl = s.get("floor")
+        if fl and fl.get("seconds"):
+            rows.append((f"  vs the machine floor ({fl['ops_per_trajectory_step']} ops per trajectory-step, "
+                         f"{fl['cores']} cores x {fl['float32_lanes']} lanes x 2 per cycle at "
+                         f"{fl['clock_ghz']:.2f} GHz)", _fmt(eng["warm_min_s"], " s"),
+                         _fmt(fl["seconds"], " s"), _fmt(fl["seconds"] / eng["warm_min_s"]),
+                         "(report; 1 = the floor)"))
         rc = s["recompile"]
         rows.append((f"  fresh equal rule | new learning rate (B = {rc['batch']}, warm shape)",
                      _fmt(rc["fresh equal rule_s"], " s"), _fmt(rc["new learning rate_s"], " s"),
