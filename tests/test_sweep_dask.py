@@ -85,3 +85,30 @@ def test_a_sweep_records_every_parameter_it_used_and_warns_about_a_clipped_range
     assert ds.hit_time.attrs["units"] == "steps"
     h = ds.hit_time.values
     assert float(ds.hit_time.mean()) == pytest.approx(np.nanmean(h))  # NaN (never) is not averaged as -1
+
+
+def test_ctrl_c_says_what_is_stored_and_a_rerun_resumes(tmp_path, monkeypatch, capsys):
+    from rich.console import Console
+
+    from landscape.sweep import runner
+
+    spec = make_spec(landscape="rotated_2d", theta=[0.2, 0.5, 0.7], basin_radius=0.2, step=0.5, starts=8,
+                     num_steps=30, chunk_size=8)
+    real, calls = runner.compute_chunk, []
+
+    def interrupted(*args):
+        calls.append(args[1])
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return real(*args)
+
+    monkeypatch.setattr(runner, "compute_chunk", interrupted)
+    out = tmp_path / "cc"
+    with pytest.raises(KeyboardInterrupt):
+        run_sweep(spec, out, scheduler="synchronous", progress=True, console=Console(stderr=True))
+    err = capsys.readouterr().err
+    assert f"interrupted: 1 of 3 chunks are stored in {out / RESULT_NAME}" in err
+    monkeypatch.setattr(runner, "compute_chunk", real)
+    ds = run_sweep(spec, out, scheduler="synchronous", progress=True, console=Console(stderr=True))
+    assert "resumed 1 of 3 chunks" in capsys.readouterr().err
+    xr.testing.assert_equal(ds.load(), run_sweep(spec, None, scheduler="synchronous", progress=False))
