@@ -136,23 +136,27 @@ def numpy_peer(w0: np.ndarray, steps: int, c: dict, fma: bool = False) -> dict:
     with np.errstate(invalid="ignore", over="ignore"):
         for t in range(steps):
             observe(t)
-            # g = (mu rho + kappa (rho - r_b)_+) sign(v); w_j += (-eta) (n_j g)
-            np.subtract(r, c["rb"], out=tmp)
-            np.maximum(tmp, np.float32(0.0), out=tmp)
-            np.multiply(tmp, c["kappa"], out=tmp)
-            np.multiply(r, c["mu"], out=r)
-            np.add(r, tmp, out=r)
-            np.sign(v, out=v)
-            np.multiply(r, v, out=r)
-            for w, n in ((x, c["n0"]), (y, c["n1"])):
-                np.multiply(r, n, out=tmp)
-                if fma:
-                    np.add(np.float64(c["neg_lr"]) * tmp, w, out=w, casting="unsafe")
-                else:
-                    np.multiply(tmp, c["neg_lr"], out=tmp)
-                    np.add(w, tmp, out=w)
+            _numpy_update(x, y, v, r, tmp, c, fma)
         observe(steps)
     return {"hit_time": hit, "settle_time": settle, "diverge_time": div}
+
+
+def _numpy_update(x, y, v, r, tmp, c: dict, fma: bool = False) -> None:
+    """The STE step in place: g = (mu rho + kappa (rho - r_b)_+) sign(v); w_j += (-eta) (n_j g)."""
+    np.subtract(r, c["rb"], out=tmp)
+    np.maximum(tmp, np.float32(0.0), out=tmp)
+    np.multiply(tmp, c["kappa"], out=tmp)
+    np.multiply(r, c["mu"], out=r)
+    np.add(r, tmp, out=r)
+    np.sign(v, out=v)
+    np.multiply(r, v, out=r)
+    for w, n in ((x, c["n0"]), (y, c["n1"])):
+        np.multiply(r, n, out=tmp)
+        if fma:
+            np.add(np.float64(c["neg_lr"]) * tmp, w, out=w, casting="unsafe")
+        else:
+            np.multiply(tmp, c["neg_lr"], out=tmp)
+            np.add(w, tmp, out=w)
 
 
 def numpy_hits(w0: np.ndarray, steps: int, c: dict) -> dict:
@@ -187,17 +191,7 @@ def numpy_hits(w0: np.ndarray, steps: int, c: dict) -> dict:
     with np.errstate(invalid="ignore", over="ignore"):
         for t in range(steps):
             basin(t)
-            np.subtract(r, c["rb"], out=tmp)
-            np.maximum(tmp, np.float32(0.0), out=tmp)
-            np.multiply(tmp, c["kappa"], out=tmp)
-            np.multiply(r, c["mu"], out=r)
-            np.add(r, tmp, out=r)
-            np.sign(v, out=v)
-            np.multiply(r, v, out=r)
-            for w, n in ((x, c["n0"]), (y, c["n1"])):
-                np.multiply(r, n, out=tmp)
-                np.multiply(tmp, c["neg_lr"], out=tmp)
-                np.add(w, tmp, out=w)
+            _numpy_update(x, y, v, r, tmp, c)
         basin(steps)
     return {"hit_time": hit}
 

@@ -16,17 +16,21 @@ from landscape.sweep.axes import Axis
 __all__ = ["check_ranges", "record_defaults", "warn_clipped"]
 
 
-def record_defaults(parts, values, learning_rate: float) -> None:
-    """Add the default of every parameter a registry part (or a named rule) takes and was not given, as a
-    fixed value: the sweep records every parameter it used, in the Dataset's coordinates and the manifest."""
+def _registry_params(parts):
+    """(name, Param) of every parameter of the parts built from a registry entry (families, walls, grids)."""
     regs = {"landscape": B.FAMILIES, "wall": B.WALLS, "quantizer": B.QUANTIZERS}
     for role, p in parts.items():
         reg = regs.get(role)
-        if reg is None or p.label not in reg:
-            continue
-        for n, prm in reg[p.label].params.items():
-            if n not in values and prm.default is not None:
-                values[n] = Axis(values=(prm.default,), swept=False)
+        if reg is not None and p.label in reg:
+            yield from reg[p.label].params.items()
+
+
+def record_defaults(parts, values, learning_rate: float) -> None:
+    """Add the default of every parameter a registry part (or a named rule) takes and was not given, as a
+    fixed value: the sweep records every parameter it used, in the Dataset's coordinates and the manifest."""
+    for n, prm in _registry_params(parts):
+        if n not in values and prm.default is not None:
+            values[n] = Axis(values=(prm.default,), swept=False)
     if "rule" in values and "learning_rate" not in values:
         values["learning_rate"] = Axis(values=(learning_rate,), swept=False)
 
@@ -63,12 +67,6 @@ def warn_clipped(parts, values, s_range, seed) -> None:
 
 def check_ranges(parts, values) -> None:
     """Each value of a registry part's parameter checked against its range (before any work)."""
-    regs = {"landscape": B.FAMILIES, "wall": B.WALLS, "quantizer": B.QUANTIZERS}
-    for role, p in parts.items():
-        reg = regs.get(role)
-        if reg is None or p.label not in reg:
-            continue
-        for n, prm in reg[p.label].params.items():
-            if n in values:
-                for v in values[n].values:
-                    prm.check(n, v)
+    for n, prm in _registry_params(parts):
+        for v in values[n].values if n in values else ():
+            prm.check(n, v)
