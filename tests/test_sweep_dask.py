@@ -16,9 +16,10 @@ from landscape.sweep import RESULT_NAME, make_spec, run_sweep
 
 
 def _spec():
-    """8 chunks of 64 cases, each tenths of a second of 2-D STE: long enough to kill a worker mid-way."""
+    """8 chunks of 256 cases x 50,000 steps (about 1e7 trajectory-steps, 0.05-0.5 s each): the first chunk
+    stored leaves the others running, so the worker is killed mid-sweep."""
     return make_spec(landscape="rotated_2d", theta=ls.sweep.linspace(0.1, 0.7, 8), basin_radius=0.2, step=0.5,
-                     rule="ste", seeds=1, starts=64, num_steps=4000, chunk_size=64, name="killed")
+                     rule="ste", seeds=1, starts=256, num_steps=50_000, chunk_size=256, name="killed")
 
 
 def test_a_worker_killed_mid_sweep_costs_only_its_chunks_and_the_result_is_the_local_one(tmp_path):
@@ -42,7 +43,7 @@ def test_a_worker_killed_mid_sweep_costs_only_its_chunks_and_the_result_is_the_l
         worker.start()
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline and worker.is_alive() and not list((out / "done").glob("c*.json")):
-            time.sleep(0.01)
+            time.sleep(0.002)
         stored_at_kill = len(list((out / "done").glob("c*.json")))
         os.kill(next(iter(pids.values())), signal.SIGKILL)
         worker.join(timeout=240)
