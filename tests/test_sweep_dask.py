@@ -30,16 +30,16 @@ def test_a_worker_killed_mid_sweep_costs_only_its_chunks_and_the_result_is_the_l
     out = tmp_path / "dask"
     box: dict = {}
 
-    def sweep(client):
-        try:
-            box["ds"] = run_sweep(spec, out, scheduler=client, progress=False)
+    def sweep(address):
+        try:  # the cluster by its scheduler's address, as `landscape sweep --scheduler ADDRESS` passes it
+            box["ds"] = run_sweep(spec, out, scheduler=address, progress=False)
         except BaseException as err:  # noqa: BLE001 - re-raised in the test's thread
             box["error"] = err
 
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, \
             Client(cluster) as client:
         pids = client.run(os.getpid)
-        worker = threading.Thread(target=sweep, args=(client,))
+        worker = threading.Thread(target=sweep, args=(cluster.scheduler_address,))
         worker.start()
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline and worker.is_alive() and not list((out / "done").glob("c*.json")):

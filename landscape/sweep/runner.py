@@ -91,18 +91,19 @@ class _Cluster:
 
         self.own = None
         if isinstance(scheduler, Client):
-            self.client = scheduler
+            self.client, self.own_client = scheduler, False
         elif scheduler == "processes":
             self.own = LocalCluster(n_workers=host_cores(), threads_per_worker=1, processes=True,
                                     dashboard_address=None)
-            self.client = Client(self.own)
+            self.client, self.own_client = Client(self.own), True
         else:
-            self.client = Client(scheduler)
+            self.client, self.own_client = Client(scheduler), True
         self.workers = len(self.client.scheduler_info().get("workers", {}))
 
     def close(self):
-        if self.own is not None:
+        if self.own_client:
             self.client.close()
+        if self.own is not None:
             self.own.close()
 
 
