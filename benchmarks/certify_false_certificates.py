@@ -117,7 +117,6 @@ def run(cases=4000, seed=0, horizon=2000, group=2000, progress=print) -> dict:
                 rule,
                 jnp.asarray(w),
                 horizon,
-                record_every=horizon,
                 landscape_axis=0,
                 quantizer_axis=0,
                 chunk=512,

@@ -20,13 +20,16 @@ too). Round half to even, a true division, the same operation order as the engin
 ``UniformGrid``, ``optax.sgd``). The constants are read from the engine's own float32 objects
 (:func:`constants`), so every implementation starts from the same bits.
 
-* :func:`numpy_peer` -- as a careful researcher writes it: in place (``out=``), preallocated buffers, no
-  temporaries, no ``einsum`` on a size-2 axis, specialised to the problem where that keeps every bit (offset 0
-  and no clipping: ``step * round(w / step)``; a centre c0 = 0 is not subtracted);
+* :func:`numpy_hits` -- hit times only, as a researcher writes it first: quantize, the basin test, the
+  first hit, the STE update (about 20 array operations per step, in place); no divergence or settle times;
+* :func:`numpy_peer` -- the full bookkeeping, as a careful researcher writes it: in place (``out=``),
+  preallocated buffers, no temporaries, no ``einsum`` on a size-2 axis, specialised to the problem where that
+  keeps every bit (offset 0 and no clipping: ``step * round(w / step)``; a centre c0 = 0 is not subtracted);
 * :func:`torch_peer` -- the same in PyTorch eager (in place), and :func:`torch_compiled` -- one step as a
   ``torch.compile``-d function called once per step;
 * :func:`hand_jax` -- a hand-written ``lax.scan`` kernel: x and y as separate vectors, parameters traced
-  (as the engine's are), ``unroll`` steps per loop iteration. It bounds what JAX can do on this problem.
+  (as the engine's are), ``unroll`` steps per loop iteration. It bounds what JAX can do on this problem;
+  ``hits_only=True`` is the same kernel with the hit time alone.
 """
 
 from __future__ import annotations
@@ -35,7 +38,12 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-__all__ = ["constants", "numpy_peer", "torch_peer", "torch_compiled", "hand_jax", "FIELDS"]
+__all__ = ["constants", "numpy_peer", "numpy_hits", "torch_peer", "torch_compiled", "hand_jax", "FIELDS",
+           "OPS_PER_STEP"]
+
+#: arithmetic operations per trajectory-step of the 2-D STE problem (quantize 2 x 3, v 3, |v| and the basin
+#: test 2, the hit update 3, the wall's gradient 7, the update 4): the hit-times kernel, for the floor
+OPS_PER_STEP = 25
 
 #: the summaries every peer returns
 FIELDS = ("hit_time", "settle_time", "diverge_time")
@@ -128,23 +136,64 @@ def numpy_peer(w0: np.ndarray, steps: int, c: dict, fma: bool = False) -> dict:
     with np.errstate(invalid="ignore", over="ignore"):
         for t in range(steps):
             observe(t)
-            # g = (mu rho + kappa (rho - r_b)_+) sign(v); w_j += (-eta) (n_j g)
-            np.subtract(r, c["rb"], out=tmp)
-            np.maximum(tmp, np.float32(0.0), out=tmp)
-            np.multiply(tmp, c["kappa"], out=tmp)
-            np.multiply(r, c["mu"], out=r)
-            np.add(r, tmp, out=r)
-            np.sign(v, out=v)
-            np.multiply(r, v, out=r)
-            for w, n in ((x, c["n0"]), (y, c["n1"])):
-                np.multiply(r, n, out=tmp)
-                if fma:
-                    np.add(np.float64(c["neg_lr"]) * tmp, w, out=w, casting="unsafe")
-                else:
-                    np.multiply(tmp, c["neg_lr"], out=tmp)
-                    np.add(w, tmp, out=w)
+            _numpy_update(x, y, v, r, tmp, c, fma)
         observe(steps)
     return {"hit_time": hit, "settle_time": settle, "diverge_time": div}
+
+
+def _numpy_update(x, y, v, r, tmp, c: dict, fma: bool = False) -> None:
+    """The STE step in place: g = (mu rho + kappa (rho - r_b)_+) sign(v); w_j += (-eta) (n_j g)."""
+    np.subtract(r, c["rb"], out=tmp)
+    np.maximum(tmp, np.float32(0.0), out=tmp)
+    np.multiply(tmp, c["kappa"], out=tmp)
+    np.multiply(r, c["mu"], out=r)
+    np.add(r, tmp, out=r)
+    np.sign(v, out=v)
+    np.multiply(r, v, out=r)
+    for w, n in ((x, c["n0"]), (y, c["n1"])):
+        np.multiply(r, n, out=tmp)
+        if fma:
+            np.add(np.float64(c["neg_lr"]) * tmp, w, out=w, casting="unsafe")
+        else:
+            np.multiply(tmp, c["neg_lr"], out=tmp)
+            np.add(w, tmp, out=w)
+
+
+def numpy_hits(w0: np.ndarray, steps: int, c: dict) -> dict:
+    """Hit times only (the first step with Q(w_t) in the basin; -1 never), NumPy, in place, plain grid."""
+    x = np.ascontiguousarray(w0[:, 0], np.float32)
+    y = np.ascontiguousarray(w0[:, 1], np.float32)
+    b = x.shape[0]
+    hit = np.full(b, -1, np.int32)
+    qx, qy, v, r, tmp = (np.empty(b, np.float32) for _ in range(5))
+    mask = np.empty(b, bool)
+    step = c["step"]
+
+    def basin(t):
+        np.divide(x, step, out=qx)
+        np.round(qx, out=qx)
+        np.multiply(qx, step, out=qx)
+        np.divide(y, step, out=qy)
+        np.round(qy, out=qy)
+        np.multiply(qy, step, out=qy)
+        np.multiply(qx, c["n0"], out=v)
+        np.multiply(qy, c["n1"], out=tmp)
+        np.add(v, tmp, out=v)
+        if c["c0"] != 0:
+            np.subtract(v, c["c0"], out=v)
+        np.abs(v, out=r)
+        np.less_equal(r, c["rb"], out=mask)
+        np.logical_and(mask, hit < 0, out=mask)
+        np.copyto(hit, t, where=mask)
+
+    if not _plain_grid(c):
+        raise ValueError("numpy_hits covers the plain grid (offset 0, no clipping) only.")
+    with np.errstate(invalid="ignore", over="ignore"):
+        for t in range(steps):
+            basin(t)
+            _numpy_update(x, y, v, r, tmp, c)
+        basin(steps)
+    return {"hit_time": hit}
 
 
 # --------------------------------------------------------------------------------------------------
@@ -257,11 +306,12 @@ def torch_compiled(c: dict):
 # JAX, by hand
 # --------------------------------------------------------------------------------------------------
 def hand_jax(steps: int, unroll: int = 4, compiler_options: dict | None = None, plain: bool = True,
-             centred: bool = False):
+             centred: bool = False, hits_only: bool = False):
     """A jitted ``(params, x, y) -> (hit, settle, div)`` kernel: ``lax.scan`` over steps, x and y apart.
 
     ``plain``: the grid has offset 0 and no clipping (written as step * round(w / step), as a researcher
-    specialising to this problem would); ``centred``: subtract the river's centre c0.
+    specialising to this problem would); ``centred``: subtract the river's centre c0. ``hits_only``: the
+    kernel returns ``(hit,)``, and neither checks finiteness nor tracks settle and divergence times.
     """
 
     def quantize(w, p):
@@ -296,4 +346,23 @@ def hand_jax(steps: int, unroll: int = 4, compiler_options: dict | None = None, 
         _, _, hit, settle, div = observe(c, jnp.int32(steps), p)
         return hit, settle, div
 
-    return jax.jit(kernel, compiler_options=compiler_options or None)
+    def hits(c, t, p):  # the hit time alone: carry (x, y, hit)
+        x, y, hit = c
+        v = p["n0"] * quantize(x, p) + p["n1"] * quantize(y, p)
+        if centred:
+            v = v - p["c0"]
+        r = jnp.abs(v)
+        return v, r, jnp.where((hit < 0) & (r <= p["rb"]), t, hit)
+
+    def hits_body(c, t, p):
+        v, r, hit = hits(c, t, p)
+        g = (p["mu"] * r + p["kappa"] * jnp.maximum(r - p["rb"], 0.0)) * jnp.sign(v)
+        return (c[0] + p["neg_lr"] * (p["n0"] * g), c[1] + p["neg_lr"] * (p["n1"] * g), hit), None
+
+    def hits_kernel(p, x, y):
+        ts = jnp.arange(steps, dtype=jnp.int32)
+        c, _ = jax.lax.scan(lambda c, t: hits_body(c, t, p), (x, y, jnp.full(x.shape, -1, jnp.int32)), ts,
+                            unroll=unroll)
+        return (hits(c, jnp.int32(steps), p)[2],)
+
+    return jax.jit(hits_kernel if hits_only else kernel, compiler_options=compiler_options or None)

@@ -1,14 +1,19 @@
 r"""Batched 2-D STE-QAT: ``landscape.run_batch`` as a user calls it, against its peers, in one process.
 
 The problem (issue 11): B starts on the river of ``rotated_river_2d(0.5)`` (``s ~ U(-50, 50)``), quadratic
-wall ``r_b = 0.3, kappa = 10, mu = 0.05``, ``uniform_grid(1.0)``, ``ste(0.05)``, T steps, float32, summaries
-only (hit, settle and divergence times: ``SaveAt.summary()``;
-``SaveAt.summary(switches=True, loss_at_hit=True)``, which also counts switches and keeps L(q_T), is timed
-as a second engine row).
+wall ``r_b = 0.3, kappa = 10, mu = 0.05``, ``uniform_grid(1.0)``, ``ste(0.05)``, T steps, float32.
 
-Implementations (:mod:`benchmarks.peers2d`): the engine; a hand-written JAX kernel as the bound -- once as a
-user would call it (one jitted call) and once with the execution the engine uses (one part per core,
-dispatched from threads, the same compiler options); a careful NumPy loop; PyTorch eager; ``torch.compile``.
+Implementations (:mod:`benchmarks.peers2d`): the engine as the README calls it,
+``run_batch(land, grid, ste(learning_rate=0.05), w0, T)`` with no recording option (its default: hit,
+settle and divergence times and the final state), and its variants (``record_every=T``; hit times only,
+``SaveAt.summary(times=("hit",))``; ``SaveAt.summary(switches=True, loss_at_hit=True)``); hand-written JAX
+kernels as the bound -- with the full bookkeeping and with hit times only, as a user would call them (one
+jitted call), and the full one with the execution the engine uses (one part per core, dispatched from
+threads, the same compiler options); two NumPy loops (hit times only, as a researcher writes it first; the
+full bookkeeping); PyTorch eager; ``torch.compile``. The machine's floor is estimated as
+:data:`~benchmarks.peers2d.OPS_PER_STEP` operations per trajectory-step at two vector operations per cycle
+on every lane of every core (:func:`floor_estimate`): a bound no implementation reaches (a division and a
+rounding cost more than one operation), stated with its assumptions.
 Each implementation's summaries are compared with the engine's, trajectory by trajectory (counts of
 disagreements are reported, not hidden). Timing: every implementation runs once untimed (compilation,
 first-call set-up: reported as ``first_s``), then ``repeats`` rounds in which every implementation runs
@@ -50,7 +55,7 @@ def problem(batch: int, seed: int = 0) -> dict:
 
 
 def _numpy_out(d: dict) -> dict:
-    return {f: np.asarray(d[f]) for f in peers2d.FIELDS}
+    return {f: np.asarray(d[f]) for f in peers2d.FIELDS if d.get(f) is not None}
 
 
 def implementations(prob: dict, steps: int, *, torch: bool = True) -> dict:
@@ -59,9 +64,9 @@ def implementations(prob: dict, steps: int, *, torch: bool = True) -> dict:
     lr = PARAMS["learning_rate"]
     w0j = jnp.asarray(w0)
 
-    def engine(save):
-        def call():
-            tr = ls.run_batch(land, grid, ls.ste(lr), w0j, steps, save=save)  # a fresh rule each call
+    def engine(**options):
+        def call():  # as the README calls it (a fresh rule each call), plus the variant's options
+            tr = ls.run_batch(land, grid, ls.ste(learning_rate=lr), w0j, steps, **options)
             return _numpy_out({f: getattr(tr, f) for f in peers2d.FIELDS})
         return call
 
@@ -69,6 +74,7 @@ def implementations(prob: dict, steps: int, *, torch: bool = True) -> dict:
     xj, yj = jnp.asarray(w0[:, 0]), jnp.asarray(w0[:, 1])
     spec = {"plain": peers2d._plain_grid(c), "centred": bool(c["c0"] != 0)}
     plain = peers2d.hand_jax(steps, **spec)
+    hits = peers2d.hand_jax(steps, hits_only=True, **spec)
     tuned = peers2d.hand_jax(steps, compiler_options=ls.simulate.driver.compiler_options(), **spec)
     n = parallel.parts_for(w0.shape[0], None, [xj])
 
@@ -80,16 +86,20 @@ def implementations(prob: dict, steps: int, *, torch: bool = True) -> dict:
                 out = parallel.split_run(kernel, part, split, w0.shape[0], {})
             else:
                 out = jax.block_until_ready(kernel(pj, xj, yj))
-            return _numpy_out(dict(zip(peers2d.FIELDS, out, strict=True)))
+            return _numpy_out(dict(zip(peers2d.FIELDS, out, strict=False)))
         return call
 
     impls = {
-        "engine": engine(SUMMARY),
+        "engine": engine(),
+        "engine, record_every=num_steps": engine(record_every=steps),
+        "engine, hit times only": engine(save=ls.SaveAt.summary(times=("hit",))),
         "engine, SaveAt.summary(switches=True, loss_at_hit=True)": engine(
-            ls.SaveAt.summary(switches=True, loss_at_hit=True)
+            save=ls.SaveAt.summary(switches=True, loss_at_hit=True)
         ),
         "hand JAX kernel, one call": hand(plain, 1),
+        "hand JAX kernel, hit times only, one call": hand(hits, 1),
         f"hand JAX kernel, engine's execution ({n} part(s))": hand(tuned, n),
+        "NumPy, hit times only": lambda: peers2d.numpy_hits(w0, steps, c),
         "NumPy (careful)": lambda: peers2d.numpy_peer(w0, steps, c),
     }
     if torch:
@@ -134,8 +144,29 @@ def best_of(rows: dict, prefix: str) -> tuple[str, dict] | None:
 
 
 def agreement(ref: dict, out: dict) -> dict:
-    """Per summary: the number of trajectories on which ``out`` differs from ``ref`` (0 = identical)."""
-    return {f: int(np.sum(np.asarray(ref[f]) != np.asarray(out[f]))) for f in peers2d.FIELDS}
+    """Per summary in ``out``: on how many trajectories it differs from ``ref`` (0 = identical)."""
+    return {f: int(np.sum(np.asarray(ref[f]) != np.asarray(out[f]))) for f in peers2d.FIELDS if f in out}
+
+
+def _cpu_ghz() -> float | None:
+    try:
+        with open("/proc/cpuinfo") as f:
+            mhz = [float(line.split(":")[1]) for line in f if line.startswith("cpu MHz")]
+        return max(mhz) / 1e3 if mhz else None
+    except (OSError, ValueError):
+        return None
+
+
+def floor_estimate(batch: int, steps: int) -> dict:
+    """The floor of the hit-times kernel: ops / (cores x lanes x 2 per cycle x clock) (assumptions kept)."""
+    from landscape.simulate import xla
+
+    lanes = 16 if xla.OPTIONS else 8  # float32 lanes of a 512-bit (AVX-512) or 256-bit (AVX2) vector
+    cores, ghz = parallel.host_cores(), _cpu_ghz()
+    ops = batch * steps * peers2d.OPS_PER_STEP
+    per_s = None if ghz is None else cores * lanes * 2 * ghz * 1e9
+    return {"ops_per_trajectory_step": peers2d.OPS_PER_STEP, "cores": cores, "float32_lanes": lanes,
+            "vector_ops_per_cycle": 2, "clock_ghz": ghz, "seconds": None if per_s is None else ops / per_s}
 
 
 def _recompile_check(prob: dict, steps: int) -> dict:
@@ -186,6 +217,7 @@ def bench_ste2d(batch: int, steps: int, repeats: int = 3, torch: bool = True) ->
         "recovered_fraction": float(np.mean(ref["hit_time"] >= 0)),
         "implementations": rows,
         "recompile": _recompile_check(prob, steps),
+        "floor": floor_estimate(batch, steps),
         # the peers round every a * b + c twice; XLA:CPU contracts some into fused multiply-adds. NumPy with
         # that rounding emulated (untimed) shows whether the disagreements above are rounding, not semantics
         "disagreements_numpy_fma_rounding": agreement(

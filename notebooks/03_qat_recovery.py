@@ -95,6 +95,6 @@ failed = np.asarray(~jax.vmap(ls3.in_basin)(qz3.quantize(w)))
 w0 = w[failed][:N_STARTS]
 print(f"{'rule':>14} {'P(recover)':>11} {'median T':>9}")
 for name, rule in default_rules(0.05).items():
-    h = np.asarray(L.run_batch(ls3, qz3, rule, w0, 200, record_every=200).hit_time)
+    h = np.asarray(L.run_batch(ls3, qz3, rule, w0, 200).hit_time)
     med = np.median(h[h >= 0]) if (h >= 0).any() else float("nan")
     print(f"{name:>14} {np.mean(h >= 0):11.3f} {med:9.1f}")

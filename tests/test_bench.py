@@ -36,6 +36,10 @@ def test_peers_agree_with_the_engine_trajectory_by_trajectory():
                                  jnp.asarray(prob["w0"][:, 0]), jnp.asarray(prob["w0"][:, 1]))
     hand = dict(zip(peers2d.FIELDS, hand, strict=True))
     assert ste2d.agreement(ref, hand) == dict.fromkeys(peers2d.FIELDS, 0)
+    hits = peers2d.hand_jax(300, hits_only=True)({k: jnp.asarray(v) for k, v in c.items()},
+                                                 jnp.asarray(prob["w0"][:, 0]), jnp.asarray(prob["w0"][:, 1]))
+    assert ste2d.agreement(ref, {"hit_time": np.asarray(hits[0])}) == {"hit_time": 0}
+    assert ste2d.agreement(ref, peers2d.numpy_hits(prob["w0"], 300, c))["hit_time"] <= 0.005 * 3000
     plain = ste2d.agreement(ref, peers2d.numpy_peer(prob["w0"], 300, c))
     fused = ste2d.agreement(ref, peers2d.numpy_peer(prob["w0"], 300, c, fma=True))
     # NumPy rounds a * b + c twice, XLA:CPU (on an FMA machine) once: with the engine's rounding the peer is
@@ -89,7 +93,13 @@ def test_bench_quick_writes_a_complete_report(tmp_path):
     assert {"config", "versions", "git_commit", "devices"} <= set(rep["manifest"])
     s = rep["results"]["ste2d"]
     rows = s["implementations"]
-    assert {"engine", "hand JAX kernel, one call", "NumPy (careful)"} <= set(rows)
+    assert {"engine", "engine, record_every=num_steps", "engine, hit times only", "hand JAX kernel, one call",
+            "hand JAX kernel, hit times only, one call", "NumPy, hit times only",
+            "NumPy (careful)"} <= set(rows)
+    assert rows["engine, hit times only"]["disagreements"] == {"hit_time": 0}
+    fl = s["floor"]
+    assert fl["seconds"] == pytest.approx(s["batch"] * s["steps"] * fl["ops_per_trajectory_step"] / (
+        fl["cores"] * fl["float32_lanes"] * 2 * fl["clock_ghz"] * 1e9))
     for row in rows.values():
         assert row["first_s"] > 0 and math.isfinite(row["warm_min_s"]) and row["warm_min_s"] > 0
         assert row["ratio_to_engine"] == pytest.approx(row["warm_min_s"] / rows["engine"]["warm_min_s"])
@@ -100,11 +110,10 @@ def test_bench_quick_writes_a_complete_report(tmp_path):
     assert b["floor_bytes_per_step"] == 4 * b["d"] * (b["k"] + 2)
     assert b["floor_s_per_step"] == pytest.approx(b["floor_bytes_per_step"] / b["stream"]["best"])
     assert b["hit_time"]["engine"] == b["hit_time"]["hand kernel"]
-    w = rep["results"]["sweep"]
-    assert [r["devices"] for r in w["devices"]] == [1, 2]
-    assert [r["processes"] for r in w["processes"]] == [1, 2]
-    assert all(r["cases"] == w["devices"][0]["cases"] > 0 for r in w["devices"] + w["processes"])
-    assert w["devices"][0]["speedup_vs_1_device"] == 1.0
+    w = rep["results"]["sweep"]["schedulers"]
+    assert [r.get("workers") for r in w] == [None, 1, 2]
+    assert all(r["cases"] == w[0]["cases"] > 0 for r in w)
+    assert w[0]["speedup_vs_synchronous"] == 1.0
     assert "peer / ours" in res.stdout and "NumPy" in res.stdout
 
 

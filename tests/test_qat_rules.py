@@ -222,7 +222,7 @@ def test_every_rule_runs_a_batch_of_1e4_under_jit_and_vmap(name):
     qz = L.uniform_grid(0.2)
     rule = default_rules(0.05)[name]
     w0s = ls.sample_river(jax.random.PRNGKey(0), 10_000, s_range=(-5, 5))
-    tr = L.run_batch(ls, qz, rule, w0s, 8, key=jax.random.PRNGKey(1))
+    tr = L.run_batch(ls, qz, rule, w0s, 8, key=jax.random.PRNGKey(1), record_every=1)
     assert tr.hit_time.shape == (10_000,)
     assert tr.final_w.shape == (10_000, 2)
     assert tr.loss.shape == (10_000, 8)

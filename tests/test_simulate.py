@@ -75,7 +75,7 @@ def test_jit_and_vmap_invariance_of_run():
     grid = ls.uniform_grid(1.0)
     rule = ls.ste(0.05)
     starts = land.sample_river(jax.random.PRNGKey(0), 6)
-    batch = ls.run_batch(land, grid, rule, starts, 50, key=jax.random.PRNGKey(1))
+    batch = ls.run_batch(land, grid, rule, starts, 50, key=jax.random.PRNGKey(1), save=ls.SaveAt())
     keys = jax.random.split(jax.random.PRNGKey(1), 6)
     for i in range(6):
         one = ls.run(land, grid, rule, starts[i], 50, key=keys[i])
@@ -121,7 +121,7 @@ def test_ste_recovers_in_high_dimension_and_inward_is_positive_outside():
     land = ls.random_river(jax.random.PRNGKey(0), 256, 4, wall=ls.quadratic_wall(0.3, 10.0))
     grid = ls.uniform_grid(1.0)
     starts = land.sample_river(jax.random.PRNGKey(1), 64, spread=3.0)
-    tr = ls.run_batch(land, grid, ls.ste(0.05), starts, 200)
+    tr = ls.run_batch(land, grid, ls.ste(0.05), starts, 200, record_every=1)
     failed = ~np.asarray(jax.vmap(land.in_basin)(grid.quantize(starts)))
     assert failed.mean() > 0.5  # RTN leaves the basin for most trained points
     assert np.mean(np.asarray(tr.hit_time)[failed] >= 0) > 0.9  # STE recovers almost always
@@ -138,9 +138,69 @@ def test_run_batch_over_batched_landscapes_and_quantizers():
     w0s = jnp.array([[0.4, 0.3], [1.3, -0.2], [-2.2, 0.6]])
     key = jax.random.PRNGKey(4)
     batch = ls.run_batch(stack(lands), stack(grids), ls.ste(0.05), w0s, 30, key=key,
-                         landscape_axis=0, quantizer_axis=0)
+                         landscape_axis=0, quantizer_axis=0, save=ls.SaveAt())
     keys = jax.random.split(key, 3)
     for i in range(3):
         one = ls.run(lands[i], grids[i], ls.ste(0.05), w0s[i], 30, key=keys[i])
         np.testing.assert_allclose(np.asarray(batch.rho_q[i]), np.asarray(one.rho_q), atol=1e-6)
         assert int(batch.hit_time[i]) == int(one.hit_time)
+
+
+def test_run_batch_default_is_the_summary_and_agrees_with_rows():
+    """No recording arguments: times and the final state only; the same values as a run with rows."""
+    land = ls.rotated_river_2d(0.5, wall=ls.quadratic_wall(0.3, 10.0))
+    grid, rule = ls.uniform_grid(1.0), ls.ste(0.05)
+    starts = land.sample_river(jax.random.PRNGKey(0), 40)
+    fast = ls.run_batch(land, grid, rule, starts, 60)
+    rows = ls.run_batch(land, grid, rule, starts, 60, save=ls.SaveAt())
+    assert fast.loss is None and fast.w_path is None and fast.switches is None and fast.t is None
+    for f in ("hit_time", "settle_time", "diverge_time", "final_w", "final_loss"):
+        np.testing.assert_array_equal(np.asarray(getattr(fast, f)), np.asarray(getattr(rows, f)))
+    assert np.asarray(fast.hit_time).dtype == np.int32
+    one_row = ls.run_batch(land, grid, rule, starts, 60, record_every=60)
+    assert one_row.loss.shape == (40, 1) and one_row.switches is None
+    np.testing.assert_array_equal(np.asarray(one_row.hit_time), np.asarray(fast.hit_time))
+    hits = ls.run_batch(land, grid, rule, starts, 60, save=ls.SaveAt.summary(times=("hit",)))
+    assert hits.settle_time is None and hits.diverge_time is None
+    np.testing.assert_array_equal(np.asarray(hits.hit_time), np.asarray(fast.hit_time))
+    np.testing.assert_array_equal(np.asarray(hits.recovered), np.asarray(fast.recovered))
+    with pytest.raises(ls.LandscapeError, match="settle"):
+        hits.settled  # noqa: B018
+
+
+def test_run_batch_takes_one_key_per_start_and_warns_for_large_rows(monkeypatch):
+    land = ls.rotated_river_2d(0.5, wall=ls.quadratic_wall(0.3, 10.0))
+    grid, rule = ls.uniform_grid(1.0), ls.qat.get_rule("noise", learning_rate=0.05)  # a stochastic rule
+    starts = land.sample_river(jax.random.PRNGKey(0), 5)
+    keys = jax.random.split(jax.random.PRNGKey(3), 5)
+    a = ls.run_batch(land, grid, rule, starts, 20, key=jax.random.PRNGKey(3))
+    b = ls.run_batch(land, grid, rule, starts, 20, key=keys)
+    np.testing.assert_array_equal(np.asarray(a.final_w), np.asarray(b.final_w))
+    with pytest.raises(ls.LandscapeError, match="holds 4 keys"):
+        ls.run_batch(land, grid, rule, starts, 20, key=keys[:4])
+    from landscape.simulate import driver
+
+    monkeypatch.setattr(driver, "ROWS_WARN_BYTES", 1000)
+    with pytest.warns(ResourceWarning, match="GiB"):
+        ls.run_batch(land, grid, rule, starts, 20, record_every=1)
+
+
+def test_the_persistent_compilation_cache_is_on_and_its_variable_moves_or_disables_it(monkeypatch, tmp_path):
+    from landscape.simulate import cache
+
+    assert jax.config.jax_compilation_cache_dir  # on after `import landscape` (the tests use it too)
+    monkeypatch.setenv(cache.ENV, str(tmp_path / "c"))
+    assert cache.cache_dir() == tmp_path / "c"
+    for off in ("0", "off", "", "no"):
+        monkeypatch.setenv(cache.ENV, off)
+        assert cache.cache_dir() is None
+    monkeypatch.delenv(cache.ENV)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    assert cache.cache_dir() == tmp_path / "landscape" / "jax"
+
+
+def test_no_cpu_compiler_option_reaches_another_backend(monkeypatch):
+    from landscape.simulate import xla
+
+    monkeypatch.setattr(jax, "default_backend", lambda: "gpu")
+    assert xla.compiler_options() == {}

@@ -1,4 +1,4 @@
-"""Sweeps end to end: what a case computes, devices, processes, kill-and-resume, corruption, config lock.
+"""Sweeps end to end: what a case computes, devices, kill-and-resume, config lock (Dask: test_sweep_dask).
 
 Device counts are set with XLA_FLAGS before jax starts, so those runs are subprocesses of
 the ``landscape sweep`` CLI on tiny sweeps.
@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -83,7 +82,7 @@ def _cli(config, out, *, devices=1, extra=(), check=True, env_extra=None, **kw):
 
 
 def _data(path) -> xr.Dataset:
-    with xr.open_dataset(Path(path) / RESULT_NAME, engine="h5netcdf") as ds:
+    with xr.open_zarr(Path(path) / RESULT_NAME) as ds:
         ds = ds.load()
     man = json.loads(ds.attrs.pop("manifest"))
     ds.attrs["manifest_keys"] = ",".join(sorted(man))
@@ -104,15 +103,18 @@ def test_dataset_dims_vars_and_manifest(small):
     assert tuple(ds.sizes) == ("rule", "basin_radius", "step", "seed", "start")
     assert dict(ds.sizes) == {"rule": 2, "basin_radius": 3, "step": 2, "seed": 2, "start": 12}
     assert set(ds.data_vars) == set(OUTPUTS)
-    assert ds.hit_time.dtype == np.int32 and ds.ptq_exit.dtype == bool and ds.final_loss.dtype == np.float32
+    assert ds.hit_time.dtype == np.float64 and ds.ptq_exit.dtype == bool and ds.final_loss.dtype == np.float32
+    assert ds.hit_time.attrs["units"] == "steps" and "NaN: never" in ds.hit_time.attrs["long_name"]
     assert int(ds.dim) == 16 and int(ds.k) == 1 and float(ds.kappa) == 10.0
     assert ds.seed.values.tolist() == [0, 3]
     keys = set(ds.attrs["manifest_keys"].split(","))
     assert {"config", "seed", "versions", "git_commit", "devices", "wall_time_s", "config_hash"} <= keys
-    # the full-precision rule never moves a point that starts on the river: T is 0 or -1 by RTN alone
+    # the full-precision rule never moves a point that starts on the river: T is 0 or never by RTN alone
     fp = ds.sel(rule="fp")
     assert ((fp.hit_time == 0) == ~fp.ptq_exit).all()
-    assert ((fp.hit_time == -1) == fp.ptq_exit).all()
+    assert (fp.hit_time.isnull() == fp.ptq_exit).all()
+    # a mean over the times is a mean over the runs that entered (NaN: never), not one of -1 codes
+    assert float(fp.hit_time.mean()) == 0.0
     assert (fp.switches == 0).all()
     # RTN leaves the small basins more often than the large ones
     exits = ds.ptq_exit.mean(["rule", "step", "seed", "start"]).values
@@ -146,7 +148,8 @@ def test_cases_match_independent_engine_runs(tmp_path):
                 q0 = grid.quantize(w0)
                 assert bool(got.ptq_exit) == (not bool(land.in_basin(q0)))
                 assert float(got.ptq_rho) == pytest.approx(float(land.rho(q0)), rel=1e-5, abs=1e-6)
-                assert int(got.hit_time) == int(traj.hit_time)
+                hit = float(got.hit_time)
+                assert (np.isnan(hit) and int(traj.hit_time) == -1) or hit == int(traj.hit_time)
                 assert int(got.switches) == int(traj.switches)
                 assert float(got.final_loss) == pytest.approx(float(traj.final_loss), rel=1e-5, abs=1e-6)
                 assert float(got.final_rho_q) == pytest.approx(float(traj.final_rho_q), rel=1e-5, abs=1e-6)
@@ -155,38 +158,9 @@ def test_cases_match_independent_engine_runs(tmp_path):
 @pytest.mark.slow
 def test_four_devices_give_the_one_device_dataset(small):
     cfg, root, ref = small
-    _cli(cfg, root / "four", devices=4)
+    _cli(cfg, root / "four", devices=4, extra=("--devices", "4"))
     four = _data(root / "four")
-    man = json.loads(xr.open_dataset(root / "four" / RESULT_NAME, engine="h5netcdf").attrs["manifest"])
-    assert len(man["local_devices"]) == 4
-    xr.testing.assert_identical(four, ref)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.mark.slow
-def test_two_processes_give_the_one_process_dataset(small):
-    cfg, root, ref = small
-    port = _free_port()
-    env = dict(os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=1")
-    procs = []
-    for pid in (0, 1):
-        cmd = [
-            *CLI, "sweep", str(cfg), "--out", str(root / "two"), "--quiet",
-            "--coordinator", f"127.0.0.1:{port}", "--num-processes", "2", "--process-id", str(pid),
-        ]
-        pipe = subprocess.PIPE
-        procs.append(subprocess.Popen(cmd, env=env, stdout=pipe, stderr=pipe, text=True))
-    outs = [p.communicate(timeout=300) for p in procs]
-    assert [p.returncode for p in procs] == [0, 0], outs
-    two = _data(root / "two")
-    man = json.loads(xr.open_dataset(root / "two" / RESULT_NAME, engine="h5netcdf").attrs["manifest"])
-    assert man["processes"] == 2 and len(man["devices"]) == 2
-    xr.testing.assert_identical(two, ref)
+    xr.testing.assert_equal(four, ref)
 
 
 def test_changed_config_in_same_dir_is_refused(small, tmp_path):
@@ -209,7 +183,7 @@ def test_bad_config_exits_with_its_message(tmp_path):
 
 
 @pytest.mark.slow
-def test_kill_resume_and_corrupted_chunk_give_the_clean_dataset(tmp_path):
+def test_kill_and_resume_give_the_clean_dataset(tmp_path):
     cfg = tmp_path / "slow.toml"
     cfg.write_text(SLOW_2D)
     grid = make_grid(load_config(cfg))
@@ -217,31 +191,24 @@ def test_kill_resume_and_corrupted_chunk_give_the_clean_dataset(tmp_path):
     assert n_chunks == 24
     out = tmp_path / "killed"
     env = dict(os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=1")
-    cmd = [*CLI, "sweep", str(cfg), "--out", str(out), "--quiet"]
+    base = [*CLI, "sweep", str(cfg), "--out"]
+    cmd = [*base, str(out), "--quiet", "--scheduler", "synchronous"]
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 240
-    while time.monotonic() < deadline and len(list(out.glob("chunks/*.sha256"))) < 3:
+    while time.monotonic() < deadline and len(list(out.glob("done/*.json"))) < 3:
         time.sleep(0.005)
     proc.send_signal(signal.SIGKILL)
     proc.wait(timeout=60)
-    done = sorted(out.glob("chunks/*.sha256"))
+    done = sorted(out.glob("done/*.json"))
     assert 3 <= len(done) < n_chunks, "the sweep must be interrupted part-way"
-    assert not (out / RESULT_NAME).exists()
-    # corrupt a finished chunk (flip bytes in its middle) and leave a partial temporary file
-    victim = out / "chunks" / "c000001.nc"
-    data = bytearray(victim.read_bytes())
-    mid = len(data) // 2
-    data[mid : mid + 64] = bytes(64)
-    victim.write_bytes(bytes(data))
-    (out / "chunks" / ".c000002.nc.partial.tmp").write_bytes(b"half a chunk")
-    before = victim.stat().st_mtime_ns
-
-    subprocess.run(cmd, env=env, check=True, capture_output=True, timeout=300)
-    assert victim.stat().st_mtime_ns != before  # recomputed
-    assert not list(out.glob("chunks/*.tmp"))
+    before = done[0].stat().st_mtime_ns
+    res = subprocess.run([*base, str(out), "--scheduler", "synchronous"], env=env, check=True,
+                         capture_output=True, text=True, timeout=300)
+    assert f"resumed {len(done)} of {n_chunks} chunks" in res.stderr
+    assert done[0].stat().st_mtime_ns == before  # a stored chunk is not recomputed
     clean = tmp_path / "clean"
-    subprocess.run([*cmd[:-3], "--out", str(clean), "--quiet"], env=env, check=True, capture_output=True,
-                   timeout=300)
+    subprocess.run([*base, str(clean), "--quiet", "--scheduler", "synchronous"], env=env, check=True,
+                   capture_output=True, timeout=300)
     resumed = _data(out)
     assert int(resumed.switches.sum()) > 0 and bool(resumed.ptq_exit.any())
-    xr.testing.assert_identical(resumed, _data(clean))
+    xr.testing.assert_equal(resumed, _data(clean))

@@ -105,20 +105,24 @@ def test_grid_shape_dims_groups_and_chunks():
     assert grid.static_names == ("rule",)  # a learning rate is a traced leaf: one program for all values
     assert grid.n_groups == 2 and grid.group_size == 3 * 2 * 4 * 2 * 3
     assert grid.n_cases == 2 * 144
-    # chunks tile every group exactly, never straddle two groups
+    # chunks tile every group exactly, never straddle two groups, and are whole cells (all seeds and
+    # starts of one step value: 6 cases <= chunk_size 7), each a region and a Zarr chunk of the result
     covered = np.zeros(grid.n_cases, int)
     for i in range(grid.n_chunks):
         c = grid.chunk(i)
         assert c.start // grid.group_size == c.group == (c.stop - 1) // grid.group_size
-        assert 1 <= c.size <= 7
+        assert c.size == 6
         covered[c.start : c.stop] += 1
     assert (covered == 1).all()
+    assert grid.zarr_chunks == {"rule": 1, "theta": 1, "kappa": 1, "step": 1, "seed": 2, "start": 3}
+    assert grid.region(grid.chunk(5)) == {"rule": slice(0, 1), "theta": slice(0, 1), "kappa": slice(1, 2),
+                                          "step": slice(1, 2), "seed": slice(0, 2), "start": slice(0, 3)}
     # case indices follow C order over the dynamic axes
     idx = grid.case_indices(grid.chunk(grid.chunks_per_group))  # first chunk of group 1
     assert grid.group_static(1)["rule"] == "fp"
-    assert idx["start"].tolist() == [0, 1, 2, 0, 1, 2, 0]
-    assert idx["seed"].tolist() == [0, 0, 0, 1, 1, 1, 0]
-    assert idx["step"].tolist() == [0, 0, 0, 0, 0, 0, 1]
+    assert idx["start"].tolist() == [0, 1, 2, 0, 1, 2]
+    assert idx["seed"].tolist() == [0, 0, 0, 1, 1, 1]
+    assert idx["step"].tolist() == [0, 0, 0, 0, 0, 0]
 
 
 def test_config_hash_tracks_meaning_not_spelling():

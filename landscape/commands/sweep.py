@@ -17,53 +17,52 @@ def register(app: typer.Typer) -> None:
     def sweep(
         config: Path = typer.Argument(..., help="Sweep description (TOML); see docs/sweeps.md."),
         out: Path = typer.Option(..., "--out", help="Results directory (created; rerun to resume)."),
-        coordinator: str = typer.Option(
-            None, help="host:port of the jax.distributed coordinator (env LANDSCAPE_COORDINATOR_ADDRESS)."
+        scheduler: str = typer.Option(
+            None, "--scheduler",
+            help="Dask scheduler address (tcp://host:8786) of a running cluster, or 'processes' (a local "
+                 "cluster, one worker process per core) or 'synchronous' (this process). Default: a local "
+                 "cluster for large sweeps, this process for small ones.",
         ),
-        num_processes: int = typer.Option(
-            None, help="Number of processes of a multi-process run (env LANDSCAPE_NUM_PROCESSES)."
-        ),
-        process_id: int = typer.Option(None, help="This process's id, 0-based (env LANDSCAPE_PROCESS_ID)."),
-        devices: int = typer.Option(None, help="Use only the first N local devices (default: all)."),
+        devices: int = typer.Option(None, help="Run in this process on the first N local devices."),
         quiet: bool = typer.Option(False, "--quiet", help="No progress bar and no summary."),
         force: bool = typer.Option(False, "--force", help="Write into a non-empty --out of other content."),
     ) -> None:
-        """Expand the grid, run it in vmapped, jitted, device-sharded chunks; write DIR/result.nc."""
+        """Run the grid's chunks as Dask tasks; write DIR/result.zarr as they finish (rerun to resume)."""
         from landscape._errors import LandscapeError
         from landscape.commands._common import check_out_dir
-        from landscape.sweep import load_config, process_settings, run_sweep
-        from landscape.sweep.distributed import initialize, shutdown
+        from landscape.sweep import load_config, run_sweep
 
         err = Console(stderr=True)
-        state = check_out_dir(out, force=force, own=("sweep.json", "chunks", "result.nc"))
+        state = check_out_dir(out, force=force, own=("sweep.json", "done", "result.zarr"))
         if state == "forced" and (out / "sweep.json").exists() is False:
             err.print(
                 f"note: writing the sweep into the non-empty directory {out} (--force).", highlight=False
             )
         try:
             cfg = load_config(config)
-            settings = process_settings(coordinator, num_processes, process_id)
         except LandscapeError as e:
             err.print(f"[red]error:[/red] {e}", markup=True, highlight=False, soft_wrap=True)
             raise typer.Exit(2) from None
-        initialize(settings)
-        import jax
+        local = None
+        if devices is not None:
+            import jax
 
-        local = jax.local_devices()
-        if devices is not None and not 1 <= devices <= len(local):
-            msg = f"[red]error:[/red] --devices must lie in [1, {len(local)}]; got {devices}."
-            err.print(msg, soft_wrap=True)
-            raise typer.Exit(2)
+            local = jax.local_devices()
+            if not 1 <= devices <= len(local):
+                err.print(f"[red]error:[/red] --devices must lie in [1, {len(local)}]; got {devices}.",
+                          soft_wrap=True)
+                raise typer.Exit(2)
+            local = local[:devices]
+            scheduler = scheduler or "synchronous"
         try:
-            ds = run_sweep(
-                cfg, out, settings=settings, devices=local[:devices] if devices else None, progress=not quiet
-            )
+            ds = run_sweep(cfg, out, scheduler=scheduler, devices=local, progress=not quiet, console=err)
         except LandscapeError as e:
             err.print(f"[red]error:[/red] {e}", markup=True, highlight=False, soft_wrap=True)
             raise typer.Exit(2) from None
-        finally:
-            shutdown(settings)
-        if ds is not None and not quiet:
+        except KeyboardInterrupt:
+            err.print(f"resume with: landscape sweep {config} --out {out}", highlight=False, soft_wrap=True)
+            raise typer.Exit(130) from None
+        if not quiet:
             _print_summary(ds, out)
 
 
@@ -111,7 +110,6 @@ def _print_summary(ds, out) -> None:
             soft_wrap=True,
         )
     con.print(
-        f"wall time {man['wall_time_s']:.2f} s on {len(man['local_devices'])} local device(s) "
-        f"x {man['processes']} process(es)",
+        f"wall time {man['wall_time_s']:.2f} s; scheduler {man['scheduler']} with {man['workers']} worker(s)",
         soft_wrap=True,
     )

@@ -29,7 +29,7 @@ from landscape.simulate import parallel, xla
 from landscape.simulate.record import SaveAt, Trajectory
 from landscape.simulate.step import _finish, _init, _loop, _step, _trajectory_of
 
-__all__ = ["run", "run_batch", "check_compatible", "compiler_options", "compiled_count"]
+__all__ = ["run", "run_batch", "check_compatible", "compiler_options", "compiled_count", "ROWS_WARN_BYTES"]
 
 
 def _flat_dim(landscape) -> int:
@@ -165,22 +165,48 @@ def _jitted(fast, plain, args):
     return fast if xla.compiler_options() == xla.OPTIONS else plain
 
 
-def _save_spec(save, record_every, record_path) -> SaveAt:
-    if save is None:
-        save = SaveAt()
-    if not isinstance(save, SaveAt):
-        raise LandscapeError(f"save must be a landscape.SaveAt; got {type(save).__name__}.")
-    if record_every is not None or record_path is not None:
-        import dataclasses
+#: rows above this many bytes warn before the run (a batched request that would fill memory)
+ROWS_WARN_BYTES = 1 << 30
 
-        changes = {}
-        if record_every is not None:
-            check_int_at_least("record_every", record_every, 1)
-            changes["every"] = record_every
-        if record_path is not None:
-            changes["paths"] = bool(record_path)
-        save = dataclasses.replace(save, **changes)
-    return save
+
+def _save_spec(save, record_every, record_path, *, batched: bool = False) -> SaveAt:
+    """The SaveAt of a call: ``save``, else the default of :func:`run` (rows) or :func:`run_batch` (summary).
+
+    For a batch the shortcuts ask for rows on top of the summary: ``record_every=m`` keeps the default row
+    fields every m steps (no switch counter, no L(q_T): ask with ``save=SaveAt(...)``), ``record_path``
+    adds w_t and q_t (every step unless ``record_every`` says otherwise).
+    """
+    import dataclasses
+
+    if save is not None and not isinstance(save, SaveAt):
+        raise LandscapeError(f"save must be a landscape.SaveAt; got {type(save).__name__}.")
+    if record_every is not None:
+        check_int_at_least("record_every", record_every, 1)
+    if save is None and batched:
+        if record_every is None and not record_path:
+            return SaveAt.summary()
+        save = SaveAt(switches=False, loss_at_hit=False)
+    elif save is None:
+        save = SaveAt()
+    changes = {}
+    if record_every is not None:
+        changes["every"] = record_every
+    if record_path is not None:
+        changes["paths"] = bool(record_path)
+    return dataclasses.replace(save, **changes) if changes else save
+
+
+def _warn_rows(save: SaveAt, num_steps: int, batch: int, dim: int) -> None:
+    """Warn (before any work) when the requested rows of a batch exceed ROWS_WARN_BYTES."""
+    size = save.row_bytes(num_steps, batch, dim)
+    if size > ROWS_WARN_BYTES:
+        import warnings
+
+        warnings.warn(
+            f"run_batch: the requested rows take {size / 2**30:.2f} GiB (more than "
+            f"{ROWS_WARN_BYTES / 2**30:.0f} GiB: {save.rows(num_steps)} rows x {batch} starts); the default "
+            "(no recording arguments) keeps only hit, settle and divergence times and the final state.",
+            ResourceWarning, stacklevel=3)
 
 
 def _check_common(landscape, quantizer, rule, num_steps, save, unroll):
@@ -209,9 +235,10 @@ def run(landscape, quantizer, rule, w0, num_steps: int, *, key=None, save: SaveA
         record_every: int | None = None, record_path: bool | None = None, unroll: int = 1) -> Trajectory:
     """Run ``rule`` for ``num_steps`` steps from one start ``w0`` (shape (d,), or the quantizer's layout).
 
-    ``save`` is the recording spec (:class:`SaveAt`; default: every step, no paths); ``record_every`` and
-    ``record_path`` are shortcuts for ``SaveAt(every=..., paths=...)``. ``key`` drives stochastic rules
-    (default ``PRNGKey(0)``). ``unroll`` unrolls the step loop (2-4 helps small problems on CPU).
+    ``save`` is the recording spec (:class:`SaveAt`; default for one start: a row every step, no paths,
+    which plots want); ``record_every`` and ``record_path`` = ``SaveAt(every=..., paths=...)``.
+    ``key`` drives stochastic rules (default ``PRNGKey(0)``). ``unroll`` unrolls the step loop (2-4 helps
+    small problems on CPU).
     Pure and jit/vmap friendly: under ``vmap`` or ``jit`` validation of traced values is skipped.
     """
     save = _save_spec(save, record_every, record_path)
@@ -230,7 +257,13 @@ def run_batch(landscape, quantizer, rule, w0s, num_steps: int, *, key=None, save
               record_every: int | None = None, record_path: bool | None = None, unroll: int = 1,
               chunk: int | None = None, devices=None, threads: int | None = None, landscape_axis=None,
               quantizer_axis=None, rule_axis=None) -> Trajectory:
-    """:func:`run` over a batch of starts ``w0s`` (B, d), one PRNG key each (``split(key, B)``).
+    """:func:`run` over a batch of starts ``w0s`` (B, d), one PRNG key each (``split(key, B)``, or ``key`` of
+    shape (B, 2): one key per start).
+
+    By default it records the summary only (:meth:`SaveAt.summary`: hit, settle and divergence times and the
+    final state), the fast path. Rows are kept on request: ``record_every=m`` (the default row fields every m
+    steps), ``record_path=True`` (w_t and q_t), or ``save=SaveAt(...)``; a request whose rows exceed
+    :data:`ROWS_WARN_BYTES` warns with their size before the run.
 
     ``landscape_axis`` / ``quantizer_axis`` / ``rule_axis`` = 0 also maps over batched landscapes,
     quantizers or rules (pytrees whose leaves carry a leading batch axis of size B: e.g. one learning
@@ -239,7 +272,7 @@ def run_batch(landscape, quantizer, rule, w0s, num_steps: int, *, key=None, save
     batch is split over the host's cores, one execution per core dispatched from a thread
     (:mod:`landscape.simulate.parallel`); ``threads = n`` sets the number of parts (1: one execution).
     """
-    save = _save_spec(save, record_every, record_path)
+    save = _save_spec(save, record_every, record_path, batched=True)
     _check_common(landscape, quantizer, rule, num_steps, save, unroll)
     w0s = _as_float(w0s)
     if w0s.ndim < 2:
@@ -254,8 +287,9 @@ def run_batch(landscape, quantizer, rule, w0s, num_steps: int, *, key=None, save
         check_int_at_least("chunk", chunk, 1)
     if threads is not None:
         check_int_at_least("threads", threads, 1)
+    _warn_rows(save, num_steps, w0s.shape[0], w0s.shape[1])
     key = jax.random.PRNGKey(0) if key is None else key
-    keys = jax.random.split(key, w0s.shape[0])
+    keys = _batch_keys(key, w0s.shape[0])
     axes = (landscape_axis, quantizer_axis, rule_axis)
     args = [landscape, _specialized(quantizer), rule]
     for i, a in enumerate(axes):  # batched arguments: the batch axis first
@@ -286,6 +320,19 @@ def run_batch(landscape, quantizer, rule, w0s, num_steps: int, *, key=None, save
 
 
 _ARG_NAMES = ("landscape", "quantizer", "rule")
+
+
+def _batch_keys(key, b: int):
+    """One PRNG key per start: ``split(key, b)``, or ``key`` itself when it already holds b keys."""
+    shape = tuple(np.shape(key))
+    typed = jnp.issubdtype(getattr(key, "dtype", np.uint32), jax.dtypes.prng_key)
+    batched = (len(shape) == 1 and typed) or (len(shape) == 2 and not typed)
+    if not batched:
+        return jax.random.split(key, b)
+    if shape[0] != b:
+        raise LandscapeError(f"key holds {shape[0]} keys (shape {shape}) but w0s holds {b} starts; pass one "
+                             "key, or one per start.")
+    return key
 
 
 def _shard(batch, devices, soa: bool):

@@ -20,6 +20,13 @@ Summaries, checked at *every* step :math:`t \in [0, \text{num\_steps}]` whatever
   and never settles;
 * ``switches`` -- the number of steps with :math:`q_{t+1} \ne q_t` (``SaveAt(switches=True)``);
 * ``loss_at_hit`` -- :math:`L(q_T)` (NaN if never).
+
+``SaveAt.times`` chooses which of the three times are tracked (default all). A time not tracked is ``None``
+in the Trajectory and costs nothing; without ``"diverge"``, a hit needs :math:`q_t` in the basin and
+:math:`w_t` finite *at that step* (the check "finite so far" needs the divergence time).
+
+The times stay int32 with -1 for "never" in a Trajectory (integer carries are exact and cheap in the
+scan); datasets built from them (sweeps, studies) store float with NaN for "never".
 """
 
 from __future__ import annotations
@@ -34,7 +41,10 @@ import numpy as np
 from landscape._errors import LandscapeError, check_int_at_least
 from landscape._typing import Array, Bool, Float, Int
 
-__all__ = ["SaveAt", "Trajectory", "ROW_FIELDS"]
+__all__ = ["SaveAt", "Trajectory", "ROW_FIELDS", "TIMES"]
+
+#: the times a SaveAt may track (``SaveAt.times``)
+TIMES = ("hit", "settle", "diverge")
 
 #: per-row fields a SaveAt may ask for, and what each needs of the landscape
 ROW_FIELDS = {
@@ -53,9 +63,9 @@ class SaveAt(eqx.Module):
     * ``every`` -- keep a row every m-th step (m must divide num_steps); ``None``: no rows, summaries only;
     * ``fields`` -- the per-row scalars (a subset of ``loss, rho_q, in_basin, rho_w, inward``);
     * ``paths`` -- also keep w_t and q_t (rows of d floats); ``extras`` -- the rule's recorded scalars;
-    * ``switches`` -- count cell switches (carries q_t from step to step); ``loss_at_hit`` -- L(q_T).
-
-    Hit, settle and divergence times are always computed (a few scalar operations per step).
+    * ``switches`` -- count cell switches (carries q_t from step to step); ``loss_at_hit`` -- L(q_T);
+    * ``times`` -- which of hit, settle and divergence times to track (a few scalar operations per step
+      each; ``("hit",)`` costs only the hit time).
     """
 
     every: int | None = eqx.field(default=1, static=True)
@@ -64,6 +74,7 @@ class SaveAt(eqx.Module):
     extras: bool = eqx.field(default=True, static=True)
     switches: bool = eqx.field(default=True, static=True)
     loss_at_hit: bool = eqx.field(default=True, static=True)
+    times: tuple = eqx.field(default=TIMES, static=True)
 
     def __post_init__(self):
         if self.every is not None:
@@ -73,18 +84,32 @@ class SaveAt(eqx.Module):
         if bad:
             raise LandscapeError(f"SaveAt.fields must be among {', '.join(ROW_FIELDS)}; got {bad}.")
         object.__setattr__(self, "fields", fields)
+        times = tuple(self.times)
+        bad = [t for t in times if t not in TIMES]
+        if bad or not times:
+            raise LandscapeError(
+                f"SaveAt.times must be a non-empty subset of {', '.join(TIMES)}; got {times}.")
+        if self.loss_at_hit and "hit" not in times:
+            raise LandscapeError("SaveAt(loss_at_hit=True) needs 'hit' in SaveAt.times.")
+        object.__setattr__(self, "times", tuple(t for t in TIMES if t in times))
 
     def __repr__(self):
         return f"SaveAt({', '.join(f'{f.name}={getattr(self, f.name)!r}' for f in dataclasses.fields(self))})"
 
     @classmethod
     def summary(cls, *, switches: bool = False, loss_at_hit: bool = False, **kw) -> SaveAt:
-        """No rows: hit, settle and divergence times and the final point (the fast path).
+        """No rows: hit, settle and divergence times and the final point (the fast path; run_batch's default).
 
         ``switches=True`` adds the cell-switch counter and ``loss_at_hit=True`` keeps L(q_T); each carries
-        more state through the scan (together about 1.8x the time of the 2-D benchmark).
+        more state through the scan (together about 1.8x the time of the 2-D benchmark). ``times=("hit",)``
+        tracks only the hit time.
         """
         return cls(every=None, fields=(), extras=False, switches=switches, loss_at_hit=loss_at_hit, **kw)
+
+    def row_bytes(self, num_steps: int, batch: int, dim: int, itemsize: int = 4) -> int:
+        """Bytes the recorded rows of ``batch`` runs take (rule extras not counted): what a request costs."""
+        per_row = len(self.fields) + (2 * dim if self.paths else 0)
+        return self.rows(num_steps) * batch * per_row * itemsize
 
     def rows(self, num_steps: int) -> int:
         """Number of recorded rows for a run of num_steps."""
@@ -159,25 +184,33 @@ class Trajectory:
     final_rho_q: Values
     final_params: dict[str, Any]
 
+    def _time(self, name: str):
+        v = getattr(self, name)
+        if v is None:
+            raise LandscapeError(
+                f"{name} was not tracked in this run: add {name.split('_')[0]!r} to SaveAt.times.")
+        return v
+
     @property
     def diverged(self):
         """Whether the run became non-finite (``diverge_time >= 0``)."""
-        return self.diverge_time >= 0
+        return self._time("diverge_time") >= 0
 
     @property
     def recovered(self):
         """Entered the basin and never diverged (``hit_time >= 0`` and not diverged)."""
-        return (self.hit_time >= 0) & (self.diverge_time < 0)
+        hit = self._time("hit_time") >= 0
+        return hit if self.diverge_time is None else hit & (self.diverge_time < 0)
 
     @property
     def settled(self):
         """In the basin from ``settle_time`` to the end (and never diverged)."""
-        return self.settle_time >= 0
+        return self._time("settle_time") >= 0
 
     @property
     def batch_shape(self) -> tuple:
         """The leading (batch) axes: () for one run."""
-        return tuple(np.shape(self.hit_time))
+        return tuple(np.shape(self.final_loss))
 
     def __repr__(self):
         shown = []

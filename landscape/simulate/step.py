@@ -78,14 +78,22 @@ def _init(landscape, quantizer, rule, w0, key, save: SaveAt) -> _Carry:
 
 
 def _observe(c: _Carry, t, w, probe, save: SaveAt):
-    """(hit, streak, div, loss_hit) after checking the deployed point of step t."""
-    bad = ~(jnp.isfinite(probe.rho) & _finite(w))
-    div = jnp.where((c.div < 0) & bad, t, c.div)
-    good = probe.in_basin & (div < 0)
-    first = (c.hit < 0) & good
-    hit = jnp.where(first, t, c.hit)
-    loss_hit = jnp.where(first, probe.loss, c.loss_hit) if save.loss_at_hit else c.loss_hit
-    streak = jnp.where(good, jnp.where(c.streak < 0, t, c.streak), -1)
+    """(hit, streak, div, loss_hit) after checking the deployed point of step t (only the tracked times)."""
+    times = save.times
+    if "diverge" in times:
+        bad = ~(jnp.isfinite(probe.rho) & _finite(w))
+        div = jnp.where((c.div < 0) & bad, t, c.div)
+        good = probe.in_basin & (div < 0)
+    else:  # not tracked: a hit needs a finite latent at that step (the basin test already needs finite rho)
+        div = c.div
+        good = probe.in_basin & _finite(w) if ("hit" in times or "settle" in times) else None
+    hit, loss_hit, streak = c.hit, c.loss_hit, c.streak
+    if "hit" in times:
+        first = (c.hit < 0) & good
+        hit = jnp.where(first, t, c.hit)
+        loss_hit = jnp.where(first, probe.loss, c.loss_hit) if save.loss_at_hit else c.loss_hit
+    if "settle" in times:
+        streak = jnp.where(good, jnp.where(c.streak < 0, t, c.streak), -1)
     return hit, streak, div, loss_hit
 
 
@@ -118,10 +126,11 @@ def _finish(landscape, quantizer, rule, c: _Carry, save: SaveAt, num_steps: int)
     q = c.q if save.switches else rule.deploy(c.params, c.state, quantizer)
     probe = probe_of(landscape, q)
     hit, streak, div, loss_hit = _observe(c, jnp.asarray(num_steps, jnp.int32), w, probe, save)
+    times = save.times
     return dict(
-        hit_time=hit,
-        settle_time=streak,
-        diverge_time=div,
+        hit_time=hit if "hit" in times else None,
+        settle_time=streak if "settle" in times else None,
+        diverge_time=div if "diverge" in times else None,
         switches=c.switches if save.switches else None,
         loss_at_hit=loss_hit if save.loss_at_hit else None,
         final_w=w,

@@ -2,7 +2,8 @@
 
 On a host with AVX-512, LLVM is asked for 512-bit vectors (its default prefers 256): the step's loop
 fusions are arithmetic-bound, and this makes them about 1.5x faster (``docs/performance.md``). The option
-changes only the vector width, not an operation or its rounding.
+changes only the vector width, not an operation or its rounding. On any other backend (GPU, TPU) no
+option is passed.
 """
 
 from __future__ import annotations
@@ -29,6 +30,8 @@ _OK: bool | None = None
 def compiler_options() -> dict:
     """The XLA compiler options the driver's programs are built with ({} where this XLA lacks them)."""
     global _OK
+    if jax.default_backend() != "cpu":  # CPU-only options never reach a GPU or TPU compiler
+        return {}
     if _OK is None:
         _OK = True
         if OPTIONS:

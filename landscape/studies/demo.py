@@ -76,7 +76,6 @@ def run_case(name, landscape, quantizer, cfg: DemoConfig, key, spread=0.0):
             failed,
             cfg.num_steps,
             key=k_run,
-            record_every=cfg.num_steps,
         )
         hit, div = np.asarray(tr.hit_time), np.asarray(tr.diverge_time)
     st = recovery_stats(hit_time=hit, diverge_time=div)  # a diverged run is never a recovery

@@ -144,7 +144,6 @@ def phase_dataset(
             key=jax.random.fold_in(key, 99),
             landscape_axis=0,
             quantizer_axis=0,
-            record_every=num_steps,
             chunk=4096,
         )
         hit_k, div_k = np.asarray(tr.hit_time), np.asarray(tr.diverge_time)

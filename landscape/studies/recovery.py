@@ -221,7 +221,7 @@ def run_rules(
     for name, rule in rules.items():  # a loop over rules (a handful), not over steps or starts
         out[name] = simulate.run_batch(
             landscape, quantizer, chatter_monitor(rule, window=window), w0s, num_steps, key=key,
-            record_every=record_every,
+            save=simulate.SaveAt(every=record_every),
         )
     return out
 

@@ -1,7 +1,8 @@
 r"""Sweeps: any landscape, wall, quantizer, PTQ method, rule and optax optimizer, over axes and seeds.
 
 From Python, ``landscape.sweep(...)`` (this module is callable) returns an ``xarray.Dataset`` in memory,
-or, with ``store=DIR``, stores every chunk and resumes a rerun::
+or, with ``store=DIR``, writes every chunk into ``DIR/result.zarr`` as it finishes and resumes a rerun;
+chunks are tasks of a Dask cluster (``scheduler=``, :func:`run_sweep`)::
 
     import optax, landscape as ls
     ds = ls.sweep(landscape="rotated_2d", theta=0.5, basin_radius=0.3,
@@ -17,9 +18,9 @@ the same names (see ``docs/sweeps.md``); :func:`run_sweep` runs either.
 import sys
 import types
 
+from landscape.sweep.axes import Axis
 from landscape.sweep.blocked import micro_batch_size
-from landscape.sweep.config import Axis, SweepConfig, SweepConfigError, config_hash, load_config, parse_config
-from landscape.sweep.distributed import ProcessSettings, process_settings
+from landscape.sweep.config import SweepConfig, SweepConfigError, config_hash, load_config, parse_config
 from landscape.sweep.execute import OUTPUTS, static_axes
 from landscape.sweep.grid import Grid
 from landscape.sweep.rules import available_rules, get_rule, register_rule
@@ -49,6 +50,7 @@ def sweep(
     starts=16,
     store=None,
     progress: bool = False,
+    scheduler=None,
     devices=None,
     s_range=(-50.0, 50.0),
     spread: float = 0.0,
@@ -71,7 +73,10 @@ def sweep(
       ``basin_radius``, ``step``, ``learning_rate``, ``clip``...); a list / array / :func:`linspace` /
       :func:`logspace` makes it an axis, a scalar fixes it;
     * ``seeds`` (n or a list), ``starts`` (trained points per cell), ``num_steps`` (a number or an axis);
-    * ``store``: a directory to keep every chunk in (a rerun resumes), or None (in memory).
+    * ``store``: a directory to keep every chunk in (``store/result.zarr``; a rerun resumes), or None
+      (in memory);
+    * ``scheduler``: where the chunks run (:func:`run_sweep`): None (a LocalCluster of processes for large
+      sweeps, this process for small ones), ``"processes"``, ``"synchronous"``, an address or a Client.
 
     Summarise it with :func:`summarize` (outcomes counted apart, Wilson intervals) and draw it with
     :func:`landscape.plot.phase_diagram`.
@@ -92,7 +97,7 @@ def sweep(
         name=name,
         **params,
     )
-    return run_sweep(spec, store, progress=progress, devices=devices)
+    return run_sweep(spec, store, progress=progress, scheduler=scheduler, devices=devices)
 
 
 class _CallableModule(types.ModuleType):
@@ -117,8 +122,6 @@ __all__ = [
     "config_hash",
     "load_config",
     "parse_config",
-    "ProcessSettings",
-    "process_settings",
     "OUTPUTS",
     "Grid",
     "make_grid",

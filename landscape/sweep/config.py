@@ -38,17 +38,15 @@ import json
 import math
 import tomllib
 from pathlib import Path
-from typing import Annotated, Any
 
-import numpy as np
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from landscape._errors import LandscapeError
+from landscape.sweep.axes import FloatAxis, IntAxis, StrAxis, check_range, float_axis, int_axis, str_axis
 from landscape.sweep.rules import available_rules, get_rule
 
 __all__ = [
     "SweepConfigError",
-    "Axis",
     "SweepConfig",
     "load_config",
     "parse_config",
@@ -58,105 +56,6 @@ __all__ = [
 
 class SweepConfigError(LandscapeError):
     """A bad sweep description: the message names each offending key, its value and what is allowed."""
-
-
-_AXIS_HELP = (
-    "a number, a list of numbers, {linspace = [start, stop, num]} or {logspace = [start_exp, stop_exp, num]}"
-)
-
-
-class Axis(BaseModel):
-    """The values of one sweepable parameter; ``swept`` when it is a dimension of the result."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-    values: tuple[Any, ...]
-    swept: bool
-
-    def __len__(self) -> int:
-        return len(self.values)
-
-
-def _is_num(x) -> bool:
-    return isinstance(x, (int, float)) and not isinstance(x, bool)
-
-
-def _space(kind: str, spec) -> tuple[float, ...]:
-    if not (isinstance(spec, (list, tuple)) and len(spec) == 3):
-        raise ValueError(f"{kind} must be [start, stop, num]; got {spec!r}")
-    a, b, n = spec
-    if not (_is_num(a) and _is_num(b) and math.isfinite(a) and math.isfinite(b)):
-        raise ValueError(f"{kind} start and stop must be finite numbers; got {spec!r}")
-    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-        raise ValueError(f"{kind} num must be an integer >= 1; got {n!r}")
-    fn = np.linspace if kind == "linspace" else np.logspace
-    return tuple(float(v) for v in fn(a, b, n))
-
-
-def _float_axis(value) -> Axis:
-    if isinstance(value, Axis):
-        return value
-    if isinstance(value, dict) and value.get("swept") in (True, False) and "values" in value:
-        return Axis(values=tuple(float(v) for v in value["values"]), swept=bool(value["swept"]))
-    if _is_num(value):
-        vals, swept = (float(value),), False
-    elif isinstance(value, (list, tuple)):
-        if not value or not all(_is_num(v) for v in value):
-            raise ValueError(
-                f"must be {_AXIS_HELP}; got the list {value!r} (need a non-empty list of numbers)"
-            )
-        vals, swept = tuple(float(v) for v in value), True
-    elif isinstance(value, dict) and len(value) == 1 and next(iter(value)) in ("linspace", "logspace"):
-        kind, spec = next(iter(value.items()))
-        vals, swept = _space(kind, spec), True
-    else:
-        raise ValueError(f"must be {_AXIS_HELP}; got {value!r}")
-    if not all(math.isfinite(v) for v in vals):
-        raise ValueError(f"must hold finite numbers; got {value!r}")
-    return Axis(values=vals, swept=swept)
-
-
-def _int_axis(value) -> Axis:
-    if isinstance(value, Axis):
-        return value
-    if isinstance(value, dict) and value.get("swept") in (True, False) and "values" in value:
-        return Axis(values=tuple(int(v) for v in value["values"]), swept=bool(value["swept"]))
-    ok = lambda v: isinstance(v, int) and not isinstance(v, bool)  # noqa: E731
-    if ok(value):
-        return Axis(values=(value,), swept=False)
-    if isinstance(value, (list, tuple)) and value and all(ok(v) for v in value):
-        return Axis(values=tuple(value), swept=True)
-    raise ValueError(f"must be an integer or a non-empty list of integers; got {value!r}")
-
-
-def _str_axis(value) -> Axis:
-    if isinstance(value, Axis):
-        return value
-    if isinstance(value, dict) and value.get("swept") in (True, False) and "values" in value:
-        return Axis(values=tuple(str(v) for v in value["values"]), swept=bool(value["swept"]))
-    if isinstance(value, str):
-        return Axis(values=(value,), swept=False)
-    if isinstance(value, (list, tuple)) and value and all(isinstance(v, str) for v in value):
-        return Axis(values=tuple(value), swept=True)
-    raise ValueError(f"must be a string or a non-empty list of strings; got {value!r}")
-
-
-FloatAxis = Annotated[Axis, BeforeValidator(_float_axis)]
-IntAxis = Annotated[Axis, BeforeValidator(_int_axis)]
-StrAxis = Annotated[Axis, BeforeValidator(_str_axis)]
-
-
-def _check_range(name: str, axis: Axis, low=None, high=None, *, open_low=False, open_high=False) -> None:
-    for v in axis.values:
-        bad = (low is not None and (v <= low if open_low else v < low)) or (
-            high is not None and (v >= high if open_high else v > high)
-        )
-        if bad:
-            lo = "-inf" if low is None else f"{low:g}"
-            hi = "inf" if high is None else f"{high:g}"
-            left = "(" if open_low or low is None else "["
-            right = ")" if open_high or high is None else "]"
-            rng = f"{left}{lo}, {hi}{right}"
-            raise ValueError(f"{name} must lie in {rng}; got {v!r}")
 
 
 class _Model(BaseModel):
@@ -203,10 +102,10 @@ def _params(section: str, builder, extra: dict, fixed_keys: tuple) -> dict:
                 "check the spelling against docs/sweeps.md"
             )
         try:
-            axis = _int_axis(value) if prm.kind == "int" else _float_axis(value)
+            axis = int_axis(value) if prm.kind == "int" else float_axis(value)
         except ValueError as err:
             raise ValueError(f"{section}.{key} {err} (got {value!r})") from None
-        _check_range(key, axis, prm.low, prm.high, open_low=prm.open_low)
+        check_range(key, axis, prm.low, prm.high, open_low=prm.open_low)
         out[key] = axis
     return out
 
@@ -292,7 +191,7 @@ class QuantizerSection(_Section):
 class PTQSection(_Model):
     """[ptq]: the post-training method(s) whose point q0 starts QAT (landscape.ptq.ptq_methods)."""
 
-    rule: StrAxis = Field(default_factory=lambda: _str_axis("rtn"))
+    rule: StrAxis = Field(default_factory=lambda: str_axis("rtn"))
 
     @model_validator(mode="after")
     def _check(self):
@@ -307,10 +206,10 @@ class PTQSection(_Model):
 class QATSection(_Model):
     """[qat]: rule names (the rule registry), optax optimizer name(s), learning rate, steps, rule options."""
 
-    rule: StrAxis = Field(default_factory=lambda: _str_axis("ste"))
-    optimizer: StrAxis = Field(default_factory=lambda: _str_axis("sgd"))
-    learning_rate: FloatAxis = Field(default_factory=lambda: _float_axis(0.05))
-    num_steps: IntAxis = Field(default_factory=lambda: _int_axis(200))
+    rule: StrAxis = Field(default_factory=lambda: str_axis("ste"))
+    optimizer: StrAxis = Field(default_factory=lambda: str_axis("sgd"))
+    learning_rate: FloatAxis = Field(default_factory=lambda: float_axis(0.05))
+    num_steps: IntAxis = Field(default_factory=lambda: int_axis(200))
     options: dict[str, dict[str, float | int | bool | str]] = Field(default_factory=dict)
 
     @model_validator(mode="after")
@@ -319,7 +218,7 @@ class QATSection(_Model):
 
         for key in ("learning_rate", "num_steps"):  # the ranges of the shared records
             prm = RECORDS[key]
-            _check_range(key, getattr(self, key), prm.low, prm.high, open_low=prm.open_low)
+            check_range(key, getattr(self, key), prm.low, prm.high, open_low=prm.open_low)
         for name in self.optimizer.values:
             try:
                 get_optimizer_factory(name)
@@ -352,35 +251,6 @@ class SweepConfig(_Model):
     quantizer: QuantizerSection = Field(default_factory=QuantizerSection)
     ptq: PTQSection = Field(default_factory=PTQSection)
     qat: QATSection = Field(default_factory=QATSection)
-
-    def to_spec(self):
-        """The same sweep as :func:`landscape.sweep` arguments, resolved (a ``SweepSpec``)."""
-        from landscape.sweep.spec import make_spec  # noqa: PLC0415
-
-        def one(axis):
-            return list(axis.values) if axis.swept else axis.values[0]
-
-        if self.qat.options and len(self.qat.options) > 1 and self.qat.rule.swept:
-            pass  # options of several rules share one namespace; each rule takes only its own names
-        opts = {k: v for o in self.qat.options.values() for k, v in o.items()}
-        params = {**self.landscape.params(), **self.wall.params(), **self.quantizer.params(), **opts}
-        return make_spec(
-            landscape=self.landscape.family,
-            wall=self.wall.profile,
-            quantizer=self.quantizer.kind,
-            rule=one(self.qat.rule),
-            optimizer=one(self.qat.optimizer),
-            ptq=one(self.ptq.rule),
-            num_steps=self.qat.num_steps,
-            seeds=list(self.sweep.seed_values),
-            starts=self.sweep.starts,
-            s_range=self.landscape.s_range,
-            spread=self.landscape.spread,
-            chunk_size=self.sweep.chunk_size,
-            name=self.sweep.name,
-            learning_rate=self.qat.learning_rate,
-            **params,
-        )
 
 
 def _format_errors(err: ValidationError, source: str) -> str:

@@ -1,12 +1,14 @@
-r"""One sweep case, batched with ``vmap`` and sharded over the local devices, for any parts.
+r"""One sweep chunk: its cases' trained points and PTQ points, then QAT through :func:`landscape.run_batch`.
 
 A **case** is (landscape, wall, quantizer, PTQ method, rule, seed, trained start). Its trained point
 :math:`w^*` is drawn on the river with :meth:`Landscape.sample_river`; PTQ maps it to
-:math:`q_0`; the QAT rule then runs for ``num_steps`` steps with :func:`landscape.simulate.run`, from
-:math:`w_0 = w^*` for RTN (so that :math:`Q(w_0) = q_0`) and from :math:`w_0 = q_0` for the other PTQ
-methods. Recorded per case (:data:`OUTPUTS`): ``ptq_exit``, ``ptq_rho``, ``hit_time`` (T),
-``settle_time`` (T_settle), ``diverge_time``, ``final_loss``, ``final_rho_q``, ``switches``. A diverged
-case is never counted as recovered (:mod:`landscape.simulate.outcomes`).
+:math:`q_0`; the QAT rule then runs for ``num_steps`` steps, from :math:`w_0 = w^*` for RTN (so that
+:math:`Q(w_0) = q_0`) and from :math:`w_0 = q_0` for the other PTQ methods, on the one driver:
+:func:`landscape.run_batch` over the chunk's cases (batched landscapes, quantizers and rules, one PRNG key
+per case, the summary only, in cache-sized micro-batches). Recorded per case (:data:`OUTPUTS`):
+``ptq_exit``, ``ptq_rho``, ``hit_time`` (T), ``settle_time`` (T_settle), ``diverge_time``, ``final_loss``,
+``final_rho_q``, ``switches``. Times are float64 with NaN for "never" (exact integers); a diverged case is
+never counted as recovered (:mod:`landscape.simulate.outcomes`).
 
 **Banks.** Each part is built once per combination of the parameters it takes (a random river once per
 seed), and the parts of a group are stacked on a leading axis; a case holds an index into each bank.
@@ -16,43 +18,44 @@ parameter is a traced leaf, so one compiled program serves all its values.
 
 Randomness is a pure function of the case coordinates: keyed parts use ``fold_in(PRNGKey(seed), 0)``,
 the start ``fold_in(fold_in(PRNGKey(seed), 1), start)`` and the rule ``fold_in(fold_in(PRNGKey(seed), 2),
-start)``. Results therefore do not depend on chunking, devices or processes.
+start)``. Results therefore do not depend on chunking, workers or devices.
 """
 
 from __future__ import annotations
 
 import itertools
-import os
-from concurrent.futures import ThreadPoolExecutor
+import time
+from functools import partial
 
 import jax
 import jax.numpy as jnp
 import numpy as np
-from jax.sharding import Mesh, NamedSharding
-from jax.sharding import PartitionSpec as P
 
 from landscape._errors import LandscapeError
-from landscape.simulate import SaveAt, run
+from landscape.simulate import SaveAt, run_batch
 from landscape.sweep.blocked import micro_batch_size
-from landscape.sweep.grid import Chunk, Grid
+from landscape.sweep.grid import Chunk, Grid, make_grid
 
-__all__ = ["OUTPUTS", "static_axes", "case_result", "GroupRunner", "local_mesh"]
+__all__ = ["OUTPUTS", "TIMES", "static_axes", "case_start", "GroupRunner", "compute_chunk"]
 
 #: name -> (dtype, long name, units) of what each case records.
 OUTPUTS = {
     "ptq_exit": (np.bool_, "PTQ point q0 outside the basin: rho(q0) > r_b", "1"),
     "ptq_rho": (np.float32, "rho(q0), normal distance of the PTQ point", "weight units"),
-    "hit_time": (np.int32, "T: first step t with rho(q_t) <= r_b (-1: never within num_steps)", "steps"),
+    "hit_time": (np.float64, "T: first step t with rho(q_t) <= r_b (NaN: never within num_steps)", "steps"),
     "final_loss": (np.float32, "L(q) at the final deployed point", "loss"),
     "final_rho_q": (np.float32, "rho(q) at the final deployed point", "weight units"),
     "switches": (np.int32, "number of steps at which the deployed point q_t changed", "1"),
     "settle_time": (
-        np.int32,
-        "T_settle: last entry into the basin, in it until num_steps (-1: ends outside)",
+        np.float64,
+        "T_settle: last entry into the basin, in it until num_steps (NaN: ends outside)",
         "steps",
     ),
-    "diverge_time": (np.int32, "first step at which w_t or L(q_t) is not finite (-1: never)", "steps"),
+    "diverge_time": (np.float64, "first step at which w_t or L(q_t) is not finite (NaN: never)", "steps"),
 }
+
+#: the outputs that are times: float, NaN for "never"
+TIMES = ("hit_time", "settle_time", "diverge_time")
 
 _ROLES = ("landscape", "wall", "quantizer", "rule")
 
@@ -125,8 +128,8 @@ def _ptq_point(method: str, land, qz, w, key):
     return ptq_methods[method](land, qz, w[None, :], key=key)[0]
 
 
-def case_result(banks, x: dict, *, ptq: str, num_steps: int, s_range, spread: float) -> dict:
-    """The recorded outputs of one case (unbatched; ``x`` holds its bank indices, seed and start)."""
+def case_start(banks, x: dict, *, ptq: str, s_range, spread: float):
+    """One case's parts, start w0, rule key and PTQ outputs (unbatched; ``x``: bank indices, seed, start)."""
     land = _take(banks["landscape"], x["landscape"])
     if "wall" in banks:
         land = land.replace(wall=_take(banks["wall"], x["wall"]))
@@ -141,72 +144,39 @@ def case_result(banks, x: dict, *, ptq: str, num_steps: int, s_range, spread: fl
         w_star = w_star.reshape(-1)
     q0 = _ptq_point(ptq, land, qz, w_star, jax.random.fold_in(key, 3))
     w0 = w_star if ptq == "rtn" else q0
-    traj = run(land, qz, rule, w0, num_steps, key=k_rule, save=SaveAt.summary(switches=True))
-    return {
-        "ptq_exit": jnp.logical_not(land.in_basin(q0)),
-        "ptq_rho": land.rho(q0),
-        "hit_time": traj.hit_time.astype(jnp.int32),
-        "final_loss": traj.final_loss,
-        "final_rho_q": traj.final_rho_q,
-        "switches": traj.switches.astype(jnp.int32),
-        "settle_time": traj.settle_time.astype(jnp.int32),
-        "diverge_time": traj.diverge_time.astype(jnp.int32),
-    }
-
-
-def local_mesh(devices=None) -> Mesh:
-    """A 1-D Mesh named ``"cases"`` over the local devices (all of them by default)."""
-    devs = jax.local_devices() if devices is None else devices
-    return Mesh(np.asarray(devs), ("cases",))
+    ptq_out = {"ptq_exit": jnp.logical_not(land.in_basin(q0)), "ptq_rho": land.rho(q0)}
+    return land, qz, rule, w0, k_rule, ptq_out
 
 
 class GroupRunner:
-    """Runs the chunks of one group, the batch axis sharded over the devices of ``mesh``.
+    """Computes the chunks of one group: the cases' starts in one jitted ``vmap``, QAT in one ``run_batch``.
 
-    Each micro-batch of cases is laid out over the mesh with ``NamedSharding(mesh, P("cases"))``, one
-    micro-batch per device, and every device runs its shard with the same single-device executable
-    (compiled once per device). The program a device runs is therefore identical on 1 or 8 devices, and
-    so is every bit of the results (an SPMD-partitioned program can round differently).
+    Every chunk is padded to the group's largest chunk (by repeating its last case), so one compiled
+    program serves the group; ``devices`` (several local devices) shards each batch over them.
     """
 
-    def __init__(self, spec, grid: Grid, group: int, mesh: Mesh):
-        self.grid, self.group, self.mesh = grid, group, mesh
-        static = grid.group_static(group)
-        self.static = static
-        self.devices = list(mesh.devices.flat)
-        banks, self.bank_axes = build_banks(spec, grid, static)
-        land = _take(banks["landscape"], 0)
-        dim = int(land.dim)
-        micro = micro_batch_size(dim, grid.chunk_size)
-        self.micro = micro
-        self.piece = micro * len(self.devices)
-        self.batch = -(-grid.chunk_size // self.piece) * self.piece
-        self._shard = NamedSharding(mesh, P("cases"))
-        bank = jax.device_put(banks, NamedSharding(mesh, P()))
-        self._banks = {d: jax.tree_util.tree_map(lambda a, d=d: _shard_on(a, d), bank) for d in self.devices}
-        fixed = _first(spec) | static
-        one = lambda b, x: case_result(  # noqa: E731
-            b,
-            x,
-            ptq=str(fixed["ptq"]),
-            num_steps=int(fixed["num_steps"]),
-            s_range=tuple(spec.s_range),
-            spread=float(spec.spread),
-        )
-        self._fn = jax.jit(jax.vmap(one, in_axes=(None, 0)))
-        self._exe: dict | None = None
-
-    def _compile(self, parts: dict) -> None:
-        def build(d):
-            return self._fn.lower(self._banks[d], parts[d]).compile()
-
-        with ThreadPoolExecutor(max_workers=min(len(self.devices), os.cpu_count() or 1)) as pool:
-            self._exe = dict(zip(self.devices, pool.map(build, self.devices), strict=True))
+    def __init__(self, spec, grid: Grid, group: int, devices=None):
+        self.grid, self.group = grid, group
+        self.static = grid.group_static(group)
+        self.devices = list(devices) if devices is not None and len(devices) > 1 else None
+        banks, self.bank_axes = build_banks(spec, grid, self.static)
+        self._banks = banks
+        fixed = _first(spec) | self.static
+        self.num_steps = int(fixed["num_steps"])
+        dim = int(_take(banks["landscape"], 0).dim)
+        self.micro = micro_batch_size(dim)
+        largest = max(grid.chunk(i).size for i in range(group * grid.chunks_per_group,
+                                                          (group + 1) * grid.chunks_per_group))
+        n_dev = len(self.devices) if self.devices else 1
+        self.batch = -(-largest // n_dev) * n_dev
+        one = partial(case_start, ptq=str(fixed["ptq"]), s_range=tuple(spec.s_range),
+                      spread=float(spec.spread))
+        self._start = jax.jit(jax.vmap(one, in_axes=(None, 0)))
 
     def inputs(self, chunk: Chunk) -> dict:
-        """Host arrays of the chunk's per-case inputs (bank indices, seed, start), padded to whole pieces."""
+        """Host arrays of the chunk's per-case inputs (bank indices, seed, start), padded to the batch."""
         idx = self.grid.case_indices(chunk)
-        pad = -chunk.size % self.piece
+        pad = self.batch - chunk.size
         out = {}
         for role, names in self.bank_axes.items():
             if names:
@@ -218,33 +188,38 @@ class GroupRunner:
         out["start"] = idx["start"].astype(np.int32)
         return {n: np.concatenate([v, np.repeat(v[-1:], pad)]) if pad else v for n, v in out.items()}
 
-    def launch(self, chunk: Chunk) -> list:
-        """Start computing a chunk (asynchronously); returns, per piece, each device's outputs in order."""
-        x = self.inputs(chunk)
-        n = next(iter(x.values())).shape[0]
-        calls = []
-        for lo in range(0, n, self.piece):
-            glob = jax.device_put({k: v[lo : lo + self.piece] for k, v in x.items()}, self._shard)
-            parts = {d: {k: _shard_on(a, d) for k, a in glob.items()} for d in self.devices}
-            if self._exe is None:
-                self._compile(parts)
-            calls.append([self._exe[d](self._banks[d], parts[d]) for d in self.devices])
-        return calls
-
-    @staticmethod
-    def fetch(calls: list, chunk: Chunk) -> dict[str, np.ndarray]:
-        """Wait for a launched chunk and return its outputs as host arrays (padding dropped)."""
-        return {
-            n: np.concatenate([np.asarray(out[n]) for piece in calls for out in piece])[: chunk.size].astype(
-                OUTPUTS[n][0]
-            )
-            for n in OUTPUTS
-        }
+    def run(self, chunk: Chunk) -> dict[str, np.ndarray]:
+        """The chunk's outputs as host arrays (padding dropped; times float64 with NaN for never)."""
+        land, qz, rule, w0, keys, out = self._start(self._banks, self.inputs(chunk))
+        micro = self.micro if self.batch > self.micro else None
+        tr = run_batch(land, qz, rule, w0, self.num_steps, key=keys, save=SaveAt.summary(switches=True),
+                       landscape_axis=0, quantizer_axis=0, rule_axis=0, chunk=micro, devices=self.devices)
+        out = {**out, "hit_time": tr.hit_time, "settle_time": tr.settle_time, "diverge_time": tr.diverge_time,
+               "final_loss": tr.final_loss, "final_rho_q": tr.final_rho_q, "switches": tr.switches}
+        host = {n: np.asarray(out[n])[: chunk.size] for n in OUTPUTS}
+        for n in TIMES:
+            host[n] = np.where(host[n] >= 0, host[n], np.nan)
+        return {n: v.astype(OUTPUTS[n][0]) for n, v in host.items()}
 
 
-def _shard_on(arr: jax.Array, device) -> jax.Array:
-    """The shard of a (sharded or replicated) global array that lives on ``device``."""
-    for shard in arr.addressable_shards:
-        if shard.device == device:
-            return shard.data
-    raise ValueError(f"array has no shard on {device}.")
+_RUNNERS: dict[tuple, GroupRunner] = {}
+_MAX_RUNNERS = 8
+
+
+def _runner(spec, grid: Grid, group: int, devices=None) -> GroupRunner:
+    """The compiled runner of a group, reused by later chunks (and calls) of the sweep in this process."""
+    key = (spec.hash, group, None if devices is None else tuple(d.id for d in devices))
+    if key not in _RUNNERS:
+        while len(_RUNNERS) >= _MAX_RUNNERS:
+            _RUNNERS.pop(next(iter(_RUNNERS)))
+        _RUNNERS[key] = GroupRunner(spec, grid, group, devices)
+    return _RUNNERS[key]
+
+
+def compute_chunk(spec, index: int, devices=None) -> tuple[int, dict, float]:
+    """(index, outputs, seconds) of chunk ``index`` of the sweep ``spec``: the task a Dask worker runs."""
+    t0 = time.perf_counter()
+    grid = make_grid(spec, static_axes(spec))
+    chunk = grid.chunk(index)
+    outputs = _runner(spec, grid, chunk.group, devices).run(chunk)
+    return index, outputs, time.perf_counter() - t0

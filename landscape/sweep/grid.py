@@ -6,8 +6,14 @@ Axes are ordered static first (those that change the compiled program: rule and 
 ``basin_radius``, ``step``, ``learning_rate``, ..., then ``seed`` and ``start``). Cases are
 numbered in C order over all axes, so each **group** (one combination of static values)
 is a contiguous block of case numbers, cut into **chunks** of at most ``chunk_size``
-cases. A chunk is the unit of computation, of storage and of resumption; the chunk
-layout depends only on the config, never on devices or processes.
+cases (when a single cell -- one value of every axis but ``seed`` and ``start`` -- holds more, a
+chunk holds part of a cell's starts).
+
+A chunk is a rectangular block of the result: whole trailing axes (``start``, ``seed``, then the last
+parameter axes, as many as fit) and a run of ``block_len`` values of one axis (:attr:`Grid.block_axis`),
+one value of every axis before it. So it is a contiguous range of case numbers, a region of every output
+array, and one chunk of the Zarr store (:attr:`Grid.zarr_chunks`): the unit of computation (a Dask task),
+of storage and of resumption. The chunk layout depends only on the config, never on the cluster.
 """
 
 from __future__ import annotations
@@ -17,7 +23,7 @@ import math
 
 import numpy as np
 
-from landscape.sweep.config import Axis
+from landscape.sweep.axes import Axis
 
 __all__ = ["Grid", "Chunk", "make_grid"]
 
@@ -91,24 +97,69 @@ class Grid:
         return tuple(n for n, a in self.axes.items() if a.swept)
 
     @property
+    def block_axis(self) -> int:
+        """Index (into :attr:`axes`) of the axis a chunk takes a run of values of; every later axis whole."""
+        lens = self.shape
+        n_static = len(self.static_names)
+        for j in range(n_static, len(lens)):
+            if math.prod(lens[j + 1:]) <= self.chunk_size:
+                return j
+        return len(lens) - 1  # pragma: no cover - the product of no axes is 1
+
+    @property
+    def block_len(self) -> int:
+        """How many values of the block axis one chunk takes."""
+        lens, j = self.shape, self.block_axis
+        return max(1, min(lens[j], self.chunk_size // math.prod(lens[j + 1:])))
+
+    @property
+    def _blocks(self) -> int:
+        return -(-self.shape[self.block_axis] // self.block_len)
+
+    @property
     def chunks_per_group(self) -> int:
-        """Chunks in each group (the last one may be short)."""
-        return -(-self.group_size // self.chunk_size)
+        """Chunks in each group."""
+        return self.n_chunks // self.n_groups
 
     @property
     def n_chunks(self) -> int:
         """Total number of chunks."""
-        return self.n_groups * self.chunks_per_group
+        return math.prod(self.shape[: self.block_axis]) * self._blocks
 
     def chunk(self, index: int) -> Chunk:
         """The chunk with this index."""
         if not 0 <= index < self.n_chunks:
             raise IndexError(f"chunk index must lie in [0, {self.n_chunks - 1}]; got {index}.")
-        g, j = divmod(index, self.chunks_per_group)
-        lo = j * self.chunk_size
-        hi = min(lo + self.chunk_size, self.group_size)
-        base = g * self.group_size
-        return Chunk(index, g, base + lo, base + hi)
+        lens, j, m = self.shape, self.block_axis, self.block_len
+        outer, b = divmod(index, self._blocks)
+        inner = math.prod(lens[j + 1:])
+        lo = (outer * lens[j] + b * m) * inner
+        hi = (outer * lens[j] + min((b + 1) * m, lens[j])) * inner
+        return Chunk(index, lo // self.group_size, lo, hi)
+
+    def region(self, chunk: Chunk) -> dict[str, slice]:
+        """The chunk as a region of the result: dimension name -> slice (the swept axes only)."""
+        lens, j = self.shape, self.block_axis
+        first = np.unravel_index(chunk.start, lens)
+        out = {}
+        for i, (n, a) in enumerate(self.axes.items()):
+            if not a.swept:
+                continue
+            if i < j:
+                out[n] = slice(int(first[i]), int(first[i]) + 1)
+            elif i == j:
+                stop = int(first[i]) + chunk.size // math.prod(lens[j + 1:])
+                out[n] = slice(int(first[i]), stop)
+            else:
+                out[n] = slice(0, lens[i])
+        return out
+
+    @property
+    def zarr_chunks(self) -> dict[str, int]:
+        """Chunk shape of the result's arrays: one chunk of the grid per chunk of the store."""
+        j = self.block_axis
+        return {n: (1 if i < j else self.block_len if i == j else len(a))
+                for i, (n, a) in enumerate(self.axes.items()) if a.swept}
 
     def group_static(self, group: int) -> dict:
         """The static values of a group: name -> value."""

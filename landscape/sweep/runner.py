@@ -1,19 +1,21 @@
-"""Run a sweep: bind DIR to the config, compute the missing chunks, assemble one Dataset.
+"""Run a sweep: bind DIR to the config, compute the missing chunks as Dask tasks, write them as they finish.
 
-Chunks are launched asynchronously: while the devices compute chunk ``i + 1`` the host
-writes chunk ``i``. Each group of cases with the same static structure is compiled once
-(all its chunks are padded to one batch size). A run interrupted at any point loses at
-most the chunks in flight; rerunning the same command computes only what is missing.
+Each chunk (:mod:`landscape.sweep.grid`) is one task, :func:`~landscape.sweep.execute.compute_chunk`, on a
+``dask.distributed`` cluster: a ``LocalCluster`` of worker processes on this machine by default, or any
+running cluster given by its scheduler's address (one started with dask-jobqueue on Slurm or PBS, or
+on Kubernetes). The scheduler hands chunks to workers as they free up; a worker that dies loses only the
+chunks it held, which the scheduler runs again elsewhere. This process writes each finished chunk's
+region of ``DIR/result.zarr`` and its done marker (:mod:`landscape.sweep.store`), so an interrupted sweep
+resumes chunk by chunk ("resumed N of M chunks"). Small sweeps run in this process, chunk after chunk
+(``scheduler="synchronous"``; see :func:`run_sweep`).
 """
 
 from __future__ import annotations
 
 import json
 import time
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-import numpy as np
 import xarray as xr
 from rich.console import Console
 from rich.progress import (
@@ -27,54 +29,19 @@ from rich.progress import (
 )
 from rich.text import Text
 
-from landscape.manifest import manifest, save_dataset
+from landscape._errors import LandscapeError
+from landscape.manifest import manifest
 from landscape.sweep.config import SweepConfig, SweepConfigError
-from landscape.sweep.distributed import ProcessSettings, barrier
-from landscape.sweep.execute import OUTPUTS, GroupRunner, local_mesh, static_axes
+from landscape.sweep.execute import compute_chunk, static_axes
 from landscape.sweep.grid import make_grid
-from landscape.sweep.spec import SweepSpec
-from landscape.sweep.store import SweepStore, assemble_dataset
+from landscape.sweep.spec import SweepSpec, spec_from_config
+from landscape.sweep.store import RESULT_NAME, MemoryStore, SweepStore
 
-__all__ = ["run_sweep", "RESULT_NAME"]
+__all__ = ["run_sweep", "RESULT_NAME", "as_spec", "AUTO_CLUSTER_STEPS"]
 
-RESULT_NAME = "result.nc"
-
-
-_RUNNERS: dict[tuple, GroupRunner] = {}
-_MAX_RUNNERS = 8
-
-
-def _runner(spec: SweepSpec, grid, group: int, mesh) -> GroupRunner:
-    """The compiled runner of a group, reused across calls with the same sweep and devices."""
-    key = (spec.hash, group, tuple(d.id for d in mesh.devices.flat))
-    if key not in _RUNNERS:
-        while len(_RUNNERS) >= _MAX_RUNNERS:
-            _RUNNERS.pop(next(iter(_RUNNERS)))
-        _RUNNERS[key] = GroupRunner(spec, grid, group, mesh)
-    return _RUNNERS[key]
-
-
-class _MemoryStore:
-    """The in-memory stand-in of a store: nothing done before, nothing written."""
-
-    def __init__(self, grid):
-        self.grid = grid
-
-    def todo(self, indices):
-        return list(indices)
-
-    def write_chunk(self, chunk, outputs, seconds):
-        return None
-
-    def assemble(self, known):
-        flat = {n: np.empty(self.grid.n_cases, dtype=dt) for n, (dt, *_) in OUTPUTS.items()}
-        seconds = 0.0
-        for i, (vals, sec) in known.items():
-            c = self.grid.chunk(i)
-            seconds += sec
-            for n, v in vals.items():
-                flat[n][c.start : c.stop] = v
-        return assemble_dataset(self.grid, flat), seconds
+#: ``scheduler=None`` starts a LocalCluster when the work left holds at least this many case-steps
+#: (cases x num_steps; about 10 s of 2-D STE on one core); smaller sweeps run in this process
+AUTO_CLUSTER_STEPS = 200_000_000
 
 
 def as_spec(cfg) -> SweepSpec:
@@ -82,7 +49,7 @@ def as_spec(cfg) -> SweepSpec:
     if isinstance(cfg, SweepSpec):
         return cfg
     if isinstance(cfg, SweepConfig):
-        return cfg.to_spec()
+        return spec_from_config(cfg)
     raise SweepConfigError(f"expected a SweepSpec or a SweepConfig; got {type(cfg).__name__}.")
 
 
@@ -109,98 +76,107 @@ def _progress(enabled: bool, console: Console | None) -> Progress:
     )
 
 
+def _case_steps(spec, grid, todo) -> int:
+    steps = max(int(v) for v in spec.values["num_steps"].values)
+    return sum(grid.chunk(i).size for i in todo) * steps
+
+
+class _Cluster:
+    """The Dask client of a sweep: a new LocalCluster of processes, or a running cluster (closed if ours)."""
+
+    def __init__(self, scheduler):
+        from dask.distributed import Client, LocalCluster  # noqa: PLC0415
+
+        from landscape.simulate.parallel import host_cores  # noqa: PLC0415
+
+        self.own = None
+        if isinstance(scheduler, Client):
+            self.client, self.own_client = scheduler, False
+        elif scheduler == "processes":
+            self.own = LocalCluster(n_workers=host_cores(), threads_per_worker=1, processes=True,
+                                    dashboard_address=None)
+            self.client, self.own_client = Client(self.own), True
+        else:
+            self.client, self.own_client = Client(scheduler), True
+        self.workers = len(self.client.scheduler_info().get("workers", {}))
+
+    def close(self):
+        if self.own_client:
+            self.client.close()
+        if self.own is not None:
+            self.own.close()
+
+
+def _scheduler_label(scheduler) -> str:
+    if scheduler == "synchronous" or scheduler == "processes":
+        return scheduler
+    return str(getattr(scheduler, "scheduler", None) and scheduler.scheduler.address or scheduler)
+
+
 def run_sweep(
     cfg,
     out=None,
     *,
-    settings: ProcessSettings | None = None,
+    scheduler=None,
     devices=None,
     progress: bool = True,
     console: Console | None = None,
-) -> xr.Dataset | None:
-    """Run (or resume) the sweep ``cfg`` (a SweepSpec or a TOML SweepConfig); return the Dataset (process 0).
+) -> xr.Dataset:
+    """Run (or resume) the sweep ``cfg`` (a SweepSpec or a TOML SweepConfig); return its Dataset.
 
-    With ``out`` (a directory) every chunk is stored and a rerun computes only the missing ones (and says
-    "resumed N of M chunks"); without it everything stays in memory. ``devices`` defaults to all local
-    devices; the batch axis of every chunk is sharded over them. Other processes of a multi-process run
-    return None.
+    With ``out`` (a directory) every chunk is written into ``out/result.zarr`` as it finishes and a rerun
+    computes only the missing ones (and says "resumed N of M chunks"); the Dataset returned is then the
+    store opened lazily (``xarray.open_zarr``). Without ``out`` everything stays in memory.
+    ``scheduler``: ``"processes"`` (a LocalCluster of one worker process per core), ``"synchronous"``
+    (this process), a scheduler address (``"tcp://host:8786"``) or a ``dask.distributed.Client``; None
+    picks ``"processes"`` when the work left is at least :data:`AUTO_CLUSTER_STEPS` case-steps and there
+    is more than one chunk, else ``"synchronous"``. ``devices`` (local devices, synchronous only) shards
+    each chunk's batch over them. Ctrl-C stops after saying what is stored.
     """
     t0 = time.perf_counter()
     spec = as_spec(cfg)
-    settings = settings or ProcessSettings()
     grid = make_grid(spec, static_axes(spec))
+    console = console or Console(stderr=True)
     if out is None:
-        if settings.multi:
-            raise SweepConfigError("a multi-process sweep needs a store directory (out=...).")
-        store = _MemoryStore(grid)
+        store = MemoryStore(grid)
     else:
         store = SweepStore(Path(out), spec, grid)
-        if settings.process_id == 0:
-            store.init()
-        barrier(settings, "landscape-sweep-config")
-        if settings.process_id != 0 and not store.check_config():
-            raise SweepConfigError(f"process {settings.process_id}: {out} was not initialised by process 0.")
-
-    mine = [i for i in range(grid.n_chunks) if i % settings.num_processes == settings.process_id]
-    todo = store.todo(mine)
-    resumed = len(mine) - len(todo)
-    if out is not None and resumed and (progress or console is not None):
-        (console or Console(stderr=True)).print(
-            f"resumed {resumed} of {len(mine)} chunks from {out} (stored and checksummed); "
-            f"computing the other {len(todo)}",
-            highlight=False,
-            soft_wrap=True,
-        )
-    total = sum(grid.chunk(i).size for i in mine)
+        store.init()
+    todo = store.todo(range(grid.n_chunks))
+    resumed = grid.n_chunks - len(todo)
+    if out is not None and resumed and progress:
+        console.print(f"resumed {resumed} of {grid.n_chunks} chunks from {out}; "
+                      f"computing the other {len(todo)}", highlight=False, soft_wrap=True)
+    if scheduler is None:
+        big = len(todo) > 1 and _case_steps(spec, grid, todo) >= AUTO_CLUSTER_STEPS
+        scheduler = "processes" if big else "synchronous"
+    if devices is not None and scheduler != "synchronous":
+        raise LandscapeError(
+            "devices= shards chunks over this process's devices: use scheduler='synchronous'.")
+    total = grid.n_cases
     done_cases = total - sum(grid.chunk(i).size for i in todo)
-    mesh = local_mesh(devices)
-    label = f"sweep {spec.name}"
-    if settings.multi:
-        label += f" [process {settings.process_id}/{settings.num_processes}]"
+    workers = 1
+    try:
+        with _progress(progress, console) as bar:
+            task = bar.add_task(f"sweep {spec.name}", total=total, completed=done_cases)
 
-    known: dict[int, tuple] = {}  # chunks computed here: outputs kept for the assembly
-    with _progress(progress, console) as bar, ThreadPoolExecutor(max_workers=1) as writer:
-        task = bar.add_task(label, total=total, completed=done_cases)
-        runner: GroupRunner | None = None
-        pending = None
-        writes = []
+            def keep(index, outputs, seconds):
+                chunk = grid.chunk(index)
+                store.write_chunk(chunk, outputs, seconds)
+                bar.advance(task, chunk.size)
 
-        def finish(item):
-            chunk, result, started = item
-            outputs = GroupRunner.fetch(result, chunk)
-            seconds = time.perf_counter() - started
-            known[chunk.index] = (outputs, seconds)
-            # the file is written by a writer thread while the devices compute the next chunk
-            fut = writer.submit(store.write_chunk, chunk, outputs, seconds)
-            fut.add_done_callback(lambda f, n=chunk.size: f.exception() is None and bar.advance(task, n))
-            writes.append(fut)
-
-        for i in todo:
-            chunk = grid.chunk(i)
-            if runner is None or runner.group != chunk.group:
-                runner = _runner(spec, grid, chunk.group, mesh)
-                idle = 1 - min(grid.chunk_size, grid.group_size) / runner.batch
-                if idle > 0.25 and progress:
-                    bar.console.print(
-                        f"[yellow]note:[/yellow] chunks of {grid.chunk_size} cases are padded to "
-                        f"{runner.batch} ({runner.micro} per micro-batch x {mesh.devices.size} devices): "
-                        f"{idle:.0%} of the work is padding; use a chunk_size that is a multiple of "
-                        f"{runner.micro * mesh.devices.size}."
-                    )
-            started = time.perf_counter()
-            result = runner.launch(chunk)
-            if pending is not None:
-                finish(pending)
-            pending = (chunk, result, started)
-        if pending is not None:
-            finish(pending)
-        for fut in writes:
-            fut.result()  # re-raises a failed write
-
-    barrier(settings, "landscape-sweep-chunks")
-    if settings.process_id != 0:
-        return None
-    ds, compute_s = store.assemble(known)
+            if scheduler == "synchronous":
+                for i in todo:
+                    keep(*compute_chunk(spec, i, devices))
+            elif todo:
+                workers = _run_on_cluster(spec, todo, scheduler, keep)
+    except KeyboardInterrupt:
+        if out is not None:
+            console.print(f"interrupted: {store.done_count()} of {grid.n_chunks} chunks are stored in "
+                          f"{Path(out) / RESULT_NAME}; the same sweep with the same directory resumes "
+                          "from there.",
+                          highlight=False, soft_wrap=True)
+        raise
     man = manifest(
         spec.description,
         seed=list(spec.seeds),
@@ -209,18 +185,35 @@ def run_sweep(
         n_chunks=grid.n_chunks,
         chunk_size=grid.chunk_size,
         dims={d: len(grid.axes[d]) for d in grid.dims},
-        processes=settings.num_processes,
-        local_devices=[str(d) for d in mesh.devices.flat],
-        chunks_computed_by_process_0=len(todo),
+        scheduler=_scheduler_label(scheduler),
+        workers=workers,
+        chunks_computed=len(todo),
         chunks_resumed=resumed,
-        compute_seconds=compute_s,
+        compute_seconds=store.compute_seconds(),
         wall_time_s=time.perf_counter() - t0,
     )
-    ds.attrs.update(_describe_attrs(spec))
-    if out is not None:
-        save_dataset(ds, store.root / RESULT_NAME, man)
-    ds.attrs["manifest"] = json.dumps(man)
-    return ds
+    return store.finish({**_describe_attrs(spec), "manifest": json.dumps(man)})
+
+
+def _run_on_cluster(spec, todo, scheduler, keep) -> int:
+    """Submit every chunk as a task; hand each result to ``keep`` as it finishes; return the worker count."""
+    from dask.distributed import as_completed  # noqa: PLC0415
+
+    cluster = _Cluster(scheduler)
+    try:
+        client = cluster.client
+        spec_f = client.scatter(spec, broadcast=True)
+        futures = [client.submit(compute_chunk, spec_f, i, key=f"landscape-sweep-{spec.hash[:12]}-{i}")
+                   for i in todo]
+        try:
+            for fut in as_completed(futures):
+                keep(*fut.result())
+                fut.release()
+        finally:
+            client.cancel(futures)
+        return cluster.workers
+    finally:
+        cluster.close()
 
 
 def _describe_attrs(spec) -> dict:

@@ -23,9 +23,13 @@ import numpy as np
 
 from landscape import registry as B
 from landscape._errors import LandscapeError
-from landscape.sweep.config import Axis
+from landscape.sweep.axes import Axis
+from landscape.sweep.registry_checks import check_ranges, record_defaults, warn_clipped
 
-__all__ = ["linspace", "logspace", "Part", "SweepSpec", "make_spec", "RESERVED"]
+__all__ = ["linspace", "logspace", "Part", "SweepSpec", "make_spec", "spec_from_config", "RESERVED"]
+
+#: the learning rate of a rule named without one
+DEFAULT_LEARNING_RATE = 0.05
 
 RESERVED = ("seeds", "starts", "num_steps", "ptq", "s_range", "spread", "chunk_size", "name")
 
@@ -177,7 +181,7 @@ def _rule_part(rule, optimizer, rule_names, opt_values) -> Part:
 
     def make(v, key, options=frozenset(options), hyper=frozenset(hyper)):
         name = v.get("rule", rule if isinstance(rule, str) else "ste")
-        lr = v.get("learning_rate", 0.05)
+        lr = v.get("learning_rate", DEFAULT_LEARNING_RATE)
         opt = v.get("optimizer", optimizer)
         if isinstance(opt, Optimizer):
             o = opt.replace(learning_rate=lr) if "learning_rate" in v else opt
@@ -317,7 +321,9 @@ def make_spec(
     if unknown:
         accepts = "; ".join(f"{r} ({p.label}): {', '.join(p.params) or 'none'}" for r, p in parts.items())
         raise LandscapeError(f"no part of the sweep takes the parameter(s) {unknown}. Accepted: {accepts}.")
-    _check_ranges(parts, values)
+    check_ranges(parts, values)
+    record_defaults(parts, values, DEFAULT_LEARNING_RATE)
+    warn_clipped(parts, values, (lo, hi), seed_vals[0])
     desc = {
         "name": name,
         "parts": {r: p.label for r, p in parts.items()},
@@ -333,14 +339,29 @@ def make_spec(
     )
 
 
-def _check_ranges(parts, values) -> None:
-    """Each value of a registry part's parameter checked against its range (before any work)."""
-    regs = {"landscape": B.FAMILIES, "wall": B.WALLS, "quantizer": B.QUANTIZERS}
-    entries = [(regs[r][p.label], True) for r, p in parts.items() if r in regs and p.label in regs[r]]
-    names = [B.RULE_ALIASES.get(n, n) for n in (values["rule"].values if "rule" in values else ())]
-    entries += [(B.RULES[n], False) for n in names if n in B.RULES]
-    for entry, strict in entries:  # rules too: learning_rate and each numeric option against its record
-        for n, prm in entry.params.items():
-            if n in values:
-                for v in values[n].values:
-                    (prm.check if strict else prm.check_concrete)(n, v)
+def spec_from_config(cfg) -> SweepSpec:
+    """The sweep of a validated TOML config (:class:`~landscape.sweep.config.SweepConfig`), resolved."""
+
+    def one(axis):
+        return list(axis.values) if axis.swept else axis.values[0]
+
+    # options of several rules share one namespace; each rule takes only its own names
+    opts = {k: v for o in cfg.qat.options.values() for k, v in o.items()}
+    params = {**cfg.landscape.params(), **cfg.wall.params(), **cfg.quantizer.params(), **opts}
+    return make_spec(
+        landscape=cfg.landscape.family,
+        wall=cfg.wall.profile,
+        quantizer=cfg.quantizer.kind,
+        rule=one(cfg.qat.rule),
+        optimizer=one(cfg.qat.optimizer),
+        ptq=one(cfg.ptq.rule),
+        num_steps=cfg.qat.num_steps,
+        seeds=list(cfg.sweep.seed_values),
+        starts=cfg.sweep.starts,
+        s_range=cfg.landscape.s_range,
+        spread=cfg.landscape.spread,
+        chunk_size=cfg.sweep.chunk_size,
+        name=cfg.sweep.name,
+        learning_rate=cfg.qat.learning_rate,
+        **params,
+    )

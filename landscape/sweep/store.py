@@ -1,19 +1,22 @@
-"""The results directory of a sweep: config lock, atomic checksummed chunk files, assembly.
+"""The results directory of a sweep: config lock, the Zarr store written by region, done markers.
 
 Layout of ``DIR``::
 
     sweep.json              the validated config and its hash (a DIR serves one config)
-    chunks/c000042.nc       outputs of chunk 42 (netCDF, written to a temporary file then renamed)
-    chunks/c000042.sha256   SHA-256 of that file and the config hash, written after it
-    result.nc               the assembled xarray Dataset with its manifest
+    result.zarr/            the result: one array per output over the swept dimensions, one Zarr chunk
+                            per sweep chunk (:attr:`Grid.zarr_chunks`); coordinates, long names, units;
+                            the manifest in its attributes once every chunk is in
+    done/c000042.json       chunk 42 is in result.zarr (written after its region, atomically)
 
-A chunk counts as done only when its file and checksum exist and agree; anything else
-(a missing checksum, a truncated or altered file) is deleted and recomputed.
+A chunk's region is written by the process that runs the sweep as soon as the chunk's task finishes
+(workers only compute); then its marker. A chunk without a marker -- never computed, computed by a
+worker that died, or interrupted while its region was written -- is computed again and its region
+rewritten whole, so nothing is lost or counted twice. ``xarray.open_zarr(DIR / "result.zarr")`` reads
+the result lazily.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import tempfile
@@ -27,24 +30,18 @@ from landscape.sweep.config import SweepConfigError
 from landscape.sweep.execute import OUTPUTS
 from landscape.sweep.grid import Chunk, Grid
 
-__all__ = ["SweepStore"]
+__all__ = ["SweepStore", "MemoryStore", "RESULT_NAME", "assemble_dataset", "coord_attrs"]
+
+RESULT_NAME = "result.zarr"
+#: Zarr format 2: read by every Zarr library (format 3 has no stable encoding of string coordinates yet)
+ZARR_FORMAT = 2
+
+_FILL = {np.dtype(np.bool_): False, np.dtype(np.int32): -1}
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
-def _atomic_bytes(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
+def _fill(dtype):
+    dtype = np.dtype(dtype)
+    return np.nan if dtype.kind == "f" else _FILL[dtype]
 
 
 class SweepStore:
@@ -54,7 +51,8 @@ class SweepStore:
         self.root = Path(out)
         self.spec, self.grid = spec, grid
         self.hash = spec.hash
-        self.chunk_dir = self.root / "chunks"
+        self.path = self.root / RESULT_NAME
+        self.done_dir = self.root / "done"
 
     # -- config lock ---------------------------------------------------------------------
     def check_config(self) -> bool:
@@ -76,11 +74,13 @@ class SweepStore:
         return True
 
     def init(self) -> None:
-        """Bind DIR to this config (idempotent; refuses a different config)."""
-        if self.check_config():
-            self.chunk_dir.mkdir(parents=True, exist_ok=True)
+        """Bind DIR to this config and create the empty Zarr store (idempotent; refuses another config)."""
+        bound = self.check_config()
+        self.done_dir.mkdir(parents=True, exist_ok=True)
+        if bound and (self.path / ".zgroup").exists():
             return
-        self.chunk_dir.mkdir(parents=True, exist_ok=True)
+        template = assemble_dataset(self.grid, None)
+        template.to_zarr(self.path, mode="w", compute=False, consolidated=False, zarr_format=ZARR_FORMAT)
         write_json(
             self.root / "sweep.json",
             {
@@ -93,97 +93,80 @@ class SweepStore:
         )
 
     # -- chunks --------------------------------------------------------------------------
-    def chunk_path(self, index: int) -> Path:
-        """Path of a chunk's netCDF file."""
-        return self.chunk_dir / f"c{index:06d}.nc"
-
-    def _sum_path(self, index: int) -> Path:
-        return self.chunk_dir / f"c{index:06d}.sha256"
-
-    def is_done(self, index: int) -> bool:
-        """Whether a chunk's file exists, matches its checksum and belongs to this config."""
-        path, sums = self.chunk_path(index), self._sum_path(index)
-        if not (path.exists() and sums.exists()):
-            return False
-        try:
-            digest, _, config = sums.read_text().split()
-        except (OSError, ValueError):
-            return False
-        return config == self.hash and digest == _sha256(path)
-
-    def discard(self, index: int) -> None:
-        """Remove a chunk's file, checksum and leftover temporary files."""
-        for p in (self.chunk_path(index), self._sum_path(index)):
-            p.unlink(missing_ok=True)
-        for tmp in self.chunk_dir.glob(f".c{index:06d}.*.tmp"):
-            tmp.unlink(missing_ok=True)
+    def _marker(self, index: int) -> Path:
+        return self.done_dir / f"c{index:06d}.json"
 
     def todo(self, indices) -> list[int]:
-        """The chunks among ``indices`` that are not done (invalid leftovers are discarded)."""
-        out = []
-        for i in indices:
-            for tmp in self.chunk_dir.glob(f".c{i:06d}.*.tmp"):
-                tmp.unlink(missing_ok=True)  # left by an interrupted writer of this chunk
-            if not self.is_done(i):
-                self.discard(i)
-                out.append(i)
-        return out
+        """The chunks among ``indices`` without a done marker."""
+        return [i for i in indices if not self._marker(i).exists()]
+
+    def done_count(self) -> int:
+        """How many chunks are stored."""
+        return sum(1 for _ in self.done_dir.glob("c*.json"))
 
     def write_chunk(self, chunk: Chunk, outputs: dict[str, np.ndarray], seconds: float) -> None:
-        """Write a chunk's outputs atomically, then its checksum."""
-        ds = xr.Dataset(
-            {
-                n: ("case", np.asarray(v), {"long_name": OUTPUTS[n][1], "units": OUTPUTS[n][2]})
-                for n, v in outputs.items()
-            },
-            coords={
-                "case": (
-                    "case",
-                    np.arange(chunk.start, chunk.stop, dtype=np.int64),
-                    {"long_name": "case number (C order over the grid)", "units": "1"},
-                )
-            },
-            attrs={"chunk": chunk.index, "config_hash": self.hash, "compute_seconds": float(seconds)},
-        )
-        path = self.chunk_path(chunk.index)
-        fd, tmp = tempfile.mkstemp(dir=self.chunk_dir, prefix=f".{path.name}.", suffix=".tmp")
-        os.close(fd)
-        try:
-            ds.to_netcdf(tmp, engine="h5netcdf")
-            os.replace(tmp, path)
-        finally:
-            if os.path.exists(tmp):
-                os.remove(tmp)
-        _atomic_bytes(self._sum_path(chunk.index), f"{_sha256(path)}  {path.name}  {self.hash}\n".encode())
+        """Write a chunk's region of result.zarr, then its marker."""
+        region = self.grid.region(chunk)
+        shape = tuple(s.stop - s.start for s in region.values())
+        dims = tuple(region)
+        part = xr.Dataset({n: (dims, np.asarray(v).reshape(shape)) for n, v in outputs.items()})
+        part.to_zarr(self.path, region=region, consolidated=False, zarr_format=ZARR_FORMAT)
+        fd, tmp = tempfile.mkstemp(dir=self.done_dir, prefix=".c", suffix=".tmp")
+        with os.fdopen(fd, "w") as fh:
+            json.dump({"chunk": chunk.index, "cases": [chunk.start, chunk.stop], "compute_seconds": seconds},
+                      fh)
+        os.replace(tmp, self._marker(chunk.index))
 
-    def read_chunk(self, chunk: Chunk) -> tuple[dict[str, np.ndarray], float]:
-        """A done chunk's outputs and compute time (raises if missing or corrupted)."""
-        if not self.is_done(chunk.index):
-            raise FileNotFoundError(f"chunk {chunk.index} is missing or corrupted in {self.chunk_dir}.")
-        with xr.open_dataset(self.chunk_path(chunk.index), engine="h5netcdf") as ds:  # noqa: SIM117
-            case = ds["case"].values
-            if case.shape != (chunk.size,) or case[0] != chunk.start or ds.attrs["config_hash"] != self.hash:
-                raise ValueError(f"chunk file {self.chunk_path(chunk.index)} does not hold cases {chunk}.")
-            return {n: ds[n].values for n in OUTPUTS}, float(ds.attrs["compute_seconds"])
+    def compute_seconds(self) -> float:
+        """Summed compute time of the stored chunks."""
+        return float(sum(json.loads(p.read_text())["compute_seconds"] for p in self.done_dir.glob("c*.json")))
 
-    # -- assembly ------------------------------------------------------------------------
-    def assemble(self, known: dict | None = None) -> tuple[xr.Dataset, float]:
-        """All chunks as one Dataset over the swept dimensions, and the summed compute time.
+    def finish(self, attrs: dict) -> xr.Dataset:
+        """Store the Dataset attributes (the manifest included) and open the result lazily."""
+        import zarr  # noqa: PLC0415
 
-        ``known`` maps chunk index -> (outputs, seconds) for chunks already in memory (those
-        written by this process in this run); the others are read from their files.
-        """
-        known = known or {}
-        grid = self.grid
-        flat = {n: np.empty(grid.n_cases, dtype=spec_dt) for n, (spec_dt, *_) in OUTPUTS.items()}
-        seconds = 0.0
-        for i in range(grid.n_chunks):
-            chunk = grid.chunk(i)
-            vals, sec = known[i] if i in known else self.read_chunk(chunk)
-            seconds += sec
-            for n, v in vals.items():
-                flat[n][chunk.start : chunk.stop] = v
-        return assemble_dataset(grid, flat), seconds
+        group = zarr.open_group(str(self.path), mode="r+", zarr_format=ZARR_FORMAT)
+        group.attrs.update(_attrs(attrs))
+        zarr.consolidate_metadata(str(self.path), zarr_format=ZARR_FORMAT)  # xarray.open_zarr(path) reads it
+        return xr.open_zarr(self.path)
+
+
+class MemoryStore:
+    """The in-memory stand-in of a store: nothing done before; chunks kept in flat arrays."""
+
+    def __init__(self, grid: Grid):
+        self.grid = grid
+        self.flat = {n: np.full(grid.n_cases, _fill(dt), dtype=dt) for n, (dt, *_) in OUTPUTS.items()}
+        self.seconds = 0.0
+
+    def todo(self, indices):
+        """Every chunk."""
+        return list(indices)
+
+    def done_count(self) -> int:
+        """Nothing is stored."""
+        return 0
+
+    def write_chunk(self, chunk: Chunk, outputs, seconds) -> None:
+        """Keep a chunk's outputs."""
+        self.seconds += seconds
+        for n, v in outputs.items():
+            self.flat[n][chunk.start : chunk.stop] = v
+
+    def compute_seconds(self) -> float:
+        """Summed compute time of the chunks."""
+        return self.seconds
+
+    def finish(self, attrs: dict) -> xr.Dataset:
+        """The Dataset, with ``attrs``."""
+        ds = assemble_dataset(self.grid, self.flat)
+        ds.attrs.update(_attrs(attrs))
+        return ds
+
+
+def _attrs(attrs: dict) -> dict:
+    """Dataset attributes as netCDF and Zarr hold them: dicts as JSON strings, the rest as they are."""
+    return {k: json.dumps(v) if isinstance(v, dict) else v for k, v in attrs.items()}
 
 
 def coord_attrs(name: str) -> dict:
@@ -196,13 +179,21 @@ def coord_attrs(name: str) -> dict:
     return {"long_name": long, "units": units} if units else {"long_name": long}
 
 
-def assemble_dataset(grid: Grid, flat: dict) -> xr.Dataset:
-    """The flat per-case outputs as one Dataset over the swept dimensions, with long names and units."""
+def assemble_dataset(grid: Grid, flat: dict | None) -> xr.Dataset:
+    """The flat per-case outputs as one Dataset over the swept dimensions, with long names and units.
+
+    ``flat`` None: an empty template (lazy Dask arrays of fill values, chunked as the store's chunks).
+    """
     dims = grid.dims
     shape = tuple(len(grid.axes[d]) for d in dims)
     coords = {}
     for n, vals in grid.coords().items():
         coords[n] = (n, vals, coord_attrs(n)) if grid.axes[n].swept else ((), vals[0], coord_attrs(n))
+    if flat is None:
+        import dask.array as da  # noqa: PLC0415
+
+        chunks = tuple(grid.zarr_chunks[d] for d in dims)
+        flat = {n: da.full(shape, _fill(dt), dtype=dt, chunks=chunks) for n, (dt, *_) in OUTPUTS.items()}
     data = {
         n: (dims, flat[n].reshape(shape), {"long_name": long, "units": units})
         for n, (_, long, units) in OUTPUTS.items()

@@ -35,6 +35,8 @@ def summarize(
             raise LandscapeError(
                 f"summarize needs the variable {v!r} (a sweep Dataset); got {list(ds.data_vars)}."
             )
+    keep = [v for v in ("hit_time", "diverge_time", "ptq_exit", failed) if v is not None and v in ds]
+    ds = ds[keep].load().assign_attrs(ds.attrs)  # a lazily opened store: what is counted, loaded
     code = xr.apply_ufunc(outcomes, ds["hit_time"], ds["diverge_time"])
     mask = ds[failed].astype(bool) if failed is not None else xr.ones_like(code, dtype=bool)
     n = mask.sum(over)

@@ -18,7 +18,7 @@ __all__ = ["TRAJECTORY", "CHATTER"]
 
 def _run_stage_data(ls, qz, rule, starts, batch_steps, pick, n_steps, key, cfg, name):
     """A batch of runs from ``starts`` and one of them (``pick``) with its path, as one Dataset."""
-    tr_b = L.run_batch(ls, qz, rule, starts, batch_steps, key=key, record_every=batch_steps)
+    tr_b = L.run_batch(ls, qz, rule, starts, batch_steps, key=key, save=L.SaveAt.summary(switches=True))
     i = pick(np.asarray(tr_b.hit_time), np.asarray(tr_b.switches))
     tr = L.run(ls, qz, rule, jnp.asarray(starts[i]), n_steps, key=key, record_path=True)
     ds = run_view(tr, ls, qz, rule, n=cfg.n_mesh, num_steps=n_steps)
@@ -57,7 +57,7 @@ def _trajectory(cfg, key):
     k1, k2 = jax.random.split(key)
     starts = studies.rtn_failed_starts(ls, qz, k1, cfg.traj_starts)
     rule = L.ste(cfg.learning_rate)
-    tr_b = L.run_batch(ls, qz, rule, starts, 500, key=k2, record_every=500)
+    tr_b = L.run_batch(ls, qz, rule, starts, 500, key=k2)
     i = _pick_upper_quartile(np.asarray(tr_b.hit_time), None)
     n_steps = int(max(2 * max(int(tr_b.hit_time[i]), 1) + 10, 30))
     return _run_stage_data(ls, qz, rule, starts, 500, lambda h, s: i, n_steps, k2, cfg, "fig4_ste_trajectory")
