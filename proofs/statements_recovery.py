@@ -3,8 +3,8 @@ r"""The statements of the regime where PTQ fails (``docs/theory.md``, sections R
 Appended to :data:`proofs.statements.STATEMENTS` (and their mutants to ``MUTANTS``). The geometric inputs
 (the in-band interval ``I`` of the 1-D reduction, its length ``I_len``, the integral ``J_int``, the
 slack of the no-overshoot condition, whether the slice meets an in-band cell...) are computed by the
-scenario from the drawn case with :mod:`landscape.certify` / :mod:`landscape.reduction` /
-:mod:`landscape.slices`; ``T`` and ``T_settle`` are measured by the engine (float64).
+scenario from the drawn case with :mod:`landscape.certify` / :mod:`landscape.certify.reduction` /
+:mod:`landscape.certify.slices`; ``T`` and ``T_settle`` are measured by the engine (float64).
 """
 
 from __future__ import annotations

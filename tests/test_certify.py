@@ -9,8 +9,7 @@ import numpy as np
 import pytest
 
 import landscape as L
-from landscape import reduction, slices
-from landscape.certify import VERDICTS, line_analysis
+from landscape.certify import VERDICTS, line_analysis, reduction, slices
 from landscape.reproduce.phase_study import certificate_record
 
 HORIZON = 1000

@@ -8,7 +8,8 @@ import importlib
 
 import numpy as np
 
-from landscape import chatter, laws, reduction
+from landscape import chatter, laws
+from landscape.certify import reduction
 from landscape.experiments import ptq_failure
 from landscape.experiments import recovery as exp_recovery
 from landscape.quantizers import cells
