@@ -16,6 +16,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from landscape._checks import LandscapeError
+from landscape.certify import orbit as _orbit
 from landscape.certify import reduction
 from landscape.certify.cases import TOL, landscape_case, starts
 
@@ -121,6 +122,7 @@ def _k1_record(red, moves, rb, tol, pieces, code, t_orb, xp):
         y0=red.y0,
         code=code,
         t_orb=t_orb,
+        fragile=(red.tie_gap <= 4 * tol) | (red.edge_gap <= 4 * tol),  # a tie of R1 within float reach
     )
 
 
@@ -180,8 +182,8 @@ def line_analysis(
     (robustly empty I), ``dist`` (start to I), ``s0`` (eta phi'(|y0|)), ``s_edge`` (the step on the
     piece next to I), ``slack`` (min over the pieces of room - step: > 0 is K1P), ``integral``,
     ``t_int``, ``t_k1``, ``k1``, ``k1p``, ``code``/``t_orb`` (the orbit,
-    :func:`landscape.certify.reduction.line_orbit`); with ``pieces``: per-piece ``values``, ``starts``,
-    ``ends``, ``on``, ``room``, ``size``; also ``ka``/``kb``;
+    :func:`landscape.certify.reduction.line_orbit`), ``fragile`` (a tie of R1 within float reach); with
+    ``pieces``: per-piece ``values``, ``starts``, ``ends``, ``on``, ``room``, ``size``; also ``ka``/``kb``;
     ``orbit=False``: no orbit (``code`` = -1), the theorems evaluated in NumPy.
     """
     w, _ = starts(np.atleast_2d(w0), int(landscape.normals.shape[-1]))
@@ -251,4 +253,11 @@ def k1_batch(n, c0, step, off, w, wall, eta, budget, exact_cycles, max_exact):
         reason[cand[out["code"][cand] == 4]] = (
             "float 2-cycle of the 1-D orbit (wall slope not rational: unverified)"
         )
+    # ties of R1 (a simultaneous crossing, the start or the window's edge on a boundary) and bounds
+    # below 1: the float pieces do not model half-to-even there; the exact orbit decides, or "unknown"
+    redo = out["fragile"] | ((verdict == "certified") & (t_bound < 1) & (theorem != "T0"))
+    for i in np.flatnonzero(redo):
+        res = _orbit.validated_orbit(n[i][None], [c0[i]], w[i], step[i], off[i], wall, eta, budget=budget)
+        verdict[i], t_bound[i], theorem[i] = res.verdict, res.t_bound, res.theorem
+        reason[i] = res.reason + " (a tie of R1 within float tolerance: decided by the exact orbit)"
     return verdict, t_bound, theorem, reason

@@ -5,22 +5,23 @@ r"""Recovery certificates: does STE bring ``Q(w_t)`` into the basin, and by when
 * ``"certified"`` with ``t_bound``: :math:`T \le` ``t_bound`` for the exact (real-arithmetic) STE dynamics;
 * ``"refuted"``: :math:`q_t` never enters the basin (``reason`` says why: the reachable set has no
   in-band cell, or an exact cycle verified in rational arithmetic);
-* ``"unknown"``: no theorem applies.
+* ``"unknown"``: nothing proved either way (never a guess).
 
-What is covered (``docs/theory.md``): a straight isotropic river, an unbounded uniform grid, one of the
-four walls, STE with plain SGD at a constant learning rate.
+What is covered (``docs/certificate.md``): a straight isotropic river, an unbounded uniform grid, one of
+the four walls, STE with plain SGD at a constant learning rate. Rounding is the grid's: half to even.
 
 * **k = 1, no drift** (or a drift that touches no sharp coordinate, theorem D0): the exact 1-D reduction
-  (:mod:`landscape.certify.reduction`): the in-band interval ``I`` empty ⇒ refuted (K1R); the no-overshoot
-  conditions ⇒ certified with the bound ``T_int`` (K1: ``eta phi'(|y_0|) < |I|``; K1P: piece by piece);
-  otherwise the orbit of the scalar map on the pieces decides (hit: certified with the exact ``T``;
-  a repeated state, re-checked in rational arithmetic: refuted; else unknown).
-* **any k** with ``2 delta_perp < r_b`` and S5's step-size condition (drift allowed): certified with S5's
-  ``T_max``.
-* **k >= 2, no drift**: the slice ``w0 + row(N)`` meets no in-band cell ⇒ refuted (K2R,
-  :mod:`landscape.certify.slices`). No sufficient condition for k >= 2 from a PTQ-failed start is proved:
-  ``"unknown"``.
-* anything else (k = 1 with a drift that moves the residual, other rules or quantizers): ``"unknown"``.
+  (:mod:`landscape.certify.line`): the in-band set empty => refuted (K1R); the no-overshoot conditions =>
+  certified with the bound ``T_int`` (K1, K1P); otherwise the orbit of the scalar map on the pieces (hit:
+  the exact ``T``; a cycle re-checked in rational arithmetic: refuted). A line with a tie of R1 within float
+  reach (two coordinates crossing at one lambda, the start or the window's edge on a boundary) is decided
+  by the validated orbit instead.
+* **every other case** (k >= 2 with or without drift, k = 1 with drift along sharp coordinates): the
+  validated orbit (:mod:`landscape.certify.orbit`: exact rationals and arb balls; certified with the exact
+  ``T``, or refuted by a proved cycle); where it says unknown, S5 (``2 delta_perp < r_b`` and its
+  step-size condition: ``T <= T_max``) or, without drift, K2R (the slice ``w0 + row(N)`` meets no in-band
+  cell, :mod:`landscape.certify.slices`).
+* other rules, optimizers, quantizers or landscapes: ``"unknown"``.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from landscape._checks import LandscapeError
-from landscape.certify import line, slices
+from landscape.certify import line, orbit, slices
 from landscape.certify.cases import TOL, VERDICTS, landscape_case, learning_rate, starts
 
 __all__ = ["RecoveryCertificate", "certify_recovery"]
@@ -69,33 +70,30 @@ def _s5_bound(n, c0, wall, eta, w, dp):
     return int(np.floor((rho0 - (rb - dp)) / beta * (1 + 1e-12) + 1e-9) + 1) if rho0 >= rb - dp else 0
 
 
-def _row_verdict(n, c0, step, off, wall, eta, w, drift):
-    """One start, any k: T0, S5, or (no drift) K2R; else unknown: (verdict, t_bound, theorem, reason)."""
-    rb = float(np.asarray(wall.basin_radius))
-    g0 = n @ (off + step * np.round((w - off) / step)) - c0
-    if np.sum(g0 * g0) <= rb * rb * (1 - 2 * TOL):
-        return "certified", 0, "T0", "Q(w0) is in the basin"
+def _row_verdict(n, c0, step, off, wall, eta, w, drift, u, budget):
+    """One start, any k: the validated orbit; where it says "unknown", S5 or (no drift) K2R.
+
+    Returns (verdict, t_bound, theorem, reason).
+    """
+    res = orbit.validated_orbit(n, c0, w, step, off, wall, eta, drift_rate=drift, river_dir=u, budget=budget)
+    if res.verdict == "certified" and res.t_bound == 0:
+        return "certified", 0, "T0", "Q(w0) is in the basin (exact rational test)"
+    if res.verdict != "unknown":
+        return tuple(res)
     t5 = _s5_bound(n, c0, wall, eta, w, slices._delta_perp_bound(n, step))
     if t5 >= 0:
         return "certified", t5, "S5", "2 delta_perp < r_b and the step-size condition: T <= T_max (S5)"
-    if drift != 0.0:
-        return (
-            "unknown",
-            -1,
-            "",
-            "drift moves the latent off the slice w0 + row(N) and changes the residual "
-            "(and S5 does not apply): no theorem",
-        )
-    cells, exhaustive = slices.slice_cells_in_band(n, c0, w, step, off, rb * (1 + TOL), TOL)
-    if exhaustive and cells.shape[0] == 0:
-        return "refuted", -1, "K2R", "empty reachable set: the slice w0 + row(N) meets no in-band cell (K2R)"
-    return (
-        "unknown",
-        -1,
-        "",
-        "k >= 2 from a start with 2 delta_perp >= r_b: no sufficient condition is proved "
-        "(docs/theory.md, K2R)",
-    )
+    if drift == 0.0:
+        cells, exhaustive = slices.slice_cells_in_band(n, c0, w, step, off, rb_of(wall) * (1 + TOL), TOL)
+        if exhaustive and cells.shape[0] == 0:
+            why = "empty reachable set: the slice w0 + row(N) meets no in-band cell (K2R)"
+            return "refuted", -1, "K2R", why
+    return "unknown", -1, "", res.reason + "; S5 and K2R do not apply"
+
+
+def rb_of(wall) -> float:
+    """The basin radius r_b of a wall, as a float."""
+    return float(np.asarray(wall.basin_radius))
 
 
 CHUNK = 2048  # starts per vectorised k = 1 batch (bounds the memory of the pieces)
@@ -175,7 +173,7 @@ def certify_recovery(
             reason[d0] = [r + " (drift touches no sharp coordinate: D0)" for r in reason[d0]]
         for i in np.flatnonzero(~on_line):
             verdict[i], t_bound[i], theorem[i], reason[i] = _row_verdict(
-                n[i], c0[i], step[i], off[i], wall, lr, w[i], float(drift[i])
+                n[i], c0[i], step[i], off[i], wall, lr, w[i], float(drift[i]), u[i], budget
             )
     cert = RecoveryCertificate(verdict, t_bound, theorem, reason)
     if single:
