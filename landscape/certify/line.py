@@ -229,30 +229,19 @@ def k1_batch(n, c0, step, off, w, wall, eta, budget, exact_cycles, max_exact):
     reason[todo & (out["code"] == 2)] = "the 1-D orbit left the window"
     reason[todo & (out["code"] == 3)] = "the 1-D orbit passed within float tolerance of a cell boundary"
     reason[todo & (out["code"] == 1)] = f"the 1-D orbit did not enter I within {budget} steps"
-    # candidates for an exact cycle: every float 2-cycle, and a few orbits that ran out of budget
-    two = np.flatnonzero(todo & (out["code"] == 4))
-    cand = np.concatenate([two, np.flatnonzero(todo & (out["code"] == 1))[:EXACT_LONG]])
-    slope = reduction.rational_slope(wall) if exact_cycles else None
-    if slope is not None:
-        chosen = cand[: max_exact[0]]
-        max_exact[0] -= chosen.size  # a budget shared by all chunks of one certify_recovery call
-        for i in chosen:
-            kind, info = reduction.exact_orbit(
-                n[i], c0[i], w[i], step[i], off[i], rb, eta, slope, min(4 * budget, EXACT_STEPS)
-            )
-            if kind == "cycle":
-                verdict[i], theorem[i] = "refuted", "cycle"
-                reason[i] = (
-                    f"exact cycle of period {info[1]} from step {info[0]}, verified in rational "
-                    "arithmetic: q_t never enters the basin"
-                )
-            elif kind == "hit":
-                verdict[i], theorem[i], t_bound[i] = "certified", "R1", info
-                reason[i] = "orbit of the exact 1-D reduction, in rational arithmetic, enters I at T"
-    elif cand.size:
-        reason[cand[out["code"][cand] == 4]] = (
-            "float 2-cycle of the 1-D orbit (wall slope not rational: unverified)"
+    # candidates for an exact cycle: every float 2-cycle, and a few orbits that ran out of budget; the
+    # validated orbit decides them (exact rationals, arb balls for the softplus and exp walls)
+    two = np.flatnonzero(todo & (out["code"] == 4) & ~out["fragile"])
+    cand = np.concatenate([two, np.flatnonzero(todo & (out["code"] == 1) & ~out["fragile"])[:EXACT_LONG]])
+    chosen = cand[: max_exact[0]] if exact_cycles else cand[:0]
+    max_exact[0] -= chosen.size  # a budget shared by all chunks of one certify_recovery call
+    for i in chosen:
+        res = _orbit.validated_orbit(
+            n[i][None], [c0[i]], w[i], step[i], off[i], wall, eta, budget=min(4 * budget, EXACT_STEPS)
         )
+        if res.verdict != "unknown":
+            verdict[i], t_bound[i], theorem[i], reason[i] = res
+    reason[np.setdiff1d(two, chosen)] = "float 2-cycle of the 1-D orbit (not verified: max_exact reached)"
     # ties of R1 (a simultaneous crossing, the start or the window's edge on a boundary) and bounds
     # below 1: the float pieces do not model half-to-even there; the exact orbit decides, or "unknown"
     redo = out["fragile"] | ((verdict == "certified") & (t_bound < 1) & (theorem != "T0"))

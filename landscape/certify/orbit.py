@@ -125,6 +125,8 @@ def validated_orbit(
     of = [exact(x) for x in np.broadcast_to(np.asarray(offset, np.float64).reshape(-1), (d,))]
     E, rb = exact(eta), exact(np.asarray(wall.basin_radius).reshape(-1)[0])
     rb2 = rb * rb
+    dp = sum(abs(exact(x)) for x in np.linalg.norm(n, axis=0) * np.asarray(step, np.float64)) / 2
+    far = (10**6 * (rb + dp)) ** 2  # beyond: a diverging orbit (rationals grow without bound): stop
     support = [j for j in range(d) if any(N[i][j] != 0 for i in range(k))]
     base = [exact(x) for x in np.asarray(w0, np.float64).reshape(-1)]
     push = [fmpq(0)] * d
@@ -179,6 +181,13 @@ def validated_orbit(
                     "VO",
                     "validated orbit: every rounding decided (exactly or with an arb margin), "
                     "Q(w_t) enters the basin at T (exact rational test)",
+                )
+            if r2 > far:
+                return OrbitVerdict(
+                    "unknown",
+                    -1,
+                    "",
+                    f"validated orbit: rho_t > 10^6 (r_b + delta_perp) at step {t} (diverging)",
                 )
             rho = _sqrt_exact(r2)
             h = slope(rho) / rho if rho is not None else None

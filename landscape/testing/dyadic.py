@@ -82,16 +82,30 @@ def _bf16(x):
 
 
 def dyadic_case(
-    seed, *, k=1, dims=(2, 8), drift=False, drift_on_sharp=False, off_river=False, rtn_failed=True
+    seed,
+    *,
+    k=1,
+    dims=(2, 8),
+    drift=False,
+    drift_on_sharp=False,
+    off_river=False,
+    rtn_failed=True,
+    fixed=None,
+    width=None,
 ):
     """One dyadic case (a dict of floats and lists) from an integer seed; see the module docstring.
 
     ``rtn_failed``: redraw (from the same seed's stream, at most 64 times) until ``Q(w0)`` is outside the
-    basin, judged exactly.
+    basin, judged exactly. ``fixed``: values for some of "wall", "rb", "kappa", "mu", "eta" (cases that
+    share a wall batch together); ``width``: pad to this many coordinates with inert ones (``n_j = u_j = 0``,
+    step 1, offset 0, ``w0_j = 0``), which never move and never change ``N Q(w)``.
     """
     rng = np.random.default_rng(seed)
     for _ in range(64):
         case = _draw(rng, seed, k, dims, drift, drift_on_sharp, off_river)
+        case.update(fixed or {})
+        if width is not None:
+            case = _pad(case, int(width))
         if not rtn_failed or sum(x * x for x in rtn_offset_exact(case)) > Fraction(case["rb"]) ** 2:
             return case
     return case
@@ -130,6 +144,17 @@ def _draw(rng, seed, k, dims, drift, drift_on_sharp, off_river):
         "rate": float(rng.choice([-0.125, -1 / 16, 1 / 16, 0.125])) if (drift or drift_on_sharp) else 0.0,
         "seed": int(seed),
     }
+
+
+def _pad(case, width):
+    extra = width - case["d"]
+    if extra < 0:
+        raise ValueError(f"width must be >= d = {case['d']}; got {width}.")
+    out = dict(case, d=width)
+    out["normals"] = [row + [0.0] * extra for row in case["normals"]]
+    for key, fill in (("river_dir", 0.0), ("step", 1.0), ("offset", 0.0), ("w0", 0.0)):
+        out[key] = case[key] + [fill] * extra
+    return out
 
 
 def dyadic_cases(**kwargs):
@@ -198,6 +223,7 @@ def exact_judge(case, budget=2000, bits=400):
     b = [f(x) for x in case["w0"]]
     support = [j for j in range(d) if any(n[i][j] != 0 for i in range(k))]  # the rest never matter
     groups: dict = {}  # rho^2 -> (h as mpf, G: d Fractions)
+    far = (10**6 * (rb + sum(st_[j] for j in support))) ** 2
     seen: dict = {}
     with mpmath.workprec(bits):
         eps = mpmath.mpf(2) ** -(bits - 50)
@@ -217,6 +243,8 @@ def exact_judge(case, budget=2000, bits=400):
             r2 = sum((x * x for x in v), f(0))
             if r2 <= rb * rb:
                 return "hit", t
+            if r2 > far:
+                return "undecided", t  # diverging: exact numbers grow without bound; not judged
             if rate == 0:
                 key = (
                     tuple(b[j] for j in support),
