@@ -150,8 +150,8 @@ def validated_orbit(
                     "refuted",
                     -1,
                     "cycle",
-                    f"the exact state repeats: period {t - t0} from step {t0}, every rounding decided "
-                    "(half to even): q_t never enters the basin",
+                    f"exact cycle: the state repeats with period {t - t0} from step {t0}, every "
+                    "rounding decided (half to even): q_t never enters the basin",
                 )
             seen[key] = t
             q = {}
