@@ -341,7 +341,9 @@ SCENARIOS = {
 
 # the scenarios of the statements where PTQ fails (k = 1 lines; slices and the refutations of S5C)
 from proofs.scenarios_line import LINE_SCENARIOS  # noqa: E402
+from proofs.scenarios_r1 import R1_SCENARIOS  # noqa: E402
 from proofs.scenarios_slice import SLICE_SCENARIOS  # noqa: E402
 
 SCENARIOS.update(LINE_SCENARIOS)
+SCENARIOS.update(R1_SCENARIOS)
 SCENARIOS.update(SLICE_SCENARIOS)

@@ -1,4 +1,5 @@
-r"""Scenarios of the k = 1 statements where PTQ fails (R1, K1R, K1, K1P, K1D, A1, A2).
+r"""Scenarios of the k = 1 statements where PTQ fails (K1R, K1, K1P, K1D, A1, A2; R1 in
+:mod:`proofs.scenarios_r1`).
 
 A case draws a straight river (``random_river``, k = 1, or k = 2 for A1), a grid with per-coordinate
 steps and offsets, a trained point on the river and the basin radius as a fraction of that point's RTN
@@ -185,63 +186,6 @@ def _sim_settle(ctx, vals, sim, stmt):
 
 
 # --------------------------------------------------------------------------------------
-# R1: the reduction itself
-# --------------------------------------------------------------------------------------
-_R1 = st.fixed_dictionaries(
-    {
-        **_BASE,
-        "shape": st.sampled_from(((2, 1), (4, 1), (8, 1))),
-        "wall": st.sampled_from(("quadratic", "exp")),
-        "rho_ratio": st.floats(-3.0, 3.0),
-        "drift": st.just(0.0),
-    }
-)
-
-
-def _prepare_r1(case, stmt):
-    n, u, grid, w, rb, rho_q, dp = _common(case)
-    w = w + case["rho_ratio"] * dp * n[0]
-    ls = build(n, u, grid, wall_of(case["wall"], rb, 1.0 + 19 * case["u_kappa"], case["mu"]), 0.0)
-    vals = _values(case, n, grid, rb, rho_q, dp, 1.0 + 19 * case["u_kappa"])
-    return (ls, grid, w), vals
-
-
-def _sim_r1(ctx, vals, sim, stmt):
-    ls, grid, w = ctx
-    n = np.asarray(ls.normals[0], np.float64)
-    step = np.broadcast_to(np.asarray(grid.step, np.float64), n.shape)
-    dp = vals["dp"]
-    x0 = float(n @ w)
-    half = abs(x0) + 3 * dp + vals["r_b"]
-    lam = np.linspace(-half - x0, half - x0, 4096)  # one shape: one compiled quantize per d
-    off = np.broadcast_to(np.asarray(grid.offset, np.float64), n.shape)
-    pts = w[None] + lam[:, None] * n[None]
-    q = off + step * np.round((pts - off) / step)  # UniformGrid's formula (half to even); the engine's
-    # own quantize is what the 400-step run below uses, and its deployed offsets are compared with g
-    g = q @ n
-    dg = np.diff(g)
-    flips = np.abs(np.diff(q, axis=0)) @ np.abs(n)  # each coordinate's change times |n_j| (= its flips)
-    an = line_analysis(ls, grid, w[None], vals["eta"], pieces=True, orbit=False)
-    tr = sim.run(ls, grid, sim.rule(float(vals["eta"])), jnp.asarray(w), NSTEPS, record_path=True)
-    wp, qp = np.asarray(tr.w_path, np.float64), np.asarray(tr.q_path, np.float64)
-    keep = np.all(np.isfinite(wp), 1) & np.all(np.isfinite(qp), 1) & (np.abs((wp - w) @ n) < 1e6)
-    wp, qp = wp[keep], qp[keep]  # a run whose wall blows up (exp wall) is judged on its finite part
-    lam_t = (wp - w) @ n / (n @ n)
-    perp = (wp - w) - lam_t[:, None] * n[None]
-    starts, ends = an["starts"][0], an["ends"][0]
-    inside = (lam_t > starts[0]) & (lam_t < ends[-1])  # the pieces cover the window only
-    k = np.clip(np.searchsorted(ends, lam_t, side="right"), 0, len(starts) - 1)
-    g_t = np.where(inside, an["values"][0][k], qp @ n)
-    return {
-        "mono_viol": float(np.max(-dg)) if dg.size else 0.0,
-        "jump_err": float(np.max(np.abs(dg - flips))) if dg.size else 0.0,
-        "gap_max": float(np.max(np.abs(g - (x0 + lam * (n @ n))))),
-        "line_dev": float(np.max(np.linalg.norm(perp, axis=1) / (1 + np.abs(lam_t)), initial=0.0)),
-        "offset_dev": float(np.max(np.abs(qp @ n - g_t), initial=0.0)),
-    }
-
-
-# --------------------------------------------------------------------------------------
 # K1D: decaying steps
 # --------------------------------------------------------------------------------------
 _DECAY = st.fixed_dictionaries(
@@ -358,7 +302,6 @@ def _prepare_abs1(case, stmt):
 
 _K1_CASES = st.fixed_dictionaries({**_BASE, "drift": st.just(0.0)})
 LINE_SCENARIOS = {
-    "line_reduction": Scenario(_R1, _prepare_r1, _sim_r1),
     "line_empty": Scenario(
         st.fixed_dictionaries({**_BASE, "u_rb": st.floats(0.05, 0.95)}),
         lambda c, s: _prepare_k1(c, s, "broad"),

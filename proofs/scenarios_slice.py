@@ -5,11 +5,11 @@ r"""Scenarios of the slice statements (K2E, K2R) and of the two refutations of S
   river, exactly in binary floating point), the latent's line passing at a drawn distance ``eps`` from a
   grid corner. For the drawn case a systematic scan over ``eps 2^-i`` and the start ``lambda_0`` looks for
   an orbit of the 1-D reduction that repeats; the first candidate is re-run in exact rational arithmetic
-  (:func:`landscape.reduction.exact_orbit`). ``proved_never = 1`` when an exact cycle is found.
+  (:func:`landscape.certify.reduction.exact_orbit`). ``proved_never = 1`` when an exact cycle is found.
 * ``s5c_confined_slice`` -- d = k + 1 (k = 2, 3): the slice ``w0 + row(N)`` is the hyperplane
   ``u.w = s``; a scan along the river finds the largest gap between the ``s``-intervals of the in-band
   cells and starts at the trained point there; the exhaustive enumeration of
-  :func:`landscape.slices.slice_cells_in_band` then decides (``proved_never = 1``: no in-band cell).
+  :func:`landscape.certify.slices.slice_cells_in_band` then decides (``proved_never = 1``: no in-band cell).
 """
 
 from __future__ import annotations
@@ -21,8 +21,8 @@ import numpy as np
 from hypothesis import strategies as st
 
 import landscape as L
-from landscape import reduction, slices, testing
-from landscape.certify import line_analysis
+from landscape import testing
+from landscape.certify import line_analysis, reduction, slices
 from proofs.core import Scenario, wall_of
 
 __all__ = ["SLICE_SCENARIOS", "slice_gap_start"]

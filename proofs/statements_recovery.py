@@ -3,8 +3,8 @@ r"""The statements of the regime where PTQ fails (``docs/theory.md``, sections R
 Appended to :data:`proofs.statements.STATEMENTS` (and their mutants to ``MUTANTS``). The geometric inputs
 (the in-band interval ``I`` of the 1-D reduction, its length ``I_len``, the integral ``J_int``, the
 slack of the no-overshoot condition, whether the slice meets an in-band cell...) are computed by the
-scenario from the drawn case with :mod:`landscape.certify` / :mod:`landscape.reduction` /
-:mod:`landscape.slices`; ``T`` and ``T_settle`` are measured by the engine (float64).
+scenario from the drawn case with :mod:`landscape.certify` / :mod:`landscape.certify.reduction` /
+:mod:`landscape.certify.slices`; ``T`` and ``T_settle`` are measured by the engine (float64).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ S = symbols(
     "d k eta kappa mu r_b dp drift rho_q max_f T T_settle censored never_hit flat_bottom "
     "mono_viol jump_err gap_max line_dev offset_dev band_empty I_len D_I phi_0 phi_edge J_int slack "
     "slack_half eta0 t_c L_lin R_trap phi_R m_edge room_abs min_slice_off slice_empty start_rtn_failed "
-    "disjoint T_no_drift"
+    "disjoint T_no_drift tie_err sim_jump_err tie_up_err max_jump_err"
 )
 _TOL = sp.Float(1e-9)
 
@@ -34,8 +34,10 @@ R1 = Statement(
     id="R1",
     short="k=1 exact 1-D reduction",
     title="k = 1, no drift: the latent stays on w0 + lambda n, and the deployed offset g(lambda) = "
-    "n.Q(w0 + lambda n) - c0 is non-decreasing, jumps by flip sizes f_j and stays within delta_perp of "
-    "the latent's offset",
+    "n.Q(w0 + lambda n) - c0 (Q rounds half to even) is non-decreasing and stays within delta_perp of "
+    "the latent's offset; at a breakpoint z crossed by the coordinates J, g(z+) - g(z-) = sum_J f_j "
+    "and g(z) = g(z-) + the sum of f_j over the j in J whose tie goes right (n_j > 0 with m odd, or "
+    "n_j < 0 with m even, at w_j = o_j + (m + 1/2) Delta_j)",
     family="straight river, k = 1, no drift, unbounded uniform grid, STE-SGD (any wall)",
     assumptions=dict(_K1),
     constants={"tol": _TOL},
@@ -45,13 +47,19 @@ R1 = Statement(
         "within_dp": S["gap_max"] <= S["dp"],
         "latent_on_line": S["line_dev"] <= _c("tol"),  # relative to 1 + |lambda_t|
         "offset_is_g": S["offset_dev"] <= _c("tol"),
+        "ties_half_to_even": S["tie_err"] <= _c("tol"),  # exact rationals at every breakpoint
+        "simultaneous_jumps_add": S["sim_jump_err"] <= _c("tol"),
     },
     attack="line_reduction",
     proof=("ste_step_k1", "rounding_monotone", "monotone_sign", "triangle_offset"),
     tightness=S["gap_max"] / S["dp"],
     tightness_label="max|g-x|/dp",
     regime="any",
-    paper=("several coordinates crossing at one lambda add their flips (sum of f_j)",),
+    paper=(
+        "several coordinates crossing at one lambda add their flips (sum of f_j); at the breakpoint "
+        "itself each takes the value its tie gives it (half to even), so g(z) can lie strictly between "
+        "g(z-) and g(z+) (docs/certificate.md)",
+    ),
     doc="#r1-the-exact-1-d-reduction-k--1-no-drift",
 )
 
@@ -292,7 +300,17 @@ RECOVERY_MUTANTS: dict = {
     "R1": [
         lambda s: replace(
             s, "delta_perp halved", conclusion={**s.conclusion, "within_dp": S["gap_max"] <= S["dp"] / 2}
-        )
+        ),
+        lambda s: replace(
+            s,
+            "ties round half up (g right-continuous)",
+            conclusion={**s.conclusion, "ties_half_to_even": S["tie_up_err"] <= _c("tol")},
+        ),
+        lambda s: replace(
+            s,
+            "a simultaneous crossing jumps by its largest flip only",
+            conclusion={**s.conclusion, "simultaneous_jumps_add": S["max_jump_err"] <= _c("tol")},
+        ),
     ],
     "K1R": [
         lambda s: drop_assumption(s, "no_drift"),

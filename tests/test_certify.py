@@ -9,8 +9,7 @@ import numpy as np
 import pytest
 
 import landscape as L
-from landscape import reduction, slices
-from landscape.certify import VERDICTS, line_analysis
+from landscape.certify import VERDICTS, line_analysis, reduction, slices
 from landscape.studies.phase_study import certificate_record
 
 HORIZON = 1000
@@ -106,7 +105,7 @@ def test_verdicts_name_their_theorem(verdicts_vs_simulation):
     _, _, cert = verdicts_vs_simulation
     for v, th, why in zip(cert.verdict, cert.theorem, cert.reason, strict=True):
         if v == "certified":
-            assert th in ("T0", "K1", "K1P", "R1", "S5") and why
+            assert th in ("T0", "K1", "K1P", "R1", "S5", "VO") and why
         elif v == "refuted":
             assert th in ("K1R", "cycle", "K2R") and ("empty" in why or "cycle" in why)
 
@@ -220,15 +219,20 @@ def test_k2_reach_bound_holds_on_random_slices():
 
 
 def test_s5_certifies_k2_when_delta_perp_is_small():
+    """k = 2 with 2 delta_perp < r_b: the validated orbit gives the exact T, S5's T_max bounds it."""
+    from landscape.certify.recovery import _s5_bound
+    from landscape.certify.slices import _delta_perp_bound
+
     ls = L.random_river(jax.random.PRNGKey(3), 4, 2, wall=L.softplus_wall(1.0, 2.0, 0.1))
     qz = L.uniform_grid(0.2)
     n = np.asarray(ls.normals, np.float64)
     w0 = np.asarray(ls.river_dir) * 2.0 + n.T @ np.array([2.0, -1.0])
     cert = L.certify_recovery(ls, qz, w0, L.ste(0.05))
-    assert cert.verdict == "certified" and cert.theorem == "S5"
+    assert cert.verdict == "certified" and cert.theorem == "VO"
+    t5 = _s5_bound(n, np.zeros(2), ls.wall, 0.05, w0, _delta_perp_bound(n, np.full(4, 0.2)))
     with jax.enable_x64(True):
         tr = L.run(ls, qz, L.ste(0.05), jnp.asarray(w0), int(cert.t_bound) + 1)
-    assert 0 <= int(tr.hit_time) <= cert.t_bound
+    assert int(tr.hit_time) == cert.t_bound <= t5
 
 
 def test_uncovered_cases_are_unknown_with_a_reason():
@@ -239,8 +243,12 @@ def test_uncovered_cases_are_unknown_with_a_reason():
         ls, qz, w, L.ste(optimizer=L.optimizer(__import__("optax").adam, learning_rate=0.01))
     )
     assert set(adam.verdict) == {"unknown"} and "SGD" in adam.reason[0]
-    drift = L.certify_recovery(ls.replace(river_loss=L.LinearDrift(jnp.asarray(0.3))), qz, w, L.ste(0.05))
-    assert all(v in ("unknown", "certified") for v in drift.verdict)
+    drifting = ls.replace(river_loss=L.LinearDrift(jnp.asarray(0.3)))
+    drift = L.certify_recovery(drifting, qz, w, L.ste(0.05))
+    with jax.enable_x64(True):
+        hit = np.asarray(L.run_batch(drifting, qz, L.ste(0.05), jnp.asarray(w), 2000).hit_time)
+    cer, ref = drift.verdict == "certified", drift.verdict == "refuted"
+    assert np.all(hit[cer] == drift.t_bound[cer]) and np.all(hit[ref] == -1)
 
 
 @pytest.mark.parametrize(

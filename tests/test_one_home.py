@@ -8,7 +8,8 @@ import importlib
 
 import numpy as np
 
-from landscape import laws, reduction
+from landscape import laws
+from landscape.certify import reduction
 from landscape.quantizers import cells
 from landscape.reproduce.stages import common, phase, runs
 from landscape.simulate import chatter, outcomes

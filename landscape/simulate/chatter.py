@@ -22,8 +22,8 @@ chattering too.
   last recorded row and requires ``hit_time = -1`` (never in the basin, so neither is the cycle).
 * :func:`cycle_points` -- the distinct deployed points of the last window (what a figure draws).
 * :class:`Recurrence` -- the period of an exact orbit: the first state equal to an earlier one, for
-  hashable exact states (``landscape.reduction.exact_orbit`` runs it on Fractions). The float 2-cycle
-  test inside ``landscape.reduction``'s jitted ``lax.while_loop`` (``lambda_t == lambda_{t-2} !=
+  hashable exact states (``landscape.certify.reduction.exact_orbit`` runs it on Fractions). The float 2-cycle
+  test inside ``landscape.certify.reduction``'s jitted ``lax.while_loop`` (``lambda_t == lambda_{t-2} !=
   lambda_{t-1}``) stays there: a traced loop keeps O(1) state and cannot carry this table; it only
   nominates candidates, which :class:`Recurrence` then decides exactly.
 """

@@ -59,6 +59,8 @@ class LineReduction(NamedTuple):
     k0: jax.Array  # (B,) piece of the start lambda = 0
     y0: jax.Array  # (B,) g(0) = n.Q(w0) - c0, the RTN offset
     clipped: jax.Array  # (B,) I touches the window's edge (the window was too small: do not trust I)
+    tie_gap: jax.Array  # (B,) min distance between two breakpoints, or a breakpoint and the start 0
+    edge_gap: jax.Array  # (B,) min distance of a coordinate's boundary to the window's edges
 
 
 def line_window(n, c0, w0, step, r_b, extra):
@@ -99,6 +101,10 @@ def _pieces_one(n, c0, w0, step, offset, r_b, lam_lo, lam_hi, m_max: int):
     ms = m_first[:, None] + jnp.arange(m_max)[None, :]  # (d, M)
     lam = ((ms + 0.5) * step[:, None] + offset[:, None] - w0[:, None]) / safe[:, None]
     inside = (n[:, None] != 0) & (lam > lam_lo) & (lam < lam_hi)
+    valid = n[:, None] != 0
+    edge_gap = jnp.min(
+        jnp.where(valid, jnp.minimum(jnp.abs(lam - lam_lo), jnp.abs(lam - lam_hi)), jnp.inf)
+    )
     lam = jnp.where(inside, lam, jnp.inf).reshape(-1)
     jump = jnp.where(inside, (jnp.abs(n) * step)[:, None], 0.0).reshape(-1)
     order = jnp.argsort(lam)
@@ -118,8 +124,15 @@ def _pieces_one(n, c0, w0, step, offset, r_b, lam_lo, lam_hi, m_max: int):
     k0 = jnp.searchsorted(z, 0.0, side="right")
     y0 = _deployed_offset(n, c0, w0, step, offset)
     clipped = nonempty & ((ka == 0) | (ends[jnp.clip(kb, 0, p1 - 1)] >= lam_hi))
+    # ties of R1: two coordinates crossing at one lambda, or the start on a boundary (round half to even
+    # then picks a value the pieces do not hold): the certificate hands such lines to the exact orbit
+    fin = jnp.isfinite(z)
+    diffs = jnp.where(fin[1:] & fin[:-1], z[1:] - z[:-1], jnp.inf)
+    tie_gap = jnp.minimum(jnp.min(diffs, initial=jnp.inf), jnp.min(jnp.where(fin, jnp.abs(z), jnp.inf)))
     del d
-    return LineReduction(z, values, lam_lo, lam_hi, ka, kb, nonempty, a, b, k0, y0, clipped)
+    return LineReduction(
+        z, values, lam_lo, lam_hi, ka, kb, nonempty, a, b, k0, y0, clipped, tie_gap, edge_gap
+    )
 
 
 def line_pieces_traced(n, c0, w0, step, offset, r_b, lam_lo, lam_hi, m_max: int) -> LineReduction:
