@@ -15,7 +15,7 @@ from landscape.quantizers import cells
 from landscape.reproduce import phase_study, rtn_study, studies
 from landscape.reproduce.stages import common, phase, runs
 from landscape.simulate import outcomes
-from proofs import certify, scenarios, symbolic
+from proofs.basin import certify, scenarios, symbolic
 
 
 def test_the_copies_are_gone():

@@ -335,12 +335,4 @@ SCENARIOS = {
     "ste_latent": Scenario(_STE, lambda c, s: _ste_prepare(c, s, "latent"), _sim_latent),
     "ste_recovery": Scenario(_STE, lambda c, s: _ste_prepare(c, s, "recovery"), _sim_recovery),
     "two_cycle": Scenario(_CYCLE, _cycle_prepare, _cycle_simulate),
-    **__import__("proofs.valley_scenarios", fromlist=["scenarios"]).scenarios(),  # S2V, S2L
 }
-
-# the scenarios of the statements where PTQ fails (k = 1 lines; slices and the refutations of S5C)
-from proofs.scenarios_line import LINE_SCENARIOS  # noqa: E402
-from proofs.scenarios_slice import SLICE_SCENARIOS  # noqa: E402
-
-SCENARIOS.update(LINE_SCENARIOS)
-SCENARIOS.update(SLICE_SCENARIOS)

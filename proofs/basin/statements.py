@@ -1,13 +1,13 @@
-r"""The statements of the theory as data: assumptions, constants and conclusion as sympy expressions.
+r"""The basin family (S1-S6): RTN exit laws, Hessian blindness, STE in the isotropic basin.
 
-A :class:`Statement` names its inputs (drawn by the attacker), the quantities the
+A :class:`~proofs.core.Statement` names its inputs (drawn by the attacker), the quantities the
 simulator measures, its assumptions and conclusion (sympy relationals over those
 symbols), the constants it derives (sympy expressions, evaluated in order), and the
-symbolic steps / certificates that prove it (keys of :data:`proofs.symbolic.STEPS` and
-:data:`proofs.certify.CERTIFICATES`). Nothing the checker predicts is hard-coded
-elsewhere: editing a constant here changes what :mod:`proofs.falsify` checks.
+symbolic steps / certificates that prove it (keys of the registry's steps and
+certificates, :mod:`proofs.core.registry`). Nothing the checker predicts is hard-coded
+elsewhere: editing a constant here changes what :mod:`proofs.core.falsify` checks.
 
-:func:`mutants` returns the planted false variants of a statement (a constant off by a
+:data:`MUTANTS` gives the planted false variants of each statement (a constant off by a
 factor, an assumption dropped, an inequality reversed); the checker must reject each.
 See ``docs/theory.md`` for the statements in prose and their proofs.
 """
@@ -28,8 +28,7 @@ from proofs.core import (
     symbols,
 )
 
-__all__ = ["Statement", "STATEMENTS", "MUTANTS", "by_id", "mutants", "scale_constant", "drop_assumption",
-           "reverse_conclusion", "reverse_assumption", "SYM"]
+__all__ = ["STATEMENTS", "MUTANTS"]
 
 symbols(
     "d k eta kappa r_b gamma dp rho_w rho_q rho_0 phi_q phi_max m_slope inward T tau sigma "
@@ -319,15 +318,6 @@ S6 = Statement(
 )
 
 STATEMENTS: tuple[Statement, ...] = (S1, S1W, S1G, S2, S2E, S3, S4, S5, S5C, S6)
-STATEMENTS += __import__("proofs.valley", fromlist=["statements"]).statements()  # S2V, S2L (proofs/valley.py)
-
-
-def by_id(sid: str) -> Statement:
-    """The statement with this id (ValueError naming the allowed ids otherwise)."""
-    for s in STATEMENTS:
-        if s.id == sid:
-            return s
-    raise ValueError(f"statement id must be one of {[s.id for s in STATEMENTS]}; got {sid!r}.")
 
 
 #: the planted false variants of each statement (each must be rejected by the checker); append new ids here
@@ -357,16 +347,3 @@ MUTANTS: dict = {
     "S6": [lambda s: reverse_assumption(s, "flip_too_big"),
            lambda s: drop_assumption(s, "stay_in_cells")],
 }
-
-
-def mutants(st: Statement) -> list[Statement]:
-    """The planted false variants of ``st`` (each must be rejected by the checker)."""
-    return [f(st) for f in MUTANTS.get(st.id, [])]
-
-
-# the statements of the regime where PTQ fails (docs/theory.md, sections R1-K2R), appended to the registries
-from proofs.statements_recovery import RECOVERY_MUTANTS, RECOVERY_STATEMENTS  # noqa: E402
-
-STATEMENTS = STATEMENTS + RECOVERY_STATEMENTS
-MUTANTS.update(RECOVERY_MUTANTS)
-MUTANTS.update(__import__("proofs.valley", fromlist=["mutant_table"]).mutant_table())  # S2V, S2L

@@ -24,9 +24,9 @@ import math
 import time
 from typing import Any
 
-from proofs import certify, symbolic
-from proofs.falsify import DEFAULT_SIMULATOR, Simulator, attack
-from proofs.statements import STATEMENTS, Statement, mutants
+from proofs.core.falsify import DEFAULT_SIMULATOR, Simulator, attack
+from proofs.core.registry import REGISTRY
+from proofs.core.types import Statement
 
 __all__ = ["check", "statement_report", "render_table", "BUDGETS"]
 
@@ -64,13 +64,13 @@ def statement_report(stmt: Statement, *, sim: Simulator = DEFAULT_SIMULATOR, exa
     steps, certs = [], []
     for name in stmt.proof:
         if name not in cache:
-            if name in certify.CERTIFICATES:
-                c = certify.run_certificate(name)
+            if name in REGISTRY.certificates:
+                c = REGISTRY.run_certificate(name)
                 cache[name] = ("certificate", {"name": c.name, "ok": c.ok, "z3": c.status, "box": c.box,
                                                "claim": c.claim, "model": c.model,
                                                "status": "verified" if c.ok else "failed"})
             else:
-                s = symbolic.run_step(name)
+                s = REGISTRY.run_step(name)
                 cache[name] = ("symbolic", {"name": s.name, "ok": s.ok, "detail": s.detail,
                                             "status": s.status})
         kind, entry = cache[name]
@@ -79,7 +79,7 @@ def statement_report(stmt: Statement, *, sim: Simulator = DEFAULT_SIMULATOR, exa
     violations = sum(r.violations for r in results)
     muts = []
     if with_mutants:
-        for m in mutants(stmt):
+        for m in REGISTRY.mutants(stmt):
             rs, mc, _ = _attack_all(m, sim, mutant_examples)
             muts.append({"mutant": m.mutant_of, "caught": any(r.violations > 0 for r in rs),
                          "cases": sum(r.cases for r in rs), "counterexample": mc[0] if mc else None,
@@ -114,10 +114,8 @@ def statement_report(stmt: Statement, *, sim: Simulator = DEFAULT_SIMULATOR, exa
 
 def _worker(ids, ex, mex, with_mutants):
     """Reports of the registered statements ``ids`` (run in a worker process)."""
-    from proofs.statements import by_id
-
     cache: dict = {}
-    return [statement_report(by_id(i), examples=ex, mutant_examples=mex, with_mutants=with_mutants,
+    return [statement_report(REGISTRY.by_id(i), examples=ex, mutant_examples=mex, with_mutants=with_mutants,
                              cache=cache) for i in ids]
 
 
@@ -142,19 +140,17 @@ def check(quick: bool = True, *, statements=None, sim: Simulator = DEFAULT_SIMUL
     ``workers > 1`` runs the statements in that many spawned processes (only for registered statements
     and the default simulator; the results are the same, since every attack is derandomized).
     """
-    from proofs.statements import by_id
-
     ex, mex = BUDGETS["quick" if quick else "full"]
     ex = ex if examples is None else examples
     mex = mex if mutant_examples is None else mutant_examples
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
         raise ValueError(f"workers must be an integer >= 1; got {workers!r}.")
     t0 = time.perf_counter()
-    stmts = STATEMENTS if statements is None else statements
+    stmts = REGISTRY.statements if statements is None else statements
 
     def registered(st):
         try:
-            return by_id(st.id) is st
+            return REGISTRY.by_id(st.id) is st
         except ValueError:
             return False
 

@@ -7,9 +7,8 @@ r"""The proof layer's base types, shared by every statement module (no imports f
 * :class:`Scenario` -- a case strategy with its ``prepare`` and ``simulate`` functions;
 * the planted-mutant helpers (:func:`scale_constant`, :func:`drop_assumption`, ...).
 
-The registries live where they always did (``proofs.statements.STATEMENTS`` / ``MUTANTS``,
-``proofs.scenarios.SCENARIOS``, ``proofs.symbolic.STEPS``, ``proofs.certify.CERTIFICATES``); a new module
-defines its objects with these types and is appended to the registries with one line each.
+A family of statements (a subpackage of ``proofs``) defines its objects with these types, collects them
+in one :class:`proofs.core.Family` and is registered by one line of :mod:`proofs.catalog`.
 """
 
 from __future__ import annotations
@@ -66,7 +65,7 @@ class Statement:
     assumptions: Mapping[str, sp.Basic]  # name -> relational over inputs and measured symbols
     constants: Mapping[str, sp.Expr]  # name -> expression (may use earlier constants)
     conclusion: Mapping[str, sp.Basic]  # name -> relational; all must hold
-    attack: str  # scenario name in proofs.scenarios.SCENARIOS
+    attack: str  # a registered scenario's name (proofs.core.REGISTRY.scenarios)
     proof: tuple[str, ...] = ()  # keys of symbolic steps and certificates (machine-checked lemmas)
     kind: str = "theorem"  # "theorem" or "conjecture"
     tightness: sp.Expr | None = None  # measured / predicted, maximised over cases
