@@ -33,7 +33,7 @@ __all__ = ["STATEMENTS", "MUTANTS"]
 symbols(
     "d k eta kappa r_b gamma dp rho_w rho_q rho_0 phi_q phi_max m_slope inward T tau sigma "
     "p_hat P_exit n z A_sum ah max_rho_q max_f min_rho_corner d_loss d_grad d_hess same_q flat_bottom "
-    "never_hit period2 theta alpha min_dec P_gauss be_sum C_BE sigma_x kind_softplus proved_never"
+    "never_hit period2 theta alpha min_dec P_gauss be_sum C_BE sigma_x kind_softplus proved_never mu"
 )
 S = SYM  # short alias used below
 
@@ -298,13 +298,15 @@ S6 = Statement(
     short="necessity: exact 2-cycle",
     title="Necessity: 2-D rotated river with f_2 = cos(theta) > 2 r_b: an exact STE 2-cycle "
     "between two outside grid points",
-    family="d = 2, k = 1, grid Z^2, n = (-sin t, cos t), river n.w = -cos(t)/2, quadratic wall, "
-    "no drift, w0 = (-a sin t/2, -1/2 + a cos t/2), a = eta phi'(cos t / 2)",
+    family="d = 2, k = 1, grid Z^2, n = (-sin t, cos t), river n.w = -cos(t)/2, quadratic wall "
+    "(any mu >= 0), no drift, w0 = (-a sin t/2, -1/2 + a cos t/2), a = eta phi'(cos t / 2)",
     assumptions={
         "flip_too_big": sp.cos(S["theta"]) > 2 * S["r_b"],
         "theta_range": sp.And(S["theta"] > 0, S["theta"] < sp.pi / 2),
         "stay_in_cells": sp.And(S["alpha"] * sp.cos(S["theta"]) < 2, S["alpha"] * sp.sin(S["theta"]) < 1),
-        "alpha_def": sp.Eq(S["alpha"], S["eta"] * S["kappa"] * (sp.cos(S["theta"]) / 2 - S["r_b"])),
+        # alpha = eta phi'(cos t / 2) of the quadratic wall phi' = mu rho + kappa (rho - r_b) beyond r_b
+        "alpha_def": sp.Eq(S["alpha"], S["eta"] * (S["mu"] * sp.cos(S["theta"]) / 2
+                                                    + S["kappa"] * (sp.cos(S["theta"]) / 2 - S["r_b"]))),
     },
     constants={},
     conclusion={"never_hit": sp.Eq(S["never_hit"], 1), "period_2": sp.Eq(S["period2"], 1)},
