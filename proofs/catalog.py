@@ -4,10 +4,10 @@ A new family is a subpackage of ``proofs`` with a ``FAMILY`` value (:class:`proo
 line here. The names below are views of :data:`proofs.core.REGISTRY` after registration.
 """
 
-from proofs import basin, recovery, valley
+from proofs import basin, inbasin, recovery, separable, valley
 from proofs.core import REGISTRY
 
-for _family in (basin.FAMILY, valley.FAMILY, recovery.FAMILY):
+for _family in (basin.FAMILY, valley.FAMILY, recovery.FAMILY, separable.FAMILY, inbasin.FAMILY):
     REGISTRY.register(_family)
 
 STATEMENTS = REGISTRY.statements

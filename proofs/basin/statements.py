@@ -47,6 +47,7 @@ def _c(name):
 # --------------------------------------------------------------------------------------
 S1 = Statement(
     id="S1",
+    k_range=(1, 1),
     short="RTN exit law, k=1 (Irwin-Hall)",
     title="RTN exit law, k = 1: exact weighted Irwin-Hall probability",
     family="straight river, k = 1, unbounded uniform grid (per-coordinate steps), trained points "
@@ -89,6 +90,7 @@ S1W = Statement(
 
 S1G = Statement(
     id="S1G",
+    k_range=(1, 1),
     short="RTN exit law, Gaussian + Berry-Esseen",
     title="RTN exit law, large d: Gaussian limit with a Berry-Esseen error bound (C = 0.56)",
     family="as S1 (k = 1); X = n.e a sum of independent uniforms of half-widths |n_j| Delta_j / 2",
@@ -295,6 +297,7 @@ S5C = Statement(
 # --------------------------------------------------------------------------------------
 S6 = Statement(
     id="S6",
+    k_range=(1, 1),
     short="necessity: exact 2-cycle",
     title="Necessity: 2-D rotated river with f_2 = cos(theta) > 2 r_b: an exact STE 2-cycle "
     "between two outside grid points",

@@ -91,6 +91,7 @@ def statement_report(stmt: Statement, *, sim: Simulator = DEFAULT_SIMULATOR, exa
         "kind": stmt.kind,
         "status": _status(stmt, steps + certs, bool(stmt.proof), violations),
         "regime": stmt.regime,
+        "k_range": list(stmt.k_range),
         "family": stmt.family,
         "symbolic": steps,
         "certificates": certs,
@@ -187,7 +188,7 @@ def render_table(report: dict):
     mode = "quick" if report["quick"] else "full"
     table = Table(title=f"landscape check ({mode}): {report['mutants_caught']}/{report['mutants_total']} "
                   f"mutants caught, {report['seconds']:.0f} s")
-    for col in ("statement", "regime", "status", "symbolic", "certificate", "cases", "counterexamples",
+    for col in ("statement", "k", "regime", "status", "symbolic", "certificate", "cases", "counterexamples",
                 "tightness", "mutants caught"):
         table.add_column(col, justify="left" if col == "statement" else "right")
     for r in report["statements"]:
@@ -195,6 +196,8 @@ def render_table(report: dict):
         muts = f"{r['mutants_caught']}/{r['mutants_total']}" if r["mutants_total"] else "-"
         saved = len(r.get("counterexamples") or [])
         cex = str(r["violations"]) + (f" ({saved} saved)" if saved else "")
-        table.add_row(f"{r['id']} {r['short']}", r.get("regime", "any"), r["status"], _frac(r["symbolic"]),
-                      _frac(r["certificates"]), str(r["cases"]), cex, tight, muts)
+        lo, hi = r.get("k_range") or (1, None)
+        k_txt = f"{lo}" if hi == lo else (f">= {lo}" if hi is None else f"{lo}-{hi}")
+        table.add_row(f"{r['id']} {r['short']}", k_txt, r.get("regime", "any"), r["status"],
+                      _frac(r["symbolic"]), _frac(r["certificates"]), str(r["cases"]), cex, tight, muts)
     return table

@@ -42,8 +42,10 @@ __all__ = [
     "statement_constant",
 ]
 
-#: which starts a statement speaks to
-REGIMES = ("any", "off_river", "ptq_failed")
+#: which starts a statement speaks to: any start; latents away from the river; trained points on the
+#: river whose RTN point is outside the basin (delta_perp > r_b); trained points inside the basin whose
+#: RTN point is outside (the paper's setting, 2 delta_perp < r_b possible)
+REGIMES = ("any", "off_river", "ptq_failed", "in_basin")
 
 SYM: dict[str, sp.Symbol] = {}
 
@@ -80,10 +82,15 @@ class Statement:
     paper: tuple[str, ...] = ()
     #: further scenarios attacked (each may give its own counterexample), e.g. two refutation mechanisms
     extra_attacks: tuple[str, ...] = ()
+    #: the numbers of sharp directions the statement speaks to: (k_min, k_max), k_max None = no upper limit
+    k_range: tuple[int, int | None] = (1, None)
 
     def __post_init__(self):
         if self.regime not in REGIMES:
             raise ValueError(f"regime must be one of {REGIMES}; got {self.regime!r}.")
+        lo, hi = self.k_range
+        if not (isinstance(lo, int) and lo >= 1 and (hi is None or (isinstance(hi, int) and hi >= lo))):
+            raise ValueError(f"k_range must be (k_min >= 1, k_max >= k_min or None); got {self.k_range!r}.")
 
     def constant_exprs(self) -> dict[str, sp.Expr]:
         """The constants with earlier constants substituted (expressions over input symbols)."""

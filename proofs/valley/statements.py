@@ -54,6 +54,7 @@ def statements() -> tuple:
     """(S2V, S2L) as :class:`proofs.core.Statement` values."""
     s2v = Statement(
         id="S2V",
+        k_range=(1, 1),
         short="valley: second-order PTQ exits (exact law)",
         title="Valley blindness, constructive: on the planar valley with lambda >= mu, the exact proxy "
         "minimiser, GPTQ and OBQ are never closer to the river than RTN; their exit probabilities are exact "
