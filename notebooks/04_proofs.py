@@ -28,8 +28,9 @@ import os
 import numpy as np
 
 from landscape import laws
-from proofs.falsify import attack
-from proofs.statements import STATEMENTS, by_id, scale_constant
+from proofs.catalog import STATEMENTS, by_id
+from proofs.core import scale_constant
+from proofs.core.falsify import attack
 
 QUICK = os.environ.get("LANDSCAPE_QUICK", "0") == "1"
 EXAMPLES = 8 if QUICK else 60

@@ -151,7 +151,7 @@ def test_reduction_is_jittable_and_matches_the_quantizer():
 
 def test_thin_cell_two_cycle_is_refuted_in_rational_arithmetic():
     """S5C's first mechanism: d = 2, max f < 2 r_b, small step, an exact 2-cycle (verified with Fractions)."""
-    from proofs.scenarios_slice import _prepare_thin
+    from proofs.recovery.scenarios_slice import _prepare_thin
 
     case = {
         "axis": 0,
@@ -181,7 +181,7 @@ def test_thin_cell_two_cycle_is_refuted_in_rational_arithmetic():
 
 def test_confined_slice_is_refuted_and_never_enters():
     """S5C's second mechanism: k = 2, d = 3, the slice w0 + row(N) meets no in-band cell (K2R)."""
-    from proofs.scenarios_slice import slice_gap_start
+    from proofs.recovery.scenarios_slice import slice_gap_start
 
     ls = L.random_river(jax.random.PRNGKey(0), 3, 2, wall=L.quadratic_wall(0.26, 1.0, 0.05))
     n, u = np.asarray(ls.normals, np.float64), np.asarray(ls.river_dir, np.float64)

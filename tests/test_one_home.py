@@ -16,7 +16,7 @@ from landscape.simulate import chatter, outcomes
 from landscape.studies import figures_data as studies
 from landscape.studies import phase_study, ptq_failure, rtn_study
 from landscape.studies import recovery as exp_recovery
-from proofs import certify, scenarios, symbolic
+from proofs.basin import certify, scenarios, symbolic
 
 
 def test_the_copies_are_gone():

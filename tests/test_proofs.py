@@ -13,18 +13,27 @@ from typer.testing import CliRunner
 
 from landscape import laws, qat
 from landscape.cli import app
-from proofs import certify, symbolic
-from proofs.falsify import Simulator, attack, check_case, load_counterexample, replay, save_counterexample
-from proofs.report import check
-from proofs.statements import STATEMENTS, by_id, drop_assumption, mutants, scale_constant
+from proofs import catalog
+from proofs.basin import certify, symbolic
+from proofs.catalog import STATEMENTS, by_id, mutants
+from proofs.core import drop_assumption, scale_constant
+from proofs.core.falsify import (
+    Simulator,
+    attack,
+    check_case,
+    load_counterexample,
+    replay,
+    save_counterexample,
+)
+from proofs.core.report import check
 
 
 # --------------------------------------------------------------------------------------
 # symbolic steps and certificates
 # --------------------------------------------------------------------------------------
-@pytest.mark.parametrize("name", sorted(symbolic.STEPS))
+@pytest.mark.parametrize("name", sorted(catalog.STEPS))
 def test_symbolic_step_verified(name):
-    step = symbolic.run_step(name)
+    step = catalog.run_step(name)
     if name == "berry_esseen_cited":  # a cited result is never an automatic ok
         assert step.status == "cited" and not step.ok
     else:
@@ -46,9 +55,9 @@ def test_symbolic_check_rejects_a_wrong_closed_form(monkeypatch):
     assert not symbolic.step_irwin_hall_exit_prob().ok
 
 
-@pytest.mark.parametrize("name", sorted(certify.CERTIFICATES))
+@pytest.mark.parametrize("name", sorted(catalog.CERTIFICATES))
 def test_certificate_proved(name):
-    cert = certify.run_certificate(name)
+    cert = catalog.run_certificate(name)
     assert cert.ok and cert.status in ("unsat", "bnb-ok"), cert  # z3 unsat, or branch and bound done
     assert cert.box
 
@@ -256,3 +265,62 @@ def dataclasses_replace(st, **kw):
     import dataclasses
 
     return dataclasses.replace(st, **kw)
+
+
+# --------------------------------------------------------------------------------------
+# the layering of proofs/ as an import contract
+# --------------------------------------------------------------------------------------
+_FAMILIES = ("basin", "recovery", "separable", "valley")  # independent of each other
+_ABOVE = ("inbasin",)  # families that re-scope statements of the independent ones
+_CONTRACT = """
+[importlinter]
+root_package = proofs
+
+[importlinter:contract:proofs-layers]
+name = proofs: catalog above the families, the families above the core, families independent
+type = layers
+layers =
+    proofs.catalog
+    {above}
+    {families}
+    proofs.core
+"""
+
+
+def test_proofs_layers_hold_as_an_import_contract(tmp_path, monkeypatch):
+    """import-linter: core imports no family, no family imports another, only the catalog imports families."""
+    import pathlib
+
+    from importlinter.cli import lint_imports
+
+    root = pathlib.Path(__file__).resolve().parents[1]
+    found = sorted(p.parent.name for p in (root / "proofs").glob("*/__init__.py") if p.parent.name != "core")
+    assert found == sorted(_FAMILIES + _ABOVE), "a new family must join the contract (and proofs.catalog)"
+    cfg = tmp_path / "contract.ini"
+    cfg.write_text(_CONTRACT.format(families=" | ".join(f"proofs.{f}" for f in _FAMILIES),
+                                    above=" | ".join(f"proofs.{f}" for f in _ABOVE)))
+    monkeypatch.syspath_prepend(str(root))
+    assert lint_imports(config_filename=str(cfg), no_cache=True) == 0
+
+
+def test_proofs_register_explicitly_without_late_imports():
+    """No __import__ / importlib in proofs/, and no import of a proofs module inside a function."""
+    import ast
+    import pathlib
+
+    root = pathlib.Path(__file__).resolve().parents[1] / "proofs"
+    for path in sorted(root.rglob("*.py")):
+        tree = ast.parse(path.read_text())
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+                assert node.func.id != "__import__", f"{path}: __import__"
+            if isinstance(node, ast.Import | ast.ImportFrom):
+                mods = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""]
+                assert "importlib" not in mods, f"{path}: importlib"
+        for fn in ast.walk(tree):
+            if isinstance(fn, ast.FunctionDef):
+                for node in ast.walk(fn):
+                    if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("proofs"):
+                        raise AssertionError(f"{path}:{node.lineno}: late import of {node.module}")
+    names = [f.name for f in catalog.REGISTRY.families]
+    assert names == ["basin", "valley", "recovery", "separable", "inbasin"]

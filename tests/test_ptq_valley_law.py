@@ -27,9 +27,9 @@ from landscape.reproduce.figures import replot
 from landscape.reproduce.stages.valley import prefixed, unprefixed
 from landscape.studies import ptq_valley
 from landscape.studies.ptq_study import valley_twin_dataset
-from proofs import valley_scenarios
-from proofs.falsify import attack, check_case
-from proofs.statements import by_id, mutants
+from proofs.catalog import by_id, mutants
+from proofs.core.falsify import attack, check_case
+from proofs.valley import scenarios as valley_scenarios
 
 
 @pytest.mark.parametrize("lam_over_mu,step_over_rb", [(100.0, 2.0), (5.0, 1.6), (1000.0, 3.0)])

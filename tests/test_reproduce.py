@@ -139,7 +139,7 @@ def test_figures_of_merit_tell_the_story(run):
     """RTN fails, STE recovers where a theorem certifies it (no false certificate), and chatters in 2-D."""
     _, _, summary, _ = run
     fm = summary["figures_of_merit"]
-    reg = fm["ste_recovery"]["regimes"]["certified by a theorem (K1, K1P, S5)"]
+    reg = fm["ste_recovery"]["regimes"]["certified by a theorem (K1, K1P)"]
     assert reg["n"] > 0 and reg["recovery_prob"] >= 0.9
     cert = fm["ste_recovery"]["certificate"]
     assert cert["false_certificates"] == 0 and cert["false_refutations"] == 0 and cert["coverage"] >= 0.9

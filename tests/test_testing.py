@@ -140,7 +140,7 @@ def test_the_proof_layer_draws_its_cases_from_landscape_testing():
 
     assert proofs.core.wall_of is wall_named and proofs.core.log_uniform is log_uniform
     own = ("step_mult", "offset_frac", "dir_seed", "flat")
-    for path in sorted(pathlib.Path(proofs.core.__file__).parent.glob("*.py")):
+    for path in sorted(pathlib.Path(proofs.core.__file__).parent.parent.rglob("*.py")):
         tree = ast.parse(path.read_text())
         for node in ast.walk(tree):
             if isinstance(node, ast.Dict):

@@ -29,8 +29,8 @@ def register(app: typer.Typer) -> None:
             fail(f"--cex-dir {cex_dir} is a file; give a directory (it is created if absent).")
         console = out_console()
         if replay is not None:
-            from proofs.falsify import load_counterexample
-            from proofs.falsify import replay as do_replay
+            from proofs.core.falsify import load_counterexample
+            from proofs.core.falsify import replay as do_replay
 
             res = do_replay(load_counterexample(replay))
             verdict = "holds" if res.holds else f"VIOLATED ({', '.join(res.failed)})"
@@ -38,9 +38,9 @@ def register(app: typer.Typer) -> None:
             raise typer.Exit(0 if res.holds else 1)
 
         from landscape.manifest import manifest, write_json
-        from proofs.report import check as run_check
-        from proofs.report import render_table
-        from proofs.statements import by_id
+        from proofs.catalog import by_id
+        from proofs.core.report import check as run_check
+        from proofs.core.report import render_table
 
         statements = None
         if only:
@@ -52,7 +52,7 @@ def register(app: typer.Typer) -> None:
             report = run_check(quick=quick, statements=statements, workers=workers)
         console.print(render_table(report))
         if cex_dir is not None:
-            from proofs.falsify import save_counterexample
+            from proofs.core.falsify import save_counterexample
 
             cex_dir.mkdir(parents=True, exist_ok=True)
             for row in report["statements"]:

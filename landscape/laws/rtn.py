@@ -10,6 +10,12 @@ r"""Closed forms used by the engine, the figures and the proof layer alike: one 
   :math:`\sigma^2 = \sum_j a_j^2/3`;
   :func:`chi2_exit` -- the isotropic ``k``-direction limit :math:`P(\chi^2_k > 12 r_b^2/\Delta^2)`.
 * :func:`berry_esseen_sum` -- :math:`\sum_j E|X_j|^3 = \sum_j a_j^3/4`, the Berry--Esseen numerator.
+* :func:`rtn_exit_in_basin` -- statement S1B, the paper's regime: a trained point uniform on the basin
+  floor (normal offset :math:`x \sim U[-r_b, r_b]`, ``k = 1``) leaves the basin under RTN with probability
+  :math:`\frac{1}{r_b}\int_0^{2 r_b} P(X > t)\,dt = 2 - (G(A + 2r_b) - G(A))/r_b`, :math:`G` the second
+  antiderivative of the Irwin--Hall density (exact, mpmath).
+* :func:`basin_floor_offsets` -- samplers of in-basin trained points: uniform on the basin floor (the
+  k-ball of radius r_b), or the stationary spread of SGD noise on the floor (:func:`sgd_floor_variance`).
 """
 
 from __future__ import annotations
@@ -30,6 +36,9 @@ __all__ = [
     "chi2_exit",
     "berry_esseen_sum",
     "normal_half_widths",
+    "rtn_exit_in_basin",
+    "basin_floor_offsets",
+    "sgd_floor_variance",
 ]
 
 
@@ -99,3 +108,64 @@ def chi2_exit(k: int, step: float, basin_radius: float) -> float:
 def berry_esseen_sum(half_widths) -> float:
     """sum_j E|X_j|^3 = sum_j a_j^3 / 4 for X_j ~ U[-a_j, a_j]."""
     return float(np.sum(np.abs(np.asarray(half_widths, dtype=np.float64)) ** 3) / 4.0)
+
+
+def _irwin_hall_power(a, y, power):
+    """sum_S (-1)^|S| (y - b_S)_+^power / (power! prod b), b = 2 a: the Irwin-Hall CDF (power m) and its
+    antiderivative (power m + 1) for the shifted sum of U[0, b_j] (mpmath numbers)."""
+    b = [2 * x for x in a]
+    tot = mpmath.mpf(0)
+    for subset in itertools.product([0, 1], repeat=len(a)):
+        bs = sum((bj for bj, t in zip(b, subset, strict=True) if t), mpmath.mpf(0))
+        tot += (-1) ** sum(subset) * max(mpmath.mpf(0), y - bs) ** power
+    return tot / (mpmath.factorial(power) * mpmath.fprod(b))
+
+
+def rtn_exit_in_basin(half_widths, r, dps: int = 50) -> float:
+    r"""P(|x + X| > r) for x ~ U[-r, r] (uniform on the basin floor, k = 1), X = sum_j U[-a_j, a_j] (exact).
+
+    Equals :math:`\frac1r\int_0^{2r} P(X > t)\,dt = 2 - (G(A + 2r) - G(A))/r` with
+    :math:`A = \sum_j a_j` and :math:`G` the antiderivative of the CDF of :math:`X + A` (mpmath, ``dps``
+    digits; at most 24 non-zero half-widths).
+    """
+    check_positive("r", r)
+    a = [mpmath.mpf(float(x)) for x in np.asarray(half_widths, dtype=np.float64).reshape(-1) if float(x) > 0]
+    if not a:
+        return 0.0
+    if len(a) > 24:
+        raise LandscapeError(f"half_widths has {len(a)} non-zero entries: the exact law needs <= 24.")
+    with mpmath.workdps(dps):
+        m, big_a, rr = len(a), sum(a), mpmath.mpf(float(r))
+        dg = _irwin_hall_power(a, big_a + 2 * rr, m + 1) - _irwin_hall_power(a, big_a, m + 1)
+        return float(min(1, max(0, 2 - dg / rr)))
+
+
+def sgd_floor_variance(learning_rate: float, mu: float, noise: float) -> float:
+    r"""eta sigma^2 / (mu (2 - eta mu)): the stationary variance per normal coordinate of SGD with gradient
+    noise of std ``noise`` on the floor :math:`\mu\rho^2/2` (the linear recursion; ``mu = 0`` gives inf: the
+    floor is flat and only the walls confine the walk)."""
+    check_positive("learning_rate", learning_rate)
+    if not 0.0 <= mu < 2.0 / learning_rate:
+        raise LandscapeError(
+            f"mu must lie in [0, 2 / learning_rate) = [0, {2.0 / learning_rate:g}); got {mu!r}.")
+    return math.inf if mu == 0.0 else learning_rate * noise**2 / (mu * (2.0 - learning_rate * mu))
+
+
+def basin_floor_offsets(seed: int, n: int, k: int, basin_radius: float, *, spread: float | None = None):
+    r"""(n, k) normal offsets v of in-basin trained points, ||v|| <= r_b: uniform on the k-ball (``spread``
+    None or inf), else the Gaussian N(0, spread^2 I) conditioned on the ball (the stationary spread of
+    SGD noise, :func:`sgd_floor_variance`, with the walls acting as a conditioning). NumPy, seeded."""
+    check_positive("basin_radius", basin_radius)
+    if int(n) < 1 or int(k) < 1:
+        raise LandscapeError(f"n and k must be >= 1; got n={n!r}, k={k!r}.")
+    rng = np.random.default_rng(int(seed))
+    if spread is None or not math.isfinite(spread):
+        g = rng.normal(size=(int(n), int(k)))
+        g /= np.linalg.norm(g, axis=1, keepdims=True)
+        return g * basin_radius * rng.uniform(size=(int(n), 1)) ** (1.0 / k)
+    check_positive("spread", spread)
+    out = np.empty((0, int(k)))
+    while out.shape[0] < n:  # rejection: keep the draws inside the ball
+        g = rng.normal(scale=spread, size=(2 * int(n), int(k)))
+        out = np.concatenate([out, g[np.linalg.norm(g, axis=1) <= basin_radius]])
+    return out[: int(n)]

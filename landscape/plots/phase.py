@@ -24,7 +24,7 @@ from landscape.plots.style import DOUBLE_COLUMN, OKABE_ITO, paper_style
 __all__ = ["phase_panel", "plot_phase_diagram", "phase_legend_handles", "PROVED_LEVEL"]
 
 #: a cell is in the proved region when at least this fraction of its RTN-failed starts is certified in
-#: advance by a theorem (K1, K1P, S5)
+#: advance by a theorem (K1, K1P; S5 never certifies a start on the river)
 PROVED_LEVEL = 0.9
 
 _LABELS = {

@@ -26,7 +26,8 @@ from landscape.simulate.outcomes import OUTCOME_CODES, outcomes
 
 __all__ = ["alpha_normal", "phase_dataset", "delta_perp_alpha", "certificate_record", "THEOREMS"]
 
-#: certificate theorems that count as "proved in advance" (the 1-D orbit R1 is reported apart)
+#: certificate theorems that count as "proved in advance" (the 1-D orbit R1 is reported apart); the study
+#: samples RTN-failed river starts, which S5 never certifies (2 delta_perp < r_b: RTN cannot fail there)
 THEOREMS = ("T0", "K1", "K1P", "S5")
 
 
@@ -252,7 +253,7 @@ def cell_summary(ds) -> dict:
         "n_failed": (dims, n, {"long_name": "RTN-failed starts in the cell"}),
         "recovery_prob": (dims, p_rec, {"long_name": "P(STE enters the basin | RTN outside)"}),
         "median_T": (dims, med, {"long_name": "median first hitting time T"}),
-        "certified_prob": (dims, p_cert, {"long_name": "fraction certified by a theorem (K1, K1P, S5)"}),
+        "certified_prob": (dims, p_cert, {"long_name": "fraction certified by a theorem (K1, K1P)"}),
         "certified_prob_orbit": (
             dims,
             p_cert_orbit,

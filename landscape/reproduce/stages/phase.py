@@ -41,7 +41,7 @@ def _phase_numbers(cfg, dss):
     verdict, theorem = ds["verdict"].values, ds["theorem"].values
     by_theorem = valid & (verdict == "certified") & np.isin(theorem, THEOREMS)
     groups = {
-        "certified by a theorem (K1, K1P, S5)": by_theorem,
+        "certified by a theorem (K1, K1P)": by_theorem,  # S5 cannot certify a river start (S1W)
         "certified by the 1-D orbit (R1)": valid & (verdict == "certified") & ~by_theorem,
         "refuted (empty band K1R, exact cycle)": valid & (verdict == "refuted"),
         "unknown": valid & (verdict == "unknown"),

@@ -20,9 +20,9 @@ __all__ = ["TIGHTNESS", "RULES"]
 # -- figure 6 ---------------------------------------------------------------------------------------
 def _tightness(cfg, key):
     """T, T_max and whether T <= T_max on the applicable cases of S5 drawn by its own strategy."""
-    stmts = require("proofs.statements")
-    check_case = require("proofs.falsify", "check_case")
-    scenarios = require("proofs.scenarios", "SCENARIOS")
+    stmts = require("proofs.catalog")
+    check_case = require("proofs.core.falsify", "check_case")
+    scenarios = stmts.SCENARIOS
     stmt = stmts.by_id("S5")
     from hypothesis import HealthCheck, Phase, given, settings  # noqa: PLC0415
 
@@ -80,7 +80,7 @@ TIGHTNESS = Stage(
     plot_tightness,
     _tight_numbers,
     "Statement {statement} of the proof layer ({title}): {applicable_cases} applicable cases drawn by its "
-    "own hypothesis strategy (derandomized), simulated by `proofs.falsify.check_case`. Violations (T > "
+    "own hypothesis strategy (derandomized), simulated by `proofs.core.falsify.check_case`. Violations (T > "
     "T_max): {violations}. Largest T / T_max = {max_T_over_T_max}, median {median_T_over_T_max}.",
 )
 

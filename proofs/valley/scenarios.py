@@ -9,7 +9,7 @@
   0; one trained point on the floor, a grid with random per-coordinate steps and offsets; the undamped exact
   proxy minimiser at each.
 
-:func:`scenarios` returns them as :class:`proofs.scenarios.Scenario` values (imported lazily).
+:func:`scenarios` returns them as :class:`proofs.core.Scenario` values.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from landscape.geometry import walls
 from landscape.geometry.valley import valley_landscape, valley_landscape_3d
 from landscape.laws import valley as valley_law
 from landscape.ptq import gptq, obq, oracle, proxy_minimizer
-from proofs.core import statement_constant
+from proofs.core import Scenario, statement_constant
 
 __all__ = ["scenarios", "N_PLANAR"]
 
@@ -125,8 +125,6 @@ def _trade_simulate(case, values, sim, stmt):
 
 def scenarios() -> dict:
     """name -> Scenario for the valley statements (``planar_valley``, ``valley_trade``)."""
-    from proofs.scenarios import Scenario  # lazily: proofs.scenarios imports this module
-
     return {
         "planar_valley": Scenario(_PLANAR, _planar_prepare, _planar_simulate),
         "valley_trade": Scenario(_TRADE, _trade_prepare, _trade_simulate),

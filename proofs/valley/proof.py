@@ -1,8 +1,6 @@
 r"""The proof steps of S2V and S2L: sympy identities and integrals, z3 certificates, an exact rational check.
 
-Registered (one line each) in :data:`proofs.symbolic.STEPS` via :func:`steps` and in
-:data:`proofs.certify.CERTIFICATES` via :func:`certificates`; the ``Step`` / ``Certificate`` types and
-``prove`` are imported lazily so that those modules can import this one.
+Registered with the valley family (:mod:`proofs.valley`) via :func:`steps` and :func:`certificates`.
 
 Notation of the planar valley (:mod:`landscape.laws.valley`): residual :math:`t \in [0,1]^2` of the cell,
 corner bits :math:`\beta`, :math:`\sigma = \beta_1 + \beta_2 - t_1 - t_2`,
@@ -15,13 +13,15 @@ from __future__ import annotations
 from fractions import Fraction
 
 import sympy as sp
+import z3
+
+from landscape.laws.valley import exit_probability as law
+from proofs.core import Step, prove
 
 __all__ = ["steps", "certificates"]
 
 
 def _step(name, ok, detail):
-    from proofs.symbolic import Step  # lazily: proofs.symbolic imports this module
-
     return Step(name, bool(ok), detail)
 
 
@@ -43,10 +43,6 @@ def step_valley_trade_identity():
 
 def cert_valley_trade():
     """0 <= a < b, X1 + a Y1 <= X2 + a Y2, X2 + b Y2 <= X1 + b Y1  =>  Y2 <= Y1 and X2 >= X1 (z3)."""
-    import z3
-
-    from proofs.certify import prove
-
     x1, x2, y1, y2, a, b = z3.Reals("X1 X2 Y1 Y2 a b")
     hyps = [a >= 0, b > a, x1 + a * y1 <= x2 + a * y2, x2 + b * y2 <= x1 + b * y1]
     return prove("valley_trade", hyps, z3.And(y2 <= y1, x2 >= x1),
@@ -102,10 +98,6 @@ def step_planar_gptq_shift():
 
 def cert_planar_gptq_dominance():
     """For t in [0, 1]^2, gamma in [0, 1]: |sigma_gptq| >= |sigma_rtn| (coordinate 1 rounded, 2 shifted)."""
-    import z3
-
-    from proofs.certify import prove
-
     t1, t2, g = z3.Reals("t1 t2 gamma")
     half = z3.RealVal(1) / 2
     b1 = z3.If(t1 > half, z3.RealVal(1), z3.RealVal(0))
@@ -172,8 +164,6 @@ def step_planar_gptq_limit_law():
 def step_planar_law_exact():
     """landscape.laws.valley in exact rationals: RTN = (1 - rho)^2, R = 1 gives RTN for every rule, least-rho
     corner = (1 - 2 rho)_+, large R approaches both limits, and P is non-decreasing in R on a grid."""
-    from landscape.laws.valley import exit_probability as law
-
     ok = True
     rhos = [Fraction(i, 8) for i in range(0, 11)]
     for rho in rhos:
@@ -197,10 +187,6 @@ def step_planar_law_exact():
 
 def cert_planar_min_corner():
     """For t in [0, 1]^2: min over the four corners of |sigma| <= 1/2 (sigma in {-T, 2 - T, 1 - T})."""
-    import z3
-
-    from proofs.certify import prove
-
     t1, t2 = z3.Reals("t1 t2")
     tt = t1 + t2
     half = z3.RealVal(1) / 2
@@ -212,10 +198,6 @@ def cert_planar_min_corner():
 
 def cert_planar_limit_above_rtn():
     """0 <= rho <= 1  =>  1 - rho >= (1 - rho)^2, strictly for 0 < rho < 1."""
-    import z3
-
-    from proofs.certify import prove
-
     r = z3.Real("rho")
     claim = z3.And(1 - r >= (1 - r) * (1 - r), z3.Implies(z3.And(r > 0, r < 1), 1 - r > (1 - r) * (1 - r)))
     return prove("planar_limit_above_rtn", [r >= 0, r <= 1], claim, "all reals rho in [0, 1]",

@@ -21,7 +21,7 @@ import sympy as sp
 from landscape import laws
 from proofs.core import Step
 
-__all__ = ["Step", "STEPS", "run_step", "irwin_hall_cdf"]
+__all__ = ["Step", "STEPS", "irwin_hall_cdf"]
 
 
 def _zero(expr) -> bool:
@@ -357,19 +357,3 @@ STEPS = {
     )
 }
 
-
-# the steps of the theorems where PTQ fails (proofs/symbolic_recovery.py)
-from proofs.symbolic_recovery import RECOVERY_STEPS  # noqa: E402
-
-STEPS.update(RECOVERY_STEPS)
-STEPS.update(__import__("proofs.valley_proof", fromlist=["steps"]).steps())  # S2V, S2L: proofs/valley_proof
-
-
-def run_step(name: str) -> Step:
-    """Run the symbolic step ``name`` (ValueError naming the allowed names otherwise)."""
-    if name not in STEPS:
-        raise ValueError(f"name must be one of {sorted(STEPS)}; got {name!r}.")
-    try:
-        return STEPS[name]()
-    except Exception as exc:  # a failing derivation is a failed step, reported as such
-        return Step(name, False, f"error: {type(exc).__name__}: {exc}")

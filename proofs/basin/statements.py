@@ -1,13 +1,13 @@
-r"""The statements of the theory as data: assumptions, constants and conclusion as sympy expressions.
+r"""The basin family (S1-S6): RTN exit laws, Hessian blindness, STE in the isotropic basin.
 
-A :class:`Statement` names its inputs (drawn by the attacker), the quantities the
+A :class:`~proofs.core.Statement` names its inputs (drawn by the attacker), the quantities the
 simulator measures, its assumptions and conclusion (sympy relationals over those
 symbols), the constants it derives (sympy expressions, evaluated in order), and the
-symbolic steps / certificates that prove it (keys of :data:`proofs.symbolic.STEPS` and
-:data:`proofs.certify.CERTIFICATES`). Nothing the checker predicts is hard-coded
-elsewhere: editing a constant here changes what :mod:`proofs.falsify` checks.
+symbolic steps / certificates that prove it (keys of the registry's steps and
+certificates, :mod:`proofs.core.registry`). Nothing the checker predicts is hard-coded
+elsewhere: editing a constant here changes what :mod:`proofs.core.falsify` checks.
 
-:func:`mutants` returns the planted false variants of a statement (a constant off by a
+:data:`MUTANTS` gives the planted false variants of each statement (a constant off by a
 factor, an assumption dropped, an inequality reversed); the checker must reject each.
 See ``docs/theory.md`` for the statements in prose and their proofs.
 """
@@ -28,13 +28,12 @@ from proofs.core import (
     symbols,
 )
 
-__all__ = ["Statement", "STATEMENTS", "MUTANTS", "by_id", "mutants", "scale_constant", "drop_assumption",
-           "reverse_conclusion", "reverse_assumption", "SYM"]
+__all__ = ["STATEMENTS", "MUTANTS"]
 
 symbols(
     "d k eta kappa r_b gamma dp rho_w rho_q rho_0 phi_q phi_max m_slope inward T tau sigma "
     "p_hat P_exit n z A_sum ah max_rho_q max_f min_rho_corner d_loss d_grad d_hess same_q flat_bottom "
-    "never_hit period2 theta alpha min_dec P_gauss be_sum C_BE sigma_x kind_softplus proved_never"
+    "never_hit period2 theta alpha min_dec P_gauss be_sum C_BE sigma_x kind_softplus proved_never mu"
 )
 S = SYM  # short alias used below
 
@@ -48,6 +47,7 @@ def _c(name):
 # --------------------------------------------------------------------------------------
 S1 = Statement(
     id="S1",
+    k_range=(1, 1),
     short="RTN exit law, k=1 (Irwin-Hall)",
     title="RTN exit law, k = 1: exact weighted Irwin-Hall probability",
     family="straight river, k = 1, unbounded uniform grid (per-coordinate steps), trained points "
@@ -90,6 +90,7 @@ S1W = Statement(
 
 S1G = Statement(
     id="S1G",
+    k_range=(1, 1),
     short="RTN exit law, Gaussian + Berry-Esseen",
     title="RTN exit law, large d: Gaussian limit with a Berry-Esseen error bound (C = 0.56)",
     family="as S1 (k = 1); X = n.e a sum of independent uniforms of half-widths |n_j| Delta_j / 2",
@@ -296,16 +297,19 @@ S5C = Statement(
 # --------------------------------------------------------------------------------------
 S6 = Statement(
     id="S6",
+    k_range=(1, 1),
     short="necessity: exact 2-cycle",
     title="Necessity: 2-D rotated river with f_2 = cos(theta) > 2 r_b: an exact STE 2-cycle "
     "between two outside grid points",
-    family="d = 2, k = 1, grid Z^2, n = (-sin t, cos t), river n.w = -cos(t)/2, quadratic wall, "
-    "no drift, w0 = (-a sin t/2, -1/2 + a cos t/2), a = eta phi'(cos t / 2)",
+    family="d = 2, k = 1, grid Z^2, n = (-sin t, cos t), river n.w = -cos(t)/2, quadratic wall "
+    "(any mu >= 0), no drift, w0 = (-a sin t/2, -1/2 + a cos t/2), a = eta phi'(cos t / 2)",
     assumptions={
         "flip_too_big": sp.cos(S["theta"]) > 2 * S["r_b"],
         "theta_range": sp.And(S["theta"] > 0, S["theta"] < sp.pi / 2),
         "stay_in_cells": sp.And(S["alpha"] * sp.cos(S["theta"]) < 2, S["alpha"] * sp.sin(S["theta"]) < 1),
-        "alpha_def": sp.Eq(S["alpha"], S["eta"] * S["kappa"] * (sp.cos(S["theta"]) / 2 - S["r_b"])),
+        # alpha = eta phi'(cos t / 2) of the quadratic wall phi' = mu rho + kappa (rho - r_b) beyond r_b
+        "alpha_def": sp.Eq(S["alpha"], S["eta"] * (S["mu"] * sp.cos(S["theta"]) / 2
+                                                    + S["kappa"] * (sp.cos(S["theta"]) / 2 - S["r_b"]))),
     },
     constants={},
     conclusion={"never_hit": sp.Eq(S["never_hit"], 1), "period_2": sp.Eq(S["period2"], 1)},
@@ -319,15 +323,6 @@ S6 = Statement(
 )
 
 STATEMENTS: tuple[Statement, ...] = (S1, S1W, S1G, S2, S2E, S3, S4, S5, S5C, S6)
-STATEMENTS += __import__("proofs.valley", fromlist=["statements"]).statements()  # S2V, S2L (proofs/valley.py)
-
-
-def by_id(sid: str) -> Statement:
-    """The statement with this id (ValueError naming the allowed ids otherwise)."""
-    for s in STATEMENTS:
-        if s.id == sid:
-            return s
-    raise ValueError(f"statement id must be one of {[s.id for s in STATEMENTS]}; got {sid!r}.")
 
 
 #: the planted false variants of each statement (each must be rejected by the checker); append new ids here
@@ -357,16 +352,3 @@ MUTANTS: dict = {
     "S6": [lambda s: reverse_assumption(s, "flip_too_big"),
            lambda s: drop_assumption(s, "stay_in_cells")],
 }
-
-
-def mutants(st: Statement) -> list[Statement]:
-    """The planted false variants of ``st`` (each must be rejected by the checker)."""
-    return [f(st) for f in MUTANTS.get(st.id, [])]
-
-
-# the statements of the regime where PTQ fails (docs/theory.md, sections R1-K2R), appended to the registries
-from proofs.statements_recovery import RECOVERY_MUTANTS, RECOVERY_STATEMENTS  # noqa: E402
-
-STATEMENTS = STATEMENTS + RECOVERY_STATEMENTS
-MUTANTS.update(RECOVERY_MUTANTS)
-MUTANTS.update(__import__("proofs.valley", fromlist=["mutant_table"]).mutant_table())  # S2V, S2L

@@ -7,9 +7,8 @@ r"""The proof layer's base types, shared by every statement module (no imports f
 * :class:`Scenario` -- a case strategy with its ``prepare`` and ``simulate`` functions;
 * the planted-mutant helpers (:func:`scale_constant`, :func:`drop_assumption`, ...).
 
-The registries live where they always did (``proofs.statements.STATEMENTS`` / ``MUTANTS``,
-``proofs.scenarios.SCENARIOS``, ``proofs.symbolic.STEPS``, ``proofs.certify.CERTIFICATES``); a new module
-defines its objects with these types and is appended to the registries with one line each.
+A family of statements (a subpackage of ``proofs``) defines its objects with these types, collects them
+in one :class:`proofs.core.Family` and is registered by one line of :mod:`proofs.catalog`.
 """
 
 from __future__ import annotations
@@ -43,8 +42,10 @@ __all__ = [
     "statement_constant",
 ]
 
-#: which starts a statement speaks to
-REGIMES = ("any", "off_river", "ptq_failed")
+#: which starts a statement speaks to: any start; latents away from the river; trained points on the
+#: river whose RTN point is outside the basin (delta_perp > r_b); trained points inside the basin whose
+#: RTN point is outside (the paper's setting, 2 delta_perp < r_b possible)
+REGIMES = ("any", "off_river", "ptq_failed", "in_basin")
 
 SYM: dict[str, sp.Symbol] = {}
 
@@ -66,7 +67,7 @@ class Statement:
     assumptions: Mapping[str, sp.Basic]  # name -> relational over inputs and measured symbols
     constants: Mapping[str, sp.Expr]  # name -> expression (may use earlier constants)
     conclusion: Mapping[str, sp.Basic]  # name -> relational; all must hold
-    attack: str  # scenario name in proofs.scenarios.SCENARIOS
+    attack: str  # a registered scenario's name (proofs.core.REGISTRY.scenarios)
     proof: tuple[str, ...] = ()  # keys of symbolic steps and certificates (machine-checked lemmas)
     kind: str = "theorem"  # "theorem" or "conjecture"
     tightness: sp.Expr | None = None  # measured / predicted, maximised over cases
@@ -81,10 +82,15 @@ class Statement:
     paper: tuple[str, ...] = ()
     #: further scenarios attacked (each may give its own counterexample), e.g. two refutation mechanisms
     extra_attacks: tuple[str, ...] = ()
+    #: the numbers of sharp directions the statement speaks to: (k_min, k_max), k_max None = no upper limit
+    k_range: tuple[int, int | None] = (1, None)
 
     def __post_init__(self):
         if self.regime not in REGIMES:
             raise ValueError(f"regime must be one of {REGIMES}; got {self.regime!r}.")
+        lo, hi = self.k_range
+        if not (isinstance(lo, int) and lo >= 1 and (hi is None or (isinstance(hi, int) and hi >= lo))):
+            raise ValueError(f"k_range must be (k_min >= 1, k_max >= k_min or None); got {self.k_range!r}.")
 
     def constant_exprs(self) -> dict[str, sp.Expr]:
         """The constants with earlier constants substituted (expressions over input symbols)."""

@@ -294,6 +294,7 @@ _CYCLE = st.fixed_dictionaries({
     "theta": st.floats(0.05, 1.5), "u_rb": _U, "u_alpha": _U,
     "breach": st.sampled_from(("none", "rb", "alpha")),
     "eta": st.sampled_from(ETAS),
+    "mu": st.sampled_from((0.0, 0.0, 0.1, 0.5)),
 })
 
 
@@ -305,16 +306,18 @@ def _cycle_prepare(case, stmt):
     amax = min(2 / cs, 1 / sn)
     gap = cs / 2 - rb
     afrac = _split(case["u_alpha"], case["breach"] == "alpha", (0.05, 0.95), (1.05, 3.0))
-    kappa = afrac * amax / (eta * gap) if gap > 0 else 5.0
-    alpha = eta * kappa * gap
-    values = {"theta": th, "r_b": rb, "eta": eta, "kappa": kappa, "alpha": alpha}
+    mu = case.get("mu", 0.0)  # cases saved before mu was drawn replay with mu = 0
+    # alpha = eta phi'(cos t / 2) = eta (mu cos t / 2 + kappa gap): kappa sets alpha at the drawn fraction
+    kappa = max((afrac * amax / eta - mu * cs / 2) / gap, 1e-3) if gap > 0 else 5.0
+    alpha = eta * (mu * cs / 2 + kappa * gap)
+    values = {"theta": th, "r_b": rb, "eta": eta, "kappa": kappa, "mu": mu, "alpha": alpha}
     return None, values
 
 
 def _cycle_simulate(ctx, values, sim, stmt):
     th, alpha = values["theta"], values["alpha"]
-    ls = geometry.rotated_river_2d(th, wall=walls.quadratic_wall(values["r_b"], values["kappa"], 0.0),
-                                   center=[-np.cos(th) / 2], river_loss=0.0)
+    wall = walls.quadratic_wall(values["r_b"], values["kappa"], values["mu"])
+    ls = geometry.rotated_river_2d(th, wall=wall, center=[-np.cos(th) / 2], river_loss=0.0)
     grid = quantizers.uniform_grid(np.ones(2), offset=np.zeros(2))
     w0 = np.array([-alpha * np.sin(th) / 2, -0.5 + alpha * np.cos(th) / 2])
     rule = sim.rule(float(values["eta"]))
@@ -336,14 +339,4 @@ SCENARIOS = {
     "ste_latent": Scenario(_STE, lambda c, s: _ste_prepare(c, s, "latent"), _sim_latent),
     "ste_recovery": Scenario(_STE, lambda c, s: _ste_prepare(c, s, "recovery"), _sim_recovery),
     "two_cycle": Scenario(_CYCLE, _cycle_prepare, _cycle_simulate),
-    **__import__("proofs.valley_scenarios", fromlist=["scenarios"]).scenarios(),  # S2V, S2L
 }
-
-# the scenarios of the statements where PTQ fails (k = 1 lines; slices and the refutations of S5C)
-from proofs.scenarios_line import LINE_SCENARIOS  # noqa: E402
-from proofs.scenarios_r1 import R1_SCENARIOS  # noqa: E402
-from proofs.scenarios_slice import SLICE_SCENARIOS  # noqa: E402
-
-SCENARIOS.update(LINE_SCENARIOS)
-SCENARIOS.update(R1_SCENARIOS)
-SCENARIOS.update(SLICE_SCENARIOS)

@@ -24,9 +24,9 @@ import math
 import time
 from typing import Any
 
-from proofs import certify, symbolic
-from proofs.falsify import DEFAULT_SIMULATOR, Simulator, attack
-from proofs.statements import STATEMENTS, Statement, mutants
+from proofs.core.falsify import DEFAULT_SIMULATOR, Simulator, attack
+from proofs.core.registry import REGISTRY
+from proofs.core.types import Statement
 
 __all__ = ["check", "statement_report", "render_table", "BUDGETS"]
 
@@ -64,13 +64,13 @@ def statement_report(stmt: Statement, *, sim: Simulator = DEFAULT_SIMULATOR, exa
     steps, certs = [], []
     for name in stmt.proof:
         if name not in cache:
-            if name in certify.CERTIFICATES:
-                c = certify.run_certificate(name)
+            if name in REGISTRY.certificates:
+                c = REGISTRY.run_certificate(name)
                 cache[name] = ("certificate", {"name": c.name, "ok": c.ok, "z3": c.status, "box": c.box,
                                                "claim": c.claim, "model": c.model,
                                                "status": "verified" if c.ok else "failed"})
             else:
-                s = symbolic.run_step(name)
+                s = REGISTRY.run_step(name)
                 cache[name] = ("symbolic", {"name": s.name, "ok": s.ok, "detail": s.detail,
                                             "status": s.status})
         kind, entry = cache[name]
@@ -79,7 +79,7 @@ def statement_report(stmt: Statement, *, sim: Simulator = DEFAULT_SIMULATOR, exa
     violations = sum(r.violations for r in results)
     muts = []
     if with_mutants:
-        for m in mutants(stmt):
+        for m in REGISTRY.mutants(stmt):
             rs, mc, _ = _attack_all(m, sim, mutant_examples)
             muts.append({"mutant": m.mutant_of, "caught": any(r.violations > 0 for r in rs),
                          "cases": sum(r.cases for r in rs), "counterexample": mc[0] if mc else None,
@@ -91,6 +91,7 @@ def statement_report(stmt: Statement, *, sim: Simulator = DEFAULT_SIMULATOR, exa
         "kind": stmt.kind,
         "status": _status(stmt, steps + certs, bool(stmt.proof), violations),
         "regime": stmt.regime,
+        "k_range": list(stmt.k_range),
         "family": stmt.family,
         "symbolic": steps,
         "certificates": certs,
@@ -114,10 +115,8 @@ def statement_report(stmt: Statement, *, sim: Simulator = DEFAULT_SIMULATOR, exa
 
 def _worker(ids, ex, mex, with_mutants):
     """Reports of the registered statements ``ids`` (run in a worker process)."""
-    from proofs.statements import by_id
-
     cache: dict = {}
-    return [statement_report(by_id(i), examples=ex, mutant_examples=mex, with_mutants=with_mutants,
+    return [statement_report(REGISTRY.by_id(i), examples=ex, mutant_examples=mex, with_mutants=with_mutants,
                              cache=cache) for i in ids]
 
 
@@ -142,19 +141,17 @@ def check(quick: bool = True, *, statements=None, sim: Simulator = DEFAULT_SIMUL
     ``workers > 1`` runs the statements in that many spawned processes (only for registered statements
     and the default simulator; the results are the same, since every attack is derandomized).
     """
-    from proofs.statements import by_id
-
     ex, mex = BUDGETS["quick" if quick else "full"]
     ex = ex if examples is None else examples
     mex = mex if mutant_examples is None else mutant_examples
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
         raise ValueError(f"workers must be an integer >= 1; got {workers!r}.")
     t0 = time.perf_counter()
-    stmts = STATEMENTS if statements is None else statements
+    stmts = REGISTRY.statements if statements is None else statements
 
     def registered(st):
         try:
-            return by_id(st.id) is st
+            return REGISTRY.by_id(st.id) is st
         except ValueError:
             return False
 
@@ -191,7 +188,7 @@ def render_table(report: dict):
     mode = "quick" if report["quick"] else "full"
     table = Table(title=f"landscape check ({mode}): {report['mutants_caught']}/{report['mutants_total']} "
                   f"mutants caught, {report['seconds']:.0f} s")
-    for col in ("statement", "regime", "status", "symbolic", "certificate", "cases", "counterexamples",
+    for col in ("statement", "k", "regime", "status", "symbolic", "certificate", "cases", "counterexamples",
                 "tightness", "mutants caught"):
         table.add_column(col, justify="left" if col == "statement" else "right")
     for r in report["statements"]:
@@ -199,6 +196,8 @@ def render_table(report: dict):
         muts = f"{r['mutants_caught']}/{r['mutants_total']}" if r["mutants_total"] else "-"
         saved = len(r.get("counterexamples") or [])
         cex = str(r["violations"]) + (f" ({saved} saved)" if saved else "")
-        table.add_row(f"{r['id']} {r['short']}", r.get("regime", "any"), r["status"], _frac(r["symbolic"]),
-                      _frac(r["certificates"]), str(r["cases"]), cex, tight, muts)
+        lo, hi = r.get("k_range") or (1, None)
+        k_txt = f"{lo}" if hi == lo else (f">= {lo}" if hi is None else f"{lo}-{hi}")
+        table.add_row(f"{r['id']} {r['short']}", k_txt, r.get("regime", "any"), r["status"],
+                      _frac(r["symbolic"]), _frac(r["certificates"]), str(r["cases"]), cex, tight, muts)
     return table

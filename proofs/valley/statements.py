@@ -18,16 +18,18 @@ then does (``docs/theory.md``, section S2V):
   exits with probability tending to :math:`1 - \varrho > (1 - \varrho)^2` while the least-:math:`\rho`
   corner (the oracle of a steep wall) never does.
 
-Both have ``regime = "ptq_failed"``. :func:`statements` builds them (the :class:`proofs.statements.Statement`
-type is imported lazily, so this module and :mod:`proofs.statements` can import each other);
-:func:`mutant_table` gives their planted false variants.
+Both have ``regime = "ptq_failed"``. :func:`statements` builds them; :func:`mutant_table` gives their
+planted false variants.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 
 import sympy as sp
+
+from proofs.core import Statement, drop_assumption, reverse_conclusion, scale_constant
 
 __all__ = ["statements", "mutant_table", "V"]
 
@@ -49,11 +51,10 @@ def _se(p):
 
 @functools.lru_cache(maxsize=1)
 def statements() -> tuple:
-    """(S2V, S2L) as :class:`proofs.statements.Statement` values."""
-    from proofs.statements import Statement  # lazily: proofs.statements imports this module
-
+    """(S2V, S2L) as :class:`proofs.core.Statement` values."""
     s2v = Statement(
         id="S2V",
+        k_range=(1, 1),
         short="valley: second-order PTQ exits (exact law)",
         title="Valley blindness, constructive: on the planar valley with lambda >= mu, the exact proxy "
         "minimiser, GPTQ and OBQ are never closer to the river than RTN; their exit probabilities are exact "
@@ -117,9 +118,6 @@ def statements() -> tuple:
 
 def mutant_table() -> dict:
     """id -> list of functions building the planted false variants of S2V and S2L."""
-    import dataclasses
-
-    from proofs.statements import drop_assumption, reverse_conclusion, scale_constant
 
     def limit_off(s):
         return scale_constant(s, "limit", sp.Rational(9, 10))

@@ -16,7 +16,7 @@ import z3
 
 from proofs.core import Certificate, prove
 
-__all__ = ["Certificate", "CERTIFICATES", "run_certificate", "prove"]
+__all__ = ["Certificate", "CERTIFICATES", "prove"]
 
 
 def cert_cos_bound() -> Certificate:
@@ -125,16 +125,3 @@ CERTIFICATES = {
     "berry_esseen_small_m": cert_berry_esseen_small_m,
 }
 
-
-# the certificates of the theorems where PTQ fails (proofs/certify_recovery.py)
-from proofs.certify_recovery import RECOVERY_CERTIFICATES  # noqa: E402
-
-CERTIFICATES.update(RECOVERY_CERTIFICATES)
-CERTIFICATES.update(__import__("proofs.valley_proof", fromlist=["certificates"]).certificates())  # S2V, S2L
-
-
-def run_certificate(name: str) -> Certificate:
-    """Run the certificate ``name`` (ValueError naming the allowed names otherwise)."""
-    if name not in CERTIFICATES:
-        raise ValueError(f"name must be one of {sorted(CERTIFICATES)}; got {name!r}.")
-    return CERTIFICATES[name]()

@@ -1,8 +1,8 @@
 r"""Attacks: hypothesis draws cases, the JAX simulator (float64) measures, the statement judges.
 
 A case is a dict of plain numbers (seeds, sizes, radii, steps...). Its *scenario* builds
-the landscape, quantizer and start from it (:mod:`proofs.scenarios`), computes the
-geometric quantities the assumptions need (``prepare``) and, when the statement's
+the landscape, quantizer and start from it (a registered scenario, :mod:`proofs.core.registry`),
+computes the geometric quantities the assumptions need (``prepare``) and, when the statement's
 assumptions hold, runs the simulator and measures (``simulate``). Then the statement's
 constants and conclusion are evaluated on those numbers (:func:`check_case`).
 
@@ -35,7 +35,8 @@ from hypothesis import HealthCheck, Phase, find, settings
 from hypothesis.errors import HypothesisException, NoSuchExample
 
 from landscape import qat, simulate
-from proofs.statements import SYM, Statement, by_id
+from proofs.core.registry import REGISTRY
+from proofs.core.types import SYM, Statement
 
 __all__ = ["Simulator", "DEFAULT_SIMULATOR", "CaseResult", "AttackResult", "check_case", "attack",
            "replay", "save_counterexample", "load_counterexample", "evaluate"]
@@ -189,9 +190,7 @@ def check_case(stmt: Statement, case: dict, sim: Simulator = DEFAULT_SIMULATOR,
 
     ``scenario``: which of the statement's attacks built the case (default: ``stmt.attack``).
     """
-    from proofs.scenarios import SCENARIOS
-
-    scen = SCENARIOS[stmt.attack if scenario is None else scenario]
+    scen = REGISTRY.scenarios[stmt.attack if scenario is None else scenario]
     # a run that diverges (a breached step size, a mutant) gives inf / NaN measurements: NumPy's warnings
     # about them are silenced here because a NaN is judged explicitly (a relation with a NaN side is false)
     with jax.enable_x64(True), np.errstate(over="ignore", invalid="ignore"):
@@ -252,14 +251,12 @@ def attack(
 
     ``scenario``: one of ``stmt.attacks`` (default: ``stmt.attack``).
     """
-    from proofs.scenarios import SCENARIOS
-
     if max_examples < 1:
         raise ValueError(f"max_examples must lie in [1, inf); got {max_examples}.")
     scenario = stmt.attack if scenario is None else scenario
     if scenario not in stmt.attacks:
         raise ValueError(f"scenario must be one of {list(stmt.attacks)}; got {scenario!r}.")
-    scen = SCENARIOS[scenario]
+    scen = REGISTRY.scenarios[scenario]
     t0 = time.perf_counter()
     stats = {"cases": 0, "inapplicable": 0, "violations": 0, "tight": float("-inf"), "after": 0}
     best: dict[str, Any] = {}
@@ -330,11 +327,9 @@ def load_counterexample(path) -> dict:
 def replay(cex: dict, stmt: Statement | None = None, sim: Simulator = DEFAULT_SIMULATOR) -> CaseResult:
     """Re-run a saved counterexample's case against ``stmt`` (default: the statement or mutant it names)."""
     if stmt is None:
-        from proofs.statements import mutants
-
-        stmt = by_id(cex["statement"])
+        stmt = REGISTRY.by_id(cex["statement"])
         if cex.get("mutant_of"):
-            found = [m for m in mutants(stmt) if m.mutant_of == cex["mutant_of"]]
+            found = [m for m in REGISTRY.mutants(stmt) if m.mutant_of == cex["mutant_of"]]
             if not found:
                 raise ValueError(
                     f"mutant_of must name a planted mutant of {stmt.id}; got {cex['mutant_of']!r}.")

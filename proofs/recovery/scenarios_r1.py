@@ -29,7 +29,7 @@ from landscape.certify import line_analysis
 from landscape.certify.exact_line import exact_line
 from landscape.testing.dyadic import dyadic_case
 from proofs.core import Scenario, wall_of
-from proofs.scenarios_line import _BASE, NSTEPS, _common, _values, build
+from proofs.recovery.scenarios_line import _BASE, NSTEPS, _common, _values, build
 
 __all__ = ["R1_SCENARIOS"]
 
