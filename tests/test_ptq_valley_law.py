@@ -17,8 +17,8 @@ import landscape as ls
 from landscape import valley_law
 from landscape.cli import app
 from landscape.experiments import ptq_valley
-from landscape.plots.lint import text_overlaps, unlabelled_axes
-from landscape.plots.valley import (
+from landscape.plot.lint import text_overlaps, unlabelled_axes
+from landscape.plot.valley import (
     draw_exit_vs_curvature,
     draw_planar_law,
     draw_valley_slice,

@@ -20,13 +20,11 @@ def register(app: typer.Typer) -> None:
         workers: int = typer.Option(2, "--workers", min=1, help="Processes to spread the statements over."),
     ) -> None:
         """Check every statement of docs/theory.md: status, evidence, counterexamples, tightness, mutants."""
-        from landscape.commands._common import check_out_file, out_console, working
+        from landscape.commands._common import check_out_dir, check_out_file, out_console, working
 
         check_out_file(json_path, "--json")
-        if cex_dir is not None and cex_dir.exists() and not cex_dir.is_dir():
-            from landscape.commands._common import fail
-
-            fail(f"--cex-dir {cex_dir} is a file; give a directory (it is created if absent).")
+        if cex_dir is not None:  # counterexample files are added to what is there
+            check_out_dir(cex_dir, force=True, option="--cex-dir")
         console = out_console()
         if replay is not None:
             from proofs.falsify import load_counterexample

@@ -34,11 +34,14 @@ def register(app: typer.Typer) -> None:
         force: bool = typer.Option(False, "--force", help="Write into a non-empty --out of other content."),
     ) -> None:
         """Recovery probability and median first hitting time T of every QAT rule on one case."""
+        from landscape.commands._common import check_out_dir, out_console, say_reuse, working
+
+        # the output folder first: before any work and any import of JAX
+        state = check_out_dir(out, force=force, own=("recovery_*.nc", "recovery_*.json")) if out else "new"
         from rich.table import Table
 
         from landscape._checks import LandscapeError
         from landscape.builders import CASE_ALIASES
-        from landscape.commands._common import check_out_dir, out_console, say_reuse, working
         from landscape.experiments.recovery import highdim_case, recovery_experiment, rotated2d_case
         from landscape.manifest import load_manifest, save_dataset, write_json
 
@@ -49,7 +52,6 @@ def register(app: typer.Typer) -> None:
             raise typer.BadParameter(f"--ptq must be rtn or gptq; got {ptq!r}.")
         n = n_points if n_points is not None else (200 if quick else 2000)
         make = rotated2d_case if case == "rotated_2d" else highdim_case
-        state = check_out_dir(out, force=force, own=("recovery_*.nc", "recovery_*.json")) if out else "new"
         try:
             cfg = make(n_points=n, ptq=ptq, seed=seed)
         except LandscapeError as err:

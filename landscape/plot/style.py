@@ -118,8 +118,8 @@ def paper_style():
 
 
 def _resolve_backend() -> None:
-    """Select pyplot's backend now (a no-op once selected): the inline backend's setup runs outside any style."""
-    resolve = getattr(plt, "_get_backend_mod", None)  # private in matplotlib 3.5-3.11, stable since
+    """Select pyplot's backend now (a no-op once selected), so its setup runs outside any style."""
+    resolve = getattr(plt, "_get_backend_mod", None)  # private (matplotlib 3.5 and later)
     if resolve is not None:
         resolve()
     else:  # pragma: no cover - older or newer matplotlib without the helper

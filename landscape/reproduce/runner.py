@@ -77,7 +77,7 @@ def _save(res: StageResult, out: Path, man: dict) -> None:
     A dataset read from a file that another process wrote (``attrs["source_file"]``, e.g. the proof check's
     JSON) is listed as that file, not saved again.
     """
-    from landscape.plots.style import save_figure  # noqa: PLC0415
+    from landscape.plot.style import save_figure  # noqa: PLC0415
 
     for name, ds in res.datasets.items():
         if "source_file" in ds.attrs:

@@ -1,7 +1,7 @@
 """Figures 5, 6 and 7: STE recovery phase diagram, T against T_max, and the rule comparison.
 
 * :func:`plot_phase_diagram` draws ``landscape.reproduce.phase_study.phase_dataset`` (it lives in
-  :mod:`landscape.plots.phase`, with the Axes-level :func:`~landscape.plots.phase.phase_panel`).
+  :mod:`landscape.plot.phase_paper`, with the Axes-level :func:`~landscape.plot.phase_paper.phase_panel`).
 * :func:`plot_tightness` draws a dataset with ``T`` and ``T_max`` per case (dim ``case``).
 * :func:`plot_rules` draws a dataset with ``recovery_prob``, its Wilson interval
   ``recovery_lo``/``recovery_hi`` and ``median_T``, ``T_lo``, ``T_hi`` per ``rule`` and ``scenario``.
@@ -12,8 +12,8 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 
-from landscape.plots.phase import plot_phase_diagram
-from landscape.plots.style import COLORS, DOUBLE_COLUMN, OKABE_ITO, SINGLE_COLUMN, paper_style, tex_label
+from landscape.plot.phase_paper import plot_phase_diagram
+from landscape.plot.style import COLORS, DOUBLE_COLUMN, OKABE_ITO, SINGLE_COLUMN, paper_style, tex_label
 
 __all__ = ["plot_phase_diagram", "plot_tightness", "plot_rules"]
 

@@ -20,8 +20,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import xarray as xr
 
-from landscape.plots.anatomy import POINT_STYLE, _loss_levels, draw_landscape_2d
-from landscape.plots.style import COLORS, DOUBLE_COLUMN, OKABE_ITO, paper_style
+from landscape.plot.anatomy import POINT_STYLE, _loss_levels, draw_landscape_2d
+from landscape.plot.style import COLORS, DOUBLE_COLUMN, OKABE_ITO, paper_style
 
 __all__ = ["NAMES", "draw_valley_slice", "draw_exit_vs_curvature", "draw_planar_law", "plot_valley_failure",
            "split_prefixed"]
