@@ -25,6 +25,7 @@ from landscape._checks import (
     check_finite,
     check_int_at_least,
     check_orthonormal_rows,
+    check_point,
     check_positive,
     check_shape,
 )
@@ -145,12 +146,14 @@ class Landscape:
 
     # -- geometry ------------------------------------------------------------------------
     def s(self, w):
-        """s = u . w, the position along the river."""
+        """s = u . w, the position along the river (every method of a point checks its shape here)."""
+        check_point("w", w, self.dim)
         return vdot(w, self.river_dir)
 
     def offset(self, w):
         """v(w) = N w - c(s), the normal offset from the river (k,)."""
-        return matvec(self.normals, w) - self.center(self.s(w))
+        s = self.s(w)  # checks the shape of w first
+        return matvec(self.normals, w) - self.center(s)
 
     def rho_sq(self, w):
         """rho(w)^2 = ||diag(1/a) v(w)||^2."""

@@ -22,7 +22,14 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from landscape._checks import LandscapeError, check_finite, check_int_at_least, check_positive, check_shape
+from landscape._checks import (
+    LandscapeError,
+    check_finite,
+    check_int_at_least,
+    check_point,
+    check_positive,
+    check_shape,
+)
 from landscape.geometry import Landscape, matvec, rmatvec, straight_river
 
 __all__ = [
@@ -100,6 +107,7 @@ class ValleyLandscape:
     # -- the valley term -------------------------------------------------------------------
     def valley_residual(self, w):
         """E w - b (m,): how far w sits from the valley floor along each curved direction."""
+        check_point("w", w, self.dim)
         return matvec(self.valley_dirs, w) - self.valley_offset
 
     def project_to_floor(self, w):

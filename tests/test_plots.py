@@ -10,9 +10,8 @@ import pytest
 
 import landscape as L
 from landscape.chatter import cycle_points
-from landscape.plot import anatomy_figure, run_figure
+from landscape.plot import anatomy_figure, run_figure, style
 from landscape.plot.lint import text_overlaps, unlabelled_axes
-from landscape.plot import style
 from landscape.reproduce import studies
 
 OKABE_ITO_HEX = {"#000000", "#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7"}
