@@ -1,9 +1,9 @@
 r"""Plot your own runs: Axes-level matplotlib functions for any landscape and any run.
 
-The convention is matplotlib's: every function takes ``ax=None`` (the current Axes), returns the Axes,
-and passes extra keyword arguments to the artist it draws. Every label, title and annotation is computed
-from the data (a rule's label and optimizer, T only when the run entered the basin, an inequality from
-the two numbers it compares).
+Every Axes-level function takes ``ax=None`` (then it draws into a new figure, never over an earlier one),
+returns the Axes, and passes extra keyword arguments to the artist it draws. Every label, title and
+annotation is computed from the data (a rule's label and optimizer, T only when the run entered the
+basin, an inequality from the two numbers it compares).
 
 >>> import jax, optax, landscape as ls
 >>> land = ls.rotated_river_2d(0.5, wall=ls.quadratic_wall(0.3, 10.0))

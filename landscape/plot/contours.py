@@ -5,18 +5,17 @@ r"""Axes-level drawings of a landscape: loss contours, river, basin edge, grid, 
 >>> ax = lp.contours(land, quantizer=ls.uniform_grid(1.0))            # doctest: +SKIP
 >>> lp.ptq_points(land, ls.uniform_grid(1.0), w_star, ax=ax)          # doctest: +SKIP
 
-Each function takes ``ax=None`` (then the current Axes), returns the Axes, and passes extra keyword
+Each function takes ``ax=None`` (then a new figure), returns the Axes, and passes extra keyword
 arguments to the matplotlib call that draws the main artist.
 """
 
 from __future__ import annotations
 
-import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.lines import Line2D
 from matplotlib.ticker import MaxNLocator
 
-from landscape.plot.style import COLORS
+from landscape.plot.style import COLORS, axes_or_new
 from landscape.plot.views import is_view, landscape_view, points_view
 
 __all__ = ["contours", "points", "ptq_points", "loss_levels", "POINT_STYLE", "legend_handles"]
@@ -44,7 +43,7 @@ def loss_levels(loss, n: int = 14):
 
 
 def _ax(ax):
-    return plt.gca() if ax is None else ax
+    return axes_or_new(ax)
 
 
 def contours(

@@ -10,12 +10,11 @@ failure is drawn open (nothing to recover), never as 0 or 1.
 
 from __future__ import annotations
 
-import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.colors import LogNorm, Normalize
 
 from landscape._checks import LandscapeError
-from landscape.plot.style import OKABE_ITO
+from landscape.plot.style import OKABE_ITO, axes_or_new
 
 __all__ = ["phase_diagram", "VALUE_LABELS"]
 
@@ -76,7 +75,7 @@ def phase_diagram(
     """
     from landscape.sweep.summary import summarize  # noqa: PLC0415
 
-    ax = plt.gca() if ax is None else ax
+    ax = axes_or_new(ax)
     s = summarize(ds) if ("start" in ds.dims or "seed" in ds.dims) else ds
     for name in (x, y):
         if name not in s.dims:

@@ -25,6 +25,7 @@ __all__ = [
     "RC_PARAMS",
     "paper_style",
     "new_figure",
+    "axes_or_new",
     "save_figure",
     "panel_label",
     "tex_label",
@@ -141,6 +142,14 @@ def new_figure(width: str | float = "single", height: float | None = None, **sub
             axes = fig.subplots(**subplot_kw)
             return fig, axes
     return fig
+
+
+def axes_or_new(ax=None):
+    """``ax``, or the Axes of a new figure: a figure function never draws over an earlier figure."""
+    if ax is not None:
+        return ax
+    _, new = plt.subplots()
+    return new
 
 
 def panel_label(ax, label: str, x: float = -0.02, y: float = 1.02) -> None:
