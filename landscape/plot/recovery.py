@@ -46,7 +46,7 @@ def plot_tightness(ds):
 
 
 def plot_rules(ds, *, interval_label: str = "IQR"):
-    """Figure 7: recovery probability (bars, +-2 SE) and median T (with an interval) per rule and scenario.
+    """Figure 7: recovery probability (bars, Wilson 95% interval) and median T (with an interval) per rule.
 
     The interval is ``T_lo`` to ``T_hi`` (name it with ``interval_label``, e.g. "10-90%").
     """
@@ -109,7 +109,7 @@ def plot_rules(ds, *, interval_label: str = "IQR"):
             a.grid(axis="x", alpha=0.25, lw=0.5)
         axes[1].tick_params(labelleft=False)
         axes[0].set_xlim(0, 1.05)
-        axes[0].set_xlabel(r"recovery probability $P(T \leq T_{\mathrm{run}})$ ($\pm 2$ SE; $\circ$: 0)")
+        axes[0].set_xlabel(r"recovery probability $P(T \leq T_{\mathrm{run}})$ (Wilson 95%; $\circ$: 0)")
         axes[0].set_title("(a) Recovery from RTN-failed starts", loc="left")
         axes[1].set_xscale("log")
         axes[1].set_xlabel(rf"first hitting time $T$ (steps; median, {interval_label}; $T = 0$ at 0.5)")

@@ -11,7 +11,7 @@ from landscape.chatter import chatter_monitor, chatters, cycle_points
 from landscape.plot import chattering_figure, compare, run_figure, run_view
 from landscape.reproduce import studies
 from landscape.reproduce.stage import Stage
-from landscape.reproduce.stages.common import batch_stats, percent, rounded
+from landscape.reproduce.stages.common import batch_stats, percent, rounded, time_text
 
 __all__ = ["TRAJECTORY", "CHATTER"]
 
@@ -93,8 +93,12 @@ TRAJECTORY = Stage(
     "f_j / r_b = {max_flip_size_over_rb} {rel_flip} 2. The example shown (an upper-quartile T of the batch) "
     "first enters the basin at T = {example_T} (-1: never) and stays from T_settle = {example_settle}. Over "
     "{batch[n]} RTN-failed starts, {batch[recovered]} enter the basin within {batch_steps} steps "
-    "({pct:.1f}%, Wilson 95% [{batch[recovery_lo]}, {batch[recovery_hi]}]; median T = {batch[median_T]}, max "
-    "T = {batch[max_T]}); {batch[censored]} never enter, {batch[diverged]} diverge.",
+    "({pct:.1f}%, Wilson 95% [{batch[recovery_lo]}, {batch[recovery_hi]}]; {median_T_text}, "
+    "{max_T_text}); {batch[censored]} never enter, {batch[diverged]} diverge.",
+    phrases=lambda nums: {
+        "median_T_text": time_text(nums["batch"]["median_T"]),
+        "max_T_text": time_text(nums["batch"]["max_T"], "max T"),
+    },
 )
 
 
