@@ -192,6 +192,14 @@ class ValleyLandscape:
             curv = "traced"
         return f"ValleyLandscape(m={self.m}, curvature={curv}, base={self.base!r})"
 
+    def _repr_html_(self):  # Jupyter
+        """The base landscape's table, then m and the wall-free curvatures lambda_i."""
+        from landscape._html import number  # noqa: PLC0415
+
+        extra = (f"<div>+ valley term: m = {self.m} wall-free curved directions E, curvature lambda = "
+                 f"{number(self.valley_curvature)}</div>")
+        return self.base._repr_html_() + extra
+
 
 # --------------------------------------------------------------------------------------
 # constructors

@@ -139,3 +139,18 @@ def test_fig8_example_stays_clearly_outside_the_basin():
     rho = ds["rho_q"].values[: runs.CHATTER_SHOWN]
     assert np.nanmin(rho) - cfg.chatter_basin_radius > 0.05 * cfg.chatter_basin_radius
     assert np.nanmin(ds["loss"].values) > 1e-3
+
+
+def test_rich_html_reprs_show_the_numbers():
+    """Trajectory, Landscape, rules (and sweep results, xarray Datasets) have an HTML repr for Jupyter."""
+    land = ls.rotated_river_2d(0.5, wall=ls.quadratic_wall(0.3, 10.0))
+    assert "basin radius r_b" in land._repr_html_() and "0.3" in land._repr_html_()
+    tr = ls.run(land, ls.uniform_grid(1.0), ls.ste(0.05), np.array([1.0, 2.0]), 20)
+    html = tr._repr_html_()
+    t = int(tr.hit_time)
+    assert (f"<td style='text-align:left'>{t}</td>" if t >= 0 else "never (-1)") in html
+    batch = ls.run_batch(land, ls.uniform_grid(1.0), ls.ste(0.05), np.ones((5, 2)), 20)
+    assert "batch of 5 runs" in batch._repr_html_()
+    rule_html = ls.clipped_ste(0.05, clip=1.0)._repr_html_()
+    assert "clipped_ste" in rule_html and "learning_rate=0.05" in rule_html
+    assert hasattr(xr.Dataset, "_repr_html_")
