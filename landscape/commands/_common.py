@@ -21,7 +21,8 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
-__all__ = ["out_console", "err_console", "fail", "check_out_dir", "check_out_file", "working", "PIPE_WIDTH"]
+__all__ = ["out_console", "err_console", "fail", "check_out_dir", "check_out_file", "working", "StepLines",
+           "PIPE_WIDTH"]
 
 #: the width of stdout when it is not a terminal: wide tables print whole
 PIPE_WIDTH = 200
@@ -125,6 +126,26 @@ def say_reuse(state: str, out: Path, what: str) -> None:
     elif state == "forced":
         err_console().print(
             f"note: writing into the non-empty directory {out} (--force).", highlight=False, soft_wrap=True
+        )
+
+
+class StepLines:
+    """One line on stderr per finished step ("check 3/21: S5 proved (14 s)"): visible when piped, unlike a
+    live bar, which rich draws only on a terminal."""
+
+    def __init__(self, what: str, total: int):
+        import time  # noqa: PLC0415
+
+        self.what, self.total, self.done, self._clock, self._t0 = what, int(total), 0, time.perf_counter, None
+        self._t0 = self._clock()
+
+    def __call__(self, label: str) -> None:
+        """Count one more step and print it with the time since the start."""
+        self.done += 1
+        err_console().print(
+            f"{self.what} {self.done}/{self.total}: {label} ({self._clock() - self._t0:.0f} s)",
+            highlight=False,
+            soft_wrap=True,
         )
 
 

@@ -20,7 +20,13 @@ def register(app: typer.Typer) -> None:
         workers: int = typer.Option(2, "--workers", min=1, help="Processes to spread the statements over."),
     ) -> None:
         """Check every statement of docs/theory.md: status, evidence, counterexamples, tightness, mutants."""
-        from landscape.commands._common import check_out_dir, check_out_file, out_console, working
+        from landscape.commands._common import (
+            StepLines,
+            check_out_dir,
+            check_out_file,
+            err_console,
+            out_console,
+        )
 
         check_out_file(json_path, "--json")
         if cex_dir is not None:  # counterexample files are added to what is there
@@ -38,7 +44,7 @@ def register(app: typer.Typer) -> None:
         from landscape.manifest import manifest, write_json
         from proofs.report import check as run_check
         from proofs.report import render_table
-        from proofs.statements import by_id
+        from proofs.statements import STATEMENTS, by_id
 
         statements = None
         if only:
@@ -46,8 +52,13 @@ def register(app: typer.Typer) -> None:
                 statements = [by_id(s.strip()) for s in only.split(",") if s.strip()]
             except ValueError as exc:
                 raise typer.BadParameter(str(exc), param_hint="--only") from None
-        with working("checking statements (sympy, z3, hypothesis attacks in float64)"):
-            report = run_check(quick=quick, statements=statements, workers=workers)
+        todo = STATEMENTS if statements is None else statements
+        step = StepLines("check", len(todo))
+        err_console().print(
+            f"checking {len(todo)} statements (sympy, z3, hypothesis attacks in float64) on {workers} "
+            "worker(s); one line per statement as it ends", highlight=False, soft_wrap=True)
+        report = run_check(quick=quick, statements=statements, workers=workers,
+                           progress=lambda row: step(f"{row['id']} {row['status']}"))
         console.print(render_table(report))
         if cex_dir is not None:
             from proofs.falsify import save_counterexample
