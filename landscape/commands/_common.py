@@ -151,10 +151,22 @@ class StepLines:
 
 @contextlib.contextmanager
 def working(description: str, *, enabled: bool = True):
-    """A spinner with the elapsed time on stderr while the block runs (transient on a terminal)."""
+    """A spinner with the elapsed time on stderr while the block runs (transient on a terminal).
+
+    When stderr is not a terminal (piped, redirected, a CI log) rich draws no live display, so a line is
+    printed when the step starts and one with its time when it ends.
+    """
+    import time  # noqa: PLC0415
+
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn  # noqa: PLC0415
 
     con = err_console()
+    if enabled and not con.is_terminal:
+        t0 = time.perf_counter()
+        con.print(f"{description} ...", highlight=False, soft_wrap=True)
+        yield None
+        con.print(f"{description}: done in {time.perf_counter() - t0:.1f} s", highlight=False, soft_wrap=True)
+        return
     with Progress(
         SpinnerColumn(),
         TextColumn("[bold]{task.description}"),
