@@ -6,85 +6,102 @@ rules that map a trained w* to a grid point; QAT rules that train latent weights
 whose deployed points Q(w_t) should re-enter the basin.
 """
 
-# the PTQ suite, the rivals of STE and chattering detection (submodules and their main names)
-from landscape import ptq, qat, simulate
-from landscape._errors import LandscapeError
-from landscape.certify import RecoveryCertificate, certify_recovery
-from landscape.geometry import (
-    Landscape,
-    arc_river,
-    axis_aligned_river,
-    meander_river,
-    random_river,
-    rotated_river_2d,
-    straight_river,
-    wsd_river_valley,
-)
-from landscape.geometry.river import Lake, LinearDrift, ZeroDrift
-from landscape.geometry.valley import (
-    ValleyLandscape,
-    axis_aligned_valley,
-    valley_landscape,
-    valley_landscape_3d,
-    with_valley,
-)
-from landscape.geometry.walls import Wall, exp_wall, power_wall, quadratic_wall, softplus_wall
-from landscape.ptq import adaround, gptq, obq, oracle, proxy_minimizer, ptq_methods, rtn, stochastic_rounding
-from landscape.qat import (
-    Optimizer,
-    Rule,
-    Schedule,
-    binary_connect,
-    clipped_ste,
-    error_feedback,
-    full_precision,
-    iterative_freezing,
-    lsq,
-    noise_injection,
-    optimizer,
-    oscillation_dampening,
-    prox_connect,
-    ptq_ste,
-    schedule,
-    sgd,
-    ste,
-)
-from landscape.quantizers import (
-    Codebook,
-    Quantizer,
-    UniformGrid,
-    binary,
-    codebook,
-    delta_perp,
-    flip_size,
-    fp4_e2m1,
-    integer_grid,
-    log2_codebook,
-    nf4,
-    per_channel,
-    per_channel_grid,
-    per_group,
-    per_group_grid,
-    ternary,
-    uniform_grid,
-)
-from landscape.simulate import LossSurface, SaveAt, Trajectory, chatter, run, run_batch
-from landscape.simulate.chatter import ChatterMonitor, chatter_monitor, detect_cycle
-from landscape.simulate.outcomes import recovery_stats, wilson_interval
-
 __version__ = "0.2.0"
 
-#: submodules and names imported on first use (``landscape.plot``, ``landscape.sweep(...)``, ...)
-_LAZY = {
+#: every public name and the module it lives in; imported on first use (``landscape --help`` and the
+#: CLI's argument checks run without importing JAX)
+_EXPORTS = {
+    "chatter": ("landscape.simulate.chatter", None),
+    "ptq": ("landscape.ptq", None),
+    "qat": ("landscape.qat", None),
+    "simulate": ("landscape.simulate", None),
+    "LandscapeError": ("landscape._errors", "LandscapeError"),
+    "RecoveryCertificate": ("landscape.certify", "RecoveryCertificate"),
+    "certify_recovery": ("landscape.certify", "certify_recovery"),
+    "ChatterMonitor": ("landscape.simulate.chatter", "ChatterMonitor"),
+    "chatter_monitor": ("landscape.simulate.chatter", "chatter_monitor"),
+    "detect_cycle": ("landscape.simulate.chatter", "detect_cycle"),
+    "Landscape": ("landscape.geometry", "Landscape"),
+    "arc_river": ("landscape.geometry", "arc_river"),
+    "axis_aligned_river": ("landscape.geometry", "axis_aligned_river"),
+    "meander_river": ("landscape.geometry", "meander_river"),
+    "random_river": ("landscape.geometry", "random_river"),
+    "rotated_river_2d": ("landscape.geometry", "rotated_river_2d"),
+    "straight_river": ("landscape.geometry", "straight_river"),
+    "wsd_river_valley": ("landscape.geometry", "wsd_river_valley"),
+    "adaround": ("landscape.ptq", "adaround"),
+    "gptq": ("landscape.ptq", "gptq"),
+    "obq": ("landscape.ptq", "obq"),
+    "oracle": ("landscape.ptq", "oracle"),
+    "proxy_minimizer": ("landscape.ptq", "proxy_minimizer"),
+    "ptq_methods": ("landscape.ptq", "ptq_methods"),
+    "rtn": ("landscape.ptq", "rtn"),
+    "stochastic_rounding": ("landscape.ptq", "stochastic_rounding"),
+    "Optimizer": ("landscape.qat", "Optimizer"),
+    "Rule": ("landscape.qat", "Rule"),
+    "Schedule": ("landscape.qat", "Schedule"),
+    "available_rules": ("landscape.registry", "available_rules"),
+    "binary_connect": ("landscape.qat", "binary_connect"),
+    "clipped_ste": ("landscape.qat", "clipped_ste"),
+    "default_rules": ("landscape.registry", "default_rules"),
+    "error_feedback": ("landscape.qat", "error_feedback"),
+    "full_precision": ("landscape.qat", "full_precision"),
+    "get_rule": ("landscape.registry", "get_rule"),
+    "iterative_freezing": ("landscape.qat", "iterative_freezing"),
+    "lsq": ("landscape.qat", "lsq"),
+    "noise_injection": ("landscape.qat", "noise_injection"),
+    "optimizer": ("landscape.qat", "optimizer"),
+    "oscillation_dampening": ("landscape.qat", "oscillation_dampening"),
+    "prox_connect": ("landscape.qat", "prox_connect"),
+    "ptq_ste": ("landscape.qat", "ptq_ste"),
+    "schedule": ("landscape.qat", "schedule"),
+    "sgd": ("landscape.qat", "sgd"),
+    "ste": ("landscape.qat", "ste"),
+    "Codebook": ("landscape.quantizers", "Codebook"),
+    "Quantizer": ("landscape.quantizers", "Quantizer"),
+    "UniformGrid": ("landscape.quantizers", "UniformGrid"),
+    "binary": ("landscape.quantizers", "binary"),
+    "codebook": ("landscape.quantizers", "codebook"),
+    "delta_perp": ("landscape.quantizers", "delta_perp"),
+    "flip_size": ("landscape.quantizers", "flip_size"),
+    "fp4_e2m1": ("landscape.quantizers", "fp4_e2m1"),
+    "integer_grid": ("landscape.quantizers", "integer_grid"),
+    "log2_codebook": ("landscape.quantizers", "log2_codebook"),
+    "nf4": ("landscape.quantizers", "nf4"),
+    "per_channel": ("landscape.quantizers", "per_channel"),
+    "per_channel_grid": ("landscape.quantizers", "per_channel_grid"),
+    "per_group": ("landscape.quantizers", "per_group"),
+    "per_group_grid": ("landscape.quantizers", "per_group_grid"),
+    "ternary": ("landscape.quantizers", "ternary"),
+    "uniform_grid": ("landscape.quantizers", "uniform_grid"),
+    "Lake": ("landscape.geometry.river", "Lake"),
+    "LinearDrift": ("landscape.geometry.river", "LinearDrift"),
+    "ZeroDrift": ("landscape.geometry.river", "ZeroDrift"),
+    "LossSurface": ("landscape.simulate", "LossSurface"),
+    "SaveAt": ("landscape.simulate", "SaveAt"),
+    "Trajectory": ("landscape.simulate", "Trajectory"),
+    "run": ("landscape.simulate", "run"),
+    "run_batch": ("landscape.simulate", "run_batch"),
+    "recovery_stats": ("landscape.simulate.outcomes", "recovery_stats"),
+    "wilson_interval": ("landscape.simulate.outcomes", "wilson_interval"),
+    "ValleyLandscape": ("landscape.geometry.valley", "ValleyLandscape"),
+    "axis_aligned_valley": ("landscape.geometry.valley", "axis_aligned_valley"),
+    "valley_landscape": ("landscape.geometry.valley", "valley_landscape"),
+    "valley_landscape_3d": ("landscape.geometry.valley", "valley_landscape_3d"),
+    "with_valley": ("landscape.geometry.valley", "with_valley"),
+    "Wall": ("landscape.geometry.walls", "Wall"),
+    "exp_wall": ("landscape.geometry.walls", "exp_wall"),
+    "power_wall": ("landscape.geometry.walls", "power_wall"),
+    "quadratic_wall": ("landscape.geometry.walls", "quadratic_wall"),
+    "softplus_wall": ("landscape.geometry.walls", "softplus_wall"),
+    # the plotting, sweep, testing and explorer layers (they pull in more packages)
     "plot": ("landscape.plot", None),
     "sweep": ("landscape.sweep", None),
     "testing": ("landscape.testing", None),
     "builders": ("landscape.registry", None),
     "registry": ("landscape.registry", None),
-    "get_rule": ("landscape.registry", "get_rule"),
-    "available_rules": ("landscape.registry", "available_rules"),
-    "default_rules": ("landscape.registry", "default_rules"),
-    "explore": ("landscape.explore", "explore"),
+    "config": ("landscape.config", None),
+    "explore": ("landscape.plot.explorer", "explore"),
     "linspace": ("landscape.sweep.spec", "linspace"),
     "logspace": ("landscape.sweep.spec", "logspace"),
     "summarize": ("landscape.sweep.summary", "summarize"),
@@ -92,18 +109,26 @@ _LAZY = {
 
 
 def __getattr__(name):
-    """Import the plotting, sweep, testing and explorer layers on first use (they pull in more packages)."""
-    if name in _LAZY:
-        import importlib
+    """Import a public name's module on first use and keep the name (PEP 562)."""
+    if name in _EXPORTS:
+        import importlib  # noqa: PLC0415
 
-        mod, attr = _LAZY[name]
+        mod, attr = _EXPORTS[name]
         m = importlib.import_module(mod)
         value = m if attr is None else getattr(m, attr)
         globals()[name] = value
         return value
     raise AttributeError(f"module 'landscape' has no attribute {name!r}")
 
+
+def __dir__():
+    """Every public name (the lazy ones included) and the module's own attributes."""
+    return sorted(set(__all__) | {"__version__", "__doc__", "__name__", "__path__", "__file__"})
+
+
 __all__ = [
+    "config",
+    "registry",
     "plot",
     "sweep",
     "testing",

@@ -73,6 +73,19 @@ def check_shape(name: str, value, shape: tuple) -> None:
         raise LandscapeError(f"{name} must have shape {want}; got shape {got}.")
 
 
+def check_point(name: str, value, dim: int) -> None:
+    """Raise unless ``value`` is a point of R^dim or a batch of them: shape ``(dim,)`` or ``(..., dim)``.
+
+    A check of the static shape: free under ``jit`` and ``vmap`` (it runs once, at trace time).
+    """
+    got = tuple(np.shape(value))
+    if not got or got[-1] != dim:
+        raise LandscapeError(
+            f"{name} must have shape ({dim},) or (..., {dim}) (this landscape has d = {dim}); "
+            f"got shape {got}."
+        )
+
+
 def check_orthonormal_rows(name: str, value, *, atol: float = 1e-4) -> None:
     """Raise unless the rows of the 2-D array ``value`` are orthonormal: ``N N^T = I``."""
     if not is_concrete(value):

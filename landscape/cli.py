@@ -1,7 +1,9 @@
 """The ``landscape`` console script: one typer app, one module per subcommand.
 
 Each module in ``landscape/commands/`` exposes ``register(app)``; this file discovers
-them, so a subcommand is added by adding its module.
+them, so a subcommand is added by adding its module. Command modules import only typer and the
+standard library at the top (JAX and the package's layers inside the command), so ``landscape --help``
+and ``landscape --version`` answer without importing JAX.
 """
 
 from __future__ import annotations
@@ -23,8 +25,20 @@ app = typer.Typer(
 )
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        from landscape import __version__  # noqa: PLC0415
+
+        typer.echo(f"landscape {__version__}")
+        raise typer.Exit()
+
+
 @app.callback()
-def _root() -> None:
+def _root(
+    version: bool = typer.Option(
+        False, "--version", callback=_print_version, is_eager=True, help="Print the version and exit."
+    ),
+) -> None:
     """A JAX laboratory for the geometry of quantization: river, valley, basin; PTQ failure, QAT recovery."""
 
 

@@ -45,7 +45,7 @@ print("quick mode:", QUICK)
 # ## Walls
 # Every wall is flat up to $r_b$ (up to a small floor curvature $\mu$) and rises beyond it.
 
-# %%
+# %% figures=1
 rho = jnp.linspace(0.0, 0.6, 301)
 walls = {
     "quadratic": L.quadratic_wall(0.25, 10.0),
@@ -74,7 +74,7 @@ with paper_style():
 # $\rho = r_b$, the grid $\Delta\mathbb{Z}^2$, a trained point $w^\star$ on the river, its
 # round-to-nearest point, and the best corner of its rounding cell.
 
-# %%
+# %% figures=1
 ds = anatomy_dataset(0.5, 1.0, 0.45, 10.0, jax.random.PRNGKey(0), n_mesh=N_MESH)
 fig = anatomy_figure(ds)
 print("rho of w*, RTN, best corner:", ds["point_rho"].values.round(3), " r_b =", ds.attrs["basin_radius"])
@@ -85,7 +85,7 @@ assert ds["point_rho"].sel(point="rtn") > ds.attrs["basin_radius"]
 # ## Curved rivers
 # The same quantities on a meandering river (the river--valley toy of the WSD paper).
 
-# %%
+# %% figures=1
 wsd = L.wsd_river_valley(valley_width=0.25, kappa=10.0, amplitude=0.5, omega=0.5, drift=0.1)
 with paper_style():
     fig, ax = plt.subplots(figsize=(3.5, 3.2))

@@ -42,7 +42,7 @@ N_POINTS = 1000 if QUICK else 20000
 # so the exit probability is $P(\lVert N e\rVert > r_b)$; in 2-D it is an exact
 # piecewise-quadratic law, in high dimension nearly a $\chi_k$ law.
 
-# %%
+# %% figures=1
 ds = rtn_exit_dataset(
     (0.1, 0.4, 0.7), ((64, 1), (64, 4)), np.linspace(0.5, 4.0, 8), N_POINTS, jax.random.PRNGKey(0)
 )
@@ -57,7 +57,7 @@ assert agree["agree"], "simulated and exact RTN exit fractions disagree beyond t
 # second-order method returns the same $q$ for both, while the best corner of the cell (the
 # oracle) is inside the basin.
 
-# %%
+# %% figures=1
 blind = blindness_dataset(
     ((2, 1),),
     0.5,

@@ -41,7 +41,7 @@ N_STARTS = 32 if QUICK else 512
 # %% [markdown]
 # ## One trajectory (compatible grid: max $f_j < 2 r_b$)
 
-# %%
+# %% figures=1
 ls, qz = rotated_case(0.5, 1.0, 0.45)
 print("max flip / r_b =", float(np.max(L.flip_size(qz, ls.normals))) / 0.45)
 starts = rtn_failed_starts(ls, qz, jax.random.PRNGKey(0), N_STARTS)
@@ -57,7 +57,7 @@ fig = run_figure(one, ls, qz, rule)
 # %% [markdown]
 # ## Chattering (max $f_j > 2 r_b$)
 
-# %%
+# %% figures=1
 ls2, qz2 = rotated_case(0.6, 1.0, 0.3)
 print("max flip / r_b =", float(np.max(L.flip_size(qz2, ls2.normals))) / 0.3)
 starts2 = rtn_failed_starts(ls2, qz2, jax.random.PRNGKey(2), N_STARTS)
@@ -68,16 +68,16 @@ print(
     f"chattering: {np.mean(np.asarray(chatters(tr2))):.3f}"
 )
 never = np.flatnonzero(np.asarray(tr2.hit_time) < 0)
-if never.size:
-    one = L.run(ls2, qz2, L.ste(0.05), starts2[never[0]], 120, key=jax.random.PRNGKey(3), record_path=True)
-    fig = run_figure(one, ls2, qz2, L.ste(0.05), max_steps=60)
+pick = int(never[0]) if never.size else 0  # a start that never entered the basin, if there is one
+one = L.run(ls2, qz2, L.ste(0.05), starts2[pick], 120, key=jax.random.PRNGKey(3), record_path=True)
+fig = run_figure(one, ls2, qz2, L.ste(0.05), max_steps=60)  # the title says whether it entered
 
 # %% [markdown]
 # ## The phase diagram
 # Recovery probability over (step / $r_b$, max flip / $r_b$), with the region the theorems prove in advance
 # (`landscape.certify_recovery`), the refuted region and the simulated boundary.
 
-# %%
+# %% figures=1
 ratios = (1.0, 2.0, 3.0) if QUICK else tuple(0.5 + 3.5 * i / 39 for i in range(40))
 alphas = (0.4, 0.7, 0.95) if QUICK else tuple(0.25 + 0.75 * i / 39 for i in range(40))
 ph = phase_dataset(16, ratios, alphas, 8 if QUICK else 64, 300, jax.random.PRNGKey(4))

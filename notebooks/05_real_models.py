@@ -71,5 +71,5 @@ print(
     ],
 )
 
-# %%
+# %% figures=1
 fig = plot_bridge(to_dataset(res))

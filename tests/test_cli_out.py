@@ -98,3 +98,85 @@ def test_check_table_is_whole_when_piped():
     for col in ("statement", "status", "symbolic", "certificate", "counterexamples", "tightness"):
         assert col in res.stdout, col
     assert "…" not in res.stdout
+
+
+# -- every command refuses a bad path before any work (and, for these, before importing JAX) -----------
+BAD_PATH_COMMANDS = {
+    "demo": ["demo", "--out", "{bad}"],
+    "ptq": ["ptq", "--quick", "--out", "{bad}"],
+    "recover": ["recover", "--case", "rotated_2d", "--out", "{bad}"],
+    "reproduce": ["reproduce", "--quick", "--out", "{bad}"],
+    "check --json": ["check", "--quick", "--json", "{bad}/r.json"],
+    "check --cex-dir": ["check", "--quick", "--cex-dir", "{bad}"],
+}
+PROBE = (
+    "import sys\nfrom landscape.cli import app\n"
+    "try:\n    app(sys.argv[1:])\nexcept SystemExit as e:\n    code = e.code\n"
+    "print('jax imported:', 'jax' in sys.modules)\nsys.exit(code)\n"
+)
+
+
+@pytest.mark.parametrize("kind", ["under a file", "unwritable"])
+@pytest.mark.parametrize("name", list(BAD_PATH_COMMANDS))
+def test_a_bad_path_is_one_line_and_exit_2_before_jax_is_imported(name, kind, tmp_path):
+    afile = tmp_path / "afile"
+    afile.write_text("x")
+    bad = str(afile / "sub") if kind == "under a file" else "/proc/landscape-test/out"
+    args = [a.format(bad=bad) for a in BAD_PATH_COMMANDS[name]]
+    res = subprocess.run([sys.executable, "-c", PROBE, *args], capture_output=True, text=True, timeout=120)
+    assert res.returncode == 2, (res.stdout, res.stderr)
+    lines = [ln for ln in res.stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error:"), res.stderr
+    assert ("is a file" in lines[0]) if kind == "under a file" else ("not a writable directory" in lines[0])
+    assert "jax imported: False" in res.stdout  # refused before any work: no JAX, no study
+    assert afile.read_text() == "x"
+
+
+@pytest.mark.parametrize("name", ["sweep", "bench", "bridge"])
+def test_the_other_commands_refuse_a_path_under_a_file(name, tmp_path):
+    afile = tmp_path / "afile"
+    afile.write_text("x")
+    args = {"sweep": [*_args("sweep", tmp_path), "--out", str(afile / "sub")],
+            "bench": ["bench", "--json", str(afile / "sub" / "b.json")],
+            "bridge": ["bridge", "--quick", "--out", str(afile / "sub")]}[name]
+    res = CliRunner().invoke(app, args)
+    assert res.exit_code == 2, res.output
+    lines = [ln for ln in res.output.splitlines() if ln.strip()]
+    assert len(lines) == 1 and "is a file" in lines[0], res.output
+
+
+def test_version_and_help_do_not_import_jax():
+    for flag in ("--version", "--help"):
+        res = subprocess.run([sys.executable, "-c", PROBE, flag], capture_output=True, text=True, timeout=120)
+        assert res.returncode == 0, res.stderr
+        assert "jax imported: False" in res.stdout, flag
+    import landscape
+
+    res = subprocess.run([sys.executable, "-m", "landscape", "--version"], capture_output=True, text=True,
+                         timeout=120)
+    assert res.stdout.strip() == f"landscape {landscape.__version__}"
+
+
+@pytest.mark.slow
+def test_only_merges_into_the_previous_summary_and_report(tmp_path):
+    import json
+
+    from landscape.reproduce.runner import previous_stages
+
+    out = tmp_path / "r"
+    first = CliRunner().invoke(app, ["reproduce", "--quick", "--no-progress", "--only", "fig1_anatomy",
+                                     "--out", str(out)])
+    assert first.exit_code == 0, first.output
+    second = CliRunner().invoke(app, ["reproduce", "--quick", "--no-progress", "--only", "fig2_rtn_exit",
+                                      "--out", str(out)])
+    assert second.exit_code == 0, second.output
+    summary = json.loads((out / "summary.json").read_text())
+    st = summary["stages"]
+    assert st["fig1_anatomy"]["status"] == "ok" and st["fig2_rtn_exit"]["status"] == "ok"
+    assert "kept from the previous run" in st["fig1_anatomy"]["reason"]
+    assert st["fig1_anatomy"]["files"]["png"] == "figures/fig1_anatomy.png"
+    assert all(v["status"] == "missing" for k, v in st.items() if k not in ("fig1_anatomy", "fig2_rtn_exit"))
+    assert {m["stage"] for m in summary["missing"]} == set(st) - {"fig1_anatomy", "fig2_rtn_exit"}
+    report = (out / "report.md").read_text()
+    assert "figures/fig1_anatomy.png" in report and "figures/fig2_rtn_exit.png" in report
+    assert previous_stages(out, quick=False, seed=0) == {}  # another mode: nothing is kept

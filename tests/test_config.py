@@ -72,7 +72,7 @@ def test_demo_config_and_explorer_values_use_the_records():
     assert DemoConfig().as_dict()["n_points"] == 2000
     with pytest.raises(L.LandscapeError, match="basin_radius must lie in"):
         DemoConfig(basin_radius=0.0)
-    from landscape.explore import DEFAULTS, RANGES, ExploreValues
+    from landscape.plot.explorer import DEFAULTS, RANGES, ExploreValues
 
     assert DEFAULTS == {"theta": 0.5, "step_ratio": 2.5, "kappa": 10.0, "learning_rate": 0.05, "start": 0.3}
     assert RANGES["kappa"] == (0.5, 50.0, 0.5) and set(RANGES) == set(DEFAULTS)

@@ -1,4 +1,4 @@
-"""landscape.explore: headless, the sliders drive the run; new values reuse the compiled programs."""
+"""landscape.plot.explorer: headless, the sliders drive the run; new values reuse the compiled programs."""
 
 from __future__ import annotations
 

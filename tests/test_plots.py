@@ -9,9 +9,8 @@ import numpy as np
 import pytest
 
 import landscape as L
-from landscape.plot import anatomy_figure, run_figure
+from landscape.plot import anatomy_figure, run_figure, style
 from landscape.plot.lint import text_overlaps, unlabelled_axes
-from landscape.plots import style
 from landscape.simulate.chatter import cycle_points
 from landscape.studies import figures_data as studies
 

@@ -16,8 +16,8 @@ from typer.testing import CliRunner
 import landscape as ls
 from landscape.cli import app
 from landscape.laws import valley as valley_law
-from landscape.plots.lint import text_overlaps, unlabelled_axes
-from landscape.plots.valley import (
+from landscape.plot.lint import text_overlaps, unlabelled_axes
+from landscape.plot.valley import (
     draw_exit_vs_curvature,
     draw_planar_law,
     draw_valley_slice,

@@ -117,13 +117,31 @@ def test_delta_perp_exact_and_bound(d, k, seed):
     dp = ls.delta_perp(qz, n)
     assert dp.exact
     assert dp.value == pytest.approx(exact, rel=1e-9)
-    bound = ls.delta_perp(qz, n, max_enumerate=0)
-    assert bound.value >= exact * (1 - 1e-12)
-    assert bound.exact == (k == 1)
+    bound = ls.delta_perp(qz, n, max_enumerate=0)  # no enumeration: closed forms, or [lower, value]
+    assert bound.value >= exact * (1 - 1e-9)
+    assert bound.lower <= exact * (1 + 1e-9)  # reached at a corner of the cell
+    assert bound.exact == (k <= 2)  # k = 1: closed form; k = 2: one corner per arc of directions
+    if bound.exact:
+        assert bound.value == pytest.approx(exact, rel=1e-9) and bound.lower == bound.value
+    else:
+        assert f"[{bound.lower:.4g}, {bound.value:.4g}]" in bound.method  # the looseness is stated
     # sampled residuals never exceed delta_perp
     e = rng.uniform(-1, 1, size=(500, d)) * steps / 2
     assert np.max(np.linalg.norm(e @ n.T, axis=1)) <= dp.value + 1e-12
     np.testing.assert_allclose(ls.flip_size(qz, n), steps * np.linalg.norm(n, axis=0))
+
+
+def test_delta_perp_states_its_interval_in_high_dimension():
+    """d = 256, k = 4 (the README's case): exact is out of reach; value and lower bracket it, and say so."""
+    land = ls.random_river(jax.random.PRNGKey(0), dim=256, k=4)
+    dp = ls.delta_perp(ls.uniform_grid(1.0), land.normals)
+    assert not dp.exact and 0 < dp.lower <= dp.value <= 0.5 * np.sqrt(256)
+    assert "true value lies in" in dp.method
+    e = np.random.default_rng(0).uniform(-0.5, 0.5, size=(2000, 256))  # residuals of the unit grid
+    assert np.max(np.linalg.norm(e @ np.asarray(land.normals, np.float64).T, axis=1)) <= dp.value
+    planar = ls.random_river(jax.random.PRNGKey(0), dim=256, k=2)
+    dp2 = ls.delta_perp(ls.uniform_grid(1.0), planar.normals)
+    assert dp2.exact and dp2.lower == dp2.value
 
 
 def test_delta_perp_rotated_2d_closed_form():

@@ -15,11 +15,11 @@ import xarray as xr
 from typer.testing import CliRunner
 
 import landscape.plot
-import landscape.plots.style
+import landscape.plot.style
 from landscape.cli import app
 from landscape.laws import rtn_exit_probability_2d
 from landscape.manifest import _jsonable
-from landscape.plots.lint import text_overlaps, unlabelled_axes
+from landscape.plot.lint import text_overlaps, unlabelled_axes
 from landscape.reproduce import SUMMARY_SCHEMA, validate_summary
 from landscape.reproduce.config import ReproduceConfig
 from landscape.reproduce.figures import FIGURES, replot
@@ -47,14 +47,14 @@ def run(tmp_path_factory):
     """The quick run, and the number of axes of each figure as the stage drew it (recorded as it is saved)."""
     out = tmp_path_factory.mktemp("reproduce")
     drawn = {}
-    save = landscape.plots.style.save_figure
+    save = landscape.plot.style.save_figure
 
     def recording_save(fig, folder, name, **kw):
         drawn[name] = len(fig.axes)
         return save(fig, folder, name, **kw)
 
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(landscape.plots.style, "save_figure", recording_save)
+        mp.setattr(landscape.plot.style, "save_figure", recording_save)
         result = CliRunner().invoke(app, ["reproduce", "--quick", "--out", str(out), "--no-progress"])
     summary = json.loads((out / "summary.json").read_text()) if (out / "summary.json").exists() else None
     return out, result, summary, drawn

@@ -20,13 +20,17 @@ def register(app: typer.Typer) -> None:
         workers: int = typer.Option(2, "--workers", min=1, help="Processes to spread the statements over."),
     ) -> None:
         """Check every statement of docs/theory.md: status, evidence, counterexamples, tightness, mutants."""
-        from landscape.commands._common import check_out_file, out_console, working
+        from landscape.commands._common import (
+            StepLines,
+            check_out_dir,
+            check_out_file,
+            err_console,
+            out_console,
+        )
 
         check_out_file(json_path, "--json")
-        if cex_dir is not None and cex_dir.exists() and not cex_dir.is_dir():
-            from landscape.commands._common import fail
-
-            fail(f"--cex-dir {cex_dir} is a file; give a directory (it is created if absent).")
+        if cex_dir is not None:  # counterexample files are added to what is there
+            check_out_dir(cex_dir, force=True, option="--cex-dir")
         console = out_console()
         if replay is not None:
             from proofs.core.falsify import load_counterexample
@@ -38,7 +42,7 @@ def register(app: typer.Typer) -> None:
             raise typer.Exit(0 if res.holds else 1)
 
         from landscape.manifest import manifest, write_json
-        from proofs.catalog import by_id
+        from proofs.catalog import STATEMENTS, by_id
         from proofs.core.report import check as run_check
         from proofs.core.report import render_table
 
@@ -48,8 +52,13 @@ def register(app: typer.Typer) -> None:
                 statements = [by_id(s.strip()) for s in only.split(",") if s.strip()]
             except ValueError as exc:
                 raise typer.BadParameter(str(exc), param_hint="--only") from None
-        with working("checking statements (sympy, z3, hypothesis attacks in float64)"):
-            report = run_check(quick=quick, statements=statements, workers=workers)
+        todo = STATEMENTS if statements is None else statements
+        step = StepLines("check", len(todo))
+        err_console().print(
+            f"checking {len(todo)} statements (sympy, z3, hypothesis attacks in float64) on {workers} "
+            "worker(s); one line per statement as it ends", highlight=False, soft_wrap=True)
+        report = run_check(quick=quick, statements=statements, workers=workers,
+                           progress=lambda row: step(f"{row['id']} {row['status']}"))
         console.print(render_table(report))
         if cex_dir is not None:
             from proofs.core.falsify import save_counterexample

@@ -19,13 +19,14 @@ def register(app: typer.Typer) -> None:
         force: bool = typer.Option(False, "--force", help="Write into a non-empty --out of other content."),
     ) -> None:
         """RTN exit fraction, STE recovery and median T on a 2-D and a d=256, k=4 landscape."""
+        from landscape.commands._common import check_out_dir, out_console, say_reuse, working
+
+        state = check_out_dir(out, force=force, own=("demo.png", "demo.json"))  # before any import of JAX
         from rich.table import Table
 
-        from landscape.commands._common import check_out_dir, out_console, say_reuse, working
         from landscape.manifest import manifest, write_json
         from landscape.studies.demo import DemoConfig, plot_demo, run_demo
 
-        state = check_out_dir(out, force=force, own=("demo.png", "demo.json"))
         console = out_console()
         say_reuse(state, out, "demo")
         cfg = DemoConfig(seed=seed, n_points=n_points)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import typer
 
 
@@ -28,10 +27,12 @@ def register(app: typer.Typer) -> None:
         """RTN exit laws; PTQ methods vs the oracle, walled vs wall-free; the valley family's failure."""
         import time
 
+        from landscape.commands._common import check_out_dir, fail, out_console, say_reuse, working
+
+        state = check_out_dir(out, force=force, own=("*.nc",))  # before any work and any import of JAX
         import numpy as np
         from rich.table import Table
 
-        from landscape.commands._common import check_out_dir, fail, out_console, say_reuse, working
         from landscape.manifest import load_manifest, save_dataset
         from landscape.studies.ptq_failure import run_all
 
@@ -51,7 +52,6 @@ def register(app: typer.Typer) -> None:
              None if lambda_over_mu is None else floats(lambda_over_mu, "--lambda-over-mu")),
             ("step_over_rb", None if step_over_rb is None else floats(step_over_rb, "--step-over-rb")),
         ) if val is not None}
-        state = check_out_dir(out, force=force, own=("*.nc",))
         console = out_console()
         say_reuse(state, out, "ptq output")
         t0 = time.perf_counter()
@@ -125,6 +125,7 @@ def _valley_tables(console, results) -> None:
     """Print the valley family's exit fractions (Wilson intervals), the planar law and STE recovery."""
     import json
 
+    import numpy as np
     from rich.table import Table
 
     ds = results["valley_exit"]

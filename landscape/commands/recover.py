@@ -41,10 +41,13 @@ def register(app: typer.Typer) -> None:
         force: bool = typer.Option(False, "--force", help="Write into a non-empty --out of other content."),
     ) -> None:
         """Recovery probability and median first hitting time T of every QAT rule on one case."""
+        from landscape.commands._common import check_out_dir, out_console, say_reuse, working
+
+        # the output folder first: before any work and any import of JAX
+        state = check_out_dir(out, force=force, own=("recovery_*.nc", "recovery_*.json")) if out else "new"
         from rich.table import Table
 
         from landscape._errors import LandscapeError
-        from landscape.commands._common import check_out_dir, out_console, say_reuse, working
         from landscape.manifest import load_manifest, save_dataset, write_json
         from landscape.studies.recovery import case_config, recovery_experiment
 
@@ -57,7 +60,6 @@ def register(app: typer.Typer) -> None:
         except LandscapeError as err:
             raise typer.BadParameter(str(err)) from err
         case = cfg.case
-        state = check_out_dir(out, force=force, own=("recovery_*.nc", "recovery_*.json")) if out else "new"
         console = out_console()
         if out is not None:
             say_reuse(state, out, "recover output")

@@ -20,14 +20,15 @@ def register(app: typer.Typer) -> None:
         force: bool = typer.Option(False, "--force", help="Write into a non-empty --out of other content."),
     ) -> None:
         """Run the default study; write DIR/figures, DIR/results, DIR/report.md and DIR/summary.json."""
+        from landscape.commands._common import check_out_dir, fail, out_console, say_reuse
+
+        state = check_out_dir(out, force=force, own=("figures", "results", "report.md", "summary.json",
+                                                     "summary.schema.json"))  # before any import of JAX
         from rich.table import Table
 
-        from landscape.commands._common import check_out_dir, fail, out_console, say_reuse
         from landscape.reproduce import reproduce
         from landscape.reproduce.runner import STAGE_KEYS
 
-        state = check_out_dir(out, force=force, own=("figures", "results", "report.md", "summary.json",
-                                                     "summary.schema.json"))
         stages = None if only is None else [s.strip() for s in only.split(",") if s.strip()]
         bad = [s for s in stages or [] if s not in STAGE_KEYS]
         if bad:

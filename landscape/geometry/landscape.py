@@ -23,6 +23,7 @@ import numpy as np
 from landscape._errors import (
     LandscapeError,
     check_int_at_least,
+    check_point,
     check_positive,
 )
 from landscape._typing import Normals, Scalars, Value, Vector, Vectors
@@ -132,12 +133,14 @@ class Landscape(Value):
 
     # -- geometry ------------------------------------------------------------------------
     def s(self, w):
-        """s = u . w, the position along the river."""
+        """s = u . w, the position along the river (every method of a point checks its shape here)."""
+        check_point("w", w, self.dim)
         return vdot(w, self.river_dir)
 
     def offset(self, w):
         """v(w) = N w - c(s), the normal offset from the river (k,)."""
-        return matvec(self.normals, w) - self.center(self.s(w))
+        s = self.s(w)  # checks the shape of w first
+        return matvec(self.normals, w) - self.center(s)
 
     def rho_sq(self, w):
         """rho(w)^2 = ||diag(1/a) v(w)||^2."""
@@ -250,6 +253,21 @@ class Landscape(Value):
         river = "straight" if river == "constant" else river
         return (f"Landscape(dim={self.dim}, k={self.k}, river={river}, wall={_short_wall(self.wall)}, "
                 f"river_loss={type(self.river_loss).__name__}{'' if iso else ', anisotropic'})")
+
+
+    def _repr_html_(self):  # Jupyter
+        """The landscape's symbols (d, k, river, wall, r_b, ell) as an HTML table."""
+        from landscape._html import html_table, number  # noqa: PLC0415
+
+        return html_table("Landscape  L(w) = ell(s) + phi(rho(w))", [
+            ("dimension d", self.dim),
+            ("sharp directions k", self.k),
+            ("river c(s)", type(self.center).__name__),
+            ("wall phi", _short_wall(self.wall)),
+            ("basin radius r_b", number(self.basin_radius)),
+            ("river loss ell(s)", type(self.river_loss).__name__),
+            ("relative radii a", number(self.aniso)),
+        ])
 
 
 def _short_wall(wall) -> str:

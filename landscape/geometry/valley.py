@@ -22,7 +22,14 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from landscape._errors import LandscapeError, check_finite, check_int_at_least, check_positive, check_shape
+from landscape._errors import (
+    LandscapeError,
+    check_finite,
+    check_int_at_least,
+    check_point,
+    check_positive,
+    check_shape,
+)
 from landscape._typing import Normals, Value, Vectors
 from landscape.geometry.families import straight_river
 from landscape.geometry.landscape import Landscape, matvec, rmatvec
@@ -101,6 +108,7 @@ class ValleyLandscape(Value):
     # -- the valley term -------------------------------------------------------------------
     def valley_residual(self, w):
         """E w - b (m,): how far w sits from the valley floor along each curved direction."""
+        check_point("w", w, self.dim)
         return matvec(self.valley_dirs, w) - self.valley_offset
 
     def project_to_floor(self, w):
@@ -182,6 +190,14 @@ class ValleyLandscape(Value):
         except Exception:  # traced
             curv = "traced"
         return f"ValleyLandscape(m={self.m}, curvature={curv}, base={self.base!r})"
+
+    def _repr_html_(self):  # Jupyter
+        """The base landscape's table, then m and the wall-free curvatures lambda_i."""
+        from landscape._html import number  # noqa: PLC0415
+
+        extra = (f"<div>+ valley term: m = {self.m} wall-free curved directions E, curvature lambda = "
+                 f"{number(self.valley_curvature)}</div>")
+        return self.base._repr_html_() + extra
 
 
 # --------------------------------------------------------------------------------------

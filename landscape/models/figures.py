@@ -17,12 +17,8 @@ from __future__ import annotations
 
 import json
 
-import matplotlib
-
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+import matplotlib.pyplot as plt  # the backend is the user's: no matplotlib.use() (it hid Jupyter's figures)
+import numpy as np
 
 __all__ = [
     "plot_bridge",

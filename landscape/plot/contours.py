@@ -5,18 +5,17 @@ r"""Axes-level drawings of a landscape: loss contours, river, basin edge, grid, 
 >>> ax = lp.contours(land, quantizer=ls.uniform_grid(1.0))            # doctest: +SKIP
 >>> lp.ptq_points(land, ls.uniform_grid(1.0), w_star, ax=ax)          # doctest: +SKIP
 
-Each function takes ``ax=None`` (then the current Axes), returns the Axes, and passes extra keyword
+Each function takes ``ax=None`` (then a new figure), returns the Axes, and passes extra keyword
 arguments to the matplotlib call that draws the main artist.
 """
 
 from __future__ import annotations
 
-import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.lines import Line2D
 from matplotlib.ticker import MaxNLocator
 
-from landscape.plot.style import COLORS
+from landscape.plot.style import COLORS, axes_or_new
 from landscape.plot.views import is_view, landscape_view, points_view
 
 __all__ = ["contours", "points", "ptq_points", "loss_levels", "POINT_STYLE", "legend_handles"]
@@ -44,7 +43,7 @@ def loss_levels(loss, n: int = 14):
 
 
 def _ax(ax):
-    return plt.gca() if ax is None else ax
+    return axes_or_new(ax)
 
 
 def contours(
@@ -83,17 +82,16 @@ def contours(
     levels = loss_levels(loss) if levels is None else levels
     kw = dict(levels=levels, cmap=cmap, extend="max", alpha=0.85) | kwargs
     cs = ax.contourf(x, y, loss, **kw)
-    rb = float(ds.attrs.get("basin_radius", np.nan))
-    rho = ds["rho"].values
-    if basin and np.isfinite(rb) and np.nanmin(rho) <= rb <= np.nanmax(rho):
+    if basin and _has_basin_edge(ds):
+        rb, rho = float(ds.attrs["basin_radius"]), ds["rho"].values
         ax.contour(x, y, rho, levels=[rb], colors=[COLORS["basin"]], linewidths=1.2, linestyles="--")
-    if river and ds.sizes.get("river", 0):
+    if river and _has_river(ds):
         rx, ry = ds["river_x"].values, ds["river_y"].values
         if rx.size == 1:
             ax.scatter(rx, ry, marker="+", s=60, color=COLORS["river"], zorder=3)
         else:
             ax.plot(rx, ry, color=COLORS["river"], lw=1.4)
-    if grid and ds.sizes.get("grid", 0):
+    if grid and _has_grid(ds):
         ax.scatter(
             ds["grid_x"].values,
             ds["grid_y"].values,
@@ -119,13 +117,29 @@ def contours(
     return ax
 
 
+def _has_river(ds) -> bool:
+    return "river_x" in ds and ds["river_x"].size > 0
+
+
+def _has_grid(ds) -> bool:
+    return "grid_x" in ds and ds["grid_x"].size > 0
+
+
+def _has_basin_edge(ds) -> bool:
+    rb = float(ds.attrs.get("basin_radius", np.nan))
+    if "rho" not in ds or not np.isfinite(rb):
+        return False
+    return bool(np.nanmin(ds["rho"].values) <= rb <= np.nanmax(ds["rho"].values))
+
+
 def legend_handles(ds=None, *, grid: bool = True) -> list:
-    """Legend entries for the river, the basin edge and (weights frame) the grid."""
-    out = [
-        Line2D([], [], color=COLORS["river"], lw=1.4, label=r"river $\rho = 0$"),
-        Line2D([], [], color=COLORS["basin"], lw=1.2, ls="--", label=r"basin edge $\rho = r_b$"),
-    ]
-    if grid and (ds is None or ds.sizes.get("grid", 0)):
+    """Legend entries for what :func:`contours` drew from ``ds``: the river, the basin edge, the grid."""
+    out = []
+    if ds is None or _has_river(ds):
+        out.append(Line2D([], [], color=COLORS["river"], lw=1.4, label=r"river $\rho = 0$"))
+    if ds is None or _has_basin_edge(ds):
+        out.append(Line2D([], [], color=COLORS["basin"], lw=1.2, ls="--", label=r"basin edge $\rho = r_b$"))
+    if grid and (ds is None or _has_grid(ds)):
         out.append(Line2D([], [], color=COLORS["grid"], marker="o", ls="", ms=2.5, label="grid points"))
     return out
 

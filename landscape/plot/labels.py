@@ -10,7 +10,27 @@ import math
 
 import numpy as np
 
-__all__ = ["compare", "inequality", "rule_label", "optimizer_label", "run_label", "outcome_text"]
+__all__ = [
+    "compare", "inequality", "rule_label", "optimizer_label", "run_label", "outcome_text", "math_label",
+]
+
+#: symbols of the notation table written in words in the datasets' plain-text long names and units
+_GREEK = ("theta", "eta", "kappa", "mu", "omega", "Delta", "rho", "lambda")
+
+
+def math_label(text: str) -> str:
+    r"""A plain-text long name or unit as mathtext: "learning rate eta" -> "learning rate $\eta$".
+
+    Greek letter names, ``r_b``, ``a_k / a_1``, a trailing one-letter symbol (``d``, ``k``, ``b``, ``T``)
+    and ``^2`` become mathtext; the datasets keep their plain text (netCDF attributes).
+    """
+    import re  # noqa: PLC0415
+
+    out = re.sub(r"\b(a_k / a_1)\b", r"$a_k / a_1$", str(text))
+    out = re.sub(r"(?<![$\\\w])r_b\b", r"$r_b$", out)
+    out = re.sub(r"\b(" + "|".join(_GREEK) + r")\b", lambda m: f"$\\{m.group(1)}$", out)
+    out = re.sub(r"(?<=\s)([dkbT])$", r"$\1$", out)
+    return out.replace("^2", "$^2$")
 
 
 def compare(a: float, b: float, *, rel: float = 1e-9) -> str:

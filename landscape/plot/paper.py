@@ -2,12 +2,12 @@
 function of the saved Dataset alone (so a figure redraws from its ``results/*.nc``).
 
 * :func:`chattering_figure` -- figure 8: :func:`~landscape.plot.run.run_figure`, the first 60 steps;
-* :func:`rules_figure` -- figure 7: ``landscape.plots.recovery.plot_rules``, the T interval named by the
+* :func:`rules_figure` -- figure 7: ``landscape.plot.recovery.plot_rules``, the T interval named by the
   data;
 * :func:`bridge_figure` -- the real-model bridge (``landscape.models.figures.plot_bridge``), paper style.
 
-Figures 3, 5 and 6 need no adaptation: ``landscape.plot`` re-exports ``plot_valley_failure``,
-``plot_phase_diagram`` and ``plot_tightness`` as they are.
+Figures 3, 5 and 6 need no adaptation: ``plot_valley_failure``, ``plot_phase_diagram`` and
+``plot_tightness`` draw them from their Datasets as they are.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ def chattering_figure(ds):
 
 def rules_figure(ds):
     """Figure 7: recovery probability and T per QAT rule (T interval named by ``ds.attrs["T_interval"]``)."""
-    from landscape.plots.recovery import plot_rules  # noqa: PLC0415
+    from landscape.plot.recovery import plot_rules  # noqa: PLC0415
 
     return plot_rules(ds, interval_label=ds.attrs.get("T_interval", "IQR"))
 

@@ -10,12 +10,13 @@ failure is drawn open (nothing to recover), never as 0 or 1.
 
 from __future__ import annotations
 
-import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib import patheffects
 from matplotlib.colors import LogNorm, Normalize
 
 from landscape._errors import LandscapeError
-from landscape.plot.style import OKABE_ITO
+from landscape.plot.labels import math_label
+from landscape.plot.style import OKABE_ITO, axes_or_new
 
 __all__ = ["phase_diagram", "VALUE_LABELS"]
 
@@ -30,8 +31,8 @@ VALUE_LABELS = {
 
 def _axis_label(ds, name: str) -> str:
     c = ds[name]
-    long = c.attrs.get("long_name", name)
-    units = c.attrs.get("units", "")
+    long = math_label(c.attrs.get("long_name", name))
+    units = math_label(c.attrs.get("units", ""))
     return f"{long} ({units})" if units and units not in ("1", "") else long
 
 
@@ -76,7 +77,7 @@ def phase_diagram(
     """
     from landscape.sweep.summary import summarize  # noqa: PLC0415
 
-    ax = plt.gca() if ax is None else ax
+    ax = axes_or_new(ax)
     s = summarize(ds) if ("start" in ds.dims or "seed" in ds.dims) else ds
     for name in (x, y):
         if name not in s.dims:
@@ -128,7 +129,8 @@ def phase_diagram(
             for j, xx in enumerate(xv):
                 if n_fail[i, j] > 0 and np.isfinite(v[i, j]):
                     txt = f"{v[i, j]:.2f}" if prob else f"{v[i, j]:.0f}"
-                    shade = norm(v[i, j]) if prob else 0.5
+                    r, g, b, _ = mesh.cmap(norm(v[i, j]))  # the cell's own colour decides the ink
+                    dark = 0.2126 * r + 0.7152 * g + 0.0722 * b < 0.5
                     ax.text(
                         xx,
                         yy,
@@ -136,7 +138,10 @@ def phase_diagram(
                         ha="center",
                         va="center",
                         fontsize=6,
-                        color="white" if shade < 0.55 else "black",
+                        color="white" if dark else "black",
+                        path_effects=[
+                            patheffects.withStroke(linewidth=1.2, foreground="black" if dark else "white")
+                        ],
                     )
     ax.set_xlabel(_axis_label(s, x))
     ax.set_ylabel(_axis_label(s, y))

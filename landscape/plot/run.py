@@ -19,7 +19,7 @@ from matplotlib.lines import Line2D
 from landscape._errors import LandscapeError
 from landscape.plot.contours import contours, legend_handles
 from landscape.plot.labels import inequality, outcome_text, run_label
-from landscape.plot.style import COLORS, DOUBLE_COLUMN, OKABE_ITO, paper_style
+from landscape.plot.style import COLORS, DOUBLE_COLUMN, OKABE_ITO, axes_or_new, paper_style
 from landscape.plot.views import is_view, run_view
 
 __all__ = ["path", "distance", "deployed_loss", "run_figure", "mark_times"]
@@ -33,7 +33,7 @@ def _view(traj, landscape=None, quantizer=None, rule=None, **kw):
 
 
 def _ax(ax):
-    return plt.gca() if ax is None else ax
+    return axes_or_new(ax)
 
 
 def path(

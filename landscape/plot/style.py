@@ -25,6 +25,7 @@ __all__ = [
     "RC_PARAMS",
     "paper_style",
     "new_figure",
+    "axes_or_new",
     "save_figure",
     "panel_label",
     "tex_label",
@@ -100,9 +101,30 @@ RC_PARAMS = {
 
 @contextlib.contextmanager
 def paper_style():
-    """Context manager applying the project's rcParams (restored on exit)."""
+    """Context manager applying the project's rcParams (restored on exit; the backend's settings kept).
+
+    matplotlib selects its backend lazily, on the first figure. Under Jupyter's inline backend that
+    selection switches interactive mode on and applies the backend's own rcParams; were it to happen
+    inside ``rc_context``, leaving the context would restore ``interactive = False`` and no later figure
+    of the kernel would be displayed. So the backend is resolved before the style is applied, and the
+    interactive mode (a session setting, not a style) is kept as it is when the context ends.
+    """
+    _resolve_backend()
     with plt.rc_context(RC_PARAMS):
-        yield
+        try:
+            yield
+        finally:
+            interactive = matplotlib.is_interactive()
+    matplotlib.interactive(interactive)
+
+
+def _resolve_backend() -> None:
+    """Select pyplot's backend now (a no-op once selected), so its setup runs outside any style."""
+    resolve = getattr(plt, "_get_backend_mod", None)  # private (matplotlib 3.5 and later)
+    if resolve is not None:
+        resolve()
+    else:  # pragma: no cover - older or newer matplotlib without the helper
+        plt.get_backend()
 
 
 def new_figure(width: str | float = "single", height: float | None = None, **subplot_kw):
@@ -120,6 +142,14 @@ def new_figure(width: str | float = "single", height: float | None = None, **sub
             axes = fig.subplots(**subplot_kw)
             return fig, axes
     return fig
+
+
+def axes_or_new(ax=None):
+    """``ax``, or the Axes of a new figure: a figure function never draws over an earlier figure."""
+    if ax is not None:
+        return ax
+    _, new = plt.subplots()
+    return new
 
 
 def panel_label(ax, label: str, x: float = -0.02, y: float = 1.02) -> None:

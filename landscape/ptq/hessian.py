@@ -20,6 +20,8 @@ basin) :math:`\lambda = \mathrm{damp}`, which makes every Hessian-based method e
 
 from __future__ import annotations
 
+import dataclasses
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -161,7 +163,16 @@ def check_w_star(w_star, dim: int | None = None):
 
 
 def broadcast_quantizer(quantizer, shape):
-    """The quantizer (flattened from a matrix layout), every per-coordinate leaf broadcast to ``shape``."""
+    """The quantizer with every per-coordinate leaf broadcast to ``shape`` (w*'s shape).
+
+    A weight matrix ``W`` in the quantizer's own layout (the layer setting: ``per_channel_grid(steps,
+    W.shape, axis=...)`` or ``per_group_grid(steps, W.shape, ...)``) keeps the layout's steps per entry;
+    otherwise each row of ``w*`` is a flat point and the layout is flattened first.
+    """
+    shape = tuple(shape)
+    layout = quantizer.shape
+    if layout is not None and len(layout) > 1 and tuple(layout) == shape[-len(layout):]:
+        return dataclasses.replace(quantizer, shape=None).broadcast_to(shape)
     return quantizer.as_flat().broadcast_to(shape)
 
 

@@ -148,6 +148,23 @@ class Rule(Value):
         fields = ", ".join(f"{f.name}={getattr(self, f.name)!r}" for f in dataclasses.fields(self))
         return f"{type(self).__name__}({fields})"
 
+    def _repr_html_(self):  # Jupyter
+        """The rule's name, its optimizer and every hyperparameter, as an HTML table."""
+        from landscape._html import html_table, number  # noqa: PLC0415
+
+        rows = [("rule", getattr(self, "name", type(self).__name__))]
+        for f in dataclasses.fields(self):
+            v = getattr(self, f.name)
+            rows.append((f.name, repr(v) if f.name == "optimizer" or not _is_number(v) else number(v)))
+        return html_table(f"QAT rule {type(self).__name__}", rows)
+
+
+def _is_number(v) -> bool:
+    try:
+        return np.ndim(v) == 0 and np.asarray(v).dtype.kind in "fiub"
+    except Exception:  # noqa: BLE001
+        return False
+
 
 def probe_of(landscape, q):
     """The probe of q: the landscape's own (closed form) if it has one, else autodiff of its loss."""

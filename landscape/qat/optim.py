@@ -20,6 +20,7 @@ compared by identity (reuse the same object to avoid recompiling).
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 from typing import Any
 
@@ -181,10 +182,46 @@ def sgd(learning_rate=0.05, **hyper) -> Optimizer:
 
 
 def optimizer(factory: Callable, /, **hyper) -> Optimizer:
-    """An optax optimizer as a value, e.g. ``optimizer(optax.adam, learning_rate=1e-3, b1=0.9)``."""
+    """An optax optimizer as a value, e.g. ``optimizer(optax.adam, learning_rate=1e-3, b1=0.9)``.
+
+    Refused at construction: a factory that is not callable, a required argument of the factory left out
+    (``optimizer(optax.adam)`` has no learning rate) and an argument the factory does not take.
+    """
+    _check_factory_arguments(factory, hyper)
     if "learning_rate" in hyper:
         _check_learning_rate(hyper["learning_rate"])
     return Optimizer(factory, **hyper)
+
+
+def _check_factory_arguments(factory, hyper: dict) -> None:
+    """Raise unless ``factory(**hyper)`` binds: every required parameter given, no unknown one."""
+    if not callable(factory):
+        raise LandscapeError(f"optimizer needs an optax factory such as optax.adam; got {factory!r}.")
+    try:
+        sig = inspect.signature(factory)
+    except (TypeError, ValueError):  # a builtin without a signature: checked when it is built
+        return
+    name = getattr(factory, "__name__", repr(factory))
+    params = sig.parameters
+    takes_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
+    unknown = [k for k in hyper if k not in params and not takes_any]
+    if unknown:
+        raise LandscapeError(
+            f"optimizer: {name} takes no argument {unknown[0]!r}; its arguments are "
+            f"{', '.join(p for p in params if params[p].kind is not inspect.Parameter.VAR_KEYWORD)}."
+        )
+    missing = [
+        p.name
+        for p in params.values()
+        if p.default is inspect.Parameter.empty
+        and p.kind in (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+        and p.name not in hyper
+    ]
+    if missing:
+        raise LandscapeError(
+            f"optimizer: {name} needs {', '.join(missing)}; e.g. optimizer({name}, {missing[0]}=0.01)"
+            + (" (a positive number or an optax schedule)." if missing[0] == "learning_rate" else ".")
+        )
 
 
 def schedule(factory: Callable, /, **hyper) -> Schedule:

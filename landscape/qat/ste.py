@@ -91,9 +91,9 @@ class ClippedSTE(Rule):
     def gradient(self, landscape, params, state, quantizer, key, probe=None):
         """grad L(Q(w)) where lo <= w <= hi, 0 elsewhere."""
         w = params["w"]
-        lo, hi = quantizer.clip_range() if self.clip is None else (-self.clip, self.clip)
+        lo, hi = (None, None) if self.clip is None else (-self.clip, self.clip)
         g = _probe_grad(landscape, quantizer.quantize(w), probe)
-        return {"w": g * ((w >= lo) & (w <= hi))}, state
+        return {"w": g * quantizer.in_range(w, lo, hi)}, state
 
 
 def full_precision(learning_rate=0.05, optimizer=None) -> FullPrecision:

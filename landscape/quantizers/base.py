@@ -129,8 +129,18 @@ class Quantizer(Value):
         return self.neighbors(w)
 
     def clip_range(self):  # pragma: no cover - abstract
-        """(lo, hi): the representable range (infinite for an unbounded grid)."""
+        """(lo, hi): the representable range (infinite for an unbounded grid), in the grid's layout."""
         raise NotImplementedError
+
+    def in_range(self, w, lo=None, hi=None):
+        """1[lo_j <= w_j <= hi_j] per coordinate (flat in, flat out); lo, hi default to :meth:`clip_range`.
+
+        The bounds broadcast in the weight layout (per channel, per group), so a rule that masks its
+        gradient by the range works on every layout.
+        """
+        if lo is None or hi is None:
+            lo, hi = self.clip_range()
+        return self.reshape_apply(lambda x: (x >= lo) & (x <= hi), w)
 
     def residual_box(self, dim: int, w=None):
         """(a, b) bounds of e = Q(w') - w' over w's cell, as float64 arrays (dim,).

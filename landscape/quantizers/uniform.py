@@ -125,8 +125,9 @@ class UniformGrid(Quantizer):
             if not ok or (len(target) == 1 and len(vs) == 1 and vs[0] not in (1, dim)):
                 raise LandscapeError(
                     f"quantizer.{field} has shape {vs}, which does not broadcast to the weights' shape "
-                    f"{tuple(target)}; need a scalar, one entry per coordinate, or per channel on a matrix "
-                    "layout."
+                    f"{tuple(target)}; need a scalar, one entry per coordinate, or a matrix layout: build a "
+                    "per-channel or per-group grid with per_channel_grid(steps, (rows, cols), axis=...) or "
+                    "per_group_grid(steps, (rows, cols), group_size), or pass shape=(rows, cols)."
                 )
 
     @property

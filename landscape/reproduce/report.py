@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from landscape.reproduce.stages.common import time_text
+
 __all__ = ["figures_of_merit", "write_report", "proof_table_md", "key_numbers_md", "science_language"]
 
 _ISSUE = [
@@ -181,7 +183,7 @@ def key_numbers_md(fm: dict) -> list:
     for name, reg in (s.get("regimes") or {}).items():
         out.append(
             f"* STE recovery, {name}: probability {reg['recovery_prob']} over {reg['n']} RTN-failed starts, "
-            f"median T = {reg['median_T']} (figure 5)."
+            f"{time_text(reg['median_T'])} (figure 5)."
         )
     cert = s.get("certificate") or {}
     if cert:

@@ -11,6 +11,11 @@ Layout of the output directory::
 A stage whose input module (another area of the project) is absent is recorded as
 "missing" with the reason, and the rest still runs; a stage that raises is recorded as
 "error" and makes :func:`reproduce` report failure (``summary["ok"] = False``).
+
+``only`` (``--only``) reruns some stages and merges them into the directory's previous
+summary.json and report.md: a stage not rerun keeps its recorded entry when the previous run
+used the same mode and seed (otherwise it is listed as missing, "not requested"). The progress
+bar is written to stderr.
 """
 
 from __future__ import annotations
@@ -48,6 +53,9 @@ STAGES = [
 ]
 STAGE_KEYS = tuple(s.key for s in STAGES)
 
+#: the reason of a stage that ``--only`` did not rerun and no previous summary recorded
+NOT_REQUESTED = "not requested (--only)"
+
 
 def run_stage(stage: Stage, cfg: ReproduceConfig, prng, **inputs) -> StageResult:
     """Run one stage, turning a missing input module or an exception into a recorded status.
@@ -77,7 +85,7 @@ def _save(res: StageResult, out: Path, man: dict) -> None:
     A dataset read from a file that another process wrote (``attrs["source_file"]``, e.g. the proof check's
     JSON) is listed as that file, not saved again.
     """
-    from landscape.plots.style import save_figure  # noqa: PLC0415
+    from landscape.plot.style import save_figure  # noqa: PLC0415
 
     for name, ds in res.datasets.items():
         if "source_file" in ds.attrs:
@@ -93,15 +101,32 @@ def _save(res: StageResult, out: Path, man: dict) -> None:
             res.files[kind] = str(Path(p).relative_to(out))
 
 
-def _run_all(results, cfg, root, only, progress, inputs: dict, out: Path, man: dict) -> None:
-    """Run every stage in order (with a progress bar), saving each stage's files as it ends."""
+def previous_stages(out: Path, *, quick: bool, seed: int) -> dict:
+    """The stage entries of ``out/summary.json`` when it was written in the same mode with the same seed."""
+    path = Path(out) / "summary.json"
+    if not path.exists():
+        return {}
+    try:
+        prev = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+    if prev.get("quick") != bool(quick) or prev.get("manifest", {}).get("seed") != seed:
+        return {}
+    return dict(prev.get("stages") or {})
+
+
+def _run_all(results, cfg, root, only, progress, inputs: dict, out: Path, man: dict, kept=None) -> None:
+    """Run every stage in order (a progress bar on stderr), saving each stage's files as it ends."""
+    from rich.console import Console  # noqa: PLC0415
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn  # noqa: PLC0415
 
+    kept = kept or {}
     with Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
         TextColumn("{task.completed}/{task.total}"),
         TimeElapsedColumn(),
+        console=Console(stderr=True),
         disable=not progress,
         transient=False,
     ) as bar:
@@ -109,7 +134,10 @@ def _run_all(results, cfg, root, only, progress, inputs: dict, out: Path, man: d
         for i, stage in enumerate(STAGES):
             bar.update(task, description=f"{stage.key:<24}")
             if only is not None and stage.key not in only:
-                res = StageResult(stage.key, stage.title, status="missing", reason="not requested (--only)")
+                if stage.key in kept and kept[stage.key].get("status") != "missing":
+                    res = stage.restore(kept[stage.key])
+                else:
+                    res = StageResult(stage.key, stage.title, status="missing", reason=NOT_REQUESTED)
             else:
                 res = run_stage(stage, cfg, jax.random.fold_in(root, i), **inputs)
                 if res.status == "ok":
@@ -121,11 +149,12 @@ def _run_all(results, cfg, root, only, progress, inputs: dict, out: Path, man: d
 def reproduce(out_dir, *, quick: bool = True, seed: int = 0, only=None, progress: bool = True) -> dict:
     """Run the default study into ``out_dir`` and return the summary (also written as summary.json).
 
-    ``only`` (a list of stage keys) restricts the run, for debugging; the summary then lists
-    the others as missing ("not requested").
+    ``only`` (a list of stage keys) reruns those stages; the others keep their entries of the
+    directory's previous summary.json (same mode and seed), or are listed as missing ("not requested").
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
+    kept = previous_stages(out, quick=quick, seed=seed) if only is not None else {}
     cfg = ReproduceConfig.quick_config(seed) if quick else ReproduceConfig.full_config(seed)
     man = manifest(cfg.as_dict(), seed, command="landscape reproduce" + (" --quick" if quick else ""))
     root = jax.random.PRNGKey(seed)
@@ -136,7 +165,7 @@ def reproduce(out_dir, *, quick: bool = True, seed: int = 0, only=None, progress
         # the proof layer's check runs in its own process, overlapping with the figures
         pending = pc.PendingCheck(out / "results" / "proofs_check.json", quick=cfg.check_quick)
     try:
-        _run_all(results, cfg, root, only, progress, {"pending": pending}, out, man)
+        _run_all(results, cfg, root, only, progress, {"pending": pending}, out, man, kept)
     finally:
         if pending is not None:
             pending.close()
@@ -145,7 +174,7 @@ def reproduce(out_dir, *, quick: bool = True, seed: int = 0, only=None, progress
         "schema_version": 1,
         "quick": bool(quick),
         "seconds": round(seconds, 2),
-        "ok": all(r.status != "error" for r in results),
+        "ok": all(r.status != "error" for r in results),  # a stage kept from the previous run counts too
         "stages": {
             r.key: {
                 "title": r.title,

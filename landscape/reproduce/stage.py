@@ -98,3 +98,23 @@ class Stage:
             narrative=self.template.format_map(self.words(nums)) if self.template else "",
             table_md=self.table(nums) if self.table is not None else "",
         )
+
+    def restore(self, entry: dict) -> StageResult:
+        """The result recorded in a previous summary.json's ``stages[key]`` (``--only`` keeps it).
+
+        Its numbers, files, status and time are the recorded ones; the narrative and table are written
+        again from those numbers by the same template.
+        """
+        nums = entry.get("numbers") or {}
+        ok = entry["status"] == "ok"
+        return StageResult(
+            self.key,
+            self.title,
+            status=entry["status"],
+            reason=entry.get("reason") or "kept from the previous run (not rerun by --only)",
+            numbers=nums,
+            narrative=self.template.format_map(self.words(nums)) if ok and self.template else "",
+            table_md=self.table(nums) if ok and self.table is not None else "",
+            files=dict(entry.get("files") or {}),
+            seconds=float(entry.get("seconds", 0.0)),
+        )

@@ -224,6 +224,39 @@ class Trajectory:
     def _repr_pretty_(self, p, cycle):  # IPython
         p.text(repr(self))
 
+    def _repr_html_(self):  # Jupyter
+        """The outcome (T, T_settle, divergence, final loss and rho) and the recorded fields, as HTML."""
+        import numpy as np  # noqa: PLC0415
+
+        from landscape._html import html_table, number  # noqa: PLC0415
+
+        recorded = [f.name for f in dataclasses.fields(self) if getattr(self, f.name) is not None]
+        try:
+            hit, settle, div = (np.asarray(x) for x in (self.hit_time, self.settle_time, self.diverge_time))
+        except Exception:  # noqa: BLE001 - traced: no numbers to show
+            return html_table("Trajectory (traced)", [("fields", ", ".join(recorded))])
+        if hit.ndim == 0:
+            rows = [
+                ("first hitting time T", f"{int(hit)}" if hit >= 0 else "never (-1)"),
+                ("settle time T_settle", f"{int(settle)}" if settle >= 0 else "ends outside (-1)"),
+                ("diverged", f"at step {int(div)}" if div >= 0 else "no"),
+                ("final loss L(q)", number(self.final_loss)),
+                ("final rho(q)", number(self.final_rho_q)),
+            ]
+            title = "Trajectory (one run)"
+        else:
+            n = hit.size
+            rec = (hit >= 0) & (div < 0)
+            rows = [
+                ("recovered (T >= 0, finite)", f"{int(rec.sum())} of {n} ({rec.mean():.3f})"),
+                ("never in the basin", f"{int(((hit < 0) & (div < 0)).sum())}"),
+                ("diverged", f"{int((div >= 0).sum())}"),
+                ("median T of recovered", f"{np.median(hit[rec]):g}" if rec.any() else "undefined (none)"),
+                ("settled to the end", f"{int((settle >= 0).sum())}"),
+            ]
+            title = f"Trajectory (batch of {n} runs, shape {hit.shape})"
+        return html_table(title, rows + [("recorded", ", ".join(recorded))])
+
     def replace(self, **changes) -> Trajectory:
         """A copy with some fields replaced."""
         return dataclasses.replace(self, **changes)

@@ -116,10 +116,7 @@ def run_demo(cfg: DemoConfig = DemoConfig()):
 
 def plot_demo(art, path: Path, num_steps: int = 60):
     """2-D contours of L, the basin, grid points, w*, RTN's point and one STE trajectory."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    import matplotlib.pyplot as plt  # the user's backend: matplotlib.use() would hide Jupyter's figures
 
     land, grid, cfg = art["landscape"], art["grid"], art["cfg"]
     w_star = np.asarray(art["w_star"][art["pick"]]) if art["pick"] is not None else np.zeros(2)

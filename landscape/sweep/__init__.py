@@ -15,6 +15,7 @@ The TOML form (``landscape sweep CONFIG --out DIR``, :func:`load_config`) descri
 the same names (see ``docs/sweeps.md``); :func:`run_sweep` runs either.
 """
 
+import inspect
 import sys
 import types
 
@@ -101,7 +102,9 @@ def sweep(
 
 
 class _CallableModule(types.ModuleType):
-    """``landscape.sweep`` is both this package and the function :func:`sweep`."""
+    """``landscape.sweep`` is both this package and the function :func:`sweep` (its signature too)."""
+
+    __signature__ = inspect.signature(sweep)  # what inspect.signature(landscape.sweep) and help() show
 
     def __call__(self, **kwargs):
         return sweep(**kwargs)

@@ -68,6 +68,7 @@ __all__ = [
     "points_near",
     "WALL_FAMILIES",
     "QUANTIZER_KINDS",
+    "LAYOUTS",
     "cases",
     "case_fields",
     "river_fields",
@@ -158,23 +159,48 @@ def landscapes(
     raise ValueError(f"rivers must be among straight, meander, arc; got {river!r}.")
 
 
+#: the weight layouts :func:`quantizers` draws a uniform or integer grid in (with ``dim`` given)
+LAYOUTS = ("tensor", "coordinate", "channel", "group")
+
+
+def _divisors(n: int) -> list[int]:
+    return [k for k in range(1, n + 1) if n % k == 0]
+
+
 @st.composite
-def quantizers(draw, *, dim=None, kinds=("uniform",), step=(0.05, 2.0), offset=True, bits=(2, 8)):
+def quantizers(draw, *, dim=None, kinds=("uniform",), step=(0.05, 2.0), offset=True, bits=(2, 8),
+               layouts=LAYOUTS):
     """A quantizer of one of ``kinds`` (see :data:`QUANTIZER_KINDS`) with step (or scale) in ``step``.
 
-    With ``dim`` a uniform grid may get one step per coordinate; ``offset`` allows a grid offset in
-    [0, step); "integer" draws b in ``bits``.
+    With ``dim`` a uniform or integer grid is drawn in one of ``layouts`` (:data:`LAYOUTS`): one step
+    (per tensor), one step per coordinate, per channel on either axis of a (rows, cols) matrix with
+    rows * cols = dim (:func:`~landscape.per_channel_grid`), or per group along the rows
+    (:func:`~landscape.per_group_grid`); without ``dim``, per tensor. ``offset`` allows a grid offset in
+    [0, step) (per-tensor and per-coordinate layouts); "integer" draws b in ``bits`` (a clipped grid).
     """
     kind = draw(st.sampled_from(tuple(kinds)))
     lo, hi = _range("step", step)
     s = draw(st.floats(lo, hi, allow_nan=False))
     if kind in ("uniform", "integer"):
-        if dim is not None and draw(st.booleans()):
+        b = draw(st.integers(*(int(x) for x in _range("bits", bits)))) if kind == "integer" else None
+        layout = draw(st.sampled_from(tuple(layouts))) if dim is not None else "tensor"
+        if layout not in LAYOUTS:
+            raise ValueError(f"layouts must be among {LAYOUTS}; got {layout!r}.")
+        if layout in ("channel", "group"):
+            rows = draw(st.sampled_from(_divisors(int(dim))))
+            cols = int(dim) // rows
+            steps = lambda n: np.asarray(draw(st.lists(st.floats(lo, hi), min_size=n, max_size=n)))  # noqa: E731
+            if layout == "channel":
+                axis = draw(st.sampled_from((0, 1)))
+                return _ls.per_channel_grid(steps((rows, cols)[axis]), (rows, cols), axis=axis, bits=b)
+            group = draw(st.sampled_from(_divisors(cols)))
+            per_row = steps(rows * (cols // group)).reshape(rows, cols // group)
+            return _ls.per_group_grid(per_row, (rows, cols), group, bits=b)
+        if layout == "coordinate":
             s = np.asarray(draw(st.lists(st.floats(lo, hi), min_size=int(dim), max_size=int(dim))))
         off = draw(st.floats(0.0, 0.999)) * s if offset else 0.0
         if kind == "uniform":
             return _ls.uniform_grid(s, offset=off)
-        b = draw(st.integers(*(int(x) for x in _range("bits", bits))))
         return _ls.integer_grid(b, s, offset=off)
     if kind not in QUANTIZER_KINDS:
         raise ValueError(f"kinds must be among {QUANTIZER_KINDS}; got {kind!r}.")

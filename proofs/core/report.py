@@ -113,33 +113,44 @@ def statement_report(stmt: Statement, *, sim: Simulator = DEFAULT_SIMULATOR, exa
     }
 
 
+#: the symbolic / certificate cache of a worker process, shared by every statement it runs
+_WORKER_CACHE: dict = {}
+
+
 def _worker(ids, ex, mex, with_mutants):
     """Reports of the registered statements ``ids`` (run in a worker process)."""
-    cache: dict = {}
     return [statement_report(REGISTRY.by_id(i), examples=ex, mutant_examples=mex, with_mutants=with_mutants,
-                             cache=cache) for i in ids]
+                             cache=_WORKER_CACHE) for i in ids]
 
 
-def _parallel(stmts, workers, ex, mex, with_mutants):
-    """statement_report over ``workers`` spawned processes (registered statements, default simulator)."""
+def _parallel(stmts, workers, ex, mex, with_mutants, progress=None):
+    """statement_report over ``workers`` spawned processes (registered statements, default simulator).
+
+    One task per statement (the pool balances them); ``progress(row)`` is called as each one ends.
+    """
     import concurrent.futures as cf
     import multiprocessing as mp
 
     ids = [s.id for s in stmts]
-    lanes = [ids[i::workers] for i in range(workers)]  # interleaved: the costly ones spread over the lanes
+    by = {}
     with cf.ProcessPoolExecutor(workers, mp_context=mp.get_context("spawn")) as pool:
-        parts = list(pool.map(_worker, lanes, [ex] * workers, [mex] * workers, [with_mutants] * workers))
-    by = {r["id"]: r for part in parts for r in part}
+        futures = [pool.submit(_worker, [i], ex, mex, with_mutants) for i in ids]
+        for fut in cf.as_completed(futures):
+            row = fut.result()[0]
+            by[row["id"]] = row
+            if progress is not None:
+                progress(row)
     return [by[i] for i in ids]
 
 
 def check(quick: bool = True, *, statements=None, sim: Simulator = DEFAULT_SIMULATOR,
           examples: int | None = None, mutant_examples: int | None = None,
-          with_mutants: bool = True, workers: int = 1) -> dict[str, Any]:
+          with_mutants: bool = True, workers: int = 1, progress=None) -> dict[str, Any]:
     """Run the whole proof layer (or ``statements``): the report as a JSON-ready dict.
 
     ``workers > 1`` runs the statements in that many spawned processes (only for registered statements
     and the default simulator; the results are the same, since every attack is derandomized).
+    ``progress(row)``, if given, is called with each statement's row as it ends.
     """
     ex, mex = BUDGETS["quick" if quick else "full"]
     ex = ex if examples is None else examples
@@ -156,11 +167,15 @@ def check(quick: bool = True, *, statements=None, sim: Simulator = DEFAULT_SIMUL
             return False
 
     if workers > 1 and sim is DEFAULT_SIMULATOR and len(stmts) > 1 and all(registered(st) for st in stmts):
-        rows = _parallel(stmts, min(workers, len(stmts)), ex, mex, with_mutants)
+        rows = _parallel(stmts, min(workers, len(stmts)), ex, mex, with_mutants, progress)
     else:
         cache: dict = {}
-        rows = [statement_report(s, sim=sim, examples=ex, mutant_examples=mex, with_mutants=with_mutants,
-                                 cache=cache) for s in stmts]
+        rows = []
+        for s in stmts:
+            rows.append(statement_report(s, sim=sim, examples=ex, mutant_examples=mex,
+                                         with_mutants=with_mutants, cache=cache))
+            if progress is not None:
+                progress(rows[-1])
     return {
         "quick": quick,
         "examples_per_statement": ex,

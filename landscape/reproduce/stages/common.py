@@ -7,7 +7,7 @@ import xarray as xr
 
 from landscape.simulate.outcomes import recovery_summary
 
-__all__ = ["rounded", "percent", "batch_stats", "with_units", "recovery_summary"]
+__all__ = ["rounded", "percent", "time_text", "batch_stats", "with_units", "recovery_summary"]
 
 
 def rounded(x, nd=3):
@@ -19,6 +19,11 @@ def rounded(x, nd=3):
 def percent(x) -> str:
     """A fraction as a percentage with one decimal ("n/a" when it is None), for a template's text."""
     return "n/a" if x is None else f"{100 * x:.1f}%"
+
+
+def time_text(t, name: str = "median T") -> str:
+    """``name = t`` for a template's text, or ``name`` undefined and why (no start entered the basin)."""
+    return f"{name} undefined (no start entered the basin)" if t is None else f"{name} = {t:g}"
 
 
 def batch_stats(hit, div):

@@ -12,7 +12,7 @@ import xarray as xr
 
 from landscape.plot import plot_tightness, rules_figure
 from landscape.reproduce.stage import Stage, require
-from landscape.reproduce.stages.common import rounded
+from landscape.reproduce.stages.common import rounded, time_text
 
 __all__ = ["TIGHTNESS", "RULES"]
 
@@ -150,8 +150,9 @@ def _rules_phrases(nums):
     """One sentence per scenario on STE, from the scenario's numbers."""
     lines = [
         f"{sc} ({v['n_failed']} RTN-failed starts): STE recovers with probability {v['ste']['p_recover']} "
-        f"(Wilson 95% [{v['ste']['p_recover_lo']}, {v['ste']['p_recover_hi']}], median T = "
-        f"{v['ste']['median_T']}, chattering {v['ste']['p_chatter']}, diverged {v['ste']['p_diverged']})."
+        f"(Wilson 95% [{v['ste']['p_recover_lo']}, {v['ste']['p_recover_hi']}], "
+        f"{time_text(v['ste']['median_T'])}, chattering {v['ste']['p_chatter']}, "
+        f"diverged {v['ste']['p_diverged']})."
         for sc, v in nums["scenarios"].items()
         if "ste" in v
     ]

@@ -20,8 +20,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import xarray as xr
 
-from landscape.plots.anatomy import POINT_STYLE, _loss_levels, draw_landscape_2d
-from landscape.plots.style import COLORS, DOUBLE_COLUMN, OKABE_ITO, paper_style
+from landscape.plot.anatomy import POINT_STYLE, _loss_levels, draw_landscape_2d
+from landscape.plot.style import COLORS, DOUBLE_COLUMN, OKABE_ITO, paper_style
 
 __all__ = ["NAMES", "draw_valley_slice", "draw_exit_vs_curvature", "draw_planar_law", "plot_valley_failure",
            "split_prefixed"]
@@ -111,6 +111,12 @@ def draw_exit_vs_curvature(ds, ax=None, *, m=None, step_over_rb=None, methods=No
     ticks = list(x)
     ax.set_xticks(ticks, [("0" if v == 0 else f"{v:g}") for v in lam])
     ax.minorticks_off()
+    if np.any(lam == 0) and np.any(lam > 0):  # lambda = 0 has no place on a log axis: break the axis there
+        brk = np.sqrt(x[lam == 0].max() * lam[lam > 0].min())
+        ax.axvline(brk, color=OKABE_ITO["grey"], lw=0.6, ls=":", gid="lambda-axis-break")
+        for dx in (0.94, 1.06):
+            ax.plot([brk * dx], [0.0], marker=[(-0.5, -1), (0.5, 1)], ms=7, color="k", mew=0.8,
+                    transform=ax.get_xaxis_transform(), clip_on=False, gid="lambda-axis-break")
     ax.set_ylim(-0.03, 1.03)
     ax.set_xlabel(r"valley curvature / floor curvature, $\lambda/\mu$")
     ax.set_ylabel("fraction outside the basin")

@@ -8,8 +8,8 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 
-from landscape.plots.anatomy import POINT_STYLE, draw_landscape_2d
-from landscape.plots.style import COLORS, DOUBLE_COLUMN, OKABE_ITO, paper_style
+from landscape.plot.anatomy import POINT_STYLE, draw_landscape_2d
+from landscape.plot.style import COLORS, DOUBLE_COLUMN, OKABE_ITO, paper_style
 
 __all__ = ["plot_hessian_blindness", "plot_river_blindness"]
 
@@ -19,12 +19,12 @@ def plot_hessian_blindness(ds):
     """Figure 3: walled vs wall-free landscape, identical second-order PTQ choice, oracle; rates.
 
     A dataset of ``landscape.reproduce.stages.valley`` (the planar valley, with ``vx_`` and ``pl_`` parts)
-    is drawn by :func:`landscape.plots.valley.plot_valley_failure`; one of
+    is drawn by :func:`landscape.plot.valley.plot_valley_failure`; one of
     ``landscape.studies.ptq_study.blindness_dataset`` (a 2-D river without valley curvature) by
     :func:`plot_river_blindness`.
     """
     if "vx_exit_pooled" in ds:
-        from landscape.plots.valley import plot_valley_failure  # noqa: PLC0415
+        from landscape.plot.valley import plot_valley_failure  # noqa: PLC0415
 
         return plot_valley_failure(ds)
     return plot_river_blindness(ds)
@@ -36,7 +36,7 @@ def plot_river_blindness(ds):
         fig = plt.figure(figsize=(DOUBLE_COLUMN, 2.75))
         gs = fig.add_gridspec(1, 3, width_ratios=[1, 1, 1.15])
         methods = [str(m) for m in ds["ptq_method"].values]
-        from landscape.plots.anatomy import _loss_levels  # noqa: PLC0415
+        from landscape.plot.anatomy import _loss_levels  # noqa: PLC0415
 
         levels = _loss_levels(ds["loss"].values)
         case0 = str(ds["case"].values[0])

@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 from matplotlib.ticker import MaxNLocator
 
-from landscape.plots.style import COLORS
+from landscape.plot.style import COLORS
 
 __all__ = ["draw_landscape_2d", "POINT_STYLE"]
 

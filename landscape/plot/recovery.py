@@ -1,7 +1,7 @@
 """Figures 5, 6 and 7: STE recovery phase diagram, T against T_max, and the rule comparison.
 
 * :func:`plot_phase_diagram` draws ``landscape.studies.phase_study.phase_dataset`` (it lives in
-  :mod:`landscape.plots.phase`, with the Axes-level :func:`~landscape.plots.phase.phase_panel`).
+  :mod:`landscape.plot.phase_paper`, with the Axes-level :func:`~landscape.plot.phase_paper.phase_panel`).
 * :func:`plot_tightness` draws a dataset with ``T`` and ``T_max`` per case (dim ``case``).
 * :func:`plot_rules` draws a dataset with ``recovery_prob``, its Wilson interval
   ``recovery_lo``/``recovery_hi`` and ``median_T``, ``T_lo``, ``T_hi`` per ``rule`` and ``scenario``.
@@ -12,8 +12,8 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 
-from landscape.plots.phase import plot_phase_diagram
-from landscape.plots.style import COLORS, DOUBLE_COLUMN, OKABE_ITO, SINGLE_COLUMN, paper_style, tex_label
+from landscape.plot.phase_paper import plot_phase_diagram
+from landscape.plot.style import COLORS, DOUBLE_COLUMN, OKABE_ITO, SINGLE_COLUMN, paper_style, tex_label
 
 __all__ = ["plot_phase_diagram", "plot_tightness", "plot_rules"]
 
@@ -46,7 +46,7 @@ def plot_tightness(ds):
 
 
 def plot_rules(ds, *, interval_label: str = "IQR"):
-    """Figure 7: recovery probability (bars, +-2 SE) and median T (with an interval) per rule and scenario.
+    """Figure 7: recovery probability (bars, Wilson 95% interval) and median T (with an interval) per rule.
 
     The interval is ``T_lo`` to ``T_hi`` (name it with ``interval_label``, e.g. "10-90%").
     """
@@ -109,7 +109,7 @@ def plot_rules(ds, *, interval_label: str = "IQR"):
             a.grid(axis="x", alpha=0.25, lw=0.5)
         axes[1].tick_params(labelleft=False)
         axes[0].set_xlim(0, 1.05)
-        axes[0].set_xlabel(r"recovery probability $P(T \leq T_{\mathrm{run}})$ ($\pm 2$ SE; $\circ$: 0)")
+        axes[0].set_xlabel(r"recovery probability $P(T \leq T_{\mathrm{run}})$ (Wilson 95%; $\circ$: 0)")
         axes[0].set_title("(a) Recovery from RTN-failed starts", loc="left")
         axes[1].set_xscale("log")
         axes[1].set_xlabel(rf"first hitting time $T$ (steps; median, {interval_label}; $T = 0$ at 0.5)")

@@ -19,7 +19,7 @@ from matplotlib.colors import LogNorm, Normalize
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
-from landscape.plots.style import DOUBLE_COLUMN, OKABE_ITO, paper_style
+from landscape.plot.style import DOUBLE_COLUMN, OKABE_ITO, paper_style
 
 __all__ = ["phase_panel", "plot_phase_diagram", "phase_legend_handles", "PROVED_LEVEL"]
 
