@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from landscape.qat.registry import RULES
+from landscape.registry import RULES
 
 import landscape as L
 from landscape.testing import LAYOUTS, QUANTIZER_KINDS, quantizers
