@@ -24,11 +24,17 @@ def register(app: typer.Typer) -> None:
             "digits-mlp",
             help="digits-mlp, digits-cnn, char-transformer, markov-lm, a comma list of them, or 'all'",
         ),
-        quick: bool = typer.Option(False, "--quick", help="2 evaluation seeds, 1 tuning seed, shorter runs"),
+        quick: bool = typer.Option(
+            False, "--quick", help="2 evaluation seeds, 1 tuning seed, shorter runs (decides no verdict)"
+        ),
         bits: str = typer.Option("", help="comma-separated bit widths in 2..8 (default: the model's preset)"),
-        eval_seeds: str = typer.Option("", help="comma-separated evaluation seeds (default 0..4; quick 0,1)"),
-        tune_seeds: str = typer.Option("", help="comma-separated tuning seeds (default 100,101; quick 100)"),
-        tau: float = typer.Option(0.05, help="absolute band on the training loss (nats)"),
+        eval_seeds: str = typer.Option(
+            "", help="comma-separated evaluation seeds (default 0..23; quick 0,1)"
+        ),
+        tune_seeds: str = typer.Option("", help="comma-separated tuning seeds (default 100..103; quick 100)"),
+        tau: float = typer.Option(
+            None, help="training- and test-loss band (nats); default: calibrated on the full-precision null"
+        ),
         qat_steps: int = typer.Option(0, help="STE-QAT budget T (0: the model's preset)"),
         train_steps: int = typer.Option(0, help="training steps of every network (0: the model's preset)"),
         json_path: Path = typer.Option(
@@ -44,7 +50,7 @@ def register(app: typer.Typer) -> None:
         from landscape.models.config import MODELS, BridgeConfig
 
         names = list(MODELS) if model == "all" else [m.strip() for m in model.split(",") if m.strip()]
-        over = {"tau": tau}
+        over = {} if tau is None else {"tau": tau}
         if bits:
             over["bits"] = _ints(bits, "bits")
         if eval_seeds:
@@ -111,7 +117,22 @@ def _print(console, res) -> None:
             for b, t in res["tuning"].items()
         )
     )
-    for band in ("abs", "rel"):
+    bd = res["bands"]
+    console.print(
+        f"bands: tau = {bd['tau']:.4g}, tau_test = {bd['tau_test']:.4g} nats "
+        f"({'calibrated on' if bd['calibrated'] else 'fixed; checked against'} the full-precision null: "
+        f"largest tail rise {bd['null']['null_max_rise']:.4g} (train), "
+        f"{bd['null']['null_max_test_rise']:.4g} (test) over {bd['null']['n_runs']} runs; "
+        f"holds the null: {bd['null_holds']})"
+    )
+    cal = res["calibration"]
+    console.print(
+        "loss-to-metric calibration (share of random points in the relative band): "
+        + ", ".join(
+            f"{r:g} nats: {p:.2f}" for r, p in zip(cal["rises"], cal["share_rel_in_band"], strict=True)
+        )
+    )
+    for band in ("abs", "test", "rel"):
         table = Table(title=f"{res['model']}: verdicts, {res['definitions'][band + '_band']}")
         for col in (
             "bits",
@@ -120,6 +141,7 @@ def _print(console, res) -> None:
             "outside",
             "settled",
             "Wilson 95%",
+            "min rate",
             "oracle",
             "control",
             "inward cos",
@@ -132,6 +154,7 @@ def _print(console, res) -> None:
                 continue
             lo, hi = v.get("wilson_lo"), v.get("wilson_hi")
             ic, rr = v["inward_cos"]["mean"], v["rise_ratio"]["mean"]
+            pw = v["power"]
             table.add_row(
                 str(v["bits"]),
                 v["grid"],
@@ -139,6 +162,7 @@ def _print(console, res) -> None:
                 f"{v['n_outside']}/{v['n_seeds']}",
                 f"{v['k_settled']}/{v['n_outside']}" if v["n_outside"] else "-",
                 f"[{lo:.2f}, {hi:.2f}]" if lo is not None else "-",
+                f"{pw['min_rate']:.2f}" if pw["decidable"] else ("cannot decide" if v["n_outside"] else "-"),
                 f"{v['oracle_settled']}/{v['n_oracle']}" if v.get("n_oracle") else "-",
                 f"{v['fp_control_settled']}/{v['n_fp_control']}" if v.get("n_fp_control") else "-",
                 f"{ic:.2f}" if ic is not None else "-",
@@ -146,6 +170,30 @@ def _print(console, res) -> None:
                 v["label"],
             )
         console.print(table)
+    blind = [
+        f"{v['bits']}-bit {v['grid']} {v['method']} ({v['band']}, n = {v['n_outside']})"
+        for v in res["verdicts"]
+        if v["n_outside"] and not v["power"]["decidable"]
+    ]
+    if blind:
+        console.print(
+            "[yellow]cannot decide at this seed count[/yellow] (even n/n leaves 1/2 in the interval): "
+            + "; ".join(blind)
+        )
+    reg = res["regime"]
+    console.print(
+        f"regime (seeds {reg['seeds']}): median offset of the 1-D minimum {reg['offset_min_median']:.3g} "
+        f"half-widths; sharp directions (>= 1% of lambda_max) {reg['n_sharp']}"
+    )
+    for b, r in reg["per_bits"].items():
+        if r["regime"] == "ptq-inside":
+            console.print(f"  {b}-bit: no PTQ point left the band")
+            continue
+        console.print(
+            f"  {b}-bit: {r['regime']} (error / width along it: median {r['error_over_width_median']:.3g}, "
+            f"n = {r['n_failed']}); top-3 share of the error {r['error_share_top']['3']}, of the rise "
+            f"{r['rise_share_top']['3']}; barrier QAT end -> river {r['barrier_end_river_median']}"
+        )
     console.print(f"settled = {res['definitions']['settled']}; verdict = {res['definitions']['verdict']}")
     console.print(f"timings {res['timings']}; load average {res['load']}; wall {res['wall_s']:.0f} s")
 
