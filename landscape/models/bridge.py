@@ -108,7 +108,12 @@ def _regime(cfg, nets: dict, rows: list[dict], tau: float) -> dict:
     for i, s in enumerate(seeds):
         net = nets[s]
         spec = spectrum_record(
-            net, tau, jax.random.PRNGKey(3000 + s), cfg.k_lanczos, cfg.lanczos_matvecs, dense=(i == 0)
+            net,
+            tau,
+            jax.random.PRNGKey(3000 + s),
+            cfg.k_lanczos,
+            cfg.lanczos_matvecs,
+            dense=cfg.dense_check and i == 0,
         )
         keys = list(net.points)
         for k, r in zip(

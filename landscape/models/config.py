@@ -170,6 +170,7 @@ class BridgeConfig:
     regime_seeds: int = 4  # evaluation networks whose spectra locate the regime (the first: dense check)
     k_lanczos: int = 10  # top eigenpairs kept
     lanczos_matvecs: int = 40  # Lanczos depth (HVPs)
+    dense_check: bool = True  # dense eigenvalues on the first regime network (d <= regime.DENSE_MAX)
 
     def __post_init__(self):
         if self.model not in MODELS:

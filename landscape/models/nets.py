@@ -195,8 +195,13 @@ def _train_jit(
     batch_loss, params, data, key, learning_rate, weight_decay, *, steps, marks, warmup, clip, end_fraction
 ):
     if warmup > 0:
-        sched = optax.warmup_cosine_decay_schedule(
-            0.0, learning_rate, warmup, steps, learning_rate * end_fraction
+        # optax's warmup_cosine_decay_schedule, written with a traced peak rate
+        sched = optax.join_schedules(
+            [
+                optax.linear_schedule(0.0, learning_rate, warmup),
+                optax.cosine_decay_schedule(learning_rate, steps - warmup, alpha=end_fraction),
+            ],
+            [warmup],
         )
     else:
         sched = optax.cosine_decay_schedule(learning_rate, steps, alpha=end_fraction)
