@@ -42,8 +42,19 @@ def register(app: typer.Typer) -> None:
         ),
         out: Path = typer.Option(None, help="folder for bridge_<model>.nc and bridge_<model>.png"),
         force: bool = typer.Option(False, "--force", help="write into a non-empty --out of other content"),
+        summary: Path = typer.Option(
+            None, help="merge each model's summary (what docs/bridge.md prints) into this JSON file"
+        ),
+        docs: Path = typer.Option(
+            None,
+            help="regenerate this doc's generated blocks (presets; results from --summary, default "
+            "docs/data/bridge_summary.json) and exit without running",
+        ),
     ) -> None:
         """Train, quantize (RTN/GPTQ x absmax/clip grids), tune STE-QAT on tuning seeds, judge on others."""
+        if docs is not None:
+            _render_docs(Path(docs), Path(summary) if summary else Path("docs/data/bridge_summary.json"))
+            return
         from landscape.commands._common import check_out_dir, check_out_file, out_console, say_reuse, working
         from landscape.manifest import manifest, write_json
         from landscape.models.bridge import run_bridge
@@ -87,6 +98,8 @@ def register(app: typer.Typer) -> None:
                 console.print(f"wrote {json_path} ({len(results)} of {len(cfgs)} models)")
             if out is not None:
                 _write_figures(res, Path(out), console)
+            if summary is not None:
+                _merge_summary(Path(summary), res, console)
         wall = time.perf_counter() - t_all
         console.print(f"total wall time {wall:.0f} s")
 
@@ -196,6 +209,35 @@ def _print(console, res) -> None:
         )
     console.print(f"settled = {res['definitions']['settled']}; verdict = {res['definitions']['verdict']}")
     console.print(f"timings {res['timings']}; load average {res['load']}; wall {res['wall_s']:.0f} s")
+
+
+def _merge_summary(path: Path, res: dict, console) -> None:
+    import json
+
+    from landscape.models.tables import merge_summary, summarize
+
+    old = json.loads(path.read_text()) if path.exists() else None
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(merge_summary(old, [summarize(res)]), indent=1) + "\n")
+    console.print(f"merged {res['model']} into {path}")
+
+
+def _render_docs(doc: Path, summary: Path) -> None:
+    import json
+
+    from landscape.commands._common import out_console
+    from landscape.models.tables import render_blocks, update_doc
+
+    if not doc.exists():
+        raise typer.BadParameter(f"--docs must name an existing file with generated blocks; got {doc}.")
+    data = json.loads(summary.read_text()) if summary.exists() else None
+    text = doc.read_text()
+    new = update_doc(text, render_blocks(data))
+    doc.write_text(new)
+    out_console().print(
+        f"{doc}: generated blocks {'rewritten' if new != text else 'already current'}"
+        + ("" if data else f" (no {summary}: presets only)")
+    )
 
 
 def _write_figures(res, out: Path, console) -> None:
