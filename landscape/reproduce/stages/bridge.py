@@ -15,7 +15,16 @@ from landscape.reproduce.stage import Stage, require
 __all__ = ["BRIDGE"]
 
 #: in ``reproduce --quick`` the stage also shrinks the tuning grid and the oracle (unless overridden)
-_STAGE_QUICK = {"sgd_lrs": (1.0,), "adam_lrs": (3e-2,), "oracle_factor": 2, "n_probe": 4, "foot_steps": 30}
+_STAGE_QUICK = {
+    "sgd_lrs": (1.0,),
+    "adam_lrs": (3e-2,),
+    "oracle_factor": 2,
+    "n_probe": 4,
+    "foot_steps": 30,
+    "calib_dirs": 8,
+    "k_lanczos": 5,
+    "lanczos_matvecs": 20,
+}
 
 _VERDICT = ("bits", "grid", "method", "band", "label", "n_seeds", "n_outside", "k_settled", "wilson_lo",
             "wilson_hi", "seeds")
@@ -40,7 +49,7 @@ def _bridge(cfg, key):
     ds = to_dataset(res)
     ds.attrs.update(
         config=json.dumps(res["config"]), load=json.dumps(res["load"]), ignored_overrides=json.dumps(ignored)
-    )
+    )  # bands, calibration and regime ride along from to_dataset
     return {"bridge": ds}
 
 
@@ -55,6 +64,8 @@ def _bridge_numbers(cfg, dss):
         "timings": json.loads(a["timings"]),
         "load": json.loads(a["load"]),
         "definitions": {k: json.loads(a["definitions"])[k] for k in ("abs_band", "settled")},
+        "bands": {k: v for k, v in json.loads(a["bands"]).items() if k in ("tau", "tau_test", "calibrated")},
+        "regime": {b: r["regime"] for b, r in json.loads(a["regime"])["per_bits"].items()},
     }
 
 
