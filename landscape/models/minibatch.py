@@ -20,9 +20,8 @@ import dataclasses
 from collections.abc import Callable
 
 import jax
-import jax.numpy as jnp
 
-from landscape.models.nets import cross_entropy, with_weights
+from landscape.models.nets import Windows, with_weights
 from landscape.qat.base import Rule, rule_value, static_field
 
 __all__ = ["MinibatchLoss", "MinibatchSTE"]
@@ -37,12 +36,8 @@ class MinibatchLoss:
     context: int
 
     def __call__(self, w, data, key):
-        """The minibatch loss at dense weights w, the windows drawn from ``key``."""
-        ids = data["stream"]
-        start = jax.random.randint(key, (self.batch,), 0, ids.shape[0] - self.context - 1)
-        idx = start[:, None] + jnp.arange(self.context)[None, :]
-        p = with_weights(data["params"], w)
-        return cross_entropy(self.apply(p, ids[idx]), ids[idx + 1].reshape(-1))
+        """The minibatch loss at dense weights w, the windows drawn from ``key`` (the training loop's own)."""
+        return Windows(self.apply, self.batch, self.context)(with_weights(data["params"], w), data, key)
 
 
 @rule_value
