@@ -17,7 +17,6 @@ It is a rule of the engine's contract (:mod:`landscape.qat.base`) and runs on th
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
 
 import jax
 
@@ -28,16 +27,12 @@ __all__ = ["MinibatchLoss", "MinibatchSTE"]
 
 
 @dataclasses.dataclass(frozen=True)
-class MinibatchLoss:
-    """Cross-entropy of ``batch`` random windows of ``context`` characters of data["stream"] (hashable)."""
-
-    apply: Callable
-    batch: int
-    context: int
+class MinibatchLoss(Windows):
+    """Cross-entropy of ``batch`` random windows of ``context`` characters of data["stream"], at flat w."""
 
     def __call__(self, w, data, key):
         """The minibatch loss at dense weights w, the windows drawn from ``key`` (the training loop's own)."""
-        return Windows(self.apply, self.batch, self.context)(with_weights(data["params"], w), data, key)
+        return super().__call__(with_weights(data["params"], w), data, key)
 
 
 @rule_value
