@@ -65,7 +65,10 @@ def _bridge_numbers(cfg, dss):
         "load": json.loads(a["load"]),
         "definitions": {k: json.loads(a["definitions"])[k] for k in ("abs_band", "settled")},
         "bands": {k: v for k, v in json.loads(a["bands"]).items() if k in ("tau", "tau_test", "calibrated")},
-        "regime": {b: r["regime"] for b, r in json.loads(a["regime"])["per_bits"].items()},
+        "regime": {
+            b: {k: r.get(k) for k in ("regime", "on_river", "n_failed", "error_over_width_median")}
+            for b, r in json.loads(a["regime"])["per_bits"].items()
+        },
     }
 
 
@@ -74,6 +77,11 @@ def _bridge_phrases(nums):
     return {
         "n_eval_seeds": len(nums["config"]["eval_seeds"]),
         "tested": "; ".join(v["text"] for v in tested) if tested else "PTQ inside the band everywhere",
+        "regime": "; ".join(
+            f"{b}-bit {r['regime']}"
+            + ("" if r["on_river"] is None else f" (w* {'on' if r['on_river'] else 'off'} the river)")
+            for b, r in nums["regime"].items()
+        ),
     }
 
 
@@ -85,6 +93,7 @@ BRIDGE = Stage(
     _bridge_numbers,
     "Real-model bridge (`landscape.models.bridge.run_bridge`, {model}, {n_eval_seeds} evaluation seeds "
     "{config[eval_seeds]}, STE-QAT tuned on seeds {config[tune_seeds]}; absolute band "
-    "{definitions[abs_band]}; settled = {definitions[settled]}): {tested}.",
+    "{definitions[abs_band]}; settled = {definitions[settled]}): {tested}. Regime of the theory per bit "
+    "width (docs/bridge.md): {regime}.",
     phrases=_bridge_phrases,
 )
