@@ -25,6 +25,13 @@
 # `cos(-grad L(q), P(q) - q)`, set against the cosine towards `w*`. The Hessian-blindness panel compares
 # the actual loss rise of each PTQ error with the quadratic model at `w*`.
 #
+# The bands are calibrated on the same networks (full-precision continuation from `w*`: the band must
+# hold it), every verdict states its power at its sample size, and the regime cell asks which regime of
+# the theory the network is in: is `w*` at the 1-D minimum along the top Hessian eigenvectors (on the
+# river), and is the PTQ error longer than the band's width along it (`ptq_failed`) or shorter
+# (`in_basin`)? This notebook uses the quick preset (2 evaluation seeds: it decides nothing, and says
+# so); `landscape bridge --model digits-mlp` runs the full one (24 seeds; docs/bridge.md).
+#
 # `LANDSCAPE_QUICK=1` runs a tiny version (2 bits only, short training and QAT).
 
 # %%
@@ -70,6 +77,16 @@ print(
         if r.get("cos_to_wstar_mean") is not None
     ],
 )
+
+# %%
+b = res["bands"]
+print(f"tau = {b['tau']:.3g}, tau_test = {b['tau_test']:.3g} nats; null holds: {b['null_holds']}")
+print(
+    "loss-to-metric calibration:",
+    dict(zip(res["calibration"]["rises"], res["calibration"]["share_rel_in_band"], strict=True)),
+)
+for bits, r in res["regime"]["per_bits"].items():
+    print(bits, "bits:", r["regime"], "on the river:", r["on_river"], r.get("error_over_width_median"))
 
 # %% figures=1
 fig = plot_bridge(to_dataset(res))

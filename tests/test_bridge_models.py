@@ -12,8 +12,9 @@ from typer.testing import CliRunner
 
 import landscape as ls
 from landscape.cli import app
-from landscape.models.band import band_times
+from landscape.models.band import band_times, window
 from landscape.models.bridge import to_dataset
+from landscape.models.calibration import TAU_FLOOR
 from landscape.models.cnn import digits_cnn, patches
 from landscape.models.figures import plot_blindness, plot_inward, plot_loss_paths, plot_settle_rates
 from landscape.models.losses import NetLoss, task_surface, train_data
@@ -24,7 +25,8 @@ from landscape.models.quant import channel_steps, gptq_point, weight_quantizer
 from landscape.models.recovery import QATConfig, RunSpec, loss_rows, make_rule, run_specs
 from landscape.models.text import ngram_bits, pydoc_corpus, windows
 from landscape.models.transformer import char_transformer, transformer_apply, transformer_inputs
-from landscape.models.verdict import label_of
+from landscape.models.tuning import score_key
+from landscape.models.verdict import BAND_FIELDS, label_of, power_of
 from landscape.ptq.gptq import gptq
 from landscape.quantizers import integer_grid
 
@@ -189,12 +191,21 @@ def test_a_referee_rederives_band_times_and_verdicts_from_the_json(bridge_run):
     _, doc, _ = bridge_run
     (r,) = doc["models"]
     steps = r["config"]["qat_steps"]
+    bands = r["bands"]
+    # the bands hold the full-precision null on every seed: tau is the largest tail rise (at least the floor)
+    null = bands["null_runs"]
+    assert len(null) == len(r["config"]["eval_seeds"]) * len(bands["null_settings"])
+    assert bands["tau"] == pytest.approx(max(TAU_FLOOR, max(x["tail_max_rise"] for x in null)))
+    assert bands["tau_test"] == pytest.approx(max(TAU_FLOOR, max(x["tail_max_test_rise"] for x in null)))
+    assert bands["null_holds"] and bands["calibrated"] and r["config"]["tau"] is None
     for row in r["rows"]:
+        assert row["ptq_outside_abs"] == (row["ptq_gap"] > bands["tau"])
+        assert row["ptq_outside_test"] == (row["ptq_test_gap"] > bands["tau_test"])
         if not row["qat_run"]:
             continue
         assert row["loss_path_every"] == 1 and row["driver_agrees"]
         gap = np.asarray(row["loss_path"]) - row["fp_loss"]
-        bt = band_times(gap <= r["config"]["tau"], steps)
+        bt = band_times(gap <= bands["tau"], steps)
         assert (bt["hit_time"], bt["settle_time"], bool(bt["settled"])) == (
             row["hit_time"],
             row["settle_time"],
@@ -203,22 +214,52 @@ def test_a_referee_rederives_band_times_and_verdicts_from_the_json(bridge_run):
         assert bt["frac_in_band_tail"] == pytest.approx(row["frac_in_band_tail"])
         for tau, s in row["tau_sensitivity"].items():
             assert bool(band_times(gap <= float(tau), steps)["settled"]) == s["settled"]
+        # the test-loss band at its own resolution: settled = in band at every judged step of the last window
+        idx = np.asarray(row["metric_steps"])
+        test_in = np.asarray(row["test_loss_path"]) - row["fp_test_loss"] <= bands["tau_test"]
+        assert bool(np.all(test_in[idx >= steps - window(steps)])) == row["test_settled"]
     for v in r["verdicts"]:
         grp = [
             x for x in r["rows"] if (x["bits"], x["grid"], x["method"]) == (v["bits"], v["grid"], v["method"])
         ]
         out = [x for x in grp if x[f"ptq_outside_{v['band']}"]]
         assert v["n_outside"] == len(out) and v["seeds"] == [x["seed"] for x in grp]
+        assert v["power"] == power_of(len(out))
         if out:
-            k = sum(bool(x["settled" if v["band"] == "abs" else "rel_settled"]) for x in out)
+            k = sum(bool(x[BAND_FIELDS[v["band"]][0]]) for x in out)
             label, lo, hi = label_of(k, len(out))
             assert (v["k_settled"], v["label"]) == (k, label)
             assert (v["wilson_lo"], v["wilson_hi"]) == pytest.approx((lo, hi))
-    # tuning chose the best-scored setting of its table
+            assert "cannot decide" in v["text"]  # 2 evaluation seeds never decide, and the text says so
+    # tuning chose the best-scored setting of its table, and every setting's score is there
     for t in r["tuning"].values():
         if t["table"]:
-            best = max(t["table"], key=lambda e: (e["settled"], e["mean_tail"], -e["mean_excess"]))
-            assert best["label"] == t["label"]
+            assert min(t["table"], key=score_key)["label"] == t["label"]
+            assert all(e["n"] == len(t["starts"]) and len(e["tail_excess"]) == e["n"] for e in t["table"])
+            assert sorted(e["rank"] for e in t["table"]) == list(range(len(t["table"])))
+
+
+def test_regime_and_calibration_records(bridge_run):
+    _, doc, _ = bridge_run
+    (r,) = doc["models"]
+    reg = r["regime"]
+    (spec,) = reg["spectra"]
+    assert spec["lambda_max"] == pytest.approx(max(spec["lanczos_top"]))
+    assert max(spec["lanczos_residual"]) < 1e-2 and spec["n_sharp"] >= 1
+    for a in spec["along_top"]:
+        assert a["half_width"] > 0 and a["offset_min"] >= 0
+    for e in reg["errors"]:
+        sh = [e["error_share"][k] for k in ("1", "3", "10")]
+        assert all(0 <= x <= 1 + 1e-9 for x in sh) and sh == sorted(sh)
+    lab = reg["per_bits"]["2"]
+    assert lab["regime"] in ("ptq_failed", "in_basin")
+    assert (lab["regime"] == "ptq_failed") == (lab["error_over_width_median"] > 1)
+    cal = r["calibration"]
+    assert len(cal["share_rel_in_band"]) == len(cal["rises"]) and all(
+        0 <= x <= 1 for x in cal["share_rel_in_band"]
+    )
+    rec = cal["per_seed"][0]
+    assert np.allclose(rec["reached_rise"], rec["rises"], rtol=0.05, atol=1e-3)  # the points sit at each rise
 
 
 def test_dataset_figures_and_replot(bridge_run):

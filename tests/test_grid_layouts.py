@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from landscape.registry import RULES
 
 import landscape as L
+from landscape.registry import RULES
 from landscape.testing import LAYOUTS, QUANTIZER_KINDS, quantizers
 
 ROWS, COLS = 3, 4

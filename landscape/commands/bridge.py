@@ -24,11 +24,17 @@ def register(app: typer.Typer) -> None:
             "digits-mlp",
             help="digits-mlp, digits-cnn, char-transformer, markov-lm, a comma list of them, or 'all'",
         ),
-        quick: bool = typer.Option(False, "--quick", help="2 evaluation seeds, 1 tuning seed, shorter runs"),
+        quick: bool = typer.Option(
+            False, "--quick", help="2 evaluation seeds, 1 tuning seed, shorter runs (decides no verdict)"
+        ),
         bits: str = typer.Option("", help="comma-separated bit widths in 2..8 (default: the model's preset)"),
-        eval_seeds: str = typer.Option("", help="comma-separated evaluation seeds (default 0..4; quick 0,1)"),
-        tune_seeds: str = typer.Option("", help="comma-separated tuning seeds (default 100,101; quick 100)"),
-        tau: float = typer.Option(0.05, help="absolute band on the training loss (nats)"),
+        eval_seeds: str = typer.Option(
+            "", help="comma-separated evaluation seeds (default 0..23; quick 0,1)"
+        ),
+        tune_seeds: str = typer.Option("", help="comma-separated tuning seeds (default 100..103; quick 100)"),
+        tau: float = typer.Option(
+            None, help="training- and test-loss band (nats); default: calibrated on the full-precision null"
+        ),
         qat_steps: int = typer.Option(0, help="STE-QAT budget T (0: the model's preset)"),
         train_steps: int = typer.Option(0, help="training steps of every network (0: the model's preset)"),
         json_path: Path = typer.Option(
@@ -36,15 +42,26 @@ def register(app: typer.Typer) -> None:
         ),
         out: Path = typer.Option(None, help="folder for bridge_<model>.nc and bridge_<model>.png"),
         force: bool = typer.Option(False, "--force", help="write into a non-empty --out of other content"),
+        summary: Path = typer.Option(
+            None, help="merge each model's summary (what docs/bridge.md prints) into this JSON file"
+        ),
+        docs: Path = typer.Option(
+            None,
+            help="regenerate this doc's generated blocks (presets; results from --summary, default "
+            "docs/data/bridge_summary.json) and exit without running",
+        ),
     ) -> None:
         """Train, quantize (RTN/GPTQ x absmax/clip grids), tune STE-QAT on tuning seeds, judge on others."""
+        if docs is not None:
+            _render_docs(Path(docs), Path(summary) if summary else Path("docs/data/bridge_summary.json"))
+            return
         from landscape.commands._common import check_out_dir, check_out_file, out_console, say_reuse, working
         from landscape.manifest import manifest, write_json
         from landscape.models.bridge import run_bridge
         from landscape.models.config import MODELS, BridgeConfig
 
         names = list(MODELS) if model == "all" else [m.strip() for m in model.split(",") if m.strip()]
-        over = {"tau": tau}
+        over = {} if tau is None else {"tau": tau}
         if bits:
             over["bits"] = _ints(bits, "bits")
         if eval_seeds:
@@ -81,6 +98,8 @@ def register(app: typer.Typer) -> None:
                 console.print(f"wrote {json_path} ({len(results)} of {len(cfgs)} models)")
             if out is not None:
                 _write_figures(res, Path(out), console)
+            if summary is not None:
+                _merge_summary(Path(summary), res, console)
         wall = time.perf_counter() - t_all
         console.print(f"total wall time {wall:.0f} s")
 
@@ -111,7 +130,22 @@ def _print(console, res) -> None:
             for b, t in res["tuning"].items()
         )
     )
-    for band in ("abs", "rel"):
+    bd = res["bands"]
+    console.print(
+        f"bands: tau = {bd['tau']:.4g}, tau_test = {bd['tau_test']:.4g} nats "
+        f"({'calibrated on' if bd['calibrated'] else 'fixed; checked against'} the full-precision null: "
+        f"largest tail rise {bd['null']['null_max_rise']:.4g} (train), "
+        f"{bd['null']['null_max_test_rise']:.4g} (test) over {bd['null']['n_runs']} runs; "
+        f"holds the null: {bd['null_holds']})"
+    )
+    cal = res["calibration"]
+    console.print(
+        "loss-to-metric calibration (share of random points in the relative band): "
+        + ", ".join(
+            f"{r:g} nats: {p:.2f}" for r, p in zip(cal["rises"], cal["share_rel_in_band"], strict=True)
+        )
+    )
+    for band in ("abs", "test", "rel"):
         table = Table(title=f"{res['model']}: verdicts, {res['definitions'][band + '_band']}")
         for col in (
             "bits",
@@ -120,6 +154,7 @@ def _print(console, res) -> None:
             "outside",
             "settled",
             "Wilson 95%",
+            "min rate",
             "oracle",
             "control",
             "inward cos",
@@ -132,6 +167,7 @@ def _print(console, res) -> None:
                 continue
             lo, hi = v.get("wilson_lo"), v.get("wilson_hi")
             ic, rr = v["inward_cos"]["mean"], v["rise_ratio"]["mean"]
+            pw = v["power"]
             table.add_row(
                 str(v["bits"]),
                 v["grid"],
@@ -139,6 +175,7 @@ def _print(console, res) -> None:
                 f"{v['n_outside']}/{v['n_seeds']}",
                 f"{v['k_settled']}/{v['n_outside']}" if v["n_outside"] else "-",
                 f"[{lo:.2f}, {hi:.2f}]" if lo is not None else "-",
+                f"{pw['min_rate']:.2f}" if pw["decidable"] else ("cannot decide" if v["n_outside"] else "-"),
                 f"{v['oracle_settled']}/{v['n_oracle']}" if v.get("n_oracle") else "-",
                 f"{v['fp_control_settled']}/{v['n_fp_control']}" if v.get("n_fp_control") else "-",
                 f"{ic:.2f}" if ic is not None else "-",
@@ -146,8 +183,61 @@ def _print(console, res) -> None:
                 v["label"],
             )
         console.print(table)
+    blind = [
+        f"{v['bits']}-bit {v['grid']} {v['method']} ({v['band']}, n = {v['n_outside']})"
+        for v in res["verdicts"]
+        if v["n_outside"] and not v["power"]["decidable"]
+    ]
+    if blind:
+        console.print(
+            "[yellow]cannot decide at this seed count[/yellow] (even n/n leaves 1/2 in the interval): "
+            + "; ".join(blind)
+        )
+    reg = res["regime"]
+    console.print(
+        f"regime (seeds {reg['seeds']}): median offset of the 1-D minimum {reg['offset_min_median']:.3g} "
+        f"half-widths; sharp directions (>= 1% of lambda_max) {reg['n_sharp']}"
+    )
+    for b, r in reg["per_bits"].items():
+        if r["regime"] == "ptq-inside":
+            console.print(f"  {b}-bit: no PTQ point left the band")
+            continue
+        console.print(
+            f"  {b}-bit: {r['regime']} (error / width along it: median {r['error_over_width_median']:.3g}, "
+            f"n = {r['n_failed']}); top-3 share of the error {r['error_share_top']['3']}, of the rise "
+            f"{r['rise_share_top']['3']}; barrier QAT end -> river {r['barrier_end_river_median']}"
+        )
     console.print(f"settled = {res['definitions']['settled']}; verdict = {res['definitions']['verdict']}")
     console.print(f"timings {res['timings']}; load average {res['load']}; wall {res['wall_s']:.0f} s")
+
+
+def _merge_summary(path: Path, res: dict, console) -> None:
+    import json
+
+    from landscape.models.tables import merge_summary, summarize
+
+    old = json.loads(path.read_text()) if path.exists() else None
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(merge_summary(old, [summarize(res)]), indent=1) + "\n")
+    console.print(f"merged {res['model']} into {path}")
+
+
+def _render_docs(doc: Path, summary: Path) -> None:
+    import json
+
+    from landscape.commands._common import out_console
+    from landscape.models.tables import render_blocks, update_doc
+
+    if not doc.exists():
+        raise typer.BadParameter(f"--docs must name an existing file with generated blocks; got {doc}.")
+    data = json.loads(summary.read_text()) if summary.exists() else None
+    text = doc.read_text()
+    new = update_doc(text, render_blocks(data))
+    doc.write_text(new)
+    out_console().print(
+        f"{doc}: generated blocks {'rewritten' if new != text else 'already current'}"
+        + ("" if data else f" (no {summary}: presets only)")
+    )
 
 
 def _write_figures(res, out: Path, console) -> None:

@@ -1,17 +1,18 @@
-r"""The bridge on one model: the protocol's records joined into rows, verdicts over seeds, and a Dataset.
+r"""The bridge on one model: train, tune, calibrate the bands, evaluate, locate the regime; rows and verdicts.
 
 :func:`run_bridge` returns a JSON-ready dict:
 
-* ``rows`` -- one per (model, bits, grid, PTQ method, evaluation seed): ``fp_metric``, ``ptq_metric``,
-  ``qat_metric``, ``hit_time``, ``settle_time``, ``settled``, ``frac_in_band_tail``, ``inward_cos_mean``,
-  ``quad_rise``, ``actual_rise`` (and the rest: see docs/bridge.md);
-* ``verdicts`` -- one per (bits, grid, method) and band, with seeds, counts and the Wilson interval,
-  and the absolute band's sensitivity to tau over 0.01 ... 0.2;
-* ``tuning`` (the chosen setting per bit width and every setting's score), ``networks`` (per seed: the
-  trained metric, the river's anchors), ``timings``, ``load`` (the machine's load average), ``manifest``.
+* ``rows`` -- one per (model, bits, grid, PTQ method, evaluation seed) (:mod:`landscape.models.rows`);
+* ``verdicts`` -- one per (bits, grid, method) and band (training loss ``abs``, test loss ``test``, test
+  metric ``rel``), with seeds, counts, the Wilson interval and the verdict's power at its sample size;
+* ``bands`` -- tau and tau_test and the full-precision null they are calibrated on; ``calibration`` -- the
+  loss-to-metric calibration (:mod:`landscape.models.calibration`);
+* ``regime`` -- per bit width: the regime of the theory and the dimension of the failures
+  (:mod:`landscape.models.regime`), with the spectra they rest on;
+* ``tuning`` (every setting's score, :mod:`landscape.models.tuning`), ``networks``, ``timings``, ``load``,
+  ``definitions`` and ``manifest``.
 
-:func:`to_dataset` turns it into an ``xarray.Dataset`` (dimension ``run``; verdicts in the attrs) for the
-figures and ``landscape reproduce``.
+:func:`~landscape.models.dataset.to_dataset` turns it into the Dataset the figures read.
 """
 
 from __future__ import annotations
@@ -22,17 +23,26 @@ import time
 
 import jax
 import numpy as np
-import xarray as xr
 
 from landscape.manifest import manifest
-from landscape.models.band import REL_TOL, TAU_GRID
 from landscape.models.blindness import blindness_terms
+from landscape.models.calibration import (
+    TAU_FLOOR,
+    loss_metric_calibration,
+    null_runs,
+    null_taus,
+    pool_calibration,
+)
 from landscape.models.config import BridgeConfig
+from landscape.models.dataset import ROW_SCALARS, to_dataset
+from landscape.models.evaluation import evaluate
 from landscape.models.losses import NetLoss, NetMetric, test_data, train_data, values_along
 from landscape.models.nets import flat_weights
-from landscape.models.protocol import evaluate, needs_qat, prepare, ptq_outside, tune
+from landscape.models.protocol import prepare, run_tables, with_tau
 from landscape.models.quant import ptq_point
-from landscape.models.verdict import bootstrap_mean, group_verdict, tau_sensitivity
+from landscape.models.regime import error_record, regime_label, spectrum_record
+from landscape.models.rows import definitions, row_of, verdicts_of_rows
+from landscape.models.tuning import tune
 
 __all__ = ["run_bridge", "to_dataset", "ROW_SCALARS"]
 
@@ -70,108 +80,82 @@ def _blindness(cfg, net) -> dict:
     return out
 
 
-def _row(cfg, net, key, ev, blind) -> dict:
-    b, g, m = key
-    s = net.seed
-    gap = net.ptq_loss[key] - net.loss_star
-    out_abs, out_rel = ptq_outside(net, key, cfg.tau)
-    row = {
-        "model": cfg.model,
-        "bits": b,
-        "grid": g,
-        "method": m,
-        "seed": s,
-        "fp_loss": net.loss_star,
-        "fp_metric": net.metric_star,
-        "ptq_loss": net.ptq_loss[key],
-        "ptq_gap": gap,
-        "ptq_metric": net.ptq_metric[key],
-        "ptq_outside_abs": out_abs,
-        "ptq_outside_rel": out_rel,
-        "qat_run": needs_qat(net, key, cfg.qat_floor),
+def _bands(cfg, eval_nets, tuned) -> dict:
+    """The null on the evaluation networks and the bands it calibrates (or the caller's fixed tau)."""
+    configs = list({t["config"]: None for t in tuned.values()})
+    recs = null_runs(cfg, eval_nets, configs, run_tables(cfg, eval_nets))
+    null = null_taus(recs, TAU_FLOOR)
+    if cfg.tau is None:
+        tau, tau_test = null["tau"], null["tau_test"]
+    else:
+        tau = tau_test = float(cfg.tau)
+    return {
+        "tau": tau,
+        "tau_test": tau_test,
+        "calibrated": cfg.tau is None,
+        "floor": TAU_FLOOR,
+        "null": null,
+        "null_holds": bool(null["null_max_rise"] <= tau and null["null_max_test_rise"] <= tau_test),
+        "null_runs": recs,
+        "null_settings": [c.label for c in configs],
     }
-    sk = (s, *key)
-    rec = ev["ste"].get(sk)
-    if rec is not None:
-        row.update(
-            {
-                "qat_loss": rec["final_loss"],
-                "qat_metric": rec["final_metric"],
-                "hit_time": rec["abs_hit_time"],
-                "settle_time": rec["abs_settle_time"],
-                "settled": rec["abs_settled"],
-                "frac_in_band": rec["abs_frac_in_band"],
-                "frac_in_band_tail": rec["abs_frac_in_band_tail"],
-                "rel_hit_time": rec["rel_hit_time"],
-                "rel_settle_time": rec["rel_settle_time"],
-                "rel_settled": rec["rel_settled"],
-                "rel_frac_in_band_tail": rec["rel_frac_in_band_tail"],
-                "driver_agrees": rec["driver_hit_time"] == rec["abs_hit_time"]
-                and rec["driver_settle_time"] == rec["abs_settle_time"],
-                "diverged": rec["diverged"],
-                "switches": rec["switches"],
-                "tau_sensitivity": {
-                    k: {"settled": bool(v["settled"]), "hit_time": int(v["hit_time"])}
-                    for k, v in rec["tau_sensitivity"].items()
-                },
-            }
+
+
+def _regime(cfg, nets: dict, rows: list[dict], tau: float) -> dict:
+    """Spectra at w* of the first regime_seeds networks; per bit width the regime and the top-k shares."""
+    seeds = list(nets)[: cfg.regime_seeds]
+    spectra, errors = [], {}
+    for i, s in enumerate(seeds):
+        net = nets[s]
+        spec = spectrum_record(
+            net,
+            tau,
+            jax.random.PRNGKey(3000 + s),
+            cfg.k_lanczos,
+            cfg.lanczos_matvecs,
+            dense=cfg.dense_check and i == 0,
         )
-        for k in (
-            "inward_cos_mean",
-            "cos_to_wstar_mean",
-            "rho_ptq",
-            "width_ptq",
-            "width_censored",
-            "outside_geometric",
-            "rho_end",
-            "foot_reached_end",
-            "barrier_ptq_foot",
-            "barrier_end_foot",
-            "dist_wstar_start",
-            "dist_wstar_end",
-            "probe_steps",
-            "inward_cos",
-            "cos_to_wstar",
-            "step_normal",
-            "step_norm",
-            "rho",
-            "foot_reached",
-            "foot_gap",
-            "loss_path",
-            "loss_path_every",
-            "metric_steps",
-            "metric_path",
+        keys = list(net.points)
+        for k, r in zip(
+            keys,
+            error_record(net, spec, np.stack([np.asarray(net.points[k]) for k in keys]), tau),
+            strict=True,
         ):
-            row[k] = rec[k]
-        sn = [x for x in rec["step_normal"] if x is not None and np.isfinite(x)]
-        row["step_normal_mean"] = float(np.mean(sn)) if sn else None
-    fp = ev["fp"].get(sk)
-    if fp is not None:
-        row.update(
-            {
-                "fp_control_settled": fp["abs_settled"],
-                "fp_control_metric": fp["final_metric"],
-                "fp_control_final_gap": fp["final_loss"] - net.loss_star,
-                "fp_control_rel_in_band_end": fp["rel_in_band_end"],
-            }
-        )
-    orc = ev["oracle"].get(sk)
-    if orc is not None:
-        row.update(
-            {
-                "oracle_settled": orc["abs_settled"],
-                "oracle_hit_time": orc["abs_hit_time"],
-                "oracle_final_gap": orc["final_loss"] - net.loss_star,
-                "oracle_metric": orc["final_metric"],
-                "oracle_rel_in_band_end": orc["rel_in_band_end"],
-            }
-        )
-    bl = blind[key]
-    for k, v in bl["saturated"].items():
-        row[k] = v
-    for k, v in bl.get("early", {}).items():
-        row[f"early_{k}"] = v
-    return row
+            errors[(s, *k)] = r
+        spec.pop("_vecs")
+        spectra.append(spec)
+    offsets = [a["offset_min"] for sp in spectra for a in sp["along_top"] if a["offset_min"] is not None]
+    per_bits = {}
+    for b in cfg.bits:
+        failed = [
+            errors[(r["seed"], b, r["grid"], r["method"])]
+            for r in rows
+            if r["bits"] == b and r["ptq_outside_abs"] and (r["seed"], b, r["grid"], r["method"]) in errors
+        ]
+        lab = regime_label(failed, offsets)
+        share = lambda name, k, f=failed: [x[name][k] for x in f if x[name][k] is not None]  # noqa: E731
+        lab["error_share_top"] = {k: _median(share("error_share", k)) for k in ("1", "3", "10")}
+        lab["rise_share_top"] = {k: _median(share("rise_share", k)) for k in ("1", "3", "10")}
+        bars = [
+            r["barrier_end_river"] for r in rows if r["bits"] == b and r.get("barrier_end_river") is not None
+        ]
+        lab["barrier_end_river_median"] = _median(bars)
+        lab["n_barrier_runs"] = len(bars)
+        per_bits[str(b)] = lab
+    n_sharp = [sp["n_sharp"] for sp in spectra]
+    return {
+        "seeds": seeds,
+        "spectra": spectra,
+        "per_bits": per_bits,
+        "offset_min_median": _median(offsets),
+        "n_sharp": n_sharp,
+        "errors": [{"key": list(k), **v} for k, v in errors.items()],
+    }
+
+
+def _median(x):
+    x = [v for v in x if v is not None and np.isfinite(v)]
+    return float(np.median(x)) if x else None
 
 
 def run_bridge(cfg: BridgeConfig) -> dict:
@@ -182,10 +166,14 @@ def run_bridge(cfg: BridgeConfig) -> dict:
     eval_nets = {s: prepare(cfg, s) for s in cfg.eval_seeds}
     timings["train_and_ptq_s"] = time.perf_counter() - t0
     t0 = time.perf_counter()
-    tuned = tune(cfg, tune_nets)
+    tuned = tune(cfg, tune_nets, run_tables(cfg, tune_nets))
     timings["tune_s"] = time.perf_counter() - t0
     t0 = time.perf_counter()
-    ev = evaluate(cfg, eval_nets, tuned)
+    bands = _bands(cfg, eval_nets, tuned)
+    eval_nets = {s: with_tau(n, bands["tau"]) for s, n in eval_nets.items()}
+    timings["null_s"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    ev = evaluate(cfg, eval_nets, tuned, bands, run_tables(cfg, eval_nets))
     timings["evaluate_s"] = time.perf_counter() - t0
     timings.update({f"evaluate.{k}": v for k, v in ev["timings"].items()})
     t0 = time.perf_counter()
@@ -196,29 +184,21 @@ def run_bridge(cfg: BridgeConfig) -> dict:
         for g in cfg.grids:
             for m in cfg.methods:
                 for s, net in eval_nets.items():
-                    row = _row(cfg, net, (b, g, m), ev, blind[s])
+                    row = row_of(cfg, net, (b, g, m), ev, blind[s], bands)
                     row.update({f"qat_{k}": v for k, v in tuned[b]["config"].as_dict().items()})
                     rows.append(row)
-    verdicts = []
-    for b in cfg.bits:
-        for g in cfg.grids:
-            for m in cfg.methods:
-                grp = [r for r in rows if (r["bits"], r["grid"], r["method"]) == (b, g, m)]
-                for band in ("abs", "rel"):
-                    v = group_verdict(
-                        grp, band, qat_steps=cfg.qat_steps, window=ev["window"], oracle_steps=cfg.oracle_steps
-                    )
-                    v.update(model=cfg.model, bits=b, grid=g, method=m)
-                    v["text"] = f"{cfg.model} {b}-bit {g} {m}, {band} band -- {v['text']}"
-                    if band == "abs":
-                        v["tau_sensitivity"] = tau_sensitivity(grp, TAU_GRID)
-                    run = [
-                        r for r in grp if r.get("inward_cos_mean") is not None and r[f"ptq_outside_{band}"]
-                    ]
-                    v["inward_cos"] = bootstrap_mean([r["inward_cos_mean"] for r in run])
-                    v["cos_to_wstar"] = bootstrap_mean([r["cos_to_wstar_mean"] for r in run])
-                    v["rise_ratio"] = bootstrap_mean([r["ratio"] for r in grp])
-                    verdicts.append(v)
+    verdicts = verdicts_of_rows(cfg, rows, ev["window"])
+    t0 = time.perf_counter()
+    calib = pool_calibration(
+        [
+            loss_metric_calibration(n, jax.random.PRNGKey(5000 + s), cfg.calib_dirs)
+            for s, n in list(eval_nets.items())[: cfg.calib_seeds]
+        ]
+    )
+    timings["calibration_s"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    regime = _regime(cfg, eval_nets, rows, bands["tau"])
+    timings["regime_s"] = time.perf_counter() - t0
     load["end"] = _load()
     networks = {}
     for s, net in {**tune_nets, **eval_nets}.items():
@@ -226,6 +206,7 @@ def run_bridge(cfg: BridgeConfig) -> dict:
         networks[str(s)] = {
             "role": "tune" if s in tune_nets else "eval",
             "loss_star": net.loss_star,
+            "test_loss_star": net.test_loss_star,
             "metric_star": net.metric_star,
             "lambda_max": net.lam_max,
             "eta0_foot": net.eta0,
@@ -240,24 +221,30 @@ def run_bridge(cfg: BridgeConfig) -> dict:
             "label": t["config"].label,
             "table": t["table"],
             "starts": t["starts"],
-            "tau": t.get("tau"),
             "borrowed_from": t.get("borrowed_from"),
         }
         for b, t in tuned.items()
     }
     metric = next(iter(eval_nets.values())).task.metric
     result = {
-        "runs": {**ev["counts"], "tune": sum(len(t["table"]) * len(t["starts"]) for t in tuned.values())},
+        "runs": {
+            **ev["counts"],
+            "tune": sum(len(t["table"]) * len(t["starts"]) for t in tuned.values()),
+            "null": len(bands["null_runs"]),
+        },
         "model": cfg.model,
         "metric": metric,
         "config": cfg.as_dict(),
         "rows": rows,
         "verdicts": verdicts,
+        "bands": bands,
+        "calibration": calib,
+        "regime": regime,
         "tuning": tuning,
         "networks": networks,
         "timings": timings,
         "load": load,
-        "definitions": definitions(cfg, metric, ev["window"]),
+        "definitions": definitions(cfg, metric, ev["window"], bands),
         "manifest": manifest(cfg.as_dict(), cfg.eval_seeds[0]),
     }
     return json.loads(json.dumps(result, default=_jsonable))
@@ -273,108 +260,3 @@ def _jsonable(x):
     if isinstance(x, np.ndarray):
         return x.tolist()
     raise TypeError(f"not JSON-serialisable: {type(x).__name__}")
-
-
-def definitions(cfg: BridgeConfig, metric: str, win: int) -> dict:
-    """The definitions the numbers of a run use, in words (stored with the results)."""
-    rel = {
-        "accuracy": f"test accuracy >= accuracy(w*) - {REL_TOL['accuracy']}",
-        "bpc": f"test bits per char <= bpc(w*) + log2(1.02) = bpc(w*) + {REL_TOL['bpc']:.5f}",
-        "perplexity": f"test perplexity <= {REL_TOL['perplexity']} x perplexity(w*)",
-    }[metric]
-    return {
-        "abs_band": f"L_fit(q) - L_fit(w*) <= tau = {cfg.tau} nats (training / fit loss)",
-        "rel_band": rel + f" (evaluated every {cfg.metric_every} steps)",
-        "settled": f"in the band for the last {win} of {cfg.qat_steps} steps (10%) and at the end",
-        "needs_qat": f"PTQ outside the absolute band at tau = {cfg.qat_floor} or outside the relative band",
-        "river": "points within tau/4 of L* joined to the late checkpoints (late_75, late_90, final)",
-        "foot": "P(q): safeguarded gradient descent from q (eta0 = 1/lambda_max(w*), "
-        f"<= {cfg.foot_steps} steps) "
-        "stopped at L <= L* + tau/4",
-        "inward_cos": "c_t = cos(-grad L(q_t), P(q_t) - q_t), mean over the probe steps off the river",
-        "step_normal": "(q_{t+1} - q_t) . (P(q_t) - q_t) / ||P(q_t) - q_t|| (positive: inward)",
-        "width_ptq": "first t > 0 with L(P(q0) + t n) - L(P(q0)) > tau along n = (q0 - P(q0))/||q0 - P(q0)||",
-        "quad_rise": "g.e + e^T H e / 2 at w* for the PTQ error e = q - w* (HVP)",
-        "verdict": "held / failed / undecided: the Wilson 95% interval of the settled fraction among the "
-        "seeds "
-        "whose PTQ point is outside lies above / below / across 1/2",
-    }
-
-
-#: the per-run scalars kept in the Dataset
-ROW_SCALARS = (
-    "bits",
-    "seed",
-    "fp_metric",
-    "ptq_metric",
-    "qat_metric",
-    "ptq_gap",
-    "ptq_outside_abs",
-    "ptq_outside_rel",
-    "qat_run",
-    "hit_time",
-    "settle_time",
-    "settled",
-    "frac_in_band",
-    "frac_in_band_tail",
-    "rel_settled",
-    "rel_frac_in_band_tail",
-    "inward_cos_mean",
-    "cos_to_wstar_mean",
-    "step_normal_mean",
-    "rho_ptq",
-    "width_ptq",
-    "rho_end",
-    "dist_wstar_start",
-    "dist_wstar_end",
-    "grad_term",
-    "hess_term",
-    "quad_rise",
-    "actual_rise",
-    "ratio",
-    "random_sign_actual_rise",
-    "random_dir_actual_rise",
-    "early_grad_term",
-    "early_hess_term",
-    "early_quad_rise",
-    "early_actual_rise",
-    "early_ratio",
-    "fp_control_settled",
-    "fp_control_final_gap",
-    "oracle_settled",
-    "oracle_final_gap",
-    "qat_learning_rate",
-)
-
-
-def to_dataset(result: dict) -> xr.Dataset:
-    """The rows as an xarray Dataset over ``run`` (plus the loss paths over ``t``); verdicts in the attrs."""
-    rows = result["rows"]
-    n = len(rows)
-    data = {}
-    for k in ROW_SCALARS:
-        vals = [r.get(k) for r in rows]
-        data[k] = ("run", np.asarray([np.nan if v is None else float(v) for v in vals], np.float64))
-    for k in ("grid", "method", "qat_optimizer", "qat_schedule"):
-        data[k] = ("run", np.asarray([str(r.get(k, "")) for r in rows]))
-    paths = [r.get("loss_path") or [] for r in rows]
-    width = max([len(p) for p in paths] + [1])
-    lp = np.full((n, width), np.nan)
-    for i, p in enumerate(paths):
-        lp[i, : len(p)] = np.asarray([np.nan if v is None else v for v in p], np.float64)
-    data["loss_gap_path"] = (("run", "t"), lp - np.asarray([r["fp_loss"] for r in rows], np.float64)[:, None])
-    every = next((r["loss_path_every"] for r in rows if r.get("loss_path_every")), 1)
-    ds = xr.Dataset(data, coords={"run": np.arange(n), "t": np.arange(width) * every})
-    ds.attrs.update(
-        model=result["model"],
-        metric=result["metric"],
-        tau=result["config"]["tau"],
-        qat_steps=result["config"]["qat_steps"],
-        verdicts=json.dumps(result["verdicts"]),
-        tuning=json.dumps(result["tuning"]),
-        definitions=json.dumps(result["definitions"]),
-        networks=json.dumps(result["networks"]),
-        timings=json.dumps(result["timings"]),
-        manifest=json.dumps(result["manifest"]),
-    )
-    return ds

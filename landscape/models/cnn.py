@@ -17,7 +17,7 @@ import numpy as np
 
 from landscape._errors import check_int_at_least
 from landscape.models.data import digits
-from landscape.models.nets import CHECKPOINTS, Task, accuracy, cross_entropy, dense_init, train
+from landscape.models.nets import CHECKPOINTS, FullBatch, Task, accuracy, cross_entropy, dense_init, train
 
 __all__ = ["patches", "cnn_apply", "cnn_inputs", "digits_cnn"]
 
@@ -65,10 +65,9 @@ def digits_cnn(
     k1, k2 = jax.random.split(jax.random.PRNGKey(seed))
     params = {"dense": dense_init(k1, (9, channels)) + dense_init(k2, (9 * channels, hidden, 10))}
     params, losses, ckpts = train(
-        cnn_apply,
+        FullBatch(cnn_apply),
         params,
-        data.x_train,
-        data.y_train,
+        {"x": data.x_train, "y": data.y_train},
         steps=steps,
         learning_rate=learning_rate,
         weight_decay=weight_decay,

@@ -10,7 +10,9 @@ Every function is Axes-level (``ax=None`` makes one, the Axes is returned) and l
 * :func:`plot_inward` -- per QAT run: the inward cosine c = cos(-grad L(q), P(q) - q) against the cosine
   towards w*;
 * :func:`plot_loss_paths` -- the deployed loss gap of every seed of one group, with tau and the window;
-* :func:`plot_tau_sensitivity` -- the settled fraction against tau (0.01 ... 0.2) per group.
+* :func:`plot_tau_sensitivity` -- the settled fraction against tau (0.01 ... 0.2) per group;
+* :func:`plot_calibration` -- the loss-to-metric calibration: the share of random points at each
+  training-loss rise whose test metric stays in the relative band, with the null-calibrated tau.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ __all__ = [
     "plot_inward",
     "plot_loss_paths",
     "plot_tau_sensitivity",
+    "plot_calibration",
     "verdicts_of",
     "default_group",
 ]
@@ -243,22 +246,54 @@ def plot_tau_sensitivity(ds, ax=None):
     return ax
 
 
+def plot_calibration(ds, ax=None):
+    """Loss-to-metric calibration: share of random points at each training-loss rise in the relative band."""
+    ax = _ax(ax)
+    cal = json.loads(ds.attrs.get("calibration", "{}") or "{}")
+    if not cal:
+        ax.text(0.5, 0.5, "no calibration recorded", ha="center", va="center", transform=ax.transAxes)
+        return ax
+    for rec in cal["per_seed"]:
+        ax.plot(rec["rises"], rec["share_rel_in_band"], color="0.7", lw=0.8)
+    ax.plot(
+        cal["rises"],
+        cal["share_rel_in_band"],
+        "o-",
+        color="k",
+        label=f"pooled ({cal['n_points_per_rise']} pts)",
+    )
+    bands = json.loads(ds.attrs.get("bands", "{}") or "{}")
+    if bands:
+        ax.axvline(
+            bands["tau"], color="tab:red", ls="--", label=f"tau = {bands['tau']:.3g} (null-calibrated)"
+        )
+    ax.set_xscale("log")
+    ax.set_ylim(-0.03, 1.03)
+    ax.set_xlabel("training-loss rise of a random point (nats)")
+    ax.set_ylabel("share with the test metric in the relative band")
+    ax.set_title(f"{ds.attrs.get('model', '')}: loss-to-metric calibration")
+    ax.legend(fontsize=6)
+    return ax
+
+
 def plot_bridge(ds, fig=None):
-    """The bridge figure: settle rates (both bands), blindness, inward cosines, every seed's path, tau."""
-    fig = plt.figure(figsize=(13, 7.5)) if fig is None else fig
-    axes = fig.subplots(2, 3)
+    """The bridge figure: settle rates (three bands), blindness, inward cosines, paths, tau, calibration."""
+    fig = plt.figure(figsize=(17, 7.5)) if fig is None else fig
+    axes = fig.subplots(2, 4)
     plot_settle_rates(ds, axes[0, 0], band="abs")
-    plot_settle_rates(ds, axes[0, 1], band="rel")
-    plot_blindness(ds, axes[0, 2])
+    plot_settle_rates(ds, axes[0, 1], band="test")
+    plot_settle_rates(ds, axes[0, 2], band="rel")
+    plot_blindness(ds, axes[0, 3])
     plot_inward(ds, axes[1, 0])
     plot_loss_paths(ds, axes[1, 1])
     plot_tau_sensitivity(ds, axes[1, 2])
+    plot_calibration(ds, axes[1, 3])
     prefix = f"{ds.attrs.get('model', '')}: "
-    for i, (ax, tag) in enumerate(zip(axes.flat, "abcdef", strict=True)):
+    for i, (ax, tag) in enumerate(zip(axes.flat, "abcdefgh", strict=True)):
         title = ax.get_title().removeprefix(prefix)
         ax.set_title("")
         ax.set_title(f"({tag}) {title}", loc="left", fontsize=7)
-        if i == 1 and ax.get_legend() is not None:  # one legend for the two rate panels
+        if i in (1, 2) and ax.get_legend() is not None:  # one legend for the three rate panels
             ax.get_legend().remove()
     if fig.get_layout_engine() is None:
         fig.tight_layout()

@@ -15,7 +15,7 @@ import numpy as np
 
 from landscape._errors import LandscapeError, check_int_at_least
 from landscape.models.data import entropy_rate, markov_chain, markov_language
-from landscape.models.nets import CHECKPOINTS, Task, cross_entropy, dense_init, dense_stack, train
+from landscape.models.nets import CHECKPOINTS, FullBatch, Task, cross_entropy, dense_init, dense_stack, train
 
 __all__ = ["lm_apply", "lm_inputs", "markov_lm"]
 
@@ -60,10 +60,9 @@ def markov_lm(
         "dense": dense_init(k_d, (order * embed, *hidden, vocab)),
     }
     params, losses, ckpts = train(
-        lm_apply,
+        FullBatch(lm_apply),
         params,
-        data.x_train,
-        data.y_train,
+        {"x": data.x_train, "y": data.y_train},
         steps=steps,
         learning_rate=learning_rate,
         weight_decay=weight_decay,

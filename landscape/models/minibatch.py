@@ -17,32 +17,22 @@ It is a rule of the engine's contract (:mod:`landscape.qat.base`) and runs on th
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
 
 import jax
-import jax.numpy as jnp
 
-from landscape.models.nets import cross_entropy, with_weights
+from landscape.models.nets import Windows, with_weights
 from landscape.qat.base import Rule, static_field
 
 __all__ = ["MinibatchLoss", "MinibatchSTE"]
 
 
 @dataclasses.dataclass(frozen=True)
-class MinibatchLoss:
-    """Cross-entropy of ``batch`` random windows of ``context`` characters of data["stream"] (hashable)."""
-
-    apply: Callable
-    batch: int
-    context: int
+class MinibatchLoss(Windows):
+    """Cross-entropy of ``batch`` random windows of ``context`` characters of data["stream"], at flat w."""
 
     def __call__(self, w, data, key):
-        """The minibatch loss at dense weights w, the windows drawn from ``key``."""
-        ids = data["stream"]
-        start = jax.random.randint(key, (self.batch,), 0, ids.shape[0] - self.context - 1)
-        idx = start[:, None] + jnp.arange(self.context)[None, :]
-        p = with_weights(data["params"], w)
-        return cross_entropy(self.apply(p, ids[idx]), ids[idx + 1].reshape(-1))
+        """The minibatch loss at dense weights w, the windows drawn from ``key`` (the training loop's own)."""
+        return super().__call__(with_weights(data["params"], w), data, key)
 
 
 class MinibatchSTE(Rule):

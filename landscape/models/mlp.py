@@ -11,7 +11,16 @@ import numpy as np
 
 from landscape._errors import LandscapeError, check_int_at_least
 from landscape.models.data import digits
-from landscape.models.nets import CHECKPOINTS, Task, accuracy, cross_entropy, dense_init, dense_stack, train
+from landscape.models.nets import (
+    CHECKPOINTS,
+    FullBatch,
+    Task,
+    accuracy,
+    cross_entropy,
+    dense_init,
+    dense_stack,
+    train,
+)
 
 __all__ = ["mlp_apply", "mlp_inputs", "digits_mlp"]
 
@@ -37,10 +46,9 @@ def digits_mlp(
     data = digits(seed)
     params = {"dense": dense_init(jax.random.PRNGKey(seed), (64, *hidden, 10))}
     params, losses, ckpts = train(
-        mlp_apply,
+        FullBatch(mlp_apply),
         params,
-        data.x_train,
-        data.y_train,
+        {"x": data.x_train, "y": data.y_train},
         steps=steps,
         learning_rate=learning_rate,
         weight_decay=weight_decay,

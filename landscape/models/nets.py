@@ -14,6 +14,7 @@ puts such a vector back, so every diagnostic of the bridge sees the same loss
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from functools import partial
 from typing import Any, NamedTuple
@@ -33,6 +34,8 @@ __all__ = [
     "cross_entropy",
     "accuracy",
     "train",
+    "FullBatch",
+    "Windows",
     "checkpoint_steps",
     "save_checkpoints",
     "unstack",
@@ -119,36 +122,105 @@ def unstack(saved, n: int) -> list:
     return [jax.tree_util.tree_map(lambda a, i=i: a[i], saved) for i in range(n)]
 
 
-def train(
-    apply, params, x, y, *, steps: int, learning_rate: float = 1e-2, weight_decay: float = 0.0, checkpoints=()
-):
-    """Full-batch AdamW (cosine) on the cross-entropy in one ``lax.scan``: (params, losses, [checkpoints]).
+@dataclasses.dataclass(frozen=True)
+class FullBatch:
+    """The loss of a full-batch run: cross-entropy of ``apply`` on data["x"], data["y"] (key unused)."""
 
-    ``checkpoints``: fractions of the run after which the parameters are also returned (same run).
-    Compiled once per network, shape and step count (data and rates are traced).
+    apply: Callable
+
+    def __call__(self, params, data, key):
+        """Mean cross-entropy on the whole training set."""
+        return cross_entropy(self.apply(params, data["x"]), data["y"])
+
+
+@dataclasses.dataclass(frozen=True)
+class Windows:
+    """The training loss of a minibatch run on a text: ``batch`` random windows of data["stream"] per step."""
+
+    apply: Callable
+    batch: int
+    context: int
+
+    def __call__(self, params, data, key):
+        """Mean next-token cross-entropy of the windows drawn from ``key``."""
+        ids = data["stream"]
+        start = jax.random.randint(key, (self.batch,), 0, ids.shape[0] - self.context - 1)
+        idx = start[:, None] + jnp.arange(self.context)[None, :]
+        return cross_entropy(self.apply(params, ids[idx]), ids[idx + 1].reshape(-1))
+
+
+def train(
+    batch_loss,
+    params,
+    data,
+    *,
+    steps: int,
+    learning_rate: float = 1e-2,
+    weight_decay: float = 0.0,
+    checkpoints=(),
+    key=None,
+    warmup: int = 0,
+    clip: float | None = None,
+    end_fraction: float = 0.0,
+):
+    """AdamW in one ``lax.scan``, the one training loop of the bridge's networks: (params, losses, ckpts).
+
+    ``batch_loss(params, data, key)`` is :class:`FullBatch` or :class:`Windows` (a fresh key per step, split
+    from ``key``). The rate follows a cosine decay to ``end_fraction`` x the rate over ``steps``, after a
+    linear warmup of ``warmup`` steps from 0 when ``warmup > 0``; ``clip`` clips the global gradient norm
+    first. ``checkpoints``: fractions of the run after which the parameters are also returned (same run).
+    Compiled once per network, shape, step count and schedule shape (data, key and rates are traced).
     """
     check_int_at_least("steps", steps, 1)
     marks = checkpoint_steps(steps, checkpoints)
+    key = jax.random.PRNGKey(0) if key is None else key
     p, losses, saved = _train_jit(
-        apply, params, x, y, jnp.float32(learning_rate), jnp.float32(weight_decay), steps=steps, marks=marks
+        batch_loss,
+        params,
+        data,
+        key,
+        jnp.float32(learning_rate),
+        jnp.float32(weight_decay),
+        steps=steps,
+        marks=marks,
+        warmup=int(warmup),
+        clip=clip,
+        end_fraction=float(end_fraction),
     )
     return p, losses, unstack(saved, len(marks))
 
 
-@partial(jax.jit, static_argnames=("apply", "steps", "marks"))
-def _train_jit(apply, params, x, y, learning_rate, weight_decay, *, steps, marks):
-    tx = optax.adamw(optax.cosine_decay_schedule(learning_rate, steps), weight_decay=weight_decay)
+@partial(jax.jit, static_argnames=("batch_loss", "steps", "marks", "warmup", "clip", "end_fraction"))
+def _train_jit(
+    batch_loss, params, data, key, learning_rate, weight_decay, *, steps, marks, warmup, clip, end_fraction
+):
+    if warmup > 0:
+        # optax's warmup_cosine_decay_schedule, written with a traced peak rate
+        sched = optax.join_schedules(
+            [
+                optax.linear_schedule(0.0, learning_rate, warmup),
+                optax.cosine_decay_schedule(learning_rate, steps - warmup, alpha=end_fraction),
+            ],
+            [warmup],
+        )
+    else:
+        sched = optax.cosine_decay_schedule(learning_rate, steps, alpha=end_fraction)
+    tx = optax.adamw(sched, weight_decay=weight_decay)
+    if clip is not None:
+        tx = optax.chain(optax.clip_by_global_norm(clip), tx)
     mk = jnp.asarray(marks or (0,), jnp.int32)
 
-    def step(carry, t):
+    def step(carry, xs):
         p, s, saved = carry
-        loss, g = jax.value_and_grad(lambda q: cross_entropy(apply(q, x), y))(p)
+        t, k = xs
+        loss, g = jax.value_and_grad(batch_loss)(p, data, k)
         u, s = tx.update(g, s, p)
         p = optax.apply_updates(p, u)
         return (p, s, save_checkpoints(saved, mk, t, p)), loss
 
     saved = jax.tree_util.tree_map(lambda a: jnp.repeat(a[None], mk.shape[0], 0), params)
-    (p, _, saved), losses = jax.lax.scan(step, (params, tx.init(params), saved), jnp.arange(steps))
+    xs = (jnp.arange(steps), jax.random.split(key, steps))
+    (p, _, saved), losses = jax.lax.scan(step, (params, tx.init(params), saved), xs)
     return p, losses, saved
 
 

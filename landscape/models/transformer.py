@@ -19,23 +19,13 @@ Training is minibatch AdamW over random windows of the whole training text (seed
 
 from __future__ import annotations
 
-from functools import partial
-
 import jax
 import jax.numpy as jnp
 import numpy as np
-import optax
 
 from landscape._errors import check_int_at_least
 from landscape.models.data import Split
-from landscape.models.nets import (
-    CHECKPOINTS,
-    Task,
-    checkpoint_steps,
-    cross_entropy,
-    save_checkpoints,
-    unstack,
-)
+from landscape.models.nets import CHECKPOINTS, Task, Windows, checkpoint_steps, cross_entropy, train
 from landscape.models.text import ngram_bits, pydoc_corpus, windows
 
 __all__ = ["transformer_init", "transformer_apply", "transformer_inputs", "char_transformer"]
@@ -119,10 +109,6 @@ def transformer_inputs(params, x, heads: int = 4):
     return _forward(params, x, heads, True)[1]
 
 
-def _lm_loss(params, x, y):
-    return cross_entropy(transformer_apply(params, x), y.reshape(-1))
-
-
 def char_transformer(
     seed: int = 0,
     *,
@@ -159,19 +145,22 @@ def char_transformer(
     key = jax.random.PRNGKey(seed)
     k_init, k_train, k_fit = jax.random.split(key, 3)
     params = transformer_init(k_init, vocab, width, layers, mlp, context)
-    common = dict(batch=batch, context=context, warmup=max(1, steps // 20))
+    # minibatch AdamW over random windows of the whole text: warmup 5 %, cosine to 5 %, clip 1
     marks = checkpoint_steps(steps, CHECKPOINTS.values())
-    final, losses, saved = _train_run(
+    final, losses, saved = train(
+        Windows(transformer_apply, batch, context),
         params,
-        jnp.asarray(corpus.train),
-        k_train,
-        jnp.float32(weight_decay),
-        learning_rate=float(learning_rate),
+        {"stream": jnp.asarray(corpus.train)},
         steps=steps,
-        checkpoints=tuple(marks),
-        **common,
+        learning_rate=learning_rate,
+        weight_decay=weight_decay,
+        checkpoints=tuple(CHECKPOINTS.values()),
+        key=k_train,
+        warmup=max(1, steps // 20),
+        clip=1.0,
+        end_fraction=0.05,
     )
-    ckpts = dict(zip(CHECKPOINTS, unstack(saved, len(marks)), strict=True))
+    ckpts = dict(zip(CHECKPOINTS, saved, strict=True))
     early = ckpts["early"]
     # fit set: n_fit windows at seeded offsets of the training text; test: the first n_test test windows
     span = len(corpus.train) - context - 1
@@ -220,30 +209,3 @@ def char_transformer(
         ckpts,
         jnp.asarray(corpus.train),
     )
-
-
-@partial(jax.jit, static_argnames=("learning_rate", "steps", "checkpoints", "batch", "context", "warmup"))
-def _train_run(params, ids, key, weight_decay, *, learning_rate, steps, checkpoints, batch, context, warmup):
-    """Minibatch AdamW (warmup-cosine, clip 1) for ``steps`` steps; also the params at each checkpoint step.
-
-    Compiled once per shape, rate and step count: the text, the key and the weight decay are traced.
-    """
-    sched = optax.warmup_cosine_decay_schedule(0.0, learning_rate, warmup, steps, learning_rate * 0.05)
-    tx = optax.chain(optax.clip_by_global_norm(1.0), optax.adamw(sched, weight_decay=weight_decay))
-    span = ids.shape[0] - context - 1
-    marks = jnp.asarray(checkpoints or (0,), jnp.int32)
-
-    def step(carry, xs):
-        p, s, saved = carry
-        t, k = xs
-        start = jax.random.randint(k, (batch,), 0, span)
-        idx = start[:, None] + jnp.arange(context)[None, :]
-        loss, g = jax.value_and_grad(_lm_loss)(p, ids[idx], ids[idx + 1])
-        u, s = tx.update(g, s, p)
-        p = optax.apply_updates(p, u)
-        return (p, s, save_checkpoints(saved, marks, t, p)), loss
-
-    saved = jax.tree_util.tree_map(lambda x: jnp.repeat(x[None], marks.shape[0], 0), params)
-    xs = (jnp.arange(steps), jax.random.split(key, steps))
-    (p, _, saved), losses = jax.lax.scan(step, (params, tx.init(params), saved), xs)
-    return p, losses, saved

@@ -14,7 +14,16 @@ from landscape.reproduce.stage import Stage, require
 __all__ = ["BRIDGE"]
 
 #: in ``reproduce --quick`` the stage also shrinks the tuning grid and the oracle (unless overridden)
-_STAGE_QUICK = {"sgd_lrs": (1.0,), "adam_lrs": (3e-2,), "oracle_factor": 2, "n_probe": 4, "foot_steps": 30}
+_STAGE_QUICK = {
+    "sgd_lrs": (1.0,),
+    "adam_lrs": (3e-2,),
+    "oracle_factor": 2,
+    "n_probe": 4,
+    "foot_steps": 30,
+    "calib_dirs": 8,
+    "k_lanczos": 5,
+    "lanczos_matvecs": 20,
+}
 
 _VERDICT = ("bits", "grid", "method", "band", "label", "n_seeds", "n_outside", "k_settled", "wilson_lo",
             "wilson_hi", "seeds")
@@ -39,7 +48,7 @@ def _bridge(cfg, key):
     ds = to_dataset(res)
     ds.attrs.update(
         config=json.dumps(res["config"]), load=json.dumps(res["load"]), ignored_overrides=json.dumps(ignored)
-    )
+    )  # bands, calibration and regime ride along from to_dataset
     return {"bridge": ds}
 
 
@@ -54,6 +63,11 @@ def _bridge_numbers(cfg, dss):
         "timings": json.loads(a["timings"]),
         "load": json.loads(a["load"]),
         "definitions": {k: json.loads(a["definitions"])[k] for k in ("abs_band", "settled")},
+        "bands": {k: v for k, v in json.loads(a["bands"]).items() if k in ("tau", "tau_test", "calibrated")},
+        "regime": {
+            b: {k: r.get(k) for k in ("regime", "on_river", "n_failed", "error_over_width_median")}
+            for b, r in json.loads(a["regime"])["per_bits"].items()
+        },
     }
 
 
@@ -62,6 +76,11 @@ def _bridge_phrases(nums):
     return {
         "n_eval_seeds": len(nums["config"]["eval_seeds"]),
         "tested": "; ".join(v["text"] for v in tested) if tested else "PTQ inside the band everywhere",
+        "regime": "; ".join(
+            f"{b}-bit {r['regime']}"
+            + ("" if r["on_river"] is None else f" (w* {'on' if r['on_river'] else 'off'} the river)")
+            for b, r in nums["regime"].items()
+        ),
     }
 
 
@@ -73,6 +92,7 @@ BRIDGE = Stage(
     _bridge_numbers,
     "Real-model bridge (`landscape.models.bridge.run_bridge`, {model}, {n_eval_seeds} evaluation seeds "
     "{config[eval_seeds]}, STE-QAT tuned on seeds {config[tune_seeds]}; absolute band "
-    "{definitions[abs_band]}; settled = {definitions[settled]}): {tested}.",
+    "{definitions[abs_band]}; settled = {definitions[settled]}): {tested}. Regime of the theory per bit "
+    "width (docs/bridge.md): {regime}.",
     phrases=_bridge_phrases,
 )

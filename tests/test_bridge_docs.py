@@ -1,0 +1,20 @@
+"""docs/bridge.md cannot drift: its generated blocks render the presets and the committed summary."""
+
+import json
+from pathlib import Path
+
+from landscape.models.tables import BLOCK, render_blocks, update_doc
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_docs_bridge_md_is_generated_from_the_committed_summary_and_the_presets():
+    text = (ROOT / "docs" / "bridge.md").read_text()
+    summary = json.loads((ROOT / "docs" / "data" / "bridge_summary.json").read_text())
+    assert {m.group(2) for m in BLOCK.finditer(text)} == {"presets", "results"}
+    assert update_doc(text, render_blocks(summary)) == text, (
+        "docs/bridge.md is stale: run `landscape bridge --docs docs/bridge.md`"
+    )
+    # every model in the summary has its table, with the seed counts of its run
+    for s in summary["models"]:
+        assert f"**{s['model']}** (d = {s['dim']}; {len(s['eval_seeds'])} evaluation seeds" in text
