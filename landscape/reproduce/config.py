@@ -1,7 +1,8 @@
 """The default study of ``landscape reproduce``: every parameter in one frozen dataclass.
 
-``ReproduceConfig.quick()`` is sized for a 2-core laptop (under 3 minutes) and
-``ReproduceConfig.full()`` for the paper (under 30 minutes); both are plain data, so
+``ReproduceConfig.quick_config()`` is sized for a 2-core laptop (under 3 minutes) and
+``ReproduceConfig.full_config()`` for the paper (under 30 minutes); ``smoke_config()`` is the test suite's
+smaller --quick (every stage, fewer points); all are plain data, so
 the config stored in every manifest says exactly what produced a number.
 """
 
@@ -79,6 +80,31 @@ class ReproduceConfig:
     def quick_config(cls, seed: int = 0) -> ReproduceConfig:
         """The --quick study (under 3 minutes on 2 cores)."""
         return cls(quick=True, seed=seed)
+
+    @classmethod
+    def smoke_config(cls, seed: int = 0) -> ReproduceConfig:
+        """The smallest study that still runs every stage (the test suite's preset, about a third of --quick).
+
+        Every sweep is a subset of the --quick one (every other grid value, fewer points, starts and
+        steps); the bridge uses one evaluation seed.
+        """
+        q = cls(quick=True, seed=seed)  # the --quick values (not cls.quick_config, which a test may rebind)
+        return dataclasses.replace(
+            q,
+            n_mesh=61,
+            rtn_points=1000,
+            valley_points=64,
+            planar_points=1000,
+            traj_starts=32,
+            chatter_steps=1000,
+            chatter_starts=32,
+            phase_step_ratios=q.phase_step_ratios[::2],
+            phase_alphas=q.phase_alphas[::2],
+            rules_starts=64,
+            rules_dim=32,
+            tight_cases=40,
+            bridge_overrides=(*q.bridge_overrides, ("eval_seeds", (0,))),
+        )
 
     @classmethod
     def full_config(cls, seed: int = 0) -> ReproduceConfig:
