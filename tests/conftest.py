@@ -8,13 +8,17 @@
   every other test runs in JAX's default float32.
 * The ``jit`` fixture is parametrised (``jit``/``nojit``) and gives ``jax.jit`` or the identity: a test that
   takes it runs jitted and not jitted, as chex's variants do.
+* After each module, figures are closed, and a process above ``RSS_LIMIT_BYTES`` drops JAX's in-memory caches;
+  the terminal summary prints each process's peak resident memory (the target: none above 3 GB).
 * Tests of a module whose module-scoped fixture is expensive (one quick study, one proof check) share one
   xdist group, so ``--dist loadgroup`` computes that fixture once; modules are scheduled costliest first.
 """
 
 from __future__ import annotations
 
+import gc
 import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -71,12 +75,85 @@ def jit(request):
     return jax.jit if request.param == "jit" else (lambda f, **_: f)
 
 
+#: after a module, a process whose resident memory exceeds this drops JAX's in-memory compilation caches
+#: (what it needs again comes back from the persistent cache); the target is no process above 3 GB
+RSS_LIMIT_BYTES = 2 * 2**30
+
+
+def _rss_bytes() -> int | None:
+    """Resident memory of this process (Linux), or None where /proc is absent."""
+    try:
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError):
+        return None
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _release_memory():
+    """After each module: close its figures; above RSS_LIMIT_BYTES (or off Linux) clear JAX's caches."""
+    yield
+    if "matplotlib.pyplot" in sys.modules:
+        sys.modules["matplotlib.pyplot"].close("all")
+    gc.collect()
+    rss = _rss_bytes()
+    if rss is None or rss > RSS_LIMIT_BYTES:
+        jax.clear_caches()
+        gc.collect()
+
+
+def _peak_rss_bytes() -> dict:
+    """Peak resident memory of this process and of its largest finished child (``getrusage``), in bytes."""
+    import resource  # noqa: PLC0415  (POSIX only; absent on Windows)
+
+    unit = 1 if sys.platform == "darwin" else 1024  # ru_maxrss is in bytes on macOS, in KiB on Linux
+    return {
+        "self": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * unit,
+        "children": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * unit,
+    }
+
+
+def pytest_sessionfinish(session):
+    """An xdist worker hands its peak memory to the controller (``workeroutput``)."""
+    if hasattr(session.config, "workeroutput"):
+        try:
+            session.config.workeroutput["peak_rss"] = _peak_rss_bytes()
+        except ImportError:
+            pass
+
+
+_PEAKS: dict = {}
+
+
+@pytest.hookimpl(optionalhook=True)  # an xdist hook: absent when xdist is not loaded
+def pytest_testnodedown(node, error):
+    """The controller records each worker's peak memory."""
+    peak = getattr(node, "workeroutput", {}).get("peak_rss")
+    if peak is not None:
+        _PEAKS[node.gateway.id] = peak
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Print the peak resident memory of each process (the suite's target: none above 3 GB)."""
+    try:
+        peaks = dict(_PEAKS, main=_peak_rss_bytes())
+    except ImportError:
+        return
+    gib = 2**30
+    rows = [f"{k} {p['self'] / gib:.2f} / {p['children'] / gib:.2f}" for k, p in sorted(peaks.items())]
+    terminalreporter.write_line("peak resident memory (GiB; self / largest subprocess): " + ", ".join(rows))
+
+
 def _shares_a_module_fixture(item) -> bool:
+    """Whether the item uses a module- or class-scoped fixture defined in its own module."""
     info = getattr(item, "_fixtureinfo", None)
     if info is None:
         return False
+    module = item.nodeid.split("::")[0]
     return any(
-        d.scope in ("module", "class", "package") for defs in info.name2fixturedefs.values() for d in defs
+        d.scope in ("module", "class") and d.baseid.split("::")[0] == module
+        for defs in info.name2fixturedefs.values()
+        for d in defs
     )
 
 

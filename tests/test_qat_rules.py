@@ -35,9 +35,9 @@ def _case():
     return ls, L.uniform_grid(1.0)
 
 
-def _w1_path(rule, n=4, key=None):
+def _w1_path(rule, n=4, key=None, jit=lambda f: f):
     ls, qz = _case()
-    tr = L.run(ls, qz, rule, jnp.array(W0), n - 1, key=key, record_path=True)
+    tr = jit(lambda w: L.run(ls, qz, rule, w, n - 1, key=key, record_path=True))(jnp.array(W0))
     path = np.concatenate([np.asarray(tr.w_path)[:, 0], [float(tr.final_w[0])]])
     assert np.all(np.asarray(tr.w_path)[:, 1] == 0.0)
     return path, tr
@@ -63,13 +63,14 @@ HAND = {
 }
 
 
+@pytest.mark.float64
 @pytest.mark.parametrize("name", sorted(HAND))
-def test_hand_computed_sequence(name):
+def test_hand_computed_sequence(name, jit):
+    """Each rule's first steps by hand, run jitted and not jitted (the ``jit`` fixture)."""
     rule, expected, hit = HAND[name]
-    with jax.enable_x64(True):
-        path, tr = _w1_path(rule)
-        np.testing.assert_allclose(path, expected, rtol=0, atol=1e-12)
-        assert int(tr.hit_time) == hit
+    path, tr = _w1_path(rule, jit=jit)
+    np.testing.assert_allclose(path, expected, rtol=0, atol=1e-12)
+    assert int(tr.hit_time) == hit
 
 
 @pytest.mark.float64
