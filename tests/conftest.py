@@ -125,6 +125,19 @@ def pytest_sessionfinish(session):
 _PEAKS: dict = {}
 
 
+@pytest.hookimpl(optionalhook=True)  # an xdist hook
+def pytest_xdist_auto_num_workers(config):
+    """``-n auto``: one worker per usable core, at most one per 3 GiB of memory (the per-process target)."""
+    if os.environ.get("PYTEST_XDIST_AUTO_NUM_WORKERS"):
+        return None  # xdist's own hook reads it
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    try:
+        memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):
+        return cores
+    return max(1, min(cores, memory // (3 * 2**30)))
+
+
 @pytest.hookimpl(optionalhook=True)  # an xdist hook: absent when xdist is not loaded
 def pytest_testnodedown(node, error):
     """The controller records each worker's peak memory."""
