@@ -67,6 +67,7 @@ class ReproduceConfig:
     tight_cases: int = 80
     # proof table / bridge
     check_quick: bool = True
+    check_only: tuple = ()  # statement ids the proof check runs (`landscape check --only`); () = all
     bridge_model: str = "digits-mlp"
     bridge_overrides: tuple = (
         ("bits", (4, 2)),
@@ -86,7 +87,7 @@ class ReproduceConfig:
         """The smallest study that still runs every stage (the test suite's preset, about a third of --quick).
 
         Every sweep is a subset of the --quick one (every other grid value, fewer points, starts and
-        steps); the bridge uses one evaluation seed.
+        steps); the proof check runs three statements; the bridge uses one evaluation seed.
         """
         q = cls(quick=True, seed=seed)  # the --quick values (not cls.quick_config, which a test may rebind)
         return dataclasses.replace(
@@ -103,6 +104,7 @@ class ReproduceConfig:
             rules_starts=64,
             rules_dim=32,
             tight_cases=40,
+            check_only=("S1", "S6", "S2E"),
             bridge_overrides=(*q.bridge_overrides, ("eval_seeds", (0,))),
         )
 
