@@ -1,6 +1,39 @@
-"""Shared test configuration: a deterministic hypothesis profile."""
+"""The one test configuration: hypothesis profile, JAX compilation cache, float64 marker, xdist grouping.
 
+* ``JAX_COMPILATION_CACHE_DIR`` points at ``.pytest_cache/jax-compilation`` (shared by the xdist workers and
+  every subprocess the tests start: ``landscape check``, ``bench``, notebooks), unless the caller set it.
+  JAX writes an entry as one file per key; a torn read (another process writing the same key) fails
+  decompression, which JAX reports as a warning and answers by compiling, never by a wrong executable.
+* ``@pytest.mark.float64``: the test runs inside ``jax.enable_x64(True)`` (the proof layer's precision);
+  every other test runs in JAX's default float32.
+* The ``jit`` fixture is parametrised (``jit``/``nojit``) and gives ``jax.jit`` or the identity: a test that
+  takes it runs jitted and not jitted, as chex's variants do.
+* After each module, figures are closed, and a process above ``RSS_LIMIT_BYTES`` drops JAX's in-memory caches;
+  the terminal summary prints each process's peak resident memory (the target: none above 3 GB).
+* Tests of a module whose module-scoped fixture is expensive (one quick study, one proof check) share one
+  xdist group, so ``--dist loadgroup`` computes that fixture once; modules are scheduled costliest first.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import sys
+from pathlib import Path
+
+import pytest
 from hypothesis import HealthCheck, settings
+
+_ROOT = Path(__file__).resolve().parent.parent
+os.environ.setdefault("JAX_COMPILATION_CACHE_DIR", str(_ROOT / ".pytest_cache" / "jax-compilation"))
+# cache every compiled program that takes at least 0.2 s (JAX's default, 1 s, misses most of the suite's)
+os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0.2")
+
+import jax  # noqa: E402  (after the cache variables, which JAX reads when it is first imported)
+
+jax.config.update("jax_compilation_cache_dir", os.environ["JAX_COMPILATION_CACHE_DIR"])
+_MIN_SECS = float(os.environ["JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS"])
+jax.config.update("jax_persistent_cache_min_compile_time_secs", _MIN_SECS)
 
 settings.register_profile(
     "landscape",
@@ -10,3 +43,145 @@ settings.register_profile(
     suppress_health_check=[HealthCheck.too_slow],
 )
 settings.load_profile("landscape")
+
+#: modules scheduled first, costliest first (a study, the proof check, bridge training, subprocess runs;
+#: bridge_models, bench and certify measured at 66, 45 and 38 CPU s alone), so that none starts last
+COSTLY_FIRST = (
+    "test_reproduce.py",
+    "test_proofs.py",
+    "test_bridge_models.py",
+    "test_bench.py",
+    "test_notebooks.py",
+    "test_certify.py",
+    "test_sweep.py",
+)
+
+
+def pytest_configure(config):
+    """Register the markers of this conftest."""
+    config.addinivalue_line("markers", "float64: run inside jax.enable_x64(True) (proofs, reference checks)")
+
+
+@pytest.fixture(autouse=True)
+def _float64(request):
+    """Enter ``jax.enable_x64(True)`` for a test marked ``float64`` (JAX's x64 flag is thread-local)."""
+    if request.node.get_closest_marker("float64") is None:
+        yield
+        return
+    with jax.enable_x64(True):
+        yield
+
+
+@pytest.fixture(params=["jit", "nojit"])
+def jit(request):
+    """``jax.jit`` or the identity: a test taking it runs jitted and not jitted (chex's variants)."""
+    return jax.jit if request.param == "jit" else (lambda f, **_: f)
+
+
+#: after a module, a process whose resident memory exceeds this drops JAX's in-memory compilation caches
+#: (what it needs again comes back from the persistent cache); the target is no process above 3 GB
+RSS_LIMIT_BYTES = 2 * 2**30
+
+
+def _rss_bytes() -> int | None:
+    """Resident memory of this process (Linux), or None where /proc is absent."""
+    try:
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError):
+        return None
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _release_memory():
+    """After each module: close its figures; above RSS_LIMIT_BYTES (or off Linux) clear JAX's caches."""
+    yield
+    if "matplotlib.pyplot" in sys.modules:
+        sys.modules["matplotlib.pyplot"].close("all")
+    gc.collect()
+    rss = _rss_bytes()
+    if rss is None or rss > RSS_LIMIT_BYTES:
+        jax.clear_caches()
+        gc.collect()
+
+
+def _peak_rss_bytes() -> dict:
+    """Peak resident memory of this process and of its largest finished child (``getrusage``), in bytes."""
+    import resource  # noqa: PLC0415  (POSIX only; absent on Windows)
+
+    unit = 1 if sys.platform == "darwin" else 1024  # ru_maxrss is in bytes on macOS, in KiB on Linux
+    return {
+        "self": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * unit,
+        "children": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * unit,
+    }
+
+
+def pytest_sessionfinish(session):
+    """An xdist worker hands its peak memory to the controller (``workeroutput``)."""
+    if hasattr(session.config, "workeroutput"):
+        try:
+            session.config.workeroutput["peak_rss"] = _peak_rss_bytes()
+        except ImportError:
+            pass
+
+
+_PEAKS: dict = {}
+
+
+@pytest.hookimpl(optionalhook=True)  # an xdist hook
+def pytest_xdist_auto_num_workers(config):
+    """``-n auto``: one worker per usable core, at most one per 3 GiB of memory (the per-process target)."""
+    if os.environ.get("PYTEST_XDIST_AUTO_NUM_WORKERS"):
+        return None  # xdist's own hook reads it
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    try:
+        memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):
+        return cores
+    return max(1, min(cores, memory // (3 * 2**30)))
+
+
+@pytest.hookimpl(optionalhook=True)  # an xdist hook: absent when xdist is not loaded
+def pytest_testnodedown(node, error):
+    """The controller records each worker's peak memory."""
+    peak = getattr(node, "workeroutput", {}).get("peak_rss")
+    if peak is not None:
+        _PEAKS[node.gateway.id] = peak
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Print the peak resident memory of each process (the suite's target: none above 3 GB)."""
+    try:
+        peaks = dict(_PEAKS, main=_peak_rss_bytes())
+    except ImportError:
+        return
+    gib = 2**30
+    rows = [f"{k} {p['self'] / gib:.2f} / {p['children'] / gib:.2f}" for k, p in sorted(peaks.items())]
+    terminalreporter.write_line("peak resident memory (GiB; self / largest subprocess): " + ", ".join(rows))
+
+
+def _shares_a_module_fixture(item) -> bool:
+    """Whether the item uses a module- or class-scoped fixture defined in its own module."""
+    info = getattr(item, "_fixtureinfo", None)
+    if info is None:
+        return False
+    module = item.nodeid.split("::")[0]
+    return any(
+        d.scope in ("module", "class") and d.baseid.split("::")[0] == module
+        for defs in info.name2fixturedefs.values()
+        for d in defs
+    )
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config, items):
+    """Group the tests of a module with a module-scoped fixture (xdist loadgroup); costly modules first."""
+    for item in items:
+        if _shares_a_module_fixture(item) and item.get_closest_marker("xdist_group") is None:
+            item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::")[0]))
+
+    def rank(item):
+        name = item.nodeid.split("::")[0].rsplit("/", 1)[-1]
+        return COSTLY_FIRST.index(name) if name in COSTLY_FIRST else len(COSTLY_FIRST)
+
+    items.sort(key=rank)  # stable: the order inside a module (and of the other modules) is kept

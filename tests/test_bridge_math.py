@@ -27,20 +27,20 @@ def _tiny_loss(n=40, sizes=(5, 6, 3), dtype=jnp.float64):
     return (lambda w: cross_entropy(dense_stack(with_weights(p, w)["dense"], x), y)), w0
 
 
+@pytest.mark.float64
 def test_hvp_matches_central_finite_differences_float64():
-    with jax.enable_x64(True):
-        loss, w0 = _tiny_loss()
-        v = jax.random.normal(jax.random.PRNGKey(0), w0.shape, jnp.float64)
-        eps = 1e-5
+    loss, w0 = _tiny_loss()
+    v = jax.random.normal(jax.random.PRNGKey(0), w0.shape, jnp.float64)
+    eps = 1e-5
 
-        @jax.jit
-        def all_of(w, v):
-            g = jax.grad(loss)
-            return (g(w + eps * v) - g(w - eps * v)) / (2 * eps), hvp(loss, w, v), dense_hessian(loss, w) @ v
+    @jax.jit
+    def all_of(w, v):
+        g = jax.grad(loss)
+        return (g(w + eps * v) - g(w - eps * v)) / (2 * eps), hvp(loss, w, v), dense_hessian(loss, w) @ v
 
-        fd, hv, hd = all_of(w0, v)
-        np.testing.assert_allclose(np.asarray(hv), np.asarray(fd), rtol=1e-6, atol=1e-8)
-        np.testing.assert_allclose(np.asarray(hd), np.asarray(hv), atol=1e-10)
+    fd, hv, hd = all_of(w0, v)
+    np.testing.assert_allclose(np.asarray(hv), np.asarray(fd), rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(np.asarray(hd), np.asarray(hv), atol=1e-10)
 
 
 def test_power_iteration_matches_the_dense_spectrum_and_rejects_bad_iters():
@@ -122,51 +122,51 @@ def _valley(mu=4.0):
     return (lambda w, _: 0.5 * mu * jnp.dot(n, w) ** 2), n
 
 
+@pytest.mark.float64
 def test_foot_normal_distance_width_and_inward_cosine_on_a_valley():
-    with jax.enable_x64(True):
-        mu, tau = 4.0, 0.08
-        loss, n = _valley(mu)
-        q = jnp.asarray([[3.0, 4.0, 1.0], [0.0, 0.0, 2.0]]) * jnp.asarray([[0.2], [1.0]])  # n.q = 1, 0
-        foot = project(loss, q, jnp.zeros(2), 0.0, tau, eta0=0.1 / mu, steps=60)
-        assert bool(foot.reached[0]) and int(foot.steps[1]) == 0  # the second point is on the river already
-        p = np.asarray(foot.point)
-        level = 0.25 * tau
-        # gradient descent on this valley moves along n only: the foot is q shifted along n to the level set
-        s = float(jnp.dot(n, p[0]))
-        assert 1 < int(foot.steps[0]) < 60 and abs(s) <= np.sqrt(2 * level / mu) + 1e-12
-        np.testing.assert_allclose(
-            p[0] - s * np.asarray(n), np.asarray(q[0]) - 1.0 * np.asarray(n), atol=1e-12
-        )
-        g = jax.vmap(jax.grad(lambda w: loss(w, 0)))(q)
-        assert cosine(-np.asarray(g[:1]), p[:1] - np.asarray(q[:1]))[0] == pytest.approx(1.0)
-        # width from the foot along the normal: 0.5 mu ((s + t)^2 - s^2) = tau
-        r, cens = width_along(loss, jnp.asarray(p[:1]), jnp.asarray(n)[None], jnp.zeros(1), tau, 5.0)
-        # (the normal points from the foot towards q: +n here, since n.q = 1 > s)
-        exact = -s + np.sqrt(s**2 + 2 * tau / mu)
-        assert not cens[0] and r[0] == pytest.approx(exact, rel=1e-5)
-        # barrier of a segment across the valley: its largest loss, at an end here
-        top = barrier(loss, q[:1], jnp.zeros((1, 3)), jnp.zeros(1), num=11)
-        assert top[0] == pytest.approx(0.5 * mu)
+    mu, tau = 4.0, 0.08
+    loss, n = _valley(mu)
+    q = jnp.asarray([[3.0, 4.0, 1.0], [0.0, 0.0, 2.0]]) * jnp.asarray([[0.2], [1.0]])  # n.q = 1, 0
+    foot = project(loss, q, jnp.zeros(2), 0.0, tau, eta0=0.1 / mu, steps=60)
+    assert bool(foot.reached[0]) and int(foot.steps[1]) == 0  # the second point is on the river already
+    p = np.asarray(foot.point)
+    level = 0.25 * tau
+    # gradient descent on this valley moves along n only: the foot is q shifted along n to the level set
+    s = float(jnp.dot(n, p[0]))
+    assert 1 < int(foot.steps[0]) < 60 and abs(s) <= np.sqrt(2 * level / mu) + 1e-12
+    np.testing.assert_allclose(
+        p[0] - s * np.asarray(n), np.asarray(q[0]) - 1.0 * np.asarray(n), atol=1e-12
+    )
+    g = jax.vmap(jax.grad(lambda w: loss(w, 0)))(q)
+    assert cosine(-np.asarray(g[:1]), p[:1] - np.asarray(q[:1]))[0] == pytest.approx(1.0)
+    # width from the foot along the normal: 0.5 mu ((s + t)^2 - s^2) = tau
+    r, cens = width_along(loss, jnp.asarray(p[:1]), jnp.asarray(n)[None], jnp.zeros(1), tau, 5.0)
+    # (the normal points from the foot towards q: +n here, since n.q = 1 > s)
+    exact = -s + np.sqrt(s**2 + 2 * tau / mu)
+    assert not cens[0] and r[0] == pytest.approx(exact, rel=1e-5)
+    # barrier of a segment across the valley: its largest loss, at an end here
+    top = barrier(loss, q[:1], jnp.zeros((1, 3)), jnp.zeros(1), num=11)
+    assert top[0] == pytest.approx(0.5 * mu)
 
 
+@pytest.mark.float64
 def test_blindness_terms_are_exact_for_a_quadratic_and_see_a_quartic_wall():
-    with jax.enable_x64(True):
-        h = jnp.diag(jnp.asarray([2.0, 0.5, 0.1]))
-        w0 = jnp.asarray([0.1, -0.2, 0.3])
-        quad = lambda w, _: 0.5 * (w - w0) @ h @ (w - w0) + jnp.sum(w)  # noqa: E731
-        q = w0 + jnp.asarray([[0.3, 0.1, -0.2]])
-        rec = blindness_terms(quad, 0.0, w0, q, jax.random.PRNGKey(0))[0]
-        e = np.asarray(q[0] - w0)
-        assert rec["grad_term"] == pytest.approx(e.sum())
-        assert rec["hess_term"] == pytest.approx(0.5 * e @ np.asarray(h) @ e)
-        assert rec["actual_rise"] == pytest.approx(rec["quad_rise"]) and rec["ratio"] == pytest.approx(1.0)
-        for name in ("random_sign_", "random_dir_"):  # same norm, quadratic model still exact
-            assert rec[f"{name}actual_rise"] == pytest.approx(rec[f"{name}quad_rise"])
-        wall = lambda w, _: jnp.sum((w - w0) ** 4)  # noqa: E731  (flat at w0: H = 0, g = 0)
-        rec = blindness_terms(wall, 0.0, w0, q, jax.random.PRNGKey(0))[0]
-        assert rec["quad_rise"] == pytest.approx(0.0, abs=1e-12) and rec["actual_rise"] == pytest.approx(
-            np.sum(e**4)
-        )
+    h = jnp.diag(jnp.asarray([2.0, 0.5, 0.1]))
+    w0 = jnp.asarray([0.1, -0.2, 0.3])
+    quad = lambda w, _: 0.5 * (w - w0) @ h @ (w - w0) + jnp.sum(w)  # noqa: E731
+    q = w0 + jnp.asarray([[0.3, 0.1, -0.2]])
+    rec = blindness_terms(quad, 0.0, w0, q, jax.random.PRNGKey(0))[0]
+    e = np.asarray(q[0] - w0)
+    assert rec["grad_term"] == pytest.approx(e.sum())
+    assert rec["hess_term"] == pytest.approx(0.5 * e @ np.asarray(h) @ e)
+    assert rec["actual_rise"] == pytest.approx(rec["quad_rise"]) and rec["ratio"] == pytest.approx(1.0)
+    for name in ("random_sign_", "random_dir_"):  # same norm, quadratic model still exact
+        assert rec[f"{name}actual_rise"] == pytest.approx(rec[f"{name}quad_rise"])
+    wall = lambda w, _: jnp.sum((w - w0) ** 4)  # noqa: E731  (flat at w0: H = 0, g = 0)
+    rec = blindness_terms(wall, 0.0, w0, q, jax.random.PRNGKey(0))[0]
+    assert rec["quad_rise"] == pytest.approx(0.0, abs=1e-12) and rec["actual_rise"] == pytest.approx(
+        np.sum(e**4)
+    )
 
 
 def test_labels_and_group_verdicts_use_the_wilson_interval():

@@ -83,6 +83,7 @@ def test_settle_time_is_the_last_entry():
     assert int(tr.settle_time) == expected
 
 
+@pytest.mark.float64
 @pytest.mark.parametrize(
     "make",
     [
@@ -104,16 +105,15 @@ def test_settle_time_is_the_last_entry():
     ],
 )
 def test_closed_form_gradient_equals_autodiff(make):
-    with jax.enable_x64(True):
-        land = make()
-        for i in range(6):
-            w = jax.random.normal(jax.random.PRNGKey(i), (land.dim,), jnp.float64) * (0.3 if i % 2 else 2.0)
-            np.testing.assert_allclose(land.grad(w), land.grad_autodiff(w), rtol=1e-10, atol=1e-12)
-        w = land.project_to_river(jnp.ones(land.dim))
+    land = make()
+    for i in range(6):
+        w = jax.random.normal(jax.random.PRNGKey(i), (land.dim,), jnp.float64) * (0.3 if i % 2 else 2.0)
         np.testing.assert_allclose(land.grad(w), land.grad_autodiff(w), rtol=1e-10, atol=1e-12)
-        p = land.probe(w + 0.7)
-        assert float(p.loss) == pytest.approx(float(land.loss(w + 0.7)), rel=1e-12)
-        assert float(p.rho) == pytest.approx(float(land.rho(w + 0.7)), rel=1e-12)
+    w = land.project_to_river(jnp.ones(land.dim))
+    np.testing.assert_allclose(land.grad(w), land.grad_autodiff(w), rtol=1e-10, atol=1e-12)
+    p = land.probe(w + 0.7)
+    assert float(p.loss) == pytest.approx(float(land.loss(w + 0.7)), rel=1e-12)
+    assert float(p.rho) == pytest.approx(float(land.rho(w + 0.7)), rel=1e-12)
 
 
 def test_rule_axis_maps_over_learning_rates():

@@ -37,30 +37,30 @@ def test_jit_matches_eager_and_vmap_matches_loop(name):
         np.testing.assert_allclose(batched, eager, rtol=1e-5, atol=1e-6)
 
 
+@pytest.mark.float64
 @pytest.mark.parametrize("name", list(_all_landscapes()))
 def test_gradient_matches_central_differences_float64(name):
-    with jax.enable_x64(True):
-        land = _all_landscapes()[name]
-        assert land.normals.dtype == jnp.float64
-        pts = jnp.asarray(points_near(land, 2, n=4, scale=0.6))
-        h = 1e-6
-        for p in pts:
-            g = np.asarray(land.grad(p))
-            eye = np.eye(p.shape[0])
-            fd = np.array([(land.loss(p + h * e) - land.loss(p - h * e)) / (2 * h) for e in eye])
-            np.testing.assert_allclose(g, fd, rtol=1e-5, atol=1e-6)
-            hess = np.asarray(land.hessian(p))
-            np.testing.assert_allclose(hess, hess.T, atol=1e-10)
-            x = np.random.default_rng(0).standard_normal(p.shape[0])
-            np.testing.assert_allclose(np.asarray(land.hvp(p, x)), hess @ x, rtol=1e-8, atol=1e-8)
+    land = _all_landscapes()[name]
+    assert land.normals.dtype == jnp.float64
+    pts = jnp.asarray(points_near(land, 2, n=4, scale=0.6))
+    h = 1e-6
+    for p in pts:
+        g = np.asarray(land.grad(p))
+        eye = np.eye(p.shape[0])
+        fd = np.array([(land.loss(p + h * e) - land.loss(p - h * e)) / (2 * h) for e in eye])
+        np.testing.assert_allclose(g, fd, rtol=1e-5, atol=1e-6)
+        hess = np.asarray(land.hessian(p))
+        np.testing.assert_allclose(hess, hess.T, atol=1e-10)
+        x = np.random.default_rng(0).standard_normal(p.shape[0])
+        np.testing.assert_allclose(np.asarray(land.hvp(p, x)), hess @ x, rtol=1e-8, atol=1e-8)
 
 
+@pytest.mark.float64
 def test_hessian_on_the_river_is_mu_in_sharp_directions():
-    with jax.enable_x64(True):
-        land = ls.random_river(jax.random.PRNGKey(0), 7, 3, wall=ls.quadratic_wall(0.3, 9.0, mu=0.7))
-        w = land.sample_river(jax.random.PRNGKey(1), 1)[0]
-        n = np.asarray(land.normals)
-        np.testing.assert_allclose(np.asarray(land.hessian(w)), 0.7 * n.T @ n, atol=1e-10)
+    land = ls.random_river(jax.random.PRNGKey(0), 7, 3, wall=ls.quadratic_wall(0.3, 9.0, mu=0.7))
+    w = land.sample_river(jax.random.PRNGKey(1), 1)[0]
+    n = np.asarray(land.normals)
+    np.testing.assert_allclose(np.asarray(land.hessian(w)), 0.7 * n.T @ n, atol=1e-10)
 
 
 @settings(max_examples=12)

@@ -52,21 +52,21 @@ def brute_force(land, quant, w):
     return best
 
 
+@pytest.mark.float64
 @pytest.mark.parametrize("seed", [0, 1, 2, 3])
 def test_oracle_equals_brute_force(seed):
-    with jax.enable_x64(True):
-        land = ls.random_river(jax.random.key(seed), 7, 2, wall=ls.quadratic_wall(0.1, 10.0, 0.3),
-                               river_loss=0.05)
-        w = land.sample_river(jax.random.key(seed + 10), 3, s_range=(-2, 2), spread=0.5)
-        quant = ls.uniform_grid(0.3)
-        res = oracle(land, quant, w, chunk_bits=4)  # 2^3 chunks of 2^4 corners
-        assert res.exact and "exact" in res.method
-        down, up = (np.asarray(a) for a in quant.neighbors(w))
-        assert np.all((np.asarray(res.q) == down) | (np.asarray(res.q) == up))
-        for i in range(w.shape[0]):
-            np.testing.assert_allclose(float(res.loss[i]), brute_force(land, quant, np.asarray(w[i])),
-                                       rtol=1e-12, atol=1e-15)
-            np.testing.assert_allclose(float(res.rho[i]), float(land.rho(res.q[i])), rtol=1e-12)
+    land = ls.random_river(jax.random.key(seed), 7, 2, wall=ls.quadratic_wall(0.1, 10.0, 0.3),
+                           river_loss=0.05)
+    w = land.sample_river(jax.random.key(seed + 10), 3, s_range=(-2, 2), spread=0.5)
+    quant = ls.uniform_grid(0.3)
+    res = oracle(land, quant, w, chunk_bits=4)  # 2^3 chunks of 2^4 corners
+    assert res.exact and "exact" in res.method
+    down, up = (np.asarray(a) for a in quant.neighbors(w))
+    assert np.all((np.asarray(res.q) == down) | (np.asarray(res.q) == up))
+    for i in range(w.shape[0]):
+        np.testing.assert_allclose(float(res.loss[i]), brute_force(land, quant, np.asarray(w[i])),
+                                   rtol=1e-12, atol=1e-15)
+        np.testing.assert_allclose(float(res.rho[i]), float(land.rho(res.q[i])), rtol=1e-12)
 
 
 def test_oracle_search_is_certified_and_no_worse_than_rtn():

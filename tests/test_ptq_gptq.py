@@ -44,39 +44,39 @@ def random_case(seed, d, rows, n_samples=None):
     return x.T @ x, rng.normal(size=(rows, d))
 
 
+@pytest.mark.float64
 @pytest.mark.parametrize("seed", [0, 1, 2])
 @pytest.mark.parametrize("order", ["greedy", "sequential"])
 def test_obq_matches_numpy_reference(seed, order):
-    with jax.enable_x64(True):
-        h, w = random_case(seed, d=7, rows=4, n_samples=5)  # rank-deficient H: dampening matters
-        quant = ls.uniform_grid(0.25)
-        got = np.asarray(obq(h, quant, w, order=order))
-        want = np.stack([numpy_obq(h, r, 0.25, greedy=order == "greedy") for r in w])
-        np.testing.assert_allclose(got, want, atol=1e-12)
-        assert not np.array_equal(got, np.asarray(rtn(h, quant, w)))  # the test is not trivial
+    h, w = random_case(seed, d=7, rows=4, n_samples=5)  # rank-deficient H: dampening matters
+    quant = ls.uniform_grid(0.25)
+    got = np.asarray(obq(h, quant, w, order=order))
+    want = np.stack([numpy_obq(h, r, 0.25, greedy=order == "greedy") for r in w])
+    np.testing.assert_allclose(got, want, atol=1e-12)
+    assert not np.array_equal(got, np.asarray(rtn(h, quant, w)))  # the test is not trivial
 
 
+@pytest.mark.float64
 @pytest.mark.parametrize("seed", [0, 1])
 def test_gptq_blocked_equals_unblocked_and_sequential_obq(seed):
-    with jax.enable_x64(True):
-        h, w = random_case(seed, d=11, rows=6)
-        quant = ls.uniform_grid(jnp.linspace(0.1, 0.4, 6)[:, None])  # a step per row
-        q1 = np.asarray(gptq(h, quant, w, block_size=1))
-        for b in (3, 4, 11, 128):
-            np.testing.assert_array_equal(np.asarray(gptq(h, quant, w, block_size=b)), q1)
-        np.testing.assert_array_equal(np.asarray(obq(h, quant, w, order="sequential")), q1)
-        for i in range(w.shape[0]):  # the shared-H layer form equals one row at a time
-            qi = gptq(h, ls.uniform_grid(float(quant.step[i, 0])), w[i], block_size=4)
-            np.testing.assert_array_equal(np.asarray(qi), q1[i])
+    h, w = random_case(seed, d=11, rows=6)
+    quant = ls.uniform_grid(jnp.linspace(0.1, 0.4, 6)[:, None])  # a step per row
+    q1 = np.asarray(gptq(h, quant, w, block_size=1))
+    for b in (3, 4, 11, 128):
+        np.testing.assert_array_equal(np.asarray(gptq(h, quant, w, block_size=b)), q1)
+    np.testing.assert_array_equal(np.asarray(obq(h, quant, w, order="sequential")), q1)
+    for i in range(w.shape[0]):  # the shared-H layer form equals one row at a time
+        qi = gptq(h, ls.uniform_grid(float(quant.step[i, 0])), w[i], block_size=4)
+        np.testing.assert_array_equal(np.asarray(qi), q1[i])
 
 
+@pytest.mark.float64
 def test_gptq_cholesky_factor():
-    with jax.enable_x64(True):
-        h, _ = random_case(3, d=6, rows=1)
-        u = np.asarray(gptq_cholesky(jnp.asarray(h), 0.01))
-        hd = h + 0.01 * np.mean(np.diag(h)) * np.eye(6)
-        np.testing.assert_allclose(u.T @ u, np.linalg.inv(hd), rtol=1e-9, atol=1e-12)
-        assert np.allclose(u, np.triu(u))
+    h, _ = random_case(3, d=6, rows=1)
+    u = np.asarray(gptq_cholesky(jnp.asarray(h), 0.01))
+    hd = h + 0.01 * np.mean(np.diag(h)) * np.eye(6)
+    np.testing.assert_allclose(u.T @ u, np.linalg.inv(hd), rtol=1e-9, atol=1e-12)
+    assert np.allclose(u, np.triu(u))
 
 
 @settings(max_examples=30, deadline=None)
@@ -106,29 +106,29 @@ def test_diagonal_hessian_gives_rtn(seed):
         np.testing.assert_array_equal(np.asarray(q), want)
 
 
+@pytest.mark.float64
 def test_landscape_source_equals_dense_hessian():
     """The Woodbury (rank k+1) path equals the dense path given H = Hess L(w*) = P^T C P."""
-    with jax.enable_x64(True):
-        normals = np.linalg.qr(np.random.default_rng(0).normal(size=(10, 3)))[0].T  # 3 x 10
-        lands = [  # curved river, drift, anisotropic basin, softplus wall: the general case
-            ls.meander_river(normals[:2], normals[2], amplitude=0.3, omega=0.7, aniso=[1.0, 0.5],
-                             wall=ls.softplus_wall(0.2, 5.0, mu=0.3), river_loss=0.1),
-        ]
-        quant = ls.uniform_grid(0.2)
-        for land in lands:
-            w = land.sample_river(jax.random.key(1), 2, s_range=(-3, 3))
-            w = w + 0.15 * jax.random.normal(jax.random.key(2), w.shape)  # off the river too
-            for i in range(w.shape[0]):
-                np.testing.assert_allclose(dense_hessian(land, w[i]), land.hessian(w[i]), atol=1e-10)
-                proj, c = hessian_factors(land, w[i])
-                h = proj.T @ psd_part(c) @ proj  # a curved river's Hessian can be indefinite: PSD part
-                np.testing.assert_array_equal(obq(land, quant, w[i]), obq(h, quant, w[i]))
-                np.testing.assert_array_equal(gptq(land, quant, w[i]), gptq(h, quant, w[i]))
-            # 2-D w*: each row with its own Hessian, and the same numbers under jax.vmap
-            batch = np.asarray(gptq(land, quant, w))
-            vmapped = jax.vmap(lambda x, land=land: gptq(land, quant, x))(w)
-            np.testing.assert_array_equal(batch, np.asarray(vmapped))
-            np.testing.assert_array_equal(batch[1], np.asarray(gptq(land, quant, w[1])))
+    normals = np.linalg.qr(np.random.default_rng(0).normal(size=(10, 3)))[0].T  # 3 x 10
+    lands = [  # curved river, drift, anisotropic basin, softplus wall: the general case
+        ls.meander_river(normals[:2], normals[2], amplitude=0.3, omega=0.7, aniso=[1.0, 0.5],
+                         wall=ls.softplus_wall(0.2, 5.0, mu=0.3), river_loss=0.1),
+    ]
+    quant = ls.uniform_grid(0.2)
+    for land in lands:
+        w = land.sample_river(jax.random.key(1), 2, s_range=(-3, 3))
+        w = w + 0.15 * jax.random.normal(jax.random.key(2), w.shape)  # off the river too
+        for i in range(w.shape[0]):
+            np.testing.assert_allclose(dense_hessian(land, w[i]), land.hessian(w[i]), atol=1e-10)
+            proj, c = hessian_factors(land, w[i])
+            h = proj.T @ psd_part(c) @ proj  # a curved river's Hessian can be indefinite: PSD part
+            np.testing.assert_array_equal(obq(land, quant, w[i]), obq(h, quant, w[i]))
+            np.testing.assert_array_equal(gptq(land, quant, w[i]), gptq(h, quant, w[i]))
+        # 2-D w*: each row with its own Hessian, and the same numbers under jax.vmap
+        batch = np.asarray(gptq(land, quant, w))
+        vmapped = jax.vmap(lambda x, land=land: gptq(land, quant, x))(w)
+        np.testing.assert_array_equal(batch, np.asarray(vmapped))
+        np.testing.assert_array_equal(batch[1], np.asarray(gptq(land, quant, w[1])))
 
 
 def test_bad_hessians_clear_errors_never_nan():

@@ -90,14 +90,14 @@ def test_gptq_on_a_valley_equals_numpy_gptq(seed, shape, log_ratio):
         np.testing.assert_allclose(np.asarray(gptq(h, quant, w)), want, rtol=0, atol=1e-12)  # dense path
 
 
+@pytest.mark.float64
 @pytest.mark.parametrize("seed,d,k,m,ratio", [(0, 9, 1, 3, 100.0), (1, 14, 2, 4, 1000.0), (2, 7, 2, 2, 3.0)])
 def test_obq_and_sequential_obq_on_a_valley_equal_numpy(seed, d, k, m, ratio):
-    with jax.enable_x64(True):
-        v, w, h, quant, step, off = valley_case(seed, d, k, m, ratio)
-        np.testing.assert_allclose(np.asarray(obq(v, quant, w)),
-                                   np.stack([numpy_obq(h, r, step, off) for r in w]), atol=1e-12)
-        np.testing.assert_allclose(np.asarray(obq(v, quant, w, order="sequential")),
-                                   np.stack([numpy_gptq(h, r, step, off) for r in w]), atol=1e-12)
+    v, w, h, quant, step, off = valley_case(seed, d, k, m, ratio)
+    np.testing.assert_allclose(np.asarray(obq(v, quant, w)),
+                               np.stack([numpy_obq(h, r, step, off) for r in w]), atol=1e-12)
+    np.testing.assert_allclose(np.asarray(obq(v, quant, w, order="sequential")),
+                               np.stack([numpy_gptq(h, r, step, off) for r in w]), atol=1e-12)
 
 
 @settings(max_examples=10, deadline=None)

@@ -32,22 +32,22 @@ from proofs.core.falsify import attack, check_case
 from proofs.valley import scenarios as valley_scenarios
 
 
+@pytest.mark.float64
 @pytest.mark.parametrize("lam_over_mu,step_over_rb", [(100.0, 2.0), (5.0, 1.6), (1000.0, 3.0)])
 def test_planar_law_matches_float64_simulation(lam_over_mu, step_over_rb):
-    with jax.enable_x64(True):
-        mu, rb, n = 0.1, 0.1, 20_000
-        step = step_over_rb * rb
-        wall = ls.quadratic_wall(rb, 1e3, mu)
-        land = ls.valley_landscape_3d(math.pi / 4, wall=wall, curvature=lam_over_mu * mu)
-        w = land.sample_river(jax.random.key(0), n, s_range=(-5.0, 5.0))
-        offs = jax.random.uniform(jax.random.key(1), (n, 3), minval=0.0, maxval=step, dtype=jnp.float64)
-        quant = ls.uniform_grid(step, offset=offs)
-        rho, big_r = valley_law.planar_rho(rb, step), valley_law.planar_ratio(mu, lam_over_mu * mu)
-        for name in ("rtn", "proxy_min", "gptq", "obq"):
-            q = quant.quantize(w) if name == "rtn" else ls.ptq_methods[name](land, quant, w)
-            p = float(jnp.mean(~jax.vmap(land.in_basin)(q)))
-            law = float(valley_law.exit_probability(rho, name, big_r))
-            assert abs(p - law) <= 5 * math.sqrt(law * (1 - law) / n) + 1 / n, (name, p, law)
+    mu, rb, n = 0.1, 0.1, 20_000
+    step = step_over_rb * rb
+    wall = ls.quadratic_wall(rb, 1e3, mu)
+    land = ls.valley_landscape_3d(math.pi / 4, wall=wall, curvature=lam_over_mu * mu)
+    w = land.sample_river(jax.random.key(0), n, s_range=(-5.0, 5.0))
+    offs = jax.random.uniform(jax.random.key(1), (n, 3), minval=0.0, maxval=step, dtype=jnp.float64)
+    quant = ls.uniform_grid(step, offset=offs)
+    rho, big_r = valley_law.planar_rho(rb, step), valley_law.planar_ratio(mu, lam_over_mu * mu)
+    for name in ("rtn", "proxy_min", "gptq", "obq"):
+        q = quant.quantize(w) if name == "rtn" else ls.ptq_methods[name](land, quant, w)
+        p = float(jnp.mean(~jax.vmap(land.in_basin)(q)))
+        law = float(valley_law.exit_probability(rho, name, big_r))
+        assert abs(p - law) <= 5 * math.sqrt(law * (1 - law) / n) + 1 / n, (name, p, law)
 
 
 def test_closed_forms_and_argument_checks():

@@ -35,9 +35,9 @@ def _case():
     return ls, L.uniform_grid(1.0)
 
 
-def _w1_path(rule, n=4, key=None):
+def _w1_path(rule, n=4, key=None, jit=lambda f: f):
     ls, qz = _case()
-    tr = L.run(ls, qz, rule, jnp.array(W0), n - 1, key=key, record_path=True)
+    tr = jit(lambda w: L.run(ls, qz, rule, w, n - 1, key=key, record_path=True))(jnp.array(W0))
     path = np.concatenate([np.asarray(tr.w_path)[:, 0], [float(tr.final_w[0])]])
     assert np.all(np.asarray(tr.w_path)[:, 1] == 0.0)
     return path, tr
@@ -63,80 +63,81 @@ HAND = {
 }
 
 
+@pytest.mark.float64
 @pytest.mark.parametrize("name", sorted(HAND))
-def test_hand_computed_sequence(name):
+def test_hand_computed_sequence(name, jit):
+    """Each rule's first steps by hand, run jitted and not jitted (the ``jit`` fixture)."""
     rule, expected, hit = HAND[name]
-    with jax.enable_x64(True):
-        path, tr = _w1_path(rule)
-        np.testing.assert_allclose(path, expected, rtol=0, atol=1e-12)
-        assert int(tr.hit_time) == hit
+    path, tr = _w1_path(rule, jit=jit)
+    np.testing.assert_allclose(path, expected, rtol=0, atol=1e-12)
+    assert int(tr.hit_time) == hit
 
 
+@pytest.mark.float64
 def test_proxconnect_records_mu():
-    with jax.enable_x64(True):
-        _, tr = _w1_path(prox_connect(ETA, mu0=1.0, mu_rate=1.0))
-        np.testing.assert_allclose(np.asarray(tr.extras["mu"]), [1.0, 2.0, 3.0])
+    _, tr = _w1_path(prox_connect(ETA, mu0=1.0, mu_rate=1.0))
+    np.testing.assert_allclose(np.asarray(tr.extras["mu"]), [1.0, 2.0, 3.0])
 
 
+@pytest.mark.float64
 def test_noise_injection_hand_recursion():
     """w1 <- w1 - eta grad L(w + eps_t), eps_t ~ U(-1/2, 1/2)^2 drawn from the driver's key chain."""
-    with jax.enable_x64(True):
-        key = jax.random.PRNGKey(7)
-        path, tr = _w1_path(noise_injection(ETA), n=6, key=key)
-        w, k, expected = np.array(W0), key, [W0[0]]
-        for _ in range(5):
-            k, sub = jax.random.split(k)
-            eps = 0.5 * np.asarray(jax.random.uniform(sub, (2,), dtype=jnp.float64, minval=-1.0, maxval=1.0))
-            x = w + eps
-            g1 = np.sign(x[0]) * max(abs(x[0]) - 0.25, 0.0)  # kappa (|x1| - r_b)_+ sign(x1)
-            w = w - ETA * np.array([g1, 0.0])
-            expected.append(w[0])
-        np.testing.assert_allclose(path, expected, rtol=0, atol=1e-12)
-        q = np.round(np.asarray(tr.q_path)[:, 0])
-        np.testing.assert_array_equal(q, np.round(path[:-1]))  # deployed point is Q(w_t), not the noisy point
+    key = jax.random.PRNGKey(7)
+    path, tr = _w1_path(noise_injection(ETA), n=6, key=key)
+    w, k, expected = np.array(W0), key, [W0[0]]
+    for _ in range(5):
+        k, sub = jax.random.split(k)
+        eps = 0.5 * np.asarray(jax.random.uniform(sub, (2,), dtype=jnp.float64, minval=-1.0, maxval=1.0))
+        x = w + eps
+        g1 = np.sign(x[0]) * max(abs(x[0]) - 0.25, 0.0)  # kappa (|x1| - r_b)_+ sign(x1)
+        w = w - ETA * np.array([g1, 0.0])
+        expected.append(w[0])
+    np.testing.assert_allclose(path, expected, rtol=0, atol=1e-12)
+    q = np.round(np.asarray(tr.q_path)[:, 0])
+    np.testing.assert_array_equal(q, np.round(path[:-1]))  # deployed point is Q(w_t), not the noisy point
 
 
+@pytest.mark.float64
 def test_lsq_hand_sequence():
     """LSQ with grad_scale 0.5 on the 1-D case, offset 0, unbounded grid; s0 = 1."""
-    with jax.enable_x64(True):
-        path, tr = _w1_path(lsq(ETA, grad_scale=0.5), n=3)
-        w1, s, ws, ss = 1.2, 1.0, [1.2], [1.0]
-        for _ in range(2):
-            x = w1 / s
-            q = s * np.round(x)
-            g = np.sign(q) * max(abs(q) - 0.25, 0.0)  # dL/dq1
-            w1, s = w1 - ETA * g, s - ETA * 0.5 * g * (np.round(x) - x)
-            ws.append(w1)
-            ss.append(s)
-        np.testing.assert_allclose(path, ws, rtol=0, atol=1e-12)
-        np.testing.assert_allclose(np.asarray(tr.extras["step"]), ss[:2], rtol=0, atol=1e-12)
-        np.testing.assert_allclose(float(tr.final_params["step"]), ss[2], rtol=0, atol=1e-12)
+    path, tr = _w1_path(lsq(ETA, grad_scale=0.5), n=3)
+    w1, s, ws, ss = 1.2, 1.0, [1.2], [1.0]
+    for _ in range(2):
+        x = w1 / s
+        q = s * np.round(x)
+        g = np.sign(q) * max(abs(q) - 0.25, 0.0)  # dL/dq1
+        w1, s = w1 - ETA * g, s - ETA * 0.5 * g * (np.round(x) - x)
+        ws.append(w1)
+        ss.append(s)
+    np.testing.assert_allclose(path, ws, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(np.asarray(tr.extras["step"]), ss[:2], rtol=0, atol=1e-12)
+    np.testing.assert_allclose(float(tr.final_params["step"]), ss[2], rtol=0, atol=1e-12)
 
 
+@pytest.mark.float64
 def test_lsq_step_gradient_matches_formula():
     """dL/ds = g sum_j dL/dq_j (round(x_j) - x_j inside [Q_N, Q_P], Q_N or Q_P outside), g = 1/sqrt(d Q_P)."""
-    with jax.enable_x64(True):
-        d = 8
-        ls = L.random_river(jax.random.PRNGKey(3), d, 2, wall=L.quadratic_wall(0.1, 5.0))
-        qz = L.integer_grid(4, 0.3, offset=0.05)  # codes in [-8, 7]
-        w = np.random.default_rng(0).normal(scale=1.0, size=d)
-        w[:2] = [3.0, -3.1]  # beyond the representable range [-8, 7] * 0.3 + 0.05
-        w = jnp.asarray(w)
-        rule = lsq(0.1)
-        params, aux = rule.init(w, qz)
-        grads, _ = rule.gradient(ls, params, aux, qz, jax.random.PRNGKey(0))
-        x = (np.asarray(w) - 0.05) / 0.3
-        inside = (x >= -8) & (x <= 7)
-        assert inside.sum() < d, "the test needs at least one clipped coordinate"
-        q = 0.05 + 0.3 * np.clip(np.round(x), -8, 7)
-        dq = np.asarray(ls.grad(jnp.asarray(q)))
-        dq_ds = np.where(inside, np.round(x) - x, np.where(x < -8, -8.0, 7.0))
-        g = 1.0 / np.sqrt(d * 7)
-        assert float(lsq_grad_scale(qz, d)) == pytest.approx(g, rel=1e-12)
-        np.testing.assert_allclose(float(grads["step"]), g * np.sum(dq * dq_ds), rtol=1e-10)
-        np.testing.assert_allclose(np.asarray(grads["w"]), np.where(inside, dq, 0.0), rtol=1e-10)
-        grads2, _ = lsq(0.1, grad_scale=1.0).gradient(ls, params, aux, qz, jax.random.PRNGKey(0))
-        np.testing.assert_allclose(float(grads["step"]), g * float(grads2["step"]), rtol=1e-10)
+    d = 8
+    ls = L.random_river(jax.random.PRNGKey(3), d, 2, wall=L.quadratic_wall(0.1, 5.0))
+    qz = L.integer_grid(4, 0.3, offset=0.05)  # codes in [-8, 7]
+    w = np.random.default_rng(0).normal(scale=1.0, size=d)
+    w[:2] = [3.0, -3.1]  # beyond the representable range [-8, 7] * 0.3 + 0.05
+    w = jnp.asarray(w)
+    rule = lsq(0.1)
+    params, aux = rule.init(w, qz)
+    grads, _ = rule.gradient(ls, params, aux, qz, jax.random.PRNGKey(0))
+    x = (np.asarray(w) - 0.05) / 0.3
+    inside = (x >= -8) & (x <= 7)
+    assert inside.sum() < d, "the test needs at least one clipped coordinate"
+    q = 0.05 + 0.3 * np.clip(np.round(x), -8, 7)
+    dq = np.asarray(ls.grad(jnp.asarray(q)))
+    dq_ds = np.where(inside, np.round(x) - x, np.where(x < -8, -8.0, 7.0))
+    g = 1.0 / np.sqrt(d * 7)
+    assert float(lsq_grad_scale(qz, d)) == pytest.approx(g, rel=1e-12)
+    np.testing.assert_allclose(float(grads["step"]), g * np.sum(dq * dq_ds), rtol=1e-10)
+    np.testing.assert_allclose(np.asarray(grads["w"]), np.where(inside, dq, 0.0), rtol=1e-10)
+    grads2, _ = lsq(0.1, grad_scale=1.0).gradient(ls, params, aux, qz, jax.random.PRNGKey(0))
+    np.testing.assert_allclose(float(grads["step"]), g * float(grads2["step"]), rtol=1e-10)
 
 
 def test_lsq_needs_a_uniform_grid():

@@ -44,7 +44,11 @@ RUNNER_INPUTS = {"pending"}
 
 @pytest.fixture(scope="module")
 def run(tmp_path_factory):
-    """The quick run, and the number of axes of each figure as the stage drew it (recorded as it is saved)."""
+    """The quick run, and the number of axes of each figure as the stage drew it (recorded as it is saved).
+
+    ``reproduce --quick`` runs here with ``ReproduceConfig.smoke_config`` (every stage, fewer points), so
+    that the suite stays short; ``test_numbers_come_from_the_saved_datasets`` uses the same preset.
+    """
     out = tmp_path_factory.mktemp("reproduce")
     drawn = {}
     save = landscape.plot.style.save_figure
@@ -55,6 +59,7 @@ def run(tmp_path_factory):
 
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(landscape.plot.style, "save_figure", recording_save)
+        mp.setattr(ReproduceConfig, "quick_config", ReproduceConfig.smoke_config)
         result = CliRunner().invoke(app, ["reproduce", "--quick", "--out", str(out), "--no-progress"])
     summary = json.loads((out / "summary.json").read_text()) if (out / "summary.json").exists() else None
     return out, result, summary, drawn
@@ -241,7 +246,7 @@ def _saved_datasets(out, files):
 def test_numbers_come_from_the_saved_datasets(run):
     """Each stage's numbers, recomputed from the files it saved alone, are those of summary.json."""
     out, _, summary, _ = run
-    cfg = ReproduceConfig.quick_config(0)
+    cfg = ReproduceConfig.smoke_config(0)  # the fixture's preset
     for s in STAGES:
         st = summary["stages"][s.key]
         dss = _saved_datasets(out, st["files"])

@@ -1,4 +1,4 @@
-"""The scan driver: hand-computed STE steps, jit/vmap invariance, recording, optax composition."""
+"""The scan driver: STE steps by hand (jitted and not), jit/vmap invariance, recording, optax composition."""
 
 import jax
 import jax.numpy as jnp
@@ -16,10 +16,10 @@ def _axis_2d(rb=0.25, kappa=10.0, mu=0.0, drift=0.0):
     )
 
 
-def test_ste_first_steps_by_hand():
+def test_ste_first_steps_by_hand(jit):
     land = _axis_2d()
     grid = ls.uniform_grid(1.0)
-    tr = ls.run(land, grid, ls.ste(0.05), jnp.array([0.3, 0.7]), 3, record_path=True)
+    tr = jit(lambda w: ls.run(land, grid, ls.ste(0.05), w, 3, record_path=True))(jnp.array([0.3, 0.7]))
     # t=0: Q(w0) = (0, 1), rho_q = 1 > 0.25, grad L(q) = kappa (1 - 0.25) e2 = 7.5 e2
     # w1 = (0.3, 0.7 - 0.05 * 7.5) = (0.3, 0.325); Q(w1) = (0, 0): in the basin, T = 1
     np.testing.assert_allclose(np.asarray(tr.q_path[0]), [0.0, 1.0])
@@ -47,9 +47,10 @@ def _numpy_ste(w0, steps, lr, kappa, rb, drift, step):
 
 
 @pytest.mark.parametrize("w0", [(0.2, 1.4), (-3.3, -2.6), (5.1, 0.9)])
-def test_ste_matches_a_numpy_loop(w0):
+def test_ste_matches_a_numpy_loop(w0, jit):
     land = _axis_2d(rb=0.3, kappa=4.0, drift=0.2)
-    tr = ls.run(land, ls.uniform_grid(0.5), ls.ste(0.03), jnp.array(w0), 40, record_path=True)
+    grid, rule = ls.uniform_grid(0.5), ls.ste(0.03)
+    tr = jit(lambda w: ls.run(land, grid, rule, w, 40, record_path=True))(jnp.array(w0))
     hist, w_end = _numpy_ste(w0, 40, 0.03, 4.0, 0.3, 0.2, 0.5)
     np.testing.assert_allclose(np.asarray(tr.q_path), hist, atol=1e-5)
     np.testing.assert_allclose(np.asarray(tr.final_w), w_end, atol=1e-4)
@@ -57,10 +58,11 @@ def test_ste_matches_a_numpy_loop(w0):
     assert int(tr.hit_time) == (int(np.argmax(inb)) if inb.any() else -1)
 
 
-def test_full_precision_is_gradient_descent():
+def test_full_precision_is_gradient_descent(jit):
     land = _axis_2d(rb=0.1, kappa=2.0, mu=0.5)
     w0 = jnp.array([0.0, 1.0])
-    tr = ls.run(land, ls.uniform_grid(0.25), ls.full_precision(0.1), w0, 5, record_path=True)
+    grid, rule = ls.uniform_grid(0.25), ls.full_precision(0.1)
+    tr = jit(lambda w: ls.run(land, grid, rule, w, 5, record_path=True))(w0)
     w = np.array([0.0, 1.0])
     for t in range(5):
         np.testing.assert_allclose(np.asarray(tr.w_path[t]), w, atol=1e-6)

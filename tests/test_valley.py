@@ -41,56 +41,56 @@ def test_closed_form_gradient_equals_autodiff_float64(seed, wall, drift, scale):
         assert bool(p.in_basin) == bool(v.base.rho(x) <= v.basin_radius)
 
 
+@pytest.mark.float64
 def test_loss_is_base_plus_valley_term_and_hessian_is_exact():
-    with jax.enable_x64(True):
-        v = make(0)
-        x = jax.random.normal(jax.random.key(1), (v.dim,), dtype=jnp.float64)
-        e, lam, b = (np.asarray(a) for a in (v.valley_dirs, v.valley_curvature, v.valley_offset))
-        r = e @ np.asarray(x) - b
-        assert float(v.loss(x)) == pytest.approx(float(v.base.loss(x)) + 0.5 * np.sum(lam * r * r), rel=1e-13)
-        h = np.asarray(_hess(v, x))
-        np.testing.assert_allclose(h, np.asarray(jax.jit(jax.hessian(v.loss))(x)), atol=1e-10)
-        np.testing.assert_allclose(h - np.asarray(v.base.hessian(x)), (e.T * lam) @ e, atol=1e-12)
-        y = jax.random.normal(jax.random.key(2), (v.dim,), dtype=jnp.float64)
-        np.testing.assert_allclose(np.asarray(v.hvp(x, y)), h @ np.asarray(y), atol=1e-10)
+    v = make(0)
+    x = jax.random.normal(jax.random.key(1), (v.dim,), dtype=jnp.float64)
+    e, lam, b = (np.asarray(a) for a in (v.valley_dirs, v.valley_curvature, v.valley_offset))
+    r = e @ np.asarray(x) - b
+    assert float(v.loss(x)) == pytest.approx(float(v.base.loss(x)) + 0.5 * np.sum(lam * r * r), rel=1e-13)
+    h = np.asarray(_hess(v, x))
+    np.testing.assert_allclose(h, np.asarray(jax.jit(jax.hessian(v.loss))(x)), atol=1e-10)
+    np.testing.assert_allclose(h - np.asarray(v.base.hessian(x)), (e.T * lam) @ e, atol=1e-12)
+    y = jax.random.normal(jax.random.key(2), (v.dim,), dtype=jnp.float64)
+    np.testing.assert_allclose(np.asarray(v.hvp(x, y)), h @ np.asarray(y), atol=1e-10)
 
 
+@pytest.mark.float64
 def test_reduction_and_low_rank_hessian_factors():
-    with jax.enable_x64(True):
-        v = make(3, dim=11, k=2, m=4)
-        red, proj = reduced_landscape(v)
-        assert proj.shape == (2 + 1 + 4, 11)
-        np.testing.assert_allclose(np.asarray(proj @ proj.T), np.eye(7), atol=1e-12)
-        xs = jax.random.normal(jax.random.key(4), (5, 11), dtype=jnp.float64)
-        got = np.asarray(jax.vmap(red.loss)(xs @ proj.T))
-        np.testing.assert_allclose(got, np.asarray(jax.vmap(v.loss)(xs)), rtol=1e-12)
-        p, c = hessian_factors(v, xs)
-        assert c.shape == (5, 7, 7)
-        hs = np.asarray(jax.vmap(_hess, in_axes=(None, 0))(v, xs))
-        lowrank = np.einsum("ri,nrs,sj->nij", np.asarray(p), np.asarray(c), np.asarray(p))
-        np.testing.assert_allclose(lowrank, hs, atol=1e-9)
-        np.testing.assert_allclose(np.asarray(dense_hessian(v, xs[0])), hs[0], atol=1e-9)
-        q = xs + 0.1
-        want = np.einsum("ni,nij,nj->n", np.asarray(q - xs), hs, np.asarray(q - xs))
-        np.testing.assert_allclose(np.asarray(quadratic_proxy(v, xs, q)), want, rtol=1e-9)
+    v = make(3, dim=11, k=2, m=4)
+    red, proj = reduced_landscape(v)
+    assert proj.shape == (2 + 1 + 4, 11)
+    np.testing.assert_allclose(np.asarray(proj @ proj.T), np.eye(7), atol=1e-12)
+    xs = jax.random.normal(jax.random.key(4), (5, 11), dtype=jnp.float64)
+    got = np.asarray(jax.vmap(red.loss)(xs @ proj.T))
+    np.testing.assert_allclose(got, np.asarray(jax.vmap(v.loss)(xs)), rtol=1e-12)
+    p, c = hessian_factors(v, xs)
+    assert c.shape == (5, 7, 7)
+    hs = np.asarray(jax.vmap(_hess, in_axes=(None, 0))(v, xs))
+    lowrank = np.einsum("ri,nrs,sj->nij", np.asarray(p), np.asarray(c), np.asarray(p))
+    np.testing.assert_allclose(lowrank, hs, atol=1e-9)
+    np.testing.assert_allclose(np.asarray(dense_hessian(v, xs[0])), hs[0], atol=1e-9)
+    q = xs + 0.1
+    want = np.einsum("ni,nij,nj->n", np.asarray(q - xs), hs, np.asarray(q - xs))
+    np.testing.assert_allclose(np.asarray(quadratic_proxy(v, xs, q)), want, rtol=1e-9)
 
 
+@pytest.mark.float64
 def test_trained_points_lie_on_the_river_and_the_valley_floor():
-    with jax.enable_x64(True):
-        v = make(5, dim=16, k=3, m=4)
-        w = v.sample_river(jax.random.key(6), 64, s_range=(-3.0, 3.0), spread=2.0)
-        assert w.shape == (64, 16)
-        np.testing.assert_allclose(np.asarray(jax.vmap(v.valley_residual)(w)), 0.0, atol=1e-12)
-        np.testing.assert_allclose(np.asarray(jax.vmap(v.rho)(w)), 0.0, atol=1e-12)
-        g = np.asarray(jax.vmap(v.grad)(w))
-        np.testing.assert_allclose(g, 0.0, atol=1e-12)  # a minimum: no drift, floor and river
-        flat = np.asarray(w) - np.asarray(w).mean(0)
-        assert np.linalg.norm(flat) > 1.0  # the spread moved them
-        np.testing.assert_allclose(flat @ np.asarray(v.valley_dirs).T, 0.0, atol=1e-10)
-        # the Hessian there is mu N^T N + E^T diag(lambda) E (quadratic wall, flat bottom)
-        h = np.asarray(_hess(v, w[0]))
-        n, e, lam = np.asarray(v.normals), np.asarray(v.valley_dirs), np.asarray(v.valley_curvature)
-        np.testing.assert_allclose(h, 0.3 * n.T @ n + (e.T * lam) @ e, atol=1e-10)
+    v = make(5, dim=16, k=3, m=4)
+    w = v.sample_river(jax.random.key(6), 64, s_range=(-3.0, 3.0), spread=2.0)
+    assert w.shape == (64, 16)
+    np.testing.assert_allclose(np.asarray(jax.vmap(v.valley_residual)(w)), 0.0, atol=1e-12)
+    np.testing.assert_allclose(np.asarray(jax.vmap(v.rho)(w)), 0.0, atol=1e-12)
+    g = np.asarray(jax.vmap(v.grad)(w))
+    np.testing.assert_allclose(g, 0.0, atol=1e-12)  # a minimum: no drift, floor and river
+    flat = np.asarray(w) - np.asarray(w).mean(0)
+    assert np.linalg.norm(flat) > 1.0  # the spread moved them
+    np.testing.assert_allclose(flat @ np.asarray(v.valley_dirs).T, 0.0, atol=1e-10)
+    # the Hessian there is mu N^T N + E^T diag(lambda) E (quadratic wall, flat bottom)
+    h = np.asarray(_hess(v, w[0]))
+    n, e, lam = np.asarray(v.normals), np.asarray(v.valley_dirs), np.asarray(v.valley_curvature)
+    np.testing.assert_allclose(h, 0.3 * n.T @ n + (e.T * lam) @ e, atol=1e-10)
 
 
 def test_constructors_geometry_and_errors():

@@ -8,7 +8,8 @@ construct: ``<stage>_<field>`` is ``cfg.<stage>.<field>``, and :meth:`ReproduceC
 manifest's config) is the flat dict, key for key the one of the former dataclass.
 
 ``ReproduceConfig.quick_config()`` is sized for a 2-core laptop (under 3 minutes) and
-``ReproduceConfig.full_config()`` for the paper (under 30 minutes); both are plain data, so
+``ReproduceConfig.full_config()`` for the paper (under 30 minutes); ``smoke_config()`` is the test suite's
+smaller --quick (every stage, fewer points); all are plain data, so
 the config stored in every manifest says exactly what produced a number.
 """
 
@@ -115,6 +116,7 @@ class CheckStage(Record):
     """The proof table: ``landscape check`` quick or full."""
 
     quick: bool = True
+    only: tuple = ()  # statement ids the proof check runs (`landscape check --only`); () = all
 
 
 class BridgeStage(Record):
@@ -176,6 +178,33 @@ class ReproduceConfig(Record):
     def quick_config(cls, seed: int = 0) -> ReproduceConfig:
         """The --quick study (under 3 minutes on 2 cores)."""
         return cls(quick=True, seed=seed)
+
+    @classmethod
+    def smoke_config(cls, seed: int = 0) -> ReproduceConfig:
+        """The smallest study that still runs every stage (the test suite's preset, about a third of --quick).
+
+        Every sweep is a subset of the --quick one (every other grid value, fewer points, starts and
+        steps); the proof check runs three statements; the bridge uses one evaluation seed.
+        """
+        q = cls(quick=True, seed=seed)  # the --quick values (not cls.quick_config, which a test may rebind)
+        return cls(
+            quick=True,
+            seed=seed,
+            n_mesh=61,
+            rtn_points=1000,
+            valley_points=64,
+            planar_points=1000,
+            traj_starts=32,
+            chatter_steps=1000,
+            chatter_starts=32,
+            phase_step_ratios=q.phase_step_ratios[::2],
+            phase_alphas=q.phase_alphas[::2],
+            rules_starts=64,
+            rules_dim=32,
+            tight_cases=40,
+            check_only=("S1", "S6", "S2E"),
+            bridge_overrides=(*q.bridge_overrides, ("eval_seeds", (0,))),
+        )
 
     @classmethod
     def full_config(cls, seed: int = 0) -> ReproduceConfig:

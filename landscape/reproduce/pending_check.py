@@ -21,14 +21,14 @@ def check_registered() -> bool:
 
 
 class PendingCheck:
-    """``landscape check [--quick] --json PATH`` running in a subprocess (started early, read later)."""
+    """``landscape check [--quick] [--only IDS] --json PATH`` in a subprocess (started early, read later)."""
 
-    def __init__(self, path, quick: bool = True):
+    def __init__(self, path, quick: bool = True, only: tuple = ()):
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.path.unlink(missing_ok=True)
-        self.cmd = [sys.executable, "-m", "landscape", "check", *(["--quick"] if quick else []), "--json",
-                    str(self.path)]
+        self.cmd = [sys.executable, "-m", "landscape", "check", *(["--quick"] if quick else []),
+                    *(["--only", ",".join(only)] if only else []), "--json", str(self.path)]
         self.proc = subprocess.Popen(self.cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
     def result(self, timeout: float = 1800.0) -> dict:

@@ -163,7 +163,8 @@ def reproduce(out_dir, *, quick: bool = True, seed: int = 0, only=None, progress
     pending = None
     if (only is None or "proofs" in only) and pc.check_registered():
         # the proof layer's check runs in its own process, overlapping with the figures
-        pending = pc.PendingCheck(out / "results" / "proofs_check.json", quick=cfg.check_quick)
+        pending = pc.PendingCheck(out / "results" / "proofs_check.json", quick=cfg.check_quick,
+                                  only=cfg.check_only)
     try:
         _run_all(results, cfg, root, only, progress, {"pending": pending}, out, man, kept)
     finally:

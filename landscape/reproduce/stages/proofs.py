@@ -67,13 +67,14 @@ def _proofs_numbers(cfg, dss):
             r["id"] for r in rows if r.get("regime") == "ptq_failed" and r["status"] == "proved"
         ],
         "quick": bool(cfg.check_quick),
-    }
+    } | ({"only": list(cfg.check_only)} if cfg.check_only else {})
 
 
 def _proofs_phrases(nums):
     mt, mc = nums["mutants_total"], nums["mutants_caught"]
     return {
-        "command": "landscape check" + (" --quick" if nums["quick"] else ""),
+        "command": "landscape check" + (" --quick" if nums["quick"] else "")
+        + (f" --only {','.join(nums['only'])}" if nums.get("only") else ""),
         "n_statements": len(nums["statements"]),
         "each_status": ", ".join(f"{r['id']} {r['status']}" for r in nums["statements"]),
         "proved": ", ".join(nums["proved_ptq_failed"]) or "none",
