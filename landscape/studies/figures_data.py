@@ -12,8 +12,8 @@ import numpy as np
 import xarray as xr
 
 import landscape as L
-from landscape._errors import LandscapeError
 from landscape.ptq import oracle
+from landscape.studies.starts import rtn_failed_starts, sample_river
 
 
 @jax.jit
@@ -40,12 +40,6 @@ def _river_points(landscape, s):
     return jax.vmap(lambda t: t * landscape.river_dir + landscape.center(t) @ landscape.normals)(s)
 
 
-def sample_river(landscape, key, n, s_range, spread=0.0):
-    """``landscape.sample_river`` as one compiled call (n, s_range and spread are static)."""
-    return _sample_jit(landscape, key, int(n), tuple(float(x) for x in s_range), float(spread))
-
-
-_sample_jit = jax.jit(lambda ls, key, n, sr, sp: ls.sample_river(key, n, sr, sp), static_argnums=(2, 3, 4))
 
 __all__ = [
     "sample_river",
@@ -123,23 +117,3 @@ def anatomy_dataset(theta, step, basin_radius, kappa, key, *, n_mesh=161, half_w
         max_flip_size=float(np.max(L.flip_size(qz, ls.normals))),
     )
     return ds
-
-
-def rtn_failed_starts(
-    landscape, quantizer, key, n, *, s_range=(-20.0, 20.0), want_oracle_inside=False, pool=4096
-):
-    """n trained points on the river whose RTN point lies outside the basin (first ones found).
-
-    With ``want_oracle_inside`` only points whose best cell corner is inside the basin.
-    Raises if the pool holds fewer than n such points.
-    """
-    w = sample_river(landscape, key, pool, s_range)
-    out = np.asarray(_rtn_outside(landscape, quantizer, w))
-    w = np.asarray(w)[out]
-    if want_oracle_inside:
-        w = w[: 8 * n]
-        best, _ = best_grid_point(landscape, quantizer, w)
-        w = w[np.asarray(_inside(landscape, jnp.asarray(best, jnp.float32)))]
-    if w.shape[0] < n:
-        raise LandscapeError(f"only {w.shape[0]} of {pool} river points satisfy the request; need {n}.")
-    return w[:n]

@@ -47,7 +47,6 @@ from collections.abc import Callable
 from typing import Any
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 import xarray as xr
 from pydantic import field_validator, model_validator
@@ -60,6 +59,7 @@ from landscape.manifest import manifest
 from landscape.registry import CASE_ALIASES, OPTIMIZERS, default_rules, get_optimizer_factory
 from landscape.simulate.chatter import chatter_monitor, chatters, cycle_size
 from landscape.simulate.outcomes import OUTCOME_CODES, outcomes, wilson_interval
+from landscape.studies.starts import ptq_starts, resolve_ptq
 
 __all__ = [
     "CASE_NAMES",
@@ -182,31 +182,6 @@ def make_case(cfg: RecoveryConfig):
         quantizers.uniform_grid(cfg.step) if cfg.bits is None else quantizers.integer_grid(cfg.bits, cfg.step)
     )
     return ls, qz
-
-
-def resolve_ptq(ptq) -> tuple[str, Callable]:
-    """(name, fn) with fn(landscape, quantizer, w_stars (n, d)) -> q (n, d): 'rtn', 'gptq', or a callable."""
-    if callable(ptq):
-        return getattr(ptq, "__name__", "custom"), ptq
-    if ptq == "rtn":
-        return "rtn", lambda ls, qz, w: qz.quantize(w)
-    if ptq == "gptq":
-        from landscape.ptq import gptq  # lazy: the PTQ package is optional for this module
-
-        return "gptq", lambda ls, qz, w: gptq(ls, qz, w)
-    raise LandscapeError(
-        f"ptq must be 'rtn', 'gptq' or a callable fn(landscape, quantizer, w_stars); got {ptq!r}."
-    )
-
-
-def ptq_starts(landscape, quantizer, key, n: int, ptq="rtn", s_range=(-5.0, 5.0)) -> dict:
-    """Trained points w* on the river, PTQ points q, rho(q), failed = rho(q) > r_b, and the latent w0."""
-    name, fn = resolve_ptq(ptq)
-    w_star = landscape.sample_river(key, n, s_range=s_range)
-    q = jnp.asarray(fn(landscape, quantizer, w_star))
-    rho = jax.vmap(landscape.rho)(q)
-    w0 = w_star if name == "rtn" else q
-    return {"w_star": w_star, "q_ptq": q, "rho_ptq": rho, "failed": rho > landscape.basin_radius, "w0": w0}
 
 
 def run_rules(
