@@ -155,7 +155,8 @@ def run_sweep(
         import jax  # noqa: PLC0415
 
         big = len(todo) > 1 and _case_steps(spec, grid, todo) >= AUTO_CLUSTER_STEPS
-        scheduler = "processes" if big and jax.default_backend() == "cpu" else "synchronous"
+        cpu = jax.default_backend() == "cpu"
+        scheduler = "processes" if big and cpu and devices is None else "synchronous"
     if devices is not None and scheduler != "synchronous":
         raise LandscapeError(
             "devices= shards chunks over this process's devices: use scheduler='synchronous'.")
