@@ -93,8 +93,11 @@ class _Cluster:
         if isinstance(scheduler, Client):
             self.client, self.own_client = scheduler, False
         elif scheduler == "processes":
-            self.own = LocalCluster(n_workers=host_cores(), threads_per_worker=1, processes=True,
-                                    dashboard_address=None)
+            import jax  # noqa: PLC0415
+
+            # on a GPU one worker process (each process would claim most of the device's memory)
+            n = host_cores() if jax.default_backend() == "cpu" else 1
+            self.own = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None)
             self.client, self.own_client = Client(self.own), True
         else:
             self.client, self.own_client = Client(scheduler), True
@@ -129,8 +132,9 @@ def run_sweep(
     store opened lazily (``xarray.open_zarr``). Without ``out`` everything stays in memory.
     ``scheduler``: ``"processes"`` (a LocalCluster of one worker process per core), ``"synchronous"``
     (this process), a scheduler address (``"tcp://host:8786"``) or a ``dask.distributed.Client``; None
-    picks ``"processes"`` when the work left is at least :data:`AUTO_CLUSTER_STEPS` case-steps and there
-    is more than one chunk, else ``"synchronous"``. ``devices`` (local devices, synchronous only) shards
+    picks ``"processes"`` when the work left is at least :data:`AUTO_CLUSTER_STEPS` case-steps, there
+    is more than one chunk and JAX runs on the CPU, else ``"synchronous"`` (on a GPU this process drives
+    the device; a LocalCluster there has one worker). ``devices`` (local devices, synchronous only) shards
     each chunk's batch over them. Ctrl-C stops after saying what is stored.
     """
     t0 = time.perf_counter()
@@ -148,8 +152,11 @@ def run_sweep(
         console.print(f"resumed {resumed} of {grid.n_chunks} chunks from {out}; "
                       f"computing the other {len(todo)}", highlight=False, soft_wrap=True)
     if scheduler is None:
+        import jax  # noqa: PLC0415
+
         big = len(todo) > 1 and _case_steps(spec, grid, todo) >= AUTO_CLUSTER_STEPS
-        scheduler = "processes" if big else "synchronous"
+        cpu = jax.default_backend() == "cpu"
+        scheduler = "processes" if big and cpu and devices is None else "synchronous"
     if devices is not None and scheduler != "synchronous":
         raise LandscapeError(
             "devices= shards chunks over this process's devices: use scheduler='synchronous'.")
