@@ -50,10 +50,23 @@ def register(app: typer.Typer) -> None:
             help="regenerate this doc's generated blocks (presets; results from --summary, default "
             "docs/data/bridge_summary.json) and exit without running",
         ),
+        from_json: Path = typer.Option(
+            None,
+            "--from-json",
+            help="with --docs: first merge the models of this --json file into the summary",
+        ),
     ) -> None:
         """Train, quantize (RTN/GPTQ x absmax/clip grids), tune STE-QAT on tuning seeds, judge on others."""
+        from landscape.commands._common import out_console
+
         if docs is not None:
-            _render_docs(Path(docs), Path(summary) if summary else Path("docs/data/bridge_summary.json"))
+            path = Path(summary) if summary else Path("docs/data/bridge_summary.json")
+            if from_json is not None:
+                import json
+
+                for res in json.loads(Path(from_json).read_text())["models"]:
+                    _merge_summary(path, res, out_console())
+            _render_docs(Path(docs), path)
             return
         from landscape.commands._common import check_out_dir, check_out_file, out_console, say_reuse, working
         from landscape.manifest import manifest, write_json

@@ -96,6 +96,7 @@ def summarize(res: dict) -> dict:
         "regime": {
             "seeds": res["regime"]["seeds"],
             "n_sharp": res["regime"]["n_sharp"],
+            "n_sharp_censored": [sp["n_sharp_censored"] for sp in res["regime"]["spectra"]],
             "offset_min_median": _r(res["regime"]["offset_min_median"], 5),
             "lambda_max": [_r(s["lambda_max"]) for s in res["regime"]["spectra"]],
             "lanczos_vs_dense_rel_err": [s.get("lanczos_vs_dense_rel_err") for s in res["regime"]["spectra"]],
@@ -156,6 +157,13 @@ def render_presets() -> str:
     return "\n".join(lines) + "\n"
 
 
+def _sharp(reg) -> str:
+    cens = reg.get("n_sharp_censored", [False] * len(reg["n_sharp"]))
+    return ", ".join(
+        f">= {n} (Lanczos, censored)" if c else str(n) for n, c in zip(reg["n_sharp"], cens, strict=True)
+    )
+
+
 def _cell(v) -> str:
     if v is None:
         return "-"
@@ -170,8 +178,8 @@ def _model_block(s: dict) -> str:
     bd, cal, reg = s["bands"], s["calibration"], s["regime"]
     ms, ls = s["metric_star"], s["loss_star"]
     out = [
-        f"**{s['model']}** (d = {s['dim']}; {len(s['eval_seeds'])} evaluation seeds "
-        f"{_seeds(s['eval_seeds'])}, tuning seeds {_lrs(s['tune_seeds'])}, budget T = {s['qat_steps']}; "
+        f"**{s['model']}** (d = {s['dim']}; {len(s['eval_seeds'])} evaluation seeds"
+        f" ({_lrs(s['eval_seeds'][:1])}-{_lrs(s['eval_seeds'][-1:])}), tuning seeds {_lrs(s['tune_seeds'])}, budget T = {s['qat_steps']}; "
         f"wall {s['wall_s']} s, load average {s['load']['start'][0]} -> {s['load']['end'][0]}, commit "
         f"`{str(s['commit'])[:12]}`): test {s['metric']} of w* {ms[0]:.4g}-{ms[1]:.4g}, training loss L* "
         f"{ls[0]:.4g}-{ls[1]:.4g} nats.",
@@ -217,7 +225,7 @@ def _model_block(s: dict) -> str:
     out += [
         "",
         f"Regime (spectra at w* of seeds {_lrs(reg['seeds'])}; lambda_max {_lrs(reg['lambda_max'])}; "
-        f"sharp directions (eigenvalue >= 1 % of lambda_max) {_lrs(reg['n_sharp'])}; median offset of the "
+        f"sharp directions (eigenvalue >= 1 % of lambda_max) {_sharp(reg)}; median offset of the "
         f"1-D minimum along the top 3 eigenvectors {reg['offset_min_median']:g} half-widths; largest "
         f"Lanczos residual {reg['lanczos_residual_max']:g}"
         + (
