@@ -179,7 +179,8 @@ def _model_block(s: dict) -> str:
     ms, ls = s["metric_star"], s["loss_star"]
     out = [
         f"**{s['model']}** (d = {s['dim']}; {len(s['eval_seeds'])} evaluation seeds"
-        f" ({_lrs(s['eval_seeds'][:1])}-{_lrs(s['eval_seeds'][-1:])}), tuning seeds {_lrs(s['tune_seeds'])}, budget T = {s['qat_steps']}; "
+        f" ({s['eval_seeds'][0]}-{s['eval_seeds'][-1]}), tuning seeds {_lrs(s['tune_seeds'])}, "
+        f"budget T = {s['qat_steps']}; "
         f"wall {s['wall_s']} s, load average {s['load']['start'][0]} -> {s['load']['end'][0]}, commit "
         f"`{str(s['commit'])[:12]}`): test {s['metric']} of w* {ms[0]:.4g}-{ms[1]:.4g}, training loss L* "
         f"{ls[0]:.4g}-{ls[1]:.4g} nats.",
