@@ -14,7 +14,7 @@ import re
 
 from landscape.models.config import MODEL_PRESETS, MODELS, BridgeConfig
 
-__all__ = ["summarize", "merge_summary", "render_blocks", "update_doc", "BLOCK"]
+__all__ = ["summarize", "merge_summary", "render_blocks", "update_doc", "seeds_text", "BLOCK"]
 
 BLOCK = re.compile(r"(<!-- BEGIN GENERATED: (\w+) -->\n)(.*?)(<!-- END GENERATED: \2 -->)", re.S)
 _VERDICT_KEYS = (
@@ -117,9 +117,11 @@ def _lrs(x):
     return ", ".join(f"{v:g}" for v in x)
 
 
-def _seeds(x):
+def seeds_text(x) -> str:
+    """Seeds as printed: ``0-23 (24)`` for a run of consecutive integers (more than 2), else a comma list."""
     x = list(x)
     return f"{x[0]}-{x[-1]} ({len(x)})" if len(x) > 2 and x == list(range(x[0], x[-1] + 1)) else _lrs(x)
+
 
 
 def render_presets() -> str:
@@ -150,7 +152,7 @@ def render_presets() -> str:
                 _lrs(d["sgd_lrs"]),
                 _lrs(d["adam_lrs"]),
             ]
-            vals += ["+".join(d["tune_methods"]), _seeds(d["eval_seeds"]), _seeds(d["tune_seeds"])]
+            vals += ["+".join(d["tune_methods"]), seeds_text(d["eval_seeds"]), seeds_text(d["tune_seeds"])]
             vals.append("all" if c.oracle_seeds < 0 else str(c.oracle_seeds))
             lines.append(f"| `{m}` | {'quick' if quick else 'full'} | " + " | ".join(vals) + " |")
     assert set(MODEL_PRESETS) == set(MODELS)
@@ -178,8 +180,8 @@ def _model_block(s: dict) -> str:
     bd, cal, reg = s["bands"], s["calibration"], s["regime"]
     ms, ls = s["metric_star"], s["loss_star"]
     out = [
-        f"**{s['model']}** (d = {s['dim']}; {len(s['eval_seeds'])} evaluation seeds"
-        f" ({s['eval_seeds'][0]}-{s['eval_seeds'][-1]}), tuning seeds {_lrs(s['tune_seeds'])}, "
+        f"**{s['model']}** (d = {s['dim']}; evaluation seeds {seeds_text(s['eval_seeds'])}, "
+        f"tuning seeds {seeds_text(s['tune_seeds'])}, "
         f"budget T = {s['qat_steps']}; "
         f"wall {s['wall_s']} s, load average {s['load']['start'][0]} -> {s['load']['end'][0]}, commit "
         f"`{str(s['commit'])[:12]}`): test {s['metric']} of w* {ms[0]:.4g}-{ms[1]:.4g}, training loss L* "
