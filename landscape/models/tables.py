@@ -123,7 +123,6 @@ def seeds_text(x) -> str:
     return f"{x[0]}-{x[-1]} ({len(x)})" if len(x) > 2 and x == list(range(x[0], x[-1] + 1)) else _lrs(x)
 
 
-
 def render_presets() -> str:
     """The presets table, from MODEL_PRESETS and the BridgeConfig defaults."""
     cols = (
@@ -156,6 +155,16 @@ def render_presets() -> str:
             vals.append("all" if c.oracle_seeds < 0 else str(c.oracle_seeds))
             lines.append(f"| `{m}` | {'quick' if quick else 'full'} | " + " | ".join(vals) + " |")
     assert set(MODEL_PRESETS) == set(MODELS)
+    d, q = BridgeConfig(), BridgeConfig.preset("digits-mlp", quick=True)
+    lines += [
+        "",
+        f"Every full preset: tau {'calibrated on the null' if d.tau is None else d.tau}, at least "
+        f"{d.min_tune_starts} tuning starts per bit width, oracle budget {d.oracle_factor} x T, the "
+        f"loss-to-metric calibration on {d.calib_seeds} networks x {d.calib_dirs} directions, the regime "
+        f"on {d.regime_seeds} networks (top {d.k_lanczos} eigenpairs from {d.lanczos_matvecs} Lanczos "
+        f"HVPs; dense check on the first: {d.dense_check}). The quick preset: calibration and regime on "
+        f"{q.calib_seeds} network, dense check {q.dense_check}.",
+    ]
     return "\n".join(lines) + "\n"
 
 
