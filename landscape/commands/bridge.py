@@ -209,7 +209,11 @@ def _print(console, res) -> None:
     reg = res["regime"]
     console.print(
         f"regime (seeds {reg['seeds']}): median offset of the 1-D minimum {reg['offset_min_median']:.3g} "
-        f"half-widths; sharp directions (>= 1% of lambda_max) {reg['n_sharp']}"
+        "half-widths; sharp directions (>= 1% of lambda_max) "
+        + ", ".join(
+            f">= {sp['n_sharp']} (censored)" if sp["n_sharp_censored"] else str(sp["n_sharp"])
+            for sp in reg["spectra"]
+        )
     )
     for b, r in reg["per_bits"].items():
         if r["regime"] == "ptq-inside":
@@ -217,11 +221,15 @@ def _print(console, res) -> None:
             continue
         console.print(
             f"  {b}-bit: {r['regime']} (error / width along it: median {r['error_over_width_median']:.3g}, "
-            f"n = {r['n_failed']}); top-3 share of the error {r['error_share_top']['3']}, of the rise "
-            f"{r['rise_share_top']['3']}; barrier QAT end -> river {r['barrier_end_river_median']}"
+            f"n = {r['n_failed']}); top-3 share of the error {_g(r['error_share_top']['3'])}, of the rise "
+            f"{_g(r['rise_share_top']['3'])}; barrier QAT end -> river {_g(r['barrier_end_river_median'])}"
         )
     console.print(f"settled = {res['definitions']['settled']}; verdict = {res['definitions']['verdict']}")
     console.print(f"timings {res['timings']}; load average {res['load']}; wall {res['wall_s']:.0f} s")
+
+
+def _g(x) -> str:
+    return "-" if x is None else f"{x:.3g}"
 
 
 def _merge_summary(path: Path, res: dict, console) -> None:
