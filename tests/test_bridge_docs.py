@@ -3,7 +3,7 @@
 import json
 from pathlib import Path
 
-from landscape.models.tables import BLOCK, render_blocks, update_doc
+from landscape.models.tables import BLOCK, render_blocks, seeds_text, update_doc
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -17,4 +17,4 @@ def test_docs_bridge_md_is_generated_from_the_committed_summary_and_the_presets(
     )
     # every model in the summary has its table, with the seed counts of its run
     for s in summary["models"]:
-        assert f"**{s['model']}** (d = {s['dim']}; {len(s['eval_seeds'])} evaluation seeds" in text
+        assert f"**{s['model']}** (d = {s['dim']}; evaluation seeds {seeds_text(s['eval_seeds'])}," in text

@@ -50,10 +50,23 @@ def register(app: typer.Typer) -> None:
             help="regenerate this doc's generated blocks (presets; results from --summary, default "
             "docs/data/bridge_summary.json) and exit without running",
         ),
+        from_json: Path = typer.Option(
+            None,
+            "--from-json",
+            help="with --docs: first merge the models of this --json file into the summary",
+        ),
     ) -> None:
         """Train, quantize (RTN/GPTQ x absmax/clip grids), tune STE-QAT on tuning seeds, judge on others."""
+        from landscape.commands._common import out_console
+
         if docs is not None:
-            _render_docs(Path(docs), Path(summary) if summary else Path("docs/data/bridge_summary.json"))
+            path = Path(summary) if summary else Path("docs/data/bridge_summary.json")
+            if from_json is not None:
+                import json
+
+                for res in json.loads(Path(from_json).read_text())["models"]:
+                    _merge_summary(path, res, out_console())
+            _render_docs(Path(docs), path)
             return
         from landscape.commands._common import check_out_dir, check_out_file, out_console, say_reuse, working
         from landscape.manifest import manifest, write_json
@@ -196,7 +209,11 @@ def _print(console, res) -> None:
     reg = res["regime"]
     console.print(
         f"regime (seeds {reg['seeds']}): median offset of the 1-D minimum {reg['offset_min_median']:.3g} "
-        f"half-widths; sharp directions (>= 1% of lambda_max) {reg['n_sharp']}"
+        "half-widths; sharp directions (>= 1% of lambda_max) "
+        + ", ".join(
+            f">= {sp['n_sharp']} (censored)" if sp["n_sharp_censored"] else str(sp["n_sharp"])
+            for sp in reg["spectra"]
+        )
     )
     for b, r in reg["per_bits"].items():
         if r["regime"] == "ptq-inside":
@@ -204,11 +221,15 @@ def _print(console, res) -> None:
             continue
         console.print(
             f"  {b}-bit: {r['regime']} (error / width along it: median {r['error_over_width_median']:.3g}, "
-            f"n = {r['n_failed']}); top-3 share of the error {r['error_share_top']['3']}, of the rise "
-            f"{r['rise_share_top']['3']}; barrier QAT end -> river {r['barrier_end_river_median']}"
+            f"n = {r['n_failed']}); top-3 share of the error {_g(r['error_share_top']['3'])}, of the rise "
+            f"{_g(r['rise_share_top']['3'])}; barrier QAT end -> river {_g(r['barrier_end_river_median'])}"
         )
     console.print(f"settled = {res['definitions']['settled']}; verdict = {res['definitions']['verdict']}")
     console.print(f"timings {res['timings']}; load average {res['load']}; wall {res['wall_s']:.0f} s")
+
+
+def _g(x) -> str:
+    return "-" if x is None else f"{x:.3g}"
 
 
 def _merge_summary(path: Path, res: dict, console) -> None:

@@ -240,7 +240,11 @@ class BridgeConfig:
         base = dict(MODEL_PRESETS[model]["quick" if quick else "full"])
         if quick:
             base.update(
-                eval_seeds=QUICK_EVAL_SEEDS, tune_seeds=QUICK_TUNE_SEEDS, calib_seeds=1, regime_seeds=1
+                eval_seeds=QUICK_EVAL_SEEDS,
+                tune_seeds=QUICK_TUNE_SEEDS,
+                calib_seeds=1,
+                regime_seeds=1,
+                dense_check=False,
             )
         base.update(overrides)
         return cls(model=model, quick=quick, **base)

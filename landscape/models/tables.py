@@ -14,7 +14,7 @@ import re
 
 from landscape.models.config import MODEL_PRESETS, MODELS, BridgeConfig
 
-__all__ = ["summarize", "merge_summary", "render_blocks", "update_doc", "BLOCK"]
+__all__ = ["summarize", "merge_summary", "render_blocks", "update_doc", "seeds_text", "BLOCK"]
 
 BLOCK = re.compile(r"(<!-- BEGIN GENERATED: (\w+) -->\n)(.*?)(<!-- END GENERATED: \2 -->)", re.S)
 _VERDICT_KEYS = (
@@ -96,6 +96,7 @@ def summarize(res: dict) -> dict:
         "regime": {
             "seeds": res["regime"]["seeds"],
             "n_sharp": res["regime"]["n_sharp"],
+            "n_sharp_censored": [sp["n_sharp_censored"] for sp in res["regime"]["spectra"]],
             "offset_min_median": _r(res["regime"]["offset_min_median"], 5),
             "lambda_max": [_r(s["lambda_max"]) for s in res["regime"]["spectra"]],
             "lanczos_vs_dense_rel_err": [s.get("lanczos_vs_dense_rel_err") for s in res["regime"]["spectra"]],
@@ -116,7 +117,8 @@ def _lrs(x):
     return ", ".join(f"{v:g}" for v in x)
 
 
-def _seeds(x):
+def seeds_text(x) -> str:
+    """Seeds as printed: ``0-23 (24)`` for a run of consecutive integers (more than 2), else a comma list."""
     x = list(x)
     return f"{x[0]}-{x[-1]} ({len(x)})" if len(x) > 2 and x == list(range(x[0], x[-1] + 1)) else _lrs(x)
 
@@ -149,11 +151,28 @@ def render_presets() -> str:
                 _lrs(d["sgd_lrs"]),
                 _lrs(d["adam_lrs"]),
             ]
-            vals += ["+".join(d["tune_methods"]), _seeds(d["eval_seeds"]), _seeds(d["tune_seeds"])]
+            vals += ["+".join(d["tune_methods"]), seeds_text(d["eval_seeds"]), seeds_text(d["tune_seeds"])]
             vals.append("all" if c.oracle_seeds < 0 else str(c.oracle_seeds))
             lines.append(f"| `{m}` | {'quick' if quick else 'full'} | " + " | ".join(vals) + " |")
     assert set(MODEL_PRESETS) == set(MODELS)
+    d, q = BridgeConfig(), BridgeConfig.preset("digits-mlp", quick=True)
+    lines += [
+        "",
+        f"Every full preset: tau {'calibrated on the null' if d.tau is None else d.tau}, at least "
+        f"{d.min_tune_starts} tuning starts per bit width, oracle budget {d.oracle_factor} x T, the "
+        f"loss-to-metric calibration on {d.calib_seeds} networks x {d.calib_dirs} directions, the regime "
+        f"on {d.regime_seeds} networks (top {d.k_lanczos} eigenpairs from {d.lanczos_matvecs} Lanczos "
+        f"HVPs; dense check on the first: {d.dense_check}). The quick preset: calibration and regime on "
+        f"{q.calib_seeds} network, dense check {q.dense_check}.",
+    ]
     return "\n".join(lines) + "\n"
+
+
+def _sharp(reg) -> str:
+    cens = reg.get("n_sharp_censored", [False] * len(reg["n_sharp"]))
+    return ", ".join(
+        f">= {n} (Lanczos, censored)" if c else str(n) for n, c in zip(reg["n_sharp"], cens, strict=True)
+    )
 
 
 def _cell(v) -> str:
@@ -170,8 +189,9 @@ def _model_block(s: dict) -> str:
     bd, cal, reg = s["bands"], s["calibration"], s["regime"]
     ms, ls = s["metric_star"], s["loss_star"]
     out = [
-        f"**{s['model']}** (d = {s['dim']}; {len(s['eval_seeds'])} evaluation seeds "
-        f"{_seeds(s['eval_seeds'])}, tuning seeds {_lrs(s['tune_seeds'])}, budget T = {s['qat_steps']}; "
+        f"**{s['model']}** (d = {s['dim']}; evaluation seeds {seeds_text(s['eval_seeds'])}, "
+        f"tuning seeds {seeds_text(s['tune_seeds'])}, "
+        f"budget T = {s['qat_steps']}; "
         f"wall {s['wall_s']} s, load average {s['load']['start'][0]} -> {s['load']['end'][0]}, commit "
         f"`{str(s['commit'])[:12]}`): test {s['metric']} of w* {ms[0]:.4g}-{ms[1]:.4g}, training loss L* "
         f"{ls[0]:.4g}-{ls[1]:.4g} nats.",
@@ -217,7 +237,7 @@ def _model_block(s: dict) -> str:
     out += [
         "",
         f"Regime (spectra at w* of seeds {_lrs(reg['seeds'])}; lambda_max {_lrs(reg['lambda_max'])}; "
-        f"sharp directions (eigenvalue >= 1 % of lambda_max) {_lrs(reg['n_sharp'])}; median offset of the "
+        f"sharp directions (eigenvalue >= 1 % of lambda_max) {_sharp(reg)}; median offset of the "
         f"1-D minimum along the top 3 eigenvectors {reg['offset_min_median']:g} half-widths; largest "
         f"Lanczos residual {reg['lanczos_residual_max']:g}"
         + (
