@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import html
 
-__all__ = ["html_table", "number"]
+__all__ = ["html_table", "number", "landscape_html"]
 
 
 def number(x, fmt: str = ".4g") -> str:
@@ -33,3 +33,16 @@ def html_table(title: str, rows, note: str = "") -> str:
     )
     foot = f"<div style='font-size:smaller'>{html.escape(note)}</div>" if note else ""
     return f"<div><b>{html.escape(title)}</b><table>{body}</table>{foot}</div>"
+
+
+def landscape_html(land, wall: str) -> str:
+    """A Landscape's table: d, k, the river's centre, the wall, r_b, the river loss, the relative radii."""
+    return html_table("Landscape  L(w) = ell(s) + phi(rho(w))", [
+        ("dimension d", land.dim),
+        ("sharp directions k", land.k),
+        ("river c(s)", type(land.center).__name__),
+        ("wall phi", wall),
+        ("basin radius r_b", number(land.basin_radius)),
+        ("river loss ell(s)", type(land.river_loss).__name__),
+        ("relative radii a", number(land.aniso)),
+    ])

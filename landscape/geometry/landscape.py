@@ -257,17 +257,9 @@ class Landscape(Value):
 
     def _repr_html_(self):  # Jupyter
         """The landscape's symbols (d, k, river, wall, r_b, ell) as an HTML table."""
-        from landscape._html import html_table, number  # noqa: PLC0415
+        from landscape._html import landscape_html  # noqa: PLC0415
 
-        return html_table("Landscape  L(w) = ell(s) + phi(rho(w))", [
-            ("dimension d", self.dim),
-            ("sharp directions k", self.k),
-            ("river c(s)", type(self.center).__name__),
-            ("wall phi", _short_wall(self.wall)),
-            ("basin radius r_b", number(self.basin_radius)),
-            ("river loss ell(s)", type(self.river_loss).__name__),
-            ("relative radii a", number(self.aniso)),
-        ])
+        return landscape_html(self, _short_wall(self.wall))
 
 
 def _short_wall(wall) -> str:
