@@ -69,6 +69,9 @@ def register(app: typer.Typer) -> None:
             _render_docs(Path(docs), path)
             return
         from landscape.commands._common import check_out_dir, check_out_file, out_console, say_reuse, working
+
+        check_out_file(json_path, "--json")  # the paths first: before any import of JAX and any work
+        state = check_out_dir(out, force=force, own=("bridge_*",)) if out is not None else None
         from landscape.manifest import manifest, write_json
         from landscape.models.bridge import run_bridge
         from landscape.models.config import MODELS, BridgeConfig
@@ -89,9 +92,8 @@ def register(app: typer.Typer) -> None:
             cfgs = [BridgeConfig.preset(m, quick=quick, **over) for m in names]
         except ValueError as err:
             raise typer.BadParameter(str(err)) from None
-        check_out_file(json_path, "--json")
         if out is not None:
-            say_reuse(check_out_dir(out, force=force, own=("bridge_*",)), out, "bridge output")
+            say_reuse(state, out, "bridge output")
         console = out_console()
         results, t_all = [], time.perf_counter()
         for cfg in cfgs:

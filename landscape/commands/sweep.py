@@ -30,10 +30,11 @@ def register(app: typer.Typer) -> None:
         """Run the grid's chunks as Dask tasks; write DIR/result.zarr as they finish (rerun to resume)."""
         from landscape._errors import LandscapeError
         from landscape.commands._common import check_out_dir
-        from landscape.sweep import load_config, run_sweep
 
         err = Console(stderr=True)
-        state = check_out_dir(out, force=force, own=("sweep.json", "done", "result.zarr"))
+        state = check_out_dir(out, force=force, own=("sweep.json", "done", "result.zarr"))  # before JAX
+        from landscape.sweep import load_config, run_sweep
+
         if state == "forced" and (out / "sweep.json").exists() is False:
             err.print(
                 f"note: writing the sweep into the non-empty directory {out} (--force).", highlight=False
