@@ -84,9 +84,11 @@ def _prepare(case, stmt):
     y = (offsets + steps * np.round((cand - offsets) / steps)) @ n.T  # RTN offsets (the grid's formula)
     rho = np.linalg.norm(y, axis=1)
     reach = 2.0 * float(np.max(np.sum(flips, 1)))
+    top = np.argsort(-rho)[:16]  # the largest RTN offsets first: the first with zeta < rho(Q(w*))
+    every = line_steps(np.tile(n, (top.size, 1)), np.repeat(cand[top], k, axis=0), steps, offsets, reach)
     pick, lines, zeta = 0, None, np.inf
-    for j in np.argsort(-rho)[:16]:  # the largest RTN offsets first: the first with zeta < rho(Q(w*))
-        lines = [line_steps(n_i, cand[j], steps, offsets, reach) for n_i in n]
+    for t, j in enumerate(top):
+        lines = every[t * k:(t + 1) * k]
         zeta = float(np.linalg.norm([zero_radius(ln) for ln in lines]))
         pick = int(j)
         if zeta * 1.01 < rho[j]:  # a margin: r_b strictly between the two
