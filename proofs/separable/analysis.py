@@ -52,8 +52,9 @@ def line_steps(n, w0, step, offset, reach, *, c0=0.0):
     for i in range(b):
         edges = np.concatenate([[lo[i]], red.z[i]])
         keep = np.isfinite(edges)
-        out.append({"starts": edges[keep], "ends": np.minimum(np.concatenate([red.z[i], [hi[i]]]), hi[i])[keep],
-                    "values": red.values[i][keep], "k0": int(red.k0[i]), "y0": float(red.y0[i])})
+        ends = np.minimum(np.concatenate([red.z[i], [hi[i]]]), hi[i])[keep]
+        out.append({"starts": edges[keep], "ends": ends, "values": red.values[i][keep], "k0": int(red.k0[i]),
+                    "y0": float(red.y0[i])})
     return out
 
 
