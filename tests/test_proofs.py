@@ -261,6 +261,25 @@ def test_regime_and_paper_are_data():
         dataclasses_replace(by_id("S5"), regime="somewhere")
 
 
+def test_k_range_is_data_and_reaches_k_2_for_a_ptq_failed_theorem():
+    """Every statement states its k range; K2S (regime ptq_failed) covers k = 2; a bad range is refused."""
+    assert all(s.k_range[0] >= 1 for s in STATEMENTS)
+    assert by_id("K1").k_range == (1, 1) and by_id("S5").k_range == (1, None)
+    k2s = by_id("K2S")
+    assert k2s.regime == "ptq_failed" and k2s.kind == "theorem" and k2s.k_range[1] is None
+    assert {s.regime for s in STATEMENTS} >= {"ptq_failed", "in_basin", "off_river", "any"}
+    with pytest.raises(ValueError, match="k_range"):
+        dataclasses_replace(k2s, k_range=(2, 1))
+
+
+@pytest.mark.slow
+def test_k2s_is_proved_and_its_row_carries_k_range():
+    """The report's row of K2S: proved (machine-checked lemmas, no counterexample), k_range [1, None]."""
+    row = check(statements=[by_id("K2S")], examples=12, with_mutants=False)["statements"][0]
+    assert row["status"] == "proved" and row["k_range"] == [1, None] and row["violations"] == 0
+    assert row["cases"] > 0 and all(e["status"] == "verified" for e in row["symbolic"] + row["certificates"])
+
+
 def dataclasses_replace(st, **kw):
     import dataclasses
 

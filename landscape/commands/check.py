@@ -12,7 +12,7 @@ def register(app: typer.Typer) -> None:
 
     @app.command("check")
     def check(
-        quick: bool = typer.Option(False, "--quick", help="Small attack budget (1.5-2 min on 2 cores)."),
+        quick: bool = typer.Option(False, "--quick", help="Small attack budget (times: docs/theory.md)."),
         json_path: Path = typer.Option(None, "--json", help="Also write the report as JSON here."),
         only: str = typer.Option(None, "--only", help="Comma-separated statement ids (default: all)."),
         replay: Path = typer.Option(None, "--replay", help="Replay a saved counterexample JSON and exit."),

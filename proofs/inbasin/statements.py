@@ -61,7 +61,7 @@ def in_basin_version(st: Statement, sid: str, attack: str) -> Statement:
 MUTANTS: dict = {
     "S1B": [lambda s: scale_constant(s, "hw", 2),
             lambda s: reverse_conclusion(s, "within_z_se")],
-    "S5I": [lambda s: scale_constant(s, "T_max", sp.Rational(1, 2)),
+    "S5I": [lambda s: scale_constant(s, "T_max", sp.Rational(1, 10)),  # S5's own mutants
             lambda s: drop_assumption(s, "step_size"),
-            lambda s: drop_assumption(s, "compatible")],
+            lambda s: reverse_conclusion(s, "recovered_in_time")],
 }

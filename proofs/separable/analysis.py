@@ -29,19 +29,33 @@ def disjoint_supports(normals, tol=0.0) -> bool:
 
 
 def line_steps(n, w0, step, offset, reach, *, c0=0.0):
-    """The pieces (starts, ends, values) of g on the line w0 + lambda n, on a window of half-width ~reach."""
-    n, w0, step, offset = (np.asarray(x, np.float64) for x in (n, w0, step, offset))
+    """The pieces (starts, ends, values, start piece k0, y0) of g on the lines w0_b + lambda n_b, on windows
+    of half-width ~ reach: ``n``, ``w0`` (B, d), one jitted call for the batch; a list of B dicts."""
+    n, w0 = np.atleast_2d(np.asarray(n, np.float64)), np.atleast_2d(np.asarray(w0, np.float64))
+    b, d = n.shape
+    step = np.broadcast_to(np.asarray(step, np.float64), n.shape)
+    offset = np.broadcast_to(np.asarray(offset, np.float64), n.shape)
+    # padded to a few fixed shapes (rows and coordinates: powers of two; a zero normal entry never breaks)
+    bp, dp_ = (1 << max(int(x) - 1, 0).bit_length() for x in (b, d))
+    n = np.pad(n, ((0, bp - b), (0, dp_ - d)))
+    w0, offset = (np.pad(x, ((0, bp - b), (0, dp_ - d))) for x in (w0, offset))
+    step = np.pad(step, ((0, bp - b), (0, dp_ - d)), constant_values=1.0)
+    n[b:, 0] = 1.0  # padding rows: a harmless line
+    c0 = np.broadcast_to(np.asarray(c0, np.float64), (bp,))
+    r = np.full(bp, float(reach))
     with jax.enable_x64(True):
-        lo, hi = reduction.line_window(n, c0, w0, step, reach, reach)
-        lo, hi = np.atleast_1d(np.asarray(lo)), np.atleast_1d(np.asarray(hi))
-        m = reduction.max_breaks(n[None], step[None], lo, hi)
-        red = reduction.line_pieces(*(jnp.asarray(x[None]) for x in (n, np.asarray(c0), w0, step, offset)),
-                                    jnp.asarray([reach]), jnp.asarray(lo), jnp.asarray(hi), m)
-    z = np.asarray(red.z[0])
-    keep = np.isfinite(np.concatenate([[lo[0]], z]))
-    ends = np.minimum(np.concatenate([z, [hi[0]]]), hi[0])[keep]
-    return {"starts": np.concatenate([[lo[0]], z])[keep], "ends": ends,
-            "values": np.asarray(red.values[0])[keep], "k0": int(red.k0[0]), "y0": float(red.y0[0])}
+        lo, hi = (np.asarray(x) for x in reduction.line_window(n, c0, w0, step, r, r))
+        m = max(reduction.max_breaks(n, step, lo, hi), 64)
+        red = reduction.line_pieces(*(jnp.asarray(x) for x in (n, c0, w0, step, offset, r, lo, hi)), m)
+        red = reduction.LineReduction(*(np.asarray(x) for x in red))
+    out = []
+    for i in range(b):
+        edges = np.concatenate([[lo[i]], red.z[i]])
+        keep = np.isfinite(edges)
+        ends = np.minimum(np.concatenate([red.z[i], [hi[i]]]), hi[i])[keep]
+        out.append({"starts": edges[keep], "ends": ends, "values": red.values[i][keep], "k0": int(red.k0[i]),
+                    "y0": float(red.y0[i])})
+    return out
 
 
 def zero_radius(line) -> float:
