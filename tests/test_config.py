@@ -72,7 +72,14 @@ def test_demo_config_and_explorer_values_use_the_records():
     assert DemoConfig().as_dict()["n_points"] == 2000
     with pytest.raises(L.LandscapeError, match="basin_radius must lie in"):
         DemoConfig(basin_radius=0.0)
+    saved = vars(L).get("explore")  # importing the submodule shadows the function landscape.explore()
     from landscape.explore import DEFAULTS, RANGES, ExploreValues
+
+    if saved is None:
+        del L.explore  # back to the lazy attribute: landscape.explore is the function again
+    else:
+        L.explore = saved
+    assert callable(L.explore) and not isinstance(L.explore, type(L))
 
     assert DEFAULTS == {"theta": 0.5, "step_ratio": 2.5, "kappa": 10.0, "learning_rate": 0.05, "start": 0.3}
     assert RANGES["kappa"] == (0.5, 50.0, 0.5) and set(RANGES) == set(DEFAULTS)
