@@ -74,6 +74,8 @@ def test_demo_config_and_explorer_values_use_the_records():
         DemoConfig(basin_radius=0.0)
     from landscape.plot.explorer import DEFAULTS, RANGES, ExploreValues
 
+    assert callable(L.explore) and not isinstance(L.explore, type(L))  # the module is plot.explorer
+
     assert DEFAULTS == {"theta": 0.5, "step_ratio": 2.5, "kappa": 10.0, "learning_rate": 0.05, "start": 0.3}
     assert RANGES["kappa"] == (0.5, 50.0, 0.5) and set(RANGES) == set(DEFAULTS)
     with pytest.raises(L.LandscapeError, match=r"start must lie in \[0, 1\]"):
