@@ -123,9 +123,9 @@ def _take(bank, i):
 def _ptq_point(method: str, land, qz, w, key):
     if method == "rtn":
         return qz.quantize(w)
-    from landscape.ptq import ptq_methods  # noqa: PLC0415
+    from landscape.registry import PTQ  # noqa: PLC0415  (registered methods run too)
 
-    return ptq_methods[method](land, qz, w[None, :], key=key)[0]
+    return PTQ[method](land, qz, w[None, :], key=key)[0]
 
 
 def case_start(banks, x: dict, *, ptq: str, s_range, spread: float):
