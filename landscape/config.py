@@ -28,7 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from landscape._errors import LandscapeError
 
-__all__ = ["Param", "RECORDS", "PARAM_INFO", "record", "params_of", "Record", "field"]
+__all__ = ["Param", "RECORDS", "PARAM_INFO", "record", "params_of", "Record", "field", "Builder"]
 
 @dataclasses.dataclass(frozen=True)
 class Param:
@@ -217,3 +217,60 @@ class Record(BaseModel):
     def as_dict(self) -> dict:
         """The fields as a plain dict (tuples kept; for manifests)."""
         return self.model_dump()
+
+
+class _FnSignature:
+    """The signature of a Builder's function (None on the class, so the class keeps its own)."""
+
+    def __get__(self, obj, owner=None):
+        return None if obj is None else inspect.signature(obj.fn)
+
+
+@dataclasses.dataclass(frozen=True)
+class Builder:
+    """A named constructor and its parameters (``keyed``: it also takes a PRNG ``key`` from the seed).
+
+    Calling a Builder calls its function unchanged (a rule's factory, an optax optimizer, ...);
+    :meth:`build` fills in defaults and checks every value first. ``attrs`` holds what code switches on
+    (e.g. a PTQ method's ``max_dim``).
+    """
+
+    name: str
+    fn: Callable
+    params: dict
+    doc: str = ""
+    keyed: bool = False
+    attrs: dict = dataclasses.field(default_factory=dict, compare=False)
+
+    def __call__(self, *args, **kwargs):
+        return self.fn(*args, **kwargs)
+
+    __signature__ = _FnSignature()  # inspect.signature(builder) is the function's (the sweep reads it)
+
+    def check(self, values: dict, *, allowed=()) -> None:
+        """Raise LandscapeError for an unknown name or a concrete value out of its range."""
+        unknown = set(values) - set(self.params) - set(allowed)
+        if unknown:
+            raise LandscapeError(
+                f"{self.name} takes {', '.join(self.params) or 'no parameters'}; "
+                f"got unknown {sorted(unknown)}."
+            )
+        for n, v in values.items():
+            if n in self.params:
+                self.params[n].check_concrete(n, v)
+
+    def build(self, key=None, **values):
+        """Call the constructor with defaults filled in (checking every value first)."""
+        self.check(values)
+        kw = {n: p.default for n, p in self.params.items() if p.default is not None}
+        kw.update(values)
+        for n, v in kw.items():
+            self.params[n].check(n, v)
+            kw[n] = int(v) if self.params[n].kind == "int" else float(v)
+        if self.keyed and key is None:
+            import jax  # noqa: PLC0415  (the records and configs do not import JAX)
+
+            key = jax.random.PRNGKey(0)
+        if self.keyed:
+            kw["key"] = key
+        return self.fn(**kw)

@@ -21,17 +21,15 @@ This module sits above geometry, quantizers, ptq and qat; nothing in those impor
 
 from __future__ import annotations
 
-import dataclasses
 import inspect
 from collections.abc import Callable
 
-import jax
 import numpy as np
 
 from landscape import geometry, ptq, quantizers
 from landscape import qat as _qat
 from landscape._errors import LandscapeError
-from landscape.config import PARAM_INFO, RECORDS, Param, params_of, record
+from landscape.config import PARAM_INFO, RECORDS, Builder, Param, params_of, record
 from landscape.geometry import river as _river
 from landscape.geometry import walls
 
@@ -41,59 +39,6 @@ __all__ = [
     "CASE_ALIASES", "register", "lookup", "family", "get_optimizer_factory", "register_rule", "get_rule",
     "available_rules", "default_rules",
 ]  # fmt: skip
-
-
-class _FnSignature:
-    """The signature of a Builder's function (None on the class, so the class keeps its own)."""
-
-    def __get__(self, obj, owner=None):
-        return None if obj is None else inspect.signature(obj.fn)
-
-
-@dataclasses.dataclass(frozen=True)
-class Builder:
-    """A named constructor and its parameters (``keyed``: it also takes a PRNG ``key`` from the seed).
-
-    Calling a Builder calls its function unchanged (a rule's factory, an optax optimizer, ...);
-    :meth:`build` fills in defaults and checks every value first. ``attrs`` holds what code switches on
-    (e.g. a PTQ method's ``max_dim``).
-    """
-
-    name: str
-    fn: Callable
-    params: dict
-    doc: str = ""
-    keyed: bool = False
-    attrs: dict = dataclasses.field(default_factory=dict, compare=False)
-
-    def __call__(self, *args, **kwargs):
-        return self.fn(*args, **kwargs)
-
-    __signature__ = _FnSignature()  # inspect.signature(builder) is the function's (the sweep reads it)
-
-    def check(self, values: dict, *, allowed=()) -> None:
-        """Raise LandscapeError for an unknown name or a concrete value out of its range."""
-        unknown = set(values) - set(self.params) - set(allowed)
-        if unknown:
-            raise LandscapeError(
-                f"{self.name} takes {', '.join(self.params) or 'no parameters'}; "
-                f"got unknown {sorted(unknown)}."
-            )
-        for n, v in values.items():
-            if n in self.params:
-                self.params[n].check_concrete(n, v)
-
-    def build(self, key=None, **values):
-        """Call the constructor with defaults filled in (checking every value first)."""
-        self.check(values)
-        kw = {n: p.default for n, p in self.params.items() if p.default is not None}
-        kw.update(values)
-        for n, v in kw.items():
-            self.params[n].check(n, v)
-            kw[n] = int(v) if self.params[n].kind == "int" else float(v)
-        if self.keyed:
-            kw["key"] = jax.random.PRNGKey(0) if key is None else key
-        return self.fn(**kw)
 
 
 def _meander(dim=2, k=1, amplitude=0.5, omega=0.5, phase=0.0):

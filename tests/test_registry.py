@@ -88,16 +88,12 @@ def test_register_refuses_bad_input():
 
 
 NEW_WALL = '''
-import dataclasses
-
 import jax
 import jax.numpy as jnp
 
 from landscape.geometry.walls import FlatBottomWall
 
 
-@jax.tree_util.register_dataclass
-@dataclasses.dataclass(frozen=True)
 class CubicWall(FlatBottomWall):
     """phi = mu/2 rho^2 + kappa/3 (rho - r_b)_+^3."""
 
@@ -119,11 +115,10 @@ def cubic_wall(basin_radius=0.25, kappa=10.0, mu=0.0):
 '''
 
 NEW_RULE = '''
-from landscape.qat.base import Rule, hyper_field, probe_of, rule_value
+from landscape.qat.base import Rule, hyper_field, probe_of
 from landscape.qat.optim import as_optimizer
 
 
-@rule_value
 class DampedSTE(Rule):
     """STE whose gradient is scaled by gain."""
 
