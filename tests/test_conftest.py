@@ -1,4 +1,4 @@
-"""The test configuration itself: the float64 marker, the jit/nojit fixture, the xdist groups, the cache."""
+"""The test configuration itself: the float64 marker, the jit/nojit fixture, module fixtures, the cache."""
 
 from __future__ import annotations
 
@@ -33,19 +33,18 @@ def test_jit_fixture_traces_only_the_jit_variant(jit, request):
 
 
 @pytest.fixture(scope="module")
-def shared():
-    return object()
+def shared_log(tmp_path_factory):
+    """A file shared by every worker of this run (xdist's run id), holding the pids that ran this module."""
+    run = os.environ.get("PYTEST_XDIST_TESTRUNUID", f"pid{os.getpid()}")
+    return tmp_path_factory.getbasetemp().parent / f"test_conftest-{run}.pids"
 
 
-def test_a_module_fixture_puts_its_users_in_the_module_group(shared, request):
-    """Users of a module-scoped fixture run in one xdist group (the fixture is computed once)."""
-    mark = request.node.get_closest_marker("xdist_group")
-    assert mark is not None and mark.args == (request.node.nodeid.split("::")[0],)
-
-
-def test_other_tests_are_not_grouped(request):
-    """A test without a module-scoped fixture of its own module is scheduled alone (xdist load balancing)."""
-    assert request.node.get_closest_marker("xdist_group") is None
+@pytest.mark.parametrize("i", range(6))
+def test_a_module_runs_in_one_process(shared_log, i):
+    """Under ``--dist loadfile`` every test of a module runs in one process (its fixtures computed once)."""
+    with open(shared_log, "a") as f:
+        f.write(f"{os.getpid()}\n")
+    assert set(shared_log.read_text().split()) == {str(os.getpid())}
 
 
 def test_compilation_cache_is_under_pytest_cache_unless_set():

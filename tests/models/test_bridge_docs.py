@@ -5,7 +5,7 @@ from pathlib import Path
 
 from landscape.models.tables import BLOCK, render_blocks, seeds_text, update_doc
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_docs_bridge_md_is_generated_from_the_committed_summary_and_the_presets():
