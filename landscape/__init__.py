@@ -72,7 +72,7 @@ from landscape.quantizers import (
     uniform_grid,
 )
 from landscape.simulate import LossSurface, SaveAt, Trajectory, chatter, run, run_batch
-from landscape.simulate.chatter import ChatterMonitor, chatter_monitor, detect_cycle
+from landscape.simulate.chatter import ChatterMonitor, CycleMonitor, chatter_monitor, detect_cycle
 from landscape.simulate.outcomes import recovery_stats, wilson_interval
 
 __version__ = "0.2.0"
@@ -119,6 +119,7 @@ __all__ = [
     "RecoveryCertificate",
     "certify_recovery",
     "ChatterMonitor",
+    "CycleMonitor",
     "chatter_monitor",
     "detect_cycle",
     "Landscape",

@@ -53,7 +53,9 @@ class SaveAt(eqx.Module):
     * ``every`` -- keep a row every m-th step (m must divide num_steps); ``None``: no rows, summaries only;
     * ``fields`` -- the per-row scalars (a subset of ``loss, rho_q, in_basin, rho_w, inward``);
     * ``paths`` -- also keep w_t and q_t (rows of d floats); ``extras`` -- the rule's recorded scalars;
-    * ``switches`` -- count cell switches (carries q_t from step to step); ``loss_at_hit`` -- L(q_T).
+    * ``switches`` -- count cell switches (carries q_t from step to step); ``loss_at_hit`` -- L(q_T);
+    * ``monitors`` -- driver monitors (:mod:`landscape.simulate.monitor`, e.g. the chattering monitor
+      :class:`~landscape.simulate.chatter.CycleMonitor`): their records join ``extras`` at every row.
 
     Hit, settle and divergence times are always computed (a few scalar operations per step).
     """
@@ -64,6 +66,7 @@ class SaveAt(eqx.Module):
     extras: bool = eqx.field(default=True, static=True)
     switches: bool = eqx.field(default=True, static=True)
     loss_at_hit: bool = eqx.field(default=True, static=True)
+    monitors: tuple = eqx.field(default=(), static=True)
 
     def __post_init__(self):
         if self.every is not None:
@@ -73,6 +76,7 @@ class SaveAt(eqx.Module):
         if bad:
             raise LandscapeError(f"SaveAt.fields must be among {', '.join(ROW_FIELDS)}; got {bad}.")
         object.__setattr__(self, "fields", fields)
+        object.__setattr__(self, "monitors", tuple(self.monitors))
 
     def __repr__(self):
         return f"SaveAt({', '.join(f'{f.name}={getattr(self, f.name)!r}' for f in dataclasses.fields(self))})"
