@@ -32,7 +32,7 @@ import jax
 import numpy as np
 
 from landscape._errors import LandscapeError, check_int_at_least
-from landscape._typing import Array, Bool, Float, Int
+from landscape._typing import Paths, Points, RowFlags, Rows, Steps, Times, Values
 
 __all__ = ["SaveAt", "Trajectory", "ROW_FIELDS"]
 
@@ -125,16 +125,6 @@ def _describe(x) -> str:
     return f"<{len(leaves)} leaves>" if leaves else repr(x)
 
 
-#: shapes of the recorded fields: ``*batch`` leading batch axes (none for one run), ``rows`` recorded rows
-Steps = Int[Array, "*batch rows"]
-Rows = Float[Array, "*batch rows"]
-RowFlags = Bool[Array, "*batch rows"]
-Paths = Float[Array, "*batch rows d"]
-Times = Int[Array, "*batch"]
-Values = Float[Array, "*batch"]
-Point = Float[Array, "*batch d"]
-
-
 @jax.tree_util.register_dataclass
 @dataclasses.dataclass(frozen=True, repr=False)
 class Trajectory:
@@ -157,8 +147,8 @@ class Trajectory:
     diverge_time: Times
     switches: Times | None
     loss_at_hit: Values | None
-    final_w: Point
-    final_q: Point
+    final_w: Points
+    final_q: Points
     final_loss: Values
     final_rho_q: Values
     final_params: dict[str, Any]
