@@ -9,7 +9,8 @@ import equinox as eqx
 from jaxtyping import Array, ArrayLike, Bool, Float, Int
 
 __all__ = ["Value", "Array", "ArrayLike", "Bool", "Float", "Int", "Scalars", "Normals", "Vector", "Vectors",
-           "Points", "Levels", "Steps", "Rows", "RowFlags", "Paths", "Times", "Values"]
+           "Points", "Levels", "Steps", "Rows", "RowFlags", "Paths", "Times", "Values",
+           "Flags"]
 
 #: a leaf with one value per landscape, wall or grid (a scalar, or a batch of them)
 Scalars = Float[Array, "..."]
@@ -30,6 +31,7 @@ RowFlags = Bool[Array, "*batch rows"]
 Paths = Float[Array, "*batch rows d"]
 Times = Int[Array, "*batch"]
 Values = Float[Array, "*batch"]
+Flags = Bool[Array, "*batch"]
 
 
 class Value(eqx.Module):
