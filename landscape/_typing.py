@@ -9,8 +9,8 @@ import equinox as eqx
 from jaxtyping import Array, ArrayLike, Bool, Float, Int
 
 __all__ = ["Value", "Array", "ArrayLike", "Bool", "Float", "Int", "Scalars", "Normals", "Vector", "Vectors",
-           "Points",
-           "Levels"]
+           "Points", "Levels", "Steps", "Rows", "RowFlags", "Paths", "Times", "Values",
+           "Flags"]
 
 #: a leaf with one value per landscape, wall or grid (a scalar, or a batch of them)
 Scalars = Float[Array, "..."]
@@ -24,6 +24,14 @@ Vectors = Float[Array, "... k"]
 Points = Float[Array, "*batch d"]
 #: the sorted levels of a codebook (m,)
 Levels = Float[Array, "... m"]
+#: a trajectory's recorded rows (``rows``) and summaries, with the leading batch axes of a batch of runs
+Steps = Int[Array, "*batch rows"]
+Rows = Float[Array, "*batch rows"]
+RowFlags = Bool[Array, "*batch rows"]
+Paths = Float[Array, "*batch rows d"]
+Times = Int[Array, "*batch"]
+Values = Float[Array, "*batch"]
+Flags = Bool[Array, "*batch"]
 
 
 class Value(eqx.Module):

@@ -26,7 +26,7 @@ from landscape._errors import (
     check_point,
     check_positive,
 )
-from landscape._typing import Normals, Scalars, Value, Vector, Vectors
+from landscape._typing import Array, Flags, Normals, Points, Scalars, Value, Values, Vector, Vectors
 from landscape.geometry.probe import Probe
 from landscape.geometry.walls import Wall
 
@@ -132,46 +132,46 @@ class Landscape(Value):
         return self.wall.basin_radius * self.aniso
 
     # -- geometry ------------------------------------------------------------------------
-    def s(self, w):
+    def s(self, w: Points) -> Values:
         """s = u . w, the position along the river (every method of a point checks its shape here)."""
         check_point("w", w, self.dim)
         return vdot(w, self.river_dir)
 
-    def offset(self, w):
+    def offset(self, w: Points) -> Vectors:
         """v(w) = N w - c(s), the normal offset from the river (k,)."""
         s = self.s(w)  # checks the shape of w first
         return matvec(self.normals, w) - self.center(s)
 
-    def rho_sq(self, w):
+    def rho_sq(self, w: Points) -> Values:
         """rho(w)^2 = ||diag(1/a) v(w)||^2."""
         v = self.offset(w) / self.aniso
         return sumsq(v)
 
-    def rho(self, w):
+    def rho(self, w: Points) -> Values:
         """rho(w) = ||diag(1/a) v(w)||, the normal distance to the river."""
         return _safe_norm(self.rho_sq(w))
 
-    def in_basin(self, w):
+    def in_basin(self, w: Points) -> Flags:
         """True iff rho(w) <= r_b."""
         return self.rho(w) <= self.basin_radius
 
-    def inward_dir(self, w):
+    def inward_dir(self, w: Vector) -> Vector:
         """-N^T v / ||v||: the unit direction towards the river at w (zero on the river)."""
         v = self.offset(w)
         nv = _safe_norm(jnp.sum(v * v))
         return -(self.normals.T @ v) / jnp.where(nv > 0, nv, 1.0)
 
-    def project_to_river(self, w):
+    def project_to_river(self, w: Vector) -> Vector:
         """w - N^T v(w): the river point reached by moving w along the sharp directions."""
         return w - self.normals.T @ self.offset(w)
 
     # -- loss ----------------------------------------------------------------------------
-    def loss(self, w):
+    def loss(self, w: Points) -> Values:
         """L(w) = ell(s) + phi(rho(w))."""
         sq = self.rho_sq(w)
         return self.river_loss(self.s(w)) + self.wall.value_from_sq(sq, _safe_norm(sq))
 
-    def probe(self, w):
+    def probe(self, w: Points) -> Probe:
         r"""(L(w), grad L(w), rho(w), rho(w) <= r_b) in one pass, with the closed-form gradient.
 
         :math:`\nabla L = \ell'(s)\,u + \tfrac{\phi'(\rho)}{\rho}\,[N^\top z - (c'(s)\cdot z)\,u]`,
@@ -203,11 +203,11 @@ class Landscape(Value):
         loss = self.river_loss(s) + self.wall.value_from_sq(sq, rho)
         return Probe(loss, g, rho, rho <= self.basin_radius)
 
-    def grad(self, w):
+    def grad(self, w: Points) -> Points:
         """grad L(w), in closed form (see :meth:`probe`); :meth:`grad_autodiff` is the reference."""
         return self.probe(w).grad
 
-    def grad_autodiff(self, w):
+    def grad_autodiff(self, w: Vector) -> Vector:
         """grad L(w) through JAX autodiff of :meth:`loss` (the reference for the closed form)."""
         return jax.grad(self.loss)(w)
 
@@ -220,7 +220,7 @@ class Landscape(Value):
         return jax.jvp(jax.grad(self.loss), (w,), (x,))[1]
 
     # -- sampling ------------------------------------------------------------------------
-    def sample_river(self, key, n: int, s_range=(-50.0, 50.0), spread: float = 0.0):
+    def sample_river(self, key: Array, n: int, s_range=(-50.0, 50.0), spread: float = 0.0) -> Points:
         """n trained points on the river: s ~ U(s_range), rho = 0, flat directions ~ N(0, spread^2).
 
         Returns an array of shape (n, d). With ``spread > 0`` the points also move in

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+from typing import NamedTuple
+
+from landscape._typing import Flags, Points, Values
 
 __all__ = ["Probe"]
 
@@ -10,7 +12,7 @@ __all__ = ["Probe"]
 class Probe(NamedTuple):
     """(loss, grad, rho, in_basin) of a point: what the driver computes once per step at q_t."""
 
-    loss: Any
-    grad: Any
-    rho: Any
-    in_basin: Any
+    loss: Values
+    grad: Points
+    rho: Values
+    in_basin: Flags

@@ -12,13 +12,15 @@ chattering too.
 
 * :func:`detect_cycle` -- offline, from a recorded ``q_path`` (record it with ``record_every = 1``)
   and ``in_basin``; chatters iff :math:`m \ge 2` and no row of the window is in the basin.
-* :func:`chatter_monitor` -- on the fly, for large d or long runs without storing ``q_path``: it
-  wraps any :class:`~landscape.qat.Rule` and carries a table of ``slots`` 64-bit hashes of
+* :class:`CycleMonitor` -- on the fly, for large d or long runs without storing ``q_path``: a driver
+  monitor (``SaveAt(monitors=(CycleMonitor(window),))``, :mod:`landscape.simulate.monitor`) that
+  carries a table of ``slots`` 64-bit hashes of
   grid points (exact for equal points, since :math:`q` is hashed from its float32 bits; two
   different points collide with probability about :math:`2^{-64}`) with the first and last step
   each was seen (least recently seen evicted). It records ``"cycle_size"`` (:math:`m`) in the
-  trajectory's extras; the monitored rule trains exactly as the rule it wraps. A cycle larger
-  than ``slots`` reads as :math:`m = 0` (conservative). :func:`chatters` reads :math:`m` at the
+  trajectory's extras; the rule is untouched. A cycle larger than ``slots`` reads as :math:`m = 0`
+  (conservative). :func:`chatter_monitor` (``rule`` wrapped, the same table through :class:`CycleMonitor`)
+  is kept for the callers that pass a monitored rule. :func:`chatters` reads :math:`m` at the
   last recorded row and requires ``hit_time = -1`` (never in the basin, so neither is the cycle).
 * :func:`cycle_points` -- the distinct deployed points of the last window (what a figure draws).
 * :class:`Recurrence` -- the period of an exact orbit: the first state equal to an earlier one, for
@@ -39,9 +41,10 @@ import numpy as np
 
 from landscape._errors import LandscapeError, check_int_at_least
 from landscape.qat.base import Rule, static_field
+from landscape.simulate.monitor import Monitor
 
-__all__ = ["CycleReport", "detect_cycle", "chatter_monitor", "ChatterMonitor", "chatters", "cycle_size",
-           "hash_points", "cycle_points", "Recurrence"]
+__all__ = ["CycleReport", "detect_cycle", "CycleMonitor", "chatter_monitor", "ChatterMonitor", "chatters",
+           "cycle_size", "hash_points", "cycle_points", "Recurrence"]
 
 
 class CycleReport(NamedTuple):
@@ -136,11 +139,48 @@ def _cycle_size(state: _MonitorState, window: int):
     return jnp.where(jnp.any(new) | (start < 0), 0, jnp.sum(in_win)).astype(jnp.int32)
 
 
+class CycleMonitor(Monitor):
+    """The driver monitor of chattering: on-the-fly recurrent-cycle size m of q_t, as extras["cycle_size"].
+
+    ``window`` (steps) and ``slots`` (hash-table size) are static. Use ``SaveAt(monitors=(CycleMonitor(),))``.
+    """
+
+    window: int = static_field(100)
+    slots: int = static_field(16)
+
+    def __check_init__(self):
+        check_int_at_least("window", self.window, 1)
+        check_int_at_least("slots", self.slots, 2)
+
+    def init(self, q0):
+        """An empty hash table."""
+        neg = -jnp.ones((self.slots,), jnp.int32)
+        return _MonitorState(jnp.zeros((self.slots, 2), jnp.uint32), neg, neg, jnp.zeros((), jnp.int32))
+
+    def step(self, state, q, t):
+        """The table updated with the hash of q_t (the least recently seen slot evicted for a new point)."""
+        mon = state
+        h = hash_points(q)
+        match = jnp.all(mon.hashes == h[None, :], -1) & (mon.last >= 0)
+        hit = jnp.any(match)
+        slot = jnp.where(hit, jnp.argmax(match), jnp.argmin(mon.last))  # the match, or the LRU slot
+        one = jnp.arange(self.slots) == slot
+        hashes = jnp.where(one[:, None], h[None, :], mon.hashes)
+        first = jnp.where(one & ~hit, mon.t, mon.first)
+        last = jnp.where(one, mon.t, mon.last)
+        return _MonitorState(hashes, first, last, mon.t + 1)
+
+    def record(self, state):
+        """{"cycle_size": m}."""
+        return {"cycle_size": _cycle_size(state, self.window)}
+
+
 class ChatterMonitor(Rule):
-    """``rule``, plus on-the-fly recurrent-cycle detection of q_t, recorded as extras["cycle_size"].
+    """``rule``, plus the :class:`CycleMonitor` table of q_t, recorded as extras["cycle_size"].
 
     Same name, deployed points and updates as ``rule``; its state is (rule's state, hash table).
-    ``window`` and ``slots`` are static; the wrapped rule's hyperparameters stay traced.
+    ``window`` and ``slots`` are static; the wrapped rule's hyperparameters stay traced. Prefer the driver
+    monitor (``SaveAt(monitors=(CycleMonitor(window, slots),))``), which leaves the rule alone.
     """
 
     rule: Rule
@@ -150,8 +190,7 @@ class ChatterMonitor(Rule):
     def __check_init__(self):
         if not isinstance(self.rule, Rule):
             raise LandscapeError(f"rule must be a landscape Rule; got {type(self.rule).__name__}.")
-        check_int_at_least("window", self.window, 1)
-        check_int_at_least("slots", self.slots, 2)
+        self.monitor  # noqa: B018 - builds the CycleMonitor, which checks window and slots
 
     @property
     def name(self):
@@ -173,12 +212,15 @@ class ChatterMonitor(Rule):
         """The wrapped rule's optax transformation."""
         return self.rule.transformation()
 
+    @property
+    def monitor(self) -> CycleMonitor:
+        """The driver monitor this wrapper runs."""
+        return CycleMonitor(self.window, self.slots)
+
     def init(self, w0, quantizer):
         """The wrapped rule's (params, state) and an empty hash table."""
         params, aux = self.rule.init(w0, quantizer)
-        neg = -jnp.ones((self.slots,), jnp.int32)
-        mon = _MonitorState(jnp.zeros((self.slots, 2), jnp.uint32), neg, neg, jnp.zeros((), jnp.int32))
-        return params, (aux, mon)
+        return params, (aux, self.monitor.init(None))
 
     def deploy(self, params, state, quantizer):
         """The wrapped rule's deployed point."""
@@ -187,21 +229,14 @@ class ChatterMonitor(Rule):
     def gradient(self, landscape, params, state, quantizer, key, probe=None):
         """The wrapped rule's gradient; the table updated with the hash of q_t."""
         inner, mon = state
-        h = hash_points(self.rule.deploy(params, inner, quantizer))
-        match = jnp.all(mon.hashes == h[None, :], -1) & (mon.last >= 0)
-        hit = jnp.any(match)
-        slot = jnp.where(hit, jnp.argmax(match), jnp.argmin(mon.last))  # the match, or the LRU slot
-        one = jnp.arange(self.slots) == slot
-        hashes = jnp.where(one[:, None], h[None, :], mon.hashes)
-        first = jnp.where(one & ~hit, mon.t, mon.first)
-        last = jnp.where(one, mon.t, mon.last)
+        mon = self.monitor.step(mon, self.rule.deploy(params, inner, quantizer), mon.t)
         grads, inner = self.rule.gradient(landscape, params, inner, quantizer, key, probe)
-        return grads, (inner, _MonitorState(hashes, first, last, mon.t + 1))
+        return grads, (inner, mon)
 
     def extras(self, params, state):
         """The wrapped rule's extras and "cycle_size" (m)."""
         out = dict(self.rule.extras(params, state[0]))
-        out["cycle_size"] = _cycle_size(state[1], self.window)
+        out.update(self.monitor.record(state[1]))
         return out
 
     def latent(self, params):
@@ -220,7 +255,8 @@ def cycle_size(traj):
     """m recorded by :func:`chatter_monitor` at the last recorded row (0: not recurrent, 1: stall)."""
     if "cycle_size" not in traj.extras:
         raise LandscapeError(
-            "the trajectory has no extras['cycle_size']: run a rule wrapped by chatter_monitor."
+            "the trajectory has no extras['cycle_size']: run with SaveAt(monitors=(CycleMonitor(),)) or a "
+            "rule wrapped by chatter_monitor."
         )
     return traj.extras["cycle_size"][..., -1]
 

@@ -39,7 +39,7 @@ import jax
 import numpy as np
 
 from landscape._errors import LandscapeError, check_int_at_least
-from landscape._typing import Array, Bool, Float, Int
+from landscape._typing import Paths, Points, RowFlags, Rows, Steps, Times, Values
 
 __all__ = ["SaveAt", "Trajectory", "ROW_FIELDS", "TIMES"]
 
@@ -66,6 +66,8 @@ class SaveAt(eqx.Module):
     * ``switches`` -- count cell switches (carries q_t from step to step); ``loss_at_hit`` -- L(q_T);
     * ``times`` -- which of hit, settle and divergence times to track (a few scalar operations per step
       each; ``("hit",)`` costs only the hit time).
+    * ``monitors`` -- driver monitors (:mod:`landscape.simulate.monitor`, e.g. the chattering monitor
+      :class:`~landscape.simulate.chatter.CycleMonitor`): their records join ``extras`` at every row.
     """
 
     every: int | None = eqx.field(default=1, static=True)
@@ -75,6 +77,7 @@ class SaveAt(eqx.Module):
     switches: bool = eqx.field(default=True, static=True)
     loss_at_hit: bool = eqx.field(default=True, static=True)
     times: tuple = eqx.field(default=TIMES, static=True)
+    monitors: tuple = eqx.field(default=(), static=True)
 
     def __post_init__(self):
         if self.every is not None:
@@ -92,6 +95,7 @@ class SaveAt(eqx.Module):
         if self.loss_at_hit and "hit" not in times:
             raise LandscapeError("SaveAt(loss_at_hit=True) needs 'hit' in SaveAt.times.")
         object.__setattr__(self, "times", tuple(t for t in TIMES if t in times))
+        object.__setattr__(self, "monitors", tuple(self.monitors))
 
     def __repr__(self):
         return f"SaveAt({', '.join(f'{f.name}={getattr(self, f.name)!r}' for f in dataclasses.fields(self))})"
@@ -146,16 +150,6 @@ def _describe(x) -> str:
     return f"<{len(leaves)} leaves>" if leaves else repr(x)
 
 
-#: shapes of the recorded fields: ``*batch`` leading batch axes (none for one run), ``rows`` recorded rows
-Steps = Int[Array, "*batch rows"]
-Rows = Float[Array, "*batch rows"]
-RowFlags = Bool[Array, "*batch rows"]
-Paths = Float[Array, "*batch rows d"]
-Times = Int[Array, "*batch"]
-Values = Float[Array, "*batch"]
-Point = Float[Array, "*batch d"]
-
-
 @jax.tree_util.register_dataclass
 @dataclasses.dataclass(frozen=True, repr=False)
 class Trajectory:
@@ -178,8 +172,8 @@ class Trajectory:
     diverge_time: Times
     switches: Times | None
     loss_at_hit: Values | None
-    final_w: Point
-    final_q: Point
+    final_w: Points
+    final_q: Points
     final_loss: Values
     final_rho_q: Values
     final_params: dict[str, Any]

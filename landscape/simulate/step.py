@@ -32,6 +32,7 @@ class _Carry(NamedTuple):
     div: jax.Array
     switches: jax.Array
     loss_hit: jax.Array
+    monitors: tuple = ()  # the states of SaveAt.monitors
 
 
 def _finite(w) -> jax.Array:
@@ -45,7 +46,7 @@ def _finite(w) -> jax.Array:
     return jnp.isfinite(jnp.sum(w * 0, axis=-1))
 
 
-def _row(landscape, rule, save, w, q, probe, params, new_params, state):
+def _row(landscape, rule, save, w, q, probe, params, new_params, state, monitors=()):
     rec = {}
     if "loss" in save.fields:
         rec["loss"] = probe.loss
@@ -61,6 +62,10 @@ def _row(landscape, rule, save, w, q, probe, params, new_params, state):
         rec["w"], rec["q"] = w, q
     if save.extras:
         rec["extras"] = rule.extras(params, state)  # the parameters used at step t, the state it produced
+    if save.monitors:
+        rec["extras"] = dict(rec.get("extras", {}))
+        for m, s in zip(save.monitors, monitors, strict=True):
+            rec["extras"].update(m.record(s))
     return rec
 
 
@@ -73,8 +78,12 @@ def _init(landscape, quantizer, rule, w0, key, save: SaveAt) -> _Carry:
     i32 = jnp.int32
     q_first = rule.deploy(params, state, quantizer) if save.switches else None
     m1 = jnp.array(-1, i32)
+    mons = ()
+    if save.monitors:
+        q0 = q_first if save.switches else rule.deploy(params, state, quantizer)
+        mons = tuple(m.init(q0) for m in save.monitors)
     return _Carry(params, state, opt_state, key, q_first, m1, m1, m1, jnp.array(0, i32),
-                  jnp.array(jnp.nan, dt))
+                  jnp.array(jnp.nan, dt), mons)
 
 
 def _observe(c: _Carry, t, w, probe, save: SaveAt):
@@ -115,8 +124,9 @@ def _step(landscape, quantizer, rule, c: _Carry, t, save: SaveAt, record: bool):
     if save.switches:
         q_next = rule.deploy(params, state, quantizer)
         switches = switches + jnp.any(q_next != q).astype(jnp.int32)
-    new = _Carry(params, state, opt_state, key, q_next, hit, streak, div, switches, loss_hit)
-    rec = _row(landscape, rule, save, w, q, probe, c.params, params, state) if record else None
+    mons = tuple(m.step(s, q, t) for m, s in zip(save.monitors, c.monitors, strict=True))
+    new = _Carry(params, state, opt_state, key, q_next, hit, streak, div, switches, loss_hit, mons)
+    rec = _row(landscape, rule, save, w, q, probe, c.params, params, state, mons) if record else None
     return new, rec
 
 

@@ -148,3 +148,20 @@ def test_monitor_bad_arguments():
     tr = L.run(_far_basin(), L.uniform_grid(1.0), ste(), jnp.array([0.2, 0.0]), 3)
     with pytest.raises(ValueError, match="chatter_monitor"):
         chatters(tr)
+
+
+def test_driver_monitor_records_what_the_wrapper_records_and_leaves_the_run_alone():
+    """SaveAt(monitors=(CycleMonitor(w),)) on the plain rule: the wrapper's cycle_size, the rule's own run."""
+    ls, qz = _far_basin(), L.uniform_grid(1.0)
+    w0 = jnp.array([[0.2, 0.0], [0.7, 0.0]])
+    save = L.SaveAt(monitors=(L.CycleMonitor(window=10),))
+    for rule in (_two_cycle_rule(), ste(0.05)):
+        plain = L.run_batch(ls, qz, rule, w0, 40)
+        wrapped = L.run_batch(ls, qz, chatter_monitor(rule, window=10), w0, 40)
+        monitored = L.run_batch(ls, qz, rule, w0, 40, save=save)
+        np.testing.assert_array_equal(monitored.extras["cycle_size"], wrapped.extras["cycle_size"])
+        np.testing.assert_array_equal(monitored.final_w, plain.final_w)
+        np.testing.assert_array_equal(monitored.hit_time, plain.hit_time)
+    assert list(cycle_size(L.run_batch(ls, qz, _two_cycle_rule(), w0, 40, save=save))) == [2, 2]
+    with pytest.raises(ValueError, match="window"):
+        L.CycleMonitor(window=0)
