@@ -31,6 +31,7 @@ import jax.numpy as jnp
 import numpy as np
 
 import landscape as L
+from benchmarks.certify_false_certificates import certify_and_run
 from landscape.reproduce.phase_study import certificate_record
 from landscape.testing.dyadic import dyadic_case, dyadic_objects, exact_judge
 
@@ -157,19 +158,9 @@ def run_generic(cases=400, seed=0, ks=(2, 3), drift=False, horizon=2000, group=5
             kind = WALLS[(gi // len(ks)) % len(WALLS)]
             size = min(group, cases - done)
             ls, qz, w, rule = _group(rng, d, k, kind, size, drift)
-            cert = L.certify_recovery(ls, qz, w, rule, landscape_axis=0, quantizer_axis=0, budget=horizon)
-            tr = L.run_batch(
-                ls,
-                qz,
-                rule,
-                jnp.asarray(w),
-                horizon,
-                record_every=horizon,
-                landscape_axis=0,
-                quantizer_axis=0,
-            )
-            hits.append(np.asarray(tr.hit_time))
-            divs.append(np.asarray(tr.diverge_time))
+            cert, hit, div = certify_and_run(ls, qz, w, rule, horizon, budget=horizon)
+            hits.append(hit)
+            divs.append(div)
             certs.append(cert)
             done += size
             gi += 1
