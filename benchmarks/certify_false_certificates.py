@@ -40,7 +40,7 @@ import numpy as np
 import landscape as L
 from landscape.studies.phase_study import certificate_record
 
-__all__ = ["draw_group", "run", "main"]
+__all__ = ["draw_group", "certify_and_run", "run", "main"]
 
 WALLS = ("quadratic", "softplus", "power", "exp")
 
@@ -97,6 +97,16 @@ def draw_group(rng, dims, width, kind, size, per_landscape=8, rb=0.25):
     return _stack(lss[:size]), _stack(qzs[:size]), np.concatenate(ws)[:size], rule, np.asarray(ds[:size])
 
 
+def certify_and_run(ls_b, qz_b, w, rule, horizon, budget=4096, chunk=None):
+    """(certificate, hit times, divergence times) of batched landscapes and grids (one per start)."""
+    cert = L.certify_recovery(ls_b, qz_b, w, rule, landscape_axis=0, quantizer_axis=0, budget=budget)
+    tr = L.run_batch(
+        ls_b, qz_b, rule, jnp.asarray(w), horizon, record_every=horizon, landscape_axis=0, quantizer_axis=0,
+        chunk=chunk,
+    )  # fmt: skip
+    return cert, np.asarray(tr.hit_time), np.asarray(tr.diverge_time)
+
+
 def run(cases=4000, seed=0, horizon=2000, group=2000, progress=print) -> dict:
     """The certificate's record over ``cases`` random k = 1 starts, d in 2..64 (see the module docstring)."""
     rng = np.random.default_rng(seed)
@@ -110,19 +120,9 @@ def run(cases=4000, seed=0, horizon=2000, group=2000, progress=print) -> dict:
             kind = WALLS[(gi // len(buckets)) % len(WALLS)]
             size = min(group, cases - done)
             ls_b, qz_b, w, rule, dd = draw_group(rng, list(dset), width, kind, size)
-            cert = L.certify_recovery(ls_b, qz_b, w, rule, landscape_axis=0, quantizer_axis=0)
-            tr = L.run_batch(
-                ls_b,
-                qz_b,
-                rule,
-                jnp.asarray(w),
-                horizon,
-                landscape_axis=0,
-                quantizer_axis=0,
-                chunk=512,
-            )
-            hits.append(np.asarray(tr.hit_time))
-            divs.append(np.asarray(tr.diverge_time))
+            cert, hit, div = certify_and_run(ls_b, qz_b, w, rule, horizon, chunk=512)
+            hits.append(hit)
+            divs.append(div)
             certs.append(cert)
             dims.append(dd)
             done += w.shape[0]

@@ -32,6 +32,10 @@ counterexamples that must be saved and replayed (the proof layer draws from thes
 the field groups :func:`river_fields`, :func:`grid_fields`, :func:`start_fields`, :func:`wall_fields`,
 and the builders :func:`case_landscape`, :func:`case_steps`, :func:`case_grid`, :func:`case_start`,
 :func:`wall_named`.
+
+Dyadic cases (:mod:`landscape.testing.dyadic`): exact binary inputs where rounding ties happen
+(power-of-two steps, bf16 starts, exact unit dyadic normals), :func:`dyadic_cases`, and their
+independent exact judge ``exact_judge`` (rationals, round half to even).
 """
 
 from __future__ import annotations
@@ -57,6 +61,7 @@ from landscape.testing.cases import (
     wall_fields,
     wall_named,
 )
+from landscape.testing.dyadic import dyadic_cases
 
 __all__ = [
     "walls",
@@ -81,6 +86,7 @@ __all__ = [
     "case_steps",
     "case_grid",
     "case_start",
+    "dyadic_cases",
 ]
 
 #: the grids and the codebooks of one ``scale`` in the one registry (per-group grids need a matrix shape)

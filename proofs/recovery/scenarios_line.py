@@ -1,5 +1,5 @@
 r"""Scenarios of the k = 1 statements where PTQ fails (K1R, K1, K1P, K1D, A1, A2; R1 in
-:mod:`proofs.scenarios_r1`).
+:mod:`proofs.recovery.scenarios_r1`).
 
 A case draws a straight river (``random_river``, k = 1, or k = 2 for A1), a grid with per-coordinate
 steps and offsets, a trained point on the river and the basin radius as a fraction of that point's RTN

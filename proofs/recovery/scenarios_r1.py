@@ -1,4 +1,5 @@
-r"""The scenario of R1 (the exact 1-D reduction, ties included): ``line_reduction``.
+r"""The scenarios of R1 (the exact 1-D reduction, ties included): ``line_reduction``; and K1R's dyadic
+attack ``line_empty_dyadic`` (below).
 
 A third of the cases are dyadic (:func:`landscape.testing.dyadic.dyadic_case`: power-of-two steps,
 offsets at 0, 1/4 or 1/2 step, exact unit dyadic normals, bf16 starts with coordinates on a tie), where
@@ -29,7 +30,7 @@ from landscape.certify import line_analysis
 from landscape.certify.exact_line import exact_line
 from landscape.testing.dyadic import dyadic_case
 from proofs.core import Scenario, wall_of
-from proofs.recovery.scenarios_line import _BASE, NSTEPS, _common, _values, build
+from proofs.recovery.scenarios_line import _BASE, NSTEPS, _common, _sim_never, _values, build
 
 __all__ = ["R1_SCENARIOS"]
 
@@ -126,4 +127,34 @@ def _sim_r1(ctx, vals, sim, stmt):
     return out
 
 
-R1_SCENARIOS = {"line_reduction": Scenario(_R1, _prepare_r1, _sim_r1)}
+def _dyadic_line(case):
+    """(n (1, d), u, grid, w0) of the dyadic case drawn from the case's seed (ties at 40 % of coordinates)."""
+    dc = dyadic_case(case["seed"], k=1, rtn_failed=False)
+    n, u = np.asarray(dc["normals"]), np.asarray(dc["river_dir"])
+    return n, u, L.uniform_grid(np.asarray(dc["step"]), offset=np.asarray(dc["offset"])), np.asarray(dc["w0"])
+
+
+def _prepare_empty_dyadic(case, stmt):
+    """K1R on dyadic lines: ``band_empty`` from the exact in-band set (pieces and tie-rule point values)."""
+    n, u, grid, w = _dyadic_line(case)
+    step, off = (np.broadcast_to(np.asarray(x, np.float64), w.shape) for x in (grid.step, grid.offset))
+    dp = float(L.delta_perp(grid, n).value)
+    rb = 0.5 * float(np.max(L.flip_size(grid, n))) * (0.2 + 1.2 * case["u_rb"])
+    x0 = float(n[0] @ w)
+    half = max(abs(x0), rb + dp) + 2 * dp  # beyond it |g| >= |x| - dp > r_b
+    ex = exact_line(n[0], 0.0, w, step, off, -half - x0, half - x0)
+    rbq = Fraction(rb)
+    inband = any(abs(v) <= rbq for v in ex["pieces"]) or any(abs(v) <= rbq for v in ex["point"])
+    kappa = 0.5 + 19.5 * case["u_kappa"]
+    ls = build(n, u, grid, wall_of(case["wall"], rb, kappa, case["mu"]), 0.0)
+    rho_q = float(abs(n[0] @ np.asarray(grid.quantize(jnp.asarray(w)))))
+    vals = _values(case, n, grid, rb, rho_q, dp, kappa)
+    vals["band_empty"] = float(not inband and not ex["truncated"])
+    return (ls, grid, w), vals
+
+
+_EMPTY = st.fixed_dictionaries({**_BASE, "drift": st.just(0.0), "u_rb": st.floats(0.0, 1.0)})
+R1_SCENARIOS = {
+    "line_reduction": Scenario(_R1, _prepare_r1, _sim_r1),
+    "line_empty_dyadic": Scenario(_EMPTY, _prepare_empty_dyadic, _sim_never),
+}

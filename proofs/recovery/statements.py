@@ -66,13 +66,15 @@ R1 = Statement(
 K1R = Statement(
     id="K1R",
     short="k=1: I empty => never",
-    title="k = 1, no drift: if the in-band interval I of the line w0 + lambda n is empty, q_t never enters "
-    "the basin (any step size, wall or schedule)",
+    title="k = 1, no drift: if the in-band set I of the line w0 + lambda n is empty (no piece of g and, "
+    "under ties to even, no breakpoint value g(z) within r_b), q_t never enters the basin (any step "
+    "size, wall or schedule)",
     family="as R1",
     assumptions={**_K1, "band_empty": sp.Eq(S["band_empty"], 1)},
     constants={},
     conclusion={"never_hit": sp.Eq(S["never_hit"], 1)},
     attack="line_empty",
+    extra_attacks=("line_empty_dyadic",),
     proof=("ste_step_k1",),
     regime="any",
     paper=("the latent never leaves the line (R1), whose cells are all out of band",),

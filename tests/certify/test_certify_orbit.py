@@ -104,3 +104,21 @@ def test_k2_and_k3_certified_with_the_float64_hit_time():
             if cert.verdict == "refuted":
                 assert int(tr.hit_time) == -1
     assert got >= 3
+
+
+def test_r1_restated_at_every_exact_breakpoint_of_dyadic_lines():
+    """R1 (3), (4): at each breakpoint g jumps by the crossing flips and g(z) follows the tie rule; with a
+    simultaneous crossing g(z) can lie strictly between its neighbours (what the old pieces missed)."""
+    from landscape.certify.exact_line import exact_line
+
+    between = 0
+    for seed in range(12):
+        c = dyadic_case(seed, k=1)
+        ex = exact_line(c["normals"][0], c["c0"][0], c["w0"], c["step"], c["offset"], -3.0, 3.0)
+        assert ex["z"] and not ex["truncated"]
+        for left, point, right, rule, flips in zip(
+            ex["left"], ex["point"], ex["right"], ex["tie_rule"], ex["flips"], strict=True
+        ):
+            assert point == rule and right - left == flips
+            between += left < point < right
+    assert between > 0
