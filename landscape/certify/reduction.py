@@ -212,29 +212,13 @@ def line_orbit(red: LineReduction, moves, r_b, budget: int, tol) -> OrbitResult:
 # the same orbit in exact rational arithmetic (one start)
 # --------------------------------------------------------------------------------------
 def rational_slope(wall):
-    """phi'(r) as a function of a Fraction r, exactly, for the quadratic and (integer-power) power walls.
+    """phi'(r) as a function of a Fraction r, exactly (the wall's own ``rational_slope()``), or None.
 
-    Returns None for walls whose slope is transcendental (softplus, exp): their orbits cannot be
-    verified in rational arithmetic.
+    None for walls whose slope is transcendental (softplus, exp): their orbits cannot be verified in
+    rational arithmetic.
     """
-    from fractions import Fraction
-
-    from landscape.geometry import walls as _walls
-
-    name = type(wall).__name__
-    rb = Fraction(float(np.asarray(wall.basin_radius)))
-    mu = Fraction(float(np.asarray(wall.mu)))
-    kappa = Fraction(float(np.asarray(wall.kappa)))
-    if isinstance(wall, _walls.QuadraticWall):
-        return lambda r: mu * r + kappa * max(r - rb, Fraction(0))
-    if isinstance(wall, _walls.PowerWall):
-        p = float(np.asarray(wall.power))
-        if p != int(p) or p < 2:
-            return None
-        e = int(p) - 1
-        return lambda r: mu * r + kappa * max(r - rb, Fraction(0)) ** e
-    del name
-    return None
+    method = getattr(wall, "rational_slope", None)
+    return None if method is None else method()
 
 
 def _round_half_even(x):

@@ -4,7 +4,7 @@ attack ``line_empty_dyadic`` (below).
 A third of the cases are dyadic (:func:`landscape.testing.dyadic.dyadic_case`: power-of-two steps,
 offsets at 0, 1/4 or 1/2 step, exact unit dyadic normals, bf16 starts with coordinates on a tie), where
 simultaneous crossings and starts on a boundary really happen; the rest are the generic k = 1 cases of
-:mod:`proofs.scenarios_line`. Measured:
+:mod:`proofs.recovery.scenarios_line`. Measured:
 
 * on 4096 sampled points of the line: ``mono_viol``, ``jump_err`` (each change of g against the flips of
   the coordinates that changed), ``gap_max`` (``max |g - x|``);
