@@ -197,12 +197,13 @@ def plot_loss_paths(ds, ax=None, *, group=None):
     b, g, m = group
     sel = (ds.bits.values == b) & (ds.grid.values == g) & (ds.method.values == m)
     t = ds.t.values
-    for i in np.nonzero(sel)[0]:
-        y = ds.loss_gap_path.values[i]
-        if np.isfinite(y).any():
-            ax.plot(t, y, lw=1, label=f"seed {int(ds.seed.values[i])}")
+    runs = [i for i in np.nonzero(sel)[0] if np.isfinite(ds.loss_gap_path.values[i]).any()]
+    shades = plt.get_cmap("viridis")(np.linspace(0.1, 0.9, max(len(runs), 1)))
+    for j, i in enumerate(runs):  # one legend entry for the seeds (24 seeds would repeat a colour cycle)
+        label = f"each of {len(runs)} seeds (shade = seed order)" if j == 0 else None
+        ax.plot(t, ds.loss_gap_path.values[i], lw=0.8, color=shades[j], label=label)
     steps = int(ds.attrs["qat_steps"])
-    ax.axhline(tau, color="grey", ls="--", lw=1, label=f"tau = {tau:g}")
+    ax.axhline(tau, color="black", ls="--", lw=1, label=rf"$\tau$ = {tau:g} nats")
     ax.axvspan(
         steps - int(np.ceil(0.1 * steps)), steps, color="tab:green", alpha=0.1, label="settling window"
     )

@@ -278,6 +278,10 @@ def test_dataset_figures_and_replot(bridge_run):
     plot_inward(ds, axes[2])
     plot_loss_paths(ds, axes[3])
     assert len(axes[3].lines) >= 2  # every seed of the group, and tau
+    handles, labels = axes[3].get_legend_handles_labels()
+    styles = [(getattr(h, "get_color", lambda: None)() if hasattr(h, "get_color") else str(h.get_facecolor()),
+               getattr(h, "get_linestyle", lambda: None)()) for h in handles]
+    assert len(set(labels)) == len(labels) and len(set(map(str, styles))) == len(styles), (labels, styles)
     plt.close(fig)
     from landscape.reproduce.figures import replot
 
