@@ -154,3 +154,14 @@ def test_rich_html_reprs_show_the_numbers():
     rule_html = ls.clipped_ste(0.05, clip=1.0)._repr_html_()
     assert "clipped_ste" in rule_html and "learning_rate=0.05" in rule_html
     assert hasattr(xr.Dataset, "_repr_html_")
+
+
+def test_fig5_boundaries_pool_cells_with_few_starts():
+    """Figure 5 at <= 4 starts per cell draws its region boundaries from 3 x 3 pooled cells (NaNs ignored)."""
+    from landscape.plot.phase_paper import POOL_BELOW, pooled
+
+    f = np.array([[0.0, 1.0, np.nan], [1.0, 0.0, 1.0], [0.0, 0.0, 0.0]])
+    p = pooled(f)
+    assert np.isclose(p[1, 1], np.nanmean(f))  # the centre sees every finite cell
+    assert np.isclose(p[0, 0], 4 / 9)  # a corner: edges repeat ('nearest'): 0,0,1 / 0,0,1 / 1,1,0
+    assert np.all(np.isfinite(p)) and POOL_BELOW > 4  # the quick study's 4 starts per cell are pooled
