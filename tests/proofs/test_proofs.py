@@ -124,13 +124,16 @@ def quick_report():
 def test_quick_check_true_statements_pass_and_mutants_fail(quick_report):
     rows = {r["id"]: r for r in quick_report["statements"]}
     for sid, row in rows.items():
-        assert row["regime"] in ("any", "off_river", "ptq_failed")
+        assert row["regime"] in ("any", "off_river", "ptq_failed", "in_basin")
         if row["kind"] == "theorem":
             assert row["status"] == ("cited" if sid == "S1G" else "proved"), (sid, row["counterexample"])
             assert row["violations"] == 0 and row["cases"] >= 5, (sid, row["cases"])
             checked = row["machine_checked"]
             assert checked and all("(verified)" in m or "(cited)" in m for m in checked)
     assert any(r["status"] == "proved" and r["regime"] == "ptq_failed" for r in rows.values())
+    assert any(r["status"] == "proved" and r["regime"] == "ptq_failed" and r["k_range"][0] <= 2
+               and (r["k_range"][1] is None or r["k_range"][1] >= 2) for r in rows.values())  # k >= 2 (K2S)
+    assert any(r["status"] == "proved" and r["regime"] == "in_basin" for r in rows.values())  # the paper's
     for sid in ("K1", "K1P", "K1D"):  # the new T bounds are tight
         assert rows[sid]["tightness"] >= 0.3, (sid, rows[sid]["tightness"])
     assert quick_report["mutants_total"] >= 15
