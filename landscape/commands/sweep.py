@@ -42,6 +42,8 @@ def register(app: typer.Typer) -> None:
         try:
             cfg = load_config(config)
         except LandscapeError as e:
+            if state == "new" and out.is_dir() and not any(out.iterdir()):
+                out.rmdir()  # the folder this call created for a sweep that never started
             err.print(f"[red]error:[/red] {e}", markup=True, highlight=False, soft_wrap=True)
             raise typer.Exit(2) from None
         local = None
