@@ -137,7 +137,11 @@ def _finish(landscape, quantizer, rule, c: _Carry, save: SaveAt, num_steps: int)
     probe = probe_of(landscape, q)
     hit, streak, div, loss_hit = _observe(c, jnp.asarray(num_steps, jnp.int32), w, probe, save)
     times = save.times
+    final_monitors = {}  # the monitors' records of the final state (the extras of a run without rows)
+    for m, s in zip(save.monitors, c.monitors, strict=True):
+        final_monitors.update(m.record(s))
     return dict(
+        monitor_extras=final_monitors,
         hit_time=hit if "hit" in times else None,
         settle_time=streak if "settle" in times else None,
         diverge_time=div if "diverge" in times else None,
@@ -174,6 +178,8 @@ def _loop(step, carry, *, num_steps: int, save: SaveAt, unroll: int):
 
 
 def _trajectory_of(ts, recs, summary: dict) -> Trajectory:
+    summary = dict(summary)
+    final_monitors = summary.pop("monitor_extras", {})
     return Trajectory(
         t=ts,
         loss=recs.get("loss"),
@@ -181,7 +187,7 @@ def _trajectory_of(ts, recs, summary: dict) -> Trajectory:
         rho_q=recs.get("rho_q"),
         in_basin=recs.get("in_basin"),
         inward=recs.get("inward"),
-        extras=recs.get("extras", {}),
+        extras=recs.get("extras") or final_monitors,
         w_path=recs.get("w"),
         q_path=recs.get("q"),
         **summary,

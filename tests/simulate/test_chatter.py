@@ -157,11 +157,13 @@ def test_driver_monitor_records_what_the_wrapper_records_and_leaves_the_run_alon
     save = L.SaveAt(monitors=(L.CycleMonitor(window=10),))
     for rule in (_two_cycle_rule(), ste(0.05)):
         plain = L.run_batch(ls, qz, rule, w0, 40)
-        wrapped = L.run_batch(ls, qz, chatter_monitor(rule, window=10), w0, 40)
+        wrapped = L.run_batch(ls, qz, chatter_monitor(rule, window=10), w0, 40, save=L.SaveAt())
         monitored = L.run_batch(ls, qz, rule, w0, 40, save=save)
         np.testing.assert_array_equal(monitored.extras["cycle_size"], wrapped.extras["cycle_size"])
         np.testing.assert_array_equal(monitored.final_w, plain.final_w)
         np.testing.assert_array_equal(monitored.hit_time, plain.hit_time)
     assert list(cycle_size(L.run_batch(ls, qz, _two_cycle_rule(), w0, 40, save=save))) == [2, 2]
+    summary = L.run_batch(ls, qz, _two_cycle_rule(), w0, 40, save=L.SaveAt.summary(monitors=save.monitors))
+    assert list(np.asarray(summary.extras["cycle_size"])) == [2, 2]  # no rows: the final state's record
     with pytest.raises(ValueError, match="window"):
         L.CycleMonitor(window=0)
