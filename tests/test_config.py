@@ -105,7 +105,8 @@ def test_reproduce_config_composes_stage_records_and_keeps_the_flat_manifest():
     assert q.rtn_dks == ((64, 1), (64, 4), (256, 8)) and f.rtn.dks[-1] == (1024, 16)
     flat = q.as_dict()  # the manifest's config: the former dataclass's flat keys, in its order
     assert list(flat)[:5] == ["quick", "seed", "anatomy_theta", "anatomy_step", "anatomy_basin_radius"]
-    assert len(flat) == 44 and flat["check_quick"] is True and flat["bridge_model"] == "digits-mlp"
+    assert len(flat) == 45 and flat["check_quick"] is True and flat["bridge_model"] == "digits-mlp"
+    assert flat["check_only"] == ()  # the proof stage runs every statement unless told otherwise
     assert ReproduceConfig(**flat) == q  # the flat names construct the same record
     assert f.replace(seed=1).as_dict() == {**f.as_dict(), "seed": 1}
     with pytest.raises(L.LandscapeError, match=r"basin_radius must lie in \(0, inf\]; got 0.0"):

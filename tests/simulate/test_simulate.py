@@ -172,7 +172,7 @@ def test_run_batch_default_is_the_summary_and_agrees_with_rows():
 
 def test_run_batch_takes_one_key_per_start_and_warns_for_large_rows(monkeypatch):
     land = ls.rotated_river_2d(0.5, wall=ls.quadratic_wall(0.3, 10.0))
-    grid, rule = ls.uniform_grid(1.0), ls.qat.get_rule("noise", learning_rate=0.05)  # a stochastic rule
+    grid, rule = ls.uniform_grid(1.0), ls.get_rule("noise", learning_rate=0.05)  # a stochastic rule
     starts = land.sample_river(jax.random.PRNGKey(0), 5)
     keys = jax.random.split(jax.random.PRNGKey(3), 5)
     a = ls.run_batch(land, grid, rule, starts, 20, key=jax.random.PRNGKey(3))
