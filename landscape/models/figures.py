@@ -104,14 +104,15 @@ def plot_settle_rates(ds, ax=None, *, band: str = "abs"):
     ax.set_xticks(x)
     ax.set_xticklabels([_group_label(v) for v in vs], rotation=90, fontsize=6)
     ax.set_xlabel("group: bits, grid, PTQ method", fontsize=7)
-    ax.set_ylim(-0.05, 1.05)
+    ax.set_ylim(-0.05, 1.6)  # the legend sits above the rates (the counts annotate the points below it)
+    ax.set_yticks([0, 0.25, 0.5, 0.75, 1.0])
     ax.set_ylabel(f"fraction settled ({band} band)")
     seeds = vs[0]["n_seeds"] if vs else 0
     ax.set_title(
         f"{ds.attrs.get('model', '')}: settled where PTQ left the {band} band ({seeds} seeds)", fontsize=8
     )
     if vs:
-        ax.legend(fontsize=6, loc="lower left")
+        ax.legend(fontsize=6, loc="upper center", frameon=False)
     else:
         ax.text(0.5, 0.5, "PTQ inside the band everywhere", transform=ax.transAxes, ha="center")
     return ax
@@ -199,8 +200,9 @@ def plot_loss_paths(ds, ax=None, *, group=None):
     t = ds.t.values
     runs = [i for i in np.nonzero(sel)[0] if np.isfinite(ds.loss_gap_path.values[i]).any()]
     shades = plt.get_cmap("viridis")(np.linspace(0.1, 0.9, max(len(runs), 1)))
+    seeds = f"{len(runs)} seed{'s' * (len(runs) != 1)}, a line each (shade = seed order)"
     for j, i in enumerate(runs):  # one legend entry for the seeds (24 seeds would repeat a colour cycle)
-        label = f"each of {len(runs)} seeds (shade = seed order)" if j == 0 else None
+        label = seeds if j == 0 else None
         ax.plot(t, ds.loss_gap_path.values[i], lw=0.8, color=shades[j], label=label)
     steps = int(ds.attrs["qat_steps"])
     ax.axhline(tau, color="black", ls="--", lw=1, label=rf"$\tau$ = {tau:g} nats")
@@ -277,20 +279,26 @@ def plot_calibration(ds, ax=None):
     return ax
 
 
-def plot_bridge(ds, fig=None):
-    """The bridge figure: settle rates (three bands), blindness, inward cosines, paths, tau, calibration."""
-    fig = plt.figure(figsize=(17, 7.5)) if fig is None else fig
-    axes = fig.subplots(2, 4)
-    plot_settle_rates(ds, axes[0, 0], band="abs")
-    plot_settle_rates(ds, axes[0, 1], band="test")
-    plot_settle_rates(ds, axes[0, 2], band="rel")
-    plot_blindness(ds, axes[0, 3])
-    plot_inward(ds, axes[1, 0])
-    plot_loss_paths(ds, axes[1, 1])
-    plot_tau_sensitivity(ds, axes[1, 2])
-    plot_calibration(ds, axes[1, 3])
+def plot_bridge(ds, fig=None, *, ncols: int = 4):
+    """The bridge figure: settle rates (three bands), blindness, inward cosines, paths, tau, calibration.
+
+    Eight panels in rows of ``ncols`` (4: a wide screen figure; 2: a page-high paper figure).
+    """
+    if ncols not in (2, 4):
+        raise ValueError(f"ncols must be 2 or 4; got {ncols!r}.")
+    fig = plt.figure(figsize=(17, 7.5) if ncols == 4 else (8, 14)) if fig is None else fig
+    axes = fig.subplots(8 // ncols, ncols)
+    a = axes.flat
+    plot_settle_rates(ds, a[0], band="abs")
+    plot_settle_rates(ds, a[1], band="test")
+    plot_settle_rates(ds, a[2], band="rel")
+    plot_blindness(ds, a[3])
+    plot_inward(ds, a[4])
+    plot_loss_paths(ds, a[5])
+    plot_tau_sensitivity(ds, a[6])
+    plot_calibration(ds, a[7])
     prefix = f"{ds.attrs.get('model', '')}: "
-    for i, (ax, tag) in enumerate(zip(axes.flat, "abcdefgh", strict=True)):
+    for i, (ax, tag) in enumerate(zip(axes.flat, "abcdefgh", strict=True)):  # (a)-(h) in reading order
         title = ax.get_title().removeprefix(prefix)
         ax.set_title("")
         ax.set_title(f"({tag}) {title}", loc="left", fontsize=7)

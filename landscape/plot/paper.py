@@ -37,8 +37,8 @@ def bridge_figure(ds):
     from landscape.plot.style import DOUBLE_COLUMN, paper_style  # noqa: PLC0415
 
     with paper_style():
-        fig = plt.figure(figsize=(DOUBLE_COLUMN, 0.8 * DOUBLE_COLUMN))
-        plot_bridge(ds, fig)
+        fig = plt.figure(figsize=(DOUBLE_COLUMN, 1.5 * DOUBLE_COLUMN), layout="constrained")
+        plot_bridge(ds, fig, ncols=2)
         fig.suptitle(f"The bridge: {ds.attrs.get('model', 'model')}, per-channel integer grids, every seed",
                      fontsize=9)
     return fig
