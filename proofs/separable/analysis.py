@@ -2,7 +2,7 @@ r"""The coupled 1-D reductions of K2S: k sharp directions on disjoint coordinate
 
 When the rows of ``N`` have pairwise disjoint supports, ``n_i . Q(w0 + sum_l lambda_l n_l)`` depends on
 ``lambda_i`` only: the deployed offset is ``y = (g_1(lambda_1), ..., g_k(lambda_k))`` with each ``g_i`` the
-step function of R1 (:func:`landscape.reduction.line_pieces`), and the STE step is
+step function of R1 (:func:`landscape.certify.reduction.line_pieces`), and the STE step is
 ``lambda <- lambda - h(||y||) y`` with the common factor ``h(rho) = eta phi'(rho) / rho``. :func:`line_band`
 gives one line's in-band interval ``I_i = {|g_i| <= r_i}`` and room (pieces from :func:`line_steps`),
 :func:`zero_radius` the smallest band radius holding both signs of ``g_i``; :func:`separable_bounds`
@@ -17,7 +17,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from landscape import reduction
+from landscape.certify import reduction
 
 __all__ = ["line_steps", "zero_radius", "line_band", "separable_bounds", "disjoint_supports"]
 
