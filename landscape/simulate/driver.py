@@ -105,20 +105,43 @@ def _batched(landscape, quantizer, rule, w0s, keys, *, num_steps, save, unroll, 
 
 
 def _to_layout(tree, soa: bool):
-    """Per-trajectory inputs with the batch axis first -> the driver's layout (batch axis last if soa)."""
+    """Per-trajectory inputs with the batch axis first -> the driver's layout (batch axis last if soa).
+
+    Outside the driver's program (a transpose inside it makes XLA lay the loop carry out column-major,
+    ``docs/performance.md``); on the host with NumPy where that is exact and free (a CPU array), so that a
+    first call compiles no small programs for it.
+    """
     if not soa:
         return tree
-    return jax.tree_util.tree_map(lambda a: jnp.moveaxis(a, 0, -1), tree)
+    return jax.tree_util.tree_map(lambda a: parallel.host_op(a, lambda x: np.moveaxis(x, 0, -1),
+                                                             lambda x: jnp.moveaxis(x, 0, -1)), tree)
 
 
-def _run_many_impl(landscape, quantizer, rule, w0s, keys, *, num_steps, save, unroll, axes, chunk, soa=False):
+def _part_keys(key, offset, *, total: int, size: int, soa: bool):
+    """Keys ``offset .. offset + size - 1`` of ``split(key, total)`` (``PRNGKey(0)`` for None), the last one
+    repeated past the end (as :func:`landscape.simulate.parallel.pad_batch` pads), in the driver's layout.
+
+    Split inside the driver's program: a first call in a fresh process then traces and compiles no small
+    programs for the keys (they were 3 of the 7 programs of a first ``run_batch``).
+    """
+    keys = jax.random.split(jax.random.PRNGKey(0) if key is None else key, total)
+    if size != total:
+        keys = keys[jnp.minimum(offset + jnp.arange(size), total - 1)]
+    return jnp.moveaxis(keys, 0, -1) if soa else keys
+
+
+def _run_many_impl(landscape, quantizer, rule, w0s, keys, offset=None, *, num_steps, save, unroll, axes,
+                   chunk, soa=False, split_keys=None):
     """The batch (inputs in the driver's layout, :func:`_to_layout`), optionally in micro-batches (``chunk``).
 
-    Outputs are batch-first whatever the layout.
+    ``split_keys = total``: ``keys`` is one key (or None) and this part's keys are trajectories
+    ``offset ..`` of ``split(keys, total)`` (:func:`_part_keys`). Outputs are batch-first whatever the layout.
     """
     fn = partial(_batched, num_steps=num_steps, save=save, unroll=unroll, axes=axes, soa=soa)
     ax = -1 if soa else 0
     b = w0s.shape[ax]
+    if split_keys is not None:
+        keys = _part_keys(keys, offset, total=split_keys, size=b, soa=soa)
     if chunk is None or chunk >= b:
         return fn(landscape, quantizer, rule, w0s, keys)
     batched = {"w0": w0s, "key": keys}
@@ -142,7 +165,7 @@ def _run_many_impl(landscape, quantizer, rule, w0s, keys, *, num_steps, save, un
 
 
 _STATIC_ONE = ("num_steps", "save", "unroll")
-_STATIC_MANY = ("num_steps", "save", "unroll", "axes", "chunk", "soa")
+_STATIC_MANY = ("num_steps", "save", "unroll", "axes", "chunk", "soa", "split_keys")
 _OPTS = xla.OPTIONS or None
 _run_one_fast = jax.jit(_run_one_impl, static_argnames=_STATIC_ONE, compiler_options=_OPTS)
 _run_one_plain = jax.jit(_run_one_impl, static_argnames=_STATIC_ONE)
@@ -159,10 +182,26 @@ def compiled_count() -> int:
 def _jitted(fast, plain, args):
     """The driver's jitted program: with the host's compiler options at the top level; without them when a
     leaf of ``args`` is traced (inside a user's grad, vmap or jit: XLA takes compiler options only on a
-    top-level jit), or where this XLA lacks them."""
+    top-level jit), or where this XLA lacks them (found at the first call: :func:`_call`)."""
     if not all(is_concrete(x) for x in jax.tree_util.tree_leaves(args)):
         return plain
-    return fast if xla.compiler_options() == xla.OPTIONS else plain
+    return fast if xla.options_in_use() else plain
+
+
+def _call(fast, plain, leaves, *args, **static):
+    """The driver's program on ``args``; where this XLA rejects the host's compiler options (known only when
+    it compiles them), it is built without them from then on (no probe program in a fresh process)."""
+    fn = _jitted(fast, plain, leaves)
+    if fn is plain:
+        return fn(*args, **static)
+    try:
+        out = fn(*args, **static)
+    except Exception as exc:  # noqa: BLE001 - only an unknown compiler option is retried
+        if not xla.rejected(exc):
+            raise
+        return plain(*args, **static)
+    xla.accepted()
+    return out
 
 
 #: rows above this many bytes warn before the run (a batched request that would fill memory)
@@ -249,8 +288,8 @@ def run(landscape, quantizer, rule, w0, num_steps: int, *, key=None, save: SaveA
     quantizer = _specialized(quantizer)
     if not is_concrete(w0) or not is_concrete(key):  # inside a user's jit/vmap: trace inline
         return _trajectory(landscape, quantizer, rule, w0, key, num_steps=num_steps, save=save, unroll=unroll)
-    run_one = _jitted(_run_one_fast, _run_one_plain, (landscape, quantizer, rule))
-    return run_one(landscape, quantizer, rule, w0, key, num_steps=num_steps, save=save, unroll=unroll)
+    return _call(_run_one_fast, _run_one_plain, (landscape, quantizer, rule), landscape, quantizer, rule, w0,
+                 key, num_steps=num_steps, save=save, unroll=unroll)
 
 
 def run_batch(landscape, quantizer, rule, w0s, num_steps: int, *, key=None, save: SaveAt | None = None,
@@ -288,8 +327,10 @@ def run_batch(landscape, quantizer, rule, w0s, num_steps: int, *, key=None, save
     if threads is not None:
         check_int_at_least("threads", threads, 1)
     _warn_rows(save, num_steps, w0s.shape[0], w0s.shape[1])
-    key = jax.random.PRNGKey(0) if key is None else key
-    keys = _batch_keys(key, w0s.shape[0])
+    b = w0s.shape[0]
+    # one key (or None): split inside the driver's program (no small programs in a fresh process); a key per
+    # start: passed as it is, with the starts
+    one_key = not _holds_keys(key, b)
     axes = (landscape_axis, quantizer_axis, rule_axis)
     args = [landscape, _specialized(quantizer), rule]
     for i, a in enumerate(axes):  # batched arguments: the batch axis first
@@ -297,42 +338,43 @@ def run_batch(landscape, quantizer, rule, w0s, num_steps: int, *, key=None, save
             args[i] = jax.tree_util.tree_map(lambda x, a=a: jnp.moveaxis(x, a, 0), args[i])
     axes = tuple(None if a is None else 0 for a in axes)
     soa = w0s.shape[-1] <= SMALL_DIM
-    batch = {"w0": w0s, "key": keys}
+    batch = {"w0": w0s} if one_key else {"w0": w0s, "key": key}
     batch.update({n: args[i] for i, n in enumerate(_ARG_NAMES) if axes[i] is not None})
-    static = dict(num_steps=num_steps, save=save, unroll=unroll, axes=axes, chunk=chunk, soa=soa)
+    static = dict(num_steps=num_steps, save=save, unroll=unroll, axes=axes, chunk=chunk, soa=soa,
+                  split_keys=b if one_key else None)
 
-    def call_args(part):
+    def call_args(part, offset=0):
         part = _to_layout(part, soa)
         if devices is not None:
             part = _shard(part, devices, soa)
-        return (*(part.get(n, args[i]) for i, n in enumerate(_ARG_NAMES)), part["w0"], part["key"])
+        keys = (key, np.int32(offset)) if one_key else (part["key"], None)
+        return (*(part.get(n, args[i]) for i, n in enumerate(_ARG_NAMES)), part["w0"], *keys)
 
-    b = w0s.shape[0]
-    leaves = jax.tree_util.tree_leaves((args, w0s, keys))
+    leaves = jax.tree_util.tree_leaves((args, w0s, key))
     n = 1 if devices is not None else parallel.parts_for(b, threads, leaves)
-    run_many = _jitted(_run_many, _run_many_plain, leaves)
     if n == 1:
-        return run_many(*call_args(batch), **static)
+        return _call(_run_many, _run_many_plain, leaves, *call_args(batch), **static)
     padded, size = parallel.pad_batch(batch, n)
     part = lambda i: call_args(  # noqa: E731
-        jax.tree_util.tree_map(lambda a: a[i * size:(i + 1) * size], padded))
-    return parallel.split_run(run_many, part, n, b, static)
+        jax.tree_util.tree_map(lambda a: parallel.host_op(a, lambda x: x[i * size:(i + 1) * size]), padded),
+        i * size)
+    return parallel.split_run(partial(_call, _run_many, _run_many_plain, leaves), part, n, b, static)
 
 
 _ARG_NAMES = ("landscape", "quantizer", "rule")
 
 
-def _batch_keys(key, b: int):
-    """One PRNG key per start: ``split(key, b)``, or ``key`` itself when it already holds b keys."""
+def _holds_keys(key, b: int) -> bool:
+    """Whether ``key`` holds one PRNG key per start (else it is one key, or None: split into b keys)."""
+    if key is None:
+        return False
     shape = tuple(np.shape(key))
     typed = jnp.issubdtype(getattr(key, "dtype", np.uint32), jax.dtypes.prng_key)
     batched = (len(shape) == 1 and typed) or (len(shape) == 2 and not typed)
-    if not batched:
-        return jax.random.split(key, b)
-    if shape[0] != b:
+    if batched and shape[0] != b:
         raise LandscapeError(f"key holds {shape[0]} keys (shape {shape}) but w0s holds {b} starts; pass one "
                              "key, or one per start.")
-    return key
+    return batched
 
 
 def _shard(batch, devices, soa: bool):

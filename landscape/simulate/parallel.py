@@ -23,7 +23,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-__all__ = ["host_cores", "parts_for", "pad_batch", "split_run", "MIN_PART"]
+__all__ = ["host_cores", "parts_for", "pad_batch", "split_run", "host_op", "MIN_PART"]
 
 #: trajectories per part below which a split does not pay for its dispatch and concatenation
 MIN_PART = 4096
@@ -75,13 +75,38 @@ def _signature(args, static) -> tuple:
     return tree, avals, tuple(sorted(static.items()))
 
 
+def _on_host(a) -> bool:
+    """Whether ``a`` is a concrete numeric array in host memory (NumPy, or a JAX array on the CPU)."""
+    if isinstance(a, np.ndarray):
+        return a.dtype != object
+    if not isinstance(a, jax.Array) or isinstance(a, jax.core.Tracer):
+        return False
+    if jnp.issubdtype(a.dtype, jax.dtypes.prng_key) or not a.is_fully_addressable:
+        return False
+    return all(d.platform == "cpu" for d in a.devices())
+
+
+def host_op(a, host_fn, jax_fn=None):
+    """``host_fn`` (a NumPy rearrangement: slice, transpose, concatenate) on ``a``'s host buffer where ``a``
+    lives on the CPU, returned as a JAX array; else ``jax_fn`` (default ``host_fn``) on ``a``.
+
+    The same values either way (a rearrangement is exact), but the host way compiles nothing: each JAX
+    rearrangement is a small program of its own, traced and compiled in every fresh process.
+    """
+    if _on_host(a):
+        return jax.device_put(np.ascontiguousarray(host_fn(np.asarray(a))))
+    return (jax_fn or host_fn)(a)
+
+
 def pad_batch(tree, n: int):
     """(tree padded along axis 0 to a multiple of n by repeating its last entry, part size)."""
     b = jax.tree_util.tree_leaves(tree)[0].shape[0]
     size = -(-b // n)
     pad = size * n - b
     if pad:
-        tree = jax.tree_util.tree_map(lambda a: jnp.concatenate([a, jnp.repeat(a[-1:], pad, axis=0)]), tree)
+        tree = jax.tree_util.tree_map(lambda a: host_op(
+            a, lambda x: np.concatenate([x, np.repeat(x[-1:], pad, axis=0)]),
+            lambda x: jnp.concatenate([x, jnp.repeat(x[-1:], pad, axis=0)])), tree)
     return tree, size
 
 
@@ -109,4 +134,11 @@ def split_run(fn, part_args, n: int, b: int, static: dict):
 
     futures = [pool.submit(work, a) for a in parts[len(outs):]]
     outs += [f.result() for f in futures]
-    return jax.tree_util.tree_map(lambda *xs: jnp.concatenate(xs)[:b], *outs)
+    return jax.tree_util.tree_map(lambda *xs: _concat(xs, b), *outs)
+
+
+def _concat(xs, b: int):
+    """The parts' outputs along the batch axis, trimmed to b (on the host where they live on the CPU)."""
+    if all(_on_host(x) for x in xs):
+        return jax.device_put(np.ascontiguousarray(np.concatenate([np.asarray(x) for x in xs])[:b]))
+    return jnp.concatenate(xs)[:b]
