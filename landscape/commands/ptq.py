@@ -27,7 +27,14 @@ def register(app: typer.Typer) -> None:
         """RTN exit laws; PTQ methods vs the oracle, walled vs wall-free; the valley family's failure."""
         import time
 
-        from landscape.commands._common import check_out_dir, fail, out_console, say_reuse, working
+        from landscape.commands._common import (
+            StepLines,
+            check_out_dir,
+            err_console,
+            fail,
+            out_console,
+            say_reuse,
+        )
 
         state = check_out_dir(out, force=force, own=("*.nc",))  # before any work and any import of JAX
         import numpy as np
@@ -55,8 +62,16 @@ def register(app: typer.Typer) -> None:
         console = out_console()
         say_reuse(state, out, "ptq output")
         t0 = time.perf_counter()
-        with working("running the PTQ failure measurements"):
-            results = run_all(quick=quick, seed=seed, family=family, valley=valley)
+        err_console().print(f"ptq: the PTQ failure measurements ({family}{', quick' if quick else ''}) ...",
+                            highlight=False, soft_wrap=True)
+        lines = []
+
+        def progress(name, done, total):  # one line on stderr per finished measurement
+            if not lines:
+                lines.append(StepLines("ptq", total))
+            lines[0](name)
+
+        results = run_all(quick=quick, seed=seed, family=family, valley=valley, progress=progress)
         seconds = time.perf_counter() - t0
         out.mkdir(parents=True, exist_ok=True)
         for name, ds in results.items():

@@ -41,7 +41,7 @@ def register(app: typer.Typer) -> None:
         force: bool = typer.Option(False, "--force", help="Write into a non-empty --out of other content."),
     ) -> None:
         """Recovery probability and median first hitting time T of every QAT rule on one case."""
-        from landscape.commands._common import check_out_dir, out_console, say_reuse, working
+        from landscape.commands._common import StepLines, check_out_dir, err_console, out_console, say_reuse
 
         # the output folder first: before any work and any import of JAX
         state = check_out_dir(out, force=force, own=("recovery_*.nc", "recovery_*.json")) if out else "new"
@@ -49,6 +49,7 @@ def register(app: typer.Typer) -> None:
 
         from landscape._errors import LandscapeError
         from landscape.manifest import load_manifest, save_dataset, write_json
+        from landscape.registry import default_rules
         from landscape.studies.recovery import case_config, recovery_experiment
 
         if ptq not in ("rtn", "gptq"):
@@ -63,8 +64,10 @@ def register(app: typer.Typer) -> None:
         console = out_console()
         if out is not None:
             say_reuse(state, out, "recover output")
-        with working(f"{case}: compiling and running 10 rules on {n} starts"):
-            ds = recovery_experiment(cfg)
+        rules = default_rules(cfg.learning_rate, cfg.rule_optimizer())
+        err_console().print(f"recover {case}: {len(rules)} rules on {n} starts (each compiles at its first "
+                            "call) ...", highlight=False, soft_wrap=True)
+        ds = recovery_experiment(cfg, rules, progress=StepLines("recover", len(rules)))
         a = ds.attrs
         title = (
             f"{case}: {a['n_failed']} of {n} {ptq.upper()} points outside the basin "

@@ -28,11 +28,11 @@ def register(app: typer.Typer) -> None:
         force: bool = typer.Option(False, "--force", help="Write into a non-empty --out of other content."),
     ) -> None:
         """Run the grid's chunks as Dask tasks; write DIR/result.zarr as they finish (rerun to resume)."""
-        from landscape._errors import LandscapeError
         from landscape.commands._common import check_out_dir
 
         err = Console(stderr=True)
         state = check_out_dir(out, force=force, own=("sweep.json", "done", "result.zarr"))  # before JAX
+        from landscape._errors import LandscapeError  # imports JAX
         from landscape.sweep import load_config, run_sweep
 
         if state == "forced" and (out / "sweep.json").exists() is False:

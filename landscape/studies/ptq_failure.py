@@ -233,24 +233,31 @@ def compare_methods(*, dim=16, k=2, step_over_rb=(0.5, 1.0, 2.0, 3.0), basin_rad
     return ds
 
 
-def run_all(quick: bool = False, seed: int = 0, family: str = "all", valley: dict | None = None
-            ) -> dict[str, xr.Dataset]:
+def run_all(quick: bool = False, seed: int = 0, family: str = "all", valley: dict | None = None,
+            progress=None) -> dict[str, xr.Dataset]:
     """The measurements (quick: small sizes, one seed, seconds); name -> Dataset.
 
     ``family``: "river" (the RTN exit laws and the walled/wall-free pair), "valley" (the valley family of
     :mod:`landscape.studies.ptq_valley`: exit fractions, STE recovery from GPTQ failures, the planar
     law) or "all". ``valley``: keyword overrides of :func:`~landscape.studies.ptq_valley.valley_exit`
-    (e.g. ``dim=4096, ms=(16,), n_points=64``).
+    (e.g. ``dim=4096, ms=(16,), n_points=64``). ``progress(name, done, total)`` is called after each
+    measurement (the CLI prints a line).
     """
     if family not in ("river", "valley", "all"):
         raise LandscapeError(f"family must be 'river', 'valley' or 'all'; got {family!r}.")
-    out = {} if family == "valley" else _river_all(quick, seed)
+    todo = {} if family == "valley" else _river_all(quick, seed)
     if family != "river":
-        out |= _valley_all(quick, seed, dict(valley or {}))
+        todo |= _valley_all(quick, seed, dict(valley or {}))
+    out = {}
+    for name, measure in todo.items():
+        out[name] = measure()
+        if progress is not None:
+            progress(name, len(out), len(todo))
     return out
 
 
-def _valley_all(quick: bool, seed: int, overrides: dict) -> dict[str, xr.Dataset]:
+def _valley_all(quick: bool, seed: int, overrides: dict) -> dict:
+    """name -> a thunk computing one measurement of the valley family."""
     from landscape.studies import ptq_valley as pv
 
     seeds = (seed,) if quick else (seed, seed + 1, seed + 2)
@@ -263,26 +270,29 @@ def _valley_all(quick: bool, seed: int, overrides: dict) -> dict[str, xr.Dataset
         exit_kw, planar_kw, rec_kw = dict(seeds=seeds), dict(seed=seed), dict(seed=seed)
     exit_kw |= overrides
     return {
-        "valley_exit": pv.valley_exit(**exit_kw),
-        "valley_planar": pv.planar_law(**planar_kw),
-        "valley_recovery": pv.valley_recovery(**rec_kw),
+        "valley_exit": partial(pv.valley_exit, **exit_kw),
+        "valley_planar": partial(pv.planar_law, **planar_kw),
+        "valley_recovery": partial(pv.valley_recovery, **rec_kw),
     }
 
 
-def _river_all(quick: bool, seed: int) -> dict[str, xr.Dataset]:
+def _river_all(quick: bool, seed: int) -> dict:
+    """name -> a thunk computing one measurement of the river family."""
     seeds = (seed,) if quick else (seed, seed + 1, seed + 2)
     if quick:
         return {
-            "rtn_exit_step": rtn_exit_vs_step(step_over_rb=(1.0, 2.0, 3.0), n_points=512, seeds=seeds),
-            "rtn_exit_theta": rtn_exit_vs_theta(thetas=(0.2, 0.5, 0.78), n_points=512, n_mc=20_000,
-                                                seeds=seeds),
-            "rtn_exit_dk": rtn_exit_vs_dk(dims=(32,), ks=(1, 4), n_points=256, seeds=seeds),
-            "compare_exact": compare_methods(dim=10, k=2, step_over_rb=(1.0, 2.0), n_points=64, seeds=seeds),
+            "rtn_exit_step": partial(rtn_exit_vs_step, step_over_rb=(1.0, 2.0, 3.0), n_points=512,
+                                     seeds=seeds),
+            "rtn_exit_theta": partial(rtn_exit_vs_theta, thetas=(0.2, 0.5, 0.78), n_points=512, n_mc=20_000,
+                                      seeds=seeds),
+            "rtn_exit_dk": partial(rtn_exit_vs_dk, dims=(32,), ks=(1, 4), n_points=256, seeds=seeds),
+            "compare_exact": partial(compare_methods, dim=10, k=2, step_over_rb=(1.0, 2.0), n_points=64,
+                                     seeds=seeds),
         }
     return {
-        "rtn_exit_step": rtn_exit_vs_step(seeds=seeds),
-        "rtn_exit_theta": rtn_exit_vs_theta(seeds=seeds),
-        "rtn_exit_dk": rtn_exit_vs_dk(seeds=seeds),
-        "compare_exact": compare_methods(seeds=seeds),
-        "compare_search": compare_methods(dim=256, k=4, n_points=256, seeds=seeds),
+        "rtn_exit_step": partial(rtn_exit_vs_step, seeds=seeds),
+        "rtn_exit_theta": partial(rtn_exit_vs_theta, seeds=seeds),
+        "rtn_exit_dk": partial(rtn_exit_vs_dk, seeds=seeds),
+        "compare_exact": partial(compare_methods, seeds=seeds),
+        "compare_search": partial(compare_methods, dim=256, k=4, n_points=256, seeds=seeds),
     }

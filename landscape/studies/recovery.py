@@ -185,12 +185,13 @@ def make_case(cfg: RecoveryConfig):
 
 
 def run_rules(
-    landscape, quantizer, rules: dict, w0s, num_steps: int, key, *, window=50, record_every=1
+    landscape, quantizer, rules: dict, w0s, num_steps: int, key, *, window=50, record_every=1, progress=None
 ) -> dict:
     """{name: Trajectory} of every rule (wrapped by chatter_monitor(window)) from every start.
 
     All rules share the same PRNG keys per start. Each is one call of :func:`landscape.run_batch`: rules
     are values, so rules of one class share one compiled program whatever their hyperparameters.
+    ``progress(name)`` is called after each rule (the CLI prints a line).
     """
     out = {}
     for name, rule in rules.items():  # a loop over rules (a handful), not over steps or starts
@@ -198,6 +199,8 @@ def run_rules(
             landscape, quantizer, chatter_monitor(rule, window=window), w0s, num_steps, key=key,
             save=simulate.SaveAt(every=record_every),
         )
+        if progress is not None:
+            progress(name)
     return out
 
 
@@ -214,20 +217,22 @@ def _geometry_attrs(landscape, quantizer, cfg: RecoveryConfig) -> dict:
     }
 
 
-def recovery_experiment(cfg: RecoveryConfig, rules: dict | None = None) -> xr.Dataset:
+def recovery_experiment(cfg: RecoveryConfig, rules: dict | None = None, progress=None) -> xr.Dataset:
     """Run every rule from the case's sampled starts; per-start results, summary per rule, manifest.
 
     Variables (dims): hit_time, recovered, loss_at_hit, final_loss, final_rho_q, switches,
     cycle_size, chatters, last_<extra> (a rule's extras at the last recorded row, e.g. last_step for
     LSQ; NaN for other rules) (rule, start); rho_w, rho_q, inward, loss paths (rule, path, t) for the
     first ``n_paths`` failed starts; failed, rho_ptq (start); and the :func:`summarize` variables.
+    ``progress(name)`` is called after each rule's run.
     """
     rules = default_rules(cfg.learning_rate, cfg.rule_optimizer()) if rules is None else rules
     ls, qz = make_case(cfg)
     k_start, k_run = jax.random.split(jax.random.PRNGKey(cfg.seed + 1))
     st = ptq_starts(ls, qz, k_start, cfg.n_points, cfg.ptq, cfg.s_range)
     trajs = run_rules(
-        ls, qz, rules, st["w0"], cfg.num_steps, k_run, window=cfg.window, record_every=cfg.record_every
+        ls, qz, rules, st["w0"], cfg.num_steps, k_run, window=cfg.window, record_every=cfg.record_every,
+        progress=progress,
     )
     failed = np.asarray(st["failed"])
     path_idx = np.flatnonzero(failed)[: cfg.n_paths]

@@ -108,6 +108,9 @@ BAD_PATH_COMMANDS = {
     "reproduce": ["reproduce", "--quick", "--out", "{bad}"],
     "check --json": ["check", "--quick", "--json", "{bad}/r.json"],
     "check --cex-dir": ["check", "--quick", "--cex-dir", "{bad}"],
+    "sweep": ["sweep", "CONFIG", "--out", "{bad}"],
+    "bridge": ["bridge", "--quick", "--out", "{bad}"],
+    "bench --json": ["bench", "--json", "{bad}/b.json"],
 }
 PROBE = (
     "import sys\nfrom landscape.cli import app\n"
@@ -122,7 +125,9 @@ def test_a_bad_path_is_one_line_and_exit_2_before_jax_is_imported(name, kind, tm
     afile = tmp_path / "afile"
     afile.write_text("x")
     bad = str(afile / "sub") if kind == "under a file" else "/proc/landscape-test/out"
-    args = [a.format(bad=bad) for a in BAD_PATH_COMMANDS[name]]
+    cfg = tmp_path / "tiny.toml"
+    cfg.write_text(TINY)
+    args = [str(cfg) if a == "CONFIG" else a.format(bad=bad) for a in BAD_PATH_COMMANDS[name]]
     res = subprocess.run([sys.executable, "-c", PROBE, *args], capture_output=True, text=True, timeout=120)
     assert res.returncode == 2, (res.stdout, res.stderr)
     lines = [ln for ln in res.stderr.splitlines() if ln.strip()]

@@ -159,6 +159,8 @@ def test_figure3_functions_are_axes_level_and_labelled(fig3_data, tmp_path):
 def test_ptq_command_valley_quick(tmp_path):
     res = CliRunner().invoke(app, ["ptq", "--quick", "--family", "valley", "--out", str(tmp_path)])
     assert res.exit_code == 0, res.output
+    steps = [ln for ln in res.stderr.splitlines() if ln.startswith("ptq ") and "/3: " in ln]
+    assert len(steps) == 3 and "valley_recovery" in steps[-1], res.stderr  # progress per measurement
     assert "95% Wilson" in res.output and "exact law" in res.output and "gptq-failed starts" in res.output
     for name in ("valley_exit", "valley_planar", "valley_recovery"):
         ds = xr.load_dataset(tmp_path / f"{name}.nc", engine="h5netcdf")

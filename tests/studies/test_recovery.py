@@ -122,6 +122,10 @@ def test_cli_recover_prints_every_rule_and_writes_the_dataset(tmp_path):
     assert res.exit_code == 0, res.output
     for name in ("fp", "ste", "lsq", "proxconnect", "ef", "noise", "ptq+ste"):
         assert name in res.output
+    # progress on stderr: one line per finished rule, counted (issue 21)
+    steps = [ln for ln in res.stderr.splitlines() if ln.startswith("recover ") and "/10: " in ln]
+    assert [ln.split(":")[0] for ln in steps] == [f"recover {i}/10" for i in range(1, 11)], res.stderr
+    assert "P(recover)" not in res.stderr  # the table stays on stdout
     ds = xr.load_dataset(tmp_path / "recovery_rotated_2d_rtn.nc", engine="h5netcdf")
     assert ds.sizes["rule"] == 10 and ds.sizes["start"] == 12
     summary = json.loads((tmp_path / "recovery_rotated_2d_rtn.json").read_text())
