@@ -306,12 +306,14 @@ def torch_compiled(c: dict):
 # JAX, by hand
 # --------------------------------------------------------------------------------------------------
 def hand_jax(steps: int, unroll: int = 4, compiler_options: dict | None = None, plain: bool = True,
-             centred: bool = False, hits_only: bool = False):
+             centred: bool = False, hits_only: bool = False, chunk: int | None = None):
     """A jitted ``(params, x, y) -> (hit, settle, div)`` kernel: ``lax.scan`` over steps, x and y apart.
 
     ``plain``: the grid has offset 0 and no clipping (written as step * round(w / step), as a researcher
     specialising to this problem would); ``centred``: subtract the river's centre c0. ``hits_only``: the
     kernel returns ``(hit,)``, and neither checks finiteness nor tracks settle and divergence times.
+    ``chunk = m``: ``lax.map`` over chunks of m trajectories (the last padded), each chunk all its steps
+    (the state of a chunk stays in the core's cache: issue 23's hand kernel, m = 1024).
     """
 
     def quantize(w, p):
@@ -365,4 +367,13 @@ def hand_jax(steps: int, unroll: int = 4, compiler_options: dict | None = None, 
                             unroll=unroll)
         return (hits(c, jnp.int32(steps), p)[2],)
 
-    return jax.jit(hits_kernel if hits_only else kernel, compiler_options=compiler_options or None)
+    one = hits_kernel if hits_only else kernel
+
+    def chunked(p, x, y):
+        b = x.shape[0]
+        pad = -b % chunk
+        xs, ys = (jnp.pad(a, (0, pad), mode="edge").reshape(-1, chunk) for a in (x, y))
+        out = jax.lax.map(lambda xy: one(p, xy[0], xy[1]), (xs, ys))
+        return tuple(o.reshape(-1)[:b] for o in out)
+
+    return jax.jit(one if chunk is None else chunked, compiler_options=compiler_options or None)

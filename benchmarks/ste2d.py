@@ -6,9 +6,11 @@ wall ``r_b = 0.3, kappa = 10, mu = 0.05``, ``uniform_grid(1.0)``, ``ste(0.05)``,
 Implementations (:mod:`benchmarks.peers2d`): the engine as the README calls it,
 ``run_batch(land, grid, ste(learning_rate=0.05), w0, T)`` with no recording option (its default: hit,
 settle and divergence times and the final state), and its variants (``record_every=T``; hit times only,
-``SaveAt.summary(times=("hit",))``; ``SaveAt.summary(switches=True, loss_at_hit=True)``); hand-written JAX
+``SaveAt.summary(times=("hit",))``; ``SaveAt.summary(switches=True, loss_at_hit=True)``; tuned:
+``threads=1``, ``chunk=8192``); hand-written JAX
 kernels as the bound -- with the full bookkeeping and with hit times only, as a user would call them (one
-jitted call), and the full one with the execution the engine uses (one part per core, dispatched from
+jitted call), the full one as ``lax.map`` over chunks of 1024 trajectories (issue 23's kernel), and the full
+one with the execution the engine uses (one part per core, dispatched from
 threads, the same compiler options); two NumPy loops (hit times only, as a researcher writes it first; the
 full bookkeeping); PyTorch eager; ``torch.compile``. The machine's floor is estimated as
 :data:`~benchmarks.peers2d.OPS_PER_STEP` operations per trajectory-step at two vector operations per cycle
@@ -41,6 +43,8 @@ PARAMS = {"theta": 0.5, "basin_radius": 0.3, "kappa": 10.0, "mu": 0.05, "step": 
 
 #: the bookkeeping every peer does: hit, settle and divergence times
 SUMMARY = ls.SaveAt.summary()
+#: trajectories per chunk of the lax.map hand kernel (issue 23's)
+CHUNK = 1024
 
 
 def problem(batch: int, seed: int = 0) -> dict:
@@ -76,6 +80,7 @@ def implementations(prob: dict, steps: int, *, torch: bool = True) -> dict:
     plain = peers2d.hand_jax(steps, **spec)
     hits = peers2d.hand_jax(steps, hits_only=True, **spec)
     tuned = peers2d.hand_jax(steps, compiler_options=ls.simulate.driver.compiler_options(), **spec)
+    mapped = peers2d.hand_jax(steps, chunk=CHUNK, **spec)
     n = parallel.parts_for(w0.shape[0], None, [xj])
 
     def hand(kernel, split):
@@ -96,8 +101,11 @@ def implementations(prob: dict, steps: int, *, torch: bool = True) -> dict:
         "engine, SaveAt.summary(switches=True, loss_at_hit=True)": engine(
             save=ls.SaveAt.summary(switches=True, loss_at_hit=True)
         ),
+        "engine, tuned: threads=1 (one execution)": engine(threads=1),
+        "engine, tuned: chunk=8192": engine(chunk=8192),
         "hand JAX kernel, one call": hand(plain, 1),
         "hand JAX kernel, hit times only, one call": hand(hits, 1),
+        f"hand JAX kernel, lax.map over chunks of {CHUNK}, one call": hand(mapped, 1),
         f"hand JAX kernel, engine's execution ({n} part(s))": hand(tuned, n),
         "NumPy, hit times only": lambda: peers2d.numpy_hits(w0, steps, c),
         "NumPy (careful)": lambda: peers2d.numpy_peer(w0, steps, c),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
@@ -35,17 +36,29 @@ def register(app: typer.Typer) -> None:
             False, "--quick", help="Small sizes: checks the machinery in well under a minute."
         ),
         sections: str = typer.Option(
-            "ste2d,bandwidth,sweep", help="Comma-separated subset of: ste2d, bandwidth, sweep."
+            "ste2d,bandwidth,sweep,warmstart",
+            help="Comma-separated subset of: ste2d, bandwidth, sweep, warmstart.",
+        ),
+        docs: Path = typer.Option(
+            None, "--docs", help="Regenerate this doc's tables (docs/performance.md) from the report: with "
+            "--from-json without running, else from this run."
+        ),
+        from_json: Path = typer.Option(
+            None, "--from-json", help="With --docs: the report (a --json file of an earlier run) to render."
         ),
     ) -> None:
-        """Ours vs a hand JAX kernel, NumPy and PyTorch, the traffic floor, sweep scaling: in one run."""
+        """Ours vs hand JAX kernels, NumPy and PyTorch, the floors, a fresh process, sweeps: in one run."""
         from rich.console import Console
         from rich.table import Table
 
-        from landscape.commands._common import check_out_file, out_console
+        from landscape.commands._common import check_out_file, fail, out_console
         from landscape.manifest import manifest, write_json
 
         check_out_file(json_file, "--json")
+        if from_json is not None and (docs is None or not Path(from_json).is_file()):
+            fail(f"--from-json {from_json} needs --docs and an existing report file.")
+        if docs is not None and not Path(docs).is_file():
+            fail(f"--docs {docs} is not a file (give docs/performance.md).")
         err = Console(stderr=True)
         try:
             suite = import_suite()
@@ -54,6 +67,9 @@ def register(app: typer.Typer) -> None:
                 "[red]error:[/red] landscape bench needs the source checkout (benchmarks/ beside landscape/)."
             )
             raise typer.Exit(2) from None
+        if from_json is not None:
+            _write_docs(docs, json.loads(Path(from_json).read_text()))
+            return
         chosen = tuple(s.strip() for s in sections.split(",") if s.strip())
         bad = [s for s in chosen if s not in suite.SECTIONS]
         if bad or not chosen:
@@ -78,7 +94,20 @@ def register(app: typer.Typer) -> None:
                 out.print(f"disagreements with the engine, {name}: {row['disagreements']}", soft_wrap=True)
             out.print(f"disagreements, NumPy with XLA's fused multiply-add rounding: "
                       f"{s['disagreements_numpy_fma_rounding']}", soft_wrap=True)
+        report["manifest"] = manifest({"quick": quick, "sections": list(chosen)}, seed=0)
         if json_file is not None:
-            report["manifest"] = manifest({"quick": quick, "sections": list(chosen)}, seed=0)
             write_json(json_file, report)
             out.print(f"wrote {json_file}")
+        if docs is not None:
+            _write_docs(docs, report)
+
+
+def _write_docs(doc: Path, report: dict) -> None:
+    """Rewrite the generated tables of ``doc`` from ``report`` (benchmarks.docs) and say so."""
+    from benchmarks.docs import update_performance_doc
+    from landscape.commands._common import out_console
+
+    text = Path(doc).read_text()
+    new = update_performance_doc(text, report)
+    Path(doc).write_text(new)
+    out_console().print(f"{doc}: generated tables {'rewritten' if new != text else 'unchanged'}")

@@ -89,12 +89,13 @@ def test_bench_quick_writes_a_complete_report(tmp_path):
     assert res.returncode == 0, res.stderr[-3000:]
     rep = json.loads(out.read_text())
     assert rep["quick"] is True
-    assert set(rep["results"]) == {"ste2d", "bandwidth", "sweep"}
+    assert set(rep["results"]) == {"ste2d", "bandwidth", "sweep", "warmstart"}
     assert {"config", "versions", "git_commit", "devices"} <= set(rep["manifest"])
     s = rep["results"]["ste2d"]
     rows = s["implementations"]
     assert {"engine", "engine, record_every=num_steps", "engine, hit times only", "hand JAX kernel, one call",
             "hand JAX kernel, hit times only, one call", "NumPy, hit times only",
+            "hand JAX kernel, lax.map over chunks of 1024, one call", "engine, tuned: threads=1 (one execution)",
             "NumPy (careful)"} <= set(rows)
     assert rows["engine, hit times only"]["disagreements"] == {"hit_time": 0}
     fl = s["floor"]
@@ -115,6 +116,24 @@ def test_bench_quick_writes_a_complete_report(tmp_path):
     assert all(r["cases"] == w[0]["cases"] > 0 for r in w)
     assert w[0]["speedup_vs_synchronous"] == 1.0
     assert "peer / ours" in res.stdout and "NumPy" in res.stdout
+    ws = rep["results"]["warmstart"]
+    assert len(ws["processes"]) == 2 and all(p["first_call"] > 0 for p in ws["processes"])
+    # a fresh process's first run_batch compiles (or loads from the cache) one program: the driver's
+    assert all(p["programs"] == ["Compiling jit(_run_many_impl)"] for p in ws["processes"])
+    assert {"trace", "lower", "compile", "run"} <= set(ws["stages"])
+    # the doc's tables are regenerated from the report without a run
+    doc = tmp_path / "performance.md"
+    names = ("bench_run", "bench_ste2d", "bench_warmstart", "bench_bandwidth")
+    doc.write_text("# doc\n" + "".join(f"<!-- BEGIN GENERATED: {n} -->\nold\n<!-- END GENERATED: {n} -->\n"
+                                        for n in names) + "kept\n")
+    res = subprocess.run([*cli, "bench", "--docs", str(doc), "--from-json", str(out)], capture_output=True,
+                         text=True, timeout=120)
+    assert res.returncode == 0, res.stderr
+    text = doc.read_text()
+    assert "old" not in text and text.endswith("kept\n") and text.count("BEGIN GENERATED") == 4
+    assert "lax.map over chunks of 1024" in text and "(the README's call, the default)" in text
+    assert f"{rep['results']['ste2d']['implementations']['NumPy (careful)']['ratio_to_engine']:.3g}" in text
+    assert "| 2 (warm) |" in text and "STREAM" in text and rep["manifest"]["created"] in text
 
 
 def test_bench_rejects_unknown_section(tmp_path):
