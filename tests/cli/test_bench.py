@@ -95,7 +95,8 @@ def test_bench_quick_writes_a_complete_report(tmp_path):
     rows = s["implementations"]
     assert {"engine", "engine, record_every=num_steps", "engine, hit times only", "hand JAX kernel, one call",
             "hand JAX kernel, hit times only, one call", "NumPy, hit times only",
-            "hand JAX kernel, lax.map over chunks of 1024, one call", "engine, tuned: threads=1 (one execution)",
+            "hand JAX kernel, lax.map over chunks of 1024, one call",
+            "engine, tuned: threads=1 (one execution)",
             "NumPy (careful)"} <= set(rows)
     assert rows["engine, hit times only"]["disagreements"] == {"hit_time": 0}
     fl = s["floor"]
