@@ -125,13 +125,13 @@ def test_bench_quick_writes_a_complete_report(tmp_path):
     # the doc's tables are regenerated from the report without a run
     doc = tmp_path / "performance.md"
     names = ("bench_run", "bench_ste2d", "bench_warmstart", "bench_bandwidth")
-    doc.write_text("# doc\n" + "".join(f"<!-- BEGIN GENERATED: {n} -->\nold\n<!-- END GENERATED: {n} -->\n"
+    doc.write_text("# doc\n" + "".join(f"<!-- BEGIN GENERATED: {n} -->\nSTALE\n<!-- END GENERATED: {n} -->\n"
                                         for n in names) + "kept\n")
     res = subprocess.run([*cli, "bench", "--docs", str(doc), "--from-json", str(out)], capture_output=True,
                          text=True, timeout=120)
     assert res.returncode == 0, res.stderr
     text = doc.read_text()
-    assert "old" not in text and text.endswith("kept\n") and text.count("BEGIN GENERATED") == 4
+    assert "STALE" not in text and text.endswith("kept\n") and text.count("BEGIN GENERATED") == 4
     assert "lax.map over chunks of 1024" in text and "(the README's call, the default)" in text
     assert f"{rep['results']['ste2d']['implementations']['NumPy (careful)']['ratio_to_engine']:.3g}" in text
     assert "| 2 (warm) |" in text and "STREAM" in text and rep["manifest"]["created"] in text

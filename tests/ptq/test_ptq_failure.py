@@ -106,9 +106,9 @@ def test_ptq_command_quick(tmp_path):
     assert res.exit_code == 0, res.output
     assert "exit while oracle inside" in res.output
     # progress on stderr: a start line, then one line per finished measurement, counted (issue 21)
-    steps = [ln for ln in res.stderr.splitlines() if ln.startswith("ptq ") and "/4: " in ln]
-    assert [ln.split(":")[0] for ln in steps] == [f"ptq {i}/4" for i in range(1, 5)], res.stderr
-    assert "compare_exact" in steps[-1] and "exit while" not in res.stderr
+    steps = [ln for ln in res.stderr.splitlines() if ln.startswith("ptq ") and "/7: " in ln]
+    assert [ln.split(":")[0] for ln in steps] == [f"ptq {i}/7" for i in range(1, 8)], res.stderr
+    assert "compare_exact" in steps[3] and "valley_recovery" in steps[-1] and "exit while" not in res.stderr
     for name in ("rtn_exit_step", "rtn_exit_theta", "rtn_exit_dk", "compare_exact"):
         ds = xr.load_dataset(tmp_path / f"{name}.nc", engine="h5netcdf")
         man = ls.manifest.load_manifest(ds) if hasattr(ls, "manifest") else json.loads(ds.attrs["manifest"])
