@@ -78,14 +78,14 @@ def _warmstart_block(res: dict) -> str:
     lines = [
         f"B = {res['batch']:,} x {res['steps']} steps (the run itself is the second call); one new cache "
         "directory, the first process cold.", "",
-        "| process | import jax (s) | import landscape + objects (s) | first run_batch (s) | second call (s) "
-        "| programs compiled or loaded |",
-        "| --- | ---: | ---: | ---: | ---: | ---: |",
+        "| process | import jax (s) | import landscape + objects (s) | first run_batch (s) | its CPU (s) "
+        "| second call (s) | programs compiled or loaded |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for i, p in enumerate(res["processes"]):
         lines.append(f"| {i + 1} ({'cold' if i == 0 else 'warm'}) | {_s(p['import_jax'])} | "
-                     f"{_s(p['import_landscape'])} | {_s(p['first_call'])} | {_s(p['second_call'])} | "
-                     f"{len(p['programs'])} |")
+                     f"{_s(p['import_landscape'])} | {_s(p['first_call'])} | {_s(p.get('first_call_cpu'))} | "
+                     f"{_s(p['second_call'])} | {len(p['programs'])} |")
     st = res["stages"]
     lines += ["", f"The first call's stages in a warm process: trace {_s(st['trace'])} s, lower "
               f"{_s(st['lower'])} s, compile (a cache hit) {_s(st['compile'])} s, run {_s(st['run'])} s."]

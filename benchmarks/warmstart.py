@@ -9,6 +9,8 @@ no recording option). Each reports, in seconds:
 * ``import_landscape`` -- ``import landscape`` and building the landscape, grid and rule;
 * ``first_call`` -- the first ``run_batch`` (tracing, lowering, the cache lookup or compilation, the run);
 * ``second_call`` -- the same call again (the run alone, for the remainder);
+* ``first_call_cpu``, ``second_call_cpu`` -- the CPU time of this process during each (all its threads):
+  steadier than the wall time on a loaded machine;
 * ``programs`` -- how many XLA programs the first call compiled or loaded (``jax_log_compiles``).
 
 One more warm process times the stages of the driver's program by hand (``trace``, ``lower``, ``compile``
@@ -64,8 +66,9 @@ if stages:  # the driver's program by hand, stage by stage (one part, no split o
     t = T(); jax.block_until_ready(compiled(*args)); out["run"] = T() - t
 else:
     for name in ("first_call", "second_call"):
-        t = T(); jax.block_until_ready(ls.run_batch(land, grid, rule, w0, steps).hit_time)
-        out[name] = T() - t
+        t, c = T(), time.process_time()
+        jax.block_until_ready(ls.run_batch(land, grid, rule, w0, steps).hit_time)
+        out[name], out[name + "_cpu"] = T() - t, time.process_time() - c
 out["programs"] = programs
 print(json.dumps(out))
 """
@@ -95,6 +98,7 @@ def bench_warmstart(batch: int = 1000, steps: int = 1000, processes: int = 3) ->
         "first_call_cold_s": runs[0]["first_call"],
         "first_call_warm_min_s": best["first_call"],
         "first_call_minus_run_warm_s": best["first_call"] - best["second_call"],
+        "first_call_cpu_warm_min_s": min(r["first_call_cpu"] for r in warm),
         "import_jax_min_s": min(r["import_jax"] for r in runs),
         "import_landscape_min_s": min(r["import_landscape"] for r in runs),
         "programs_warm": best["programs"],
