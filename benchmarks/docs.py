@@ -32,10 +32,12 @@ def _run_block(report: dict) -> str:
         f"| sizes | {'; '.join(f'{k}: {v}' for k, v in report['sizes'].items())} |",
         f"| seconds per section | {', '.join(f'{k} {v:.0f} s' for k, v in report['seconds'].items())} |",
     ]
+    cores = next((res["cores"] for res in report["results"].values() if "cores" in res), None)
+    if cores is not None:
+        lines.append(f"| cores this process may use | {cores} |")
     for name, res in report["results"].items():
         if "load_average_before" in res:
-            cores = res.get("cores", "?")
-            lines.append(f"| load average (1 min) during {name} | {_load(res)} on {cores} cores |")
+            lines.append(f"| load average (1 min) during {name} | {_load(res)} |")
     return "\n".join(lines) + "\n"
 
 

@@ -160,3 +160,16 @@ def test_summary_rows_report_ratios():
     rows = {r[0].strip(): r for r in suite.summary_rows(report)}
     assert rows["vs NumPy (careful)"][3] == "12" and rows["vs NumPy (careful)"][4] == ">= 10"
     assert rows["vs torch.compile"][2] == "n/a"
+
+
+def test_the_committed_performance_page_matches_the_committed_report():
+    """docs/performance.md's generated tables are what `landscape bench --docs` makes of the committed
+    docs/data/bench.json."""
+    import_suite()
+    from benchmarks.docs import update_performance_doc
+
+    root = __import__("pathlib").Path(__file__).resolve().parents[2]
+    text = (root / "docs" / "performance.md").read_text()
+    report = json.loads((root / "docs" / "data" / "bench.json").read_text())
+    assert update_performance_doc(text, report) == text
+    assert text.count("BEGIN GENERATED: bench_") == 4
