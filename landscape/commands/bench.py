@@ -89,7 +89,7 @@ def register(app: typer.Typer) -> None:
             out.print(f"load average {s['load_average_before']} -> {s['load_average_after']}; "
                       f"{s['cores']} cores; "
                       f"engine parts: {s['engine_parts']}; XLA options: {s['compiler_options']}; "
-                      f"PyTorch: {s['torch']}", soft_wrap=True)
+                      f"PyTorch: {s['torch']}", soft_wrap=True, markup=False)
             for name, row in s["implementations"].items():
                 out.print(f"disagreements with the engine, {name}: {row['disagreements']}", soft_wrap=True)
             out.print(f"disagreements, NumPy with XLA's fused multiply-add rounding: "
