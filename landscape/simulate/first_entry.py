@@ -27,6 +27,7 @@ import jax.numpy as jnp
 
 from landscape._errors import LandscapeError, check_positive
 from landscape.qat.base import Rule, probe_of
+from landscape.simulate.wrapped import WrappedRule
 
 __all__ = ["FirstEntryRecorder", "record_first_entry", "first_entry", "ENTRY_FIELDS"]
 
@@ -45,38 +46,13 @@ class _Entry(NamedTuple):
     rho_w: jax.Array
 
 
-class FirstEntryRecorder(Rule):
+class FirstEntryRecorder(WrappedRule):
     """``rule`` with the first-entry record in its state: same name, deployed points and updates as ``rule``.
 
     ``radius``: the target radius r (a traced leaf; None: the landscape's basin radius r_b).
     """
 
-    rule: Rule
     radius: float | None = None
-
-    def __check_init__(self):
-        if not isinstance(self.rule, Rule):
-            raise LandscapeError(f"rule must be a landscape Rule; got {type(self.rule).__name__}.")
-
-    @property
-    def name(self):
-        return self.rule.name
-
-    @property
-    def label(self):
-        return self.rule.label
-
-    @property
-    def optimizer(self):
-        return self.rule.optimizer
-
-    @property
-    def stochastic(self):
-        return self.rule.stochastic
-
-    def transformation(self):
-        """The wrapped rule's optax transformation."""
-        return self.rule.transformation()
 
     def init(self, w0, quantizer):
         """The wrapped rule's (params, state) and an empty record (T = -1, NaN values)."""
@@ -84,14 +60,6 @@ class FirstEntryRecorder(Rule):
         nan = jnp.full((), jnp.nan, jnp.result_type(w0))
         i32 = jnp.int32
         return params, (aux, _Entry(jnp.zeros((), i32), jnp.full((), -1, i32), nan, nan, nan, nan, nan))
-
-    def deploy(self, params, state, quantizer):
-        """The wrapped rule's deployed point."""
-        return self.rule.deploy(params, state[0], quantizer)
-
-    def latent(self, params):
-        """The wrapped rule's latent."""
-        return self.rule.latent(params)
 
     def gradient(self, landscape, params, state, quantizer, key, probe=None):
         """The wrapped rule's gradient; the record filled at the first step with rho(q_t) <= r."""

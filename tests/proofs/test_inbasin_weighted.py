@@ -59,7 +59,8 @@ def test_s5w_anisotropic_inward_bound_is_tight_and_beta_is_half_used():
 def test_s5w_and_c1_hold_on_dyadic_anisotropic_cases(seed):
     res = check_case(catalog.by_id("S5W"), _dyadic(seed))
     assert res.applicable and res.holds, res.values
-    assert res.values["rho_w"] <= res.values["r_b"] < res.values["r_b"] + res.values["gamma"] < res.values["rho_q"]
+    v = res.values
+    assert v["rho_w"] <= v["r_b"] < v["r_b"] + v["gamma"] < v["rho_q"]
     c1 = catalog.by_id("C1")
     res = check_case(c1, _dyadic(seed), scenario="entry_loss_weighted")
     assert res.applicable and res.holds, res.values
