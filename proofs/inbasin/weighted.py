@@ -81,7 +81,7 @@ S5W = Statement(
     attack="weighted_in_basin",
     extra_attacks=("weighted_tight",),
     proof=("weighted_step", "weighted_expansion", "weighted_norm_bounds", "weighted_inner", "weighted_inward",
-           "weighted_decrease", "weighted_entry", "walls_monotone"),
+           "weighted_decrease", "weighted_entry", "walls_monotone", "softplus_slope_bound"),
     tightness=_c("beta_W") / S["min_dec"],
     tightness_label="beta_W/min dec",
     regime="in_basin",
