@@ -78,3 +78,12 @@ def test_c1_constants_are_the_three_terms():
 def test_s5w_attack_finds_no_counterexample():
     res = attack(catalog.by_id("S5W"), max_examples=12)
     assert res.violations == 0 and res.cases >= 3
+
+
+@pytest.mark.float64
+def test_c1_holds_on_a_meandering_river():
+    case = {"wall": "quadratic", "mu": 0.0, "river": "linear", "amp": 1.0, "omega": 1.0, "step": 0.3,
+            "x0": 0.7, "u_off": 0.9, "rb_ratio": 1.5, "gamma_frac": 0.25, "kappa": 4.0, "eta": 0.05}
+    res = check_case(catalog.by_id("C1"), case, scenario="entry_loss_curved")
+    assert res.applicable and res.holds, res.values
+    assert res.values["d_loss"] <= res.values["bound"]
