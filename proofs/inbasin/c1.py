@@ -28,14 +28,11 @@ from proofs.basin import scenarios as basin
 from proofs.core import Scenario, Statement, reverse_conclusion, scale_constant, symbols
 from proofs.inbasin import scenarios as iso
 from proofs.inbasin import weighted
+from proofs.inbasin.statements import _c  # a constant's symbol
 
 __all__ = ["C1", "C1_MUTANTS", "C1_SCENARIOS"]
 
 S = symbols("rho_w r_b gamma G ds phi_g d_loss d_river entered")
-
-
-def _c(name):
-    return sp.Symbol(name, real=True)
 
 
 C1 = Statement(

@@ -35,16 +35,13 @@ from landscape import quantizers, testing
 from landscape.testing import dyadic
 from proofs.basin import scenarios as basin
 from proofs.core import Scenario, Statement, drop_assumption, reverse_conclusion, scale_constant, symbols
+from proofs.inbasin.statements import _c  # a constant's symbol
 
 __all__ = ["S5W", "S5W_MUTANTS", "S5W_SCENARIOS", "weighted_errors", "weighted_case"]
 
 S = symbols("eta r_b gamma dq dz a_min a_max rho_0 rho_w rho_q phi_q phi_max m_w T min_dec inward")
 _rg = S["r_b"] + S["gamma"]
 _g = _rg / S["a_max"] - S["dz"]
-
-
-def _c(name):
-    return sp.Symbol(name, real=True)
 
 
 S5W = Statement(
