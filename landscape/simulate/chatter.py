@@ -42,6 +42,7 @@ import numpy as np
 from landscape._errors import LandscapeError, check_int_at_least
 from landscape.qat.base import Rule, static_field
 from landscape.simulate.monitor import Monitor
+from landscape.simulate.wrapped import WrappedRule
 
 __all__ = ["CycleReport", "detect_cycle", "CycleMonitor", "chatter_monitor", "ChatterMonitor", "chatters",
            "cycle_size", "hash_points", "cycle_points", "Recurrence"]
@@ -175,7 +176,7 @@ class CycleMonitor(Monitor):
         return {"cycle_size": _cycle_size(state, self.window)}
 
 
-class ChatterMonitor(Rule):
+class ChatterMonitor(WrappedRule):
     """``rule``, plus the :class:`CycleMonitor` table of q_t, recorded as extras["cycle_size"].
 
     Same name, deployed points and updates as ``rule``; its state is (rule's state, hash table).
@@ -183,34 +184,11 @@ class ChatterMonitor(Rule):
     monitor (``SaveAt(monitors=(CycleMonitor(window, slots),))``), which leaves the rule alone.
     """
 
-    rule: Rule
     window: int = static_field(100)
     slots: int = static_field(16)
 
     def __check_init__(self):
-        if not isinstance(self.rule, Rule):
-            raise LandscapeError(f"rule must be a landscape Rule; got {type(self.rule).__name__}.")
         self.monitor  # noqa: B018 - builds the CycleMonitor, which checks window and slots
-
-    @property
-    def name(self):
-        return self.rule.name
-
-    @property
-    def label(self):
-        return self.rule.label
-
-    @property
-    def optimizer(self):
-        return self.rule.optimizer
-
-    @property
-    def stochastic(self):
-        return self.rule.stochastic
-
-    def transformation(self):
-        """The wrapped rule's optax transformation."""
-        return self.rule.transformation()
 
     @property
     def monitor(self) -> CycleMonitor:
@@ -221,10 +199,6 @@ class ChatterMonitor(Rule):
         """The wrapped rule's (params, state) and an empty hash table."""
         params, aux = self.rule.init(w0, quantizer)
         return params, (aux, self.monitor.init(None))
-
-    def deploy(self, params, state, quantizer):
-        """The wrapped rule's deployed point."""
-        return self.rule.deploy(params, state[0], quantizer)
 
     def gradient(self, landscape, params, state, quantizer, key, probe=None):
         """The wrapped rule's gradient; the table updated with the hash of q_t."""
@@ -238,10 +212,6 @@ class ChatterMonitor(Rule):
         out = dict(self.rule.extras(params, state[0]))
         out.update(self.monitor.record(state[1]))
         return out
-
-    def latent(self, params):
-        """The wrapped rule's latent."""
-        return self.rule.latent(params)
 
 
 def chatter_monitor(rule: Rule, window: int = 100, slots: int = 16) -> ChatterMonitor:
