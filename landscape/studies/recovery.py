@@ -10,7 +10,8 @@ steps. :func:`recovery_experiment`:
 2. applies PTQ (``"rtn"``, ``"gptq"`` or any ``fn(landscape, quantizer, w_stars) -> q``) and marks
    the *failed* points, :math:`\rho(q) > r_b`;
 3. runs every rule from every sampled point (fixed batch shape, so one compilation serves every
-   cell of a sweep), each wrapped by :func:`landscape.simulate.chatter.chatter_monitor`;
+   cell of a sweep), watched by the driver's chattering monitor
+   (``SaveAt(monitors=(CycleMonitor(window),))``, :mod:`landscape.simulate.chatter`);
 4. returns an ``xarray.Dataset`` (dims ``rule``, ``start``, ``t``) whose statistics are taken over
    the failed starts only, with the manifest in ``attrs``.
 
@@ -57,7 +58,7 @@ from landscape.config import Record, field
 from landscape.geometry.walls import quadratic_wall
 from landscape.manifest import manifest
 from landscape.registry import CASE_ALIASES, OPTIMIZERS, default_rules, get_optimizer_factory
-from landscape.simulate.chatter import chatter_monitor, chatters, cycle_size
+from landscape.simulate.chatter import CycleMonitor, chatters, cycle_size
 from landscape.simulate.outcomes import OUTCOME_CODES, outcomes, wilson_interval
 from landscape.studies.starts import ptq_starts, resolve_ptq
 
@@ -187,17 +188,15 @@ def make_case(cfg: RecoveryConfig):
 def run_rules(
     landscape, quantizer, rules: dict, w0s, num_steps: int, key, *, window=50, record_every=1
 ) -> dict:
-    """{name: Trajectory} of every rule (wrapped by chatter_monitor(window)) from every start.
+    """{name: Trajectory} of every rule from every start, watched by the driver monitor CycleMonitor(window).
 
     All rules share the same PRNG keys per start. Each is one call of :func:`landscape.run_batch`: rules
     are values, so rules of one class share one compiled program whatever their hyperparameters.
     """
     out = {}
+    save = simulate.SaveAt(every=record_every, monitors=(CycleMonitor(window),))
     for name, rule in rules.items():  # a loop over rules (a handful), not over steps or starts
-        out[name] = simulate.run_batch(
-            landscape, quantizer, chatter_monitor(rule, window=window), w0s, num_steps, key=key,
-            save=simulate.SaveAt(every=record_every),
-        )
+        out[name] = simulate.run_batch(landscape, quantizer, rule, w0s, num_steps, key=key, save=save)
     return out
 
 
