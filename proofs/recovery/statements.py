@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import sympy as sp
 
-from proofs.core import Statement, drop_assumption, replace, scale_constant, symbols
+from proofs.core import Statement, derive, drop_assumption, replace, scale_constant, symbols
 
 __all__ = ["RECOVERY_STATEMENTS", "RECOVERY_MUTANTS"]
 
@@ -222,8 +222,9 @@ A1 = Statement(
     doc="#a-absorption-when-does-q_t-stay-in-the-basin",
 )
 
-A2 = Statement(
-    id="A2",
+A2 = derive(  # A1's record (conclusion T_settle = T, regime, doc) for k = 1 with mu > 0
+    A1,
+    "A2",
     short="absorption: k=1, mu > 0",
     title="Absorption, k = 1, mu > 0, no drift: if eta mu r_b is shorter than both sign-parts of I, "
     "q_t stays "
@@ -235,13 +236,9 @@ A2 = Statement(
         "flat_bottom": sp.Eq(S["flat_bottom"], 1),
         "small_in_band_step": S["eta"] * S["mu"] * S["r_b"] < S["room_abs"],
     },
-    constants={},
-    conclusion={"settles_at_T": sp.Eq(S["T_settle"], S["T"])},
     attack="absorption_k1",
     proof=("ste_step_k1", "absorption_band", "flat_bottom_walls"),
-    regime="any",
     paper=("inside I the step is eta mu |g| toward the sign change of g (R1); induction",),
-    doc="#a-absorption-when-does-q_t-stay-in-the-basin",
 )
 
 K2E = Statement(
