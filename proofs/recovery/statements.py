@@ -121,8 +121,9 @@ K1 = Statement(
     doc="#k1-recovery-when-the-largest-step-is-shorter-than-i",
 )
 
-K1P = Statement(
-    id="K1P",
+K1P = derive(  # K1's proof and regime; its own condition, bound and tightness
+    K1,
+    "K1P",
     short="k=1 recovery: no step jumps over I",
     title="k = 1, no drift, RTN-failed start: if on every piece between the start and I the step is shorter "
     "than the distance to the far end of I, then T <= 1 + floor(int dx / (eta phi'(g(x))))",
@@ -131,17 +132,8 @@ K1P = Statement(
     constants={"T_int": sp.floor(S["J_int"]) + 1},
     conclusion={"within_T_int": S["T"] <= _c("T_int")},
     attack="k1_piecewise",
-    proof=(
-        "ste_step_k1",
-        "rounding_monotone",
-        "monotone_sign",
-        "walls_monotone",
-        "no_jump_over",
-        "integral_step",
-    ),
     tightness=S["T"] / _c("T_int"),
     tightness_label="T/T_int",
-    regime="ptq_failed",
     paper=("induction over the steps; the integral over a piece-wise constant non-decreasing h",),
     doc="#k1p-recovery-when-no-step-can-jump-over-i",
 )
