@@ -31,7 +31,7 @@ import numpy as np
 import landscape as L
 from landscape.plot import plot_phase_diagram, run_figure
 from landscape.registry import default_rules
-from landscape.simulate.chatter import chatter_monitor, chatters
+from landscape.simulate.chatter import chatters
 from landscape.studies.figures_data import rotated_case, rtn_failed_starts
 from landscape.studies.phase_study import phase_dataset
 
@@ -61,8 +61,8 @@ fig = run_figure(one, ls, qz, rule)
 ls2, qz2 = rotated_case(0.6, 1.0, 0.3)
 print("max flip / r_b =", float(np.max(L.flip_size(qz2, ls2.normals))) / 0.3)
 starts2 = rtn_failed_starts(ls2, qz2, jax.random.PRNGKey(2), N_STARTS)
-mon = chatter_monitor(L.ste(0.05))
-tr2 = L.run_batch(ls2, qz2, mon, starts2, 1000, record_every=100)
+mon = L.SaveAt(every=100, switches=False, loss_at_hit=False, monitors=(L.CycleMonitor(window=100),))
+tr2 = L.run_batch(ls2, qz2, L.ste(0.05), starts2, 1000, save=mon)
 print(
     f"never in the basin: {np.mean(np.asarray(tr2.hit_time) < 0):.3f}; "
     f"chattering: {np.mean(np.asarray(chatters(tr2))):.3f}"

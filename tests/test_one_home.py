@@ -16,6 +16,7 @@ from landscape.simulate import chatter, outcomes
 from landscape.studies import figures_data as studies
 from landscape.studies import phase_study, ptq_failure, rtn_study
 from landscape.studies import recovery as exp_recovery
+from landscape.sweep import summary as sweep_summary
 from proofs.basin import certify, scenarios, symbolic
 
 
@@ -37,7 +38,8 @@ def test_callers_hold_the_single_homes():
     assert common.recovery_summary is outcomes.recovery_summary
     assert phase.batch_stats is runs.batch_stats is common.batch_stats  # figures 4, 5, 8: the same summary
     assert phase_study.outcomes is outcomes.outcomes and exp_recovery.outcomes is outcomes.outcomes
-    assert exp_recovery.wilson_interval is outcomes.wilson_interval
+    assert exp_recovery.sweep_summary is sweep_summary.summarize  # the sweep's counts
+    assert sweep_summary.wilson_interval is outcomes.wilson_interval
     assert runs.cycle_points is chatter.cycle_points
     assert reduction.Recurrence is chatter.Recurrence
 

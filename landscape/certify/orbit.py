@@ -61,34 +61,14 @@ def _sqrt_exact(r: fmpq):
 
 def wall_slope_exact(wall):
     """phi'(r) for r > r_b (outside the basin: the only place the orbit needs it), for an fmpq or arb r:
-    an fmpq when r is rational and the slope is (quadratic, integer power), else an arb ball.
+    the wall's :meth:`~landscape.geometry.walls.Wall.interval_slope` (an fmpq when r is rational and the
+    slope is, as for the quadratic and integer-power walls; else an arb ball).
 
-    Returns (slope, name), or (None, why) for a wall it does not know.
+    Returns (slope, name), or (None, why) for a wall that has no interval slope.
     """
-    from landscape.geometry import walls as _walls
-
     name = type(wall).__name__
-    p = {f: exact(np.asarray(getattr(wall, f)).reshape(-1)[0]) for f in ("basin_radius", "kappa", "mu")}
-    rb, kap, mu = p["basin_radius"], p["kappa"], p["mu"]
-    if isinstance(wall, _walls.QuadraticWall):
-        return (lambda r: mu * r + kap * (r - rb)), name
-    if isinstance(wall, _walls.PowerWall):
-        pw = float(np.asarray(wall.power).reshape(-1)[0])
-        if pw == int(pw):
-            e = int(pw) - 1
-            return (lambda r: mu * r + kap * (r - rb) ** e), name
-        e_arb = arb(exact(pw)) - 1
-        return (lambda r: mu * r + kap * (arb(r) - rb) ** e_arb), name
-    if isinstance(wall, (_walls.ExpWall, _walls.SoftplusWall)):
-        tau = exact(np.asarray(wall.tau).reshape(-1)[0])
-        if isinstance(wall, _walls.ExpWall):
-            return (lambda r: mu * r + kap * ((arb(r) - rb) / tau).expm1()), name
-
-        def sig(x):
-            return 1 / (1 + (-x).exp())
-
-        return (lambda r: mu * r + kap * (sig((arb(r) - rb) / tau) - sig((-arb(r) - rb) / tau))), name
-    return None, f"wall {name}: no exact slope"
+    slope = wall.interval_slope() if hasattr(wall, "interval_slope") else None
+    return (slope, name) if slope is not None else (None, f"wall {name}: no exact slope")
 
 
 def _decided(x):

@@ -25,6 +25,7 @@ from landscape._errors import (
     check_int_at_least,
     check_point,
     check_positive,
+    is_concrete,
 )
 from landscape._typing import Array, Flags, Normals, Points, Scalars, Value, Values, Vector, Vectors
 from landscape.geometry.probe import Probe
@@ -224,7 +225,7 @@ class Landscape(Value):
         """n trained points on the river: s ~ U(s_range), rho = 0, flat directions ~ N(0, spread^2).
 
         Returns an array of shape (n, d). With ``spread > 0`` the points also move in
-        the d - k - 1 flat directions orthogonal to N and u.
+        the d - k - 1 flat directions orthogonal to N and u; ``spread`` may be traced (data, not static).
         """
         check_int_at_least("n", n, 1)
         lo, hi = s_range
@@ -234,7 +235,7 @@ class Landscape(Value):
         ks, kz = jax.random.split(key)
         s = jax.random.uniform(ks, (n,), minval=lo, maxval=hi)
         base = s[:, None] * self.river_dir + jax.vmap(self.center)(s) @ self.normals
-        if spread > 0:
+        if not is_concrete(spread) or spread > 0:
             z = spread * jax.random.normal(kz, (n, self.dim))
             z = z - (z @ self.normals.T) @ self.normals - jnp.outer(z @ self.river_dir, self.river_dir)
             base = base + z

@@ -57,6 +57,11 @@ class Wall(Value):
         """phi'(r) as an exact function of a Fraction r, or None when the slope is not rational."""
         return None
 
+    def interval_slope(self):
+        """phi'(r) for r > r_b as a function of an fmpq or arb r (python-flint): an fmpq where the slope is
+        rational at rational r, else an arb ball; None for a wall without one (the validated orbit's need)."""
+        return None
+
     def excess(self, rho):  # pragma: no cover - abstract
         """psi(rho), the wall proper."""
         raise NotImplementedError
@@ -124,6 +129,13 @@ def _fractions(*xs):
     return tuple(Fraction(float(np.asarray(x))) for x in xs)
 
 
+def _fmpqs(*xs):
+    """Each x (a scalar or the first of a batch) as the exact python-flint rational it is."""
+    from flint import fmpq  # noqa: PLC0415  (python-flint only where an exact slope is asked for)
+
+    return tuple(fmpq(*float(np.asarray(x).reshape(-1)[0]).as_integer_ratio()) for x in xs)
+
+
 class FlatBottomWall(Wall):
     """A wall with psi = 0 on [0, r_b] exactly: phi'(rho)/rho = mu + psi'(rho)/max(rho, r_b), no branch."""
 
@@ -160,6 +172,11 @@ class QuadraticWall(FlatBottomWall):
         """phi'(r) = mu r + kappa (r - r_b)_+ in exact rationals."""
         mu, kappa, rb = _fractions(self.mu, self.kappa, self.basin_radius)
         return lambda r: mu * r + kappa * max(r - rb, Fraction(0))
+
+    def interval_slope(self):
+        """phi'(r) = mu r + kappa (r - r_b) for r > r_b (exact at an fmpq r)."""
+        mu, kappa, rb = _fmpqs(self.mu, self.kappa, self.basin_radius)
+        return lambda r: mu * r + kappa * (r - rb)
 
 
 class SoftplusWall(Wall):
@@ -199,6 +216,17 @@ class SoftplusWall(Wall):
         """mu rho + kappa (1/2 - sigma(-2 r_b / tau)) <= phi'(rho) for rho >= r_b."""
         return self.mu * rho + self.kappa * (0.5 - jax.nn.sigmoid(-2 * self.basin_radius / self.tau))
 
+    def interval_slope(self):
+        """phi'(r) = mu r + kappa [sigma((r - r_b)/tau) - sigma((-r - r_b)/tau)] as an arb ball."""
+        from flint import arb  # noqa: PLC0415
+
+        mu, kappa, rb, tau = _fmpqs(self.mu, self.kappa, self.basin_radius, self.tau)
+
+        def sig(x):
+            return 1 / (1 + (-x).exp())
+
+        return lambda r: mu * r + kappa * (sig((arb(r) - rb) / tau) - sig((-arb(r) - rb) / tau))
+
 
 class PowerWall(FlatBottomWall):
     r"""Steep power wall: :math:`\psi = \tfrac{\kappa}{p}(\rho - r_b)_+^p`, ``p >= 2``.
@@ -229,6 +257,17 @@ class PowerWall(FlatBottomWall):
         mu, kappa, rb = _fractions(self.mu, self.kappa, self.basin_radius)
         return lambda r: mu * r + kappa * max(r - rb, Fraction(0)) ** (int(p) - 1)
 
+    def interval_slope(self):
+        """phi'(r) = mu r + kappa (r - r_b)^(p-1) for r > r_b: exact at an fmpq r for integer p, else arb."""
+        from flint import arb  # noqa: PLC0415
+
+        mu, kappa, rb, p = _fmpqs(self.mu, self.kappa, self.basin_radius, self.power)
+        if p.q == 1:
+            e = int(p.p) - 1
+            return lambda r: mu * r + kappa * (r - rb) ** e
+        e_arb = arb(p) - 1
+        return lambda r: mu * r + kappa * (arb(r) - rb) ** e_arb
+
 
 class ExpWall(FlatBottomWall):
     r"""Exponential wall: :math:`\psi = \kappa\tau(e^{x/\tau} - 1 - x/\tau)`, :math:`x = (\rho-r_b)_+`.
@@ -252,6 +291,13 @@ class ExpWall(FlatBottomWall):
         """psi'(rho) = kappa (exp(x/tau) - 1)."""
         x = _relu(rho - self.basin_radius) / self.tau
         return self.kappa * jnp.expm1(x)
+
+    def interval_slope(self):
+        """phi'(r) = mu r + kappa (exp((r - r_b)/tau) - 1) for r > r_b as an arb ball."""
+        from flint import arb  # noqa: PLC0415
+
+        mu, kappa, rb, tau = _fmpqs(self.mu, self.kappa, self.basin_radius, self.tau)
+        return lambda r: mu * r + kappa * ((arb(r) - rb) / tau).expm1()
 
 
 def _f(x):

@@ -19,9 +19,10 @@ chattering too.
   different points collide with probability about :math:`2^{-64}`) with the first and last step
   each was seen (least recently seen evicted). It records ``"cycle_size"`` (:math:`m`) in the
   trajectory's extras; the rule is untouched. A cycle larger than ``slots`` reads as :math:`m = 0`
-  (conservative). :func:`chatter_monitor` (``rule`` wrapped, the same table through :class:`CycleMonitor`)
-  is kept for the callers that pass a monitored rule. :func:`chatters` reads :math:`m` at the
-  last recorded row and requires ``hit_time = -1`` (never in the basin, so neither is the cycle).
+  (conservative). :func:`chatter_monitor` / :class:`ChatterMonitor` (``rule`` wrapped, the same table)
+  are **deprecated** aliases kept because ``landscape`` exports them; they warn. :func:`chatters` reads
+  :math:`m` at the last recorded row and requires ``hit_time = -1`` (never in the basin, so neither is
+  the cycle).
 * :func:`cycle_points` -- the distinct deployed points of the last window (what a figure draws).
 * :class:`Recurrence` -- the period of an exact orbit: the first state equal to an earlier one, for
   hashable exact states (``landscape.certify.reduction.exact_orbit`` runs it on Fractions). The float 2-cycle
@@ -33,6 +34,7 @@ chattering too.
 from __future__ import annotations
 
 import functools
+import warnings
 from typing import NamedTuple
 
 import jax
@@ -176,12 +178,18 @@ class CycleMonitor(Monitor):
         return {"cycle_size": _cycle_size(state, self.window)}
 
 
-class ChatterMonitor(WrappedRule):
-    """``rule``, plus the :class:`CycleMonitor` table of q_t, recorded as extras["cycle_size"].
+_DEPRECATED = (
+    "chatter_monitor(rule) / ChatterMonitor are deprecated: run the plain rule with "
+    "save=SaveAt(monitors=(CycleMonitor(window, slots),)) (same extras['cycle_size'], same run)."
+)
 
-    Same name, deployed points and updates as ``rule``; its state is (rule's state, hash table).
-    ``window`` and ``slots`` are static; the wrapped rule's hyperparameters stay traced. Prefer the driver
-    monitor (``SaveAt(monitors=(CycleMonitor(window, slots),))``), which leaves the rule alone.
+
+class ChatterMonitor(WrappedRule):
+    """Deprecated: ``rule`` plus the :class:`CycleMonitor` table; use ``SaveAt(monitors=(CycleMonitor(),))``.
+
+    Kept only because ``landscape`` exports it (public names keep their signatures); constructing one warns
+    (:class:`DeprecationWarning`). Same name, deployed points and updates as ``rule``; its state is (rule's
+    state, hash table); records extras["cycle_size"] exactly as the driver monitor does.
     """
 
     window: int = static_field(100)
@@ -189,6 +197,7 @@ class ChatterMonitor(WrappedRule):
 
     def __check_init__(self):
         self.monitor  # noqa: B018 - builds the CycleMonitor, which checks window and slots
+        warnings.warn(_DEPRECATED, DeprecationWarning, stacklevel=4)
 
     @property
     def monitor(self) -> CycleMonitor:
@@ -215,18 +224,17 @@ class ChatterMonitor(WrappedRule):
 
 
 def chatter_monitor(rule: Rule, window: int = 100, slots: int = 16) -> ChatterMonitor:
-    """``rule`` wrapped by on-the-fly recurrent-cycle detection (see :class:`ChatterMonitor`)."""
+    """Deprecated alias of ``SaveAt(monitors=(CycleMonitor(window, slots),))``: ``rule`` wrapped (warns)."""
     if not isinstance(rule, Rule):
         raise LandscapeError(f"rule must be a landscape Rule; got {type(rule).__name__}.")
     return ChatterMonitor(rule, window, slots)
 
 
 def cycle_size(traj):
-    """m recorded by :func:`chatter_monitor` at the last recorded row (0: not recurrent, 1: stall)."""
+    """m recorded by :class:`CycleMonitor` at the last recorded row (0: not recurrent, 1: stall)."""
     if "cycle_size" not in traj.extras:
         raise LandscapeError(
-            "the trajectory has no extras['cycle_size']: run with SaveAt(monitors=(CycleMonitor(),)) or a "
-            "rule wrapped by chatter_monitor."
+            "the trajectory has no extras['cycle_size']: run with save=SaveAt(monitors=(CycleMonitor(),))."
         )
     return traj.extras["cycle_size"][..., -1]
 

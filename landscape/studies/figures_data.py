@@ -23,18 +23,6 @@ def _loss_rho(landscape, pts):
 
 
 @jax.jit
-def _rtn_outside(landscape, quantizer, w):
-    """rho(Q(w)) > r_b for every row of w."""
-    return ~jax.vmap(landscape.in_basin)(quantizer.quantize(w))
-
-
-@jax.jit
-def _inside(landscape, w):
-    """rho(w) <= r_b for every row of w."""
-    return jax.vmap(landscape.in_basin)(w)
-
-
-@jax.jit
 def _river_points(landscape, s):
     """The river points s u + N^T c(s) for every s."""
     return jax.vmap(lambda t: t * landscape.river_dir + landscape.center(t) @ landscape.normals)(s)

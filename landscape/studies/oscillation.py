@@ -8,8 +8,8 @@ Two measurements, on the rules :func:`landscape.oscillation_dampening` and
   latent from one outside grid point to the other and back; STE chatters forever.
 * :func:`oscillation_study` -- the recovery experiments (:mod:`landscape.studies.recovery`, the 2-D
   ``rotated2d`` case with max flip > 2 r_b where STE chatters, and the ``highdim`` case where STE recovers),
-  every rule wrapped by the chattering monitor; recovered, settled, chattering, stalled and diverged runs
-  counted apart.
+  every rule watched by the driver's chattering monitor (:class:`CycleMonitor`); recovered, settled,
+  chattering, stalled and diverged runs counted apart.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import numpy as np
 import xarray as xr
 
 import landscape as L
-from landscape.simulate.chatter import chatter_monitor, chatters
+from landscape.simulate.chatter import CycleMonitor, chatters
 from landscape.studies import recovery as rec
 
 __all__ = ["two_cycle_case", "nagel_rules", "two_cycle_outcomes", "oscillation_study"]
@@ -51,8 +51,9 @@ def two_cycle_outcomes(rules: dict | None = None, num_steps: int = 2000, window:
     land, grid, w0 = two_cycle_case(**case)
     rules = nagel_rules() if rules is None else rules
     out = {}
+    save = L.SaveAt(every=10, monitors=(CycleMonitor(window),))
     for name, rule in rules.items():
-        tr = L.run(land, grid, chatter_monitor(rule, window=window), w0, num_steps, record_every=10)
+        tr = L.run(land, grid, rule, w0, num_steps, save=save)
         out[name] = {
             "hit_time": int(tr.hit_time),
             "settle_time": int(tr.settle_time),

@@ -23,6 +23,7 @@ import xarray as xr
 import landscape as L
 from landscape.geometry.river import ConstantCenter
 from landscape.simulate.outcomes import OUTCOME_CODES, outcomes
+from landscape.studies.starts import ptq_starts
 
 __all__ = ["alpha_normal", "phase_dataset", "delta_perp_alpha", "certificate_record", "THEOREMS"]
 
@@ -48,25 +49,56 @@ def delta_perp_alpha(dim: int, alpha, step_ratio):
     )
 
 
-def _failed_starts(n, u, step, rb, n_starts, seed, cap):
-    """Up to n_starts RTN-failed river points (numpy, float64) and the RTN exit fraction among those drawn."""
-    rng = np.random.default_rng(seed)
-    d = n.shape[1]
-    got, drawn, failed = [], 0, 0
-    for _ in range(cap):
-        m = 4 * n_starts
-        s = rng.uniform(-200.0, 200.0, m)
-        z = 10.0 * step * rng.normal(size=(m, d))
-        z = z - (z @ n.T) @ n - np.outer(z @ u, u)
-        w = s[:, None] * u + z
-        q = step * np.round(w / step)
-        bad = np.abs(q @ n[0]) > rb
-        drawn += m
-        failed += int(bad.sum())
-        got.append(w[bad])
-        if failed >= n_starts:
-            break
-    return np.concatenate(got)[:n_starts], failed / drawn
+def _batch(normals, river_dir, steps, wall):
+    """(landscapes, grids), float64, batched on axis 0: straight rivers N (b, 1, d), u (b, d), steps (b,)."""
+    f64, b = jnp.float64, len(steps)
+    ls_b = L.Landscape(
+        normals=jnp.asarray(normals, f64),
+        river_dir=jnp.asarray(river_dir, f64),
+        center=ConstantCenter(jnp.zeros((b, 1), f64)),
+        wall=jax.tree.map(lambda x: jnp.full((b,), float(x), f64), wall),
+        river_loss=L.ZeroDrift(),
+        aniso=jnp.ones((b, 1), f64),
+    )
+    qz_b = dataclasses.replace(
+        L.uniform_grid(1.0),
+        step=jnp.asarray(steps, f64),
+        offset=jnp.zeros(b, f64),
+        qmin=jnp.full(b, -jnp.inf, f64),
+        qmax=jnp.full(b, jnp.inf, f64),
+    )
+    return ls_b, qz_b
+
+
+def _failed_starts(normals, river_dir, steps, wall, n_starts, keys, cap):
+    """Per cell, up to n_starts RTN-failed river points (float64) and the RTN exit fraction of those drawn.
+
+    Drawn by the one sampler of PTQ-failed starts (:func:`landscape.studies.starts.ptq_starts`, vmapped over
+    the cells): s ~ U(-200, 200) along the river, spread 10 * step in the flat directions, rounds of
+    4 * n_starts points (a cell's round t keyed by ``fold_in(keys[cell], t)``) until n_starts have failed
+    or ``cap`` rounds are drawn. Cells run in blocks of a fixed size (one compiled program).
+    """
+    n_cells, m = len(steps), 4 * n_starts
+    if not n_cells:
+        return [], []
+    block = max(1, min(n_cells, 2**21 // (m * normals.shape[-1])))
+    draw = jax.jit(jax.vmap(lambda ls, qz, k, sp: ptq_starts(ls, qz, k, m, "rtn", (-200.0, 200.0), sp)))
+    got = [[] for _ in range(n_cells)]
+    drawn, failed = np.zeros(n_cells, int), np.zeros(n_cells, int)
+    for t in range(cap):
+        active = np.flatnonzero(failed < n_starts)
+        for lo in range(0, active.size, block):
+            idx = active[lo : lo + block]
+            pad = np.concatenate([idx, np.repeat(idx[-1:], block - idx.size)])
+            ls_b, qz_b = _batch(normals[pad], river_dir[pad], steps[pad], wall)
+            k_t = jax.vmap(jax.random.fold_in, in_axes=(0, None))(keys[pad], t)
+            st = draw(ls_b, qz_b, k_t, jnp.asarray(10.0 * steps[pad]))
+            bad, w = np.asarray(st["failed"]), np.asarray(st["w_star"], np.float64)
+            for b, c in enumerate(idx):
+                got[c].append(w[b][bad[b]])
+                drawn[c] += m
+                failed[c] += int(bad[b].sum())
+    return [np.concatenate(g)[:n_starts] for g in got], failed / np.maximum(drawn, 1)
 
 
 def phase_dataset(
@@ -87,7 +119,7 @@ def phase_dataset(
     rb = float(basin_radius)
     n_r, n_a = len(step_ratios), len(alphas)
     wall = L.quadratic_wall(rb, kappa)
-    rows_n, rows_u, rows_step, rows_w, valid = [], [], [], [], []
+    rows_n, rows_u, rows_step, rows_w, valid, cells = [], [], [], [], [], []
     if progress is not None:
         progress("phase diagram: drawing RTN-failed starts")
     p_rtn = np.zeros((n_r, n_a))
@@ -101,40 +133,32 @@ def phase_dataset(
             u = np.asarray(L.straight_river(n).river_dir, np.float64)
             step = float(r) * rb
             dp = delta_perp_alpha(dim, a, r) * rb
-            if dp <= rb:  # delta_perp <= r_b: RTN cannot fail (S1W)
-                w, frac = np.zeros((0, dim)), 0.0
-            else:
-                w, frac = _failed_starts(n, u, step, rb, n_starts, (base, i, j, 1), sample_cap)
-            p_rtn[i, j] = frac
-            m = w.shape[0]
-            pad = np.concatenate([w, np.zeros((n_starts - m, dim))]) if m < n_starts else w
-            rows_w.append(pad)
-            valid.append(np.arange(n_starts) < m)
-            rows_n.append(np.broadcast_to(n, (n_starts, 1, dim)))
-            rows_u.append(np.broadcast_to(u, (n_starts, dim)))
-            rows_step.append(np.full(n_starts, step))
+            cells.append((i, j, n, u, step, dp > rb))  # delta_perp <= r_b: RTN cannot fail (S1W)
+    draws = [c for c in cells if c[5]]
+    with jax.enable_x64(True):  # float64 starts: the certificate judges them exactly
+        k_cell = jax.random.fold_in(key, 7)
+        keys = jnp.asarray([jax.random.fold_in(jax.random.fold_in(k_cell, i), j) for i, j, *_ in draws])
+        ws, fracs = _failed_starts(np.asarray([c[2] for c in draws]), np.asarray([c[3] for c in draws]),
+                                   np.asarray([c[4] for c in draws]), wall, n_starts, keys, sample_cap)
+    drawn_w = {(c[0], c[1]): (w, f) for c, w, f in zip(draws, ws, fracs, strict=True)}
+    for i, j, n, u, step, _ in cells:
+        w, frac = drawn_w.get((i, j), (np.zeros((0, dim)), 0.0))
+        p_rtn[i, j] = frac
+        m = w.shape[0]
+        pad = np.concatenate([w, np.zeros((n_starts - m, dim))]) if m < n_starts else w
+        rows_w.append(pad)
+        valid.append(np.arange(n_starts) < m)
+        rows_n.append(np.broadcast_to(n, (n_starts, 1, dim)))
+        rows_u.append(np.broadcast_to(u, (n_starts, dim)))
+        rows_step.append(np.full(n_starts, step))
     w_all = np.concatenate(rows_w)
     valid = np.concatenate(valid)
     keep = np.flatnonzero(valid)  # only the RTN-failed starts are simulated and certified (no padding)
     w0 = w_all[keep]
-    b_n = w0.shape[0]
     with jax.enable_x64(True):  # the simulation that judges the certificate runs in float64
         f64 = jnp.float64
-        ls_b = L.Landscape(
-            normals=jnp.asarray(np.concatenate(rows_n)[keep], f64),
-            river_dir=jnp.asarray(np.concatenate(rows_u)[keep], f64),
-            center=ConstantCenter(jnp.zeros((b_n, 1), f64)),
-            wall=jax.tree.map(lambda x: jnp.full((b_n,), float(x), f64), wall),
-            river_loss=L.ZeroDrift(),
-            aniso=jnp.ones((b_n, 1), f64),
-        )
-        qz_b = dataclasses.replace(
-            L.uniform_grid(1.0),
-            step=jnp.asarray(np.concatenate(rows_step)[keep], f64),
-            offset=jnp.zeros(b_n, f64),
-            qmin=jnp.full(b_n, -jnp.inf, f64),
-            qmax=jnp.full(b_n, jnp.inf, f64),
-        )
+        ls_b, qz_b = _batch(np.concatenate(rows_n)[keep], np.concatenate(rows_u)[keep],
+                            np.concatenate(rows_step)[keep], wall)  # fmt: skip
         rule = L.ste(learning_rate)
         tr = L.run_batch(
             ls_b,

@@ -18,7 +18,8 @@ import xarray as xr
 import landscape as L
 from landscape.ptq import oracle as ptq_oracle
 from landscape.ptq import ptq_methods
-from landscape.studies.figures_data import _inside, _loss_rho, mesh_2d, sample_river
+from landscape.studies.figures_data import _loss_rho, mesh_2d, sample_river
+from landscape.studies.starts import in_basin_rows
 
 __all__ = ["blindness_dataset", "METHODS"]
 
@@ -58,20 +59,20 @@ def blindness_dataset(
             qa = np.asarray(methods[m](lw, qz, w, key=jax.random.fold_in(kc, 2)))
             qb = np.asarray(methods[m](lf, qz, w, key=jax.random.fold_in(kc, 2)))
             qs[m] = qa
-            rates.append(1.0 - float(np.mean(np.asarray(_inside(lw, jnp.asarray(qa))))))
+            rates.append(1.0 - float(np.mean(np.asarray(in_basin_rows(lw, jnp.asarray(qa))))))
             sames.append(float(np.mean(np.all(qa == qb, axis=1))))
         res = oracle(lw, qz, w)
         qs["oracle"] = np.asarray(res.q)
-        rates.append(1.0 - float(np.mean(np.asarray(_inside(lw, res.q)))))
+        rates.append(1.0 - float(np.mean(np.asarray(in_basin_rows(lw, res.q)))))
         sames.append(float("nan"))
         labels.append(f"d={d}, k={k}")
         exit_rate.append(rates)
         same.append(sames)
         n_ok.append(bool(res.exact))
         if d == 2 and example is None:
-            out_g = ~np.asarray(_inside(lw, jnp.asarray(qs["gptq"])))
-            out_a = ~np.asarray(_inside(lw, jnp.asarray(qs["adaround"])))
-            in_o = np.asarray(_inside(lw, jnp.asarray(qs["oracle"])))
+            out_g = ~np.asarray(in_basin_rows(lw, jnp.asarray(qs["gptq"])))
+            out_a = ~np.asarray(in_basin_rows(lw, jnp.asarray(qs["adaround"])))
+            in_o = np.asarray(in_basin_rows(lw, jnp.asarray(qs["oracle"])))
             score = 4 * (out_g & in_o) + 2 * (out_a & in_o) + out_g  # prefer: both blind, oracle inside
             i = int(np.argmax(score))
             example = (lw, lf, np.asarray(w)[i], {m: q[i] for m, q in qs.items()})
@@ -157,7 +158,7 @@ def valley_twin_dataset(step, basin_radius, kappa, mu, lambda_over_mu, n_points,
     offs = np.asarray(jax.random.uniform(ko, (n_points, 3), minval=0.0, maxval=step))
     qz = L.uniform_grid(step, offset=offs)
     qs, qf = _methods_on(walled, qz, w, kq), _methods_on(free, qz, w, kq)
-    outside = {m: ~np.asarray(_inside(walled, jnp.asarray(q))) for m, q in qs.items()}
+    outside = {m: ~np.asarray(in_basin_rows(walled, jnp.asarray(q))) for m, q in qs.items()}
     names = list(VALLEY_METHODS) + ["oracle"]
     exit_rate = np.array([outside[m].mean() for m in names])
     same = np.array([np.mean(np.all(qs[m] == qf[m], axis=1)) if m != "oracle" else np.nan for m in names])

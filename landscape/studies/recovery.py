@@ -10,7 +10,8 @@ steps. :func:`recovery_experiment`:
 2. applies PTQ (``"rtn"``, ``"gptq"`` or any ``fn(landscape, quantizer, w_stars) -> q``) and marks
    the *failed* points, :math:`\rho(q) > r_b`;
 3. runs every rule from every sampled point (fixed batch shape, so one compilation serves every
-   cell of a sweep), each wrapped by :func:`landscape.simulate.chatter.chatter_monitor`;
+   cell of a sweep), watched by the driver's chattering monitor
+   (``SaveAt(monitors=(CycleMonitor(window),))``, :mod:`landscape.simulate.chatter`);
 4. returns an ``xarray.Dataset`` (dims ``rule``, ``start``, ``t``) whose statistics are taken over
    the failed starts only, with the manifest in ``attrs``.
 
@@ -57,9 +58,11 @@ from landscape.config import Record, field
 from landscape.geometry.walls import quadratic_wall
 from landscape.manifest import manifest
 from landscape.registry import CASE_ALIASES, OPTIMIZERS, default_rules, get_optimizer_factory
-from landscape.simulate.chatter import chatter_monitor, chatters, cycle_size
-from landscape.simulate.outcomes import OUTCOME_CODES, outcomes, wilson_interval
+from landscape.simulate.chatter import CycleMonitor, chatters, cycle_size
+from landscape.simulate.outcomes import OUTCOME_CODES, outcomes
 from landscape.studies.starts import ptq_starts, resolve_ptq
+from landscape.sweep import sweep as run_sweep
+from landscape.sweep.summary import summarize as sweep_summary
 
 __all__ = [
     "CASE_NAMES",
@@ -170,14 +173,24 @@ def case_config(case: str, **changes) -> RecoveryConfig:
     return {"rotated_2d": rotated2d_case, "random_river": highdim_case}[case_name(case)](**changes)
 
 
+def _river(case: str):
+    """The case's river as a function of its parameters (and ``key``): the experiment's and the sweep's."""
+    if case == "rotated_2d":
+        return lambda theta, drift: geometry.rotated_river_2d(theta, river_loss=float(drift))
+    return lambda key, dim, k, drift: geometry.random_river(key, int(dim), int(k), river_loss=float(drift))
+
+
+def _case_params(cfg: RecoveryConfig, key=None) -> dict:
+    """The river's parameters of a case (with ``key`` for the random river when given)."""
+    if cfg.case == "rotated_2d":
+        return {"theta": cfg.theta, "drift": cfg.drift}
+    return {"dim": cfg.dim, "k": cfg.k, "drift": cfg.drift, **({"key": key} if key is not None else {})}
+
+
 def make_case(cfg: RecoveryConfig):
     """(landscape, quantizer): rotated_river_2d(theta) or random_river(PRNGKey(seed), d, k), and the grid."""
-    wall = quadratic_wall(cfg.basin_radius, cfg.kappa)
-    kw = {"wall": wall, "river_loss": float(cfg.drift)}
-    if cfg.case == "rotated_2d":
-        ls = geometry.rotated_river_2d(cfg.theta, **kw)
-    else:
-        ls = geometry.random_river(jax.random.PRNGKey(cfg.seed), cfg.dim, cfg.k, **kw)
+    ls = _river(cfg.case)(**_case_params(cfg, jax.random.PRNGKey(cfg.seed)))
+    ls = ls.replace(wall=quadratic_wall(cfg.basin_radius, cfg.kappa))
     qz = (
         quantizers.uniform_grid(cfg.step) if cfg.bits is None else quantizers.integer_grid(cfg.bits, cfg.step)
     )
@@ -187,18 +200,16 @@ def make_case(cfg: RecoveryConfig):
 def run_rules(
     landscape, quantizer, rules: dict, w0s, num_steps: int, key, *, window=50, record_every=1, progress=None
 ) -> dict:
-    """{name: Trajectory} of every rule (wrapped by chatter_monitor(window)) from every start.
+    """{name: Trajectory} of every rule from every start, watched by the driver monitor CycleMonitor(window).
 
     All rules share the same PRNG keys per start. Each is one call of :func:`landscape.run_batch`: rules
     are values, so rules of one class share one compiled program whatever their hyperparameters.
     ``progress(name)`` is called after each rule (the CLI prints a line).
     """
     out = {}
+    save = simulate.SaveAt(every=record_every, monitors=(CycleMonitor(window),))
     for name, rule in rules.items():  # a loop over rules (a handful), not over steps or starts
-        out[name] = simulate.run_batch(
-            landscape, quantizer, chatter_monitor(rule, window=window), w0s, num_steps, key=key,
-            save=simulate.SaveAt(every=record_every),
-        )
+        out[name] = simulate.run_batch(landscape, quantizer, rule, w0s, num_steps, key=key, save=save)
         if progress is not None:
             progress(name)
     return out
@@ -283,6 +294,12 @@ def _manifest_json(config: dict, seed: int, **extra) -> str:
     return json.dumps(manifest(config, seed, **extra))
 
 
+#: recovery's names of the variables of :func:`landscape.sweep.summarize` (the one summary of outcomes)
+_SUMMARY_NAMES = {"p_recovered": "p_recover", "p_lo": "p_recover_lo", "p_hi": "p_recover_hi",
+                  "median_T": "T_median", "q90_T": "T_q90", "p_diverged": "p_diverged",
+                  "p_censored": "p_censored"}
+
+
 def summarize(ds: xr.Dataset) -> xr.Dataset:
     """Per rule, over the failed starts: recovered / censored / diverged, p_recover with its Wilson
     interval, T quantiles over the recovered starts, p_chatter, p_stall.
@@ -290,32 +307,26 @@ def summarize(ds: xr.Dataset) -> xr.Dataset:
     *Recovered*: entered the basin and never became non-finite; *diverged* runs are counted apart and
     never as recovered; *censored*: finite, never in the basin within num_steps. p_chatter: fraction with
     a recurrent cycle of >= 2 grid points over the last ``window`` steps and T = -1; p_stall: fraction
-    never recovered whose q_t stayed on one grid point over that window.
+    never recovered whose q_t stayed on one grid point over that window. The counts, p_recover, its
+    interval, T_median and T_q90 are :func:`landscape.sweep.summarize`'s (over ``start``, counting the
+    ``failed`` starts).
     """
+    per_run = ds[["hit_time", "diverge_time"]].assign(failed=ds["failed"].broadcast_like(ds["hit_time"]))
+    base = sweep_summary(per_run, over=("start",), failed="failed")
     f = ds["failed"].values.astype(bool)
     ht = ds["hit_time"].values[:, f]
     code = outcomes(ht, ds["diverge_time"].values[:, f])
     n = int(f.sum())
     nan = np.full(ht.shape[0], np.nan)
-    rec = code == 0
-    k = rec.sum(1)
-    p = k / n if n else nan
-    lo, hi = wilson_interval(k, n)
-    tq = np.where(rec, ht.astype(float), np.nan)
+    tq = np.where(code == 0, ht.astype(float), np.nan)
     with warnings.catch_warnings():  # all-NaN rows (no recovered start) give NaN quantiles, as documented
         warnings.simplefilter("ignore", RuntimeWarning)
-        q10, q50, q90 = (np.nanpercentile(tq, x, axis=1) if n else nan for x in (10, 50, 90))
+        q10 = np.nanpercentile(tq, 10, axis=1) if n else nan
     cs = ds["cycle_size"].values[:, f]
     out = {
-        "p_recover": p,
-        "p_recover_lo": lo,
-        "p_recover_hi": hi,
+        **{new: base[old].values for old, new in _SUMMARY_NAMES.items()},
         "p_settled": ((ds["settle_time"].values[:, f] >= 0) & (code == 0)).mean(1) if n else nan,
-        "p_diverged": (code == 2).mean(1) if n else nan,
-        "p_censored": (code == 1).mean(1) if n else nan,
         "T_q10": q10,
-        "T_median": q50,
-        "T_q90": q90,
         "p_chatter": ds["chatters"].values[:, f].mean(1) if n else nan,
         "p_stall": ((cs == 1) & (code == 1)).mean(1) if n else nan,
         "median_switches": np.median(ds["switches"].values[:, f], 1) if n else nan,
@@ -331,47 +342,63 @@ def summarize(ds: xr.Dataset) -> xr.Dataset:
 SWEEP_AXES = ("step_over_rb", "flip_over_rb", "kappa", "learning_rate", "drift", "dim", "k")
 
 
-def _cell_config(base: RecoveryConfig, axis: str, value) -> RecoveryConfig:
+def _sweep_values(base: RecoveryConfig, axis: str, values: list) -> tuple[str, list]:
+    """(parameter of landscape.sweep, its values) for a recovery axis (the grid step for the two ratios)."""
     if axis == "step_over_rb":
-        return base.replace(step=float(value) * base.basin_radius)
-    if axis == "flip_over_rb":
-        ls, _ = make_case(base)
-        col = float(np.max(np.linalg.norm(np.asarray(ls.normals, np.float64), axis=0)))
-        return base.replace(step=float(value) * base.basin_radius / col)
+        return "step", [float(v) * base.basin_radius for v in values]
+    if axis == "flip_over_rb":  # max_j f_j = Delta max_j ||N[:, j]||, on the sweep's landscape of base.seed
+        return "step", [float(v) * base.basin_radius / _max_column(base) for v in values]
     if axis in ("dim", "k"):
         if base.case != "random_river":
             raise LandscapeError(f"axis {axis!r} needs the 'random_river' case; got {base.case!r}.")
-        return base.replace(**{axis: int(value)})
+        return axis, [int(v) for v in values]
     if axis in ("kappa", "learning_rate", "drift"):
-        return base.replace(**{axis: float(value)})
+        return axis, [float(v) for v in values]
     raise LandscapeError(f"axis must be one of {SWEEP_AXES}; got {axis!r}.")
 
 
 def sweep(base: RecoveryConfig, axis: str, values, rules: Callable | None = None) -> xr.Dataset:
-    """Summary per rule over a one-axis sweep around ``base`` (dims rule, ``axis``), with manifest.
+    """Summary per rule over a one-axis sweep around ``base`` (dims ``axis``, rule), with manifest.
 
-    ``axis`` in SWEEP_AXES: step_over_rb (Delta / r_b), flip_over_rb (max_j f_j / r_b, by scaling
-    Delta), kappa, learning_rate, drift, dim, k. ``rules(learning_rate) -> {name: Rule}``
-    (default :func:`~landscape.registry.default_rules`). Also records per cell the PTQ failure rate,
-    max flip/r_b and step/r_b.
+    Built on :func:`landscape.sweep` (one sweep per rule, ``base.n_points`` starts of seed ``base.seed``,
+    the sweep's keys) and summarised by :func:`landscape.sweep.summarize` (its variable names: n,
+    recovered, censored, diverged, p_recovered [p_lo, p_hi], p_censored, p_diverged, median_T, q90_T,
+    ptq_exit_fraction), plus max_flip_over_rb and step_over_rb per cell. ``axis`` in SWEEP_AXES:
+    step_over_rb (Delta / r_b), flip_over_rb (max_j f_j / r_b, by scaling Delta), kappa, learning_rate,
+    drift, dim, k. ``rules(learning_rate) -> {name: Rule}`` (default
+    :func:`~landscape.registry.default_rules`). PTQ by name (``rtn``, ``gptq``), not a callable.
     """
     if axis not in SWEEP_AXES:
         raise LandscapeError(f"axis must be one of {SWEEP_AXES}; got {axis!r}.")
     values = list(values)
     if not values:
         raise LandscapeError("values must hold at least one value.")
-    make_rules = default_rules if rules is None else rules
-    cells, extra = [], {"ptq_failure_rate": [], "max_flip_over_rb": [], "step_over_rb": []}
-    for v in values:  # a loop over sweep cells; each cell is one batched, jitted run per rule
-        cfg = _cell_config(base, axis, v)
-        ds = recovery_experiment(cfg, make_rules(cfg.learning_rate))
-        cells.append(summarize(ds))
-        extra["ptq_failure_rate"].append(ds.attrs["ptq_failure_rate"])
-        extra["max_flip_over_rb"].append(ds.attrs["max_flip_over_rb"])
-        extra["step_over_rb"].append(ds.attrs["step_over_rb"])
-    out = xr.concat(cells, dim=axis).assign_coords({axis: np.asarray(values)})
-    for k2, v2 in extra.items():
-        out[k2] = ((axis,), np.asarray(v2, float))
+    if not isinstance(base.ptq, str):
+        raise LandscapeError(f"ptq must be a PTQ method's name for a sweep (rtn, gptq); got {base.ptq!r}.")
+    name, swept = _sweep_values(base, axis, values)
+    rules = (default_rules if rules is None else rules)(base.learning_rate)
+    fixed = {"basin_radius": base.basin_radius, "kappa": base.kappa, "mu": 0.0, "step": base.step,
+             **_case_params(base)}  # fmt: skip
+    grid = {"quantizer": "uniform"} if base.bits is None else {"quantizer": "integer", "bits": base.bits}
+    cells = []
+    for label, rule in rules.items():  # a loop over rules (a handful): each is one sweep over the axis
+        ds = run_sweep(landscape=_river(base.case), wall="quadratic", rule=rule, ptq=base.ptq,
+                       num_steps=base.num_steps, seeds=[base.seed], starts=base.n_points,
+                       s_range=tuple(base.s_range), name=f"recovery-{label}",
+                       **grid, **{**fixed, name: swept})  # fmt: skip
+        cells.append(sweep_summary(ds).expand_dims(rule=[label]))
+    out = xr.concat(cells, dim="rule").rename({name: axis} if name != axis else {})
+    out = out.assign_coords({axis: np.asarray(values)}).transpose(axis, "rule", ...)
+    steps = np.asarray(swept if name == "step" else [base.step] * len(values), float)
+    cols = [_max_column(base.replace(**{axis: int(v)}) if axis in ("dim", "k") else base) for v in values]
+    out["step_over_rb"] = ((axis,), steps / base.basin_radius)
+    out["max_flip_over_rb"] = ((axis,), steps * np.asarray(cols) / base.basin_radius)
     cfg = dict(base.as_dict(), sweep_axis=axis, sweep_values=[float(v) for v in values])
-    out.attrs["manifest"] = _manifest_json(cfg, base.seed, rules=list(out["rule"].values))
+    out.attrs["manifest"] = _manifest_json(cfg, base.seed, rules=list(rules))
     return out
+
+
+def _max_column(cfg: RecoveryConfig) -> float:
+    """max_j ||N[:, j]|| of the sweep's landscape of the case (its key: fold_in(PRNGKey(seed), 0))."""
+    land = _river(cfg.case)(**_case_params(cfg, jax.random.fold_in(jax.random.PRNGKey(cfg.seed), 0)))
+    return float(np.max(np.linalg.norm(np.asarray(land.normals, np.float64), axis=0)))

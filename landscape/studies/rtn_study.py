@@ -26,7 +26,7 @@ import xarray as xr
 
 import landscape as L
 from landscape import laws
-from landscape.studies.figures_data import _rtn_outside, sample_river
+from landscape.studies.starts import rtn_outside, sample_river
 
 __all__ = ["simulate_rtn_exit", "rtn_exit_dataset", "agreement"]
 
@@ -45,7 +45,7 @@ def simulate_rtn_exit(landscape, quantizer, key, n: int, *, spread: float | None
         w = step * sample_river(landscape, key, n, (-1000.0, 1000.0), units)
     else:
         w = sample_river(landscape, key, n, (-1000.0 * step, 1000.0 * step), units * step)
-    out = _rtn_outside(landscape, quantizer, w)
+    out = rtn_outside(landscape, quantizer, w)
     return float(np.mean(np.asarray(out))), n
 
 

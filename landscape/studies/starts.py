@@ -4,8 +4,8 @@ The one sampler of such starts for the studies, the reproduce figures, the noteb
 recover``: trained points are drawn by :meth:`Landscape.sample_river` (one compiled call per shape), PTQ maps
 them to grid points, and ``rho(q) > r_b`` marks the failures (DESIGN.md section 2: ``rho``, ``basin_radius``).
 The proof layer draws its starts from :mod:`landscape.testing` instead (JSON-ready cases); figure 5's phase
-study samples its own float64 NumPy points (:mod:`landscape.studies.phase_study`), which its exact
-certificates need.
+study (:mod:`landscape.studies.phase_study`) calls :func:`ptq_starts` under ``jax.enable_x64`` for the float64
+points its exact certificates need.
 """
 
 from __future__ import annotations
@@ -16,10 +16,10 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from landscape._errors import LandscapeError
+from landscape._errors import LandscapeError, check_positive
 from landscape.ptq import gptq, oracle
 
-__all__ = ["resolve_ptq", "sample_river", "ptq_starts", "rtn_failed_starts"]
+__all__ = ["resolve_ptq", "sample_river", "in_basin_rows", "rtn_outside", "ptq_starts", "rtn_failed_starts"]
 
 
 def resolve_ptq(ptq) -> tuple[str, Callable]:
@@ -35,17 +35,31 @@ def resolve_ptq(ptq) -> tuple[str, Callable]:
     )
 
 
-_sample_jit = jax.jit(lambda ls, key, n, sr, sp: ls.sample_river(key, n, sr, sp), static_argnums=(2, 3, 4))
+_sample_jit = jax.jit(lambda ls, key, n, sr, sp: ls.sample_river(key, n, sr, sp), static_argnums=(2, 3))
 
 
 def sample_river(landscape, key, n, s_range, spread=0.0):
-    """Trained points w* on the river (``Landscape.sample_river``): one compiled call per shape."""
-    return _sample_jit(landscape, key, int(n), tuple(float(x) for x in s_range), float(spread))
+    """Trained points w* on the river (``Landscape.sample_river``): one compiled call per shape and s_range;
+    ``spread`` is data (checked >= 0 here), so a sweep over it compiles once."""
+    check_positive("spread", spread, allow_zero=True)
+    return _sample_jit(landscape, key, int(n), tuple(float(x) for x in s_range), jnp.asarray(spread, float))
 
 
 @jax.jit
 def _rho_rows(landscape, q):
     return jax.vmap(landscape.rho)(q)
+
+
+@jax.jit
+def in_basin_rows(landscape, q):
+    """rho(q) <= r_b for every row of q: the one basin test of the samplers and the studies."""
+    return jax.vmap(landscape.in_basin)(q)
+
+
+@jax.jit
+def rtn_outside(landscape, quantizer, w):
+    """rho(Q(w)) > r_b for every row of w: RTN's point leaves the basin (one compiled call)."""
+    return ~in_basin_rows(landscape, quantizer.quantize(w))
 
 
 def ptq_starts(landscape, quantizer, key, n: int, ptq="rtn", s_range=(-5.0, 5.0), spread=0.0) -> dict:
@@ -56,9 +70,9 @@ def ptq_starts(landscape, quantizer, key, n: int, ptq="rtn", s_range=(-5.0, 5.0)
     name, fn = resolve_ptq(ptq)
     w_star = sample_river(landscape, key, n, s_range, spread)
     q = jnp.asarray(fn(landscape, quantizer, w_star))
-    rho = _rho_rows(landscape, q)
     w0 = w_star if name == "rtn" else q
-    return {"w_star": w_star, "q_ptq": q, "rho_ptq": rho, "failed": rho > landscape.basin_radius, "w0": w0}
+    failed = ~in_basin_rows(landscape, q)
+    return {"w_star": w_star, "q_ptq": q, "rho_ptq": _rho_rows(landscape, q), "failed": failed, "w0": w0}
 
 
 def rtn_failed_starts(
@@ -74,7 +88,7 @@ def rtn_failed_starts(
     if want_oracle_inside:
         w = w[: 8 * n]
         best = oracle(landscape, quantizer, jnp.asarray(w, jnp.float32)).q
-        w = w[np.asarray(_rho_rows(landscape, jnp.asarray(best, jnp.float32)) <= landscape.basin_radius)]
+        w = w[np.asarray(in_basin_rows(landscape, jnp.asarray(best, jnp.float32)))]
     if w.shape[0] < n:
         raise LandscapeError(f"only {w.shape[0]} of {pool} river points satisfy the request; need {n}.")
     return w[:n]

@@ -8,6 +8,7 @@ from proofs.core.types import (
     Scenario,
     Statement,
     Step,
+    derive,
     drop_assumption,
     log_uniform,
     prove,
@@ -21,5 +22,5 @@ from proofs.core.types import (
 )
 
 __all__ = ["REGISTRY", "Family", "Registry", "REGIMES", "SYM", "Certificate", "Scenario", "Statement", "Step",
-           "drop_assumption", "log_uniform", "prove", "replace", "reverse_assumption", "reverse_conclusion",
-           "scale_constant", "statement_constant", "symbols", "wall_of"]
+           "derive", "drop_assumption", "log_uniform", "prove", "replace", "reverse_assumption",
+           "reverse_conclusion", "scale_constant", "statement_constant", "symbols", "wall_of"]

@@ -40,6 +40,7 @@ __all__ = [
     "wall_of",
     "log_uniform",
     "statement_constant",
+    "derive",
 ]
 
 #: which starts a statement speaks to: any start; latents away from the river; trained points on the
@@ -196,6 +197,15 @@ def reverse_assumption(st: Statement, name: str) -> Statement:
     assume = dict(st.assumptions)
     assume[name] = sp.Not(assume[name])
     return dataclasses.replace(st, assumptions=assume, mutant_of=f"{st.id}: assumption {name} negated")
+
+
+def derive(st: Statement, id: str, **fields) -> Statement:  # noqa: A002 - the Statement field's name
+    """A new statement of the same shape as ``st``: its fields, with ``id`` and ``fields`` replaced.
+
+    The one constructor of statements that repeat another's record (same conclusion, regime, doc, ...):
+    write only what differs. Not a mutant (``mutant_of`` stays as in ``st``); see :func:`replace` for those.
+    """
+    return dataclasses.replace(st, id=id, **fields)
 
 
 def replace(st: Statement, what: str, **fields) -> Statement:

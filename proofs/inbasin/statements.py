@@ -10,11 +10,9 @@ r"""The paper's regime: trained points inside the basin whose RTN point is outsi
 
 from __future__ import annotations
 
-import dataclasses
-
 import sympy as sp
 
-from proofs.core import SYM, Statement, drop_assumption, reverse_conclusion, scale_constant, symbols
+from proofs.core import SYM, Statement, derive, drop_assumption, reverse_conclusion, scale_constant, symbols
 
 __all__ = ["S1B", "MUTANTS", "in_basin_version"]
 
@@ -49,8 +47,8 @@ S1B = Statement(
 
 def in_basin_version(st: Statement, sid: str, attack: str) -> Statement:
     """``st`` re-scoped to in-basin RTN-failed starts: id ``sid``, regime in_basin, two more assumptions."""
-    return dataclasses.replace(
-        st, id=sid, attack=attack, regime="in_basin", short=st.short + ", in-basin start",
+    return derive(
+        st, sid, attack=attack, regime="in_basin", short=st.short + ", in-basin start",
         title=st.title + " -- from a trained point inside the basin whose RTN point is outside",
         assumptions={**st.assumptions, "in_basin": SYM["rho_w"] <= SYM["r_b"],
                      "rtn_failed": SYM["rho_q"] > SYM["r_b"] + SYM["gamma"]},  # outside the target r_g

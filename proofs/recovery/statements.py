@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import sympy as sp
 
-from proofs.core import Statement, drop_assumption, replace, scale_constant, symbols
+from proofs.core import Statement, derive, drop_assumption, replace, scale_constant, symbols
 
 __all__ = ["RECOVERY_STATEMENTS", "RECOVERY_MUTANTS"]
 
@@ -121,8 +121,9 @@ K1 = Statement(
     doc="#k1-recovery-when-the-largest-step-is-shorter-than-i",
 )
 
-K1P = Statement(
-    id="K1P",
+K1P = derive(  # K1's proof and regime; its own condition, bound and tightness
+    K1,
+    "K1P",
     short="k=1 recovery: no step jumps over I",
     title="k = 1, no drift, RTN-failed start: if on every piece between the start and I the step is shorter "
     "than the distance to the far end of I, then T <= 1 + floor(int dx / (eta phi'(g(x))))",
@@ -131,17 +132,8 @@ K1P = Statement(
     constants={"T_int": sp.floor(S["J_int"]) + 1},
     conclusion={"within_T_int": S["T"] <= _c("T_int")},
     attack="k1_piecewise",
-    proof=(
-        "ste_step_k1",
-        "rounding_monotone",
-        "monotone_sign",
-        "walls_monotone",
-        "no_jump_over",
-        "integral_step",
-    ),
     tightness=S["T"] / _c("T_int"),
     tightness_label="T/T_int",
-    regime="ptq_failed",
     paper=("induction over the steps; the integral over a piece-wise constant non-decreasing h",),
     doc="#k1p-recovery-when-no-step-can-jump-over-i",
 )
@@ -222,8 +214,9 @@ A1 = Statement(
     doc="#a-absorption-when-does-q_t-stay-in-the-basin",
 )
 
-A2 = Statement(
-    id="A2",
+A2 = derive(  # A1's record (conclusion T_settle = T, regime, doc) for k = 1 with mu > 0
+    A1,
+    "A2",
     short="absorption: k=1, mu > 0",
     title="Absorption, k = 1, mu > 0, no drift: if eta mu r_b is shorter than both sign-parts of I, "
     "q_t stays "
@@ -235,13 +228,9 @@ A2 = Statement(
         "flat_bottom": sp.Eq(S["flat_bottom"], 1),
         "small_in_band_step": S["eta"] * S["mu"] * S["r_b"] < S["room_abs"],
     },
-    constants={},
-    conclusion={"settles_at_T": sp.Eq(S["T_settle"], S["T"])},
     attack="absorption_k1",
     proof=("ste_step_k1", "absorption_band", "flat_bottom_walls"),
-    regime="any",
     paper=("inside I the step is eta mu |g| toward the sign change of g (R1); induction",),
-    doc="#a-absorption-when-does-q_t-stay-in-the-basin",
 )
 
 K2E = Statement(

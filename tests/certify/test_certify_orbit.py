@@ -6,6 +6,7 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 import numpy as np
+import pytest
 from flint import arb, fmpq
 from hypothesis import given, settings
 
@@ -122,3 +123,33 @@ def test_r1_restated_at_every_exact_breakpoint_of_dyadic_lines():
             assert point == rule and right - left == flips
             between += left < point < right
     assert between > 0
+
+
+
+@pytest.mark.float64
+def test_interval_slope_is_the_wall_slope_beyond_the_basin():
+    """Each wall's interval_slope (what the validated orbit uses) is phi'(r) for r > r_b: exact rationals for
+    the quadratic and integer-power walls, arb balls holding the float64 slope for the others."""
+    r = orbit.exact(0.75)  # > r_b = 0.5; every parameter below is a dyadic rational
+    walls = [L.quadratic_wall(0.5, 3.0, 0.25), L.power_wall(0.5, 3.0, 0.25, power=3.0),
+             L.power_wall(0.5, 3.0, 0.25, power=2.5), L.softplus_wall(0.5, 3.0, 0.25),
+             L.exp_wall(0.5, 3.0, 0.25)]  # fmt: skip
+    exact_kinds = [fmpq, fmpq, arb, arb, arb]
+    for wall, kind in zip(walls, exact_kinds, strict=True):
+        slope, name = orbit.wall_slope_exact(wall)
+        assert name == type(wall).__name__
+        got, want = slope(r), float(wall.deriv(jnp.float64(0.75)))
+        assert isinstance(got, kind)
+        if kind is fmpq:
+            assert float(got) == want  # 0.25 * 0.75 + 3 * 0.25^(p - 1), exactly
+        else:
+            assert float(got.rad()) < 1e-12 and abs(float(got.mid()) - want) <= 1e-12 * abs(want)
+    none = _NoSlope(*(jnp.float32(x) for x in (0.5, 3.0, 0.25)))
+    assert orbit.wall_slope_exact(none) == (None, "wall _NoSlope: no exact slope")
+
+
+class _NoSlope(L.geometry.walls.QuadraticWall):
+    """A wall that states no interval slope (a user's wall before it adds one)."""
+
+    def interval_slope(self):
+        return None

@@ -11,7 +11,19 @@ from hypothesis import strategies as st
 
 import landscape as L
 from landscape.qat import Rule, error_feedback, ste
-from landscape.simulate.chatter import chatter_monitor, chatters, cycle_size, detect_cycle, hash_points
+from landscape.simulate.chatter import (
+    CycleMonitor,
+    chatter_monitor,
+    chatters,
+    cycle_size,
+    detect_cycle,
+    hash_points,
+)
+
+
+def _watch(window, **kw):
+    """The driver's chattering monitor on a run: a row every step, paths if asked."""
+    return L.SaveAt(monitors=(CycleMonitor(window),), **kw)
 
 
 def _planted(points, transient, reps):
@@ -78,8 +90,7 @@ def _far_basin():
 
 def test_monitor_finds_a_planted_two_cycle_and_agrees_with_offline():
     ls, qz = _far_basin(), L.uniform_grid(1.0)
-    rule = chatter_monitor(_two_cycle_rule(), window=10)
-    tr = L.run(ls, qz, rule, jnp.array([0.2, 0.0]), 60, record_path=True)
+    tr = L.run(ls, qz, _two_cycle_rule(), jnp.array([0.2, 0.0]), 60, save=_watch(10, paths=True))
     assert int(cycle_size(tr)) == 2 and bool(chatters(tr))
     off = detect_cycle(tr.q_path, tr.in_basin, window=10)
     assert int(off.cycle_size) == 2 and bool(off.chatters)
@@ -91,7 +102,7 @@ def test_monitor_leaves_the_rule_unchanged():
     qz = L.uniform_grid(0.2)
     w0 = jnp.array([1.03, 0.31])
     a = L.run(ls, qz, ste(0.05), w0, 200, record_path=True)
-    b = L.run(ls, qz, chatter_monitor(ste(0.05), window=50), w0, 200, record_path=True)
+    b = L.run(ls, qz, ste(0.05), w0, 200, save=_watch(50, paths=True))
     np.testing.assert_array_equal(np.asarray(a.w_path), np.asarray(b.w_path))
     assert b.extras["cycle_size"].shape == (200,)
 
@@ -102,7 +113,7 @@ def test_no_cycle_on_a_trajectory_that_enters_the_basin():
     w = ls.sample_river(jax.random.PRNGKey(1), 64)
     fail = np.asarray(jax.vmap(ls.rho)(qz.quantize(w)) > 0.03)
     assert fail.any()
-    tr = L.run_batch(ls, qz, chatter_monitor(ste(0.05), window=20), w[fail], 60, record_path=True)
+    tr = L.run_batch(ls, qz, ste(0.05), w[fail], 60, save=_watch(20, paths=True))
     assert np.all(np.asarray(tr.hit_time) >= 0)
     assert not np.any(np.asarray(chatters(tr)))
     assert not np.any(np.asarray(detect_cycle(tr.q_path, tr.in_basin, window=20).chatters))
@@ -114,7 +125,7 @@ def test_ste_chatters_on_the_rotated_river_and_detectors_agree():
     qz = L.uniform_grid(0.2)
     w = ls.sample_river(jax.random.PRNGKey(1), 100, s_range=(-5, 5))
     fail = np.asarray(jax.vmap(ls.rho)(qz.quantize(w)) > 0.05)
-    tr = L.run_batch(ls, qz, chatter_monitor(ste(0.05), window=100), w[fail], 400, record_path=True)
+    tr = L.run_batch(ls, qz, ste(0.05), w[fail], 400, save=_watch(100, paths=True))
     on_the_fly = np.asarray(chatters(tr))
     off = detect_cycle(tr.q_path, tr.in_basin, window=100)
     np.testing.assert_array_equal(np.asarray(off.chatters), on_the_fly)
@@ -125,7 +136,7 @@ def test_ste_chatters_on_the_rotated_river_and_detectors_agree():
 def test_a_stall_is_not_chattering():
     ls, qz = _far_basin(), L.uniform_grid(1.0)
     # projected gradient descent (error feedback without memory) with short steps never leaves (0, 3)
-    tr = L.run(ls, qz, chatter_monitor(error_feedback(0.01, beta=0.0), window=10), jnp.array([0.2, 3.0]), 40)
+    tr = L.run(ls, qz, error_feedback(0.01, beta=0.0), jnp.array([0.2, 3.0]), 40, save=_watch(10))
     assert int(tr.hit_time) == -1 and int(tr.switches) == 0
     assert int(cycle_size(tr)) == 1 and not bool(chatters(tr))
 
@@ -140,13 +151,13 @@ def test_hash_is_exact_on_equal_points():
 
 def test_monitor_bad_arguments():
     with pytest.raises(ValueError, match="window"):
-        chatter_monitor(ste(), window=0)
+        CycleMonitor(window=0)
     with pytest.raises(ValueError, match="slots"):
-        chatter_monitor(ste(), slots=1)
+        CycleMonitor(slots=1)
     with pytest.raises(ValueError, match="landscape Rule"):
         chatter_monitor("ste")
     tr = L.run(_far_basin(), L.uniform_grid(1.0), ste(), jnp.array([0.2, 0.0]), 3)
-    with pytest.raises(ValueError, match="chatter_monitor"):
+    with pytest.raises(ValueError, match="CycleMonitor"):
         chatters(tr)
 
 
@@ -157,7 +168,10 @@ def test_driver_monitor_records_what_the_wrapper_records_and_leaves_the_run_alon
     save = L.SaveAt(monitors=(L.CycleMonitor(window=10),))
     for rule in (_two_cycle_rule(), ste(0.05)):
         plain = L.run_batch(ls, qz, rule, w0, 40)
-        wrapped = L.run_batch(ls, qz, chatter_monitor(rule, window=10), w0, 40, save=L.SaveAt())
+        with pytest.warns(DeprecationWarning, match="CycleMonitor"):  # the deprecated alias, same numbers
+            old = chatter_monitor(rule, window=10)
+        assert isinstance(old, L.ChatterMonitor)
+        wrapped = L.run_batch(ls, qz, old, w0, 40, save=L.SaveAt())
         monitored = L.run_batch(ls, qz, rule, w0, 40, save=save)
         np.testing.assert_array_equal(monitored.extras["cycle_size"], wrapped.extras["cycle_size"])
         np.testing.assert_array_equal(monitored.final_w, plain.final_w)

@@ -72,12 +72,30 @@ def test_gptq_starts_are_grid_points():
 
 def test_sweep_has_one_cell_per_value_and_a_manifest():
     out = sweep(TINY, "kappa", [5.0, 20.0], rules=tiny_rules)
-    assert out["p_recover"].dims == ("kappa", "rule")
-    assert list(out["kappa"].values) == [5.0, 20.0]
-    assert np.all((out["p_recover"].values >= 0) & (out["p_recover"].values <= 1))
+    assert out["p_recovered"].dims == ("kappa", "rule")
+    assert list(out["kappa"].values) == [5.0, 20.0] and list(out["rule"].values) == ["ste", "fp"]
+    assert np.all((out["p_lo"].values <= out["p_recovered"].values) & (out["p_recovered"].values <= 1))
     assert json.loads(out.attrs["manifest"])["config"]["sweep_axis"] == "kappa"
     fl = sweep(TINY, "flip_over_rb", [0.5, 1.5], rules=tiny_rules)
     np.testing.assert_allclose(fl["max_flip_over_rb"].values, [0.5, 1.5], rtol=1e-5)
+    with pytest.raises(L.LandscapeError, match="ptq"):
+        sweep(TINY.replace(ptq=lambda ls, qz, w: qz.quantize(w)), "kappa", [5.0], rules=tiny_rules)
+
+
+def test_sweep_is_the_public_sweep_summarised():
+    """The recovery sweep's cells are landscape.sweep's (same keys and cases), summarised by its summarize."""
+    out = sweep(TINY, "step_over_rb", [2.0, 4.0], rules=lambda lr: {"ste": ste(lr)})
+    ds = L.sweep(landscape=lambda key, dim, k, drift: L.random_river(key, dim, k, river_loss=drift),
+                 wall="quadratic", basin_radius=TINY.basin_radius, kappa=TINY.kappa, mu=0.0, dim=32, k=2,
+                 drift=0.0, quantizer="uniform", step=[2.0 * TINY.basin_radius, 4.0 * TINY.basin_radius],
+                 rule=ste(TINY.learning_rate), num_steps=TINY.num_steps, seeds=[0], starts=TINY.n_points,
+                 s_range=TINY.s_range)  # fmt: skip
+    want = L.sweep.summarize(ds)
+    got = out.sel(rule="ste")
+    for v in ("n", "recovered", "censored", "diverged", "p_recovered", "median_T", "ptq_exit_fraction"):
+        np.testing.assert_array_equal(got[v].values, want[v].values)
+    np.testing.assert_allclose(out["step_over_rb"].values, [2.0, 4.0])
+    assert int(got["n"].sum()) > 0  # PTQ failures were counted
 
 
 @pytest.mark.parametrize(

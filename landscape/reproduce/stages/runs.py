@@ -10,7 +10,7 @@ import landscape as L
 from landscape.plot import chattering_figure, compare, run_figure, run_view
 from landscape.reproduce.stage import Stage
 from landscape.reproduce.stages.common import batch_stats, percent, rounded, time_text
-from landscape.simulate.chatter import chatter_monitor, chatters, cycle_points
+from landscape.simulate.chatter import CycleMonitor, chatters, cycle_points
 from landscape.studies import figures_data as studies
 
 __all__ = ["TRAJECTORY", "CHATTER"]
@@ -126,9 +126,9 @@ def _chatter(cfg, key):
         ls, qz, rule, starts, cfg.chatter_steps, pick, CHATTER_SHOWN, k2, cfg, "fig8_chattering"
     )
     ds = dss["fig8_chattering"]
-    tr = L.run_batch(
-        ls, qz, chatter_monitor(rule), starts, cfg.chatter_steps, key=k2, record_every=cfg.chatter_steps // 10
-    )
+    every = cfg.chatter_steps // 10
+    save = L.SaveAt(every=every, switches=False, loss_at_hit=False, monitors=(CycleMonitor(),))
+    tr = L.run_batch(ls, qz, rule, starts, cfg.chatter_steps, key=k2, save=save)
     ds["batch_chatters"] = (
         ("start",),
         np.asarray(chatters(tr)).astype(np.int8),
