@@ -15,15 +15,13 @@ steps. :func:`recovery_experiment`:
 4. returns an ``xarray.Dataset`` (dims ``rule``, ``start``, ``t``) whose statistics are taken over
    the failed starts only, with the manifest in ``attrs``.
 
-**Starting latent.** For RTN the latent starts at :math:`w_0 = w^*`: then
-:math:`Q(w_0) = \mathrm{RTN}(w^*)` is the failed deployed point and the latent keeps the trained
-weights (what QAT from a trained checkpoint does). Any other PTQ's point :math:`q_{\rm ptq}` is not
-:math:`Q(w^*)`, so the latent starts at :math:`w_0 = q_{\rm ptq}` (on the grid, :math:`Q(w_0) = q_{\rm ptq}`).
-The baseline ``ptq+ste`` starts at :math:`Q(w_0)`, i.e. the PTQ point itself in both cases; ``fp``
-(full-precision training, then RTN) deploys :math:`Q(w_t)`.
+**Starting latent.** For RTN the latent starts at :math:`w_0 = w^*` (then :math:`Q(w_0) = \mathrm{RTN}(w^*)`
+is the failed point and the latent keeps the trained weights, as QAT from a checkpoint does); for any other
+PTQ at :math:`w_0 = q_{\rm ptq}` (on the grid, so :math:`Q(w_0) = q_{\rm ptq}`). The baseline ``ptq+ste``
+starts at the PTQ point itself in both cases; ``fp`` (full precision, then RTN) deploys :math:`Q(w_t)`.
 
-**Default cases** (:func:`rotated2d_case`, :func:`highdim_case`; measured at seed 0 with 2000
-trained points on a 2-core CPU, ``landscape recover --case ...``):
+**Default cases** (:func:`rotated2d_case`, :func:`highdim_case`; seed 0, 2000 trained points,
+``landscape recover``):
 
 * ``rotated_2d`` (older name ``rotated2d``): theta = 0.3, Delta = 0.2, r_b = 0.05, kappa = 10, eta = 0.05,
   1000 steps. The flip sizes are Delta sin(theta) = 0.059 = 1.2 r_b and Delta cos(theta) = 0.191 = 3.8
@@ -36,8 +34,8 @@ trained points on a 2-core CPU, ``landscape recover --case ...``):
   DESIGN.md section 2.
 
 **Recovered** means :math:`T \ge 0`: some :math:`q_t`, :math:`0 \le t \le` ``num_steps``, lies in the
-basin (for LSQ, :math:`q_t` is on the grid of its learned step). Median and quantiles of :math:`T`
-are over the recovered failed starts (NaN when none recovered).
+basin (for LSQ, on the grid of its learned step); T's median and quantiles are over the recovered failed
+starts (NaN when none). :func:`sweep` runs one :func:`landscape.sweep` per rule over one axis.
 """
 
 from __future__ import annotations
@@ -64,22 +62,9 @@ from landscape.studies.starts import ptq_starts, resolve_ptq
 from landscape.sweep import sweep as run_sweep
 from landscape.sweep.summary import summarize as sweep_summary
 
-__all__ = [
-    "CASE_NAMES",
-    "case_name",
-    "case_config",
-    "RecoveryConfig",
-    "rotated2d_case",
-    "highdim_case",
-    "make_case",
-    "resolve_ptq",
-    "ptq_starts",
-    "run_rules",
-    "recovery_experiment",
-    "summarize",
-    "sweep",
-    "SWEEP_AXES",
-]
+__all__ = ["CASE_NAMES", "case_name", "case_config", "RecoveryConfig", "rotated2d_case", "highdim_case",
+           "make_case", "resolve_ptq", "ptq_starts", "run_rules", "recovery_experiment", "summarize", "sweep",
+           "SWEEP_AXES"]
 
 
 #: the default cases by landscape family name (``landscape recover --case``; older names in CASE_ALIASES)
