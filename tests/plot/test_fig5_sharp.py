@@ -10,6 +10,7 @@ import pytest
 matplotlib.use("Agg")
 
 from landscape.plot import plot_phase_diagram  # noqa: E402
+from landscape.plot.lint import text_overlaps, unlabelled_axes  # noqa: E402
 from landscape.reproduce.stages.phase import with_sharp_panel  # noqa: E402
 from landscape.studies.figures_data import sharp_panel_dataset  # noqa: E402
 from landscape.studies.phase_study import phase_dataset  # noqa: E402
@@ -43,9 +44,13 @@ def test_sharp_panel_data_counts_every_start_once(fig5_ds):
     assert n[:, 1].sum() > 0  # in-basin trained points near the edge do fail RTN
 
 
-def test_fig5_has_the_k_panel_with_labels_and_distinct_legend_entries(fig5_ds):
-    ds, _ = fig5_ds
+def test_fig5_has_the_k_panel_with_labels_and_distinct_legend_entries(fig5_ds, tmp_path):
+    import xarray as xr
+
+    fig5_ds[0].to_netcdf(tmp_path / "fig5.nc")  # drawn from its saved file, as `landscape reproduce` does
+    ds = xr.load_dataset(tmp_path / "fig5.nc")
     fig = plot_phase_diagram(ds)
+    assert not unlabelled_axes(fig) and not text_overlaps(fig), text_overlaps(fig)
     axes = [a for a in fig.axes if a.get_title(loc="left")]
     titles = [a.get_title(loc="left") for a in axes]
     assert any(t.startswith("(c)") and "k = 3" in t for t in titles), titles
