@@ -212,6 +212,7 @@ def sharp_panel(ds, ax=None, *, colorbar: bool = True):
         _, ax = plt.subplots(figsize=(DOUBLE_COLUMN / 3, 3.0))
     x, y = ds["sharp_step_ratio"].values, ds["sharp_rho_ratio"].values
     xe, ye = _edges(x), _edges(y)
+    ye[0] = max(ye[0], 0.0) if y[0] >= 0 else ye[0]  # offsets are >= 0: the bottom row starts at 0
     v = np.ma.masked_invalid(ds["sharp_recovery_prob"].values)
     mesh = ax.pcolormesh(xe, ye, v.T, norm=Normalize(0, 1), cmap="viridis", shading="flat", rasterized=True)
     if colorbar:
@@ -241,6 +242,7 @@ def sharp_panel(ds, ax=None, *, colorbar: bool = True):
     ax.set_ylim(ye[0], ye[-1])
     ax.set_xlabel(r"grid step / basin radius, $\Delta / r_b$")
     ax.set_ylabel(r"trained point's offset, $\rho(w^*) / r_b$")
+    ax.set_yticks(y)  # one tick per row: the offsets drawn
     return ax
 
 
@@ -267,7 +269,9 @@ def plot_phase_diagram(ds):
             rf"{ds.sizes['step_ratio']} x {ds.sizes['alpha']} cells, <= {int(a['n_starts'])} starts each, "
             rf"{int(a['num_steps'])} steps"
             + (r"; boundaries over $3 \times 3$ cells" if int(a["n_starts"]) < POOL_BELOW else "")
-            + rf"); certificate: {a.get('false_certificates', 0)} false, "
+            + "); "
+            + ("\n" if "sharp_recovery_prob" in ds else "")
+            + rf"certificate: {a.get('false_certificates', 0)} false, "
             rf"theorems cover {100 * cov:.1f}% of recoveries",
             fontsize=8,
         )
