@@ -100,8 +100,8 @@ class PhaseStage(Record):
     # river's centre (regime ptq_failed), 0 < rho <= 1 inside the basin (regime in_basin)
     sharp_k: int = _n("k", 4)
     sharp_dim: int = _n("dim", 8)
-    sharp_step_ratios: tuple = (0.3, 1.0, 2.0, 3.0)
-    sharp_rho_ratios: tuple = (0.0, 0.6, 0.95)
+    sharp_step_ratios: tuple = (0.3, 1.5, 3.0)
+    sharp_rho_ratios: tuple = (0.0, 0.9)
     sharp_starts: int = _n("starts", 4)
 
 
@@ -206,6 +206,7 @@ class ReproduceConfig(Record):
             chatter_starts=32,
             phase_step_ratios=q.phase_step_ratios[::2],
             phase_alphas=q.phase_alphas[::2],
+            phase_sharp_starts=2,
             rules_starts=64,
             rules_dim=32,
             tight_cases=40,

@@ -95,7 +95,7 @@ def test_k1d_documented_bound_equals_code_and_holds(index):
 
 
 def test_k1d_held_out_case_with_t17():
-    """The held-out dyadic case with T = 17: the bound without eta_0, exp(J / t_c), gives 2 (the issue's error)."""
+    """The held-out dyadic case with T = 17: the bound without eta_0 (exp(J / t_c)) gives 2."""
     stmt = C.by_id("K1D")
     res = check_case(stmt, CASES[30])
     v = res.values
