@@ -94,7 +94,10 @@ def wall_slope_exact(wall):
 
 def _decided(x):
     """The integer m with x strictly inside (m - 1/2, m + 1/2), for an arb ball x; None if undecided."""
-    m0 = math.floor(float(x.mid()) + 0.5)
+    try:
+        m0 = math.floor(float(x.mid()) + 0.5)
+    except (OverflowError, ValueError):  # a ball beyond float range (a diverging orbit) or not finite
+        return None
     for m in (m0, m0 - 1, m0 + 1):
         if (x - m + fmpq(1, 2)) > 0 and (m + fmpq(1, 2) - x) > 0:
             return m

@@ -141,3 +141,13 @@ def test_validated_orbit_rounds_a_coordinate_on_a_tie_exactly_when_no_group_move
             cert = L.certify_recovery(ls, grid, w, rule, budget=300)
         assert (str(cert.verdict), int(cert.t_bound)) == ("certified", 1)
         assert exact_judge(case, 300) == ("hit", 1)
+
+
+def test_an_orbit_beyond_float_range_is_undecided_not_an_error():
+    """A rounding ball whose midpoint overflows a float (a diverging orbit) is undecided ("unknown")."""
+    from flint import arb
+
+    from landscape.certify.orbit import _decided
+
+    assert _decided(arb(10) ** 400) is None
+    assert _decided(arb(9) / 4) == 2
