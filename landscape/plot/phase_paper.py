@@ -74,15 +74,19 @@ def _norm(ds, var):
     return Normalize(0, 1), "viridis"
 
 
+def _hatched(colour: str, hatch: str, label: str) -> Patch:
+    """A legend patch for a hatched region (no fill)."""
+    return Patch(facecolor="none", edgecolor=OKABE_ITO[colour], hatch=hatch, label=label)
+
+
 def phase_legend_handles(ds):
     """Legend handles of the overlays (their labels carry the dataset's numbers)."""
     rec = ds.attrs
     return [
-        Patch(
-            facecolor="none",
-            edgecolor=OKABE_ITO["green"],
-            hatch="////",
-            label=f"proved region: >= {100 * PROVED_LEVEL:.0f}% of a cell's starts certified by K1/K1P "
+        _hatched(
+            "green",
+            "////",
+            f"proved region: >= {100 * PROVED_LEVEL:.0f}% of a cell's starts certified by K1/K1P "
             f"({rec.get('certified_by_theorems', 0)} of {rec.get('starts', 0)} starts overall)",
         ),
         Line2D(
@@ -168,11 +172,10 @@ def sharp_legend_handles(ds):
     a = ds.attrs
     k = int(a["sharp_k"])
     return [
-        Patch(
-            facecolor="none",
-            edgecolor=OKABE_ITO["green"],
-            hatch="\\\\\\\\",
-            label=f"(c) k = {k}: certified cells (>= {100 * PROVED_LEVEL:.0f}% of starts; "
+        _hatched(
+            "green",
+            "\\\\\\\\",
+            f"(c) k = {k}: certified cells (>= {100 * PROVED_LEVEL:.0f}% of starts; "
             f"{a['sharp_certified']} of {a['sharp_starts']} starts)",
         ),
         Patch(
@@ -182,12 +185,7 @@ def sharp_legend_handles(ds):
             ls="--",
             label=f"(c) k = {k}: refuted cells (>= half; {a['sharp_refuted']} starts)",
         ),
-        Patch(
-            facecolor="none",
-            edgecolor=OKABE_ITO["grey"],
-            hatch="..",
-            label=f"(c) k = {k}: unknown cells (>= half; {a['sharp_unknown']} starts)",
-        ),
+        _hatched("grey", "..", f"(c) k = {k}: unknown cells (>= half; {a['sharp_unknown']} starts)"),
         Line2D(
             [],
             [],
