@@ -1,4 +1,4 @@
-"""Data behind the engine-only figures (1, 4, 8): 2-D landscapes, meshes, RTN-failed starts.
+"""Data behind the engine-only figures (1, 4, 8) and figure 5's k >= 2 panel (:func:`sharp_panel_dataset`).
 
 Every function is deterministic given its arguments (PRNG keys are explicit); the datasets are
 drawn by :mod:`landscape.plot` (runs are drawn from their :class:`~landscape.Trajectory`).

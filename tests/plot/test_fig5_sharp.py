@@ -61,3 +61,16 @@ def test_fig5_has_the_k_panel_with_labels_and_distinct_legend_entries(fig5_ds, t
     for word in ("certified cells", "refuted cells", "unknown cells", "in_basin", "ptq_failed"):
         assert any(word in lab for lab in labels), word
     matplotlib.pyplot.close(fig)
+
+
+def test_fig5_narrative_reports_the_k_panel(fig5_ds):
+    """The stage's numbers and report text name panel (c)'s counts, computed from the dataset."""
+    from landscape.reproduce.config import ReproduceConfig
+    from landscape.reproduce.stages.phase import PHASE
+
+    ds, sharp = fig5_ds
+    nums = PHASE.numbers(ReproduceConfig.quick_config(), {"fig5_phase_diagram": ds})
+    assert nums["sharp"]["k"] == 3 and nums["sharp"]["starts"] == sharp.attrs["starts"]
+    text = PHASE.template.format_map(PHASE.words(nums))
+    assert "Panel (c), k = 3 sharp directions in d = 6: 3 x 2 cells" in text
+    assert f"certified {sharp.attrs['certified']}, refuted {sharp.attrs['refuted']}" in text
