@@ -211,6 +211,7 @@ def sharp_panel(ds, ax=None, *, colorbar: bool = True):
     x, y = ds["sharp_step_ratio"].values, ds["sharp_rho_ratio"].values
     xe, ye = _edges(x), _edges(y)
     ye[0] = max(ye[0], 0.0) if y[0] >= 0 else ye[0]  # offsets are >= 0: the bottom row starts at 0
+    xe[0] = max(xe[0], 0.0)  # steps are > 0
     v = np.ma.masked_invalid(ds["sharp_recovery_prob"].values)
     mesh = ax.pcolormesh(xe, ye, v.T, norm=Normalize(0, 1), cmap="viridis", shading="flat", rasterized=True)
     if colorbar:
@@ -240,7 +241,8 @@ def sharp_panel(ds, ax=None, *, colorbar: bool = True):
     ax.set_ylim(ye[0], ye[-1])
     ax.set_xlabel(r"grid step / basin radius, $\Delta / r_b$")
     ax.set_ylabel(r"trained point's offset, $\rho(w^*) / r_b$")
-    ax.set_yticks(y)  # one tick per row: the offsets drawn
+    ax.set_xticks(x)  # one tick per column and row: the values drawn
+    ax.set_yticks(y)
     return ax
 
 
