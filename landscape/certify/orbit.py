@@ -14,7 +14,8 @@ hit test :math:`\rho_t^2 \le r_b^2` is exact. The latent is kept as
 with ``b_t`` exact (the start, the drift and every step whose ``h`` is rational: ``rho`` rational and a
 quadratic or integer-power wall) and one group per irrational :math:`\rho_g` (keyed by the exact
 :math:`\rho_g^2`), ``V_g`` the exact sum of the offsets ``v`` seen with that :math:`\rho`. A coordinate's
-rounding is decided exactly (half to even, as :meth:`UniformGrid.quantize`) when no group is open, else
+rounding is decided exactly (half to even, as :meth:`UniformGrid.quantize`) when no open group moves it
+(its exact coefficient ``sum_i N_ij V_g,i`` is 0 for every group: a coordinate on a tie stays decidable), else
 by an arb ball (``prec`` bits) that must lie strictly inside one rounding cell; a ball that meets a cell
 boundary stops the orbit with "unknown".
 
@@ -73,7 +74,10 @@ def wall_slope_exact(wall):
 
 def _decided(x):
     """The integer m with x strictly inside (m - 1/2, m + 1/2), for an arb ball x; None if undecided."""
-    m0 = math.floor(float(x.mid()) + 0.5)
+    try:
+        m0 = math.floor(float(x.mid()) + 0.5)
+    except (OverflowError, ValueError):  # a ball beyond float range (a diverging orbit) or not finite
+        return None
     for m in (m0, m0 - 1, m0 + 1):
         if (x - m + fmpq(1, 2)) > 0 and (m + fmpq(1, 2) - x) > 0:
             return m
@@ -136,10 +140,11 @@ def validated_orbit(
             seen[key] = t
             q = {}
             for j in support:
-                if live:
-                    wj = arb(base[j]) - E * sum(
-                        (h * sum(N[i][j] * V[i] for i in range(k)) for V, h in live), arb(0)
-                    )
+                # the groups that move coordinate j (exactly: a group whose offsets cancel on j does not)
+                coef = [(h, sum((N[i][j] * V[i] for i in range(k)), fmpq(0))) for V, h in live]
+                terms = [(h, c) for h, c in coef if c != 0]
+                if terms:
+                    wj = arb(base[j]) - E * sum((h * c for h, c in terms), arb(0))
                     m = _decided((wj - of[j]) / st[j])
                     if m is None:
                         return OrbitVerdict(

@@ -6,7 +6,14 @@
   certified in advance by a theorem: K1, K1P or S5), the *refuted region* (at least half the starts
   refuted: an empty band or an exact cycle), the
   *simulated boundary* (recovery probability 1/2) and the line delta_perp = r_b (RTN cannot fail left of it).
-* :func:`plot_phase_diagram` -- the two panels of the paper figure (recovery probability, median T).
+* :func:`plot_phase_diagram` -- the panels of the paper figure (recovery probability, median T; and, when
+  the dataset has them, panel (c): k >= 2 sharp directions).
+* :func:`sharp_panel` -- panel (c): the ``sharp_*`` variables (:func:`landscape.studies.figures_data.
+  sharp_panel_dataset`, merged by the reproduce stage) over (step / r_b, rho(w*) / r_b), coloured by the
+  recovery probability; cells with at least :data:`PROVED_LEVEL` of the starts certified hatched, at least
+  half refuted outlined, at least half unknown dotted; the bottom row (trained points on the river's
+  centre, regime ``ptq_failed``) set apart from the rows above (inside the basin, RTN outside: regime
+  ``in_basin``); the line ``2 delta_perp = r_b`` (S5 can apply left of it).
 
 Every label is computed from the dataset (dimension, starts per cell, horizon, certificate record).
 """
@@ -17,11 +24,18 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.colors import LogNorm, Normalize
 from matplotlib.lines import Line2D
-from matplotlib.patches import Patch
+from matplotlib.patches import Patch, Rectangle
 
 from landscape.plot.style import DOUBLE_COLUMN, OKABE_ITO, paper_style
 
-__all__ = ["phase_panel", "plot_phase_diagram", "phase_legend_handles", "PROVED_LEVEL"]
+__all__ = [
+    "phase_panel",
+    "plot_phase_diagram",
+    "phase_legend_handles",
+    "sharp_panel",
+    "sharp_legend_handles",
+    "PROVED_LEVEL",
+]
 
 #: a cell is in the proved region when at least this fraction of its RTN-failed starts is certified in
 #: advance by a theorem (K1, K1P; S5 never certifies a start on the river)
@@ -60,15 +74,19 @@ def _norm(ds, var):
     return Normalize(0, 1), "viridis"
 
 
+def _hatched(colour: str, hatch: str, label: str) -> Patch:
+    """A legend patch for a hatched region (no fill)."""
+    return Patch(facecolor="none", edgecolor=OKABE_ITO[colour], hatch=hatch, label=label)
+
+
 def phase_legend_handles(ds):
     """Legend handles of the overlays (their labels carry the dataset's numbers)."""
     rec = ds.attrs
     return [
-        Patch(
-            facecolor="none",
-            edgecolor=OKABE_ITO["green"],
-            hatch="////",
-            label=f"proved region: >= {100 * PROVED_LEVEL:.0f}% of a cell's starts certified by K1/K1P "
+        _hatched(
+            "green",
+            "////",
+            f"proved region: >= {100 * PROVED_LEVEL:.0f}% of a cell's starts certified by K1/K1P "
             f"({rec.get('certified_by_theorems', 0)} of {rec.get('starts', 0)} starts overall)",
         ),
         Line2D(
@@ -149,23 +167,111 @@ def phase_panel(ds, var: str = "recovery_prob", ax=None, *, colorbar: bool = Tru
     return ax
 
 
+def sharp_legend_handles(ds):
+    """Legend handles of panel (c) (labels distinct from panels (a), (b); numbers from the dataset)."""
+    a = ds.attrs
+    k = int(a["sharp_k"])
+    return [
+        _hatched(
+            "green",
+            "\\\\\\\\",
+            f"(c) k = {k}: certified cells (>= {100 * PROVED_LEVEL:.0f}% of starts; "
+            f"{a['sharp_certified']} of {a['sharp_starts']} starts)",
+        ),
+        Patch(
+            facecolor="none",
+            edgecolor=OKABE_ITO["vermillion"],
+            lw=1.6,
+            ls="--",
+            label=f"(c) k = {k}: refuted cells (>= half; {a['sharp_refuted']} starts)",
+        ),
+        _hatched("grey", "..", f"(c) k = {k}: unknown cells (>= half; {a['sharp_unknown']} starts)"),
+        Line2D(
+            [],
+            [],
+            color=OKABE_ITO["blue"],
+            lw=1.2,
+            label="(c) below: on the river (ptq_failed); above: in_basin",
+        ),
+        Line2D(
+            [],
+            [],
+            color=OKABE_ITO["purple"],
+            lw=1.0,
+            ls="-.",
+            label=r"(c) $2\delta_\perp = r_b$ (S5 left of it)",
+        ),
+    ]
+
+
+def sharp_panel(ds, ax=None, *, colorbar: bool = True):
+    """Panel (c) of figure 5 from the ``sharp_*`` variables of ``ds``; the Axes."""
+    if ax is None:
+        _, ax = plt.subplots(figsize=(DOUBLE_COLUMN / 3, 3.0))
+    x, y = ds["sharp_step_ratio"].values, ds["sharp_rho_ratio"].values
+    xe, ye = _edges(x), _edges(y)
+    ye[0] = max(ye[0], 0.0) if y[0] >= 0 else ye[0]  # offsets are >= 0: the bottom row starts at 0
+    xe[0] = max(xe[0], 0.0)  # steps are > 0
+    v = np.ma.masked_invalid(ds["sharp_recovery_prob"].values)
+    mesh = ax.pcolormesh(xe, ye, v.T, norm=Normalize(0, 1), cmap="viridis", shading="flat", rasterized=True)
+    if colorbar:
+        ax.figure.colorbar(mesh, ax=ax, pad=0.02, shrink=0.9).set_label("recovery probability")
+    cert, ref, unk = (
+        np.nan_to_num(ds[f"sharp_{f}_prob"].values) for f in ("certified", "refuted", "unknown")
+    )
+    for i in range(x.size):
+        for j in range(y.size):
+            box = (xe[i], ye[j]), xe[i + 1] - xe[i], ye[j + 1] - ye[j]
+            if cert[i, j] >= PROVED_LEVEL:
+                ax.add_patch(
+                    Rectangle(*box, fill=False, hatch="\\\\\\\\", edgecolor=OKABE_ITO["green"], lw=0)
+                )
+            if unk[i, j] >= 0.5:
+                ax.add_patch(Rectangle(*box, fill=False, hatch="..", edgecolor=OKABE_ITO["grey"], lw=0))
+            if ref[i, j] >= 0.5:
+                ax.add_patch(Rectangle(*box, fill=False, edgecolor=OKABE_ITO["vermillion"], lw=1.6, ls="--"))
+    if y.size > 1 and y[0] == 0.0:
+        ax.axhline(ye[1], color=OKABE_ITO["blue"], lw=1.2)
+    dp = ds["sharp_delta_perp_ratio"].values
+    if dp.size and dp[0] > 0:
+        x_half = float(x[0] * 0.5 / dp[0])  # delta_perp grows linearly with the step
+        if xe[0] < x_half < xe[-1]:
+            ax.axvline(x_half, color=OKABE_ITO["purple"], lw=1.0, ls="-.")
+    ax.set_xlim(xe[0], xe[-1])
+    ax.set_ylim(ye[0], ye[-1])
+    ax.set_xlabel(r"grid step / basin radius, $\Delta / r_b$")
+    ax.set_ylabel(r"trained point's offset, $\rho(w^*) / r_b$")
+    ax.set_xticks(x)  # one tick per column and row: the values drawn
+    ax.set_yticks(y)
+    return ax
+
+
 def plot_phase_diagram(ds):
     """Figure 5: recovery probability and median T over (step / r_b, max f / r_b), proved/refuted regions."""
+    sharp = "sharp_recovery_prob" in ds  # panel (c): k >= 2 (figures_data.sharp_panel_dataset)
     with paper_style():
-        fig, axes = plt.subplots(1, 2, figsize=(DOUBLE_COLUMN, 3.3), layout="constrained")
+        fig, axes = plt.subplots(1, 3 if sharp else 2, figsize=(DOUBLE_COLUMN, 3.6), layout="constrained")
         phase_panel(ds, "recovery_prob", axes[0])
         axes[0].set_title("(a) STE recovery probability", loc="left")
         phase_panel(ds, "median_T", axes[1])
         axes[1].set_title("(b) Median first hitting time", loc="left")
-        fig.legend(handles=phase_legend_handles(ds), loc="outside lower center", ncol=2, fontsize=7)
+        handles = phase_legend_handles(ds)
+        if sharp:
+            sharp_panel(ds, axes[2])
+            a = ds.attrs
+            axes[2].set_title(rf"(c) $k = {int(a['sharp_k'])}$, $d = {int(a['sharp_dim'])}$", loc="left")
+            handles += sharp_legend_handles(ds)
+        fig.legend(handles=handles, loc="outside lower center", ncol=2, fontsize=7)
         a = ds.attrs
         cov = a.get("coverage_theorems", float("nan"))
         fig.suptitle(
-            rf"STE from RTN-failed trained points ($d = {int(a['dim'])}$, $k = 1$, "
+            rf"STE from RTN-failed trained points ((a), (b): $d = {int(a['dim'])}$, $k = 1$, "
             rf"{ds.sizes['step_ratio']} x {ds.sizes['alpha']} cells, <= {int(a['n_starts'])} starts each, "
             rf"{int(a['num_steps'])} steps"
             + (r"; boundaries over $3 \times 3$ cells" if int(a["n_starts"]) < POOL_BELOW else "")
-            + rf"); certificate: {a.get('false_certificates', 0)} false, "
+            + "); "
+            + ("\n" if "sharp_recovery_prob" in ds else "")
+            + rf"certificate: {a.get('false_certificates', 0)} false, "
             rf"theorems cover {100 * cov:.1f}% of recoveries",
             fontsize=8,
         )

@@ -96,6 +96,13 @@ class PhaseStage(Record):
     alphas: tuple = field("alpha", tuple(round(0.25 + 0.75 * i / 39, 6) for i in range(40)), low=0, high=1)
     starts: int = _n("starts", 4)  # RTN-failed starts per cell (the full run: 500)
     steps: int = field("num_steps", 300)
+    # the k >= 2 panel: one random river (dim x k), cells over (step / r_b, rho(w*) / r_b); rho = 0 is the
+    # river's centre (regime ptq_failed), 0 < rho <= 1 inside the basin (regime in_basin)
+    sharp_k: int = _n("k", 4)
+    sharp_dim: int = _n("dim", 8)
+    sharp_step_ratios: tuple = (0.3, 1.5, 3.0)
+    sharp_rho_ratios: tuple = (0.0, 0.9)
+    sharp_starts: int = _n("starts", 4)
 
 
 class RulesStage(Record):
@@ -199,6 +206,7 @@ class ReproduceConfig(Record):
             chatter_starts=32,
             phase_step_ratios=q.phase_step_ratios[::2],
             phase_alphas=q.phase_alphas[::2],
+            phase_sharp_starts=2,
             rules_starts=64,
             rules_dim=32,
             tight_cases=40,
@@ -226,6 +234,9 @@ class ReproduceConfig(Record):
             chatter_starts=512,
             phase_starts=500,
             phase_steps=400,
+            phase_sharp_step_ratios=(0.3, 0.6, 1.0, 1.5, 2.0, 2.5, 3.0),
+            phase_sharp_rho_ratios=(0.0, 0.3, 0.6, 0.8, 0.95),
+            phase_sharp_starts=16,
             rules_starts=1000,
             rules_dim=256,
             rules_subset=(),

@@ -92,17 +92,26 @@ def figures_of_merit(res: dict) -> dict:
     return out
 
 
+def k_text(k_range) -> str:
+    """A statement's ``k_range`` as the checker's table writes it: "1", ">= 1", "2-3" ("" if absent)."""
+    if not k_range:
+        return ""
+    lo, hi = k_range
+    return f">= {lo}" if hi is None else (str(lo) if lo == hi else f"{lo}-{hi}")
+
+
 def proof_table_md(statements: list[dict], mutants_total=None, mutants_caught=None) -> str:
     """A markdown table of the proof layer's statements (id, title, status, cases, violations, tightness)."""
     rows = [
-        "| id | statement | regime | status | cases | violations | tightness |",
-        "| --- | --- | --- | --- | ---: | ---: | ---: |",
+        "| id | statement | regime | k | status | cases | violations | tightness |",
+        "| --- | --- | --- | --- | --- | ---: | ---: | ---: |",
     ]
     for s in statements:
         tight = s.get("tightness")
         tight = "" if tight is None else (f"{tight:.3g}" if isinstance(tight, (int, float)) else str(tight))
         rows.append(
-            f"| {s.get('id', '')} | {s.get('title', '')} | {s.get('regime', '')} | {s.get('status', '')} | "
+            f"| {s.get('id', '')} | {s.get('title', '')} | {s.get('regime', '')} | "
+            f"{k_text(s.get('k_range'))} | {s.get('status', '')} | "
             f"{s.get('cases', '')} | "
             f"{s.get('violations', '')} | {tight} |"
         )

@@ -1,10 +1,12 @@
-"""Data behind the engine-only figures (1, 4, 8): 2-D landscapes, meshes, RTN-failed starts.
+"""Data behind the engine-only figures (1, 4, 8) and figure 5's k >= 2 panel (:func:`sharp_panel_dataset`).
 
 Every function is deterministic given its arguments (PRNG keys are explicit); the datasets are
 drawn by :mod:`landscape.plot` (runs are drawn from their :class:`~landscape.Trajectory`).
 """
 
 from __future__ import annotations
+
+import dataclasses
 
 import jax
 import jax.numpy as jnp
@@ -36,6 +38,7 @@ __all__ = [
     "best_grid_point",
     "anatomy_dataset",
     "rtn_failed_starts",
+    "sharp_panel_dataset",
 ]
 
 
@@ -103,5 +106,102 @@ def anatomy_dataset(theta, step, basin_radius, kappa, key, *, n_mesh=161, half_w
         oracle_source=source,
         delta_perp=float(L.delta_perp(qz, ls.normals).value),
         max_flip_size=float(np.max(L.flip_size(qz, ls.normals))),
+    )
+    return ds
+
+
+def sharp_panel_dataset(
+    dim, k, step_ratios, rho_ratios, n_starts, num_steps, key, *, basin_radius=0.25, kappa=10.0,
+    learning_rate=0.05, sample_cap=8,
+) -> xr.Dataset:
+    """Figure 5's k >= 2 panel: per cell (step / r_b, rho(w*) / r_b), RTN-failed trained points and verdicts.
+
+    One straight river (``random_river``, ``dim`` x ``k``), a uniform grid of step ``step_ratio * r_b``
+    (offset 0). A trained point sits at normal offset of length ``rho_ratio * r_b`` (random direction;
+    ``rho_ratio = 0``: on the river, the regime ``ptq_failed``; ``0 < rho_ratio <= 1``: inside the basin,
+    the paper's regime ``in_basin``), anywhere along the river and the flat directions; only those whose
+    RTN point is outside the basin are kept (up to ``n_starts``). Each is judged by
+    ``landscape.certify_recovery`` before a float64 STE run of ``num_steps`` steps.
+    """
+    rb = float(basin_radius)
+    ls = L.random_river(key, int(dim), int(k), wall=L.quadratic_wall(rb, kappa))
+    n = np.asarray(ls.normals, np.float64)
+    seed = int(np.asarray(jax.random.randint(jax.random.fold_in(key, 1), (), 0, 2**31 - 1)))
+    rng = np.random.default_rng(seed)
+    shape = (len(step_ratios), len(rho_ratios), int(n_starts))
+    w_all, steps, valid = np.zeros((*shape, dim)), np.ones(shape), np.zeros(shape, bool)
+    for i, r in enumerate(step_ratios):
+        step = float(r) * rb
+        for j, rho in enumerate(rho_ratios):
+            got = []
+            for _ in range(sample_cap):
+                m = 8 * int(n_starts)
+                z = step * 10.0 * rng.normal(size=(m, dim))
+                z = z - (z @ n.T) @ n  # along the river and the flat directions
+                g = rng.normal(size=(m, k))
+                v = float(rho) * rb * g / np.linalg.norm(g, axis=1, keepdims=True)
+                w = z + v @ n
+                q = step * np.round(w / step)
+                got.append(w[np.linalg.norm(q @ n.T, axis=1) > rb])
+                if sum(x.shape[0] for x in got) >= n_starts:
+                    break
+            w = np.concatenate(got)[: int(n_starts)]
+            w_all[i, j, : w.shape[0]], steps[i, j], valid[i, j, : w.shape[0]] = w, step, True
+    keep = valid.reshape(-1)
+    w0, st_k = w_all.reshape(-1, dim)[keep], steps.reshape(-1)[keep]
+    total = keep.size
+    hit, div = np.full(total, -1, np.int64), np.full(total, -1, np.int64)
+    verdict, theorem = np.full(total, "", object), np.full(total, "", object)
+    if w0.shape[0]:
+        with jax.enable_x64(True):
+            b_n, f64 = w0.shape[0], jnp.float64
+            qz = dataclasses.replace(  # one grid per start (a batch of uniform grids, as phase_dataset)
+                L.uniform_grid(1.0), step=jnp.asarray(st_k, f64), offset=jnp.zeros(b_n, f64),
+                qmin=jnp.full(b_n, -jnp.inf, f64), qmax=jnp.full(b_n, jnp.inf, f64),
+            )
+            ls_b = jax.tree.map(lambda x: jnp.broadcast_to(jnp.asarray(x, f64), (b_n, *jnp.shape(x))), ls)
+            rule, axes = L.ste(learning_rate), {"landscape_axis": 0, "quantizer_axis": 0}
+            tr = L.run_batch(ls_b, qz, rule, jnp.asarray(w0), num_steps, **axes)
+            hit[keep], div[keep] = np.asarray(tr.hit_time), np.asarray(tr.diverge_time)
+            cert = L.certify_recovery(ls_b, qz, w0, rule, budget=max(num_steps, 256), **axes)
+        verdict[keep], theorem[keep] = np.asarray(cert.verdict), np.asarray(cert.theorem)
+    verdict, theorem = verdict.reshape(shape), theorem.reshape(shape)
+    ok = valid
+    n_ok = ok.sum(-1)
+    rec = ok & (hit.reshape(shape) >= 0) & (div.reshape(shape) < 0)
+
+    def frac(mask):
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(n_ok > 0, (mask & ok).sum(-1) / n_ok, np.nan)
+
+    dims = ("step_ratio", "rho_ratio")
+    ds = xr.Dataset(
+        {
+            "n_failed": (dims, n_ok, {"long_name": "RTN-failed starts in the cell"}),
+            "recovery_prob": (dims, frac(rec), {"long_name": "P(STE enters the basin | RTN outside)"}),
+            "certified_prob": (dims, frac(verdict == "certified"), {"long_name": "fraction certified"}),
+            "refuted_prob": (dims, frac(verdict == "refuted"), {"long_name": "fraction refuted"}),
+            "unknown_prob": (dims, frac(verdict == "unknown"), {"long_name": "fraction unknown"}),
+            "verdict": ((*dims, "start"), verdict.astype(str)),
+            "theorem": ((*dims, "start"), theorem.astype(str)),
+            "hit_time": ((*dims, "start"), hit.reshape(shape)),
+            "valid": ((*dims, "start"), valid.astype(np.int8)),
+            "delta_perp_ratio": (
+                ("step_ratio",),
+                np.asarray([float(L.delta_perp(L.uniform_grid(float(r) * rb), ls.normals).value) / rb
+                            for r in step_ratios]),
+                {"long_name": "delta_perp / r_b"},
+            ),
+        },
+        coords={"step_ratio": np.asarray(step_ratios, float), "rho_ratio": np.asarray(rho_ratios, float)},
+    )
+    cer = ok & (verdict == "certified")
+    ds.attrs.update(
+        dim=int(dim), k=int(k), basin_radius=rb, kappa=float(kappa), learning_rate=float(learning_rate),
+        num_steps=int(num_steps), n_starts=int(n_starts), starts=int(ok.sum()), recovered=int(rec.sum()),
+        certified=int(cer.sum()), refuted=int((ok & (verdict == "refuted")).sum()),
+        unknown=int((ok & (verdict == "unknown")).sum()),
+        false_certificates=int((cer & ~rec).sum()),
+        false_refutations=int((ok & (verdict == "refuted") & rec).sum()),
     )
     return ds

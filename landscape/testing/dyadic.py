@@ -26,7 +26,7 @@ from fractions import Fraction
 import numpy as np
 from hypothesis import strategies as st
 
-__all__ = ["dyadic_case", "dyadic_cases", "dyadic_objects", "exact_judge", "rtn_offset_exact"]
+__all__ = ["dyadic_case", "dyadic_cases", "dyadic_objects", "exact_judge", "exact_settle", "rtn_offset_exact"]
 
 _H4 = np.array([[1, 1, 1, 1], [1, -1, 1, -1], [1, 1, -1, -1], [1, -1, -1, 1]]) / 2.0
 
@@ -199,7 +199,7 @@ def rtn_offset_exact(case, w=None):
     return [sum((f(row[j]) * q[j] for j in range(len(w))), f(0)) - f(c) for row, c in rows]
 
 
-def exact_judge(case, budget=2000, bits=400):
+def exact_judge(case, budget=2000, bits=400, eta_at=None):
     """The STE orbit of a dyadic case, judged exactly: ("hit", T), ("cycle", (t0, period)), ("budget",
     steps) or ("undecided", t).
 
@@ -208,8 +208,43 @@ def exact_judge(case, budget=2000, bits=400):
     to ``b``, one with an irrational ``rho`` adds ``-eta N^T v`` to ``G_g``. A coordinate whose ``G_g`` all
     vanish is rounded exactly (half to even); otherwise with mpmath at ``bits`` bits, and a value within
     2^-(bits - 50) of a cell boundary stops the judge with "undecided" (never a guess). A repeated exact
-    ``(b, G)`` on the support of ``N`` (no drift) is a cycle.
+    ``(b, G)`` on the support of ``N`` (no drift, constant learning rate) is a cycle. ``eta_at``: the
+    learning rate of step ``t`` as a ``Fraction`` (a schedule; default the constant ``case["eta"]``).
     """
+    seen: dict = {}
+    for item in _exact_orbit(case, budget, bits, eta_at):
+        if item[0] == "undecided":
+            return item
+        _, t, inside, key = item
+        if inside:
+            return "hit", t
+        if key is not None:
+            if key in seen:
+                return "cycle", (seen[key], t - seen[key])
+            seen[key] = t
+    return "budget", budget
+
+
+def exact_settle(case, steps, bits=400, eta_at=None):
+    """``steps`` steps of the exact STE orbit (as :func:`exact_judge`): ("run", (T, T_settle)) with the
+    first entry ``T`` and the last entry ``T_settle`` into the basin (-1: never, or ends outside), or
+    ("undecided", t)."""
+    first, last, was_in = -1, -1, False
+    for item in _exact_orbit(case, steps, bits, eta_at):
+        if item[0] == "undecided":
+            return item
+        _, t, inside, _ = item
+        if inside and first < 0:
+            first = t
+        if inside and not was_in:
+            last = t
+        was_in = inside
+    return "run", (first, last if was_in else -1)
+
+
+def _exact_orbit(case, budget, bits, eta_at):
+    """Yield ("state", t, inside, key) for t = 0..budget (key: the exact state on the support of N, or
+    None with drift or a schedule), or a final ("undecided", t)."""
     import mpmath  # noqa: PLC0415
 
     f = Fraction
@@ -224,7 +259,6 @@ def exact_judge(case, budget=2000, bits=400):
     support = [j for j in range(d) if any(n[i][j] != 0 for i in range(k))]  # the rest never matter
     groups: dict = {}  # rho^2 -> (h as mpf, G: d Fractions)
     far = (10**6 * (rb + sum(st_[j] for j in support))) ** 2
-    seen: dict = {}
     with mpmath.workprec(bits):
         eps = mpmath.mpf(2) ** -(bits - 50)
         for t in range(budget + 1):
@@ -237,36 +271,41 @@ def exact_judge(case, budget=2000, bits=400):
                     x = (_mp(b[j]) + mpmath.fsum(h * _mp(c) for h, c in live) - _mp(of[j])) / _mp(st_[j])
                     m = int(mpmath.floor(x + 0.5))
                     if abs(x - m) > mpmath.mpf(1) / 2 - eps:
-                        return "undecided", t
+                        yield "undecided", t
+                        return
                 q[j] = of[j] + st_[j] * m
             v = [sum((n[i][j] * q[j] for j in support), f(0)) - c0[i] for i in range(k)]
             r2 = sum((x * x for x in v), f(0))
-            if r2 <= rb * rb:
-                return "hit", t
             if r2 > far:
-                return "undecided", t  # diverging: exact numbers grow without bound; not judged
-            if rate == 0:
+                yield "undecided", t  # diverging: exact numbers grow without bound; not judged
+                return
+            key = None
+            if rate == 0 and eta_at is None:
                 key = (
                     tuple(b[j] for j in support),
                     tuple(sorted((r, tuple(g[j] for j in support)) for r, (_, g) in groups.items())),
                 )
-                if key in seen:
-                    return "cycle", (seen[key], t - seen[key])
-                seen[key] = t
+            yield "state", t, r2 <= rb * rb, key
+            eta_t = eta if eta_at is None else f(eta_at(t))
             grad = [sum((n[i][j] * v[i] for i in range(k)), f(0)) for j in range(d)]
-            b = [b[j] + eta * rate * u[j] for j in range(d)]
+            b = [b[j] + eta_t * rate * u[j] for j in range(d)]
+            if r2 == 0:
+                continue  # on the river: the wall's gradient vanishes
             rho = _sqrt(r2)
             if rho is not None:
-                h = (mu * rho + kap * (rho - rb) ** (power - 1)) / rho
-                b = [b[j] - eta * h * grad[j] for j in range(d)]
+                h = (mu * rho + kap * max(rho - rb, f(0)) ** (power - 1)) / rho
+                b = [b[j] - eta_t * h * grad[j] for j in range(d)]
             else:
+                if eta_at is not None:
+                    yield "undecided", t  # a schedule with an irrational rho: not carried exactly here
+                    return
                 if r2 not in groups:
                     rr = mpmath.sqrt(_mp(r2))
-                    groups[r2] = ((_mp(mu) * rr + _mp(kap) * (rr - _mp(rb)) ** (power - 1)) / rr, [f(0)] * d)
+                    hh = (_mp(mu) * rr + _mp(kap) * max(rr - _mp(rb), mpmath.mpf(0)) ** (power - 1)) / rr
+                    groups[r2] = (hh, [f(0)] * d)
                 g = groups[r2][1]
                 for j in range(d):
-                    g[j] -= eta * grad[j]
-    return "budget", budget
+                    g[j] -= eta_t * grad[j]
 
 
 def _mp(x):

@@ -142,7 +142,7 @@ S2 = Statement(
         'functions equal on an open set have equal derivatives there',
         'a rule that reads only (L, grad L, Hess L) and the grid returns the same q',
     ),
-    doc="#s2-hessian-blindness",
+    doc="#s2-hessian-blindness-and-an-in-basin-grid-point-next-to-w",
 )
 
 S2E = Statement(
@@ -163,7 +163,7 @@ S2E = Statement(
         'a vertex of {y in [0,1]^d : sum a_j y_j = const} has at most k fractional coordinates (LP)',
         'some rounding is at least as good as the mean',
     ),
-    doc="#s2-hessian-blindness",
+    doc="#s2-hessian-blindness-and-an-in-basin-grid-point-next-to-w",
 )
 
 # --------------------------------------------------------------------------------------
@@ -197,7 +197,7 @@ S3 = Statement(
         "phi'(rho_q) > 0 beyond r_b for each wall with kappa > 0",
         'reduction to the plane of v_w and x',
     ),
-    doc="#s3-inward-component",
+    doc="#s3-the-inward-component-of-the-ste-step",
 )
 
 # --------------------------------------------------------------------------------------
@@ -319,7 +319,7 @@ S6 = Statement(
     paper=(
         'induction over the periods of the cycle',
     ),
-    doc="#s6-necessity-a-2-cycle",
+    doc="#s6-necessity-an-exact-2-cycle",
 )
 
 STATEMENTS: tuple[Statement, ...] = (S1, S1W, S1G, S2, S2E, S3, S4, S5, S5C, S6)

@@ -6,7 +6,9 @@ steps and offsets, a trained point on the river and the basin radius as a fracti
 offset, so the start is RTN-failed (``rho(Q(w*)) > r_b``, hence ``delta_perp > r_b``). The 1-D
 reduction (:func:`landscape.certify.line_analysis`) gives the geometric inputs; the wall's slope is set
 against them so that the step-size assumption holds in most cases and fails (``breach``) in about one
-in five. The engine (float64) measures ``T`` and ``T_settle``.
+in five. The engine (float64) measures ``T`` and ``T_settle``; a third of the cases of K1, K1P, K1D, A1
+and A2 are dyadic (exact binary inputs with rounding ties), measured by the exact rational orbit
+(:mod:`proofs.recovery.dyadic_share`).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import landscape as L
 from landscape import testing
 from landscape.certify import line_analysis
 from proofs.core import Scenario, log_uniform, wall_of
+from proofs.recovery import dyadic_share as dy
 
 __all__ = ["LINE_SCENARIOS", "inverse_time"]
 
@@ -57,9 +60,17 @@ def river_start(case, k=1):
     return n, u, testing.case_grid(case), testing.case_start(case, ls)[0]
 
 
-def build(n, u, grid, wall, drift):
+def build(n, u, grid, wall, drift, center=None):
     """The landscape of a case (float64 inside enable_x64)."""
-    return L.straight_river(n, u, wall=wall, river_loss=float(drift))
+    return L.straight_river(n, u, wall=wall, river_loss=float(drift), center=center)
+
+
+def _start(case, k=1, small_rb=False, reach=0.7):
+    """(case, normals, u, grid, start, r_b, rho(Q(w*)), delta_perp, c0): :func:`_common`, or for a dyadic
+    case :func:`proofs.recovery.dyadic_share.dyadic_start` (its wall one that the exact judge carries)."""
+    if case.get("dyadic"):
+        return ({**case, "wall": dy.exact_kind(case["wall"])}, *dy.dyadic_start(case, k, small_rb, reach))
+    return (case, *_common(case, k, small_rb, reach), np.zeros(k))
 
 
 def _unit_slope(kind, rb, r):
@@ -115,6 +126,7 @@ def _values(case, n, grid, rb, rho_q, dp, kappa, an=None):
         "drift": case["drift"],
         "flat_bottom": FLAT[case["wall"]],
         "max_f": float(np.max(L.flip_size(grid, n))),
+        "dyadic": float(bool(case.get("dyadic"))),
     }
     if an is not None:
         vals.update(
@@ -131,8 +143,8 @@ def _values(case, n, grid, rb, rho_q, dp, kappa, an=None):
 
 
 def _prepare_k1(case, stmt, mode):
-    n, u, grid, w, rb, rho_q, dp = _common(case, small_rb=mode == "broad")
-    unit = build(n, u, grid, wall_of(case["wall"], rb, 1.0, 0.0), 0.0)
+    case, n, u, grid, w, rb, rho_q, dp, c0 = _start(case, small_rb=mode == "broad")
+    unit = build(n, u, grid, wall_of(case["wall"], rb, 1.0, 0.0), 0.0, c0)
     an = line_analysis(unit, grid, w[None], case["eta"], pieces=True, orbit=False)
     y0 = abs(float(an["y0"][0]))
     if mode == "uniform":  # eta phi'(|y0|) = frac |I|
@@ -145,7 +157,7 @@ def _prepare_k1(case, stmt, mode):
     else:
         kappa = 0.5 + 19.5 * case["u_kappa"]
     wall = wall_of(case["wall"], rb, kappa, case["mu"])
-    ls = build(n, u, grid, wall, case["drift"])
+    ls = build(n, u, grid, wall, case["drift"], c0)
     an = line_analysis(ls, grid, w[None], case["eta"], pieces=True, orbit=False)
     vals = _values(case, n, grid, rb, rho_q, dp, kappa, an)
     vals["phi_0"] = float(wall.deriv(y0))
@@ -162,6 +174,8 @@ def _run(ctx, vals, sim, rule=None):
 
 
 def _sim_hit(ctx, vals, sim, stmt):
+    if vals.get("dyadic"):  # judged by the exact rational orbit
+        return dy.exact_hit(dy.judge_case(*ctx[:3], vals["eta"], vals["drift"]), NSTEPS)
     tr = _run(ctx, vals, sim)
     t = int(tr.hit_time)
     return {
@@ -179,6 +193,8 @@ def _sim_never(ctx, vals, sim, stmt):
 
 
 def _sim_settle(ctx, vals, sim, stmt):
+    if vals.get("dyadic"):  # judged by the exact rational orbit
+        return dy.exact_settled(dy.judge_case(*ctx[:3], vals["eta"], vals["drift"]), NSTEPS)
     out = _sim_hit(ctx, vals, sim, stmt)
     if out["censored"]:
         out["T"] = -1.0
@@ -195,29 +211,33 @@ _DECAY = st.fixed_dictionaries(
         "wall": st.sampled_from(("quadratic", "softplus", "quadratic", "exp")),
         "drift": st.just(0.0),
         "t_c": log_uniform(5.0, 200.0),
-        "u_frac": st.floats(-1.0, 1.5),
+        "u_frac": st.floats(-2.5, 1.5),
+        "dyadic": dy.DYADIC_SHARE,
     }
 )
 
 
 def _prepare_decay(case, stmt):
-    n, u, grid, w, rb, rho_q, dp = _common(case)
-    unit = build(n, u, grid, wall_of(case["wall"], rb, 1.0, 0.0), 0.0)
+    case, n, u, grid, w, rb, rho_q, dp, c0 = _start(case)
+    unit = build(n, u, grid, wall_of(case["wall"], rb, 1.0, 0.0), 0.0, c0)
     an = line_analysis(unit, grid, w[None], case["eta"], pieces=True, orbit=False)
     y0 = abs(float(an["y0"][0]))
     eta0, tc, mu = case["eta"], case["t_c"], case["mu"]
-    target = 10 ** case["u_frac"] * max(float(an["i_len"][0]), 1e-9)  # eta0 phi'(|y0|), often > |I|: t0 > 0
+    if case.get("dyadic"):
+        tc = max(float(np.round(tc * 8)) / 8, 5.0)  # a short binary fraction: the exact schedule stays small
+    i_len = float(an["i_len"][0]) if an["nonempty"][0] else 0.0  # an empty I: the case is inapplicable
+    target = 10 ** case["u_frac"] * max(i_len, 1e-9)  # eta0 phi'(|y0|), often > |I|: t0 > 0
     kappa = float(
         np.clip((target / eta0 - mu * y0) / max(_unit_slope(case["wall"], rb, y0), 1e-12), 1e-3, 1e3)
     )
     wall = wall_of(case["wall"], rb, kappa, mu)
-    ls = build(n, u, grid, wall, 0.0)
+    ls = build(n, u, grid, wall, 0.0, c0)
     an = line_analysis(ls, grid, w[None], eta0, pieces=True, orbit=False)
     # phi'(r) <= L r for r >= r_b: quadratic L = mu + kappa, softplus L = mu + kappa / r_b; exp: none (L = 0)
     lin = {"quadratic": mu + kappa, "softplus": mu + kappa / rb}.get(case["wall"], 0.0)
     t1 = max(0, int(np.ceil(tc * (eta0 * lin - 1))))
     etas = eta0 / (1 + np.arange(t1) / tc)
-    x_abs = abs(float(n[0] @ w))
+    x_abs = abs(float(n[0] @ w - c0[0]))
     r_trap = max((x_abs + dp) * float(np.prod(1 + etas * lin)) - dp, 3 * dp)
     vals = _values(case, n, grid, rb, rho_q, dp, kappa, an)
     edges = [abs(float(an["g_right"][0])), abs(float(an["g_left"][0]))]
@@ -236,6 +256,9 @@ def _prepare_decay(case, stmt):
 
 
 def _sim_decay(ctx, vals, sim, stmt):
+    if vals.get("dyadic"):  # judged by the exact rational orbit, on the exact schedule
+        jc = dy.judge_case(*ctx[:3], vals["eta0"])
+        return dy.exact_hit(jc, NSTEPS, dy.inverse_time_exact(vals["eta0"], vals["t_c"]))
     rule = L.ste(
         optimizer=L.sgd(L.schedule(inverse_time, init_value=float(vals["eta0"]), t_c=float(vals["t_c"])))
     )
@@ -248,7 +271,12 @@ def _sim_decay(ctx, vals, sim, stmt):
 # A1 (any k) and A2 (k = 1, mu > 0): absorption
 # --------------------------------------------------------------------------------------
 _ABS = st.fixed_dictionaries(
-    {**_BASE, "shape": st.sampled_from(((2, 1), (3, 2), (4, 1))), "mu": st.sampled_from((0.0, 0.0, 0.1, 1.0))}
+    {
+        **_BASE,
+        "shape": st.sampled_from(((2, 1), (3, 2), (4, 1))),
+        "mu": st.sampled_from((0.0, 0.0, 0.1, 1.0)),
+        "dyadic": dy.DYADIC_SHARE,
+    }
 )
 _ABS1 = st.fixed_dictionaries(
     {
@@ -257,15 +285,16 @@ _ABS1 = st.fixed_dictionaries(
         "drift": st.just(0.0),
         "u_mu": _U,
         "x_off": st.floats(-3.0, 3.0),
+        "dyadic": dy.DYADIC_SHARE,
     }
 )
 
 
 def _prepare_abs(case, stmt):
     k = case["shape"][1]
-    n, u, grid, w, rb, rho_q, dp = _common(case, k)
+    case, n, u, grid, w, rb, rho_q, dp, c0 = _start(case, k)
     kappa = 0.5 + 19.5 * case["u_kappa"]
-    ls = build(n, u, grid, wall_of(case["wall"], rb, kappa, case["mu"]), case["drift"])
+    ls = build(n, u, grid, wall_of(case["wall"], rb, kappa, case["mu"]), case["drift"], c0)
     return (ls, grid, w), _values(case, n, grid, rb, rho_q, dp, kappa)
 
 
@@ -281,11 +310,14 @@ def _room_abs(an):
 
 
 def _prepare_abs1(case, stmt):
-    n, u, grid, w, rb, rho_q, dp = _common(case, reach=0.98)
-    w = w + case["x_off"] * dp * n[0]  # A2 speaks of any start: off the river, so that T > 0
-    rho_q = float(abs(n[0] @ np.asarray(grid.quantize(jnp.asarray(w)))))
+    case, n, u, grid, w, rb, rho_q, dp, c0 = _start(case, reach=0.98)
+    shift = case["x_off"] * dp
+    if case.get("dyadic"):
+        shift = float(np.round(shift * 64)) / 64  # keeps the start an exact binary number
+    w = w + shift * n[0]  # A2 speaks of any start: off the river, so that T > 0
+    rho_q = float(abs(n[0] @ np.asarray(grid.quantize(jnp.asarray(w))) - c0[0]))
     kappa = 0.5 + 19.5 * case["u_kappa"]
-    unit = build(n, u, grid, wall_of(case["wall"], rb, kappa, 0.0), 0.0)
+    unit = build(n, u, grid, wall_of(case["wall"], rb, kappa, 0.0), 0.0, c0)
     an = line_analysis(unit, grid, w[None], case["eta"], pieces=True, orbit=False)
     room = _room_abs(an) if an["nonempty"][0] else 0.0
     frac = _split(case["u_mu"], case["breach"] == "step", (0.05, 0.95), (1.1, 4.0))
@@ -294,13 +326,13 @@ def _prepare_abs1(case, stmt):
         if np.isfinite(room) and room > 0
         else 0.5
     )
-    ls = build(n, u, grid, wall_of(case["wall"], rb, kappa, mu), 0.0)
+    ls = build(n, u, grid, wall_of(case["wall"], rb, kappa, mu), 0.0, c0)
     vals = _values({**case, "mu": mu}, n, grid, rb, rho_q, dp, kappa)
     vals["room_abs"] = room if np.isfinite(room) else 1e300
     return (ls, grid, w), vals
 
 
-_K1_CASES = st.fixed_dictionaries({**_BASE, "drift": st.just(0.0)})
+_K1_CASES = st.fixed_dictionaries({**_BASE, "drift": st.just(0.0), "dyadic": dy.DYADIC_SHARE})
 LINE_SCENARIOS = {
     "line_empty": Scenario(
         st.fixed_dictionaries({**_BASE, "u_rb": st.floats(0.05, 0.95)}),
@@ -314,49 +346,3 @@ LINE_SCENARIOS = {
     "absorption_k1": Scenario(_ABS1, _prepare_abs1, _sim_settle),
 }
 _ = optax  # schedules are optax-compatible callables
-
-
-# --------------------------------------------------------------------------------------
-# D0: a drift that touches no sharp coordinate
-# --------------------------------------------------------------------------------------
-_D0 = st.fixed_dictionaries({**_BASE, "shape": st.just((4, 1)), "drift": st.sampled_from((0.3, 1.0)),
-                             "overlap": st.sampled_from((False, False, False, True)),
-                             "wall": st.just("quadratic")})
-
-
-def _prepare_d0(case, stmt):
-    rng = np.random.default_rng(case["seed"])
-    n = np.zeros(4)
-    n[:2] = rng.normal(size=2)
-    u = np.zeros(4)
-    u[2:] = rng.normal(size=2)
-    if case["overlap"]:  # the drift direction shares coordinate 0 with n
-        u[0] = 0.5 * np.linalg.norm(u[2:])
-    n /= np.linalg.norm(n)
-    u = u - (u @ n) * n
-    u /= np.linalg.norm(u)
-    steps = testing.case_steps(case, 4)[0]
-    grid = testing.case_grid(case, 4)
-    rb = 0.5 * float(np.max(np.abs(n) * steps)) * (1.0 + 0.9 * case["u_rb"])
-    cand = (case["s0"] + 0.618 * case["step"] * np.arange(64))[:, None] * u[None]
-    off = np.asarray(grid.offset)
-    y = (off + steps * np.round((cand - off) / steps)) @ n
-    w = cand[int(np.argmax(np.abs(y) > rb))]
-    kappa = 0.5 + 19.5 * case["u_kappa"]
-    wall = wall_of("quadratic", rb, kappa, case["mu"])
-    ls = L.straight_river(n[None], u, wall=wall, river_loss=float(case["drift"]))
-    vals = {"k": 1.0, "d": 4.0, "eta": case["eta"], "r_b": rb, "drift": case["drift"],
-            "disjoint": float(not np.any((np.abs(n) > 0) & (np.abs(u) > 0))), "rho_q": float(abs(y.max()))}
-    return (ls, grid, w), vals
-
-
-def _sim_d0(ctx, vals, sim, stmt):
-    ls, grid, w = ctx
-    rule = sim.rule(float(vals["eta"]))
-    with_drift = sim.run(ls, grid, rule, jnp.asarray(w), NSTEPS)
-    without = sim.run(ls.replace(river_loss=L.ZeroDrift()), grid, rule, jnp.asarray(w), NSTEPS)
-    t1, t0 = int(with_drift.hit_time), int(without.hit_time)
-    return {"T": float(t1), "T_no_drift": float(t0)}
-
-
-LINE_SCENARIOS["drift_free_coords"] = Scenario(_D0, _prepare_d0, _sim_d0)

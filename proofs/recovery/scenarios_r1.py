@@ -1,5 +1,5 @@
 r"""The scenarios of R1 (the exact 1-D reduction, ties included): ``line_reduction``; and K1R's dyadic
-attack ``line_empty_dyadic`` (below).
+attack ``line_empty_dyadic`` (below), judged by the exact rational orbit.
 
 A third of the cases are dyadic (:func:`landscape.testing.dyadic.dyadic_case`: power-of-two steps,
 offsets at 0, 1/4 or 1/2 step, exact unit dyadic normals, bf16 starts with coordinates on a tie), where
@@ -28,9 +28,10 @@ from hypothesis import strategies as st
 import landscape as L
 from landscape.certify import line_analysis
 from landscape.certify.exact_line import exact_line
-from landscape.testing.dyadic import dyadic_case
+from landscape.testing.dyadic import dyadic_case, exact_judge
 from proofs.core import Scenario, wall_of
-from proofs.recovery.scenarios_line import _BASE, NSTEPS, _common, _sim_never, _values, build
+from proofs.recovery import dyadic_share as dy
+from proofs.recovery.scenarios_line import _BASE, NSTEPS, _common, _values, build
 
 __all__ = ["R1_SCENARIOS"]
 
@@ -146,6 +147,7 @@ def _prepare_empty_dyadic(case, stmt):
     rbq = Fraction(rb)
     inband = any(abs(v) <= rbq for v in ex["pieces"]) or any(abs(v) <= rbq for v in ex["point"])
     kappa = 0.5 + 19.5 * case["u_kappa"]
+    case = {**case, "wall": dy.exact_kind(case["wall"])}  # a wall the exact judge carries
     ls = build(n, u, grid, wall_of(case["wall"], rb, kappa, case["mu"]), 0.0)
     rho_q = float(abs(n[0] @ np.asarray(grid.quantize(jnp.asarray(w)))))
     vals = _values(case, n, grid, rb, rho_q, dp, kappa)
@@ -153,8 +155,15 @@ def _prepare_empty_dyadic(case, stmt):
     return (ls, grid, w), vals
 
 
+def _sim_never_exact(ctx, vals, sim, stmt):
+    """``never_hit`` from the exact rational orbit (:func:`landscape.testing.dyadic.exact_judge`, 400 steps):
+    a cycle or the horizon without entry is 1, an entry 0; an undecided (diverging) orbit is censored."""
+    res = exact_judge(dy.judge_case(*ctx, vals["eta"]), NSTEPS)
+    return {"never_hit": float(res[0] != "hit"), "censored": float(res[0] == "undecided")}
+
+
 _EMPTY = st.fixed_dictionaries({**_BASE, "drift": st.just(0.0), "u_rb": st.floats(0.0, 1.0)})
 R1_SCENARIOS = {
     "line_reduction": Scenario(_R1, _prepare_r1, _sim_r1),
-    "line_empty_dyadic": Scenario(_EMPTY, _prepare_empty_dyadic, _sim_never),
+    "line_empty_dyadic": Scenario(_EMPTY, _prepare_empty_dyadic, _sim_never_exact),
 }

@@ -153,3 +153,32 @@ class _NoSlope(L.geometry.walls.QuadraticWall):
 
     def interval_slope(self):
         return None
+
+
+def test_validated_orbit_rounds_a_coordinate_on_a_tie_exactly_when_no_group_moves_it():
+    """k = 2, dyadic: after an irrational rho the open group does not move coordinate j (its coefficient
+    sum_i N_ij V_i is 0) and w_j sits exactly on a tie: half to even decides it (it was 'unknown' when every
+    coordinate went through an arb ball). The exact judge agrees: the orbit enters at T = 1."""
+    import jax
+
+    import landscape as L
+    from landscape.testing.dyadic import dyadic_case, dyadic_objects, exact_judge
+
+    fixed = {"wall": "quadratic", "rb": 0.25, "kappa": 8.0, "mu": 0.0, "eta": 0.046875}
+    for seed in (201000680, 201000741):
+        case = dyadic_case(seed, k=2, fixed=fixed, width=8)
+        ls, grid, rule, w = dyadic_objects(case)
+        with jax.enable_x64(True):
+            cert = L.certify_recovery(ls, grid, w, rule, budget=300)
+        assert (str(cert.verdict), int(cert.t_bound)) == ("certified", 1)
+        assert exact_judge(case, 300) == ("hit", 1)
+
+
+def test_an_orbit_beyond_float_range_is_undecided_not_an_error():
+    """A rounding ball whose midpoint overflows a float (a diverging orbit) is undecided ("unknown")."""
+    from flint import arb
+
+    from landscape.certify.orbit import _decided
+
+    assert _decided(arb(10) ** 400) is None
+    assert _decided(arb(9) / 4) == 2

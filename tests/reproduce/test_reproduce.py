@@ -166,7 +166,7 @@ def test_report_mentions_every_stage_and_status(run):
         elif st["status"] != "ok":
             assert st["status"].upper() in text
     if summary["stages"]["proofs"]["status"] == "ok":
-        assert "| id | statement | regime | status |" in text
+        assert "| id | statement | regime | k | status |" in text
 
 
 @pytest.mark.slow

@@ -6,11 +6,13 @@ report.md and summary.json has its data.
 
 from __future__ import annotations
 
+import jax
 import numpy as np
 
 from landscape.plot import plot_phase_diagram
 from landscape.reproduce.stage import Stage
 from landscape.reproduce.stages.common import batch_stats, percent, rounded
+from landscape.studies.figures_data import sharp_panel_dataset
 from landscape.studies.phase_study import THEOREMS, phase_dataset
 
 __all__ = ["PHASE"]
@@ -31,7 +33,26 @@ def _phase(cfg, key):
         kappa=cfg.kappa,
         learning_rate=cfg.learning_rate,
     )
-    return {"fig5_phase_diagram": ds}
+    sharp = sharp_panel_dataset(
+        cfg.phase_sharp_dim,
+        cfg.phase_sharp_k,
+        cfg.phase_sharp_step_ratios,
+        cfg.phase_sharp_rho_ratios,
+        cfg.phase_sharp_starts,
+        cfg.phase_steps,
+        jax.random.fold_in(key, 2),
+        kappa=cfg.kappa,
+        learning_rate=cfg.learning_rate,
+    )
+    return {"fig5_phase_diagram": with_sharp_panel(ds, sharp)}
+
+
+def with_sharp_panel(ds, sharp):
+    """Figure 5's dataset with the k >= 2 panel's variables, dimensions and attributes prefixed ``sharp_``."""
+    names = {**{v: f"sharp_{v}" for v in sharp.data_vars}, **{d: f"sharp_{d}" for d in sharp.dims}}
+    out = ds.merge(sharp.rename(names), combine_attrs="override")
+    out.attrs.update({f"sharp_{k}": v for k, v in sharp.attrs.items()})
+    return out
 
 
 def _phase_numbers(cfg, dss):
@@ -66,6 +87,12 @@ def _phase_numbers(cfg, dss):
             "below_short": int((below & (ds["recovery_prob"].values < 1)).sum()),
         },
         "learning_rate": cfg.learning_rate,
+        "sharp": {
+            k: ds.attrs[f"sharp_{k}"]
+            for k in ("k", "dim", "starts", "recovered", "certified", "refuted", "unknown",
+                      "false_certificates", "false_refutations", "num_steps")
+        }
+        | {"cells": [ds.sizes["sharp_step_ratio"], ds.sizes["sharp_rho_ratio"]]},
     }
 
 
@@ -97,6 +124,14 @@ PHASE = Stage(
     "the {regions[proved]} cells in the proved region (at least 90% of the starts certified by a theorem), "
     "{regions[proved_above]} lie above max f = 2 r_b; below that line {regions[below_short]} of "
     "{regions[below]} cells have a start that did not enter the basin within the horizon (the flip "
-    "condition is not sufficient: the proof layer refutes S5C with an exact cycle and an empty slice).",
+    "condition is not sufficient: the proof layer refutes S5C with an exact cycle and an empty slice). "
+    "Panel (c), k = {sharp[k]} sharp directions in d = {sharp[dim]}: {sharp[cells][0]} x {sharp[cells][1]} "
+    "cells over (Delta / r_b, rho(w*) / r_b), the bottom row trained points on the river's centre (regime "
+    "ptq_failed), the rows above trained points inside the basin whose RTN point is outside (regime "
+    "in_basin, the paper's setting); {sharp[starts]} RTN-failed starts, {sharp[recovered]} enter the basin "
+    "within {sharp[num_steps]} steps; the certificate (validated orbit, S5, K2R) certified "
+    "{sharp[certified]}, refuted {sharp[refuted]} and left {sharp[unknown]} unknown, with "
+    "{sharp[false_certificates]} false certificates and {sharp[false_refutations]} false refutations "
+    "against the float64 runs.",
     phrases=_phase_phrases,
 )

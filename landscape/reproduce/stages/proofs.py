@@ -16,7 +16,7 @@ from landscape.reproduce.stage import Missing, Stage
 __all__ = ["PROOFS", "check_dataset", "FIELDS"]
 
 #: the fields of a statement that the table shows
-FIELDS = ("id", "title", "regime", "kind", "status", "cases", "violations", "tightness")
+FIELDS = ("id", "title", "regime", "k_range", "kind", "status", "cases", "violations", "tightness")
 
 
 def _statements(data) -> list:
@@ -66,6 +66,9 @@ def _proofs_numbers(cfg, dss):
         "proved_ptq_failed": [
             r["id"] for r in rows if r.get("regime") == "ptq_failed" and r["status"] == "proved"
         ],
+        "proved_in_basin": [
+            r["id"] for r in rows if r.get("regime") == "in_basin" and r["status"] == "proved"
+        ],
         "quick": bool(cfg.check_quick),
     } | ({"only": list(cfg.check_only)} if cfg.check_only else {})
 
@@ -78,6 +81,7 @@ def _proofs_phrases(nums):
         "n_statements": len(nums["statements"]),
         "each_status": ", ".join(f"{r['id']} {r['status']}" for r in nums["statements"]),
         "proved": ", ".join(nums["proved_ptq_failed"]) or "none",
+        "proved_in_basin": ", ".join(nums.get("proved_in_basin", [])) or "none",
         "mutants": f"; mutants caught {mc} of {mt}" if mt is not None else "",
     }
 
@@ -94,8 +98,9 @@ PROOFS = Stage(
     _proofs,
     None,
     _proofs_numbers,
-    "`{command}`: {n_statements} statements; {each_status}; proved for RTN-failed starts (regime "
-    "ptq_failed): {proved}{mutants}.",
+    "`{command}`: {n_statements} statements; {each_status}; proved for RTN-failed trained points on the "
+    "river (regime ptq_failed): {proved}; for trained points inside the basin whose RTN point is outside "
+    "(regime in_basin, the paper's setting): {proved_in_basin}{mutants}.",
     table=_proof_table,
     phrases=_proofs_phrases,
     inputs=("pending",),
