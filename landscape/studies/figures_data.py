@@ -15,6 +15,7 @@ import xarray as xr
 
 import landscape as L
 from landscape.ptq import oracle
+from landscape.studies.phase_study import certificate_record
 from landscape.studies.starts import rtn_failed_starts, sample_river
 
 
@@ -165,6 +166,7 @@ def sharp_panel_dataset(
             hit[keep], div[keep] = np.asarray(tr.hit_time), np.asarray(tr.diverge_time)
             cert = L.certify_recovery(ls_b, qz, w0, rule, budget=max(num_steps, 256), **axes)
         verdict[keep], theorem[keep] = np.asarray(cert.verdict), np.asarray(cert.theorem)
+    judged = certificate_record(hit[keep], div[keep], cert, num_steps) if w0.shape[0] else {}
     verdict, theorem = verdict.reshape(shape), theorem.reshape(shape)
     ok = valid
     n_ok = ok.sum(-1)
@@ -201,7 +203,8 @@ def sharp_panel_dataset(
         num_steps=int(num_steps), n_starts=int(n_starts), starts=int(ok.sum()), recovered=int(rec.sum()),
         certified=int(cer.sum()), refuted=int((ok & (verdict == "refuted")).sum()),
         unknown=int((ok & (verdict == "unknown")).sum()),
-        false_certificates=int((cer & ~rec).sum()),
-        false_refutations=int((ok & (verdict == "refuted") & rec).sum()),
+        false_certificates=judged.get("false_certificates", 0),  # judged as phase_study's certificates
+        unverifiable_certificates=judged.get("unverifiable_certificates", 0),
+        false_refutations=judged.get("false_refutations", 0),
     )
     return ds

@@ -290,8 +290,10 @@ def cell_summary(ds) -> dict:
 def certificate_record(hit, div, cert, num_steps, valid=None) -> dict:
     """Coverage and false certificates of ``cert`` against simulated runs (hit and divergence times).
 
-    * ``false_certificates``: certified, but the run diverged, or entered after ``t_bound``, or did not enter
-      although ``t_bound <= num_steps``; ``unverifiable``: certified with ``t_bound > num_steps`` and not
+    * ``false_certificates``: certified, but the run entered after ``t_bound``, or diverged before entering,
+      or did not enter although ``t_bound <= num_steps`` (a certificate speaks of the first entry, so a run
+      that entered by ``t_bound`` and diverged afterwards confirms it; those are counted apart as
+      ``certified_entered_then_diverged``); ``unverifiable``: certified with ``t_bound > num_steps`` and not
       entered within the horizon (neither confirmed nor refuted); ``false_refutations``: refuted but entered.
     * ``coverage``: certified (with ``t_bound`` confirmed) among the recovered runs; ``coverage_theorems``:
       the same counting only the theorems (not the 1-D orbit).
@@ -303,7 +305,7 @@ def certificate_record(hit, div, cert, num_steps, valid=None) -> dict:
     ok = np.ones(hit.shape, bool) if valid is None else np.asarray(valid, bool).reshape(-1)
     rec = (outcomes(hit, div) == OUTCOME_CODES["recovered"]) & ok
     cer = (verdict == "certified") & ok
-    late = cer & (((hit >= 0) & (hit > tb)) | (div >= 0) | ((hit < 0) & (tb <= num_steps)))
+    late = cer & (((hit >= 0) & (hit > tb)) | ((hit < 0) & ((div >= 0) | (tb <= num_steps))))
     unver = cer & (hit < 0) & (div < 0) & (tb > num_steps)
     n_rec = int(rec.sum())
     return {
@@ -313,6 +315,7 @@ def certificate_record(hit, div, cert, num_steps, valid=None) -> dict:
         "certified_by_theorems": int((cer & np.isin(theorem, THEOREMS)).sum()),
         "refuted": int(((verdict == "refuted") & ok).sum()),
         "false_certificates": int(late.sum()),
+        "certified_entered_then_diverged": int((cer & (hit >= 0) & (hit <= tb) & (div >= 0)).sum()),
         "unverifiable_certificates": int(unver.sum()),
         "false_refutations": int(((verdict == "refuted") & ok & (hit >= 0)).sum()),
         "coverage": float((rec & cer).sum() / n_rec) if n_rec else float("nan"),
