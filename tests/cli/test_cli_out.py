@@ -92,7 +92,7 @@ def test_sweep_piped_resumes_its_own_directory_and_says_so(tmp_path):
 
 def test_check_table_is_whole_when_piped():
     """`landscape check ... | cat`: the proof table's column names are not cut to 80 columns."""
-    cmd = [sys.executable, "-c", "from landscape.cli import app; app()", "check", "--quick", "--only", "S1"]
+    cmd = [sys.executable, "-c", "from landscape.cli import app; app()", "check", "--quick", "--only", "S6"]
     res = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
     assert res.returncode == 0, res.stderr
     for col in ("statement", "status", "symbolic", "certificate", "counterexamples", "tightness"):
