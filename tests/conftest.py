@@ -8,7 +8,8 @@
   every other test runs in JAX's default float32.
 * The ``jit`` fixture is parametrised (``jit``/``nojit``) and gives ``jax.jit`` or the identity: a test that
   takes it runs jitted and not jitted, as chex's variants do.
-* After each module, figures are closed, and a process above ``RSS_LIMIT_BYTES`` drops JAX's in-memory caches;
+* After each module, figures are closed, and a process above ``RSS_LIMIT_BYTES`` drops JAX's in-memory caches
+  and trims its heap (glibc ``malloc_trim``);
   the terminal summary prints each process's peak resident memory (the target: none above 3 GB).
 * ``--dist loadfile``: a module runs in one worker, so an expensive module-scoped fixture (one quick study,
   one proof check) is computed once; modules are scheduled costliest first. (``--dist loadgroup`` would
@@ -111,6 +112,23 @@ def _release_memory():
     if rss is None or rss > RSS_LIMIT_BYTES:
         jax.clear_caches()
         gc.collect()
+        _trim_heap()
+
+
+def _trim_heap() -> None:
+    """Hand the heap's freed pages back to the system (glibc ``malloc_trim``; a no-op elsewhere).
+
+    Without it a worker's resident memory stays at its high-water mark after the caches are dropped (a toy
+    measurement: 531 MB resident after 119 compiles, 496 MB after ``jax.clear_caches``, 240 MB trimmed).
+    """
+    import ctypes  # noqa: PLC0415
+    import ctypes.util  # noqa: PLC0415
+
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        libc.malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc (macOS, musl): nothing to trim
+        pass
 
 
 def _peak_rss_bytes() -> dict:
