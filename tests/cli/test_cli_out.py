@@ -92,7 +92,7 @@ def test_sweep_piped_resumes_its_own_directory_and_says_so(tmp_path):
 
 def test_check_table_is_whole_when_piped():
     """`landscape check ... | cat`: the proof table's column names are not cut to 80 columns."""
-    cmd = [sys.executable, "-c", "from landscape.cli import app; app()", "check", "--quick", "--only", "S1"]
+    cmd = [sys.executable, "-c", "from landscape.cli import app; app()", "check", "--quick", "--only", "S6"]
     res = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
     assert res.returncode == 0, res.stderr
     for col in ("statement", "status", "symbolic", "certificate", "counterexamples", "tightness"):
@@ -166,15 +166,18 @@ def test_version_and_help_do_not_import_jax():
 def test_only_merges_into_the_previous_summary_and_report(tmp_path):
     import json
 
+    from landscape.reproduce.config import ReproduceConfig
     from landscape.reproduce.runner import previous_stages
 
     out = tmp_path / "r"
-    first = CliRunner().invoke(app, ["reproduce", "--quick", "--no-progress", "--only", "fig1_anatomy",
-                                     "--out", str(out)])
-    assert first.exit_code == 0, first.output
-    second = CliRunner().invoke(app, ["reproduce", "--quick", "--no-progress", "--only", "fig2_rtn_exit",
-                                      "--out", str(out)])
-    assert second.exit_code == 0, second.output
+    with pytest.MonkeyPatch.context() as mp:  # the suite's preset (test_reproduce's): fewer points
+        mp.setattr(ReproduceConfig, "quick_config", ReproduceConfig.smoke_config)
+        first = CliRunner().invoke(app, ["reproduce", "--quick", "--no-progress", "--only", "fig1_anatomy",
+                                         "--out", str(out)])
+        assert first.exit_code == 0, first.output
+        second = CliRunner().invoke(app, ["reproduce", "--quick", "--no-progress", "--only", "fig2_rtn_exit",
+                                          "--out", str(out)])
+        assert second.exit_code == 0, second.output
     summary = json.loads((out / "summary.json").read_text())
     st = summary["stages"]
     assert st["fig1_anatomy"]["status"] == "ok" and st["fig2_rtn_exit"]["status"] == "ok"

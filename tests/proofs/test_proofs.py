@@ -3,6 +3,9 @@ a biased simulator is caught, and each symbolic step / certificate can fail when
 
 from __future__ import annotations
 
+import functools
+import json
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -11,6 +14,7 @@ import sympy as sp
 import z3
 from typer.testing import CliRunner
 
+import proofs.core.report as report_module
 from landscape import laws, qat
 from landscape.cli import app
 from proofs import catalog
@@ -31,13 +35,19 @@ from proofs.core.report import check
 # --------------------------------------------------------------------------------------
 # symbolic steps and certificates
 # --------------------------------------------------------------------------------------
+def _entry(report, kind, name):
+    """The report's entry of the symbolic step or certificate ``name`` (every one is listed by a proof)."""
+    return next(e for r in report["statements"] for e in r[kind] if e["name"] == name)
+
+
 @pytest.mark.parametrize("name", sorted(catalog.STEPS))
-def test_symbolic_step_verified(name):
-    step = catalog.run_step(name)
+def test_symbolic_step_verified(name, quick_report):
+    """Each symbolic step, as the quick check ran it (``catalog.run_step``; every step is in some proof)."""
+    step = _entry(quick_report, "symbolic", name)
     if name == "berry_esseen_cited":  # a cited result is never an automatic ok
-        assert step.status == "cited" and not step.ok
+        assert step["status"] == "cited" and not step["ok"]
     else:
-        assert step.ok and step.status == "verified", step.detail
+        assert step["ok"] and step["status"] == "verified", step["detail"]
 
 
 def test_recovery_certificates_can_fail():
@@ -56,10 +66,11 @@ def test_symbolic_check_rejects_a_wrong_closed_form(monkeypatch):
 
 
 @pytest.mark.parametrize("name", sorted(catalog.CERTIFICATES))
-def test_certificate_proved(name):
-    cert = catalog.run_certificate(name)
-    assert cert.ok and cert.status in ("unsat", "bnb-ok"), cert  # z3 unsat, or branch and bound done
-    assert cert.box
+def test_certificate_proved(name, quick_report):
+    """Each certificate, as the quick check ran it (``catalog.run_certificate``)."""
+    cert = _entry(quick_report, "certificates", name)
+    assert cert["ok"] and cert["z3"] in ("unsat", "bnb-ok"), cert  # z3 unsat, or branch and bound done
+    assert cert["box"] and cert["status"] == "verified"
 
 
 def test_certificate_finds_counterexample_to_a_false_claim():
@@ -116,12 +127,34 @@ def test_bad_arguments_raise_value_error():
 # the checker: quick run, mutants, replay, biased simulator, a user's edit
 # --------------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
-def quick_report():
-    return check(quick=True)
+def quick_check(tmp_path_factory):
+    """``landscape check --quick --json --cex-dir`` once for the module: (exit code, output, report, cex dir).
+
+    One process (``--workers 1``; ``test_cli_check_only_writes_json`` runs the default two); the symbolic
+    steps, certificates, attacks and mutants of every statement are run here once and read by the tests.
+    The suite's preset: a caught mutant keeps the first counterexample found (``mutant_shrink=0``; the
+    tests assert that each mutant is caught and that its counterexample replays, not how small it is;
+    ``test_cli_check_only_writes_json`` runs the default shrinking).
+    """
+    out = tmp_path_factory.mktemp("check")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(report_module, "check", functools.partial(check, mutant_shrink=0))
+        res = CliRunner().invoke(app, ["check", "--quick", "--workers", "1", "--json",
+                                       str(out / "report.json"), "--cex-dir", str(out / "cex")])
+    report = json.loads((out / "report.json").read_text()) if (out / "report.json").exists() else None
+    return res.exit_code, res.output, report, out / "cex"
+
+
+@pytest.fixture(scope="module")
+def quick_report(quick_check):
+    code, output, report, _ = quick_check
+    assert code == 0 and report is not None, output
+    return report
 
 
 @pytest.mark.slow
 def test_quick_check_true_statements_pass_and_mutants_fail(quick_report):
+    assert quick_report["examples_per_statement"] == 40 and quick_report["mutant_shrink_budget"] == 0
     rows = {r["id"]: r for r in quick_report["statements"]}
     for sid, row in rows.items():
         assert row["regime"] in ("any", "off_river", "ptq_failed", "in_basin")
@@ -220,8 +253,6 @@ def test_cli_check_only_writes_json(tmp_path):
     out = CliRunner().invoke(app, ["check", "--quick", "--only", "S6,S2E", "--json", str(path),
                                    "--cex-dir", str(tmp_path / "cex")])
     assert out.exit_code == 0, out.output
-    import json
-
     rep = json.loads(path.read_text())
     assert {"mutants_total", "mutants_caught", "statements", "manifest"} <= set(rep)
     for row in rep["statements"]:
@@ -242,14 +273,20 @@ def test_checks_run_in_float64():
     assert not jax.config.jax_enable_x64 and jnp.zeros(1).dtype == jnp.float32  # x64 was only local
 
 
-def test_cli_s5c_refuted_with_two_replayable_counterexamples(tmp_path):
-    """`landscape check --only S5C` exits 0 (a refuted conjecture is a result); one file per mechanism."""
-    out = CliRunner().invoke(app, ["check", "--quick", "--only", "S5C", "--cex-dir", str(tmp_path)])
-    assert out.exit_code == 0, out.output
-    saved = sorted(p.name for p in tmp_path.iterdir())
-    assert saved == ["S5C_s5c_confined_slice.json", "S5C_s5c_thin_cell.json"]
-    for name in saved:
-        rep = CliRunner().invoke(app, ["check", "--replay", str(tmp_path / name)])
+@pytest.mark.slow
+def test_cli_s5c_refuted_with_two_replayable_counterexamples(quick_check):
+    """`landscape check --quick` exits 0 (a refuted conjecture is a result); S5C saves one file per mechanism,
+    and every statement's saved counterexample (S5C's, the caught mutants') is named after it."""
+    code, output, report, cex_dir = quick_check
+    assert code == 0, output
+    saved = sorted(p.name for p in cex_dir.iterdir())
+    s5c = [n for n in saved if n.startswith("S5C")]
+    assert s5c == ["S5C_s5c_confined_slice.json", "S5C_s5c_thin_cell.json"]
+    caught = sum(m["counterexample"] is not None for r in report["statements"] for m in r["mutants"])
+    assert len(saved) == 2 + caught and all(n.split("_")[0] in {r["id"] for r in report["statements"]}
+                                            for n in saved)
+    for name in s5c:
+        rep = CliRunner().invoke(app, ["check", "--replay", str(cex_dir / name)])
         assert rep.exit_code == 1 and "VIOLATED (not_provably_stuck)" in rep.output
 
 
@@ -276,11 +313,20 @@ def test_k_range_is_data_and_reaches_k_2_for_a_ptq_failed_theorem():
 
 
 @pytest.mark.slow
-def test_k2s_is_proved_and_its_row_carries_k_range():
+def test_k2s_is_proved_and_its_row_carries_k_range(quick_report):
     """The report's row of K2S: proved (machine-checked lemmas, no counterexample), k_range [1, None]."""
-    row = check(statements=[by_id("K2S")], examples=12, with_mutants=False)["statements"][0]
+    row = next(r for r in quick_report["statements"] if r["id"] == "K2S")
     assert row["status"] == "proved" and row["k_range"] == [1, None] and row["violations"] == 0
     assert row["cases"] > 0 and all(e["status"] == "verified" for e in row["symbolic"] + row["certificates"])
+
+
+def test_check_without_mutants_and_with_a_budget():
+    """``check(statements=..., examples=..., with_mutants=False)``: that budget, those rows, no mutant."""
+    rep = check(statements=[by_id("S6")], examples=12, with_mutants=False)
+    assert rep["examples_per_statement"] == 12 and [r["id"] for r in rep["statements"]] == ["S6"]
+    row = rep["statements"][0]
+    assert row["status"] == "proved" and row["mutants"] == [] and rep["mutants_total"] == 0
+    assert 0 < row["cases"] <= 12
 
 
 def dataclasses_replace(st, **kw):
