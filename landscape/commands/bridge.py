@@ -268,7 +268,7 @@ def _write_figures(res, out: Path, console) -> None:
 
     from landscape.manifest import save_dataset
     from landscape.models.bridge import to_dataset
-    from landscape.models.figures import plot_bridge
+    from landscape.plot.bridge import plot_bridge
 
     out.mkdir(parents=True, exist_ok=True)
     ds = to_dataset(res)

@@ -9,7 +9,6 @@ the committed doc can be regenerated from the committed summary and a test check
 
 from __future__ import annotations
 
-import dataclasses
 import re
 
 from landscape.models.config import MODEL_PRESETS, MODELS, BridgeConfig
@@ -143,7 +142,7 @@ def render_presets() -> str:
     for m in MODELS:
         for quick in (False, True):
             c = BridgeConfig.preset(m, quick=quick)
-            d = dataclasses.asdict(c)
+            d = c.model_dump()
             vals = [
                 str(d[cols[0]]),
                 str(d[cols[1]]),

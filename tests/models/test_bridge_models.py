@@ -16,7 +16,7 @@ from landscape.models.band import band_times, window
 from landscape.models.bridge import to_dataset
 from landscape.models.calibration import TAU_FLOOR
 from landscape.models.cnn import digits_cnn, patches
-from landscape.models.figures import plot_blindness, plot_inward, plot_loss_paths, plot_settle_rates
+from landscape.plot.bridge import plot_blindness, plot_inward, plot_loss_paths, plot_settle_rates
 from landscape.models.losses import NetLoss, task_surface, train_data
 from landscape.models.minibatch import MinibatchLoss
 from landscape.models.mlp import digits_mlp
