@@ -3,6 +3,7 @@
 import json
 
 import pytest
+from pydantic import ValidationError
 
 from landscape._errors import LandscapeError
 from landscape.config import Record
@@ -50,7 +51,7 @@ def test_bridge_config_is_a_record_with_the_former_fields_and_defaults():
     assert list(BridgeConfig.model_fields) == list(DEFAULTS)
     assert {k: getattr(cfg, k) for k in DEFAULTS} == DEFAULTS
     assert cfg.oracle_steps == 4 * 300
-    with pytest.raises(Exception):  # frozen
+    with pytest.raises(ValidationError, match="frozen"):
         cfg.qat_steps = 10
 
 
@@ -92,7 +93,7 @@ def test_the_json_records_the_config_and_rebuilds_it(model, quick):
         (dict(eval_seeds=(1, 1)), "eval_seeds must be distinct"),
         (dict(bits=(9,)), r"bits must lie in \(2, 3"),
         (dict(methods=("awq",)), "methods must be a non-empty subset of"),
-        (dict(k_lanczos=10, lanczos_matvecs=5), "lanczos_matvecs must be an integer >= k_lanczos = 10; got 5"),
+        (dict(k_lanczos=10, lanczos_matvecs=5), "lanczos_matvecs must be an integer >= k_lanczos = 10"),
         (dict(profile_points=21), "unknown parameter 'profile_points'"),
     ],
 )
