@@ -14,7 +14,15 @@ import re
 from landscape.models.adequacy import budget_adequacy
 from landscape.models.config import MODEL_PRESETS, MODELS, BridgeConfig
 
-__all__ = ["summarize", "merge_summary", "render_blocks", "update_doc", "seeds_text", "BLOCK"]
+__all__ = [
+    "summarize",
+    "preset_changes",
+    "merge_summary",
+    "render_blocks",
+    "update_doc",
+    "seeds_text",
+    "BLOCK",
+]
 
 BLOCK = re.compile(r"(<!-- BEGIN GENERATED: (\w+) -->\n)(.*?)(<!-- END GENERATED: \2 -->)", re.S)
 _VERDICT_KEYS = (
@@ -51,6 +59,8 @@ def summarize(res: dict) -> dict:
         "cpu_s": _r(res.get("cpu_s"), 1),
         "load": res["load"],
         "timings": {k: _r(v, 1) for k, v in res["timings"].items()},
+        "preset": "quick" if res["config"]["quick"] else "full",
+        "preset_changes": preset_changes(res["config"]),
         "eval_seeds": res["config"]["eval_seeds"],
         "tune_seeds": res["config"]["tune_seeds"],
         "qat_steps": res["config"]["qat_steps"],
@@ -106,6 +116,12 @@ def summarize(res: dict) -> dict:
             "per_bits": res["regime"]["per_bits"],
         },
     }
+
+
+def preset_changes(config: dict) -> list[str]:
+    """The fields in which a run's config differs from its model's preset (quick or full)."""
+    ref = BridgeConfig.preset(config["model"], quick=config["quick"]).as_dict()
+    return [k for k, v in config.items() if ref.get(k) != v]
 
 
 def merge_summary(old: dict | None, new: list[dict]) -> dict:
@@ -193,7 +209,7 @@ def _model_block(s: dict) -> str:
     out = [
         f"**{s['model']}** (d = {s['dim']}; evaluation seeds {seeds_text(s['eval_seeds'])}, "
         f"tuning seeds {seeds_text(s['tune_seeds'])}, "
-        f"budget T = {s['qat_steps']}; "
+        f"budget T = {s['qat_steps']}; {_preset_text(s)}; "
         f"wall {s['wall_s']} s{_cpu(s)}, load average {s['load']['start'][0]} -> {s['load']['end'][0]}, "
         "commit "
         f"`{str(s['commit'])[:12]}`): test {s['metric']} of w* {ms[0]:.4g}-{ms[1]:.4g}, training loss L* "
@@ -275,6 +291,13 @@ def _model_block(s: dict) -> str:
             f"[{lo:.3g}, {hi:.3g}] | {es} | {rs} | {'-' if bar is None else f'{bar:.3g}'} |"
         )
     return "\n".join(out) + "\n"
+
+
+def _preset_text(s: dict) -> str:
+    if "preset_changes" not in s:
+        return "preset not recorded"
+    ch = s["preset_changes"]
+    return f"the {s['preset']} preset" + (f" except {', '.join(f'`{c}`' for c in ch)}" if ch else "")
 
 
 def _cpu(s: dict) -> str:

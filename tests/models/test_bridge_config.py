@@ -110,3 +110,12 @@ def test_the_fields_carry_their_records():
     assert BridgeConfig.record_of("tau").units == "nats"
     assert BridgeConfig.record_of("eval_seeds").kind == "int"
     assert BridgeConfig.record_of("model") is None
+
+
+def test_preset_changes_name_the_fields_a_run_changed():
+    from landscape.models.tables import preset_changes
+
+    cfg = BridgeConfig.preset("markov-lm", eval_seeds=(0, 1, 2, 3), tune_seeds=(100,))
+    assert preset_changes(cfg.as_dict()) == ["eval_seeds", "tune_seeds"]
+    assert preset_changes(BridgeConfig.preset("markov-lm", quick=True).as_dict()) == []
+    assert preset_changes(BridgeConfig.preset("char-transformer", qat_steps=200).as_dict()) == ["qat_steps"]
