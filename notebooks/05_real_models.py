@@ -39,7 +39,7 @@ import os
 
 from landscape.models.bridge import run_bridge, to_dataset
 from landscape.models.config import BridgeConfig
-from landscape.models.figures import plot_bridge
+from landscape.plot.bridge import plot_bridge
 
 QUICK = os.environ.get("LANDSCAPE_QUICK", "0") == "1"
 if QUICK:

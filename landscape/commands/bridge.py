@@ -97,10 +97,11 @@ def register(app: typer.Typer) -> None:
         console = out_console()
         results, t_all = [], time.perf_counter()
         for cfg in cfgs:
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             with working(f"bridge: {cfg.model} ({'quick' if quick else 'full'})"):
                 res = run_bridge(cfg)
             res["wall_s"] = time.perf_counter() - t0
+            res["cpu_s"] = time.process_time() - c0  # user + system time of every thread of this process
             results.append(res)
             _print(console, res)
             if json_path is not None:  # after every model: a later failure keeps the finished ones
@@ -227,7 +228,10 @@ def _print(console, res) -> None:
             f"{_g(r['rise_share_top']['3'])}; barrier QAT end -> river {_g(r['barrier_end_river_median'])}"
         )
     console.print(f"settled = {res['definitions']['settled']}; verdict = {res['definitions']['verdict']}")
-    console.print(f"timings {res['timings']}; load average {res['load']}; wall {res['wall_s']:.0f} s")
+    console.print(
+        f"timings {res['timings']}; load average {res['load']}; wall {res['wall_s']:.0f} s, "
+        f"CPU {res['cpu_s']:.0f} s"
+    )
 
 
 def _g(x) -> str:
@@ -268,7 +272,7 @@ def _write_figures(res, out: Path, console) -> None:
 
     from landscape.manifest import save_dataset
     from landscape.models.bridge import to_dataset
-    from landscape.models.figures import plot_bridge
+    from landscape.plot.bridge import plot_bridge
 
     out.mkdir(parents=True, exist_ok=True)
     ds = to_dataset(res)

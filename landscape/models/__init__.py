@@ -3,7 +3,7 @@
 ``run_bridge(BridgeConfig.preset("digits-mlp" | "digits-cnn" | "char-transformer" | "markov-lm", quick=...))``
 returns a JSON-ready dict (rows per model, bits, grid, PTQ method and seed; verdicts over seeds with Wilson
 intervals and their power; calibrated bands; the regime of the failures); ``to_dataset`` turns it into the
-Dataset that ``landscape.models.figures`` draws.
+Dataset that ``landscape.plot.bridge`` draws.
 See docs/bridge.md.
 """
 

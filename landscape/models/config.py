@@ -9,9 +9,11 @@ preset (2 and 1) decides nothing and says so.
 
 from __future__ import annotations
 
-import dataclasses
+import numpy as np
+from pydantic import model_validator
 
-from landscape._errors import LandscapeError, check_int_at_least, check_positive
+from landscape._errors import LandscapeError, check_int_at_least
+from landscape.config import Record, field
 from landscape.models.quant import GRIDS, METHODS, check_bits
 from landscape.models.recovery import OPTIMIZERS, SCHEDULES
 
@@ -134,103 +136,113 @@ def _tuple(x):
     return tuple(x) if isinstance(x, (list, tuple)) else (x,)
 
 
-@dataclasses.dataclass(frozen=True)
-class BridgeConfig:
-    """Everything that determines a bridge run of one model (see docs/bridge.md for each field)."""
+def _n(name: str, default: int, low: int, long_name: str, units: str = "1"):
+    """An integer field of at least ``low``."""
+    return field(name, default, kind="int", low=low, long_name=long_name, units=units)
+
+
+#: the tuple fields that take a subset of named choices
+_CHOICES = {
+    "grids": GRIDS,
+    "methods": METHODS,
+    "tune_methods": METHODS,
+    "optimizers": OPTIMIZERS,
+    "schedules": SCHEDULES,
+}
+
+
+class BridgeConfig(Record):
+    """Everything that determines a bridge run of one model (see docs/bridge.md for each field).
+
+    A :class:`~landscape.config.Record`: frozen, hashable (equal configs hash equal), unknown keys refused,
+    every field checked against its range before any work (:class:`~landscape._errors.LandscapeError`).
+    """
 
     model: str = "digits-mlp"
     quick: bool = False
-    bits: tuple = (8, 4, 3, 2)
+    bits: tuple = (8, 4, 3, 2)  # checked by quant.check_bits (2..8), stored sorted descending
     grids: tuple = GRIDS
     methods: tuple = METHODS
-    eval_seeds: tuple = FULL_EVAL_SEEDS
-    tune_seeds: tuple = FULL_TUNE_SEEDS
+    eval_seeds: tuple = field("seed", FULL_EVAL_SEEDS, long_name="evaluation seeds")
+    tune_seeds: tuple = field("seed", FULL_TUNE_SEEDS, long_name="tuning seeds")
     tune_methods: tuple = METHODS
     optimizers: tuple = OPTIMIZERS
     schedules: tuple = SCHEDULES
-    sgd_lrs: tuple = (0.3, 1.0, 3.0)
-    adam_lrs: tuple = (3e-3, 1e-2, 3e-2)
-    qat_steps: int = 300
-    oracle_factor: int = 4
-    oracle_seeds: int = 2  # how many eval seeds (the first ones) also get the oracle run (-1: all)
-    tau: float | None = None  # training-loss band (nats); None: calibrated on the full-precision null
-    qat_floor: float = (
-        0.01  # QAT runs from starts outside the absolute band at this tau (or the relative band)
+    sgd_lrs: tuple = field("learning_rate", (0.3, 1.0, 3.0), long_name="SGD learning rates tuned")
+    adam_lrs: tuple = field("learning_rate", (3e-3, 1e-2, 3e-2), long_name="Adam learning rates tuned")
+    qat_steps: int = _n("num_steps", 300, 10, "STE-QAT budget T", "steps")
+    oracle_factor: int = _n("oracle_factor", 4, 1, "oracle budget / T")
+    oracle_seeds: int = _n("oracle_seeds", 2, -1, "eval seeds (the first) with an oracle run; -1: all")
+    tau: float | None = field(  # None: calibrated on the full-precision null
+        "tau", None, low=0, open_low=True, long_name="training- and test-loss band tau", units="nats"
     )
-    n_probe: int = 6  # steps of each QAT run where the normal frame is measured
-    foot_steps: int = 50  # descent steps of the foot P(q)
-    metric_every: int = 1  # test metric every m steps (relative band at that resolution)
-    train_steps: int = 800
-    n_calib: int = 512
-    max_batch: int = 16  # runs per driver call
-    qat_batch: int = 16  # minibatch windows per QAT step (models trained on a stream: the transformer)
-    min_tune_starts: int = 4  # tuning starts per bit width at least (filled by PTQ gap)
-    calib_seeds: int = 4  # evaluation networks of the loss-to-metric calibration
-    calib_dirs: int = 16  # random directions per network and rise
-    regime_seeds: int = 4  # evaluation networks whose spectra locate the regime (the first: dense check)
-    k_lanczos: int = 10  # top eigenpairs kept
-    lanczos_matvecs: int = 40  # Lanczos depth (HVPs)
+    qat_floor: float = field(  # QAT runs from starts outside the absolute band at this tau (or rel band)
+        "qat_floor", 0.01, low=0, open_low=True, long_name="training-loss band of needs_qat", units="nats"
+    )
+    n_probe: int = _n("n_probe", 6, 2, "steps of each QAT run where the normal frame is measured")
+    foot_steps: int = _n("foot_steps", 50, 1, "descent steps of the foot P(q)", "steps")
+    metric_every: int = _n("metric_every", 1, 1, "test metric every m steps (relative band)", "steps")
+    train_steps: int = _n("train_steps", 800, 1, "training steps of every network", "steps")
+    n_calib: int = _n("n_calib", 512, 1, "GPTQ calibration inputs")
+    max_batch: int = _n("max_batch", 16, 1, "runs per driver call")
+    qat_batch: int = _n("qat_batch", 16, 1, "minibatch windows per QAT step (stream-trained models)")
+    min_tune_starts: int = _n("min_tune_starts", 4, 1, "tuning starts per bit width at least")
+    calib_seeds: int = _n("calib_seeds", 4, 1, "evaluation networks of the loss-to-metric calibration")
+    calib_dirs: int = _n("calib_dirs", 16, 1, "random directions per network and rise")
+    regime_seeds: int = _n("regime_seeds", 4, 1, "networks whose spectra locate the regime")
+    k_lanczos: int = _n("k_lanczos", 10, 1, "top Hessian eigenpairs kept")
+    lanczos_matvecs: int = _n("lanczos_matvecs", 40, 1, "Lanczos depth (HVPs)")
     dense_check: bool = True  # dense eigenvalues on the first regime network (d <= regime.DENSE_MAX)
 
-    def __post_init__(self):
-        if self.model not in MODELS:
-            raise LandscapeError(f"model must be one of {MODELS}; got {self.model!r}.")
-        object.__setattr__(self, "bits", check_bits(_tuple(self.bits)))
-        for name, allowed in (
-            ("grids", GRIDS),
-            ("methods", METHODS),
-            ("tune_methods", METHODS),
-            ("optimizers", OPTIMIZERS),
-            ("schedules", SCHEDULES),
-        ):
-            vals = _tuple(getattr(self, name))
-            bad = [v for v in vals if v not in allowed]
-            if not vals or bad:
-                raise LandscapeError(f"{name} must be a non-empty subset of {allowed}; got {vals!r}.")
-            object.__setattr__(self, name, vals)
+    @model_validator(mode="before")
+    @classmethod
+    def _normalize(cls, data):
+        """Scalars to 1-tuples; bits sorted descending and deduplicated; seeds int, rates float."""
+        if not isinstance(data, dict):
+            return data
+        data = dict(data)
+        if "model" in data and data["model"] not in MODELS:
+            raise LandscapeError(f"model must be one of {MODELS}; got {data['model']!r}.")
+        if "bits" in data:
+            data["bits"] = check_bits(_tuple(data["bits"]))
+        for name, allowed in _CHOICES.items():
+            if name in data:
+                vals = _tuple(data[name])
+                if not vals or [v for v in vals if v not in allowed]:
+                    raise LandscapeError(f"{name} must be a non-empty subset of {allowed}; got {vals!r}.")
+                data[name] = vals
+        for name, kind in (("eval_seeds", int), ("tune_seeds", int), ("sgd_lrs", float), ("adam_lrs", float)):
+            if name in data:
+                vals = _tuple(data[name])
+                ok = all(isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool)
+                         for v in vals)  # fmt: skip
+                if not vals or not ok:
+                    raise LandscapeError(f"{name} must be a non-empty list of numbers; got {vals!r}.")
+                data[name] = tuple(kind(v) if kind is float or float(v).is_integer() else v for v in vals)
+        return data
+
+    @model_validator(mode="after")
+    def _relations(self):
+        """The checks between fields: distinct disjoint seeds, metric_every <= qat_steps, Lanczos depth."""
         for name in ("eval_seeds", "tune_seeds"):
-            vals = tuple(int(s) for s in _tuple(getattr(self, name)))
-            if not vals or any(s < 0 for s in vals) or len(set(vals)) != len(vals):
+            vals = getattr(self, name)
+            if len(set(vals)) != len(vals):
                 raise LandscapeError(f"{name} must be distinct integers >= 0; got {vals!r}.")
-            object.__setattr__(self, name, vals)
         if set(self.eval_seeds) & set(self.tune_seeds):
             raise LandscapeError(
                 f"eval_seeds and tune_seeds must be disjoint; both hold "
                 f"{sorted(set(self.eval_seeds) & set(self.tune_seeds))}."
             )
-        for name in ("sgd_lrs", "adam_lrs"):
-            vals = tuple(float(v) for v in _tuple(getattr(self, name)))
-            if not vals:
-                raise LandscapeError(f"{name} must name at least one learning rate in (0, inf).")
-            for v in vals:
-                check_positive(name, v)
-            object.__setattr__(self, name, vals)
-        if self.tau is not None:
-            check_positive("tau", self.tau)
-        check_positive("qat_floor", self.qat_floor)
-        for name, low in (
-            ("qat_steps", 10),
-            ("oracle_factor", 1),
-            ("n_probe", 2),
-            ("foot_steps", 1),
-            ("metric_every", 1),
-            ("train_steps", 1),
-            ("n_calib", 1),
-            ("max_batch", 1),
-            ("oracle_seeds", -1),
-            ("qat_batch", 1),
-            ("min_tune_starts", 1),
-            ("calib_seeds", 1),
-            ("calib_dirs", 1),
-            ("regime_seeds", 1),
-            ("k_lanczos", 1),
-        ):
-            check_int_at_least(name, getattr(self, name), low)
-        check_int_at_least("lanczos_matvecs", self.lanczos_matvecs, self.k_lanczos)
+        if self.lanczos_matvecs < self.k_lanczos:
+            raise LandscapeError(
+                f"lanczos_matvecs must be an integer >= k_lanczos = {self.k_lanczos}; "
+                f"got {self.lanczos_matvecs}."
+            )
         if self.metric_every > self.qat_steps:
             raise LandscapeError(
                 f"metric_every must lie in [1, qat_steps = {self.qat_steps}]; got {self.metric_every}."
             )
+        return self
 
     @classmethod
     def preset(cls, model: str = "digits-mlp", quick: bool = False, **overrides) -> BridgeConfig:
@@ -255,8 +267,8 @@ class BridgeConfig:
         return self.oracle_factor * self.qat_steps
 
     def as_dict(self) -> dict:
-        """JSON-ready fields."""
-        return {k: (list(v) if isinstance(v, tuple) else v) for k, v in dataclasses.asdict(self).items()}
+        """JSON-ready fields (tuples as lists), in field order: what the JSON and the manifest record."""
+        return {k: (list(v) if isinstance(v, tuple) else v) for k, v in self.model_dump().items()}
 
 
 def build_task(model: str, seed: int, train_steps: int):

@@ -9,12 +9,20 @@ the committed doc can be regenerated from the committed summary and a test check
 
 from __future__ import annotations
 
-import dataclasses
 import re
 
+from landscape.models.adequacy import budget_adequacy
 from landscape.models.config import MODEL_PRESETS, MODELS, BridgeConfig
 
-__all__ = ["summarize", "merge_summary", "render_blocks", "update_doc", "seeds_text", "BLOCK"]
+__all__ = [
+    "summarize",
+    "preset_changes",
+    "merge_summary",
+    "render_blocks",
+    "update_doc",
+    "seeds_text",
+    "BLOCK",
+]
 
 BLOCK = re.compile(r"(<!-- BEGIN GENERATED: (\w+) -->\n)(.*?)(<!-- END GENERATED: \2 -->)", re.S)
 _VERDICT_KEYS = (
@@ -48,8 +56,11 @@ def summarize(res: dict) -> dict:
         "metric": res["metric"],
         "commit": res["manifest"].get("git_commit"),
         "wall_s": _r(res.get("wall_s"), 1),
+        "cpu_s": _r(res.get("cpu_s"), 1),
         "load": res["load"],
         "timings": {k: _r(v, 1) for k, v in res["timings"].items()},
+        "preset": "quick" if res["config"]["quick"] else "full",
+        "preset_changes": preset_changes(res["config"]),
         "eval_seeds": res["config"]["eval_seeds"],
         "tune_seeds": res["config"]["tune_seeds"],
         "qat_steps": res["config"]["qat_steps"],
@@ -93,6 +104,7 @@ def summarize(res: dict) -> dict:
             }
             for v in res["verdicts"]
         ],
+        "adequacy": budget_adequacy(res["rows"], res["config"]["qat_steps"], bd["tau"], bd["null"]),
         "regime": {
             "seeds": res["regime"]["seeds"],
             "n_sharp": res["regime"]["n_sharp"],
@@ -104,6 +116,12 @@ def summarize(res: dict) -> dict:
             "per_bits": res["regime"]["per_bits"],
         },
     }
+
+
+def preset_changes(config: dict) -> list[str]:
+    """The fields in which a run's config differs from its model's preset (quick or full)."""
+    ref = BridgeConfig.preset(config["model"], quick=config["quick"]).as_dict()
+    return [k for k, v in config.items() if ref.get(k) != v]
 
 
 def merge_summary(old: dict | None, new: list[dict]) -> dict:
@@ -143,7 +161,7 @@ def render_presets() -> str:
     for m in MODELS:
         for quick in (False, True):
             c = BridgeConfig.preset(m, quick=quick)
-            d = dataclasses.asdict(c)
+            d = c.model_dump()
             vals = [
                 str(d[cols[0]]),
                 str(d[cols[1]]),
@@ -191,8 +209,9 @@ def _model_block(s: dict) -> str:
     out = [
         f"**{s['model']}** (d = {s['dim']}; evaluation seeds {seeds_text(s['eval_seeds'])}, "
         f"tuning seeds {seeds_text(s['tune_seeds'])}, "
-        f"budget T = {s['qat_steps']}; "
-        f"wall {s['wall_s']} s, load average {s['load']['start'][0]} -> {s['load']['end'][0]}, commit "
+        f"budget T = {s['qat_steps']}; {_preset_text(s)}; "
+        f"wall {s['wall_s']} s{_cpu(s)}, load average {s['load']['start'][0]} -> {s['load']['end'][0]}, "
+        "commit "
         f"`{str(s['commit'])[:12]}`): test {s['metric']} of w* {ms[0]:.4g}-{ms[1]:.4g}, training loss L* "
         f"{ls[0]:.4g}-{ls[1]:.4g} nats.",
         "",
@@ -221,6 +240,7 @@ def _model_block(s: dict) -> str:
             for b, t in s["tuning"].items()
         )
         + ".",
+        *_adequacy_lines(s.get("adequacy")),
         "",
         "| bits | grid | PTQ | training-loss band | test-loss band | relative band | held needs |",
         "| --- | --- | --- | --- | --- | --- | --- |",
@@ -271,6 +291,38 @@ def _model_block(s: dict) -> str:
             f"[{lo:.3g}, {hi:.3g}] | {es} | {rs} | {'-' if bar is None else f'{bar:.3g}'} |"
         )
     return "\n".join(out) + "\n"
+
+
+def _preset_text(s: dict) -> str:
+    if "preset_changes" not in s:
+        return "preset not recorded"
+    ch = s["preset_changes"]
+    return f"the {s['preset']} preset" + (f" except {', '.join(f'`{c}`' for c in ch)}" if ch else "")
+
+
+def _cpu(s: dict) -> str:
+    return f", CPU {s['cpu_s']} s" if s.get("cpu_s") is not None else ""
+
+
+def _adequacy_lines(a: dict | None) -> list[str]:
+    """The budget-adequacy bullet (:mod:`landscape.models.adequacy`); none for a summary without it."""
+    if not a:
+        return []
+    parts = [
+        f"{b}-bit: {r['n_unsettled']} of {r['n_runs']} runs unsettled, {r['n_unsettled_falling']} of them "
+        f"still falling (> {a['fall_fraction']:g} tau over the window), {r['n_reach_by_2T']} extrapolated "
+        f"into the band by 2T; median tail drop {_g4(r['tail_drop_median'])} nats "
+        f"(share of the descent {_g4(r['tail_share_median'])})"
+        for b, r in a["per_bits"].items()
+    ]
+    return [
+        f"* Budget adequacy (T = {a['qat_steps']}, last window W = {a['window']} steps, STE-QAT runs of the "
+        "evaluation seeds, training-loss band): " + ("; ".join(parts) or "no STE-QAT run") + "."
+    ]
+
+
+def _g4(x) -> str:
+    return "-" if x is None else f"{x:.3g}"
 
 
 def render_blocks(summary: dict | None) -> dict:

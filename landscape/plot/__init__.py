@@ -47,14 +47,14 @@ from landscape.plot.style import COLORS, DOUBLE_COLUMN, OKABE_ITO, SINGLE_COLUMN
 from landscape.plot.valley import plot_valley_failure
 from landscape.plot.views import landscape_view, points_view, run_view
 
-#: the bridge's figures (:mod:`landscape.models.figures`) and the explorer, imported on first use
+#: the bridge's figures (:mod:`landscape.plot.bridge`) and the explorer, imported on first use
 _LAZY = {
-    "plot_bridge": "landscape.models.figures",
-    "plot_settle_rates": "landscape.models.figures",
-    "plot_blindness": "landscape.models.figures",
-    "plot_inward": "landscape.models.figures",
-    "plot_loss_paths": "landscape.models.figures",
-    "plot_tau_sensitivity": "landscape.models.figures",
+    "plot_bridge": "landscape.plot.bridge",
+    "plot_settle_rates": "landscape.plot.bridge",
+    "plot_blindness": "landscape.plot.bridge",
+    "plot_inward": "landscape.plot.bridge",
+    "plot_loss_paths": "landscape.plot.bridge",
+    "plot_tau_sensitivity": "landscape.plot.bridge",
     "explore": "landscape.plot.explorer",
 }
 

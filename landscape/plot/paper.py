@@ -4,7 +4,7 @@ function of the saved Dataset alone (so a figure redraws from its ``results/*.nc
 * :func:`chattering_figure` -- figure 8: :func:`~landscape.plot.run.run_figure`, the first 60 steps;
 * :func:`rules_figure` -- figure 7: ``landscape.plot.recovery.plot_rules``, the T interval named by the
   data;
-* :func:`bridge_figure` -- the real-model bridge (``landscape.models.figures.plot_bridge``), paper style.
+* :func:`bridge_figure` -- the real-model bridge (``landscape.plot.bridge.plot_bridge``), paper style.
 
 Figures 3, 5 and 6 need no adaptation: ``plot_valley_failure``, ``plot_phase_diagram`` and
 ``plot_tightness`` draw them from their Datasets as they are.
@@ -33,7 +33,7 @@ def bridge_figure(ds):
     """The bridge: settle rates with Wilson intervals, blindness, inward cosines, every seed (paper style)."""
     import matplotlib.pyplot as plt  # noqa: PLC0415
 
-    from landscape.models.figures import plot_bridge  # noqa: PLC0415
+    from landscape.plot.bridge import plot_bridge  # noqa: PLC0415
     from landscape.plot.style import DOUBLE_COLUMN, paper_style  # noqa: PLC0415
 
     with paper_style():

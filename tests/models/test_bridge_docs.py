@@ -18,3 +18,16 @@ def test_docs_bridge_md_is_generated_from_the_committed_summary_and_the_presets(
     # every model in the summary has its table, with the seed counts of its run
     for s in summary["models"]:
         assert f"**{s['model']}** (d = {s['dim']}; evaluation seeds {seeds_text(s['eval_seeds'])}," in text
+        # the preset a run used (and what it changed) and the budget adequacy are printed for every model
+        assert s["preset"] in ("full", "quick") and isinstance(s["preset_changes"], list)
+        changes = ", ".join(f"`{c}`" for c in s["preset_changes"])
+        assert f"the {s['preset']} preset" + (f" except {changes}" if changes else "") + ";" in text
+        assert f"* Budget adequacy (T = {s['qat_steps']}, " in text
+
+
+def test_every_model_of_the_summary_states_its_time_and_load():
+    summary = json.loads((ROOT / "docs" / "data" / "bridge_summary.json").read_text())
+    text = (ROOT / "docs" / "bridge.md").read_text()
+    for s in summary["models"]:
+        assert s["wall_s"] > 0 and len(s["load"]["start"]) == 3 and len(s["load"]["end"]) == 3
+        assert f"wall {s['wall_s']} s" in text

@@ -16,7 +16,6 @@ from landscape.models.band import band_times, window
 from landscape.models.bridge import to_dataset
 from landscape.models.calibration import TAU_FLOOR
 from landscape.models.cnn import digits_cnn, patches
-from landscape.models.figures import plot_blindness, plot_inward, plot_loss_paths, plot_settle_rates
 from landscape.models.losses import NetLoss, task_surface, train_data
 from landscape.models.minibatch import MinibatchLoss
 from landscape.models.mlp import digits_mlp
@@ -27,6 +26,7 @@ from landscape.models.text import ngram_bits, pydoc_corpus, windows
 from landscape.models.transformer import char_transformer, transformer_apply, transformer_inputs
 from landscape.models.tuning import score_key
 from landscape.models.verdict import BAND_FIELDS, label_of, power_of
+from landscape.plot.bridge import plot_blindness, plot_inward, plot_loss_paths, plot_settle_rates
 from landscape.ptq.gptq import gptq
 from landscape.quantizers import integer_grid
 

@@ -6,7 +6,6 @@ It runs ``landscape.models.bridge.run_bridge``; when that area is absent the sta
 
 from __future__ import annotations
 
-import dataclasses
 import json
 
 from landscape.plot import bridge_figure
@@ -38,8 +37,8 @@ def _bridge(cfg, key):
     """
     BridgeConfig = require("landscape.models.config", "BridgeConfig")
     run_bridge, to_dataset = require("landscape.models.bridge", "run_bridge", "to_dataset")
-    require("landscape.models.figures", "plot_bridge")
-    fields = {f.name for f in dataclasses.fields(BridgeConfig)}
+    require("landscape.plot.bridge", "plot_bridge")
+    fields = set(BridgeConfig.model_fields)
     over = dict(cfg.bridge_overrides)
     ignored = sorted(k for k in over if k not in fields)
     over = {k: v for k, v in over.items() if k in fields}
