@@ -52,7 +52,7 @@ def register(app: typer.Typer) -> None:
         from rich.table import Table
 
         from landscape.commands._common import check_out_file, fail, out_console
-        from landscape.manifest import manifest, write_json
+        from landscape.manifest import _jsonable, manifest, write_json
 
         check_out_file(json_file, "--json")
         if from_json is not None and (docs is None or not Path(from_json).is_file()):
@@ -98,8 +98,8 @@ def register(app: typer.Typer) -> None:
         if json_file is not None:
             write_json(json_file, report)
             out.print(f"wrote {json_file}")
-        if docs is not None:
-            _write_docs(docs, report)
+        if docs is not None:  # rendered from the report as its JSON reads back (tuples become lists)
+            _write_docs(docs, json.loads(json.dumps(_jsonable(report))))
 
 
 def _write_docs(doc: Path, report: dict) -> None:
