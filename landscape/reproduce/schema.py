@@ -112,7 +112,9 @@ SUMMARY_SCHEMA = {
                             "items": {
                                 "type": "object",
                                 "required": ["id", "title", "status"],
-                                "properties": {"regime": {"enum": ["any", "off_river", "ptq_failed"]}},
+                                "properties": {
+                                    "regime": {"enum": ["any", "off_river", "ptq_failed", "in_basin"]}
+                                },
                             },
                         }
                     },
