@@ -7,7 +7,6 @@ import pytest
 import sympy as sp
 import z3
 
-from landscape import qat
 from proofs import catalog
 from proofs.core import prove, reverse_conclusion, scale_constant
 from proofs.core.falsify import Simulator, attack, check_case
@@ -90,21 +89,10 @@ def test_c1_holds_on_a_meandering_river():
     assert res.values["d_loss"] <= res.values["bound"]
 
 
-class _BiasedSTE(qat.STE):
-    """STE whose gradient carries a constant bias."""
-
-    name = "ste_biased"
-    bias: float = 0.0
-
-    def gradient(self, landscape, params, state, quantizer, key, probe=None):
-        g, state = super().gradient(landscape, params, state, quantizer, key, probe)
-        return {"w": g["w"] + self.bias}, state
-
-
 @pytest.mark.float64
-def test_a_biased_simulator_breaks_s5w_but_not_c1():
+def test_a_biased_simulator_breaks_s5w_but_not_c1(biased_ste):
     """S5W is about STE: a gradient bias of 0.05 is caught. C1 holds for any rule: the same bias is not."""
-    sim = Simulator(rule=lambda eta: _BiasedSTE(qat.sgd(eta), 0.05))
+    sim = Simulator(rule=biased_ste(0.05))
     res = attack(catalog.by_id("S5W"), sim, max_examples=12, scenario="weighted_tight")
     assert res.violations > 0 and "decrease" in res.counterexample["failed"]
     res = attack(catalog.by_id("C1"), sim, max_examples=8, scenario="entry_loss_iso")

@@ -15,7 +15,7 @@ import z3
 from typer.testing import CliRunner
 
 import proofs.core.report as report_module
-from landscape import laws, qat
+from landscape import laws
 from landscape.cli import app
 from proofs import catalog
 from proofs.basin import certify, symbolic
@@ -217,24 +217,9 @@ def test_user_edit_recovery_bound_ten_times_smaller_is_caught():
     assert cex["values"]["T"] > cex["values"]["T_max"]
 
 
-class _BiasedSTE(qat.STE):
-    """STE whose gradient carries a constant bias: a simulator the attacks must catch."""
-
-    name = "ste_biased"
-    bias: float = 0.0
-
-    def gradient(self, landscape, params, state, quantizer, key, probe=None):
-        g, state = super().gradient(landscape, params, state, quantizer, key, probe)
-        return {"w": g["w"] + self.bias}, state
-
-
-def _biased_ste(bias):
-    return lambda eta: _BiasedSTE(qat.sgd(eta), bias)
-
-
 @pytest.mark.slow
-def test_biased_simulator_is_caught():
-    biased = Simulator(rule=_biased_ste(0.5))
+def test_biased_simulator_is_caught(biased_ste):
+    biased = Simulator(rule=biased_ste(0.5))
     res = attack(by_id("S3"), biased, max_examples=40)
     assert res.violations > 0
     case = res.counterexample["case"]
