@@ -96,8 +96,6 @@ def dyadic_dataset(
             rows["theorem"].append(str(cert.theorem[i]))
             rows["judge"].append(judge[0])
             rows["judge_T"].append(hit_t)
-            rows["false_certificate"].append(v == "certified" and not (0 <= hit_t <= tb))
-            rows["false_refutation"].append(v == "refuted" and hit_t >= 0)
             for name in ("wall", "kappa", "mu", "eta"):
                 rows[name].append(fixed[name])
         done += size
@@ -108,21 +106,12 @@ def dyadic_dataset(
         "theorem": "theorem behind the verdict",
         "judge": "exact orbit's outcome (hit / cycle / budget / undecided)",
         "judge_T": "exact first hitting time T (-1: no entry seen)",
-        "false_certificate": "certified, but the exact orbit does not enter by t_bound",
-        "false_refutation": "refuted, but the exact orbit enters",
         "wall": "wall profile of the case's group",
         "kappa": "wall slope kappa",
         "mu": "floor curvature mu",
         "eta": "STE learning rate eta",
     }
-    data = {
-        name: (
-            ("case",),
-            np.asarray(vals, np.int8 if name.startswith("false") else None),
-            {"long_name": long[name]},
-        )
-        for name, vals in rows.items()  # the flags as int8 (0 / 1): netCDF has no boolean
-    }
+    data = {name: (("case",), np.asarray(vals), {"long_name": long[name]}) for name, vals in rows.items()}
     ds = xr.Dataset(data, coords={"case": np.arange(int(cases))})
     ds.attrs.update(
         family="dyadic", k=int(k), drift=int(bool(drift or drift_on_sharp)),
@@ -140,12 +129,16 @@ def dyadic_dataset(
 def dyadic_record(ds: xr.Dataset, prefix: str = "", examples: int = 5) -> dict:
     """False certificates, false refutations and coverage of the exact hits, counted from ``ds``'s rows.
 
-    ``prefix``: the variables' prefix where the rows are merged into another dataset (figure 5: ``dyadic_``).
+    A false certificate: verdict "certified" and the exact orbit does not enter by ``t_bound`` (it enters
+    later, cycles, runs out of budget or is undecided); a false refutation: verdict "refuted" and the exact
+    orbit enters. ``prefix``: the variables' prefix where the rows are merged into another dataset
+    (figure 5: ``dyadic_``).
     """
     var = lambda name: np.asarray(ds[f"{prefix}{name}"].values)  # noqa: E731
     verdict, judge = var("verdict").astype(str), var("judge").astype(str)
-    bad_c, bad_r = var("false_certificate").astype(bool), var("false_refutation").astype(bool)
     hits = judge == "hit"
+    bad_c = (verdict == "certified") & ~(hits & (var("judge_T") <= var("t_bound")))
+    bad_r = (verdict == "refuted") & hits
     cov = hits & (verdict == "certified")
     tally = collections.Counter(f"{v}/{j}" for v, j in zip(verdict, judge, strict=True))
     bad = np.flatnonzero(bad_c | bad_r)[: int(examples)]
