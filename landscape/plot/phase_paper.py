@@ -286,8 +286,10 @@ def dyadic_line(ds) -> str:
     a = ds.attrs
     if "dyadic_cases" not in a:
         return ""
+    n = {key: int(a[f"dyadic_{key}"]) for key in ("k", "cases", "false_certificates", "false_refutations",
+                                                  "certified_exact_hits", "exact_hits")}  # fmt: skip
     return (
-        f"\ndyadic k = {int(a['dyadic_k'])} family apart (exact judge): {int(a['dyadic_cases'])} cases, "
-        f"{int(a['dyadic_false_certificates'])} false certificates, {int(a['dyadic_false_refutations'])} false "
-        f"refutations, {int(a['dyadic_certified_exact_hits'])}/{int(a['dyadic_exact_hits'])} entries certified"
+        f"\ndyadic k = {n['k']} family apart (exact judge): {n['cases']} cases, "
+        f"{n['false_certificates']} false certificates, {n['false_refutations']} false refutations, "
+        f"{n['certified_exact_hits']}/{n['exact_hits']} entries certified"
     )
