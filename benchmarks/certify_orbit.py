@@ -2,7 +2,8 @@ r"""The certificate on exact binary inputs and for every k: false verdicts again
 
 Two families, each reported apart (one JSON line per family):
 
-* ``dyadic`` (:func:`run_dyadic`): cases of :func:`landscape.testing.dyadic.dyadic_case` -- power-of-two
+* ``dyadic`` (:func:`run_dyadic`, on :mod:`landscape.studies.dyadic_audit`, the study figure 5 also
+  reports): cases of :func:`landscape.testing.dyadic.dyadic_case` -- power-of-two
   steps, offsets at 0, 1/4 or 1/2 step, exact unit dyadic normals, bf16 starts with 40 % of coordinates on
   a rounding tie, RTN-failed, rational walls. Each start's verdict is judged by the independent exact
   orbit :func:`landscape.testing.dyadic.exact_judge` (``fractions.Fraction``, half to even): a false
@@ -22,7 +23,6 @@ Run ``python -m benchmarks.certify_orbit --family dyadic --cases 10000`` or ``--
 from __future__ import annotations
 
 import argparse
-import collections
 import json
 import time
 
@@ -32,8 +32,8 @@ import numpy as np
 
 import landscape as L
 from benchmarks.certify_false_certificates import certify_and_run
+from landscape.studies.dyadic_audit import dyadic_dataset, dyadic_record
 from landscape.studies.phase_study import certificate_record
-from landscape.testing.dyadic import dyadic_case, dyadic_objects, exact_judge
 
 __all__ = ["run_dyadic", "run_generic", "main"]
 
@@ -49,75 +49,20 @@ def run_dyadic(
 ) -> dict:
     """False certificates and refutations of ``certify_recovery`` on dyadic cases, judged exactly.
 
-    Cases come in groups of ``group`` sharing a wall and a learning rate (drawn per group), padded to
-    ``width`` coordinates, so one ``certify_recovery`` call (one compile) serves a group.
+    The study is :func:`landscape.studies.dyadic_audit.dyadic_dataset` (groups of ``group`` cases sharing a
+    wall and a learning rate, one compile per group), counted by
+    :func:`landscape.studies.dyadic_audit.dyadic_record`; figure 5 reports the same record.
     """
-    rng = np.random.default_rng(seed)
     t0 = time.perf_counter()
-    tally = collections.Counter()
-    false_cert, false_ref, examples, done = 0, 0, [], 0
-    while done < cases:
-        fixed = {
-            "wall": str(rng.choice(["quadratic", "power3", "power4"])),
-            "rb": 0.25,
-            "kappa": float(rng.choice([1.0, 2.0, 4.0, 8.0])),
-            "mu": float(rng.choice([0.0, 0.125])),
-            "eta": float(rng.choice([1 / 64, 1 / 32, 3 / 64, 1 / 16, 1 / 8])),
-        }
-        size = min(group, cases - done)
-        batch = [
-            dyadic_case(
-                seed * 1_000_003 + done + i,
-                k=k,
-                drift=drift,
-                drift_on_sharp=drift_on_sharp,
-                fixed=fixed,
-                width=width,
-            )
-            for i in range(size)
-        ]
-        objs = [dyadic_objects(c) for c in batch]
-        with jax.enable_x64(True):
-            cert = L.certify_recovery(
-                _stack([o[0] for o in objs]),
-                _stack([o[1] for o in objs]),
-                np.stack([o[3] for o in objs]),
-                objs[0][2],
-                budget=budget,
-                landscape_axis=0,
-                quantizer_axis=0,
-            )
-        for i, case in enumerate(batch):
-            judge = exact_judge(case, budget)
-            v, tb = str(cert.verdict[i]), int(cert.t_bound[i])
-            if v == "certified" and judge[0] == "budget" and tb > budget:
-                judge = exact_judge(case, tb + 1)  # a bound beyond the judge's horizon: judge up to it
-            tally[(v, judge[0])] += 1
-            bad_c = v == "certified" and not (judge[0] == "hit" and judge[1] <= tb)
-            bad_r = v == "refuted" and judge[0] == "hit"
-            false_cert += bad_c
-            false_ref += bad_r
-            if (bad_c or bad_r) and len(examples) < 5:
-                examples.append(
-                    {"seed": case["seed"], "verdict": v, "t_bound": tb, "judge": list(judge), "fixed": fixed}
-                )
-        done += size
-    hits = sum(c for (v, j), c in tally.items() if j == "hit")
-    cov = sum(c for (v, j), c in tally.items() if j == "hit" and v == "certified")
+    ds = dyadic_dataset(cases, seed, k, drift, drift_on_sharp, budget, group, width)
     return {
         "family": "dyadic",
         "k": k,
         "drift": bool(drift or drift_on_sharp),
         "drift_on_sharp": bool(drift_on_sharp),
-        "cases": cases,
         "seed": seed,
         "budget": budget,
-        "false_certificates": false_cert,
-        "false_refutations": false_ref,
-        "exact_hits": hits,
-        "coverage_of_exact_hits": round(cov / hits, 4) if hits else None,
-        "verdict_vs_judge": {f"{v}/{j}": c for (v, j), c in sorted(tally.items())},
-        "examples": examples,
+        **dyadic_record(ds),
         "seconds": round(time.perf_counter() - t0, 1),
     }
 

@@ -105,10 +105,14 @@ def test_reproduce_config_composes_stage_records_and_keeps_the_flat_manifest():
     assert q.rtn_dks == ((64, 1), (64, 4), (256, 8)) and f.rtn.dks[-1] == (1024, 16)
     flat = q.as_dict()  # the manifest's config: the former dataclass's flat keys, in its order
     assert list(flat)[:5] == ["quick", "seed", "anatomy_theta", "anatomy_step", "anatomy_basin_radius"]
-    assert len(flat) == 50 and flat["check_quick"] is True and flat["bridge_model"] == "digits-mlp"
+    assert len(flat) == 52 and flat["check_quick"] is True and flat["bridge_model"] == "digits-mlp"
     assert [k for k in flat if k.startswith("phase_sharp_")] == [  # figure 5's k >= 2 panel (c)
         "phase_sharp_k", "phase_sharp_dim", "phase_sharp_step_ratios", "phase_sharp_rho_ratios",
         "phase_sharp_starts"]
+    assert [k for k in flat if k.startswith("phase_dyadic_")] == [  # figure 5's dyadic family
+        "phase_dyadic_cases", "phase_dyadic_budget"]
+    smoke = ReproduceConfig.smoke_config()
+    assert (f.phase_dyadic_cases, q.phase_dyadic_cases, smoke.phase_dyadic_cases) == (2000, 32, 16)
     assert flat["check_only"] == ()  # the proof stage runs every statement unless told otherwise
     assert ReproduceConfig(**flat) == q  # the flat names construct the same record
     assert f.replace(seed=1).as_dict() == {**f.as_dict(), "seed": 1}

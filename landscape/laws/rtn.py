@@ -15,7 +15,8 @@ r"""Closed forms used by the engine, the figures and the proof layer alike: one 
   :math:`\frac{1}{r_b}\int_0^{2 r_b} P(X > t)\,dt = 2 - (G(A + 2r_b) - G(A))/r_b`, :math:`G` the second
   antiderivative of the Irwin--Hall density (exact, mpmath).
 * :func:`basin_floor_offsets` -- samplers of in-basin trained points: uniform on the basin floor (the
-  k-ball of radius r_b), or the stationary spread of SGD noise on the floor (:func:`sgd_floor_variance`).
+  k-ball of radius r_b), the stationary spread of SGD noise on the floor (:func:`sgd_floor_variance`), or a
+  fixed normal distance in a random direction (figure 5's panel (c)).
 """
 
 from __future__ import annotations
@@ -151,14 +152,33 @@ def sgd_floor_variance(learning_rate: float, mu: float, noise: float) -> float:
     return math.inf if mu == 0.0 else learning_rate * noise**2 / (mu * (2.0 - learning_rate * mu))
 
 
-def basin_floor_offsets(seed: int, n: int, k: int, basin_radius: float, *, spread: float | None = None):
+def basin_floor_offsets(
+    seed: int,
+    n: int,
+    k: int,
+    basin_radius: float,
+    *,
+    spread: float | None = None,
+    length: float | None = None,
+):
     r"""(n, k) normal offsets v of in-basin trained points, ||v|| <= r_b: uniform on the k-ball (``spread``
     None or inf), else the Gaussian N(0, spread^2 I) conditioned on the ball (the stationary spread of
-    SGD noise, :func:`sgd_floor_variance`, with the walls acting as a conditioning). NumPy, seeded."""
+    SGD noise, :func:`sgd_floor_variance`, with the walls acting as a conditioning); with ``length``
+    (0 <= length <= r_b) every ``||v|| = length`` in a uniformly random direction (a fixed rho(w*)). NumPy,
+    seeded."""
     check_positive("basin_radius", basin_radius)
     if int(n) < 1 or int(k) < 1:
         raise LandscapeError(f"n and k must be >= 1; got n={n!r}, k={k!r}.")
     rng = np.random.default_rng(int(seed))
+    if length is not None:
+        if spread is not None:
+            raise LandscapeError(
+                f"give spread or length, not both; got spread={spread!r}, length={length!r}."
+            )
+        if not 0 <= float(length) <= basin_radius:
+            raise LandscapeError(f"length must lie in [0, basin_radius = {basin_radius!r}]; got {length!r}.")
+        g = rng.normal(size=(int(n), int(k)))
+        return float(length) * g / np.linalg.norm(g, axis=1, keepdims=True)
     if spread is None or not math.isfinite(spread):
         g = rng.normal(size=(int(n), int(k)))
         g /= np.linalg.norm(g, axis=1, keepdims=True)

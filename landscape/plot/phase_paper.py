@@ -7,7 +7,8 @@
   refuted: an empty band or an exact cycle), the
   *simulated boundary* (recovery probability 1/2) and the line delta_perp = r_b (RTN cannot fail left of it).
 * :func:`plot_phase_diagram` -- the panels of the paper figure (recovery probability, median T; and, when
-  the dataset has them, panel (c): k >= 2 sharp directions).
+  the dataset has them, panel (c): k >= 2 sharp directions, and in the title the dyadic family's record,
+  :func:`dyadic_line`).
 * :func:`sharp_panel` -- panel (c): the ``sharp_*`` variables (:func:`landscape.studies.figures_data.
   sharp_panel_dataset`, merged by the reproduce stage) over (step / r_b, rho(w*) / r_b), coloured by the
   recovery probability; cells with at least :data:`PROVED_LEVEL` of the starts certified hatched, at least
@@ -34,6 +35,7 @@ __all__ = [
     "phase_legend_handles",
     "sharp_panel",
     "sharp_legend_handles",
+    "dyadic_line",
     "PROVED_LEVEL",
 ]
 
@@ -272,7 +274,22 @@ def plot_phase_diagram(ds):
             + "); "
             + ("\n" if "sharp_recovery_prob" in ds else "")
             + rf"certificate: {a.get('false_certificates', 0)} false, "
-            rf"theorems cover {100 * cov:.1f}% of recoveries",
+            rf"theorems cover {100 * cov:.1f}% of recoveries"
+            + dyadic_line(ds),
             fontsize=8,
         )
     return fig
+
+
+def dyadic_line(ds) -> str:
+    """The title line of the dyadic family (exact binary inputs, exact judge; "" when ``ds`` has none)."""
+    a = ds.attrs
+    if "dyadic_cases" not in a:
+        return ""
+    n = {key: int(a[f"dyadic_{key}"]) for key in ("k", "cases", "false_certificates", "false_refutations",
+                                                  "certified_exact_hits", "exact_hits")}  # fmt: skip
+    return (
+        f"\ndyadic k = {n['k']} family apart (exact judge): {n['cases']} cases, "
+        f"{n['false_certificates']} false certificates, {n['false_refutations']} false refutations, "
+        f"{n['certified_exact_hits']}/{n['exact_hits']} entries certified"
+    )

@@ -103,6 +103,10 @@ class PhaseStage(Record):
     sharp_step_ratios: tuple = (0.3, 1.5, 3.0)
     sharp_rho_ratios: tuple = (0.0, 0.9)
     sharp_starts: int = _n("starts", 4)
+    # the dyadic k = 1 family (exact binary inputs, ties; landscape.studies.dyadic_audit), judged by the exact
+    # rational orbit over dyadic_budget steps and reported apart from the generic cells above
+    dyadic_cases: int = _n("cases", 32, long_name="dyadic k = 1 cases")
+    dyadic_budget: int = field("num_steps", 300)
 
 
 class RulesStage(Record):
@@ -207,6 +211,7 @@ class ReproduceConfig(Record):
             phase_step_ratios=q.phase_step_ratios[::2],
             phase_alphas=q.phase_alphas[::2],
             phase_sharp_starts=2,
+            phase_dyadic_cases=16,
             rules_starts=64,
             rules_dim=32,
             tight_cases=40,
@@ -237,6 +242,7 @@ class ReproduceConfig(Record):
             phase_sharp_step_ratios=(0.3, 0.6, 1.0, 1.5, 2.0, 2.5, 3.0),
             phase_sharp_rho_ratios=(0.0, 0.3, 0.6, 0.8, 0.95),
             phase_sharp_starts=16,
+            phase_dyadic_cases=2000,
             rules_starts=1000,
             rules_dim=256,
             rules_subset=(),

@@ -62,7 +62,7 @@ def figures_of_merit(res: dict) -> dict:
     r5, r4 = res.get("fig5_phase_diagram"), res.get("fig4_ste_trajectory")
     out["ste_recovery"] = _status(r5) | (
         {"regimes": r5.numbers["regimes"], "dim": r5.numbers["dim"], "num_steps": r5.numbers["num_steps"],
-         "certificate": r5.numbers.get("certificate", {})}
+         "certificate": r5.numbers.get("certificate", {}), "dyadic_certificate": r5.numbers.get("dyadic", {})}
         if r5 is not None and r5.status == "ok"
         else {}
     )
@@ -202,6 +202,16 @@ def key_numbers_md(fm: dict) -> list:
             f"coverage of the {cert['recovered']} simulated recoveries {100 * cert['coverage']:.1f}% "
             f"(theorems K1/K1P alone: {100 * cert['coverage_theorems']:.1f}%); "
             f"{cert['refuted']} starts refuted, {cert['false_refutations']} wrongly."
+        )
+    dy = s.get("dyadic_certificate") or {}
+    if dy:
+        cov = dy["coverage_of_exact_hits"]
+        out.append(
+            f"* Recovery certificate on the dyadic k = {dy['k']} family (exact binary inputs with rounding "
+            f"ties, judged by the exact rational orbit over {dy['budget']} steps; figure 5, reported apart): "
+            f"{dy['false_certificates']} false certificates and {dy['false_refutations']} false refutations "
+            f"in {dy['cases']} cases; {dy['certified_exact_hits']} of {dy['exact_hits']} exact entries "
+            f"certified ({'n/a' if cov is None else f'{100 * cov:.1f}%'})."
         )
     c = fm.get("chattering", {})
     if c.get("status") == "ok":

@@ -29,6 +29,27 @@ _regime = {
     },
 }
 
+_count = {"type": "integer", "minimum": 0}
+
+#: figure 5's dyadic family (exact binary inputs), judged by the exact rational orbit, reported apart
+_dyadic = {
+    "type": "object",
+    "required": [
+        "k", "budget", "seed", "cases", "certified", "refuted", "unknown", "false_certificates",
+        "false_refutations", "exact_hits", "certified_exact_hits", "coverage_of_exact_hits",
+        "verdict_vs_judge",
+    ],
+    "properties": {
+        "k": {"type": "integer", "minimum": 1},
+        "budget": {"type": "integer", "minimum": 1},
+        "cases": {"type": "integer", "minimum": 1},
+        **{n: _count for n in ("certified", "refuted", "unknown", "false_certificates", "false_refutations",
+                               "exact_hits", "certified_exact_hits")},
+        "coverage_of_exact_hits": {"type": ["number", "null"], "minimum": 0, "maximum": 1},
+        "verdict_vs_judge": {"type": "object", "additionalProperties": _count},
+    },
+}  # fmt: skip
+
 _merit_or_missing = {"type": "object", "required": ["status"], "properties": {"status": {"enum": STATUSES}}}
 
 SUMMARY_SCHEMA = {
@@ -90,6 +111,8 @@ SUMMARY_SCHEMA = {
                 "ste_recovery": {
                     "type": "object",
                     "required": ["status"],
+                    "if": {"properties": {"status": {"const": "ok"}}},
+                    "then": {"required": ["certificate", "dyadic_certificate"]},
                     "properties": {
                         "regimes": {"type": "object", "additionalProperties": _regime},
                         "certificate": {
@@ -100,6 +123,7 @@ SUMMARY_SCHEMA = {
                                 "coverage_theorems": {"type": "number", "minimum": 0, "maximum": 1},
                             },
                         },
+                        "dyadic_certificate": _dyadic,
                     },
                 },
                 "chattering": _merit_or_missing,

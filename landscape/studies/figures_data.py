@@ -14,9 +14,10 @@ import numpy as np
 import xarray as xr
 
 import landscape as L
+from landscape.laws import basin_floor_offsets
 from landscape.ptq import oracle
 from landscape.studies.phase_study import certificate_record
-from landscape.studies.starts import rtn_failed_starts, sample_river
+from landscape.studies.starts import ptq_starts, rtn_failed_starts, sample_river
 
 
 @jax.jit
@@ -111,6 +112,29 @@ def anatomy_dataset(theta, step, basin_radius, kappa, key, *, n_mesh=161, half_w
     return ds
 
 
+def _failed_in_cell(landscape, step, rho, rb, n_starts, key, cell, rounds):
+    """Up to n_starts RTN-failed trained points at normal distance ``rho <= rb`` (float64, as drawn).
+
+    The one sampler of PTQ-failed starts (:func:`landscape.studies.starts.ptq_starts`): s ~ U(-200, 200) along
+    the river, spread 10 * step in the flat directions, normal offsets of length ``rho`` in random directions
+    (:func:`landscape.laws.basin_floor_offsets`); rounds of 8 * n_starts points (round t of cell (i, j)
+    keyed by ``fold_in(fold_in(fold_in(fold_in(key, 1), i), j), t)``) until n_starts have failed or
+    ``rounds`` rounds are drawn.
+    """
+    grid, m, got, n_got = L.uniform_grid(step), 8 * n_starts, [], 0
+    k_cell = jax.random.fold_in(jax.random.fold_in(jax.random.fold_in(key, 1), cell[0]), cell[1])
+    for t in range(rounds):
+        k_pts, k_off = jax.random.split(jax.random.fold_in(k_cell, t))
+        seed = int(np.asarray(jax.random.randint(k_off, (), 0, 2**31 - 1)))
+        v = basin_floor_offsets(seed, m, landscape.normals.shape[0], rb, length=rho)
+        st = ptq_starts(landscape, grid, k_pts, m, "rtn", (-200.0, 200.0), 10.0 * step, offsets=v)
+        got.append(np.asarray(st["w_star"], np.float64)[np.asarray(st["failed"])])
+        n_got += got[-1].shape[0]
+        if n_got >= n_starts:
+            break
+    return np.concatenate(got)[:n_starts]
+
+
 def sharp_panel_dataset(
     dim, k, step_ratios, rho_ratios, n_starts, num_steps, key, *, basin_radius=0.25, kappa=10.0,
     learning_rate=0.05, sample_cap=8,
@@ -121,33 +145,21 @@ def sharp_panel_dataset(
     (offset 0). A trained point sits at normal offset of length ``rho_ratio * r_b`` (random direction;
     ``rho_ratio = 0``: on the river, the regime ``ptq_failed``; ``0 < rho_ratio <= 1``: inside the basin,
     the paper's regime ``in_basin``), anywhere along the river and the flat directions; only those whose
-    RTN point is outside the basin are kept (up to ``n_starts``). Each is judged by
+    RTN point is outside the basin are kept (up to ``n_starts``; drawn by :func:`_failed_in_cell`, on the
+    one sampler of PTQ-failed starts). Each is judged by
     ``landscape.certify_recovery`` before a float64 STE run of ``num_steps`` steps.
     """
     rb = float(basin_radius)
     ls = L.random_river(key, int(dim), int(k), wall=L.quadratic_wall(rb, kappa))
-    n = np.asarray(ls.normals, np.float64)
-    seed = int(np.asarray(jax.random.randint(jax.random.fold_in(key, 1), (), 0, 2**31 - 1)))
-    rng = np.random.default_rng(seed)
     shape = (len(step_ratios), len(rho_ratios), int(n_starts))
     w_all, steps, valid = np.zeros((*shape, dim)), np.ones(shape), np.zeros(shape, bool)
-    for i, r in enumerate(step_ratios):
-        step = float(r) * rb
-        for j, rho in enumerate(rho_ratios):
-            got = []
-            for _ in range(sample_cap):
-                m = 8 * int(n_starts)
-                z = step * 10.0 * rng.normal(size=(m, dim))
-                z = z - (z @ n.T) @ n  # along the river and the flat directions
-                g = rng.normal(size=(m, k))
-                v = float(rho) * rb * g / np.linalg.norm(g, axis=1, keepdims=True)
-                w = z + v @ n
-                q = step * np.round(w / step)
-                got.append(w[np.linalg.norm(q @ n.T, axis=1) > rb])
-                if sum(x.shape[0] for x in got) >= n_starts:
-                    break
-            w = np.concatenate(got)[: int(n_starts)]
-            w_all[i, j, : w.shape[0]], steps[i, j], valid[i, j, : w.shape[0]] = w, step, True
+    with jax.enable_x64(True):  # float64 starts: the certificate judges them exactly
+        ls64 = jax.tree.map(lambda x: jnp.asarray(x, jnp.float64), ls)
+        for i, r in enumerate(step_ratios):
+            step = float(r) * rb
+            for j, rho in enumerate(rho_ratios):
+                w = _failed_in_cell(ls64, step, float(rho) * rb, rb, int(n_starts), key, (i, j), sample_cap)
+                w_all[i, j, : w.shape[0]], steps[i, j], valid[i, j, : w.shape[0]] = w, step, True
     keep = valid.reshape(-1)
     w0, st_k = w_all.reshape(-1, dim)[keep], steps.reshape(-1)[keep]
     total = keep.size

@@ -1,11 +1,14 @@
-"""PTQ-failed starts: trained points w* on the river whose PTQ point q = PTQ(w*) lies outside the basin.
+"""PTQ-failed starts: trained points w* on the river (or at a given normal offset from it, inside the basin)
+whose PTQ point q = PTQ(w*) lies outside the basin.
 
 The one sampler of such starts for the studies, the reproduce figures, the notebooks and ``landscape
 recover``: trained points are drawn by :meth:`Landscape.sample_river` (one compiled call per shape), PTQ maps
 them to grid points, and ``rho(q) > r_b`` marks the failures (DESIGN.md section 2: ``rho``, ``basin_radius``).
 The proof layer draws its starts from :mod:`landscape.testing` instead (JSON-ready cases); figure 5's phase
-study (:mod:`landscape.studies.phase_study`) calls :func:`ptq_starts` under ``jax.enable_x64`` for the float64
-points its exact certificates need.
+study (:mod:`landscape.studies.phase_study`) and its k >= 2 panel
+(:func:`landscape.studies.figures_data.sharp_panel_dataset`, with normal offsets from
+:func:`landscape.laws.basin_floor_offsets`) call :func:`ptq_starts` under ``jax.enable_x64`` for the float64
+points their exact certificates need.
 """
 
 from __future__ import annotations
@@ -38,11 +41,29 @@ def resolve_ptq(ptq) -> tuple[str, Callable]:
 _sample_jit = jax.jit(lambda ls, key, n, sr, sp: ls.sample_river(key, n, sr, sp), static_argnums=(2, 3))
 
 
-def sample_river(landscape, key, n, s_range, spread=0.0):
+@jax.jit
+def _offset_rows(landscape, w, offsets):
+    return w + offsets @ landscape.normals
+
+
+def sample_river(landscape, key, n, s_range, spread=0.0, offsets=None):
     """Trained points w* on the river (``Landscape.sample_river``): one compiled call per shape and s_range;
-    ``spread`` is data (checked >= 0 here), so a sweep over it compiles once."""
+    ``spread`` is data (checked >= 0 here), so a sweep over it compiles once.
+
+    ``offsets`` (n, k): normal offsets ``v`` added along the sharp directions, ``w* + v N``, so that
+    ``N w* - c(s) = v`` and ``rho(w*) = ||v||`` (in-basin trained points: :func:`landscape.laws.
+    basin_floor_offsets`); None keeps the points on the river's centre.
+    """
     check_positive("spread", spread, allow_zero=True)
-    return _sample_jit(landscape, key, int(n), tuple(float(x) for x in s_range), jnp.asarray(spread, float))
+    w = _sample_jit(landscape, key, int(n), tuple(float(x) for x in s_range), jnp.asarray(spread, float))
+    if offsets is None:
+        return w
+    offsets = jnp.asarray(offsets, w.dtype)
+    if offsets.shape != (int(n), landscape.normals.shape[0]):
+        raise LandscapeError(
+            f"offsets must have shape (n, k) = ({int(n)}, {landscape.normals.shape[0]}); got {offsets.shape}."
+        )
+    return _offset_rows(landscape, w, offsets)
 
 
 @jax.jit
@@ -62,13 +83,16 @@ def rtn_outside(landscape, quantizer, w):
     return ~in_basin_rows(landscape, quantizer.quantize(w))
 
 
-def ptq_starts(landscape, quantizer, key, n: int, ptq="rtn", s_range=(-5.0, 5.0), spread=0.0) -> dict:
+def ptq_starts(
+    landscape, quantizer, key, n: int, ptq="rtn", s_range=(-5.0, 5.0), spread=0.0, offsets=None
+) -> dict:
     """Trained points w* on the river, PTQ points q, rho(q), failed = rho(q) > r_b, and the latent w0.
 
     ``w0`` is the QAT start: w* for RTN (the latent is the trained point), q for any other PTQ method.
+    ``offsets`` (n, k): the trained points' normal offsets (:func:`sample_river`; None: on the river).
     """
     name, fn = resolve_ptq(ptq)
-    w_star = sample_river(landscape, key, n, s_range, spread)
+    w_star = sample_river(landscape, key, n, s_range, spread, offsets)
     q = jnp.asarray(fn(landscape, quantizer, w_star))
     w0 = w_star if name == "rtn" else q
     failed = ~in_basin_rows(landscape, q)

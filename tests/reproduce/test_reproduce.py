@@ -7,6 +7,7 @@ import json
 import re
 
 import jax
+import jsonschema
 import matplotlib.image as mpimg
 import matplotlib.pyplot as plt
 import numpy as np
@@ -27,6 +28,7 @@ from landscape.reproduce.report import science_language
 from landscape.reproduce.runner import STAGES
 from landscape.reproduce.stage import Stage
 from landscape.reproduce.stages.proofs import check_dataset
+from landscape.studies.dyadic_audit import dyadic_record
 from landscape.studies.rtn_study import agreement, rtn_exit_dataset
 
 ENGINE_FIGURES = [
@@ -152,6 +154,32 @@ def test_figures_of_merit_tell_the_story(run):
     assert ch["max_flip_size_over_rb"] > 2 and ch["never_in_basin_fraction"] > 0.3
     fig1 = summary["stages"]["fig1_anatomy"]["numbers"]
     assert fig1["rho"]["rtn"] > fig1["basin_radius"] >= fig1["rho"]["oracle"]
+
+
+@pytest.mark.slow
+def test_figure_5_reports_the_dyadic_family_apart(run):
+    """The quick stage's dyadic k = 1 family (exact judge): no false verdict; in summary, figure, report."""
+    out, _, summary, _ = run
+    dy = summary["figures_of_merit"]["ste_recovery"]["dyadic_certificate"]
+    assert dy == summary["stages"]["fig5_phase_diagram"]["numbers"]["dyadic"]
+    assert dy["k"] == 1 and dy["cases"] == ReproduceConfig.smoke_config().phase_dyadic_cases
+    assert dy["false_certificates"] == 0 and dy["false_refutations"] == 0
+    assert dy["certified"] + dy["refuted"] + dy["unknown"] == dy["cases"]
+    ds = xr.load_dataset(out / "results" / "fig5_phase_diagram.nc", engine="h5netcdf")
+    assert ds.sizes["dyadic_case"] == dy["cases"]  # one saved row per case, counted apart from the cells
+    assert dyadic_record(ds, "dyadic_") == {k: v for k, v in dy.items() if k not in ("k", "budget", "seed")}
+    fig = replot("fig5_phase_diagram", out / "results")
+    assert (
+        f"{dy['cases']} cases, 0 false certificates, 0 false refutations, "
+        f"{dy['certified_exact_hits']}/{dy['exact_hits']} entries certified" in fig.get_suptitle()
+    )
+    plt.close(fig)
+    text = (out / "report.md").read_text()
+    assert f"0 false certificates and 0 false refutations in {dy['cases']} cases" in text
+    broken = json.loads(json.dumps(summary))
+    del broken["figures_of_merit"]["ste_recovery"]["dyadic_certificate"]
+    with pytest.raises(jsonschema.ValidationError):  # the schema requires the record once figure 5 is ok
+        validate_summary(broken)
 
 
 @pytest.mark.slow

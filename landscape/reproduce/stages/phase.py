@@ -12,10 +12,14 @@ import numpy as np
 from landscape.plot import plot_phase_diagram
 from landscape.reproduce.stage import Stage
 from landscape.reproduce.stages.common import batch_stats, percent, rounded
+from landscape.studies.dyadic_audit import dyadic_dataset, dyadic_record
 from landscape.studies.figures_data import sharp_panel_dataset
 from landscape.studies.phase_study import THEOREMS, phase_dataset
 
-__all__ = ["PHASE"]
+__all__ = ["PHASE", "with_sharp_panel", "with_dyadic_family"]
+
+#: cases per certificate call of the dyadic family (one compile; smoke, quick and full share the first group)
+DYADIC_GROUP = 250
 
 _CERTIFICATE = ("starts", "recovered", "certified", "certified_by_theorems", "refuted", "false_certificates",
                 "unverifiable_certificates", "false_refutations", "coverage", "coverage_theorems")
@@ -44,7 +48,9 @@ def _phase(cfg, key):
         kappa=cfg.kappa,
         learning_rate=cfg.learning_rate,
     )
-    return {"fig5_phase_diagram": with_sharp_panel(ds, sharp)}
+    dyadic = dyadic_dataset(cfg.phase_dyadic_cases, cfg.seed, k=1, budget=cfg.phase_dyadic_budget,
+                            group=DYADIC_GROUP)  # fmt: skip
+    return {"fig5_phase_diagram": with_dyadic_family(with_sharp_panel(ds, sharp), dyadic)}
 
 
 def with_sharp_panel(ds, sharp):
@@ -52,6 +58,15 @@ def with_sharp_panel(ds, sharp):
     names = {**{v: f"sharp_{v}" for v in sharp.data_vars}, **{d: f"sharp_{d}" for d in sharp.dims}}
     out = ds.merge(sharp.rename(names), combine_attrs="override")
     out.attrs.update({f"sharp_{k}": v for k, v in sharp.attrs.items()})
+    return out
+
+
+def with_dyadic_family(ds, dyadic):
+    """Figure 5's dataset with the dyadic family's rows (``landscape.studies.dyadic_audit.dyadic_dataset``) as
+    ``dyadic_*`` variables over the dimension ``dyadic_case``, its attributes prefixed ``dyadic_``."""
+    names = {**{v: f"dyadic_{v}" for v in dyadic.variables}, **{d: f"dyadic_{d}" for d in dyadic.dims}}
+    out = ds.merge(dyadic.rename(names), combine_attrs="override")
+    out.attrs.update({f"dyadic_{k}": v for k, v in dyadic.attrs.items()})
     return out
 
 
@@ -93,13 +108,16 @@ def _phase_numbers(cfg, dss):
                       "false_certificates", "false_refutations", "num_steps")
         }
         | {"cells": [ds.sizes["sharp_step_ratio"], ds.sizes["sharp_rho_ratio"]]},
+        "dyadic": {"k": int(ds.attrs["dyadic_k"]), "budget": int(ds.attrs["dyadic_budget"]),
+                   "seed": int(ds.attrs["dyadic_seed"])} | dyadic_record(ds, "dyadic_"),  # fmt: skip
     }
 
 
 def _phase_phrases(nums):
     cert = nums["certificate"]
     return {"coverage_pct": percent(cert["coverage"]),
-            "coverage_theorems_pct": percent(cert["coverage_theorems"])}
+            "coverage_theorems_pct": percent(cert["coverage_theorems"]),
+            "dyadic_coverage_pct": percent(nums["dyadic"]["coverage_of_exact_hits"])}
 
 
 PHASE = Stage(
@@ -132,6 +150,13 @@ PHASE = Stage(
     "within {sharp[num_steps]} steps; the certificate (validated orbit, S5, K2R) certified "
     "{sharp[certified]}, refuted {sharp[refuted]} and left {sharp[unknown]} unknown, with "
     "{sharp[false_certificates]} false certificates and {sharp[false_refutations]} false refutations "
-    "against the float64 runs.",
+    "against the float64 runs. Reported apart, the dyadic family (exact binary inputs: power-of-two steps, "
+    "bf16 trained points with 40% of coordinates on a rounding tie, RTN-failed, k = {dyadic[k]}; "
+    "landscape.studies.dyadic_audit), judged by the exact rational STE orbit (round half to even, "
+    "{dyadic[budget]} steps): of {dyadic[cases]} cases the certificate certified {dyadic[certified]}, "
+    "refuted {dyadic[refuted]} and left {dyadic[unknown]} unknown, with {dyadic[false_certificates]} false "
+    "certificates and {dyadic[false_refutations]} false refutations; it certified "
+    "{dyadic[certified_exact_hits]} of the {dyadic[exact_hits]} cases whose exact orbit enters the basin "
+    "(coverage {dyadic_coverage_pct}).",
     phrases=_phase_phrases,
 )
