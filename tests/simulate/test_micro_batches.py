@@ -50,7 +50,7 @@ def test_the_batch_has_hits_misses_and_divergences(mixed):
 
 
 def test_hit_times_only_equal_the_defaults_hit_times(mixed):
-    """SaveAt.summary(times=("hit",)): the default's hit times (a start that hits, then diverges, included)."""
+    """SaveAt.summary(times=("hit",)): the default's hit times (starts that hit, then diverge, included)."""
     full = _run(mixed, threads=1)
     for kw in ({"threads": 1}, {"threads": 2}, {}):
         hits = _run(mixed, save=ls.SaveAt.summary(times=("hit",)), **kw)
@@ -74,7 +74,7 @@ def test_parts_in_micro_batches_equal_one_execution(mixed, save, monkeypatch):
     monkeypatch.setattr(driver, "_call", spy)
     split = _run(mixed, save=save, threads=2)
     whole = _run(mixed, save=save, threads=1)
-    assert chunks[0] == parallel.part_chunk(-(-B // 2)) and chunks[-1] is None  # micro-batches only when split
+    assert chunks[0] == parallel.part_chunk(-(-B // 2)) and chunks[-1] is None  # micro-batches when split
     _equal(split, whole)
 
 
