@@ -7,7 +7,8 @@ Implementations (:mod:`benchmarks.peers2d`): the engine as the README calls it,
 ``run_batch(land, grid, ste(learning_rate=0.05), w0, T)`` with no recording option (its default: hit,
 settle and divergence times and the final state), and its variants (``record_every=T``; hit times only,
 ``SaveAt.summary(times=("hit",))``; ``SaveAt.summary(switches=True, loss_at_hit=True)``; tuned:
-``threads=1``, ``chunk=8192``); hand-written JAX
+``threads=1``, ``chunk=8192``; the default and the hit times each part in one block, ``chunk=B``, as
+before the parts' micro-batches of :func:`landscape.simulate.parallel.part_chunk`); hand-written JAX
 kernels as the bound -- with the full bookkeeping and with hit times only, as a user would call them (one
 jitted call), the full one as ``lax.map`` over chunks of 1024 trajectories (issue 23's kernel), and the full
 one with the execution the engine uses (one part per core, dispatched from
@@ -103,6 +104,10 @@ def implementations(prob: dict, steps: int, *, torch: bool = True) -> dict:
         ),
         "engine, tuned: threads=1 (one execution)": engine(threads=1),
         "engine, tuned: chunk=8192": engine(chunk=8192),
+        # each part in one block (chunk >= the batch), as before the parts' micro-batches (part_chunk)
+        "engine, without micro-batches: the default": engine(chunk=w0.shape[0]),
+        "engine, without micro-batches: hit times only": engine(save=ls.SaveAt.summary(times=("hit",)),
+                                                                chunk=w0.shape[0]),
         "hand JAX kernel, one call": hand(plain, 1),
         "hand JAX kernel, hit times only, one call": hand(hits, 1),
         f"hand JAX kernel, lax.map over chunks of {CHUNK}, one call": hand(mapped, 1),

@@ -96,6 +96,8 @@ PEER_TARGETS = (
     ("engine, SaveAt.summary(switches=True, loss_at_hit=True)", "(cost of the switch counter and L(q_T))"),
     ("engine, tuned: threads=1", "(report: a tuned variant)"),
     ("engine, tuned: chunk=", "(report: a tuned variant)"),
+    ("engine, without micro-batches: the default", "(report: each part in one block, as before)"),
+    ("engine, without micro-batches: hit times only", "(report: each part in one block, as before)"),
 )
 
 

@@ -4,9 +4,9 @@ r"""The one ``lax.scan`` driver: any landscape (or loss surface), any rule, any 
 (:func:`_init`, :func:`_step`, :func:`_finish`). A batch is a scan over a ``vmap`` of that step (also over
 batched landscapes, quantizers or rules: pass ``landscape_axis=0`` ...), with the batch axis last for small
 d (a structure of arrays). On the CPU a large batch is split over the cores, one execution per core from
-threads (:mod:`landscape.simulate.parallel`); ``chunk=m`` runs consecutive micro-batches of ``m``
-trajectories (each for all its steps, so the state stays in cache); ``devices=`` shards the batch over
-local devices. ``docs/performance.md`` has the measurements and the HLO behind these choices.
+threads, each part in micro-batches (:mod:`landscape.simulate.parallel`); ``chunk=m`` runs micro-batches
+of ``m`` trajectories (each for all its steps, so the state stays in cache); ``devices=`` shards the batch
+over local devices. ``docs/performance.md`` has the measurements and the HLO behind these choices.
 
 Everything a user varies between calls -- learning rates, wall slopes, radii, steps, starts -- is a
 traced leaf of a pytree argument, so a new value reuses the compiled program; only shapes, the rule's
@@ -309,7 +309,8 @@ def run_batch(landscape, quantizer, rule, w0s, num_steps: int, *, key=None, save
     rate per start). ``chunk = m`` runs consecutive micro-batches of m starts, each for all its steps;
     ``devices`` (a list of local devices, or ``"all"``) shards the batch over them. On the CPU a large
     batch is split over the host's cores, one execution per core dispatched from a thread
-    (:mod:`landscape.simulate.parallel`); ``threads = n`` sets the number of parts (1: one execution).
+    (:mod:`landscape.simulate.parallel`; each in micro-batches of about 4096 starts unless ``chunk`` is
+    given); ``threads = n`` sets the number of parts (1: one execution).
     """
     save = _save_spec(save, record_every, record_path, batched=True)
     _check_common(landscape, quantizer, rule, num_steps, save, unroll)
@@ -340,8 +341,6 @@ def run_batch(landscape, quantizer, rule, w0s, num_steps: int, *, key=None, save
     soa = w0s.shape[-1] <= SMALL_DIM
     batch = {"w0": w0s} if one_key else {"w0": w0s, "key": key}
     batch.update({n: args[i] for i, n in enumerate(_ARG_NAMES) if axes[i] is not None})
-    static = dict(num_steps=num_steps, save=save, unroll=unroll, axes=axes, chunk=chunk, soa=soa,
-                  split_keys=b if one_key else None)
 
     def call_args(part, offset=0):
         part = _to_layout(part, soa)
@@ -352,6 +351,9 @@ def run_batch(landscape, quantizer, rule, w0s, num_steps: int, *, key=None, save
 
     leaves = jax.tree_util.tree_leaves((args, w0s, key))
     n = 1 if devices is not None else parallel.parts_for(b, threads, leaves)
+    chunk = parallel.part_chunk(-(-b // n)) if chunk is None and n > 1 and soa else chunk  # a part per core
+    static = dict(num_steps=num_steps, save=save, unroll=unroll, axes=axes, chunk=chunk, soa=soa,
+                  split_keys=b if one_key else None)
     if n == 1:
         return _call(_run_many, _run_many_plain, leaves, *call_args(batch), **static)
     padded, size = parallel.pad_batch(batch, n)

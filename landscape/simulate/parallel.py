@@ -9,8 +9,10 @@ threads (the executions run concurrently: XLA releases the GIL while it computes
 
 :func:`split_run` does that for :func:`landscape.run_batch`: the batch is cut into equal parts (the last one
 padded by repeating its last trajectory, then trimmed), the compiled program for a part is built once
-(the first call of a new program runs part 0 alone), and the parts run concurrently. Trajectories are
-independent and each keeps its own PRNG key, so the results do not depend on the split.
+(the first call of a new program runs part 0 alone), and the parts run concurrently. A part of at least
+2 x :data:`PART_CHUNK` trajectories runs in micro-batches (:func:`part_chunk`): one core, no fork/join per
+kernel. Trajectories are independent and each keeps its own PRNG key, so the results do not depend on the
+split or the micro-batches (bit for bit: ``tests/simulate/test_micro_batches.py``).
 """
 
 from __future__ import annotations
@@ -23,10 +25,14 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-__all__ = ["host_cores", "parts_for", "pad_batch", "split_run", "host_op", "MIN_PART"]
+__all__ = ["host_cores", "parts_for", "part_chunk", "pad_batch", "split_run", "host_op", "MIN_PART",
+           "PART_CHUNK"]
 
 #: trajectories per part below which a split does not pay for its dispatch and concatenation
 MIN_PART = 4096
+
+#: about this many trajectories per micro-batch of a part that runs on one core (:func:`part_chunk`)
+PART_CHUNK = 4096
 
 _POOL: ThreadPoolExecutor | None = None
 _POOL_LOCK = threading.Lock()
@@ -58,6 +64,21 @@ def parts_for(batch: int, threads: int | None, leaves) -> int:
     if jax.default_backend() != "cpu":
         return 1
     return max(1, min(host_cores(), batch // MIN_PART))
+
+
+def part_chunk(size: int) -> int | None:
+    """The micro-batch (``chunk``) for a part of ``size`` trajectories that runs on a core of its own: about
+    :data:`PART_CHUNK`, equal chunks (padding fewer than one trajectory per chunk); None below 2 chunks.
+
+    Why (``docs/performance.md``): XLA:CPU splits every kernel of a part of 50,000 trajectories into 2 tasks
+    on its intra-op pool, so each of the part's kernels, every step, forks and joins although the other core
+    runs the other part (about one blocking wait per step); a micro-batch of 4096 is below XLA's split
+    threshold (one task per kernel: no fork/join) and its state stays in the core's L2 cache.
+    """
+    if size < 2 * PART_CHUNK:
+        return None
+    n = -(-size // PART_CHUNK)
+    return -(-size // n)
 
 
 def _pool(n: int) -> ThreadPoolExecutor:
