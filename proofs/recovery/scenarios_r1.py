@@ -80,6 +80,25 @@ def _exact_errors(ex, n, step):
     return errs
 
 
+def _near_ties_dev(y, w, n, step, off, coords):
+    """``min |y - g|`` over the deployed offsets a float run may give at a latent within 1e-9 of several
+    breakpoints at once: each crossing coordinate at either grid point of its tie, the others rounded.
+
+    Near ``m`` ties in one latent the float quotient ``(w_j - o_j) / s_j`` may round onto each tie (at
+    |w_j - tie| ~ 1e-303 it does: the run then meets one m-fold tie where exact arithmetic sees m
+    breakpoints); which side each coordinate takes is below the float's resolution, so every one of the
+    2^m choices is accepted (m <= 12), and nothing else.
+    """
+    coords = sorted(set(coords))[:12]
+    q = off + step * np.round((w - off) / step)
+    base = float(np.delete(q, coords) @ np.delete(n, coords))
+    tie = off[coords] + step[coords] * (np.round((w[coords] - off[coords]) / step[coords] - 0.5) + 0.5)
+    lo, hi = (tie - step[coords] / 2) * n[coords], (tie + step[coords] / 2) * n[coords]
+    choice = np.array(np.meshgrid(*[[0, 1]] * len(coords), indexing="ij")).reshape(len(coords), -1)
+    vals_ = base + (np.where(choice == 1, hi[:, None], lo[:, None])).sum(0)
+    return float(np.min(np.abs(y - vals_)))
+
+
 def _sim_r1(ctx, vals, sim, stmt):
     ls, grid, w = ctx
     n = np.asarray(ls.normals[0], np.float64)
@@ -111,12 +130,18 @@ def _sim_r1(ctx, vals, sim, stmt):
     for t in range(lam_t.size):  # a latent on (or within 1e-9 of) a breakpoint: R1's tie rule decides
         if zf.size == 0:
             break
-        i = int(np.argmin(np.abs(zf - lam_t[t])))
-        if abs(zf[i] - lam_t[t]) <= 1e-9 * (1 + abs(lam_t[t])):
-            y = float(qp[t] @ n)
+        tol = 1e-9 * (1 + abs(lam_t[t]))
+        near = np.flatnonzero(np.abs(zf - lam_t[t]) <= tol)
+        if near.size == 0:
+            continue
+        y = float(qp[t] @ n)
+        if near.size == 1:
+            i = int(near[0])
             exact = Fraction(float(lam_t[t])) == ex["z"][i]
             cands = [ex["point"][i]] if exact else [ex["left"][i], ex["point"][i], ex["right"][i]]
             dev[t] = min(abs(y - float(c)) for c in cands)
+        else:  # several breakpoints within the float's resolution: each of their coordinates may round
+            dev[t] = _near_ties_dev(y, wp[t], n, step, off, [j for i in near for j in ex["crossing"][i]])
     out = {
         "mono_viol": float(np.max(-dg)) if dg.size else 0.0,
         "jump_err": float(np.max(np.abs(dg - flips))) if dg.size else 0.0,
