@@ -1,7 +1,9 @@
 """The one test configuration: hypothesis profile, JAX compilation cache, float64 marker, xdist grouping.
 
-* ``JAX_COMPILATION_CACHE_DIR`` points at ``.pytest_cache/jax-compilation`` (shared by the xdist workers and
-  every subprocess the tests start: ``landscape check``, ``bench``, notebooks), unless the caller set it.
+* ``JAX_COMPILATION_CACHE_DIR`` points at the library's cache directory (``~/.cache/landscape/jax``, or
+  ``$LANDSCAPE_JAX_CACHE``; ``.pytest_cache/jax-compilation`` where that is off), shared by the xdist
+  workers, every subprocess the tests start (``landscape check``, ``bench``, notebooks) and later runs
+  from any clone, unless the caller set it. More than half of a cold run's CPU time is compilation.
   JAX writes an entry as one file per key; a torn read (another process writing the same key) fails
   decompression, which JAX reports as a warning and answers by compiling, never by a wrong executable.
 * ``@pytest.mark.float64``: the test runs inside ``jax.enable_x64(True)`` (the proof layer's precision);
@@ -28,7 +30,26 @@ import pytest
 from hypothesis import HealthCheck, settings
 
 _ROOT = Path(__file__).resolve().parent.parent
-os.environ.setdefault("JAX_COMPILATION_CACHE_DIR", str(_ROOT / ".pytest_cache" / "jax-compilation"))
+
+
+def _test_cache_dir() -> str:
+    """The library's own cache directory (``landscape.simulate.cache.cache_dir``: ``$LANDSCAPE_JAX_CACHE``,
+    else ``~/.cache/landscape/jax``), so that a fresh clone on a machine that ran the suite (or the library)
+    before starts warm; ``.pytest_cache/jax-compilation`` where the user turned the library's cache off."""
+    import importlib.util  # noqa: PLC0415
+
+    where = _ROOT / "landscape" / "simulate" / "cache.py"
+    spec = importlib.util.spec_from_file_location("_landscape_cache", where)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)  # the module alone: importing the package would import JAX first
+    path = mod.cache_dir()
+    return str(path if path is not None else _ROOT / ".pytest_cache" / "jax-compilation")
+
+
+# "1" where the caller chose the directory (read by test_conftest; xdist workers inherit the controller's)
+_CALLER_SET = "JAX_COMPILATION_CACHE_DIR" in os.environ
+os.environ.setdefault("LANDSCAPE_TEST_CACHE_SET_BY_CALLER", str(int(_CALLER_SET)))
+os.environ.setdefault("JAX_COMPILATION_CACHE_DIR", _test_cache_dir())
 # cache every compiled program that takes at least 0.05 s, as the library does for its users
 # (landscape.simulate.cache.MIN_COMPILE_S; JAX's default, 1 s, misses most of the suite's programs)
 os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0.05")
@@ -101,6 +122,37 @@ def _rss_bytes() -> int | None:
         return None
 
 
+#: after any test (and between the statements of the proof module's one check), a process above this drops
+#: JAX's in-memory caches at once: one module can grow a worker by more than a gigabyte (the proof check's
+#: 800 programs, the geometry families), and the per-module release alone let a worker reach 2.9 GiB
+RSS_TEST_LIMIT_BYTES = 2 * 2**30
+
+
+def release_memory_above(limit: int | None) -> bool:
+    """Clear JAX's caches and trim the heap if this process's resident memory exceeds ``limit`` (None:
+    always); whether it did. Where /proc is absent only ``limit=None`` releases."""
+    rss = _rss_bytes()
+    if limit is not None and (rss is None or rss <= limit):
+        return False
+    jax.clear_caches()
+    gc.collect()
+    _trim_heap()
+    return True
+
+
+@pytest.fixture(scope="session")
+def memory_guard():
+    """``guard()``: release JAX's caches if above RSS_TEST_LIMIT_BYTES (for fixtures that run for minutes)."""
+    return lambda: release_memory_above(RSS_TEST_LIMIT_BYTES)
+
+
+@pytest.fixture(autouse=True)
+def _release_memory_after_test():
+    """After each test: above RSS_TEST_LIMIT_BYTES, clear JAX's caches (a cheap read of /proc otherwise)."""
+    yield
+    release_memory_above(RSS_TEST_LIMIT_BYTES)
+
+
 @pytest.fixture(autouse=True, scope="module")
 def _release_memory():
     """After each module: close its figures; above RSS_LIMIT_BYTES (or off Linux) clear JAX's caches."""
@@ -108,11 +160,7 @@ def _release_memory():
     if "matplotlib.pyplot" in sys.modules:
         sys.modules["matplotlib.pyplot"].close("all")
     gc.collect()
-    rss = _rss_bytes()
-    if rss is None or rss > RSS_LIMIT_BYTES:
-        jax.clear_caches()
-        gc.collect()
-        _trim_heap()
+    release_memory_above(RSS_LIMIT_BYTES if _rss_bytes() is not None else None)
 
 
 def _trim_heap() -> None:

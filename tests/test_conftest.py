@@ -47,8 +47,25 @@ def test_a_module_runs_in_one_process(shared_log, i):
     assert set(shared_log.read_text().split()) == {str(os.getpid())}
 
 
-def test_compilation_cache_is_under_pytest_cache_unless_set():
-    """Every process of the run (workers, ``landscape check`` subprocesses) shares one persistent cache."""
+def test_compilation_cache_is_the_librarys_unless_set():
+    """Every process of the run (workers, ``landscape check`` subprocesses) and every later run share one
+    persistent cache: the library's own directory (``cache_dir()``), unless the caller set another."""
+    from landscape.simulate.cache import cache_dir
+
     path = os.environ["JAX_COMPILATION_CACHE_DIR"]
     assert jax.config.jax_compilation_cache_dir == path
     assert float(os.environ["JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS"]) >= 0
+    if os.environ["LANDSCAPE_TEST_CACHE_SET_BY_CALLER"] == "0":
+        expected = cache_dir()
+        assert expected is None or path == str(expected), (path, expected)
+
+
+def test_memory_guard_releases_only_above_its_limit():
+    """The guard clears JAX's in-memory caches above its limit (a jitted function recompiles), not below."""
+    import conftest as cf  # noqa: PLC0415  (tests/ is on sys.path: pytest's rootdir conftest)
+
+    f = jax.jit(lambda x: x + 1)
+    f(jnp.float32(0))
+    assert f._cache_size() == 1
+    assert not cf.release_memory_above(2**62) and f._cache_size() == 1
+    assert cf.release_memory_above(0) and f._cache_size() == 0

@@ -3,7 +3,6 @@ a biased simulator is caught, and each symbolic step / certificate can fail when
 
 from __future__ import annotations
 
-import functools
 import json
 
 import jax
@@ -127,18 +126,27 @@ def test_bad_arguments_raise_value_error():
 # the checker: quick run, mutants, replay, biased simulator, a user's edit
 # --------------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
-def quick_check(tmp_path_factory):
+def quick_check(tmp_path_factory, memory_guard):
     """``landscape check --quick --json --cex-dir`` once for the module: (exit code, output, report, cex dir).
 
     One process (``--workers 1``; ``test_cli_check_only_writes_json`` runs the default two); the symbolic
     steps, certificates, attacks and mutants of every statement are run here once and read by the tests.
+    Between statements the worker's memory guard may drop JAX's in-memory caches (``memory_guard``).
     The suite's preset: a caught mutant keeps the first counterexample found (``mutant_shrink=0``; the
     tests assert that each mutant is caught and that its counterexample replays, not how small it is;
     ``test_cli_check_only_writes_json`` runs the default shrinking).
     """
     out = tmp_path_factory.mktemp("check")
+
+    def check_guarded(*args, progress=None, **kwargs):  # between statements: the worker's memory guard
+        def each(row):
+            if progress is not None:
+                progress(row)
+            memory_guard()
+        return check(*args, progress=each, mutant_shrink=0, **kwargs)
+
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(report_module, "check", functools.partial(check, mutant_shrink=0))
+        mp.setattr(report_module, "check", check_guarded)
         res = CliRunner().invoke(app, ["check", "--quick", "--workers", "1", "--json",
                                        str(out / "report.json"), "--cex-dir", str(out / "cex")])
     report = json.loads((out / "report.json").read_text()) if (out / "report.json").exists() else None
