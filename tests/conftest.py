@@ -141,9 +141,15 @@ def release_memory_above(limit: int | None) -> bool:
 
 
 @pytest.fixture(scope="session")
-def memory_guard():
+def memory_release():
+    """:func:`release_memory_above` itself (for the test of the guard)."""
+    return release_memory_above
+
+
+@pytest.fixture(scope="session")
+def memory_guard(memory_release):
     """``guard()``: release JAX's caches if above RSS_TEST_LIMIT_BYTES (for fixtures that run for minutes)."""
-    return lambda: release_memory_above(RSS_TEST_LIMIT_BYTES)
+    return lambda: memory_release(RSS_TEST_LIMIT_BYTES)
 
 
 @pytest.fixture(autouse=True)

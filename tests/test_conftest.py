@@ -60,12 +60,10 @@ def test_compilation_cache_is_the_librarys_unless_set():
         assert expected is None or path == str(expected), (path, expected)
 
 
-def test_memory_guard_releases_only_above_its_limit():
+def test_memory_guard_releases_only_above_its_limit(memory_release):
     """The guard clears JAX's in-memory caches above its limit (a jitted function recompiles), not below."""
-    import conftest as cf  # noqa: PLC0415  (tests/ is on sys.path: pytest's rootdir conftest)
-
     f = jax.jit(lambda x: x + 1)
     f(jnp.float32(0))
     assert f._cache_size() == 1
-    assert not cf.release_memory_above(2**62) and f._cache_size() == 1
-    assert cf.release_memory_above(0) and f._cache_size() == 0
+    assert not memory_release(2**62) and f._cache_size() == 1
+    assert memory_release(0) and f._cache_size() == 0
