@@ -43,7 +43,7 @@ import numpy as np
 
 from landscape._errors import LandscapeError, check_int_at_least
 from landscape.qat.base import Rule, static_field
-from landscape.simulate.monitor import Monitor
+from landscape.simulate.monitor import Monitor, last_record
 from landscape.simulate.wrapped import WrappedRule
 
 __all__ = ["CycleReport", "detect_cycle", "CycleMonitor", "chatter_monitor", "ChatterMonitor", "chatters",
@@ -232,11 +232,8 @@ def chatter_monitor(rule: Rule, window: int = 100, slots: int = 16) -> ChatterMo
 
 def cycle_size(traj):
     """m recorded by :class:`CycleMonitor` at the last recorded row (0: not recurrent, 1: stall)."""
-    if "cycle_size" not in traj.extras:
-        raise LandscapeError(
-            "the trajectory has no extras['cycle_size']: run with save=SaveAt(monitors=(CycleMonitor(),))."
-        )
-    return traj.extras["cycle_size"][..., -1]
+    hint = "run with save=SaveAt(monitors=(CycleMonitor(),))."
+    return last_record(traj, ("cycle_size",), hint)["cycle_size"]
 
 
 def chatters(traj):

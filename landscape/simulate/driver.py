@@ -16,6 +16,7 @@ Validation (shapes, finiteness, the rule type) happens before tracing.
 
 from __future__ import annotations
 
+import dataclasses
 from functools import partial
 
 import jax
@@ -72,8 +73,9 @@ def _trajectory(landscape, quantizer, rule, w0, key, *, num_steps: int, save: Sa
     return _trajectory_of(ts, recs, _finish(landscape, quantizer, rule, carry, save, num_steps))
 
 
-def _run_one_impl(landscape, quantizer, rule, w0, key, *, num_steps, save, unroll):
-    return _trajectory(landscape, quantizer, rule, w0, key, num_steps=num_steps, save=save, unroll=unroll)
+def _run_one_impl(landscape, quantizer, rule, w0, key, monitor_data=None, *, num_steps, save, unroll):
+    return _trajectory(landscape, quantizer, rule, w0, key, num_steps=num_steps,
+                       save=save.with_data(monitor_data), unroll=unroll)
 
 
 def _batched(landscape, quantizer, rule, w0s, keys, *, num_steps, save, unroll, axes, soa):
@@ -130,14 +132,15 @@ def _part_keys(key, offset, *, total: int, size: int, soa: bool):
     return jnp.moveaxis(keys, 0, -1) if soa else keys
 
 
-def _run_many_impl(landscape, quantizer, rule, w0s, keys, offset=None, *, num_steps, save, unroll, axes,
-                   chunk, soa=False, split_keys=None):
+def _run_many_impl(landscape, quantizer, rule, w0s, keys, offset=None, monitor_data=None, *, num_steps, save,
+                   unroll, axes, chunk, soa=False, split_keys=None):
     """The batch (inputs in the driver's layout, :func:`_to_layout`), optionally in micro-batches (``chunk``).
 
     ``split_keys = total``: ``keys`` is one key (or None) and this part's keys are trajectories
     ``offset ..`` of ``split(keys, total)`` (:func:`_part_keys`). Outputs are batch-first whatever the layout.
     """
-    fn = partial(_batched, num_steps=num_steps, save=save, unroll=unroll, axes=axes, soa=soa)
+    fn = partial(_batched, num_steps=num_steps, save=save.with_data(monitor_data), unroll=unroll, axes=axes,
+                 soa=soa)
     ax = -1 if soa else 0
     b = w0s.shape[ax]
     if split_keys is not None:
@@ -215,8 +218,6 @@ def _save_spec(save, record_every, record_path, *, batched: bool = False) -> Sav
     fields every m steps (no switch counter, no L(q_T): ask with ``save=SaveAt(...)``), ``record_path``
     adds w_t and q_t (every step unless ``record_every`` says otherwise).
     """
-    import dataclasses
-
     if save is not None and not isinstance(save, SaveAt):
         raise LandscapeError(f"save must be a landscape.SaveAt; got {type(save).__name__}.")
     if record_every is not None:
@@ -288,8 +289,9 @@ def run(landscape, quantizer, rule, w0, num_steps: int, *, key=None, save: SaveA
     quantizer = _specialized(quantizer)
     if not is_concrete(w0) or not is_concrete(key):  # inside a user's jit/vmap: trace inline
         return _trajectory(landscape, quantizer, rule, w0, key, num_steps=num_steps, save=save, unroll=unroll)
+    save, monitor_data = save.split_data()
     return _call(_run_one_fast, _run_one_plain, (landscape, quantizer, rule), landscape, quantizer, rule, w0,
-                 key, num_steps=num_steps, save=save, unroll=unroll)
+                 key, monitor_data, num_steps=num_steps, save=save, unroll=unroll)
 
 
 def run_batch(landscape, quantizer, rule, w0s, num_steps: int, *, key=None, save: SaveAt | None = None,
@@ -345,13 +347,14 @@ def run_batch(landscape, quantizer, rule, w0s, num_steps: int, *, key=None, save
     def call_args(part, offset=0):
         part = _to_layout(part, soa)
         if devices is not None:
-            part = _shard(part, devices, soa)
+            part = parallel.shard(part, devices, soa)
         keys = (key, np.int32(offset)) if one_key else (part["key"], None)
-        return (*(part.get(n, args[i]) for i, n in enumerate(_ARG_NAMES)), part["w0"], *keys)
+        return (*(part.get(n, args[i]) for i, n in enumerate(_ARG_NAMES)), part["w0"], *keys, monitor_data)
 
     leaves = jax.tree_util.tree_leaves((args, w0s, key))
     n = 1 if devices is not None else parallel.parts_for(b, threads, leaves)
     chunk = parallel.part_chunk(-(-b // n)) if chunk is None and n > 1 and soa else chunk  # a part per core
+    save, monitor_data = save.split_data()
     static = dict(num_steps=num_steps, save=save, unroll=unroll, axes=axes, chunk=chunk, soa=soa,
                   split_keys=b if one_key else None)
     if n == 1:
@@ -377,23 +380,3 @@ def _holds_keys(key, b: int) -> bool:
         raise LandscapeError(f"key holds {shape[0]} keys (shape {shape}) but w0s holds {b} starts; pass one "
                              "key, or one per start.")
     return batched
-
-
-def _shard(batch, devices, soa: bool):
-    """Every per-trajectory array sharded along its batch axis over ``devices``."""
-    from jax.sharding import Mesh, NamedSharding
-    from jax.sharding import PartitionSpec as P
-
-    devs = jax.local_devices() if devices == "all" else list(devices)
-    if not devs:
-        raise LandscapeError("devices must name at least one device.")
-    b = batch["w0"].shape[-1 if soa else 0]
-    if b % len(devs):
-        raise LandscapeError(f"the batch ({b}) must be divisible by the number of devices ({len(devs)}).")
-    mesh = Mesh(np.asarray(devs), ("batch",))
-
-    def put(a):
-        spec = P(*([None] * (a.ndim - 1)), "batch") if soa else P("batch")
-        return jax.device_put(a, NamedSharding(mesh, spec))
-
-    return jax.tree_util.tree_map(put, batch)

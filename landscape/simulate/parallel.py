@@ -24,8 +24,12 @@ from concurrent.futures import ThreadPoolExecutor
 import jax
 import jax.numpy as jnp
 import numpy as np
+from jax.sharding import Mesh, NamedSharding
+from jax.sharding import PartitionSpec as P
 
-__all__ = ["host_cores", "parts_for", "part_chunk", "pad_batch", "split_run", "host_op", "MIN_PART",
+from landscape._errors import LandscapeError
+
+__all__ = ["shard", "host_cores", "parts_for", "part_chunk", "pad_batch", "split_run", "host_op", "MIN_PART",
            "PART_CHUNK"]
 
 #: trajectories per part below which a split does not pay for its dispatch and concatenation
@@ -163,3 +167,20 @@ def _concat(xs, b: int):
     if all(_on_host(x) for x in xs):
         return jax.device_put(np.ascontiguousarray(np.concatenate([np.asarray(x) for x in xs])[:b]))
     return jnp.concatenate(xs)[:b]
+
+
+def shard(batch, devices, soa: bool):
+    """Every per-trajectory array of ``batch`` sharded along its batch axis over ``devices``."""
+    devs = jax.local_devices() if devices == "all" else list(devices)
+    if not devs:
+        raise LandscapeError("devices must name at least one device.")
+    b = batch["w0"].shape[-1 if soa else 0]
+    if b % len(devs):
+        raise LandscapeError(f"the batch ({b}) must be divisible by the number of devices ({len(devs)}).")
+    mesh = Mesh(np.asarray(devs), ("batch",))
+
+    def put(a):
+        spec = P(*([None] * (a.ndim - 1)), "batch") if soa else P("batch")
+        return jax.device_put(a, NamedSharding(mesh, spec))
+
+    return jax.tree_util.tree_map(put, batch)

@@ -32,6 +32,7 @@ scan); datasets built from them (sweeps, studies) store float with NaN for "neve
 from __future__ import annotations
 
 import dataclasses
+import warnings
 from typing import Any
 
 import equinox as eqx
@@ -40,6 +41,7 @@ import numpy as np
 
 from landscape._errors import LandscapeError, check_int_at_least
 from landscape._typing import Paths, Points, RowFlags, Rows, Steps, Times, Values
+from landscape.simulate import monitor
 
 __all__ = ["SaveAt", "Trajectory", "ROW_FIELDS", "TIMES"]
 
@@ -126,6 +128,21 @@ class SaveAt(eqx.Module):
             )
         return num_steps // self.every
 
+    def split_data(self):
+        """(spec, data): the spec without its monitors' data (a static argument) and that data (traced)."""
+        if not self.monitors:
+            return self, None
+        data, options = monitor.split_data(self.monitors)
+        return dataclasses.replace(self, monitors=options), data
+
+    def with_data(self, data) -> SaveAt:
+        """The spec with its monitors' data put back (inside the driver's program, where it is traced)."""
+        if not self.monitors or data is None:
+            return self
+        with warnings.catch_warnings():  # traced data in a static field, inside the program only: intended
+            warnings.filterwarnings("ignore", "A JAX array is being set as static")
+            return dataclasses.replace(self, monitors=monitor.with_data(self.monitors, data))
+
     def check_landscape(self, landscape) -> None:
         """Raise if a requested row field needs something the landscape does not provide."""
         for f in self.fields:
@@ -136,6 +153,8 @@ class SaveAt(eqx.Module):
                     f"{type(landscape).__name__} has none. "
                     f"Drop it from fields."
                 )
+        for m in self.monitors:
+            m.check(landscape)
 
 
 def _describe(x) -> str:

@@ -124,7 +124,8 @@ def _step(landscape, quantizer, rule, c: _Carry, t, save: SaveAt, record: bool):
     if save.switches:
         q_next = rule.deploy(params, state, quantizer)
         switches = switches + jnp.any(q_next != q).astype(jnp.int32)
-    mons = tuple(m.step(s, q, t) for m, s in zip(save.monitors, c.monitors, strict=True))
+    mons = tuple(m.observe(s, t, q=q, w=w, probe=probe, landscape=landscape)
+                 for m, s in zip(save.monitors, c.monitors, strict=True))
     new = _Carry(params, state, opt_state, key, q_next, hit, streak, div, switches, loss_hit, mons)
     rec = _row(landscape, rule, save, w, q, probe, c.params, params, state, mons) if record else None
     return new, rec

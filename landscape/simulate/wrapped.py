@@ -1,8 +1,7 @@
 """A rule wrapped by a recorder: the wrapped rule's name, optimizer, deployed points and latent, unchanged.
 
-The base of the rule wrappers of :mod:`landscape.simulate`
-(:class:`~landscape.simulate.chatter.ChatterMonitor`,
-:class:`~landscape.simulate.first_entry.FirstEntryRecorder`): their state is ``(rule's state, recorder's
+The base of the deprecated rule wrapper :class:`~landscape.simulate.chatter.ChatterMonitor` (recorders
+are driver monitors now, :mod:`landscape.simulate.monitor`): its state is ``(rule's state, recorder's
 state)``; a subclass gives ``init``, ``gradient`` and ``extras``.
 """
 

@@ -9,7 +9,7 @@ with :math:`G = \sup|\ell'|` (``|rate|`` for the linear drift and the lake), :ma
 |u \cdot e| = \sum_j |u_j| \Delta_j / 2` the along-river quantization error, and
 :math:`\varepsilon = (\phi(r_g) - \phi(0))/2` the basin's flatness error (half the wall's rise over the
 basin: :math:`|L - \ell - \phi(r_g)/2| \le \varepsilon` on it). Measured with the driver's first-entry
-record (:func:`landscape.simulate.first_entry.record_first_entry`) from the in-basin RTN-failed starts of
+monitor (:class:`landscape.simulate.first_entry.FirstEntryMonitor`) from the in-basin RTN-failed starts of
 S5I (isotropic) and S5W (anisotropic, random and dyadic), and from in-basin starts on a meandering river.
 ``docs/theory.md``, section C1.
 """
@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 
 import landscape as L
 from landscape import quantizers, testing
-from landscape.simulate.first_entry import first_entry, record_first_entry
+from landscape.simulate.first_entry import FirstEntryMonitor, first_entry
 from proofs.basin import scenarios as basin
 from proofs.core import Scenario, Statement, reverse_conclusion, scale_constant, symbols
 from proofs.inbasin import scenarios as iso
@@ -92,8 +92,11 @@ def _prepare_weighted(case, stmt):
 def _simulator(nsteps):
     def simulate(ctx, values, sim, stmt):
         ls, grid, w0 = ctx
-        rule = record_first_entry(sim.rule(float(values["eta"])), radius=values["r_b"] + values["gamma"])
-        rec = first_entry(sim.run(ls, grid, rule, jnp.asarray(w0), nsteps))
+        # the record only (no rows); the radius is data: one compiled program for every case of a shape
+        monitor = FirstEntryMonitor(values["r_b"] + values["gamma"])
+        save = L.SaveAt.summary(times=("hit",), monitors=(monitor,))
+        rule = sim.rule(float(values["eta"]))
+        rec = first_entry(sim.run(ls, grid, rule, jnp.asarray(w0), nsteps, save=save))
         if int(rec["entry_time"]) < 0:  # never entered within the horizon: the assumption "entered" fails
             return {"entered": 0.0, "T": float(nsteps)}
         return {"d_loss": float(rec["loss_at_entry"]) - values["L_0"],

@@ -1,4 +1,4 @@
-"""The driver's first-entry record (C1): T and L(q_T) against an independent NumPy run of STE."""
+"""The driver's first-entry monitor (C1): T and L(q_T) against an independent NumPy run of STE."""
 
 from __future__ import annotations
 
@@ -8,7 +8,9 @@ import pytest
 
 import landscape as L
 from landscape._errors import LandscapeError
-from landscape.simulate.first_entry import ENTRY_FIELDS, first_entry, record_first_entry
+from landscape.simulate import driver
+from landscape.simulate.chatter import CycleMonitor, cycle_size
+from landscape.simulate.first_entry import ENTRY_FIELDS, FirstEntryMonitor, first_entry
 
 _N = np.array([[0.6, 0.8, 0.0], [0.0, 0.0, 1.0]])
 _U = np.array([0.8, -0.6, 0.0])
@@ -42,12 +44,17 @@ def _numpy_run(w0, radius, num_steps):
     return {"entry_time": -1}
 
 
+def _watch(radius=None, **kw):
+    """The default rows of run, watched by the first-entry monitor."""
+    return L.SaveAt(monitors=(FirstEntryMonitor(radius),), **kw)
+
+
 @pytest.mark.float64
 @pytest.mark.parametrize("radius", [None, 0.36])
 def test_record_matches_an_independent_numpy_run(radius):
     land, grid = _objects()
     w0 = np.array([0.5, 0.7, 0.3])
-    traj = L.run(land, grid, record_first_entry(L.ste(_ETA), radius), w0, 60)
+    traj = L.run(land, grid, L.ste(_ETA), w0, 60, save=_watch(radius))
     rec = first_entry(traj)
     ref = _numpy_run(w0, _RB if radius is None else radius, 60)
     assert ref["entry_time"] > 0 and int(rec["entry_time"]) == ref["entry_time"]
@@ -59,37 +66,65 @@ def test_record_matches_an_independent_numpy_run(radius):
 
 
 @pytest.mark.float64
-def test_the_wrapped_rule_trains_as_the_rule():
+def test_the_monitored_run_trains_as_the_plain_run():
     land, grid = _objects()
     w0 = np.array([0.5, 0.7, 0.3])
     plain = L.run(land, grid, L.ste(_ETA), w0, 40, record_path=True)
-    wrapped = L.run(land, grid, record_first_entry(L.ste(_ETA)), w0, 40, record_path=True)
-    np.testing.assert_array_equal(np.asarray(plain.w_path), np.asarray(wrapped.w_path))
-    assert int(plain.hit_time) == int(wrapped.hit_time)
+    watched = L.run(land, grid, L.ste(_ETA), w0, 40, save=_watch(paths=True))
+    np.testing.assert_array_equal(np.asarray(plain.w_path), np.asarray(watched.w_path))
+    assert int(plain.hit_time) == int(watched.hit_time)
 
 
 def test_never_entered_is_minus_one_and_nan():
     land, grid = _objects()
-    rec = first_entry(L.run(land, grid, record_first_entry(L.ste(1e-6)), jnp.array([2.0, 2.0, 2.0]), 10))
+    rec = first_entry(L.run(land, grid, L.ste(1e-6), jnp.array([2.0, 2.0, 2.0]), 10, save=_watch()))
     assert int(rec["entry_time"]) == -1
     assert all(np.isnan(float(rec[f])) for f in ENTRY_FIELDS[1:])
 
 
-def test_batch_records_per_start():
+@pytest.mark.parametrize("rows", [True, False])
+def test_batch_records_per_start_with_and_without_rows(rows):
+    """With rows the record is read at the last row; without rows (summary only) from the final state."""
     land, grid = _objects()
     w0s = np.array([[0.5, 0.7, 0.3], [2.0, 2.0, 2.0]])
-    traj = L.run_batch(land, grid, record_first_entry(L.ste(_ETA)), w0s, 60, record_every=1)
+    save = _watch() if rows else L.SaveAt.summary(monitors=(FirstEntryMonitor(),))
+    traj = L.run_batch(land, grid, L.ste(_ETA), w0s, 60, save=save)
     rec = first_entry(traj)
     assert rec["entry_time"].shape == (2,)
-    assert int(rec["entry_time"][0]) == int(first_entry(L.run(land, grid, record_first_entry(L.ste(_ETA)),
-                                                                w0s[0], 60))["entry_time"])
+    for i, w0 in enumerate(w0s):
+        one = first_entry(L.run(land, grid, L.ste(_ETA), w0, 60, save=_watch()))
+        assert int(rec["entry_time"][i]) == int(one["entry_time"]) > 0
+        assert float(rec["loss_at_entry"][i]) == pytest.approx(float(one["loss_at_entry"]), rel=1e-6)
+
+
+def test_cycle_size_of_a_batch_without_rows_is_per_start():
+    land, grid = _objects()
+    w0s = np.array([[0.5, 0.7, 0.3], [2.0, 2.0, 2.0], [0.1, 0.1, 0.1]])
+    rows = L.run_batch(land, grid, L.ste(_ETA), w0s, 50, save=L.SaveAt(every=1, monitors=(CycleMonitor(),)))
+    summary = L.run_batch(land, grid, L.ste(_ETA), w0s, 50, save=L.SaveAt.summary(monitors=(CycleMonitor(),)))
+    assert cycle_size(summary).shape == (3,)
+    np.testing.assert_array_equal(np.asarray(cycle_size(summary)), np.asarray(cycle_size(rows)))
+
+
+def test_radius_is_data_one_program_for_every_radius():
+    """Runs at other radii reuse the driver's program (the radius is traced, not a static option)."""
+    land, grid = _objects()
+    w0 = np.array([0.5, 0.7, 0.3])
+    save = lambda r: L.SaveAt.summary(times=("hit",), monitors=(FirstEntryMonitor(r),))  # noqa: E731
+    L.run(land, grid, L.ste(_ETA), w0, 30, save=save(0.31))
+    before = driver.compiled_count()
+    times = [int(first_entry(L.run(land, grid, L.ste(_ETA), w0, 30, save=save(r)))["entry_time"])
+             for r in (0.32, 0.4, 1.0, 5.0)]
+    assert driver.compiled_count() == before
+    assert times == sorted(times, reverse=True) and times[-1] == 0 < times[0]  # a larger radius: no later
+    assert hash(save(0.5)) == hash(save(0.5)) and save(0.5) == save(0.5)
 
 
 def test_bad_input_raises():
     land, grid = _objects()
     with pytest.raises(LandscapeError, match="radius"):
-        record_first_entry(L.ste(0.1), radius=-1.0)
-    with pytest.raises(LandscapeError, match="rule"):
-        record_first_entry("ste")
-    with pytest.raises(LandscapeError, match="record_first_entry"):
+        FirstEntryMonitor(radius=-1.0)
+    with pytest.raises(LandscapeError, match="FirstEntryMonitor"):
         first_entry(L.run(land, grid, L.ste(0.1), np.zeros(3), 5))
+    with pytest.raises(LandscapeError, match="river landscape"):  # the spec's check, run before any work
+        L.SaveAt.summary(monitors=(FirstEntryMonitor(),)).check_landscape(object())
