@@ -29,8 +29,8 @@ def test_inputs_of_an_array_source_in_the_layer_setting():
     x = second_order_inputs(h, quant, w, rows=True)
     assert not x.land and x.shape == (3, 6) and x.w.shape == (3, 6)
     np.testing.assert_allclose(x.source, h, rtol=1e-6)
-    np.testing.assert_array_equal(x.qb.quantize(x.w), np.round(w / np.linspace(0.1, 0.3, 3)[:, None])
-                                  * np.linspace(0.1, 0.3, 3)[:, None])
+    steps = np.linspace(0.1, 0.3, 3)[:, None]
+    np.testing.assert_allclose(x.qb.quantize(x.w), np.round(w / steps) * steps, atol=1e-6)
     one = second_order_inputs(h, ls.uniform_grid(0.2), w[0], rows=True)
     assert one.w.shape == (1, 6) and one.shape == (6,)  # rows: one point is one row of the layer
     assert second_order_inputs(h, ls.uniform_grid(0.2), w[0]).w.shape == (6,)
