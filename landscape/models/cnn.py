@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
-import numpy as np
 
 from landscape._errors import check_int_at_least
 from landscape.models.data import digits
-from landscape.models.nets import CHECKPOINTS, FullBatch, Task, accuracy, cross_entropy, dense_init, train
+from landscape.models.fit import full_batch_task
+from landscape.models.nets import Task, dense_init
 
 __all__ = ["patches", "cnn_apply", "cnn_inputs", "digits_cnn"]
 
@@ -64,34 +64,6 @@ def digits_cnn(
     data = digits(seed)
     k1, k2 = jax.random.split(jax.random.PRNGKey(seed))
     params = {"dense": dense_init(k1, (9, channels)) + dense_init(k2, (9 * channels, hidden, 10))}
-    params, losses, ckpts = train(
-        FullBatch(cnn_apply),
-        params,
-        {"x": data.x_train, "y": data.y_train},
-        steps=steps,
-        learning_rate=learning_rate,
-        weight_decay=weight_decay,
-        checkpoints=tuple(CHECKPOINTS.values()),
-    )
-    info = {
-        "train_loss": float(cross_entropy(cnn_apply(params, data.x_train), data.y_train)),
-        "test_loss": float(cross_entropy(cnn_apply(params, data.x_test), data.y_test)),
-        "test_accuracy": float(accuracy(cnn_apply(params, data.x_test), data.y_test)),
-        "train_accuracy": float(accuracy(cnn_apply(params, data.x_train), data.y_train)),
-        "train_steps": steps,
-        "channels": channels,
-        "hidden": hidden,
-        "n_train": int(data.y_train.shape[0]),
-        "n_test": int(data.y_test.shape[0]),
-        "final_train_losses": np.asarray(losses[-5:]).tolist(),
-    }
-    return Task(
-        "digits-cnn",
-        params,
-        cnn_apply,
-        cnn_inputs,
-        data,
-        "accuracy",
-        info,
-        checkpoints=dict(zip(CHECKPOINTS, ckpts, strict=True)),
-    )
+    extra = {"train_steps": steps, "channels": channels, "hidden": hidden}
+    return full_batch_task("digits-cnn", cnn_apply, cnn_inputs, params, data, "accuracy", extra,
+                           steps=steps, learning_rate=learning_rate, weight_decay=weight_decay)

@@ -13,9 +13,10 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from landscape._errors import LandscapeError, check_int_at_least
+from landscape._errors import check_int_at_least
 from landscape.models.data import entropy_rate, markov_chain, markov_language
-from landscape.models.nets import CHECKPOINTS, FullBatch, Task, cross_entropy, dense_init, dense_stack, train
+from landscape.models.fit import check_hidden, full_batch_task
+from landscape.models.nets import Task, dense_init, dense_stack
 
 __all__ = ["lm_apply", "lm_inputs", "markov_lm"]
 
@@ -49,9 +50,7 @@ def markov_lm(
     """Train the MLP LM on the seeded Markov language; the Task records perplexities and e^H."""
     check_int_at_least("seed", seed, 0)
     check_int_at_least("embed", embed, 1)
-    hidden = tuple(int(h) for h in hidden)
-    if any(h < 1 for h in hidden):
-        raise LandscapeError(f"hidden sizes must be >= 1; got {hidden}.")
+    hidden = check_hidden(hidden)
     chain = markov_chain(seed, vocab, order)
     data = markov_language(chain, jax.random.PRNGKey(seed + 1), n_train=n_train, seq_len=seq_len)
     k_e, k_d = jax.random.split(jax.random.PRNGKey(seed))
@@ -59,23 +58,8 @@ def markov_lm(
         "embed": jax.random.normal(k_e, (vocab, embed), jnp.float32),
         "dense": dense_init(k_d, (order * embed, *hidden, vocab)),
     }
-    params, losses, ckpts = train(
-        FullBatch(lm_apply),
-        params,
-        {"x": data.x_train, "y": data.y_train},
-        steps=steps,
-        learning_rate=learning_rate,
-        weight_decay=weight_decay,
-        checkpoints=tuple(CHECKPOINTS.values()),
-    )
     h = entropy_rate(chain)
-    train_loss = float(cross_entropy(lm_apply(params, data.x_train), data.y_train))
-    test_loss = float(cross_entropy(lm_apply(params, data.x_test), data.y_test))
-    info = {
-        "train_loss": train_loss,
-        "test_loss": test_loss,
-        "train_perplexity": float(np.exp(train_loss)),
-        "test_perplexity": float(np.exp(test_loss)),
+    extra = {
         "entropy_rate": h,
         "optimal_perplexity": float(np.exp(h)),
         "uniform_perplexity": float(vocab),
@@ -84,17 +68,6 @@ def markov_lm(
         "embed": embed,
         "hidden": list(hidden),
         "train_steps": steps,
-        "n_train": int(data.y_train.shape[0]),
-        "n_test": int(data.y_test.shape[0]),
-        "final_train_losses": np.asarray(losses[-5:]).tolist(),
     }
-    return Task(
-        "markov-lm",
-        params,
-        lm_apply,
-        lm_inputs,
-        data,
-        "perplexity",
-        info,
-        checkpoints=dict(zip(CHECKPOINTS, ckpts, strict=True)),
-    )
+    return full_batch_task("markov-lm", lm_apply, lm_inputs, params, data, "perplexity", extra,
+                           steps=steps, learning_rate=learning_rate, weight_decay=weight_decay)

@@ -7,20 +7,11 @@ AdamW on the cross-entropy (seeded init and split: same seed, same numbers).
 from __future__ import annotations
 
 import jax
-import numpy as np
 
-from landscape._errors import LandscapeError, check_int_at_least
+from landscape._errors import check_int_at_least
 from landscape.models.data import digits
-from landscape.models.nets import (
-    CHECKPOINTS,
-    FullBatch,
-    Task,
-    accuracy,
-    cross_entropy,
-    dense_init,
-    dense_stack,
-    train,
-)
+from landscape.models.fit import check_hidden, full_batch_task
+from landscape.models.nets import Task, dense_init, dense_stack
 
 __all__ = ["mlp_apply", "mlp_inputs", "digits_mlp"]
 
@@ -40,38 +31,9 @@ def digits_mlp(
 ) -> Task:
     """Train the digits MLP 64 -> hidden -> 10; the Task records train loss and test accuracy."""
     check_int_at_least("seed", seed, 0)
-    hidden = tuple(int(h) for h in hidden)
-    if any(h < 1 for h in hidden):
-        raise LandscapeError(f"hidden sizes must be >= 1; got {hidden}.")
+    hidden = check_hidden(hidden)
     data = digits(seed)
     params = {"dense": dense_init(jax.random.PRNGKey(seed), (64, *hidden, 10))}
-    params, losses, ckpts = train(
-        FullBatch(mlp_apply),
-        params,
-        {"x": data.x_train, "y": data.y_train},
-        steps=steps,
-        learning_rate=learning_rate,
-        weight_decay=weight_decay,
-        checkpoints=tuple(CHECKPOINTS.values()),
-    )
-    info = {
-        "train_loss": float(cross_entropy(mlp_apply(params, data.x_train), data.y_train)),
-        "test_loss": float(cross_entropy(mlp_apply(params, data.x_test), data.y_test)),
-        "test_accuracy": float(accuracy(mlp_apply(params, data.x_test), data.y_test)),
-        "train_accuracy": float(accuracy(mlp_apply(params, data.x_train), data.y_train)),
-        "train_steps": steps,
-        "hidden": list(hidden),
-        "n_train": int(data.y_train.shape[0]),
-        "n_test": int(data.y_test.shape[0]),
-        "final_train_losses": np.asarray(losses[-5:]).tolist(),
-    }
-    return Task(
-        "digits-mlp",
-        params,
-        mlp_apply,
-        mlp_inputs,
-        data,
-        "accuracy",
-        info,
-        checkpoints=dict(zip(CHECKPOINTS, ckpts, strict=True)),
-    )
+    extra = {"train_steps": steps, "hidden": list(hidden)}
+    return full_batch_task("digits-mlp", mlp_apply, mlp_inputs, params, data, "accuracy", extra,
+                           steps=steps, learning_rate=learning_rate, weight_decay=weight_decay)

@@ -25,7 +25,8 @@ import numpy as np
 
 from landscape._errors import check_int_at_least
 from landscape.models.data import Split
-from landscape.models.nets import CHECKPOINTS, Task, Windows, checkpoint_steps, cross_entropy, train
+from landscape.models.fit import fit, fitted_task
+from landscape.models.nets import Task, Windows, cross_entropy
 from landscape.models.text import ngram_bits, pydoc_corpus, windows
 
 __all__ = ["transformer_init", "transformer_apply", "transformer_inputs", "char_transformer"]
@@ -146,22 +147,19 @@ def char_transformer(
     k_init, k_train, k_fit = jax.random.split(key, 3)
     params = transformer_init(k_init, vocab, width, layers, mlp, context)
     # minibatch AdamW over random windows of the whole text: warmup 5 %, cosine to 5 %, clip 1
-    marks = checkpoint_steps(steps, CHECKPOINTS.values())
-    final, losses, saved = train(
+    stream = jnp.asarray(corpus.train)
+    run = fit(
         Windows(transformer_apply, batch, context),
         params,
-        {"stream": jnp.asarray(corpus.train)},
+        {"stream": stream},
         steps=steps,
         learning_rate=learning_rate,
         weight_decay=weight_decay,
-        checkpoints=tuple(CHECKPOINTS.values()),
         key=k_train,
         warmup=max(1, steps // 20),
         clip=1.0,
         end_fraction=0.05,
     )
-    ckpts = dict(zip(CHECKPOINTS, saved, strict=True))
-    early = ckpts["early"]
     # fit set: n_fit windows at seeded offsets of the training text; test: the first n_test test windows
     span = len(corpus.train) - context - 1
     starts = np.asarray(jax.random.choice(k_fit, span, (n_fit,), replace=False))
@@ -177,9 +175,9 @@ def char_transformer(
         return float(cross_entropy(transformer_apply(p, x), y) * LOG2E)
 
     info = {
-        "train_bpc_fit": bpc(final, data.x_train, data.y_train),
-        "test_bpc": bpc(final, data.x_test, data.y_test),
-        "early_test_bpc": bpc(early, data.x_test, data.y_test),
+        "train_bpc_fit": bpc(run.params, data.x_train, data.y_train),
+        "test_bpc": bpc(run.params, data.x_test, data.y_test),
+        "early_test_bpc": bpc(run.checkpoints["early"], data.x_test, data.y_test),
         "unigram_bpc": base["unigram_bpc"],
         "bigram_bpc": base["bigram_bpc"],
         "vocab": vocab,
@@ -195,17 +193,7 @@ def char_transformer(
         "heads": 4,
         "train_steps": steps,
         "batch": batch,
-        "checkpoint_steps": list(marks),
-        "final_train_losses": np.asarray(losses[-5:]).tolist(),
+        "checkpoint_steps": list(run.marks),
     }
-    return Task(
-        "char-transformer",
-        final,
-        transformer_apply,
-        transformer_inputs,
-        data,
-        "bpc",
-        info,
-        ckpts,
-        jnp.asarray(corpus.train),
-    )
+    return fitted_task("char-transformer", run, transformer_apply, transformer_inputs, data, "bpc", info,
+                       stream)

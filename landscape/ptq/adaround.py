@@ -26,15 +26,8 @@ import jax.numpy as jnp
 import optax
 
 from landscape._errors import LandscapeError, check_int_at_least, check_positive
-from landscape.ptq.hessian import (
-    broadcast_quantizer,
-    check_hessian,
-    check_w_star,
-    hessian_factors,
-    is_landscape_source,
-    map_rows,
-    psd_part,
-)
+from landscape.ptq.hessian import hessian_factors, map_rows, psd_part
+from landscape.ptq.second_order import second_order_inputs
 
 __all__ = ["adaround", "rectified_sigmoid"]
 
@@ -80,15 +73,10 @@ def adaround(source, quantizer, w_star, key=None, *, num_steps=1000, learning_ra
     check_positive("beta", jnp.asarray([b0, b1]))
     if not 0.0 <= float(warmup) < 1.0:
         raise LandscapeError(f"warmup must lie in [0, 1); got {warmup!r}.")
-    is_land = is_landscape_source(source)
-    if is_land:
-        w = check_w_star(w_star, source.dim)
-    else:
-        w = check_w_star(w_star)
-        source = check_hessian(source, w.shape[-1], on_indefinite=on_indefinite)
-    down, up = broadcast_quantizer(quantizer, w.shape).neighbors(w)
+    x = second_order_inputs(source, quantizer, w_star, on_indefinite=on_indefinite)
+    down, up = x.qb.neighbors(x.w)
     n_warm = int(round(float(warmup) * num_steps))
-    return _adaround_jit(source, w, down, up, learning_rate, reg_weight, b0, b1, is_land=is_land,
+    return _adaround_jit(x.source, x.w, down, up, learning_rate, reg_weight, b0, b1, is_land=x.land,
                          num_steps=num_steps, n_warm=n_warm, bs=batch_size)
 
 

@@ -32,32 +32,15 @@ import jax.numpy as jnp
 import numpy as np
 
 from landscape._errors import LandscapeError, check_int_at_least, is_concrete
-from landscape.ptq.hessian import (
-    broadcast_quantizer,
-    check_damp,
-    check_hessian,
-    check_w_star,
-    damping,
-    hessian_factors,
-    is_landscape_source,
-    map_rows,
-    psd_part,
-    take_coord,
-)
-from landscape.ptq.obq import take_row
+from landscape.ptq.hessian import check_damp, take_coord
+from landscape.ptq.second_order import damped_inverse, landscape_rows, second_order_inputs, woodbury_start
 
 __all__ = ["gptq", "gptq_cholesky"]
 
 
 def gptq_cholesky(h, damp=0.01):
     """U, upper triangular with U^T U = (H + lambda I)^{-1}, lambda = damp * mean(diag H)."""
-    d = h.shape[0]
-    lam = damping(jnp.trace(h), d, damp)
-    eye = jnp.eye(d, dtype=h.dtype)
-    low = jnp.linalg.cholesky(h + lam * eye)
-    hinv = jax.scipy.linalg.cho_solve((low, True), eye)
-    hinv = 0.5 * (hinv + hinv.T)
-    return jnp.linalg.cholesky(hinv).T
+    return jnp.linalg.cholesky(damped_inverse(h, damp)).T
 
 
 def _gptq_dense(u, qb, w, block_size: int):
@@ -107,9 +90,7 @@ def _gptq_lowrank(proj, c, qrow, w0, damp):
     downdated by Sherman-Morrison: O(k^2) per coordinate.
     """
     r, d = proj.shape
-    c = psd_part(c)
-    lam = damping(jnp.trace(c), d, damp)
-    g0 = jnp.linalg.inv(lam * jnp.eye(r, dtype=w0.dtype) + c @ (proj @ proj.T))
+    c, _, g0 = woodbury_start(proj, c, damp, w0.dtype)
 
     def step(carry, xs):
         a, g = carry
@@ -138,31 +119,21 @@ def gptq(source, quantizer, w_star, key=None, *, block_size=128, damp=0.01, on_i
     del key
     check_int_at_least("block_size", block_size, 1)
     check_damp(damp)
-    if is_landscape_source(source):
-        w = check_w_star(w_star, source.dim)
-        qb = broadcast_quantizer(quantizer, w.shape)
-        return _gptq_landscape(source, qb, w, damp, batch_size)
-    w = check_w_star(w_star)
-    d = w.shape[-1]
-    h = check_hessian(source, d, on_indefinite=on_indefinite)
-    w2 = w.reshape(-1, d)
-    qb = broadcast_quantizer(quantizer, w2.shape)
-    q, u = _gptq_dense_jit(h, qb, w2, damp, block_size)
+    x = second_order_inputs(source, quantizer, w_star, on_indefinite=on_indefinite, rows=True)
+    if x.land:
+        return _gptq_landscape(x.source, x.qb, x.w, damp, batch_size)
+    q, u = _gptq_dense_jit(x.source, x.qb, x.w, damp, block_size)
     if is_concrete(u) and not bool(np.all(np.isfinite(np.asarray(u)))):
         raise LandscapeError(
             f"the Cholesky factor of (H + lambda I)^-1 is not finite with damp = {damp!r}; H is too "
             "ill-conditioned for this precision: increase damp (allowed range (0, inf))."
         )
-    return q.reshape(w.shape)
+    return q.reshape(x.shape)
 
 
 @partial(jax.jit, static_argnames=("bs",))
 def _gptq_landscape(source, qb, w, damp, bs):
-    proj, c = hessian_factors(source, w)
-    if w.ndim == 1:
-        return _gptq_lowrank(proj, c, qb, w, damp)
-    f = lambda i, cc, wr: _gptq_lowrank(proj, cc, take_row(qb, i), wr, damp)  # noqa: E731
-    return map_rows(f, (jnp.arange(w.shape[0]), c, w), bs)
+    return landscape_rows(partial(_gptq_lowrank, damp=damp), source, qb, w, bs)
 
 
 @partial(jax.jit, static_argnames=("block_size",))

@@ -181,6 +181,11 @@ def take_coord(qb, j):
     return qb.take(j, axis=-1)
 
 
+def take_row(qb, i):
+    """Row i (axis 0) of a quantizer broadcast to (rows, d)."""
+    return qb.take(i, axis=0)
+
+
 def map_rows(f, xs, batch_size: int = 256):
     """vmap f over the leading axis of the pytree xs, in chunks of batch_size rows (cache-sized)."""
     n = jax.tree_util.tree_leaves(xs)[0].shape[0]

@@ -32,17 +32,8 @@ import jax
 import jax.numpy as jnp
 
 from landscape._errors import LandscapeError
-from landscape.ptq.hessian import (
-    broadcast_quantizer,
-    check_damp,
-    check_hessian,
-    check_w_star,
-    damping,
-    hessian_factors,
-    is_landscape_source,
-    map_rows,
-    psd_part,
-)
+from landscape.ptq.hessian import check_damp, take_row
+from landscape.ptq.second_order import damped_inverse, landscape_rows, second_order_inputs, woodbury_start
 
 __all__ = ["obq"]
 
@@ -91,10 +82,8 @@ def _greedy_lowrank(proj, c, qrow, w0, damp, sequential: bool):
     G = (lambda I + C M_F)^{-1}, M_F = P_F P_F^T, is downdated by Sherman-Morrison when a
     coordinate leaves F, so a step costs O(k d + k^2) and no linear solve.
     """
-    r, d = proj.shape
-    c = psd_part(c)
-    lam = damping(jnp.trace(c), d, damp)
-    g0 = jnp.linalg.inv(lam * jnp.eye(r, dtype=w0.dtype) + c @ (proj @ proj.T))
+    d = proj.shape[1]
+    c, lam, g0 = woodbury_start(proj, c, damp, w0.dtype)
     diag0 = (1.0 - jnp.sum(proj * (g0 @ c @ proj), axis=0)) / lam
     idx = jnp.arange(d)
 
@@ -118,11 +107,6 @@ def _greedy_lowrank(proj, c, qrow, w0, damp, sequential: bool):
     return jax.lax.fori_loop(0, d, body, init)[4]
 
 
-def take_row(qb, i):
-    """Row i (axis 0) of a quantizer broadcast to (rows, d)."""
-    return qb.take(i, axis=0)
-
-
 def _check_order(order):
     if order not in ("greedy", "sequential"):
         raise LandscapeError(f"order must be 'greedy' (OBQ) or 'sequential' (GPTQ's order); got {order!r}.")
@@ -141,35 +125,22 @@ def obq(source, quantizer, w_star, key=None, *, damp=0.01, order="greedy", on_in
     _check_order(order)
     check_damp(damp)
     seq = order == "sequential"
-    if is_landscape_source(source):
-        w = check_w_star(w_star, source.dim)
-        qb = broadcast_quantizer(quantizer, w.shape)
-        return _obq_landscape(source, qb, w, damp, seq, batch_size or 256)
-    w = check_w_star(w_star)
-    d = w.shape[-1]
-    h = check_hessian(source, d, on_indefinite=on_indefinite)
-    w2 = w.reshape(-1, d)
-    qb = broadcast_quantizer(quantizer, w2.shape)
+    x = second_order_inputs(source, quantizer, w_star, on_indefinite=on_indefinite, rows=True)
+    if x.land:
+        return _obq_landscape(x.source, x.qb, x.w, damp, seq, batch_size or 256)
+    d = x.shape[-1]
     bs = batch_size or max(1, (1 << 26) // (d * d))
-    return _obq_dense(h, qb, w2, damp, seq, bs).reshape(w.shape)
+    return _obq_dense(x.source, x.qb, x.w, damp, seq, bs).reshape(x.shape)
 
 
 @partial(jax.jit, static_argnames=("seq", "bs"))
 def _obq_landscape(source, qb, w, damp, seq, bs):
-    proj, c = hessian_factors(source, w)
-    if w.ndim == 1:
-        return _greedy_lowrank(proj, c, qb, w, damp, seq)
-    f = lambda i, cc, wr: _greedy_lowrank(proj, cc, take_row(qb, i), wr, damp, seq)  # noqa: E731
-    return map_rows(f, (jnp.arange(w.shape[0]), c, w), bs)
+    return landscape_rows(partial(_greedy_lowrank, damp=damp, sequential=seq), source, qb, w, bs)
 
 
 @partial(jax.jit, static_argnames=("seq", "bs"))
 def _obq_dense(h, qb, w2, damp, seq, bs):
-    d = h.shape[0]
-    lam = damping(jnp.trace(h), d, damp)
-    eye = jnp.eye(d, dtype=h.dtype)
-    hinv = jax.scipy.linalg.cho_solve(jax.scipy.linalg.cho_factor(h + lam * eye, lower=True), eye)
-    hinv = 0.5 * (hinv + hinv.T)
+    hinv = damped_inverse(h, damp)
     if w2.shape[0] <= bs:
         f = lambda qr, wr: _greedy_dense(hinv, qr, wr, seq)  # noqa: E731
         return jax.vmap(f, in_axes=(quantizer_axes(qb), 0))(qb, w2)

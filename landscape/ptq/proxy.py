@@ -29,17 +29,9 @@ import jax.numpy as jnp
 import numpy as np
 
 from landscape._errors import LandscapeError, check_int_at_least, check_positive
-from landscape.ptq.hessian import (
-    broadcast_quantizer,
-    check_hessian,
-    check_w_star,
-    damping,
-    hessian_factors,
-    is_landscape_source,
-    map_rows,
-    psd_part,
-)
+from landscape.ptq.hessian import damping, hessian_factors, map_rows, psd_part
 from landscape.ptq.obq import first_argmin
+from landscape.ptq.second_order import second_order_inputs
 from landscape.quantizers.cells import MAX_ENUMERATE, corner_bits
 
 __all__ = ["proxy_minimizer"]
@@ -94,18 +86,18 @@ def proxy_minimizer(source, quantizer, w_star, key=None, *, damp=0.01, exact_max
     check_int_at_least("exact_max_dim", exact_max_dim, 1)
     if exact_max_dim > 24:
         raise LandscapeError(f"exact_max_dim must lie in [1, 24] (2^d corners); got {exact_max_dim}.")
-    land = is_landscape_source(source)
-    w = check_w_star(w_star, source.dim if land else None)
-    d = w.shape[-1]
-    if d > exact_max_dim:
-        raise LandscapeError(
-            f"proxy_minimizer enumerates all 2^d corners: d must lie in [1, {exact_max_dim}] "
-            f"(exact_max_dim); got d = {d}. Use gptq or obq beyond."
-        )
-    if not land:
-        source = check_hessian(source, d, on_indefinite=on_indefinite)
-    down, up = broadcast_quantizer(quantizer, w.shape).neighbors(w)
-    return _proxy_jit(source, w, down, up, damp, land=land, chunk_bits=int(chunk_bits), bs=int(batch_size))
+
+    def check_dim(d):
+        if d > exact_max_dim:
+            raise LandscapeError(
+                f"proxy_minimizer enumerates all 2^d corners: d must lie in [1, {exact_max_dim}] "
+                f"(exact_max_dim); got d = {d}. Use gptq or obq beyond."
+            )
+
+    x = second_order_inputs(source, quantizer, w_star, on_indefinite=on_indefinite, check_dim=check_dim)
+    down, up = x.qb.neighbors(x.w)
+    return _proxy_jit(x.source, x.w, down, up, damp, land=x.land, chunk_bits=int(chunk_bits),
+                      bs=int(batch_size))
 
 
 @partial(jax.jit, static_argnames=("land", "chunk_bits", "bs"))
