@@ -188,3 +188,36 @@ def test_a_new_wall_and_rule_run_through_run_and_a_sweep(new_modules):
     assert ds["hit_time"].sizes["kappa"] == 2 and ds["hit_time"].sizes["gain"] == 2
     with pytest.raises(L.LandscapeError, match=r"gain must lie in \[0, 1\]"):
         L.sweep(wall="cubic", rule="damped_ste", gain=3.0, num_steps=2, starts=1)
+
+
+
+NEW_PTQ = '''
+"""A PTQ method: round to nearest, written anew (what a user's own method file looks like)."""
+
+
+def nearest(source, quantizer, w_star, key=None, passes=1):
+    """The grid point nearest to w_star (``passes`` is only a parameter the registry should read)."""
+    del source, key, passes
+    return quantizer.quantize(w_star)
+'''
+
+
+def test_a_new_ptq_method_runs_in_a_sweep_by_name(tmp_path, monkeypatch):
+    """The PTQ recipe of docs/extending.md: one file plus one registration, then ``sweep(ptq=name)``."""
+    (tmp_path / "my_ptq.py").write_text(textwrap.dedent(NEW_PTQ))
+    monkeypatch.syspath_prepend(str(tmp_path))
+    my_ptq = importlib.import_module("my_ptq")
+    try:
+        reg.register("ptq", "nearest", my_ptq.nearest)  # the one registration
+        assert reg.PTQ["nearest"].params["passes"].default == 1
+        kw = dict(landscape="rotated_2d", theta=0.3, basin_radius=0.25, step=0.5, num_steps=20, starts=6)
+        new, rtn = L.sweep(ptq="nearest", **kw), L.sweep(ptq="rtn", **kw)
+        assert str(new["ptq"].values) == "nearest"
+        # the method ran: its deployed points are RTN's (QAT then starts at q0 rather than at w*)
+        np.testing.assert_array_equal(new["ptq_rho"].values, rtn["ptq_rho"].values)
+        np.testing.assert_array_equal(new["ptq_exit"].values, rtn["ptq_exit"].values)
+        with pytest.raises(L.LandscapeError, match="ptq must be one of"):
+            L.sweep(ptq="no_such_method", **kw)
+    finally:
+        reg.PTQ.pop("nearest", None)
+        sys.modules.pop("my_ptq", None)
