@@ -173,21 +173,32 @@ def write_report(path, results, summary) -> None:
     Path(path).write_text(science_language("\n".join(lines)))
 
 
-def _rtn_lines(r: dict) -> list:
-    a = r["agreement_2d"]
-    return [
-        f"* RTN exit fraction, 2-D: simulation vs exact law, max |diff| = {a['max_abs_diff']:.4f} over "
-        f"{a['n_cells']} cells of {a['n_points_per_cell']} points; within the stated error "
-        f"({a['stated_error']}): {'yes' if a['agree'] else 'NO'} (figure 2)."
-    ]
-
-
-def _ptq_lines(p: dict) -> list:
-    return [
-        f"* PTQ exit fractions on the planar valley (figure 3): GPTQ {p.get('gptq_exit_planar')}, "
-        f"exact proxy minimiser {p.get('proxy_min_exit_planar')}, RTN {p.get('rtn_exit_planar')}; "
-        f"oracle in the basin for {p.get('oracle_in_basin_rate_planar')} of trained points."
-    ]
+#: the one-sentence key numbers: figure of merit -> (template, words computed from its numbers or None); as a
+#: stage's template, the sentence is ``str.format``-ed with the numbers and the words
+_SENTENCES = {
+    "rtn_exit": (
+        "* RTN exit fraction, 2-D: simulation vs exact law, max |diff| = {agreement_2d[max_abs_diff]:.4f} "
+        "over {agreement_2d[n_cells]} cells of {agreement_2d[n_points_per_cell]} points; within the stated "
+        "error ({agreement_2d[stated_error]}): {agree} (figure 2).",
+        lambda r: {"agree": "yes" if r["agreement_2d"]["agree"] else "NO"},
+    ),
+    "ptq_exit": (
+        "* PTQ exit fractions on the planar valley (figure 3): GPTQ {gptq_exit_planar}, "
+        "exact proxy minimiser {proxy_min_exit_planar}, RTN {rtn_exit_planar}; "
+        "oracle in the basin for {oracle_in_basin_rate_planar} of trained points.",
+        None,
+    ),
+    "chattering": (
+        "* Chattering counter-case (max f / r_b = {max_flip_size_over_rb}): "
+        "{never_in_basin_fraction} of {n} RTN-failed starts never enter the basin in "
+        "{num_steps} steps; detected chattering: {chatter_fraction} (figure 8).",
+        None,
+    ),
+    "proofs": (
+        "* Proof statuses: {statuses}; mutants caught {mutants_caught} of {mutants_total}.",
+        lambda r: {"statuses": ", ".join(f"{k} {v}" for k, v in r["statuses"].items())},
+    ),
+}
 
 
 def _ste_lines(s: dict) -> list:
@@ -218,37 +229,16 @@ def _ste_lines(s: dict) -> list:
     return out
 
 
-def _chatter_lines(c: dict) -> list:
-    return [
-        f"* Chattering counter-case (max f / r_b = {c['max_flip_size_over_rb']}): "
-        f"{c['never_in_basin_fraction']} of {c['n']} RTN-failed starts never enter the basin in "
-        f"{c['num_steps']} steps; detected chattering: {c['chatter_fraction']} (figure 8)."
-    ]
-
-
-def _proof_lines(pr: dict) -> list:
-    return [
-        "* Proof statuses: "
-        + ", ".join(f"{k} {v}" for k, v in pr["statuses"].items())
-        + f"; mutants caught {pr.get('mutants_caught')} of {pr.get('mutants_total')}."
-    ]
-
-
-#: the bullets of the key numbers, in order: (figure of merit, its lines when its stage is ok)
-_KEY_NUMBERS = (
-    ("rtn_exit", _rtn_lines),
-    ("ptq_exit", _ptq_lines),
-    ("ste_recovery", _ste_lines),
-    ("chattering", _chatter_lines),
-    ("proofs", _proof_lines),
-)
-
-
 def key_numbers_md(fm: dict) -> list:
     """The figures of merit as a short bullet list (each says which stage it comes from)."""
     out = ["## Key numbers", ""]
-    for key, lines in _KEY_NUMBERS:
+    for key in ("rtn_exit", "ptq_exit", "ste_recovery", "chattering", "proofs"):
         r = fm.get(key, {})
-        if r.get("status") == "ok":
-            out += lines(r)
+        if r.get("status") != "ok":
+            continue
+        if key == "ste_recovery":
+            out += _ste_lines(r)
+        else:
+            template, words = _SENTENCES[key]
+            out.append(template.format_map(r | (words(r) if words else {})))
     return out + [""]
