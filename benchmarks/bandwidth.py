@@ -30,6 +30,7 @@ import jax.numpy as jnp
 import numpy as np
 
 import landscape as ls
+from benchmarks.bookkeeping import record_step
 from benchmarks.timing import time_interleaved
 
 __all__ = ["stream", "bench_bandwidth", "hand_highd"]
@@ -81,12 +82,8 @@ def hand_highd(steps: int):
         q = p["step"] * jnp.round(w / p["step"])
         v = n @ q
         rho = jnp.sqrt(jnp.sum(v * v))
-        bad = ~(jnp.isfinite(rho) & jnp.isfinite(jnp.sum(w * 0)))
-        div = jnp.where((div < 0) & bad, t, div)
-        good = (rho <= p["rb"]) & (div < 0)
-        hit = jnp.where((hit < 0) & good, t, hit)
-        settle = jnp.where(good, jnp.where(settle < 0, t, settle), -1)
-        return v, rho, hit, settle, div
+        finite = jnp.isfinite(rho) & jnp.isfinite(jnp.sum(w * 0))
+        return v, rho, *record_step(hit, settle, div, t, rho <= p["rb"], finite)
 
     def kernel(p, n, w):
         def body(t, c):

@@ -38,6 +38,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from benchmarks.bookkeeping import record_step
+
 __all__ = ["constants", "numpy_peer", "numpy_hits", "torch_peer", "torch_compiled", "hand_jax", "FIELDS",
            "OPS_PER_STEP"]
 
@@ -328,12 +330,8 @@ def hand_jax(steps: int, unroll: int = 4, compiler_options: dict | None = None, 
         if centred:
             v = v - p["c0"]
         r = jnp.abs(v)
-        bad = ~(jnp.isfinite(r) & jnp.isfinite(x) & jnp.isfinite(y))
-        div = jnp.where((div < 0) & bad, t, div)
-        good = (r <= p["rb"]) & (div < 0)
-        hit = jnp.where((hit < 0) & good, t, hit)
-        settle = jnp.where(good, jnp.where(settle < 0, t, settle), -1)
-        return v, r, hit, settle, div
+        finite = jnp.isfinite(r) & jnp.isfinite(x) & jnp.isfinite(y)
+        return v, r, *record_step(hit, settle, div, t, r <= p["rb"], finite)
 
     def body(c, t, p):
         x, y = c[0], c[1]

@@ -85,6 +85,29 @@ def _grid_arrays(quantizer, d):
     return step, off
 
 
+def _slice_arrays(normals, w0, c0, step, offset):
+    """(N, w0, c0, step, offset) as float64 arrays, c0 of shape (k,)."""
+    n = np.asarray(normals, np.float64)
+    c0 = np.asarray(c0, np.float64).reshape(n.shape[0])
+    return n, np.asarray(w0, np.float64), c0, np.asarray(step, np.float64), np.asarray(offset, np.float64)
+
+
+def _grid_near_slice(n, w0, c0, step, offset, radius):
+    """(centre, grid points (m, d)): the slice's river point and every grid point whose cell may meet the
+    slice's ball of offsets ||x|| <= radius (grid None when they would exceed :data:`MAX_CANDIDATES`)."""
+    d = n.shape[1]
+    x0 = n @ w0 - c0
+    centre = w0 - n.T @ x0  # the slice point on the river (offset 0)
+    half = radius * np.linalg.norm(n, axis=0) + step / 2  # reach of the ball along each coordinate
+    lo_idx = np.ceil((centre - half - offset) / step - 0.5 - 1e-12)
+    hi_idx = np.floor((centre + half - offset) / step + 0.5 + 1e-12)
+    counts = (hi_idx - lo_idx + 1).astype(int)
+    if np.prod(counts.astype(float)) > MAX_CANDIDATES:
+        return centre, None
+    axes = [offset[j] + step[j] * np.arange(lo_idx[j], hi_idx[j] + 1) for j in range(d)]
+    return centre, np.stack(np.meshgrid(*axes, indexing="ij"), -1).reshape(-1, d)
+
+
 def slice_cells_in_band(normals, c0, w0, step, offset, r_b, tol=1e-9):
     """In-band grid points whose cell meets the slice w0 + row(N): (points (m, d), exhaustive flag).
 
@@ -92,23 +115,11 @@ def slice_cells_in_band(normals, c0, w0, step, offset, r_b, tol=1e-9):
     candidates are the grid points near the slice's ball of that radius around the river. ``exhaustive``
     is False when the candidates would exceed :data:`MAX_CANDIDATES` (then nothing is claimed).
     """
-    n = np.asarray(normals, np.float64)
-    k, d = n.shape
-    w0 = np.asarray(w0, np.float64)
-    c0 = np.asarray(c0, np.float64).reshape(k)
-    step, offset = np.asarray(step, np.float64), np.asarray(offset, np.float64)
-    x0 = n @ w0 - c0
-    dp = _delta_perp_bound(n, step)
-    rad = r_b + dp
-    centre = w0 - n.T @ x0  # the slice point on the river (offset 0)
-    half = rad * np.linalg.norm(n, axis=0) + step / 2  # reach of the ball along each coordinate
-    lo_idx = np.ceil((centre - half - offset) / step - 0.5 - 1e-12)
-    hi_idx = np.floor((centre + half - offset) / step + 0.5 + 1e-12)
-    counts = (hi_idx - lo_idx + 1).astype(int)
-    if np.prod(counts.astype(float)) > MAX_CANDIDATES:
+    n, w0, c0, step, offset = _slice_arrays(normals, w0, c0, step, offset)
+    d = n.shape[1]
+    _, grid = _grid_near_slice(n, w0, c0, step, offset, r_b + _delta_perp_bound(n, step))
+    if grid is None:
         return np.zeros((0, d)), False
-    axes = [offset[j] + step[j] * np.arange(lo_idx[j], hi_idx[j] + 1) for j in range(d)]
-    grid = np.stack(np.meshgrid(*axes, indexing="ij"), -1).reshape(-1, d)
     off_q = grid @ n.T - c0
     band = np.sum(off_q * off_q, -1) <= r_b * r_b * (1 + 1e-12) + 1e-15
     cand = grid[band]
@@ -140,21 +151,10 @@ def slice_delta_perp(normals, c0, w0, step, offset, radius, tol=1e-9):
     ||x|| <= radius (every cell meeting the polygon of the ball is kept: an upper bound). Returns
     (delta_S, exhaustive); ``exhaustive`` is False when the candidates exceed :data:`MAX_CANDIDATES`.
     """
-    n = np.asarray(normals, np.float64)
-    k, d = n.shape
-    w0 = np.asarray(w0, np.float64)
-    c0 = np.asarray(c0, np.float64).reshape(k)
-    step, offset = np.asarray(step, np.float64), np.asarray(offset, np.float64)
-    x0 = n @ w0 - c0
-    centre = w0 - n.T @ x0
-    half = radius * np.linalg.norm(n, axis=0) + step / 2
-    lo_idx = np.ceil((centre - half - offset) / step - 0.5 - 1e-12)
-    hi_idx = np.floor((centre + half - offset) / step + 0.5 + 1e-12)
-    counts = (hi_idx - lo_idx + 1).astype(int)
-    if np.prod(counts.astype(float)) > MAX_CANDIDATES:
+    n, w0, c0, step, offset = _slice_arrays(normals, w0, c0, step, offset)
+    centre, cand = _grid_near_slice(n, w0, c0, step, offset, radius)
+    if cand is None:
         return float("inf"), False
-    axes = [offset[j] + step[j] * np.arange(lo_idx[j], hi_idx[j] + 1) for j in range(d)]
-    cand = np.stack(np.meshgrid(*axes, indexing="ij"), -1).reshape(-1, d)
     pts, ok = polytope_vertices(n.T, cand - step / 2 - centre, cand + step / 2 - centre, tol)
     # pts are y with w = centre + N^T y, i.e. x = y (offsets); keep cells whose polygon meets the ball
     # a polygon with a vertex v meets the ball only if ||v|| - diam(P) <= radius (superset test)

@@ -79,26 +79,22 @@ def rmatvec(normals, z):
     return z @ normals
 
 
+def _unrolled_dot(a, b):
+    """sum_j a_j b_j over the last axis as a chain of element-wise multiply-adds (a's last axis unrolled)."""
+    out = a[..., 0] * b[..., 0]
+    for j in range(1, a.shape[-1]):
+        out = out + a[..., j] * b[..., j]
+    return out
+
+
 def vdot(w, u):
     """u . w over the last axis (unrolled for small d)."""
-    d = w.shape[-1]
-    if d <= SMALL_DIM:
-        out = w[..., 0] * u[..., 0]
-        for j in range(1, d):
-            out = out + w[..., j] * u[..., j]
-        return out
-    return w @ u
+    return _unrolled_dot(w, u) if w.shape[-1] <= SMALL_DIM else w @ u
 
 
 def sumsq(v):
     """sum(v * v) over the last axis (unrolled for small sizes)."""
-    k = v.shape[-1]
-    if k <= SMALL_DIM:
-        out = v[..., 0] * v[..., 0]
-        for i in range(1, k):
-            out = out + v[..., i] * v[..., i]
-        return out
-    return jnp.sum(v * v, axis=-1)
+    return _unrolled_dot(v, v) if v.shape[-1] <= SMALL_DIM else jnp.sum(v * v, axis=-1)
 
 
 class Landscape(Value):

@@ -304,13 +304,26 @@ def _f(x):
     return jnp.asarray(x, dtype=jnp.result_type(float))
 
 
+def _check_shared(basin_radius, kappa, mu, *, kappa_zero=False) -> None:
+    """The checks every wall factory makes: r_b > 0, kappa > 0 (>= 0 with ``kappa_zero``), mu >= 0."""
+    check_positive("basin_radius", basin_radius)
+    check_positive("kappa", kappa, allow_zero=kappa_zero)
+    check_positive("mu", mu, allow_zero=True)
+
+
+def _tau_wall(cls, basin_radius, kappa, mu, tau, default_tau):
+    """``cls(r_b, kappa, mu, tau)`` after the checks, with tau = ``default_tau(r_b)`` when None (tau > 0)."""
+    _check_shared(basin_radius, kappa, mu)
+    tau = default_tau(basin_radius) if tau is None else tau
+    check_positive("tau", tau)
+    return cls(_f(basin_radius), _f(kappa), _f(mu), _f(tau))
+
+
 def quadratic_wall(
     basin_radius: ArrayLike = 0.25, kappa: ArrayLike = 10.0, mu: ArrayLike = 0.0
 ) -> QuadraticWall:
     """Flat-bottom quadratic wall phi = mu/2 rho^2 + kappa/2 (rho - r_b)_+^2 (kappa = 0: no wall)."""
-    check_positive("basin_radius", basin_radius)
-    check_positive("kappa", kappa, allow_zero=True)
-    check_positive("mu", mu, allow_zero=True)
+    _check_shared(basin_radius, kappa, mu, kappa_zero=True)
     return QuadraticWall(_f(basin_radius), _f(kappa), _f(mu))
 
 
@@ -318,21 +331,14 @@ def softplus_wall(
     basin_radius: ArrayLike = 0.25, kappa: ArrayLike = 10.0, mu: ArrayLike = 0.0, tau: ArrayLike | None = None
 ) -> SoftplusWall:
     """Smooth softplus wall of asymptotic slope kappa; tau defaults to r_b / 10."""
-    check_positive("basin_radius", basin_radius)
-    check_positive("kappa", kappa)
-    check_positive("mu", mu, allow_zero=True)
-    tau = basin_radius / 10.0 if tau is None else tau
-    check_positive("tau", tau)
-    return SoftplusWall(_f(basin_radius), _f(kappa), _f(mu), _f(tau))
+    return _tau_wall(SoftplusWall, basin_radius, kappa, mu, tau, lambda r: r / 10.0)
 
 
 def power_wall(
     basin_radius: ArrayLike = 0.25, kappa: ArrayLike = 10.0, mu: ArrayLike = 0.0, power: ArrayLike = 4.0
 ) -> PowerWall:
     """Power wall phi = mu/2 rho^2 + kappa/p (rho - r_b)_+^p with p >= 2."""
-    check_positive("basin_radius", basin_radius)
-    check_positive("kappa", kappa)
-    check_positive("mu", mu, allow_zero=True)
+    _check_shared(basin_radius, kappa, mu)
     if is_concrete(power) and not float(power) >= 2.0:
         raise LandscapeError(f"power must lie in [2, inf); got {power!r}.")
     return PowerWall(_f(basin_radius), _f(kappa), _f(mu), _f(power))
@@ -342,9 +348,4 @@ def exp_wall(
     basin_radius: ArrayLike = 0.25, kappa: ArrayLike = 10.0, mu: ArrayLike = 0.0, tau: ArrayLike | None = None
 ) -> ExpWall:
     """Exponential wall phi = mu/2 rho^2 + kappa tau (e^{x/tau} - 1 - x/tau); tau defaults to r_b."""
-    check_positive("basin_radius", basin_radius)
-    check_positive("kappa", kappa)
-    check_positive("mu", mu, allow_zero=True)
-    tau = basin_radius if tau is None else tau
-    check_positive("tau", tau)
-    return ExpWall(_f(basin_radius), _f(kappa), _f(mu), _f(tau))
+    return _tau_wall(ExpWall, basin_radius, kappa, mu, tau, lambda r: r)

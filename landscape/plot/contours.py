@@ -42,10 +42,6 @@ def loss_levels(loss, n: int = 14):
     return lo + (hi - lo) * np.linspace(0.0, 1.0, n) ** 2
 
 
-def _ax(ax):
-    return axes_or_new(ax)
-
-
 def contours(
     landscape,
     quantizer=None,
@@ -70,7 +66,7 @@ def contours(
     see :mod:`landscape.plot.frame`) or a view Dataset from :func:`landscape.plot.landscape_view` /
     :func:`landscape.plot.run_view`. ``levels`` fixes the contour levels (to compare two landscapes).
     """
-    ax = _ax(ax)
+    ax = axes_or_new(ax)
     ds = (
         landscape
         if is_view(landscape)
@@ -152,7 +148,7 @@ def points(
     Styles come from :data:`POINT_STYLE` by name; ``arrows_from`` names a point from which arrows are
     drawn to the others (e.g. ``"trained"``).
     """
-    ax = _ax(ax)
+    ax = axes_or_new(ax)
     ds = (
         view_or_landscape
         if is_view(view_or_landscape)

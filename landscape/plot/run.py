@@ -32,10 +32,6 @@ def _view(traj, landscape=None, quantizer=None, rule=None, **kw):
     return traj if is_view(traj) else run_view(traj, landscape, quantizer, rule, **kw)
 
 
-def _ax(ax):
-    return axes_or_new(ax)
-
-
 def path(
     traj,
     landscape=None,
@@ -54,7 +50,7 @@ def path(
     ``traj`` is one run recorded with ``record_path=True`` (or a :func:`run_view`). With ``mesh`` the
     contours, river, basin edge and grid are drawn under the paths.
     """
-    ax = _ax(ax)
+    ax = axes_or_new(ax)
     ds = _view(traj, landscape, quantizer, frame=frame, mesh=mesh)
     if not ds.attrs.get("paths", 0):
         raise LandscapeError(
@@ -143,7 +139,7 @@ def distance(
     traj, landscape=None, *, ax=None, basin_radius=None, max_steps=None, marks: bool = True, **kwargs
 ):
     """rho(w_t) and rho(q_t) against t, the basin radius r_b, and T / T_settle marked, on ``ax``."""
-    ax = _ax(ax)
+    ax = axes_or_new(ax)
     ds = _view(traj, landscape, mesh=False)
     t = ds["t"].values
     sl = slice(0, t.size if max_steps is None else int(np.searchsorted(t, max_steps, side="right")))
@@ -173,7 +169,7 @@ def distance(
 
 def deployed_loss(traj, *, ax=None, max_steps=None, marks: bool = True, **kwargs):
     """The deployed loss L(q_t) against t, with T and T_settle marked, on ``ax``."""
-    ax = _ax(ax)
+    ax = axes_or_new(ax)
     ds = _view(traj, mesh=False)
     t = ds["t"].values
     sl = slice(0, t.size if max_steps is None else int(np.searchsorted(t, max_steps, side="right")))

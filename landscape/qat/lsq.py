@@ -15,7 +15,7 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
-from landscape._errors import LandscapeError, check_positive, is_concrete
+from landscape._errors import LandscapeError, check_positive
 from landscape.qat.base import Rule, hyper_field, probe_of
 from landscape.qat.optim import as_optimizer
 
@@ -54,8 +54,7 @@ class LSQ(Rule):
     grad_scale: float | None = hyper_field(None)
 
     def __check_init__(self):
-        if self.grad_scale is not None and is_concrete(self.grad_scale):
-            check_positive("grad_scale", self.grad_scale)
+        check_positive("grad_scale", self.grad_scale)  # None (the default) and traced values pass unchecked
 
     def init(self, w0, quantizer):
         """params = {"w": w0, "step": the grid's step}."""

@@ -12,7 +12,7 @@ updates :math:`w_{t+1} = w_t + \mathrm{tx}(g_t)` (:math:`-\eta g_t` for SGD):
 
 from __future__ import annotations
 
-from landscape._errors import check_positive, is_concrete
+from landscape._errors import check_positive
 from landscape.qat.base import Rule, hyper_field, probe_of
 from landscape.qat.optim import as_optimizer
 
@@ -85,8 +85,7 @@ class ClippedSTE(Rule):
     clip: float | None = hyper_field(None)
 
     def __check_init__(self):
-        if self.clip is not None and is_concrete(self.clip):
-            check_positive("clip", self.clip)
+        check_positive("clip", self.clip)  # None (the default) and traced values pass unchecked
 
     def gradient(self, landscape, params, state, quantizer, key, probe=None):
         """grad L(Q(w)) where lo <= w <= hi, 0 elsewhere."""

@@ -33,62 +33,65 @@ def _status(res):
     return {"status": "ok"}
 
 
+def _ok(res) -> bool:
+    return res is not None and res.status == "ok"
+
+
+def _entry(res, keys=None) -> dict:
+    """A stage's status and, when it ran, its numbers (all of them, or those named in ``keys``)."""
+    if not _ok(res):
+        return _status(res)
+    return _status(res) | (res.numbers if keys is None else {k: res.numbers[k] for k in keys})
+
+
+_RTN_KEYS = (
+    "ratios",
+    "thetas",
+    "simulated_2d",
+    "closed_form_2d",
+    "closed_form_source_2d",
+    "agreement_2d",
+    "dk",
+    "simulated_hd",
+    "gaussian_limit_hd",
+    "max_abs_diff_hd_vs_gaussian",
+    "n_points_per_cell",
+)
+_CHATTER_KEYS = (
+    "max_flip_size_over_rb",
+    "num_steps",
+    "never_in_basin_fraction",
+    "chatter_fraction",
+    "detector",
+)
+#: the stages whose numbers go to the figures of merit whole (stage key, name in figures_of_merit)
+_WHOLE = (
+    ("proofs", "proofs"),
+    ("fig6_tightness", "tightness"),
+    ("fig7_rules", "rules"),
+    ("bridge", "bridge"),
+)
+
+
 def figures_of_merit(res: dict) -> dict:
     """The key numbers of the study, each with the status of the stage it comes from."""
-    out = {}
-    r = res.get("fig2_rtn_exit")
-    out["rtn_exit"] = _status(r) | (
-        {
-            k: r.numbers[k]
-            for k in (
-                "ratios",
-                "thetas",
-                "simulated_2d",
-                "closed_form_2d",
-                "closed_form_source_2d",
-                "agreement_2d",
-                "dk",
-                "simulated_hd",
-                "gaussian_limit_hd",
-                "max_abs_diff_hd_vs_gaussian",
-                "n_points_per_cell",
-            )
-        }
-        if r is not None and r.status == "ok"
-        else {}
-    )
-    r = res.get("fig3_hessian_blindness")
-    out["ptq_exit"] = _status(r) | (r.numbers if r is not None and r.status == "ok" else {})
+    out = {
+        "rtn_exit": _entry(res.get("fig2_rtn_exit"), _RTN_KEYS),
+        "ptq_exit": _entry(res.get("fig3_hessian_blindness")),
+    }
     r5, r4 = res.get("fig5_phase_diagram"), res.get("fig4_ste_trajectory")
     out["ste_recovery"] = _status(r5) | (
         {"regimes": r5.numbers["regimes"], "dim": r5.numbers["dim"], "num_steps": r5.numbers["num_steps"],
          "certificate": r5.numbers.get("certificate", {}), "dyadic_certificate": r5.numbers.get("dyadic", {})}
-        if r5 is not None and r5.status == "ok"
+        if _ok(r5)
         else {}
     )
-    if r4 is not None and r4.status == "ok":
+    if _ok(r4):
         out["ste_recovery"]["figure4_landscape"] = r4.numbers["batch"]
     r = res.get("fig8_chattering")
-    out["chattering"] = _status(r) | (
-        {
-            k: r.numbers[k]
-            for k in (
-                "max_flip_size_over_rb",
-                "num_steps",
-                "never_in_basin_fraction",
-                "chatter_fraction",
-                "detector",
-            )
-        }
-        | {"n": r.numbers["batch"]["n"]}
-        if r is not None and r.status == "ok"
-        else {}
-    )
-    r = res.get("proofs")
-    out["proofs"] = _status(r) | (r.numbers if r is not None and r.status == "ok" else {})
-    for key, name in (("fig6_tightness", "tightness"), ("fig7_rules", "rules"), ("bridge", "bridge")):
-        r = res.get(key)
-        out[name] = _status(r) | (r.numbers if r is not None and r.status == "ok" else {})
+    out["chattering"] = _entry(r, _CHATTER_KEYS) | ({"n": r.numbers["batch"]["n"]} if _ok(r) else {})
+    for key, name in _WHOLE:
+        out[name] = _entry(res.get(key))
     return out
 
 
@@ -170,30 +173,40 @@ def write_report(path, results, summary) -> None:
     Path(path).write_text(science_language("\n".join(lines)))
 
 
-def key_numbers_md(fm: dict) -> list:
-    """The figures of merit as a short bullet list (each says which stage it comes from)."""
-    out = ["## Key numbers", ""]
-    r = fm.get("rtn_exit", {})
-    if r.get("status") == "ok":
-        a = r["agreement_2d"]
-        out.append(
-            f"* RTN exit fraction, 2-D: simulation vs exact law, max |diff| = {a['max_abs_diff']:.4f} over "
-            f"{a['n_cells']} cells of {a['n_points_per_cell']} points; within the stated error "
-            f"({a['stated_error']}): {'yes' if a['agree'] else 'NO'} (figure 2)."
-        )
-    p = fm.get("ptq_exit", {})
-    if p.get("status") == "ok":
-        out.append(
-            f"* PTQ exit fractions on the planar valley (figure 3): GPTQ {p.get('gptq_exit_planar')}, "
-            f"exact proxy minimiser {p.get('proxy_min_exit_planar')}, RTN {p.get('rtn_exit_planar')}; "
-            f"oracle in the basin for {p.get('oracle_in_basin_rate_planar')} of trained points."
-        )
-    s = fm.get("ste_recovery", {})
-    for name, reg in (s.get("regimes") or {}).items():
-        out.append(
-            f"* STE recovery, {name}: probability {reg['recovery_prob']} over {reg['n']} RTN-failed starts, "
-            f"{time_text(reg['median_T'])} (figure 5)."
-        )
+#: the one-sentence key numbers: figure of merit -> (template, words computed from its numbers or None); as a
+#: stage's template, the sentence is ``str.format``-ed with the numbers and the words
+_SENTENCES = {
+    "rtn_exit": (
+        "* RTN exit fraction, 2-D: simulation vs exact law, max |diff| = {agreement_2d[max_abs_diff]:.4f} "
+        "over {agreement_2d[n_cells]} cells of {agreement_2d[n_points_per_cell]} points; within the stated "
+        "error ({agreement_2d[stated_error]}): {agree} (figure 2).",
+        lambda r: {"agree": "yes" if r["agreement_2d"]["agree"] else "NO"},
+    ),
+    "ptq_exit": (
+        "* PTQ exit fractions on the planar valley (figure 3): GPTQ {gptq_exit_planar}, "
+        "exact proxy minimiser {proxy_min_exit_planar}, RTN {rtn_exit_planar}; "
+        "oracle in the basin for {oracle_in_basin_rate_planar} of trained points.",
+        None,
+    ),
+    "chattering": (
+        "* Chattering counter-case (max f / r_b = {max_flip_size_over_rb}): "
+        "{never_in_basin_fraction} of {n} RTN-failed starts never enter the basin in "
+        "{num_steps} steps; detected chattering: {chatter_fraction} (figure 8).",
+        None,
+    ),
+    "proofs": (
+        "* Proof statuses: {statuses}; mutants caught {mutants_caught} of {mutants_total}.",
+        lambda r: {"statuses": ", ".join(f"{k} {v}" for k, v in r["statuses"].items())},
+    ),
+}
+
+
+def _ste_lines(s: dict) -> list:
+    out = [
+        f"* STE recovery, {name}: probability {reg['recovery_prob']} over {reg['n']} RTN-failed starts, "
+        f"{time_text(reg['median_T'])} (figure 5)."
+        for name, reg in (s.get("regimes") or {}).items()
+    ]
     cert = s.get("certificate") or {}
     if cert:
         out.append(
@@ -213,18 +226,19 @@ def key_numbers_md(fm: dict) -> list:
             f"in {dy['cases']} cases; {dy['certified_exact_hits']} of {dy['exact_hits']} exact entries "
             f"certified ({'n/a' if cov is None else f'{100 * cov:.1f}%'})."
         )
-    c = fm.get("chattering", {})
-    if c.get("status") == "ok":
-        out.append(
-            f"* Chattering counter-case (max f / r_b = {c['max_flip_size_over_rb']}): "
-            f"{c['never_in_basin_fraction']} of {c['n']} RTN-failed starts never enter the basin in "
-            f"{c['num_steps']} steps; detected chattering: {c['chatter_fraction']} (figure 8)."
-        )
-    pr = fm.get("proofs", {})
-    if pr.get("status") == "ok":
-        out.append(
-            "* Proof statuses: "
-            + ", ".join(f"{k} {v}" for k, v in pr["statuses"].items())
-            + f"; mutants caught {pr.get('mutants_caught')} of {pr.get('mutants_total')}."
-        )
+    return out
+
+
+def key_numbers_md(fm: dict) -> list:
+    """The figures of merit as a short bullet list (each says which stage it comes from)."""
+    out = ["## Key numbers", ""]
+    for key in ("rtn_exit", "ptq_exit", "ste_recovery", "chattering", "proofs"):
+        r = fm.get(key, {})
+        if r.get("status") != "ok":
+            continue
+        if key == "ste_recovery":
+            out += _ste_lines(r)
+        else:
+            template, words = _SENTENCES[key]
+            out.append(template.format_map(r | (words(r) if words else {})))
     return out + [""]

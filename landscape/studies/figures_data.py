@@ -26,6 +26,17 @@ def _loss_rho(landscape, pts):
     return jax.vmap(landscape.loss)(pts), jax.vmap(landscape.rho)(pts)
 
 
+def point_vars(landscape, pts, dtype=jnp.float32) -> dict:
+    """The marked points of a 2-D picture as Dataset variables over ``point``: x, y, rho(w) and L(w)."""
+    loss, rho = _loss_rho(landscape, jnp.asarray(pts, dtype))
+    return {
+        "point_x": (("point",), pts[:, 0]),
+        "point_y": (("point",), pts[:, 1]),
+        "point_rho": (("point",), np.asarray(rho)),
+        "point_loss": (("point",), np.asarray(loss)),
+    }
+
+
 @jax.jit
 def _river_points(landscape, s):
     """The river points s u + N^T c(s) for every s."""
@@ -86,13 +97,7 @@ def anatomy_dataset(theta, step, basin_radius, kappa, key, *, n_mesh=161, half_w
     hw = 1.6 * step if half_width is None else half_width
     ds = mesh_2d(ls, w_star, hw, n_mesh)
     pts = np.stack([w_star, q_rtn, q_or])
-    p_loss, p_rho = _loss_rho(ls, jnp.asarray(pts, jnp.float32))
-    ds = ds.assign(
-        point_x=(("point",), pts[:, 0]),
-        point_y=(("point",), pts[:, 1]),
-        point_rho=(("point",), np.asarray(p_rho)),
-        point_loss=(("point",), np.asarray(p_loss)),
-    ).assign_coords(point=["trained", "rtn", "oracle"])
+    ds = ds.assign(point_vars(ls, pts)).assign_coords(point=["trained", "rtn", "oracle"])
     along = np.linspace(-1.5 * step, 1.5 * step, 61)
     across = np.linspace(-(basin_radius + 0.8 * step), basin_radius + 0.8 * step, 81)
     u, nrm = np.asarray(ls.river_dir), np.asarray(ls.normals[0])

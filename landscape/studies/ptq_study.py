@@ -18,7 +18,7 @@ import xarray as xr
 import landscape as L
 from landscape.ptq import oracle as ptq_oracle
 from landscape.ptq import ptq_methods
-from landscape.studies.figures_data import _loss_rho, mesh_2d, sample_river
+from landscape.studies.figures_data import _loss_rho, mesh_2d, point_vars, sample_river
 from landscape.studies.starts import in_basin_rows
 
 __all__ = ["blindness_dataset", "METHODS"]
@@ -100,16 +100,9 @@ def blindness_dataset(
         mesh = mesh_2d(lw, w0, 1.6 * step, n_mesh)
         pts = np.stack([w0] + [qs[m] for m in mnames])
         free = mesh_2d(lf, w0, 1.6 * step, n_mesh)
-        pl, pr = _loss_rho(lw, jnp.asarray(pts, jnp.float32))
         ds = (
             ds.merge(mesh)
-            .assign(
-                loss_free=(("y", "x"), free["loss"].values),
-                point_x=(("point",), pts[:, 0]),
-                point_y=(("point",), pts[:, 1]),
-                point_rho=(("point",), np.asarray(pr)),
-                point_loss=(("point",), np.asarray(pl)),
-            )
+            .assign(loss_free=(("y", "x"), free["loss"].values), **point_vars(lw, pts))
             .assign_coords(point=["trained"] + mnames)
         )
     ds.attrs.update(
@@ -183,7 +176,6 @@ def valley_twin_dataset(step, basin_radius, kappa, mu, lambda_over_mu, n_points,
     river = w0[None, :2] + t[:, None] * edir[None, :2]  # rho = 0 in the plane: along e
     floor = w0[None, :2] + t[:, None] * nrm[None, :2]  # e.w = b in the plane: along n
     p = np.stack([w0] + [ex[m] for m in names])
-    pl, pr = _loss_rho(lw, jnp.asarray(p))
     ds = xr.Dataset(
         {
             "loss": (("y", "x"), loss, {"long_name": "L(w), walled"}),
@@ -191,8 +183,7 @@ def valley_twin_dataset(step, basin_radius, kappa, mu, lambda_over_mu, n_points,
             "rho": (("y", "x"), rho),
             "river_x": (("s",), river[:, 0]), "river_y": (("s",), river[:, 1]),
             "floor_x": (("s",), floor[:, 0]), "floor_y": (("s",), floor[:, 1]),
-            "point_x": (("point",), p[:, 0]), "point_y": (("point",), p[:, 1]),
-            "point_rho": (("point",), np.asarray(pr)), "point_loss": (("point",), np.asarray(pl)),
+            **point_vars(lw, p, dtype=None),
             "exit_rate": (("ptq_method",), exit_rate, {"long_name": "q outside the walled basin"}),
             "exit_rate_se": (("ptq_method",), np.sqrt(exit_rate * (1 - exit_rate) / n_points)),
             "same_q": (("ptq_method",), same, {"long_name": "identical q, walled vs wall-free"}),

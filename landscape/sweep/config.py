@@ -38,6 +38,7 @@ import json
 import math
 import tomllib
 from pathlib import Path
+from typing import ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -110,12 +111,35 @@ def _params(section: str, builder, extra: dict, fixed_keys: tuple) -> dict:
     return out
 
 
+def _one_of(key: str, name: str, names, shown: str | None = None) -> None:
+    """Raise unless ``name`` is one of ``names`` (listed in their order; ``shown``: the name as written)."""
+    if name not in names:
+        raise ValueError(f"{key} must be one of {', '.join(map(repr, names))}; got {shown or name!r}")
+
+
 class _Section(_Model):
     model_config = ConfigDict(extra="allow")
 
     def params(self) -> dict:
         """The section's parameters (name -> Axis)."""
         return dict(self.__pydantic_extra__ or {})
+
+
+class _ChosenSection(_Section):
+    """A section whose field names an entry of a registry table; the other keys are its parameters."""
+
+    #: (section, the field that names the entry, the table of landscape.registry)
+    _choice: ClassVar[tuple[str, str, str]]
+
+    @model_validator(mode="after")
+    def _check(self):
+        import landscape.registry  # noqa: PLC0415
+
+        section, key, table_name = self._choice
+        table, name = getattr(landscape.registry, table_name), getattr(self, key)
+        _one_of(key, name, sorted(table))
+        self.__pydantic_extra__ = _params(section, table[name], self.__pydantic_extra__, (key,))
+        return self
 
 
 class LandscapeSection(_Section):
@@ -130,10 +154,7 @@ class LandscapeSection(_Section):
         from landscape.registry import CASE_ALIASES, FAMILIES  # noqa: PLC0415
 
         fam = CASE_ALIASES.get(self.family, self.family)
-        if fam not in FAMILIES:
-            raise ValueError(
-                f"family must be one of {', '.join(map(repr, sorted(FAMILIES)))}; got {self.family!r}"
-            )
+        _one_of("family", fam, sorted(FAMILIES), self.family)
         self.family = fam
         lo, hi = self.s_range
         if not (math.isfinite(lo) and math.isfinite(hi) and lo < hi):
@@ -152,40 +173,18 @@ class LandscapeSection(_Section):
         return self
 
 
-class WallSection(_Section):
+class WallSection(_ChosenSection):
     """[wall]: the valley profile phi (a name of landscape.registry.WALLS) and its parameters."""
 
     profile: str = "quadratic"
-
-    @model_validator(mode="after")
-    def _check(self):
-        from landscape.registry import WALLS  # noqa: PLC0415
-
-        if self.profile not in WALLS:
-            raise ValueError(
-                f"profile must be one of {', '.join(map(repr, sorted(WALLS)))}; got {self.profile!r}"
-            )
-        self.__pydantic_extra__ = _params("wall", WALLS[self.profile], self.__pydantic_extra__, ("profile",))
-        return self
+    _choice: ClassVar[tuple[str, str, str]] = ("wall", "profile", "WALLS")
 
 
-class QuantizerSection(_Section):
+class QuantizerSection(_ChosenSection):
     """[quantizer]: kind (a name of landscape.registry.QUANTIZERS) and its parameters."""
 
     kind: str = "uniform"
-
-    @model_validator(mode="after")
-    def _check(self):
-        from landscape.registry import QUANTIZERS  # noqa: PLC0415
-
-        if self.kind not in QUANTIZERS:
-            raise ValueError(
-                f"kind must be one of {', '.join(map(repr, sorted(QUANTIZERS)))}; got {self.kind!r}"
-            )
-        self.__pydantic_extra__ = _params(
-            "quantizer", QUANTIZERS[self.kind], self.__pydantic_extra__, ("kind",)
-        )
-        return self
+    _choice: ClassVar[tuple[str, str, str]] = ("quantizer", "kind", "QUANTIZERS")
 
 
 class PTQSection(_Model):
@@ -198,8 +197,7 @@ class PTQSection(_Model):
         from landscape.registry import PTQ  # noqa: PLC0415
 
         for m in self.rule.values:
-            if m not in PTQ:
-                raise ValueError(f"rule must be one of {', '.join(map(repr, PTQ))}; got {m!r}")
+            _one_of("rule", m, tuple(PTQ))
         return self
 
 

@@ -47,6 +47,8 @@ BAD = [
     ("quantizer.step", {"geomspace": [0.1, 1.0, 3]}, ["quantizer.step", "geomspace"]),
     ("quantizer.step", [], ["quantizer.step", "non-empty list of numbers"]),
     ("quantizer.kind", "lattice", ["quantizer.kind", "'uniform'", "'lattice'"]),
+    ("wall.profile", "brick", ["wall.profile", "profile must be one of 'exp', 'power'", "'brick'"]),
+    ("ptq.rule", ["rtn", "gptqq"], ["ptq.rule", "rule must be one of 'rtn', 'stochastic'", "got 'gptqq'"]),
     ("landscape.family", "spiral", ["landscape", "spiral"]),
     ("landscape.s_range", [5.0, 1.0], ["s_range must be [low, high]", "[5.0, 1.0]"]),
     ("qat.rule", "adamw_magic", ["rule 'adamw_magic' is not a registered QAT rule", "ste"]),
