@@ -1,7 +1,8 @@
 """Driver monitors: values that watch each step of a run and record scalars per row.
 
 A monitor is an equinox Module. Its static fields are options (a new value compiles a new program); its
-other fields are data: the driver passes them to its program as traced arguments, so a new value (a
+other fields are data: the driver passes them to its program as traced arguments
+(:meth:`SaveAt.split_data <landscape.simulate.record.SaveAt.split_data>`), so a new value (a
 radius, say) never recompiles, and a :class:`~landscape.simulate.record.SaveAt` holding the monitor
 hashes the same. Ask for monitors with ``SaveAt(monitors=(m, ...))``; the driver carries their states
 through the scan, and what :meth:`Monitor.record` returns lands in the trajectory's ``extras``.
@@ -18,12 +19,10 @@ The rule is untouched: a monitored run trains exactly as the unmonitored one.
 
 from __future__ import annotations
 
-import equinox as eqx
-
 from landscape._errors import LandscapeError
 from landscape._typing import Value
 
-__all__ = ["Monitor", "split_data", "with_data", "last_record"]
+__all__ = ["Monitor", "last_record"]
 
 
 class Monitor(Value):
@@ -49,16 +48,6 @@ class Monitor(Value):
     def check(self, landscape) -> None:
         """Raise a LandscapeError if ``landscape`` lacks what this monitor reads (default: nothing)."""
         del landscape
-
-
-def split_data(monitors: tuple) -> tuple:
-    """(data, options): the monitors' data leaves (traced by the driver) and the monitors without them."""
-    return eqx.partition(tuple(monitors), lambda _: True)
-
-
-def with_data(options: tuple, data) -> tuple:
-    """The monitors again from :func:`split_data`'s two parts (inside the driver: the data traced)."""
-    return options if data is None else eqx.combine(data, options)
 
 
 def last_record(traj, names, hint: str) -> dict:

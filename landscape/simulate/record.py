@@ -41,7 +41,6 @@ import numpy as np
 
 from landscape._errors import LandscapeError, check_int_at_least
 from landscape._typing import Paths, Points, RowFlags, Rows, Steps, Times, Values
-from landscape.simulate import monitor
 
 __all__ = ["SaveAt", "Trajectory", "ROW_FIELDS", "TIMES"]
 
@@ -132,7 +131,7 @@ class SaveAt(eqx.Module):
         """(spec, data): the spec without its monitors' data (a static argument) and that data (traced)."""
         if not self.monitors:
             return self, None
-        data, options = monitor.split_data(self.monitors)
+        data, options = eqx.partition(self.monitors, lambda _: True)  # every leaf of a monitor is data
         return dataclasses.replace(self, monitors=options), data
 
     def with_data(self, data) -> SaveAt:
@@ -141,7 +140,7 @@ class SaveAt(eqx.Module):
             return self
         with warnings.catch_warnings():  # traced data in a static field, inside the program only: intended
             warnings.filterwarnings("ignore", "A JAX array is being set as static")
-            return dataclasses.replace(self, monitors=monitor.with_data(self.monitors, data))
+            return dataclasses.replace(self, monitors=eqx.combine(data, self.monitors))
 
     def check_landscape(self, landscape) -> None:
         """Raise if a requested row field needs something the landscape does not provide."""
