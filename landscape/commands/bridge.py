@@ -15,6 +15,13 @@ def _ints(text: str, name: str) -> list[int]:
         raise typer.BadParameter(f"{name} must be comma-separated integers; got {text!r}.") from None
 
 
+def _pairs(text: str, name: str) -> list[tuple[int, int]]:
+    try:
+        return [tuple(int(x) for x in p.split(":")) for p in text.split(",") if p.strip()]
+    except ValueError:
+        raise typer.BadParameter(f"{name} must be comma-separated bits:T pairs; got {text!r}.") from None
+
+
 def register(app: typer.Typer) -> None:
     """Add the ``bridge`` subcommand to the CLI."""
 
@@ -35,7 +42,14 @@ def register(app: typer.Typer) -> None:
         tau: float = typer.Option(
             None, help="training- and test-loss band (nats); default: calibrated on the full-precision null"
         ),
-        qat_steps: int = typer.Option(0, help="STE-QAT budget T (0: the model's preset)"),
+        qat_steps: int = typer.Option(
+            0, help="STE-QAT budget T of every bit width (0: the model's preset, maybe per bit width)"
+        ),
+        qat_steps_by_bits: str = typer.Option(
+            "",
+            "--qat-steps-by-bits",
+            help="budgets of some bit widths, 'bits:T,...' (e.g. '3:200'; the rest: --qat-steps)",
+        ),
         train_steps: int = typer.Option(0, help="training steps of every network (0: the model's preset)"),
         json_path: Path = typer.Option(
             None, "--json", help="write every row, verdict and setting to this file"
@@ -84,8 +98,10 @@ def register(app: typer.Typer) -> None:
             over["eval_seeds"] = _ints(eval_seeds, "eval-seeds")
         if tune_seeds:
             over["tune_seeds"] = _ints(tune_seeds, "tune-seeds")
-        if qat_steps:
-            over["qat_steps"] = qat_steps
+        if qat_steps:  # one budget for every bit width (a preset's per-bit budgets go)
+            over.update(qat_steps=qat_steps, qat_steps_by_bits=())
+        if qat_steps_by_bits:
+            over["qat_steps_by_bits"] = _pairs(qat_steps_by_bits, "qat-steps-by-bits")
         if train_steps:
             over["train_steps"] = train_steps
         try:

@@ -58,10 +58,14 @@ def _median(x):
 
 
 def budget_adequacy(rows: list[dict], qat_steps: int, tau: float, null: dict | None = None) -> dict:
-    """Per bit width: the tail of the STE-QAT runs (see the module docstring); the null beside it."""
+    """Per bit width: the tail of the STE-QAT runs (see the module docstring); the null beside it.
+
+    ``qat_steps`` is the run's default budget; a row's own ``qat_steps`` (its bit width's budget) wins.
+    """
     per_bits = {}
     for b in sorted({r["bits"] for r in rows}, reverse=True):
-        runs = [(r, tail_of_run(r, qat_steps, tau)) for r in rows if r["bits"] == b]
+        t_b = next((r["qat_steps"] for r in rows if r["bits"] == b and r.get("qat_steps")), qat_steps)
+        runs = [(r, tail_of_run(r, t_b, tau)) for r in rows if r["bits"] == b]
         runs = [(r, t) for r, t in runs if t is not None]
         if not runs:
             continue
@@ -72,7 +76,9 @@ def budget_adequacy(rows: list[dict], qat_steps: int, tau: float, null: dict | N
             "tail_share_median": _median([t["tail_share"] for _, t in runs]),
             "n_unsettled": len(uns),
             "n_unsettled_falling": sum(t["falling"] for _, t in uns),
-            "n_reach_by_2T": sum(t["steps_to_band"] <= qat_steps for _, t in uns),
+            "n_reach_by_2T": sum(t["steps_to_band"] <= t_b for _, t in uns),
+            "qat_steps": t_b,
+            "window": window(t_b),
         }
     out = {"qat_steps": qat_steps, "window": window(qat_steps), "fall_fraction": FALL_FRACTION}
     out["per_bits"] = per_bits

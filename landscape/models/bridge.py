@@ -82,8 +82,9 @@ def _blindness(cfg, net) -> dict:
 
 def _bands(cfg, eval_nets, tuned) -> dict:
     """The null on the evaluation networks and the bands it calibrates (or the caller's fixed tau)."""
-    configs = list({t["config"]: None for t in tuned.values()})
-    recs = null_runs(cfg, eval_nets, configs, run_tables(cfg, eval_nets))
+    # one band per model: every tuned setting for the budget of each bit width it serves (deduplicated)
+    settings = list({(tuned[b]["config"], cfg.budget(b)): None for b in cfg.bits})
+    recs = null_runs(cfg, eval_nets, settings, run_tables(cfg, eval_nets))
     null = null_taus(recs, TAU_FLOOR)
     if cfg.tau is None:
         tau, tau_test = null["tau"], null["tau_test"]
@@ -97,7 +98,9 @@ def _bands(cfg, eval_nets, tuned) -> dict:
         "null": null,
         "null_holds": bool(null["null_max_rise"] <= tau and null["null_max_test_rise"] <= tau_test),
         "null_runs": recs,
-        "null_settings": [c.label for c in configs],
+        "null_settings": [
+            c.label if len({t for _, t in settings}) == 1 else f"{c.label}, T = {t}" for c, t in settings
+        ],
     }
 
 
@@ -187,7 +190,7 @@ def run_bridge(cfg: BridgeConfig) -> dict:
                     row = row_of(cfg, net, (b, g, m), ev, blind[s], bands)
                     row.update({f"qat_{k}": v for k, v in tuned[b]["config"].as_dict().items()})
                     rows.append(row)
-    verdicts = verdicts_of_rows(cfg, rows, ev["window"])
+    verdicts = verdicts_of_rows(cfg, rows)
     t0 = time.perf_counter()
     calib = pool_calibration(
         [
@@ -244,7 +247,7 @@ def run_bridge(cfg: BridgeConfig) -> dict:
         "networks": networks,
         "timings": timings,
         "load": load,
-        "definitions": definitions(cfg, metric, ev["window"], bands),
+        "definitions": definitions(cfg, metric, bands),
         "manifest": manifest(cfg.as_dict(), cfg.eval_seeds[0]),
     }
     return json.loads(json.dumps(result, default=_jsonable))

@@ -2,9 +2,10 @@ r"""Calibrated bands: tau from a full-precision null on the same network, and th
 
 * **The null** (:func:`null_runs`) -- full-precision continuation from :math:`w^*` with each tuned setting
   (the rule ``fp``: gradient at the latent; the *latent* :math:`w_t` is judged, not a deployed point),
-  on every evaluation seed, for the budget :math:`T`. Nothing was quantized, so a band that reads this
-  run as "left the band" mistakes optimizer noise for quantization damage. The band must hold the null
-  on every seed: the training-loss band's width is
+  on every evaluation seed, for the budget :math:`T` of the bit widths it was tuned for (one band per
+  model: the union over the settings and budgets of its bit widths). Nothing was quantized, so a band
+  that reads this run as "left the band" mistakes optimizer noise for quantization damage. The band must
+  hold the null on every seed: the training-loss band's width is
   :math:`\tau = \max(\tau_{\min}, \max_{\rm seeds,\,settings} \max_{t \in [T-W, T]} L(w_t) - L^*)` and the
   test-loss band's :math:`\tau_{\rm test}` the same with the test loss (:func:`null_taus`;
   :math:`\tau_{\min}` = :data:`TAU_FLOOR`). The null's relative-band (test metric) record is kept too.
@@ -35,13 +36,14 @@ TAU_FLOOR = 0.01
 CALIBRATION_RISES = (0.005, 0.01, 0.02, 0.05, 0.1, 0.2)
 
 
-def null_runs(cfg, nets: dict, configs: list, run_kw: dict) -> list[dict]:
-    """Full-precision continuation from w* with each setting on every network: tail rises and rel record."""
-    keys = [(s, c) for c in configs for s in nets]
+def null_runs(cfg, nets: dict, settings: list, run_kw: dict) -> list[dict]:
+    """Full-precision continuation from w* per (setting, budget) on every network: tail rises, rel record.
+
+    ``settings`` -- pairs (QATConfig, T): each tuned setting for the budget of the bit widths it serves.
+    """
+    keys = [(s, c, t) for c, t in settings for s in nets]
     # the rule deploys Q(w_t) on some grid; the null judges the latent w_t, so any grid of the network serves
-    specs = [
-        RunSpec(s, ("wstar", s), (s, cfg.bits[0], cfg.grids[0]), "fp", c, cfg.qat_steps) for s, c in keys
-    ]
+    specs = [RunSpec(s, ("wstar", s), (s, cfg.bits[0], cfg.grids[0]), "fp", c, t) for s, c, t in keys]
 
     def reduce(spec, traj):
         net = nets[spec.net]
@@ -56,6 +58,7 @@ def null_runs(cfg, nets: dict, configs: list, run_kw: dict) -> list[dict]:
         return {
             "seed": net.seed,
             "config": spec.config.label,
+            "num_steps": spec.num_steps,
             "tail_max_rise": float(np.max(train) - net.loss_star),
             "tail_max_test_rise": float(np.max(test) - net.test_loss_star),
             "rel_held": bool(np.all(rel_in_band(met, net.metric_star, net.task.metric))),

@@ -14,7 +14,7 @@ from pydantic import model_validator
 
 from landscape._errors import LandscapeError, check_int_at_least
 from landscape.config import Record, field
-from landscape.models.quant import GRIDS, METHODS, check_bits
+from landscape.models.quant import ALLOWED_BITS, GRIDS, METHODS, check_bits
 from landscape.models.recovery import OPTIMIZERS, SCHEDULES
 
 __all__ = [
@@ -79,6 +79,8 @@ MODEL_PRESETS = {
         "full": dict(
             train_steps=1000,
             qat_steps=100,
+            # at T = 100 the 3-bit clip rows were undecided (11/24, 12/24); at 200 they settle 24/24, 23/24
+            qat_steps_by_bits=((3, 200),),
             sgd_lrs=(1.0,),
             adam_lrs=(1e-3, 3e-3),
             metric_every=10,
@@ -171,6 +173,8 @@ class BridgeConfig(Record):
     sgd_lrs: tuple = field("learning_rate", (0.3, 1.0, 3.0), long_name="SGD learning rates tuned")
     adam_lrs: tuple = field("learning_rate", (3e-3, 1e-2, 3e-2), long_name="Adam learning rates tuned")
     qat_steps: int = _n("num_steps", 300, 10, "STE-QAT budget T", "steps")
+    #: ((bits, T_b), ...): a budget of its own for some bit widths (the rest: qat_steps); see budget()
+    qat_steps_by_bits: tuple = ()
     oracle_factor: int = _n("oracle_factor", 4, 1, "oracle budget / T")
     oracle_seeds: int = _n("oracle_seeds", 2, -1, "eval seeds (the first) with an oracle run; -1: all")
     tau: float | None = field(  # None: calibrated on the full-precision null
@@ -211,6 +215,8 @@ class BridgeConfig(Record):
                 if not vals or [v for v in vals if v not in allowed]:
                     raise LandscapeError(f"{name} must be a non-empty subset of {allowed}; got {vals!r}.")
                 data[name] = vals
+        if "qat_steps_by_bits" in data:
+            data["qat_steps_by_bits"] = _budgets(data["qat_steps_by_bits"])
         for name, kind in (("eval_seeds", int), ("tune_seeds", int), ("sgd_lrs", float), ("adam_lrs", float)):
             if name in data:
                 vals = _tuple(data[name])
@@ -238,9 +244,10 @@ class BridgeConfig(Record):
                 f"lanczos_matvecs must be an integer >= k_lanczos = {self.k_lanczos}; "
                 f"got {self.lanczos_matvecs}."
             )
-        if self.metric_every > self.qat_steps:
+        if self.metric_every > min(self.budgets().values()):
             raise LandscapeError(
-                f"metric_every must lie in [1, qat_steps = {self.qat_steps}]; got {self.metric_every}."
+                f"metric_every must lie in [1, smallest budget = {min(self.budgets().values())}]; "
+                f"got {self.metric_every}."
             )
         return self
 
@@ -266,9 +273,47 @@ class BridgeConfig(Record):
         """Steps of the oracle run (``oracle_factor`` x the budget)."""
         return self.oracle_factor * self.qat_steps
 
+    def budget(self, bits: int) -> int:
+        """The STE-QAT budget T of bit width ``bits``: its ``qat_steps_by_bits`` entry, else ``qat_steps``."""
+        return dict(self.qat_steps_by_bits).get(int(bits), self.qat_steps)
+
+    def budgets(self) -> dict[int, int]:
+        """The budget T of every bit width of the run, ``{bits: T}``."""
+        return {b: self.budget(b) for b in self.bits}
+
+    def oracle_budget(self, bits: int) -> int:
+        """Steps of the oracle runs of bit width ``bits`` (``oracle_factor`` x its budget)."""
+        return self.oracle_factor * self.budget(bits)
+
     def as_dict(self) -> dict:
         """JSON-ready fields (tuples as lists), in field order: what the JSON and the manifest record."""
-        return {k: (list(v) if isinstance(v, tuple) else v) for k, v in self.model_dump().items()}
+        lst = lambda v: [lst(x) for x in v] if isinstance(v, tuple) else v  # noqa: E731
+        return {k: lst(v) for k, v in self.model_dump().items()}
+
+
+def _budgets(value) -> tuple:
+    """``qat_steps_by_bits`` as sorted ((bits, T), ...): bits in 2..8, each once; T an integer >= 10."""
+    items = value.items() if isinstance(value, dict) else value
+    try:
+        pairs = [(b, t) for b, t in items]
+    except (TypeError, ValueError):
+        raise LandscapeError(
+            f"qat_steps_by_bits must be pairs (bits, T) or a dict {{bits: T}}; got {value!r}."
+        ) from None
+    out = {}
+    for b, t in pairs:
+        try:
+            bits = check_bits((b,))[0]
+        except LandscapeError:
+            raise LandscapeError(
+                f"qat_steps_by_bits: bit widths must lie in {ALLOWED_BITS}; got {b!r}."
+            ) from None
+        if not isinstance(t, (int, np.integer)) or isinstance(t, bool) or t < 10:
+            raise LandscapeError(f"qat_steps_by_bits[{bits}] must be an integer in [10, inf]; got {t!r}.")
+        if bits in out:
+            raise LandscapeError(f"qat_steps_by_bits names bit width {bits} twice; got {value!r}.")
+        out[bits] = int(t)
+    return tuple(sorted(out.items(), reverse=True))
 
 
 def build_task(model: str, seed: int, train_steps: int):

@@ -87,6 +87,7 @@ def to_dataset(result: dict) -> xr.Dataset:
         metric=result["metric"],
         tau=result["bands"]["tau"],
         qat_steps=result["config"]["qat_steps"],
+        qat_steps_by_bits=json.dumps(result["config"].get("qat_steps_by_bits") or []),
         verdicts=json.dumps(result["verdicts"]),
         tuning=json.dumps(result["tuning"]),
         definitions=json.dumps(result["definitions"]),

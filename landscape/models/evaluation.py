@@ -83,7 +83,8 @@ def evaluate(cfg, nets: dict, tuned: dict, bands: dict, run_kw: dict) -> dict:
         for m in cfg.methods
         if needs_qat(nets[s], (b, g, m), tau, bands["tau_test"], cfg.qat_floor)
     ]
-    t = cfg.qat_steps
+    # one thinning of the loss paths for every row (bit widths may have budgets of their own)
+    every = max(1, min(cfg.budgets().values()) // 100)
     clock = {"geometry_s": 0.0, "metric_path_s": 0.0}
 
     def reduce_ste(spec, traj):
@@ -102,7 +103,7 @@ def evaluate(cfg, nets: dict, tuned: dict, bands: dict, run_kw: dict) -> dict:
         rec.update(_test_bands(cfg, net, qs, spec.num_steps, bands, tail_only=False))
         clock["metric_path_s"] += time.perf_counter() - t0
         rec["final_loss"] = float(loss[-1])
-        rec["loss_path_every"] = max(1, spec.num_steps // 100)
+        rec["loss_path_every"] = every
         rec["loss_path"] = loss[:: rec["loss_path_every"]].tolist()
         t0 = time.perf_counter()
         rec.update(normal_frame(cfg, net, qs, spec.num_steps, tau))
@@ -125,12 +126,12 @@ def evaluate(cfg, nets: dict, tuned: dict, bands: dict, run_kw: dict) -> dict:
         }
 
     t0 = time.perf_counter()
-    ste_specs = [RunSpec(k[0], k, k[:3], "ste", tuned[k[1]]["config"], t) for k in keys]
+    ste_specs = [RunSpec(k[0], k, k[:3], "ste", tuned[k[1]]["config"], cfg.budget(k[1])) for k in keys]
     ste = run_specs(ste_specs, paths=True, reduce=reduce_ste, key=jax.random.PRNGKey(1), **run_kw)
     clock["ste_runs_s"] = time.perf_counter() - t0 - clock["geometry_s"] - clock["metric_path_s"]
     t0 = time.perf_counter()
     fp_keys = [k for k in keys if k[3] == "rtn"]
-    fp_specs = [RunSpec(k[0], k, k[:3], "fp", tuned[k[1]]["config"], t) for k in fp_keys]
+    fp_specs = [RunSpec(k[0], k, k[:3], "fp", tuned[k[1]]["config"], cfg.budget(k[1])) for k in fp_keys]
     fp = run_specs(fp_specs, paths=True, reduce=reduce_short, key=jax.random.PRNGKey(2), **run_kw)
     clock["fp_control_s"] = time.perf_counter() - t0
     t0 = time.perf_counter()
@@ -143,7 +144,7 @@ def evaluate(cfg, nets: dict, tuned: dict, bands: dict, run_kw: dict) -> dict:
             k[:3],
             "ste",
             dataclasses.replace(tuned[k[1]]["config"], schedule="cosine"),
-            cfg.oracle_steps,
+            cfg.oracle_budget(k[1]),
         )
         for k in or_keys
     ]
@@ -155,7 +156,7 @@ def evaluate(cfg, nets: dict, tuned: dict, bands: dict, run_kw: dict) -> dict:
         "ste": dict(zip(keys, ste, strict=True)),
         "fp": dict(zip(fp_keys, fp, strict=True)),
         "oracle": dict(zip(or_keys, oracle, strict=True)),
-        "window": window(t),
+        "window": {b: window(t) for b, t in cfg.budgets().items()},
         "timings": clock,
         "counts": {"ste": len(keys), "fp": len(fp_keys), "oracle": len(or_keys)},
     }

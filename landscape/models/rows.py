@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from landscape.models.band import REL_TOL, TAU_GRID
+from landscape.models.band import REL_TOL, TAU_GRID, window
 from landscape.models.protocol import needs_qat, ptq_outside
 from landscape.models.verdict import POWER, bootstrap_mean, group_verdict, tau_sensitivity
 
@@ -55,6 +55,7 @@ def row_of(cfg, net, key, ev, blind, bands) -> dict:
         "grid": g,
         "method": m,
         "seed": s,
+        "qat_steps": cfg.budget(b),
         "fp_loss": net.loss_star,
         "fp_test_loss": net.test_loss_star,
         "fp_metric": net.metric_star,
@@ -116,7 +117,7 @@ def row_of(cfg, net, key, ev, blind, bands) -> dict:
     return row
 
 
-def verdicts_of_rows(cfg, rows: list[dict], window: int) -> list[dict]:
+def verdicts_of_rows(cfg, rows: list[dict]) -> list[dict]:
     """Every (bits, grid, method) group's verdict in every band, with its power, tau sensitivity and means."""
     verdicts = []
     for b in cfg.bits:
@@ -125,7 +126,11 @@ def verdicts_of_rows(cfg, rows: list[dict], window: int) -> list[dict]:
                 grp = [r for r in rows if (r["bits"], r["grid"], r["method"]) == (b, g, m)]
                 for band in BANDS:
                     v = group_verdict(
-                        grp, band, qat_steps=cfg.qat_steps, window=window, oracle_steps=cfg.oracle_steps
+                        grp,
+                        band,
+                        qat_steps=cfg.budget(b),
+                        window=window(cfg.budget(b)),
+                        oracle_steps=cfg.oracle_budget(b),
                     )
                     v.update(model=cfg.model, bits=b, grid=g, method=m)
                     v["text"] = f"{cfg.model} {b}-bit {g} {m}, {band} band -- {v['text']}"
@@ -141,8 +146,17 @@ def verdicts_of_rows(cfg, rows: list[dict], window: int) -> list[dict]:
     return verdicts
 
 
-def definitions(cfg, metric: str, win: int, bands: dict) -> dict:
+def _by_budget(budgets: dict) -> dict:
+    """``{T: [bits, ...]}`` from ``{bits: T}``, budgets in descending order."""
+    out: dict = {}
+    for b, t in budgets.items():
+        out.setdefault(t, []).append(b)
+    return dict(sorted(out.items(), reverse=True))
+
+
+def definitions(cfg, metric: str, bands: dict) -> dict:
     """The definitions the numbers of a run use, in words (stored with the results)."""
+    bud = cfg.budgets()
     rel = {
         "accuracy": f"test accuracy >= accuracy(w*) - {REL_TOL['accuracy']}",
         "bpc": f"test bits per char <= bpc(w*) + log2(1.02) = bpc(w*) + {REL_TOL['bpc']:.5f}",
@@ -159,8 +173,15 @@ def definitions(cfg, metric: str, win: int, bands: dict) -> dict:
         "test_band": f"L_test(q) - L_test(w*) <= tau_test = {bands['tau_test']:.4g} nats (test loss; {how}; "
         f"judged every {cfg.metric_every} steps)",
         "rel_band": rel + f" (evaluated every {cfg.metric_every} steps)",
-        "settled": f"in the band for the last {win} of {cfg.qat_steps} steps (10%) and at the end "
-        f"(the oracle: the last 10 % of its {cfg.oracle_steps} steps)",
+        "settled": "in the band for the last "
+        + "; ".join(
+            f"{window(t)} of {t} steps"
+            + (f" ({', '.join(map(str, bs))}-bit)" if len(set(bud.values())) > 1 else "")
+            for t, bs in _by_budget(bud).items()
+        )
+        + " (10 %) and at the end (the oracle: the last 10 % of its "
+        + "; ".join(f"{cfg.oracle_factor * t}" for t in _by_budget(bud))
+        + " steps)",
         "needs_qat": f"PTQ outside any band, or outside the training-loss band at min(tau, {cfg.qat_floor})",
         "river": "points within tau/4 of L* joined to the late checkpoints (late_75, late_90, final)",
         "foot": "P(q): safeguarded gradient descent from q (eta0 = 1/lambda_max(w*), "

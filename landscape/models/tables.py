@@ -64,6 +64,8 @@ def summarize(res: dict) -> dict:
         "eval_seeds": res["config"]["eval_seeds"],
         "tune_seeds": res["config"]["tune_seeds"],
         "qat_steps": res["config"]["qat_steps"],
+        "qat_steps_by_bits": res["config"].get("qat_steps_by_bits") or [],
+        "bits": res["config"]["bits"],
         "dim": ev[0]["dim"],
         "metric_star": [_r(min(n["metric_star"] for n in ev)), _r(max(n["metric_star"] for n in ev))],
         "loss_star": [_r(min(n["loss_star"] for n in ev)), _r(max(n["loss_star"] for n in ev))],
@@ -164,7 +166,7 @@ def render_presets() -> str:
             d = c.model_dump()
             vals = [
                 str(d[cols[0]]),
-                str(d[cols[1]]),
+                budget_text(d[cols[1]], d["qat_steps_by_bits"], d["bits"]),
                 _lrs(d["bits"]),
                 _lrs(d["sgd_lrs"]),
                 _lrs(d["adam_lrs"]),
@@ -209,7 +211,8 @@ def _model_block(s: dict) -> str:
     out = [
         f"**{s['model']}** (d = {s['dim']}; evaluation seeds {seeds_text(s['eval_seeds'])}, "
         f"tuning seeds {seeds_text(s['tune_seeds'])}, "
-        f"budget T = {s['qat_steps']}; {_preset_text(s)}; "
+        f"budget T = {budget_text(s['qat_steps'], s.get('qat_steps_by_bits'), s.get('bits'))}; "
+        f"{_preset_text(s)}; "
         f"wall {s['wall_s']} s{_cpu(s)}, load average {s['load']['start'][0]} -> {s['load']['end'][0]}, "
         "commit "
         f"`{str(s['commit'])[:12]}`): test {s['metric']} of w* {ms[0]:.4g}-{ms[1]:.4g}, training loss L* "
@@ -315,10 +318,26 @@ def _adequacy_lines(a: dict | None) -> list[str]:
         f"(share of the descent {_g4(r['tail_share_median'])})"
         for b, r in a["per_bits"].items()
     ]
-    return [
-        f"* Budget adequacy (T = {a['qat_steps']}, last window W = {a['window']} steps, STE-QAT runs of the "
-        "evaluation seeds, training-loss band): " + ("; ".join(parts) or "no STE-QAT run") + "."
-    ]
+    own = {r.get("qat_steps", a["qat_steps"]) for r in a["per_bits"].values()} - {a["qat_steps"]}
+    if own:  # some bit widths have budgets of their own: say each one's T and W
+        parts = [
+            f"{p} (T = {r['qat_steps']}, W = {r['window']})"
+            for p, r in zip(parts, a["per_bits"].values(), strict=True)
+        ]
+        head = "* Budget adequacy (T and W, the last window, per bit width; STE-QAT runs of the "
+    else:
+        head = (
+            f"* Budget adequacy (T = {a['qat_steps']}, last window W = {a['window']} steps, STE-QAT runs "
+            "of the "
+        )
+    return [head + "evaluation seeds, training-loss band): " + ("; ".join(parts) or "no STE-QAT run") + "."]
+
+
+def budget_text(qat_steps: int, by_bits=None, bits=None) -> str:
+    """The budget as printed: ``100`` or ``100 (3-bit: 200)`` where bit widths of the run have their own."""
+    own = [(int(b), int(t)) for b, t in (by_bits or []) if bits is None or int(b) in {int(x) for x in bits}]
+    own = [(b, t) for b, t in own if t != qat_steps]
+    return f"{qat_steps}" + (f" ({', '.join(f'{b}-bit: {t}' for b, t in own)})" if own else "")
 
 
 def _g4(x) -> str:

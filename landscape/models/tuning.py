@@ -77,7 +77,7 @@ def tune(cfg, nets: dict, run_kw: dict) -> dict:
         if not keys:
             out[b] = {"config": None, "table": [], "starts": []}
             continue
-        specs = [RunSpec(k[0], k, k[:3], "ste", c, cfg.qat_steps) for c in configs for k in keys]
+        specs = [RunSpec(k[0], k, k[:3], "ste", c, cfg.budget(b)) for c in configs for k in keys]
 
         def reduce(spec, traj):
             net = nets[spec.net]

@@ -204,7 +204,8 @@ def plot_loss_paths(ds, ax=None, *, group=None):
     for j, i in enumerate(runs):  # one legend entry for the seeds (24 seeds would repeat a colour cycle)
         label = seeds if j == 0 else None
         ax.plot(t, ds.loss_gap_path.values[i], lw=0.8, color=shades[j], label=label)
-    steps = int(ds.attrs["qat_steps"])
+    own = dict((int(k), int(v)) for k, v in json.loads(ds.attrs.get("qat_steps_by_bits", "[]")))
+    steps = own.get(int(b), int(ds.attrs["qat_steps"]))  # this bit width's budget T
     ax.axhline(tau, color="black", ls="--", lw=1, label=rf"$\tau$ = {tau:g} nats")
     ax.axvspan(
         steps - int(np.ceil(0.1 * steps)), steps, color="tab:green", alpha=0.1, label="settling window"

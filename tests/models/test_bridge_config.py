@@ -24,6 +24,7 @@ DEFAULTS = {
     "sgd_lrs": (0.3, 1.0, 3.0),
     "adam_lrs": (3e-3, 1e-2, 3e-2),
     "qat_steps": 300,
+    "qat_steps_by_bits": (),
     "oracle_factor": 4,
     "oracle_seeds": 2,
     "tau": None,
@@ -95,6 +96,11 @@ def test_the_json_records_the_config_and_rebuilds_it(model, quick):
         (dict(methods=("awq",)), "methods must be a non-empty subset of"),
         (dict(k_lanczos=10, lanczos_matvecs=5), "lanczos_matvecs must be an integer >= k_lanczos = 10"),
         (dict(profile_points=21), "unknown parameter 'profile_points'"),
+        (dict(qat_steps_by_bits={3: 5}), r"qat_steps_by_bits\[3\] must be an integer in \[10, inf\]; got 5"),
+        (dict(qat_steps_by_bits={1: 50}), r"qat_steps_by_bits: bit widths must lie in \(2, 3"),
+        (dict(qat_steps_by_bits=((3, 50), (3, 60))), "qat_steps_by_bits names bit width 3 twice"),
+        (dict(qat_steps_by_bits="200"), r"qat_steps_by_bits must be pairs \(bits, T\)"),
+        (dict(qat_steps=20, qat_steps_by_bits={3: 10}, metric_every=15), r"smallest budget = 10\]; got 15"),
     ],
 )
 def test_bad_fields_raise_landscape_error_naming_field_value_and_range(kwargs, message):
@@ -119,3 +125,17 @@ def test_preset_changes_name_the_fields_a_run_changed():
     assert preset_changes(cfg.as_dict()) == ["eval_seeds", "tune_seeds"]
     assert preset_changes(BridgeConfig.preset("markov-lm", quick=True).as_dict()) == []
     assert preset_changes(BridgeConfig.preset("char-transformer", qat_steps=200).as_dict()) == ["qat_steps"]
+    one = BridgeConfig.preset("char-transformer", qat_steps=200, qat_steps_by_bits=())
+    assert preset_changes(json.loads(json.dumps(one.as_dict()))) == ["qat_steps", "qat_steps_by_bits"]
+
+
+def test_a_bit_width_may_have_a_budget_of_its_own():
+    cfg = BridgeConfig.preset("char-transformer")
+    assert cfg.qat_steps_by_bits == ((3, 200),)
+    assert cfg.budgets() == {4: 100, 3: 200, 2: 100}
+    assert (cfg.budget(3), cfg.oracle_budget(3), cfg.oracle_budget(4)) == (200, 800, 400)
+    # a dict, a list of lists (the JSON) and a tuple of pairs are the same config
+    a = BridgeConfig(bits=(4, 3), qat_steps_by_bits={3: 50, 4: 60})
+    b = BridgeConfig(bits=(4, 3), qat_steps_by_bits=[[4, 60], [3, 50]])
+    assert a == b and hash(a) == hash(b) and a.budgets() == {4: 60, 3: 50}
+    assert BridgeConfig(bits=(4,), qat_steps_by_bits={2: 50}).budgets() == {4: 300}  # an unused entry

@@ -156,6 +156,8 @@ def bridge_run(tmp_path_factory):
             "150",
             "--qat-steps",
             "20",
+            "--qat-steps-by-bits",  # the only bit width gets a budget of its own: every stage must use it
+            "2:30",
             "--json",
             str(out / "b.json"),
             "--out",
@@ -190,11 +192,15 @@ def test_cli_writes_rows_for_every_seed_and_prints_verdicts(bridge_run):
 def test_a_referee_rederives_band_times_and_verdicts_from_the_json(bridge_run):
     _, doc, _ = bridge_run
     (r,) = doc["models"]
-    steps = r["config"]["qat_steps"]
+    assert (r["config"]["qat_steps"], r["config"]["qat_steps_by_bits"]) == (20, [[2, 30]])
+    steps = 30  # the 2-bit budget, not the default
     bands = r["bands"]
     # the bands hold the full-precision null on every seed: tau is the largest tail rise (at least the floor)
     null = bands["null_runs"]
     assert len(null) == len(r["config"]["eval_seeds"]) * len(bands["null_settings"])
+    assert {x["num_steps"] for x in null} == {steps}
+    settled = r["definitions"]["settled"]
+    assert "the last 3 of 30 steps" in settled and "its 120 steps" in settled
     assert bands["tau"] == pytest.approx(max(TAU_FLOOR, max(x["tail_max_rise"] for x in null)))
     assert bands["tau_test"] == pytest.approx(max(TAU_FLOOR, max(x["tail_max_test_rise"] for x in null)))
     assert bands["null_holds"] and bands["calibrated"] and r["config"]["tau"] is None
@@ -203,7 +209,8 @@ def test_a_referee_rederives_band_times_and_verdicts_from_the_json(bridge_run):
         assert row["ptq_outside_test"] == (row["ptq_test_gap"] > bands["tau_test"])
         if not row["qat_run"]:
             continue
-        assert row["loss_path_every"] == 1 and row["driver_agrees"]
+        assert row["loss_path_every"] == 1 and row["driver_agrees"] and row["qat_steps"] == steps
+        assert len(row["loss_path"]) == steps + 1
         gap = np.asarray(row["loss_path"]) - row["fp_loss"]
         bt = band_times(gap <= bands["tau"], steps)
         assert (bt["hit_time"], bt["settle_time"], bool(bt["settled"])) == (
