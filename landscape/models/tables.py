@@ -78,6 +78,7 @@ def summarize(res: dict) -> dict:
             "n_null": bd["null"]["n_runs"],
             "null_rel_held": bd["null"]["rel_held"],
             "null_settings": bd["null_settings"],
+            "null_by_setting": null_by_setting(res),
         },
         "calibration": {
             "rises": res["calibration"]["rises"],
@@ -118,6 +119,34 @@ def summarize(res: dict) -> dict:
             "per_bits": res["regime"]["per_bits"],
         },
     }
+
+
+def null_by_setting(res: dict) -> list[dict]:
+    """Per tuned setting and budget of the null: the bit widths it serves and its largest tail rises.
+
+    The band is one per model (the largest over all of them); these are the widths a band calibrated per
+    bit width, on that bit width's setting alone, would have had (before the floor).
+    """
+    cfg, runs = res["config"], res["bands"]["null_runs"]
+    own = {int(b): int(t) for b, t in cfg.get("qat_steps_by_bits") or []}
+    served: dict = {}
+    for b, t in res["tuning"].items():
+        served.setdefault((t["label"], own.get(int(b), cfg["qat_steps"])), []).append(int(b))
+    out = []
+    for (label, steps), bits in served.items():
+        rs = [r for r in runs if r["config"] == label and r.get("num_steps", cfg["qat_steps"]) == steps]
+        if rs:
+            out.append(
+                {
+                    "setting": label,
+                    "qat_steps": steps,
+                    "bits": bits,
+                    "n": len(rs),
+                    "max_rise": _r(max(r["tail_max_rise"] for r in rs)),
+                    "max_test_rise": _r(max(r["tail_max_test_rise"] for r in rs)),
+                }
+            )
+    return out
 
 
 def preset_changes(config: dict) -> list[str]:
@@ -225,6 +254,7 @@ def _model_block(s: dict) -> str:
             f"their largest rise over the last 10 % was {bd['null_max_rise']:g} (train) and "
             f"{bd['null_max_test_rise']:g} (test) nats, floor 0.01; the null stayed in the relative band on "
             f"{bd['null_rel_held']}/{bd['n_null']}."
+            + _per_setting(bd.get("null_by_setting"))
             if bd["calibrated"]
             else "fixed by the caller."
         ),
@@ -301,6 +331,21 @@ def _preset_text(s: dict) -> str:
         return "preset not recorded"
     ch = s["preset_changes"]
     return f"the {s['preset']} preset" + (f" except {', '.join(f'`{c}`' for c in ch)}" if ch else "")
+
+
+def _per_setting(rows) -> str:
+    """The null's largest tail rises per setting (what a band per bit width would be), where recorded."""
+    if not rows or len(rows) < 2:
+        return ""
+    return (
+        " Per setting (the bit widths it serves): "
+        + "; ".join(
+            f"{r['setting']}, T = {r['qat_steps']} ({', '.join(map(str, r['bits']))}-bit): "
+            f"{r['max_rise']:g} (train), {r['max_test_rise']:g} (test)"
+            for r in rows
+        )
+        + "."
+    )
 
 
 def _cpu(s: dict) -> str:

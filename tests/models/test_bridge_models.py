@@ -22,6 +22,7 @@ from landscape.models.mlp import digits_mlp
 from landscape.models.nets import flat_weights
 from landscape.models.quant import channel_steps, gptq_point, weight_quantizer
 from landscape.models.recovery import QATConfig, RunSpec, loss_rows, make_rule, run_specs
+from landscape.models.tables import summarize
 from landscape.models.text import ngram_bits, pydoc_corpus, windows
 from landscape.models.transformer import char_transformer, transformer_apply, transformer_inputs
 from landscape.models.tuning import score_key
@@ -199,6 +200,9 @@ def test_a_referee_rederives_band_times_and_verdicts_from_the_json(bridge_run):
     null = bands["null_runs"]
     assert len(null) == len(r["config"]["eval_seeds"]) * len(bands["null_settings"])
     assert {x["num_steps"] for x in null} == {steps}
+    per = summarize(r)["bands"]["null_by_setting"]  # what a band per bit width would be: every null run once
+    assert sum(p["n"] for p in per) == len(null) and sorted(b for p in per for b in p["bits"]) == [2]
+    assert max(p["max_rise"] for p in per) == pytest.approx(max(x["tail_max_rise"] for x in null), abs=1e-4)
     settled = r["definitions"]["settled"]
     assert "the last 3 of 30 steps" in settled and "its 120 steps" in settled
     assert bands["tau"] == pytest.approx(max(TAU_FLOOR, max(x["tail_max_rise"] for x in null)))
