@@ -13,6 +13,12 @@ verdict. Per bit width, over the STE-QAT runs of the evaluation seeds (training-
 * ``n_reach_by_2T`` -- unsettled runs whose last-window rate, extrapolated linearly, brings them into the
   band within another T steps (an optimistic bound on how many verdicts a doubled budget could flip).
 
+* ``oracle`` -- the direct test, where a row has an oracle run (the same setting with cosine decay over
+  ``oracle_factor`` x T from the same start): the median final gap :math:`L - L^*` of those rows' STE-QAT
+  runs and of their oracles, and how many oracles settled. An oracle that ends near the run's gap says
+  more steps do not help (the linear extrapolation above is optimistic for cosine-decayed runs, whose loss
+  falls most at the end by construction); one that settles where the run did not says the budget decides.
+
 The full-precision null (the calibration of tau) is summarised beside it: its largest tail rise and how
 many of its runs kept the test metric in the relative band.
 """
@@ -80,6 +86,15 @@ def budget_adequacy(rows: list[dict], qat_steps: int, tau: float, null: dict | N
             "qat_steps": t_b,
             "window": window(t_b),
         }
+        orc = [r for r, _ in runs if r.get("oracle_final_gap") is not None and r.get("qat_loss") is not None]
+        if orc:
+            per_bits[str(b)]["oracle"] = {
+                "n": len(orc),
+                "settled": sum(bool(r.get("oracle_settled")) for r in orc),
+                "run_settled": sum(bool(r.get("settled")) for r in orc),
+                "run_gap_median": _median([r["qat_loss"] - r["fp_loss"] for r in orc]),
+                "oracle_gap_median": _median([r["oracle_final_gap"] for r in orc]),
+            }
     out = {"qat_steps": qat_steps, "window": window(qat_steps), "fall_fraction": FALL_FRACTION}
     out["per_bits"] = per_bits
     if null is not None:

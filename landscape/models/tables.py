@@ -360,7 +360,7 @@ def _adequacy_lines(a: dict | None) -> list[str]:
         f"{b}-bit: {r['n_unsettled']} of {r['n_runs']} runs unsettled, {r['n_unsettled_falling']} of them "
         f"still falling (> {a['fall_fraction']:g} tau over the window), {r['n_reach_by_2T']} extrapolated "
         f"into the band by 2T; median tail drop {_g4(r['tail_drop_median'])} nats "
-        f"(share of the descent {_g4(r['tail_share_median'])})"
+        f"(share of the descent {_g4(r['tail_share_median'])})" + _oracle_text(r.get("oracle"))
         for b, r in a["per_bits"].items()
     ]
     own = {r.get("qat_steps", a["qat_steps"]) for r in a["per_bits"].values()} - {a["qat_steps"]}
@@ -376,6 +376,17 @@ def _adequacy_lines(a: dict | None) -> list[str]:
             "of the "
         )
     return [head + "evaluation seeds, training-loss band): " + ("; ".join(parts) or "no STE-QAT run") + "."]
+
+
+def _oracle_text(o: dict | None) -> str:
+    """The oracle comparison of one bit width's adequacy (none where no row had an oracle)."""
+    if not o:
+        return ""
+    return (
+        f"; where an oracle ran ({o['n']} runs) the final gap is {_g4(o['run_gap_median'])} nats after T "
+        f"and {_g4(o['oracle_gap_median'])} after the oracle's budget (medians), {o['run_settled']} and "
+        f"{o['settled']} settled"
+    )
 
 
 def budget_text(qat_steps: int, by_bits=None, bits=None) -> str:

@@ -55,3 +55,18 @@ def test_subsampled_paths_and_counts_per_bit_width():
     assert line.startswith("* Budget adequacy (T = 300, last window W = 30 steps")
     assert "2-bit: 2 of 2 runs unsettled, 1 of them still falling" in line
     assert _adequacy_lines(None) == []
+    assert "oracle" not in two and "where an oracle ran" not in line  # no row had an oracle run
+
+
+def test_the_oracle_comparison_tells_budget_from_floor():
+    t, tau = 100, 0.01
+    rows = [
+        dict(_row(np.linspace(0.5, 0.06, t + 1)), oracle_final_gap=0.055, oracle_settled=False),  # a floor
+        dict(_row(np.linspace(0.5, 0.02, t + 1)), oracle_final_gap=0.004, oracle_settled=True),  # the budget
+        _row(np.linspace(0.5, 0.04, t + 1)),  # no oracle: not in the comparison
+    ]
+    o = budget_adequacy(rows, t, tau)["per_bits"]["2"]["oracle"]
+    assert (o["n"], o["settled"], o["run_settled"]) == (2, 1, 0)
+    assert o["run_gap_median"] == pytest.approx(0.04) and o["oracle_gap_median"] == pytest.approx(0.0295)
+    (line,) = _adequacy_lines(budget_adequacy(rows, t, tau))
+    assert "where an oracle ran (2 runs) the final gap is 0.04 nats after T and 0.0295 after" in line
