@@ -17,6 +17,7 @@ learning rates and schedules (the rules): ``landscape_axis = quantizer_axis = ru
 from __future__ import annotations
 
 import dataclasses
+import zlib
 from collections import defaultdict
 
 import jax
@@ -99,6 +100,29 @@ class RunSpec:
     num_steps: int
 
 
+def _plain(x):
+    """Tuples and lists as tuples, numpy scalars as Python scalars (a repr that does not depend on types)."""
+    if isinstance(x, (tuple, list)):
+        return tuple(_plain(v) for v in x)
+    return x.item() if isinstance(x, np.generic) else x
+
+
+def spec_key(spec: RunSpec) -> int:
+    """A run's identity as a 31-bit integer: CRC-32 of the repr of (net, start, quantizer, kind, setting, T).
+
+    Stable across processes and Python versions (no ``hash`` randomisation); the batches of a minibatch
+    run are drawn from the caller's key folded with it.
+    """
+    ident = _plain((spec.net, spec.start, spec.quantizer, spec.kind, spec.config.label, spec.num_steps))
+    return zlib.crc32(repr(ident).encode()) & 0x7FFFFFFF
+
+
+def spec_keys(key, specs) -> jax.Array:
+    """One PRNG key per spec (``(len(specs), 2)``): ``fold_in(key, spec_key(spec))``."""
+    salts = jnp.asarray([spec_key(s) for s in specs], jnp.uint32)
+    return jax.vmap(lambda d: jax.random.fold_in(key, d))(salts)
+
+
 def run_specs(
     specs,
     surfaces: dict,
@@ -117,7 +141,9 @@ def run_specs(
     bounds
     the runs per driver call (the path memory is ``2 (T+1) d`` floats per run when ``paths``). ``reduce``
     (default: keep the numpy Trajectory) runs right after each driver call, so paths need not be kept.
-    ``batch_loss``: minibatch gradients (a language model's stream); ``key`` seeds their batches.
+    ``batch_loss``: minibatch gradients (a language model's stream); ``key`` seeds their batches. Each
+    run's key is ``key`` folded with its spec's identity (:func:`spec_key`), so a run's batches do not
+    depend on which other runs share its list, its group or its position.
     """
     from landscape.simulate import SaveAt, run_batch
 
@@ -140,7 +166,7 @@ def run_specs(
                 steps,
                 batch_loss,
             )
-            sub = jax.random.fold_in(jax.random.PRNGKey(0) if key is None else key, lo)
+            keys = spec_keys(jax.random.PRNGKey(0) if key is None else key, sp)
             tr = run_batch(
                 stack([surfaces[s.net] for s in sp]),
                 stack([quantizers[s.quantizer] for s in sp]),
@@ -151,7 +177,7 @@ def run_specs(
                 landscape_axis=0,
                 quantizer_axis=0,
                 rule_axis=0,
-                key=sub,
+                key=keys,
             )
             tr = jax.tree_util.tree_map(np.asarray, tr)
             for j, i in enumerate(chunk):

@@ -141,6 +141,29 @@ def test_transformer_is_causal_and_exposes_every_quantized_input():
     assert float(mb(w, data, k)) == float(mb(w, data, k)) != float(mb(w, data, jax.random.PRNGKey(5)))
 
 
+def test_a_minibatch_run_draws_its_batches_from_its_own_identity():
+    # the transformer's QAT runs on minibatches; a run's batches must not depend on the other runs of its
+    # call (their order, number or group): re-running a subset of the bit widths gives the same rows
+    task = char_transformer(0, steps=30, width=16, mlp=32, context=16, batch=4, n_fit=2, n_test=2)
+    w = flat_weights(task.params)
+    tables = {
+        "surfaces": {0: task_surface(task, 0.05)},
+        "starts": {0: w, 1: w * 0.9},
+        "quantizers": {0: weight_quantizer(task.params, 4)},
+        "batch_loss": MinibatchLoss(task.apply, 3, 16),
+    }
+    a, b = (RunSpec(0, s, 0, "ste", QATConfig("adam", "constant", 3e-3), 6) for s in (0, 1))
+    key = jax.random.PRNGKey(1)
+    ab = run_specs([a, b], max_batch=2, key=key, **tables)
+    ba = run_specs([b, a], max_batch=2, key=key, **tables)
+    alone = run_specs([a], max_batch=1, key=key, **tables)
+    for other in (ba[1], alone[0]):
+        np.testing.assert_allclose(loss_rows(other), loss_rows(ab[0]), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(loss_rows(ba[0]), loss_rows(ab[1]), rtol=1e-5, atol=1e-6)
+    moved = run_specs([a], max_batch=1, key=jax.random.PRNGKey(2), **tables)  # the key does matter
+    assert not np.allclose(loss_rows(moved[0])[1:], loss_rows(ab[0])[1:], rtol=1e-5, atol=1e-6)
+
+
 @pytest.fixture(scope="module")
 def bridge_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("bridge")
