@@ -22,7 +22,15 @@ def test_docs_bridge_md_is_generated_from_the_committed_summary_and_the_presets(
         assert s["preset"] in ("full", "quick") and isinstance(s["preset_changes"], list)
         changes = ", ".join(f"`{c}`" for c in s["preset_changes"])
         assert f"the {s['preset']} preset" + (f" except {changes}" if changes else "") + ";" in text
-        assert f"* Budget adequacy (T = {s['qat_steps']}, " in text
+        per_bits = s["adequacy"]["per_bits"]
+        own = {r.get("qat_steps", s["qat_steps"]) for r in per_bits.values()} != {s["qat_steps"]}
+        if own:  # bit widths with budgets of their own: each bit width states its T and W
+            assert "* Budget adequacy (T and W, the last window, per bit width;" in text
+            for b, r in per_bits.items():
+                assert f"{b}-bit: {r['n_unsettled']} of {r['n_runs']} runs unsettled" in text
+                assert f"(T = {r['qat_steps']}, W = {r['window']})" in text
+        else:
+            assert f"* Budget adequacy (T = {s['qat_steps']}, " in text
 
 
 def test_every_model_of_the_summary_states_its_time_and_load():
