@@ -250,7 +250,7 @@ def _model_block(s: dict) -> str:
         f"* Bands: tau = {bd['tau']:g} nats (training loss), tau_test = {bd['tau_test']:g} nats (test "
         "loss), "
         + (
-            f"calibrated on {bd['n_null']} full-precision null runs ({', '.join(bd['null_settings'])}); "
+            f"calibrated on {bd['n_null']} full-precision null runs ({'; '.join(bd['null_settings'])}); "
             f"their largest rise over the last 10 % was {bd['null_max_rise']:g} (train) and "
             f"{bd['null_max_test_rise']:g} (test) nats, floor 0.01; the null stayed in the relative band on "
             f"{bd['null_rel_held']}/{bd['n_null']}."
