@@ -20,7 +20,8 @@ verdict. Per bit width, over the STE-QAT runs of the evaluation seeds (training-
   falls most at the end by construction); one that settles where the run did not says the budget decides.
 
 The full-precision null (the calibration of tau) is summarised beside it: its largest tail rise and how
-many of its runs kept the test metric in the relative band.
+many of its runs kept the test metric in the relative band; :func:`null_by_setting` splits its largest
+rises by tuned setting and budget (what a band per bit width would be).
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ import numpy as np
 
 from landscape.models.band import window
 
-__all__ = ["FALL_FRACTION", "tail_of_run", "budget_adequacy"]
+__all__ = ["FALL_FRACTION", "tail_of_run", "budget_adequacy", "null_by_setting"]
 
 #: a run "still falls" when its loss fell over the last window by more than this fraction of tau
 FALL_FRACTION = 0.1
@@ -103,4 +104,32 @@ def budget_adequacy(rows: list[dict], qat_steps: int, tau: float, null: dict | N
             "n_runs": null["n_runs"],
             "rel_held": null["rel_held"],
         }
+    return out
+
+
+def null_by_setting(res: dict) -> list[dict]:
+    """Per tuned setting and budget of the null: the bit widths it serves and its largest tail rises.
+
+    The band is one per model (the largest over all of them); these are the widths a band calibrated per
+    bit width, on that bit width's setting alone, would have had (before the floor).
+    """
+    cfg, runs = res["config"], res["bands"]["null_runs"]
+    own = {int(b): int(t) for b, t in cfg.get("qat_steps_by_bits") or []}
+    served: dict = {}
+    for b, t in res["tuning"].items():
+        served.setdefault((t["label"], own.get(int(b), cfg["qat_steps"])), []).append(int(b))
+    out = []
+    for (label, steps), bits in served.items():
+        rs = [r for r in runs if r["config"] == label and r.get("num_steps", cfg["qat_steps"]) == steps]
+        if rs:
+            out.append(
+                {
+                    "setting": label,
+                    "qat_steps": steps,
+                    "bits": bits,
+                    "n": len(rs),
+                    "max_rise": round(max(r["tail_max_rise"] for r in rs), 4),
+                    "max_test_rise": round(max(r["tail_max_test_rise"] for r in rs), 4),
+                }
+            )
     return out

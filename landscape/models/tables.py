@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from landscape.models.adequacy import budget_adequacy
+from landscape.models.adequacy import budget_adequacy, null_by_setting
 from landscape.models.config import MODEL_PRESETS, MODELS, BridgeConfig
 
 __all__ = [
@@ -119,34 +119,6 @@ def summarize(res: dict) -> dict:
             "per_bits": res["regime"]["per_bits"],
         },
     }
-
-
-def null_by_setting(res: dict) -> list[dict]:
-    """Per tuned setting and budget of the null: the bit widths it serves and its largest tail rises.
-
-    The band is one per model (the largest over all of them); these are the widths a band calibrated per
-    bit width, on that bit width's setting alone, would have had (before the floor).
-    """
-    cfg, runs = res["config"], res["bands"]["null_runs"]
-    own = {int(b): int(t) for b, t in cfg.get("qat_steps_by_bits") or []}
-    served: dict = {}
-    for b, t in res["tuning"].items():
-        served.setdefault((t["label"], own.get(int(b), cfg["qat_steps"])), []).append(int(b))
-    out = []
-    for (label, steps), bits in served.items():
-        rs = [r for r in runs if r["config"] == label and r.get("num_steps", cfg["qat_steps"]) == steps]
-        if rs:
-            out.append(
-                {
-                    "setting": label,
-                    "qat_steps": steps,
-                    "bits": bits,
-                    "n": len(rs),
-                    "max_rise": _r(max(r["tail_max_rise"] for r in rs)),
-                    "max_test_rise": _r(max(r["tail_max_test_rise"] for r in rs)),
-                }
-            )
-    return out
 
 
 def preset_changes(config: dict) -> list[str]:
