@@ -156,7 +156,6 @@ def evaluate(cfg, nets: dict, tuned: dict, bands: dict, run_kw: dict) -> dict:
         "ste": dict(zip(keys, ste, strict=True)),
         "fp": dict(zip(fp_keys, fp, strict=True)),
         "oracle": dict(zip(or_keys, oracle, strict=True)),
-        "window": {b: window(t) for b, t in cfg.budgets().items()},
         "timings": clock,
         "counts": {"ste": len(keys), "fp": len(fp_keys), "oracle": len(or_keys)},
     }
