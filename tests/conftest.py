@@ -1,4 +1,5 @@
-"""The one test configuration: hypothesis profile, JAX compilation cache, float64 marker, xdist grouping.
+"""The one test configuration: hypothesis profile, JAX compilation cache and XLA flags, float64 marker, xdist
+grouping.
 
 * ``JAX_COMPILATION_CACHE_DIR`` points at the library's cache directory (``~/.cache/landscape/jax``, or
   ``$LANDSCAPE_JAX_CACHE``; ``.pytest_cache/jax-compilation`` where that is off), shared by the xdist
@@ -6,6 +7,10 @@
   from any clone, unless the caller set it. More than half of a cold run's CPU time is compilation.
   JAX writes an entry as one file per key; a torn read (another process writing the same key) fails
   decompression, which JAX reports as a warning and answers by compiling, never by a wrong executable.
+* ``XLA_FLAGS`` gains ``SUITE_XLA_FLAGS`` (XLA's classic CPU emitters, codegen in one thread): programs
+  compile about 2.5x faster and run slower, which suits a suite that runs most programs once; the numbers
+  are the same (``benchmarks/compile_time.py``). ``LANDSCAPE_TEST_XLA_FLAGS`` replaces them (empty: XLA's
+  defaults).
 * ``@pytest.mark.float64``: the test runs inside ``jax.enable_x64(True)`` (the proof layer's precision);
   every other test runs in JAX's default float32.
 * The ``jit`` fixture is parametrised (``jit``/``nojit``) and gives ``jax.jit`` or the identity: a test that
@@ -55,6 +60,26 @@ os.environ.setdefault("JAX_COMPILATION_CACHE_DIR", _test_cache_dir())
 # every program (0) was measured and not kept: a warm `.ci/run` took 8 min 5 s against 8 min 3 s.
 os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0.05")
 
+#: XLA options of the suite's processes, for compile speed: the suite compiles about 2,000 programs and runs
+#: most of them once. XLA's classic CPU emitters compile a driver program about 2.5x faster than its fusion
+#: emitters (the default) and run the README's 100,000-trajectory batch 3.7x slower
+#: (``benchmarks/compile_time.py``); codegen in one thread spends no CPU on splitting (both cores already run
+#: a worker). The same values either way: the suite passes under XLA's defaults too (set
+#: ``LANDSCAPE_TEST_XLA_FLAGS=""``). The library never sets them: a user's program gets XLA's defaults.
+SUITE_XLA_FLAGS = "--xla_cpu_use_fusion_emitters=false --xla_cpu_parallel_codegen_split_count=1"
+
+
+def _with_suite_xla_flags(current: str, suite: str) -> str:
+    """``XLA_FLAGS`` with each of ``suite``'s options that the caller did not set already appended."""
+    given = {f.split("=", 1)[0] for f in current.split()}
+    extra = [f for f in suite.split() if f.split("=", 1)[0] not in given]
+    return " ".join([*current.split(), *extra])
+
+
+# read when JAX first compiles; xdist workers and every subprocess (CLI runs, notebook kernels) inherit it
+os.environ["XLA_FLAGS"] = _with_suite_xla_flags(os.environ.get("XLA_FLAGS", ""),
+                                                 os.environ.get("LANDSCAPE_TEST_XLA_FLAGS", SUITE_XLA_FLAGS))
+
 import jax  # noqa: E402  (after the cache variables, which JAX reads when it is first imported)
 
 jax.config.update("jax_compilation_cache_dir", os.environ["JAX_COMPILATION_CACHE_DIR"])
@@ -100,6 +125,12 @@ def _float64(request):
         return
     with jax.enable_x64(True):
         yield
+
+
+@pytest.fixture(scope="session")
+def suite_xla_flags():
+    """(SUITE_XLA_FLAGS, the function that adds them to a caller's XLA_FLAGS), for the test of both."""
+    return SUITE_XLA_FLAGS, _with_suite_xla_flags
 
 
 @pytest.fixture(params=["jit", "nojit"])

@@ -67,3 +67,18 @@ def test_memory_guard_releases_only_above_its_limit(memory_release):
     assert f._cache_size() == 1
     assert not memory_release(2**62) and f._cache_size() == 1
     assert memory_release(0) and f._cache_size() == 0
+
+
+def test_every_process_compiles_with_the_suites_xla_flags(suite_xla_flags):
+    """XLA_FLAGS holds the suite's options (unless LANDSCAPE_TEST_XLA_FLAGS replaced them), after the
+    caller's own, which win; the benchmark that measures them compares the same flags."""
+    from benchmarks.compile_time import SETTINGS
+
+    flags, combine = suite_xla_flags
+    assert SETTINGS["suite (tests/conftest.py)"] == flags
+    wanted = os.environ.get("LANDSCAPE_TEST_XLA_FLAGS", flags).split()
+    assert all(f.split("=")[0] in os.environ["XLA_FLAGS"] for f in wanted)
+    assert combine("", flags) == flags
+    assert combine(flags, flags) == flags  # an xdist worker inherits them: nothing twice
+    mine = "--xla_cpu_use_fusion_emitters=true --xla_dump_to=/tmp/x"
+    assert combine(mine, flags) == f"{mine} --xla_cpu_parallel_codegen_split_count=1"

@@ -81,7 +81,8 @@ def test_threads_is_validated():
 @pytest.mark.slow
 def test_bench_quick_writes_a_complete_report(tmp_path):
     out = tmp_path / "bench.json"
-    env = dict(os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=1")
+    one_device = "--xla_force_host_platform_device_count=1"  # beside the suite's XLA_FLAGS (conftest)
+    env = dict(os.environ, XLA_FLAGS=f"{os.environ.get('XLA_FLAGS', '')} {one_device}")
     cli = [sys.executable, "-c", "from landscape.cli import app; app()"]
     res = subprocess.run(
         [*cli, "bench", "--quick", "--json", str(out)], env=env, capture_output=True, text=True, timeout=600

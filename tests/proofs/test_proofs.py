@@ -111,6 +111,33 @@ def test_statements_are_data():
     assert {x.name for x in t_max.free_symbols} >= {"rho_0", "dp", "r_b", "gamma", "eta", "m_slope"}
 
 
+def test_a_zero_shrink_budget_stops_at_the_first_counterexample(monkeypatch):
+    """With ``shrink_budget=0`` hypothesis asks for no new case after the first violation (no shrink
+    phase: each such case would answer False at once; ``find`` only replays the one found); with a budget
+    it shrinks."""
+    import proofs.core.falsify as falsify
+
+    asked = []  # (case, answer)
+    real_find = falsify.find
+
+    def recording_find(cases, condition, **kw):
+        def recorded(case):
+            asked.append((dict(case), condition(case)))
+            return asked[-1][1]
+        return real_find(cases, recorded, **kw)
+
+    monkeypatch.setattr(falsify, "find", recording_find)
+    mutant = mutants(by_id("S6"))[0]
+    res = attack(mutant, max_examples=40, shrink_budget=0)
+    first = next(i for i, (_, bad) in enumerate(asked) if bad)
+    assert res.violations == 1 and res.counterexample["case"] == asked[first][0]
+    assert all(case == asked[first][0] for case, _ in asked[first:]), len(asked) - first
+    asked.clear()
+    assert attack(mutant, max_examples=40, shrink_budget=5).violations >= 1
+    first = next(i for i, (_, bad) in enumerate(asked) if bad)
+    assert any(case != asked[first][0] for case, _ in asked[first:])  # shrinking asks for new cases
+
+
 def test_bad_arguments_raise_value_error():
     with pytest.raises(ValueError, match="statement id"):
         by_id("S99")

@@ -75,7 +75,7 @@ CLI = [sys.executable, "-c", "from landscape.cli import app; app()"]
 
 def _cli(config, out, *, devices=1, extra=(), check=True, env_extra=None, **kw):
     env = dict(os.environ)
-    env["XLA_FLAGS"] = f"--xla_force_host_platform_device_count={devices}"
+    env["XLA_FLAGS"] = f"{os.environ.get('XLA_FLAGS', '')} --xla_force_host_platform_device_count={devices}"
     env.update(env_extra or {})
     cmd = [*CLI, "sweep", str(config), "--out", str(out), "--quiet", *extra]
     return subprocess.run(cmd, env=env, capture_output=True, text=True, check=check, timeout=300, **kw)
@@ -190,7 +190,8 @@ def test_kill_and_resume_give_the_clean_dataset(tmp_path):
     n_chunks = grid.n_chunks
     assert n_chunks == 24
     out = tmp_path / "killed"
-    env = dict(os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=1")
+    one_device = "--xla_force_host_platform_device_count=1"  # beside the suite's XLA_FLAGS (conftest)
+    env = dict(os.environ, XLA_FLAGS=f"{os.environ.get('XLA_FLAGS', '')} {one_device}")
     base = [*CLI, "sweep", str(cfg), "--out"]
     cmd = [*base, str(out), "--quiet", "--scheduler", "synchronous"]
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
