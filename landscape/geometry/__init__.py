@@ -6,6 +6,7 @@
 * :mod:`~landscape.geometry.walls` -- wall profiles phi(rho);
 * :mod:`~landscape.geometry.valley` -- wall-free valley curvature (``valley_dirs`` E);
 * :mod:`~landscape.geometry.probe` -- the per-step probe (L, grad L, rho, in basin).
+* :mod:`~landscape.geometry.draws` -- the Gaussian matrices of the random constructors (few programs).
 
 The core layer: imports nothing of ``landscape`` above it.
 """

@@ -10,7 +10,6 @@ arithmetic, unchecked, so ``jax.vmap(rotated_river_2d)(thetas)`` is a batch of l
 
 from __future__ import annotations
 
-import jax
 import jax.numpy as jnp
 import numpy as np
 
@@ -24,6 +23,7 @@ from landscape._errors import (
     is_concrete,
 )
 from landscape._typing import ArrayLike
+from landscape.geometry.draws import normal_matrix
 from landscape.geometry.landscape import Landscape
 from landscape.geometry.river import ArcCenter, ConstantCenter, Lake, LinearDrift, MeanderCenter, ZeroDrift
 from landscape.geometry.walls import quadratic_wall
@@ -116,7 +116,7 @@ def random_river(key, dim: int, k: int, **kwargs) -> Landscape:
     check_int_at_least("k", k, 1)
     if k >= dim:
         raise LandscapeError(f"k must lie in [1, dim - 1] = [1, {dim - 1}]; got {k}.")
-    g = np.asarray(jax.random.normal(key, (dim, k + 1), dtype=jnp.float32), dtype=np.float64)
+    g = np.asarray(normal_matrix(key, (dim, k + 1), jnp.float32), dtype=np.float64)
     q, _ = np.linalg.qr(g)
     return straight_river(q[:, :k].T, q[:, k], **kwargs)
 

@@ -31,6 +31,7 @@ from landscape._errors import (
     check_shape,
 )
 from landscape._typing import Normals, Value, Vectors
+from landscape.geometry.draws import normal_matrix
 from landscape.geometry.families import straight_river
 from landscape.geometry.landscape import Landscape, matvec, rmatvec
 from landscape.geometry.probe import Probe
@@ -249,7 +250,7 @@ def valley_landscape(key, dim: int, k: int, m: int, wall=None, curvature=1.0, *,
                      river_loss=None, center=None) -> ValleyLandscape:
     """Random orthonormal N (k x d), u, E (m x d) (QR of a Gaussian d x (k+1+m)); lambda = curvature."""
     _check_sizes(dim, k, m)
-    g = np.asarray(jax.random.normal(key, (dim, k + 1 + m), dtype=jnp.float32), dtype=np.float64)
+    g = np.asarray(normal_matrix(key, (dim, k + 1 + m), jnp.float32), dtype=np.float64)
     q, _ = np.linalg.qr(g)
     base = straight_river(q[:, :k].T, q[:, k], wall=wall, river_loss=river_loss, center=center)
     return with_valley(base, q[:, k + 1:].T, curvature, offset)

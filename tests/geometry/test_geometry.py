@@ -141,3 +141,34 @@ def test_river_losses():
     assert np.argmin(vals) == 6 and vals.min() == pytest.approx(0.0, abs=1e-6)
     far = jax.grad(lake)(jnp.asarray(-20.0))
     assert float(far) == pytest.approx(-2.0, rel=1e-4)
+
+
+def test_random_constructors_draw_the_same_numbers_from_few_programs(caplog):
+    """``normal_matrix`` is ``jax.random.normal`` (bit for bit: raw and typed keys, float32 and float64,
+    and in its own shape where threefry is not partitionable); random rivers of 11 dimensions and 2 ranks
+    compile at most two Gaussian programs, not one per shape."""
+    import logging
+
+    from landscape.geometry.draws import normal_matrix
+
+    for key in (jax.random.PRNGKey(7), jax.random.key(7)):
+        for shape in [(2, 2), (12, 3), (1024, 17), (3,)]:
+            want = np.asarray(jax.random.normal(key, shape, jnp.float32))
+            assert np.array_equal(normal_matrix(key, shape, jnp.float32), want), shape
+    with jax.enable_x64(True):
+        want = np.asarray(jax.random.normal(jax.random.PRNGKey(1), (40, 7), jnp.float64))
+        assert np.array_equal(normal_matrix(jax.random.PRNGKey(1), (40, 7), jnp.float64), want)
+    jax.config.update("jax_threefry_partitionable", False)
+    try:
+        want = np.asarray(jax.random.normal(jax.random.PRNGKey(2), (9, 4), jnp.float32))
+        assert np.array_equal(normal_matrix(jax.random.PRNGKey(2), (9, 4), jnp.float32), want)
+    finally:
+        jax.config.update("jax_threefry_partitionable", True)
+    jax.clear_caches()
+    with caplog.at_level(logging.WARNING), jax.log_compiles(True):
+        for d in range(2, 13):
+            for k in (1, 2):
+                if k < d:
+                    ls.random_river(jax.random.PRNGKey(d), d, k)
+    gaussian = [r for r in caplog.records if "Compiling jit(_normal)" in r.getMessage()]
+    assert 1 <= len(gaussian) <= 2, [r.getMessage()[:80] for r in gaussian]
