@@ -33,9 +33,13 @@ def prefix_stable(key) -> bool:
     return "threefry" in impl
 
 
-def normal_matrix(key, shape: tuple[int, ...], dtype) -> np.ndarray:
-    """``jax.random.normal(key, shape, dtype)`` as a NumPy array: the prefix of a flat power-of-two draw where
-    that gives the same values (:func:`prefix_stable`), else drawn in its own shape."""
+def normal_matrix(key, shape: tuple[int, ...], dtype=None):
+    """``jax.random.normal(key, shape, dtype)`` (a NumPy array for a concrete key): the prefix of a flat
+    power-of-two draw where that gives the same values (:func:`prefix_stable`), else drawn in its own shape
+    (a traced key: inside the caller's jit or vmap)."""
+    dtype = jax.dtypes.canonicalize_dtype(float if dtype is None else dtype)
+    if not is_concrete(key):
+        return jax.random.normal(key, shape, dtype)
     size = math.prod(shape)
     if size == 0 or not prefix_stable(key):
         return np.asarray(jax.random.normal(key, shape, dtype))

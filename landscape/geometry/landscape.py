@@ -28,6 +28,7 @@ from landscape._errors import (
     is_concrete,
 )
 from landscape._typing import Array, Flags, Normals, Points, Scalars, Value, Values, Vector, Vectors
+from landscape.geometry.draws import normal_matrix
 from landscape.geometry.probe import Probe
 from landscape.geometry.walls import Wall
 
@@ -232,7 +233,7 @@ class Landscape(Value):
         s = jax.random.uniform(ks, (n,), minval=lo, maxval=hi)
         base = s[:, None] * self.river_dir + jax.vmap(self.center)(s) @ self.normals
         if not is_concrete(spread) or spread > 0:
-            z = spread * jax.random.normal(kz, (n, self.dim))
+            z = spread * normal_matrix(kz, (n, self.dim))
             z = z - (z @ self.normals.T) @ self.normals - jnp.outer(z @ self.river_dir, self.river_dir)
             base = base + z
         return base

@@ -172,7 +172,7 @@ class ValleyLandscape(Value):
         w = self.base.sample_river(ks, n, s_range=s_range, spread=0.0)
         if spread > 0:
             proj = jnp.concatenate([self.normals, self.river_dir[None, :], self.valley_dirs], axis=0)
-            z = spread * jax.random.normal(kz, (n, self.dim), dtype=w.dtype)
+            z = spread * normal_matrix(kz, (n, self.dim), w.dtype)
             w = w + z - (z @ proj.T) @ proj
         return w + self.valley_offset @ self.valley_dirs
 

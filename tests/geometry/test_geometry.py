@@ -143,12 +143,10 @@ def test_river_losses():
     assert float(far) == pytest.approx(-2.0, rel=1e-4)
 
 
-def test_random_constructors_draw_the_same_numbers_from_few_programs(caplog):
+def test_random_constructors_draw_the_same_numbers_from_few_programs(monkeypatch):
     """``normal_matrix`` is ``jax.random.normal`` (bit for bit: raw and typed keys, float32 and float64,
-    and in its own shape where threefry is not partitionable); random rivers of 11 dimensions and 2 ranks
-    compile at most two Gaussian programs, not one per shape."""
-    import logging
-
+    and in its own shape where threefry is not partitionable or the key is traced); random rivers of 11
+    dimensions and 2 ranks, and spread samples on them, draw at most three shapes (programs), not 44."""
     from landscape.geometry.draws import normal_matrix
 
     for key in (jax.random.PRNGKey(7), jax.random.key(7)):
@@ -158,17 +156,26 @@ def test_random_constructors_draw_the_same_numbers_from_few_programs(caplog):
     with jax.enable_x64(True):
         want = np.asarray(jax.random.normal(jax.random.PRNGKey(1), (40, 7), jnp.float64))
         assert np.array_equal(normal_matrix(jax.random.PRNGKey(1), (40, 7), jnp.float64), want)
+    want = np.asarray(jax.random.normal(jax.random.PRNGKey(3), (300, 7)))  # the default dtype; and traced
+    assert np.array_equal(normal_matrix(jax.random.PRNGKey(3), (300, 7)), want)
+    assert np.array_equal(jax.jit(lambda key: normal_matrix(key, (300, 7)))(jax.random.PRNGKey(3)), want)
     jax.config.update("jax_threefry_partitionable", False)
     try:
         want = np.asarray(jax.random.normal(jax.random.PRNGKey(2), (9, 4), jnp.float32))
         assert np.array_equal(normal_matrix(jax.random.PRNGKey(2), (9, 4), jnp.float32), want)
     finally:
         jax.config.update("jax_threefry_partitionable", True)
-    jax.clear_caches()
-    with caplog.at_level(logging.WARNING), jax.log_compiles(True):
-        for d in range(2, 13):
-            for k in (1, 2):
-                if k < d:
-                    ls.random_river(jax.random.PRNGKey(d), d, k)
-    gaussian = [r for r in caplog.records if "Compiling jit(_normal)" in r.getMessage()]
-    assert 1 <= len(gaussian) <= 2, [r.getMessage()[:80] for r in gaussian]
+    shapes = set()  # the (shape, dtype) of every Gaussian draw: one XLA program each
+    real = jax.random.normal
+
+    def recording(key, shape=(), dtype=float):
+        shapes.add((tuple(shape), str(jnp.dtype(dtype))))
+        return real(key, shape, dtype)
+
+    monkeypatch.setattr(jax.random, "normal", recording)
+    for d in range(2, 13):
+        for k in (1, 2):
+            if k < d:
+                river = ls.random_river(jax.random.PRNGKey(d), d, k)
+                river.sample_river(jax.random.PRNGKey(0), 64, spread=1.0)
+    assert 1 <= len(shapes) <= 3, shapes  # lengths 256, 512, 1024
