@@ -1,12 +1,12 @@
 r"""What XLA's CPU compiler options cost and save: the reason for the test suite's ``XLA_FLAGS``.
 
-The suite compiles about 2,000 programs and runs most of them once, so compilation dominates a run with an
-empty cache. ``tests/conftest.py`` therefore sets ``--xla_cpu_use_fusion_emitters=false`` (XLA's classic
-CPU emitters) and ``--xla_cpu_parallel_codegen_split_count=1``; the library itself never sets them. This
-benchmark measures both sides of that choice, each setting in a fresh process with the persistent cache
-off:
+The suite compiles about 10,000 programs (two workers) and runs most of them once, so compilation dominates
+a run with an empty cache. ``tests/conftest.py`` therefore sets ``--xla_cpu_use_fusion_emitters=false``
+(XLA's classic CPU emitters) and ``--xla_cpu_parallel_codegen_split_count=1``; the library itself never
+sets them. This benchmark measures both sides of that choice, each setting in a fresh process with the
+persistent cache off:
 
-* ``compile_cpu`` -- CPU seconds (all threads) of a first ``landscape.run`` of ``PROGRAMS`` distinct driver
+* ``compile_cpu`` -- CPU seconds (all threads) of a first ``landscape.run`` of 16 distinct driver
   programs (straight rivers, d = 2..5, a quadratic and an exponential wall, with and without the recorded
   path; float64, 400 steps), each a new XLA program;
 * ``run_s`` -- the warm wall time of the README's batch (the 2-D STE problem of :mod:`benchmarks.ste2d`,
@@ -37,7 +37,7 @@ SETTINGS = {
     "classic emitters only": _CLASSIC,
     "codegen in one thread only": _ONE_THREAD,
 }
-PROGRAMS, B, STEPS, REPEATS = 16, 100_000, 1000, 3
+B, STEPS, REPEATS = 100_000, 1000, 3
 
 _CHILD = r"""
 import hashlib, json, time

@@ -60,9 +60,9 @@ os.environ.setdefault("JAX_COMPILATION_CACHE_DIR", _test_cache_dir())
 # every program (0) was measured and not kept: a warm `.ci/run` took 8 min 5 s against 8 min 3 s.
 os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0.05")
 
-#: XLA options of the suite's processes, for compile speed: the suite compiles about 2,000 programs and runs
-#: most of them once. XLA's classic CPU emitters compile a driver program about 2.5x faster than its fusion
-#: emitters (the default) and run the README's 100,000-trajectory batch 3.7x slower
+#: XLA options of the suite's processes, for compile speed: the suite compiles about 10,000 programs (two
+#: workers) and runs most of them once. XLA's classic CPU emitters compile a driver program about 2.5x
+#: faster than its fusion emitters (the default) and run the README's 100,000-trajectory batch 3.7-4.5x slower
 #: (``benchmarks/compile_time.py``); codegen in one thread spends no CPU on splitting (both cores already run
 #: a worker). The same values either way: the suite passes under XLA's defaults too (set
 #: ``LANDSCAPE_TEST_XLA_FLAGS=""``). The library never sets them: a user's program gets XLA's defaults.
