@@ -73,9 +73,14 @@ num_steps = 12000
 CLI = [sys.executable, "-c", "from landscape.cli import app; app()"]
 
 
+def _device_env(devices: int) -> dict:
+    """This process's environment with ``devices`` host devices, beside the suite's XLA_FLAGS (conftest)."""
+    flags = f"{os.environ.get('XLA_FLAGS', '')} --xla_force_host_platform_device_count={devices}"
+    return dict(os.environ, XLA_FLAGS=flags)
+
+
 def _cli(config, out, *, devices=1, extra=(), check=True, env_extra=None, **kw):
-    env = dict(os.environ)
-    env["XLA_FLAGS"] = f"{os.environ.get('XLA_FLAGS', '')} --xla_force_host_platform_device_count={devices}"
+    env = _device_env(devices)
     env.update(env_extra or {})
     cmd = [*CLI, "sweep", str(config), "--out", str(out), "--quiet", *extra]
     return subprocess.run(cmd, env=env, capture_output=True, text=True, check=check, timeout=300, **kw)
@@ -190,8 +195,7 @@ def test_kill_and_resume_give_the_clean_dataset(tmp_path):
     n_chunks = grid.n_chunks
     assert n_chunks == 24
     out = tmp_path / "killed"
-    one_device = "--xla_force_host_platform_device_count=1"  # beside the suite's XLA_FLAGS (conftest)
-    env = dict(os.environ, XLA_FLAGS=f"{os.environ.get('XLA_FLAGS', '')} {one_device}")
+    env = _device_env(1)
     base = [*CLI, "sweep", str(cfg), "--out"]
     cmd = [*base, str(out), "--quiet", "--scheduler", "synchronous"]
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
